@@ -23,6 +23,8 @@ export interface LogOptions {
   batchDelayMs?: number;
   /** Segment files roll over at this size (a record never spans two segments). */
   segmentSizeBytes?: number;
+  /** Called after every fdatasync with its duration, for the fsync latency metric. */
+  onFsync?: (durationSeconds: number) => void;
 }
 
 /** What recovery found when the log was opened. */
