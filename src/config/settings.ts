@@ -1,0 +1,144 @@
+/**
+ * Every setting of a FileStore node, as one table: name (the TOML key and the `--flag`), type,
+ * bounds, default and documentation. The validator (validate.ts) reads only this table, so a
+ * setting added here is parsed, bounded, defaulted and documented in `--help` at once.
+ */
+import type { FsyncMode } from "../log/types.ts";
+import type { HostPort } from "./address.ts";
+
+export interface FileStoreConfig {
+  listen: HostPort;
+  admin: HostPort;
+  data: string;
+  fsync: FsyncMode;
+  batchDelayMs: number;
+  frameSizeBytesMax: number;
+  connectionsMax: number;
+  inflightPerConnectionMax: number;
+  idleTimeoutMs: number;
+  nodeId: string;
+  peers: HostPort[];
+}
+
+export type SettingType =
+  | { kind: "address" }
+  | { kind: "address-list" }
+  | { kind: "path" }
+  | { kind: "string" }
+  | { kind: "enum"; choices: readonly string[] }
+  | { kind: "integer"; min: number; max: number };
+
+export interface Setting {
+  /** TOML key and flag name (kebab-case, unit last). */
+  name: string;
+  property: keyof FileStoreConfig;
+  type: SettingType;
+  /** Default as it would be written in the TOML file; validated like any other value. */
+  default: string | number | string[];
+  doc: string;
+}
+
+export const fsyncModes: readonly FsyncMode[] = ["always", "batch", "unsafe-no-fsync"];
+
+const kibibyte = 1024;
+const mebibyte = 1024 * kibibyte;
+
+/**
+ * A frame must hold the largest key (4 KiB) plus envelope overhead, so smaller frames would make
+ * valid keys unusable; 64 KiB leaves room for a small value beside it.
+ */
+const frameSizeBytesFloor = 64 * kibibyte;
+/** A connection buffers one whole frame in memory; 256 MiB per connection is the most we accept. */
+const frameSizeBytesCeiling = 256 * mebibyte;
+/** Longer than one second would make every `batch`-mode write wait that long for its fsync. */
+const batchDelayMsCeiling = 1000;
+/** Beyond this, the process runs into the usual file descriptor limits of the host. */
+const connectionsCeiling = 100_000;
+/** Per-connection request table size; beyond it one client could hold memory meant for all. */
+const inflightPerConnectionCeiling = 65_536;
+/** One day: an idle timeout longer than that is no timeout; 0 turns it off. */
+const idleTimeoutMsCeiling = 86_400_000;
+
+export const settings: readonly Setting[] = [
+  {
+    name: "listen",
+    property: "listen",
+    type: { kind: "address" },
+    default: "127.0.0.1:7400",
+    doc: "HOST:PORT for client connections (FlatBuffers over TCP); port 0 picks a free port",
+  },
+  {
+    name: "admin",
+    property: "admin",
+    type: { kind: "address" },
+    default: "127.0.0.1:7401",
+    doc: "HOST:PORT of the HTTP admin endpoint (/healthz, /metrics); port 0 picks a free port",
+  },
+  {
+    name: "data",
+    property: "data",
+    type: { kind: "path" },
+    default: "./data",
+    doc: "folder holding the log segments and checkpoints; created when missing",
+  },
+  {
+    name: "fsync",
+    property: "fsync",
+    type: { kind: "enum", choices: fsyncModes },
+    default: "always",
+    doc: "when a write is acknowledged: always (after fdatasync, group commit), batch (fdatasync within batch-delay-ms), unsafe-no-fsync (never; may lose acknowledged writes on an OS crash)",
+  },
+  {
+    name: "batch-delay-ms",
+    property: "batchDelayMs",
+    type: { kind: "integer", min: 0, max: batchDelayMsCeiling },
+    default: 2,
+    doc: "with fsync=batch, the longest a write waits for its fdatasync (milliseconds)",
+  },
+  {
+    name: "frame-size-bytes-max",
+    property: "frameSizeBytesMax",
+    type: { kind: "integer", min: frameSizeBytesFloor, max: frameSizeBytesCeiling },
+    default: 16 * mebibyte,
+    doc: "largest request or response frame (bytes); larger frames get TOO_LARGE",
+  },
+  {
+    name: "connections-max",
+    property: "connectionsMax",
+    type: { kind: "integer", min: 1, max: connectionsCeiling },
+    default: 1024,
+    doc: "client connections open at once; further connections are refused",
+  },
+  {
+    name: "inflight-per-connection-max",
+    property: "inflightPerConnectionMax",
+    type: { kind: "integer", min: 1, max: inflightPerConnectionCeiling },
+    default: 4096,
+    doc: "pipelined requests one connection may have unanswered before reads pause",
+  },
+  {
+    name: "idle-timeout-ms",
+    property: "idleTimeoutMs",
+    type: { kind: "integer", min: 0, max: idleTimeoutMsCeiling },
+    default: 300_000,
+    doc: "close a client connection silent for this long (milliseconds); 0 never closes",
+  },
+  {
+    name: "node-id",
+    property: "nodeId",
+    type: { kind: "string" },
+    default: "",
+    doc: "this node's name in a replicated group (reserved for replication; unused by a single node)",
+  },
+  {
+    name: "peers",
+    property: "peers",
+    type: { kind: "address-list" },
+    default: [],
+    doc: "HOST:PORT of the other nodes (reserved for replication; unused by a single node)",
+  },
+];
+
+export function settingNamed(name: string): Setting | undefined {
+  return settings.find((setting) => setting.name === name);
+}
