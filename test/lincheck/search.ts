@@ -1,0 +1,148 @@
+/**
+ * The search of one partition: Wing & Gong's backtracking over a linked list of call and
+ * return events, with Lowe's cache of visited (linearized-set, model state) pairs. The head
+ * comment of checker.ts explains the algorithm and its cost; this file is its mechanics.
+ */
+import { assert } from "../../src/util/assert.ts";
+import type { Model, Operation } from "./checker.ts";
+import { Bitset } from "./bitset.ts";
+
+/** Shared by all partitions of one check, so the budget covers the whole history. */
+export interface SearchBudget {
+  stepsLeft: number;
+  deadlineMilliseconds: number;
+}
+
+export type PartitionOutcome =
+  | { result: "ok" }
+  | { result: "illegal"; longestPrefix: number[] }
+  | { result: "unknown" };
+
+/** Reading the clock each step would cost more than the step; once per this many steps is enough. */
+const clockCheckIntervalSteps = 1024;
+
+/** A call or return event in the doubly linked list; `head` is a sentinel with no operation. */
+interface Event {
+  operation: number;
+  isCall: boolean;
+  time: number;
+  /** For a call event, its return event (lifted and restored together). */
+  match: Event | undefined;
+  previous: Event | undefined;
+  next: Event | undefined;
+}
+
+/** A lifted operation, with the state from before it, to restore on backtrack. */
+interface Frame<State> {
+  call: Event;
+  stateBefore: State;
+}
+
+export function searchPartition<S, I, O>(
+  model: Model<S, I, O>,
+  operations: Operation<I, O>[],
+  budget: SearchBudget,
+): PartitionOutcome {
+  const head = buildEventList(operations);
+  const linearized = new Bitset(operations.length);
+  const visited = new Set<string>();
+  const stack: Frame<S>[] = [];
+  let longestPrefix: number[] = [];
+  let completedLeft = operations.filter((op) => op.return !== Infinity).length;
+  let state = model.init();
+  let event = head.next;
+  let steps = 0;
+  while (completedLeft > 0) {
+    if (outOfBudget(budget, steps++)) return { result: "unknown" };
+    assert(event !== undefined, "the walk ran off the event list with completed operations left");
+    if (event.isCall) {
+      const op = operations[event.operation];
+      const next = model.step(state, op.input, op.output);
+      const cacheKey = next.ok ? visitKey(linearized, event.operation, model.key(next.state)) : "";
+      if (!next.ok || visited.has(cacheKey)) {
+        event = event.next;
+        continue;
+      }
+      visited.add(cacheKey);
+      stack.push({ call: event, stateBefore: state });
+      linearized.set(event.operation);
+      if (op.return !== Infinity) completedLeft -= 1;
+      state = next.state;
+      lift(event);
+      if (stack.length > longestPrefix.length) longestPrefix = stack.map((frame) => frame.call.operation);
+      event = head.next;
+      continue;
+    }
+    // A return event: its operation had to be linearized by now and none of the candidates fit.
+    assert(operations[event.operation].return !== Infinity, "a pending return was reached before all completed ones");
+    const frame = stack.pop();
+    if (frame === undefined) return { result: "illegal", longestPrefix };
+    unlift(frame.call);
+    linearized.clear(frame.call.operation);
+    if (operations[frame.call.operation].return !== Infinity) completedLeft += 1;
+    state = frame.stateBefore;
+    event = frame.call.next;
+  }
+  return { result: "ok" };
+}
+
+function outOfBudget(budget: SearchBudget, steps: number): boolean {
+  budget.stepsLeft -= 1;
+  if (budget.stepsLeft < 0) return true;
+  return steps % clockCheckIntervalSteps === 0 && performance.now() >= budget.deadlineMilliseconds;
+}
+
+/** The linearized set as it would be with `operation` added, joined with the state it leads to. */
+function visitKey(linearized: Bitset, operation: number, stateKey: string): string {
+  linearized.set(operation);
+  const key = `${linearized.toKey()}\u0000${stateKey}`;
+  linearized.clear(operation);
+  return key;
+}
+
+/**
+ * Events sorted by time; at equal times calls come before returns, so operations that merely
+ * touch count as concurrent. Pending returns (Infinity) sort after every other event.
+ */
+function buildEventList<I, O>(operations: Operation<I, O>[]): Event {
+  const events: Event[] = [];
+  operations.forEach((op, index) => {
+    const returnEvent: Event = { operation: index, isCall: false, time: op.return, match: undefined, previous: undefined, next: undefined };
+    events.push({ operation: index, isCall: true, time: op.call, match: returnEvent, previous: undefined, next: undefined });
+    events.push(returnEvent);
+  });
+  events.sort((left, right) => {
+    if (left.time !== right.time) return left.time < right.time ? -1 : 1;
+    return Number(right.isCall) - Number(left.isCall);
+  });
+  const head: Event = { operation: -1, isCall: false, time: -Infinity, match: undefined, previous: undefined, next: undefined };
+  let last = head;
+  for (const event of events) {
+    last.next = event;
+    event.previous = last;
+    last = event;
+  }
+  return head;
+}
+
+/** Unlink a call event and its return event; a call always has its return after it. */
+function lift(call: Event): void {
+  const match = call.match;
+  assert(match !== undefined && call.previous !== undefined && call.next !== undefined, "lift needs a linked call");
+  call.previous.next = call.next;
+  call.next.previous = call.previous;
+  assert(match.previous !== undefined, "a return event always has an event before it");
+  match.previous.next = match.next;
+  if (match.next !== undefined) match.next.previous = match.previous;
+}
+
+/** Exact inverse of lift: the neighbours kept in the lifted events still point at their slots. */
+function unlift(call: Event): void {
+  const match = call.match;
+  assert(match !== undefined && call.previous !== undefined && call.next !== undefined, "unlift needs a lifted call");
+  assert(match.previous !== undefined, "a lifted return keeps its previous event");
+  match.previous.next = match;
+  if (match.next !== undefined) match.next.previous = match;
+  call.previous.next = call;
+  call.next.previous = call;
+}
