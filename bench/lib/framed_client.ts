@@ -1,0 +1,76 @@
+/**
+ * A raw pipelined client for length-prefixed frames over Bun.connect: `request(frame)` sends a
+ * whole frame and resolves with the next reply frame. Replies are matched first-in first-out,
+ * which holds for an echo peer that answers in order.
+ */
+import type { Socket } from "bun";
+import { BenchError } from "./errors.ts";
+import { FrameReassembler, WriteQueue } from "./frames.ts";
+
+interface Waiter {
+  resolve: (payload: Uint8Array) => void;
+  reject: (error: Error) => void;
+}
+
+export class FramedClient {
+  private readonly waiters: Waiter[] = [];
+  private waiterHead = 0;
+  private socket!: Socket<undefined>;
+  private writeQueue!: WriteQueue;
+  private closed = false;
+
+  static async connect(port: number): Promise<FramedClient> {
+    const client = new FramedClient();
+    const reassembler = new FrameReassembler((payload) => client.deliver(payload));
+    client.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_socket, chunk) => reassembler.push(chunk),
+        drain: () => client.writeQueue.flush(),
+        close: () => client.failAll(new BenchError("connection closed with requests in flight")),
+        error: (_socket, error) => client.failAll(new BenchError(`socket error: ${error.message}`)),
+      },
+    });
+    client.socket.setNoDelay(true);
+    client.writeQueue = new WriteQueue(client.socket);
+    return client;
+  }
+
+  request(frame: Uint8Array): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new BenchError("client is closed"));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.writeQueue.write(frame);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.end();
+  }
+
+  private deliver(payload: Uint8Array): void {
+    const waiter = this.waiters[this.waiterHead];
+    if (!waiter) {
+      this.failAll(new BenchError("reply without a request"));
+      return;
+    }
+    this.waiters[this.waiterHead] = undefined as unknown as Waiter;
+    this.waiterHead += 1;
+    // Compact now and then so the waiter array does not grow for the whole run.
+    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
+      this.waiters.splice(0, this.waiterHead);
+      this.waiterHead = 0;
+    }
+    waiter.resolve(payload);
+  }
+
+  private failAll(error: Error): void {
+    this.closed = true;
+    const pending = this.waiters.splice(this.waiterHead);
+    this.waiterHead = 0;
+    this.waiters.length = 0;
+    for (const waiter of pending) waiter?.reject(error);
+  }
+}

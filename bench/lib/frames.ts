@@ -1,0 +1,81 @@
+/**
+ * Length-prefixed frames (u32 little-endian length, then that many bytes), as FileStore's
+ * wire uses, for the raw loopback peer. Reassembles frames from partial reads and queues
+ * writes that the socket did not take at once.
+ */
+import { assert } from "../../src/util/assert.ts";
+import { BenchError } from "./errors.ts";
+
+export const frameLengthPrefixBytes = 4;
+/** Bound on one frame; the bench frames are a few hundred bytes, so anything bigger is a bug. */
+export const benchFrameSizeBytesMax = 1024 * 1024;
+
+/** A frame of `payloadBytes` filled with a recognisable pattern. */
+export function buildFrame(payloadBytes: number): Uint8Array {
+  assert(payloadBytes >= 0 && payloadBytes <= benchFrameSizeBytesMax, "frame payload out of range");
+  const frame = new Uint8Array(frameLengthPrefixBytes + payloadBytes);
+  new DataView(frame.buffer).setUint32(0, payloadBytes, true);
+  for (let index = 0; index < payloadBytes; index += 1) frame[frameLengthPrefixBytes + index] = index & 0xff;
+  return frame;
+}
+
+export class FrameReassembler {
+  private pending: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly onFrame: (payload: Uint8Array) => void) {}
+
+  push(chunk: Uint8Array): void {
+    let buffer = chunk;
+    if (this.pending.length > 0) {
+      buffer = new Uint8Array(this.pending.length + chunk.length);
+      buffer.set(this.pending, 0);
+      buffer.set(chunk, this.pending.length);
+    }
+    let offset = 0;
+    while (buffer.length - offset >= frameLengthPrefixBytes) {
+      const view = new DataView(buffer.buffer, buffer.byteOffset + offset, frameLengthPrefixBytes);
+      const payloadBytes = view.getUint32(0, true);
+      if (payloadBytes > benchFrameSizeBytesMax) throw new BenchError(`frame of ${payloadBytes} bytes is over the limit`);
+      const frameEnd = offset + frameLengthPrefixBytes + payloadBytes;
+      if (frameEnd > buffer.length) break;
+      this.onFrame(buffer.subarray(offset + frameLengthPrefixBytes, frameEnd));
+      offset = frameEnd;
+    }
+    // Copy the leftover: `chunk` may be a buffer the socket reuses after this callback.
+    this.pending = buffer.slice(offset);
+  }
+}
+
+/** The subset of a Bun socket the write queue needs. */
+export interface WritableSocket {
+  write(data: Uint8Array): number;
+}
+
+/** Writes in order, keeping what the socket did not accept until its drain callback. */
+export class WriteQueue {
+  private readonly queued: Uint8Array[] = [];
+
+  constructor(private readonly socket: WritableSocket) {}
+
+  write(data: Uint8Array): void {
+    if (this.queued.length > 0) {
+      this.queued.push(data);
+      return;
+    }
+    const written = this.socket.write(data);
+    if (written < data.length) this.queued.push(data.subarray(Math.max(0, written)));
+  }
+
+  /** Call from the socket's drain handler. */
+  flush(): void {
+    while (this.queued.length > 0) {
+      const head = this.queued[0];
+      const written = this.socket.write(head);
+      if (written < head.length) {
+        this.queued[0] = head.subarray(Math.max(0, written));
+        return;
+      }
+      this.queued.shift();
+    }
+  }
+}
