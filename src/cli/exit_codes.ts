@@ -1,0 +1,32 @@
+/**
+ * Exit codes of the `filestore` command, stable so scripts can test them. Documented in
+ * `filestore --help` and the README; never renumber one, only add.
+ */
+export const ExitCode = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** get/del: the key does not exist. */
+  notFound: 1,
+  /** Bad command line: unknown command or option, missing or extra argument, bad value. */
+  usage: 2,
+  /** The server could not be reached, the connection broke, or the request timed out. */
+  unavailable: 3,
+  /** The server answered with an error (invalid request, too large, overloaded, ...). */
+  requestFailed: 4,
+  /** serve: bad configuration, unusable data folder or address, or failure while serving. */
+  serveFailed: 5,
+  /** A bug in FileStore itself (a broken invariant). */
+  internal: 70,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code table as printed in `filestore --help`. */
+export const exitCodeHelp = `Exit codes:
+  0   ok
+  1   not found (get, del)
+  2   usage error
+  3   server unreachable, connection lost or timeout
+  4   the server refused the request (invalid, too large, overloaded, ...)
+  5   serve could not start or failed while serving
+  70  internal error`;
