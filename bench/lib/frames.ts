@@ -51,31 +51,62 @@ export interface WritableSocket {
   write(data: Uint8Array): number;
 }
 
-/** Writes in order, keeping what the socket did not accept until its drain callback. */
+/**
+ * Writes in order, coalescing the writes of one turn of the event loop into one socket write
+ * (one system call instead of one per request, as a pipelining client should), and keeping
+ * what the socket did not accept until its drain callback.
+ */
 export class WriteQueue {
-  private readonly queued: Uint8Array[] = [];
+  /** Writes of this turn, not yet handed to the socket. */
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  /** Bytes the socket refused, waiting for drain. */
+  private backlog: Uint8Array[] = [];
+  private flushScheduled = false;
 
   constructor(private readonly socket: WritableSocket) {}
 
   write(data: Uint8Array): void {
-    if (this.queued.length > 0) {
-      this.queued.push(data);
-      return;
-    }
-    const written = this.socket.write(data);
-    if (written < data.length) this.queued.push(data.subarray(Math.max(0, written)));
+    this.batch.push(data);
+    this.batchBytes += data.length;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flushBatch());
   }
 
   /** Call from the socket's drain handler. */
   flush(): void {
-    while (this.queued.length > 0) {
-      const head = this.queued[0];
+    while (this.backlog.length > 0) {
+      const head = this.backlog[0];
       const written = this.socket.write(head);
       if (written < head.length) {
-        this.queued[0] = head.subarray(Math.max(0, written));
+        this.backlog[0] = head.subarray(Math.max(0, written));
         return;
       }
-      this.queued.shift();
+      this.backlog.shift();
     }
   }
+
+  private flushBatch(): void {
+    this.flushScheduled = false;
+    const data = this.batch.length === 1 ? this.batch[0] : concatenate(this.batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.backlog.length > 0) {
+      this.backlog.push(data);
+      return;
+    }
+    const written = this.socket.write(data);
+    if (written < data.length) this.backlog.push(data.subarray(Math.max(0, written)));
+  }
+}
+
+function concatenate(chunks: Uint8Array[], totalBytes: number): Uint8Array {
+  const joined = new Uint8Array(totalBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
 }

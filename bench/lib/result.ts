@@ -10,7 +10,7 @@ export interface BenchShape {
   valueSizeBytes: number;
   /** Open connections driving the load. */
   clients: number;
-  /** Requests kept in flight per connection (1 = ping-pong). */
+  /** Requests kept in flight per connection (1 = ping-pong); for open-loop runs, the bound on requests in flight. */
   pipelineDepth: number;
   /** "closed" (next request after a reply) or "open" (fixed timetable). */
   loop: "closed" | "open";
@@ -72,8 +72,8 @@ export function describeShape(shape: BenchShape): string {
   const parts = [
     `${shape.valueSizeBytes} B`,
     `${shape.clients} conn`,
-    `depth ${shape.pipelineDepth}`,
-    shape.loop === "open" ? `open ${Math.round(shape.targetRatePerSecond ?? 0)}/s` : "closed",
+    shape.loop === "open" ? `in flight <= ${shape.pipelineDepth}` : `depth ${shape.pipelineDepth}`,
+    shape.loop === "open" ? `open loop ${Math.round(shape.targetRatePerSecond ?? 0)}/s` : "closed loop",
   ];
   if (shape.note) parts.push(shape.note);
   return parts.join(", ");

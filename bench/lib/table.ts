@@ -16,6 +16,8 @@ export function formatTable(header: string[], rows: string[][]): string {
 }
 
 export function formatNumber(value: number): string {
+  // NaN marks a figure the source does not provide (redis-benchmark has no P99.9).
+  if (Number.isNaN(value)) return "-";
   if (!Number.isFinite(value)) return String(value);
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString("en-US");
   return value.toFixed(1);
