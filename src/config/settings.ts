@@ -56,7 +56,9 @@ const batchDelayMsCeiling = 1000;
 const connectionsCeiling = 100_000;
 /** Per-connection request table size; beyond it one client could hold memory meant for all. */
 const inflightPerConnectionCeiling = 65_536;
-/** One day: an idle timeout longer than that is no timeout; 0 turns it off. */
+/** The server sweeps idle connections about every second; a shorter timeout would be imprecise. */
+const idleTimeoutMsFloor = 1000;
+/** One day: an idle timeout longer than that is no timeout. */
 const idleTimeoutMsCeiling = 86_400_000;
 
 export const settings: readonly Setting[] = [
@@ -100,7 +102,7 @@ export const settings: readonly Setting[] = [
     property: "frameSizeBytesMax",
     type: { kind: "integer", min: frameSizeBytesFloor, max: frameSizeBytesCeiling },
     default: 16 * mebibyte,
-    doc: "largest request or response frame (bytes); larger frames get TOO_LARGE",
+    doc: "largest request or response frame (bytes); larger frames get TOO_LARGE; below 8 MiB it also lowers the largest value accepted",
   },
   {
     name: "connections-max",
@@ -113,15 +115,15 @@ export const settings: readonly Setting[] = [
     name: "inflight-per-connection-max",
     property: "inflightPerConnectionMax",
     type: { kind: "integer", min: 1, max: inflightPerConnectionCeiling },
-    default: 4096,
-    doc: "pipelined requests one connection may have unanswered before reads pause",
+    default: 8192,
+    doc: "pipelined requests one connection may have unanswered; past it requests get OVERLOADED",
   },
   {
     name: "idle-timeout-ms",
     property: "idleTimeoutMs",
-    type: { kind: "integer", min: 0, max: idleTimeoutMsCeiling },
+    type: { kind: "integer", min: idleTimeoutMsFloor, max: idleTimeoutMsCeiling },
     default: 300_000,
-    doc: "close a client connection silent for this long (milliseconds); 0 never closes",
+    doc: "close a client connection silent for this long (milliseconds)",
   },
   {
     name: "node-id",
