@@ -1,0 +1,179 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import fs from "node:fs";
+import path from "node:path";
+import { SegmentedLog } from "../../src/log/segmented_log.ts";
+import { CorruptRecordError } from "../../src/log/types.ts";
+import { recordHeaderBytes, segmentHeaderBytes } from "../../src/log/record_format.ts";
+import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
+
+const payloadBytes = 40;
+const frameBytes = recordHeaderBytes + payloadBytes;
+/** Five records per segment: header + 5 frames fit, a sixth does not. */
+const segmentSizeBytes = segmentHeaderBytes + 5 * frameBytes;
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const dir of directories.splice(0)) removeTemporaryDirectory(dir);
+});
+
+/** A closed log of `count` records of payloadBytes each, five per segment. */
+async function writeLog(label: string, count: number): Promise<string> {
+  const dir = makeTemporaryDirectory(label);
+  directories.push(dir);
+  const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+  for (let index = 1; index <= count; index += 1) await log.append([payloadFor(index, payloadBytes)]);
+  await log.close();
+  return dir;
+}
+
+function recordOffset(positionInSegment: number): number {
+  return segmentHeaderBytes + positionInSegment * frameBytes;
+}
+
+function flipByte(filePath: string, offset: number): void {
+  const fd = fs.openSync(filePath, "r+");
+  const byte = new Uint8Array(1);
+  fs.readSync(fd, byte, 0, 1, offset);
+  byte[0] ^= 0x10;
+  fs.writeSync(fd, byte, 0, 1, offset);
+  fs.closeSync(fd);
+}
+
+function lastSegmentPath(dir: string): string {
+  const files = segmentFiles(dir);
+  return path.join(dir, files[files.length - 1]);
+}
+
+describe("torn tail", () => {
+  test("a file cut mid-record is truncated to the last whole record and appends go on", async () => {
+    const dir = await writeLog("torn", 8);
+    const tail = lastSegmentPath(dir);
+    fs.truncateSync(tail, fs.statSync(tail).size - 7);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery).toEqual({ segmentsScanned: 2, recordsRecovered: 7, tornTailBytesTruncated: frameBytes - 7, corruptRecords: [] });
+    expect(log.lastIndex()).toBe(7);
+    expect(await log.append([payloadFor(8, payloadBytes)])).toBe(8);
+    await log.close();
+    const reopened = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(reopened.recovery.tornTailBytesTruncated).toBe(0);
+    for (let index = 1; index <= 8; index += 1) expect(reopened.read(index)).toEqual(payloadFor(index, payloadBytes));
+    await reopened.close();
+  });
+
+  test("garbage and zeros after the last record are truncated and reported", async () => {
+    for (const filler of [Uint8Array.from({ length: 100 }, (_, position) => (position * 37 + 11) & 0xff), new Uint8Array(4096)]) {
+      const dir = await writeLog("garbage", 7);
+      fs.appendFileSync(lastSegmentPath(dir), filler);
+      const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+      expect(log.recovery.tornTailBytesTruncated).toBe(filler.length);
+      expect(log.recovery.corruptRecords).toEqual([]);
+      expect(log.lastIndex()).toBe(7);
+      expect(await log.append([payloadFor(8, payloadBytes)])).toBe(8);
+      expect(log.read(8)).toEqual(payloadFor(8, payloadBytes));
+      await log.close();
+    }
+  });
+
+  test("a record whose payload was not persisted is cut even when its length is intact", async () => {
+    const dir = await writeLog("torn-payload", 8);
+    const tail = lastSegmentPath(dir);
+    const fd = fs.openSync(tail, "r+");
+    fs.writeSync(fd, new Uint8Array(payloadBytes), 0, payloadBytes, recordOffset(2) + recordHeaderBytes);
+    fs.closeSync(fd);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.tornTailBytesTruncated).toBe(frameBytes);
+    expect(log.lastIndex()).toBe(7);
+    await log.close();
+  });
+});
+
+describe("corruption before the tail", () => {
+  test("a bit flipped in a sealed record's payload is reported at open and never served", async () => {
+    const dir = await writeLog("bitflip", 12);
+    const sealed = path.join(dir, segmentFiles(dir)[1]);
+    flipByte(sealed, recordOffset(2) + recordHeaderBytes + 20);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.corruptRecords).toEqual([{ file: sealed, offset: recordOffset(2), index: 8, reason: "record checksum mismatch" }]);
+    expect(log.recovery.recordsRecovered).toBe(11);
+    expect(log.recovery.tornTailBytesTruncated).toBe(0);
+    expect(() => log.read(8)).toThrow(CorruptRecordError);
+    expect(() => [...log.readRange(6, 10)]).toThrow(CorruptRecordError);
+    for (const index of [1, 6, 7, 9, 10, 12]) expect(log.read(index)).toEqual(payloadFor(index, payloadBytes));
+    expect(await log.append([payloadFor(13, payloadBytes)])).toBe(13);
+    await log.close();
+  });
+
+  test("a corrupt length field makes the rest of that sealed segment unreadable, reported as a range", async () => {
+    const dir = await writeLog("length", 12);
+    const sealed = path.join(dir, segmentFiles(dir)[1]);
+    flipByte(sealed, recordOffset(1) + 14);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.corruptRecords).toEqual([
+      { file: sealed, offset: recordOffset(1), index: 7, reason: "record payload cut short: records 7..10 unreadable" },
+    ]);
+    for (const index of [7, 8, 9, 10]) expect(() => log.read(index)).toThrow(CorruptRecordError);
+    for (const index of [1, 5, 6, 11, 12]) expect(log.read(index)).toEqual(payloadFor(index, payloadBytes));
+    await log.close();
+  });
+
+  test("a bit flipped after open is caught by the check on read (paired check)", async () => {
+    const dir = await writeLog("after-open", 12);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.read(3)).toEqual(payloadFor(3, payloadBytes));
+    flipByte(path.join(dir, segmentFiles(dir)[0]), recordOffset(2) + recordHeaderBytes + 1);
+    expect(() => log.read(3)).toThrow(CorruptRecordError);
+    expect(log.read(4)).toEqual(payloadFor(4, payloadBytes));
+    await log.close();
+  });
+
+  test("a corrupt sealed segment header makes its records unreadable; later segments still serve", async () => {
+    const dir = await writeLog("header", 12);
+    const sealed = path.join(dir, segmentFiles(dir)[0]);
+    flipByte(sealed, 9);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.corruptRecords).toEqual([
+      { file: sealed, offset: 0, index: 1, reason: "segment header checksum mismatch: records 1..5 unreadable" },
+    ]);
+    expect(() => log.read(1)).toThrow(CorruptRecordError);
+    expect(log.read(6)).toEqual(payloadFor(6, payloadBytes));
+    await log.close();
+  });
+
+  test("a corrupt record inside the last segment followed by valid ones is reported, not cut", async () => {
+    const dir = await writeLog("last-middle", 8);
+    const tail = lastSegmentPath(dir);
+    flipByte(tail, recordOffset(0) + recordHeaderBytes + 3);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.tornTailBytesTruncated).toBe(0);
+    expect(log.recovery.corruptRecords).toEqual([{ file: tail, offset: recordOffset(0), index: 6, reason: "record checksum mismatch" }]);
+    expect(() => log.read(6)).toThrow(CorruptRecordError);
+    expect(log.read(8)).toEqual(payloadFor(8, payloadBytes));
+    await log.close();
+  });
+
+  test("a last segment with a corrupt header is set aside and reported; the log goes on before it", async () => {
+    const dir = await writeLog("last-header", 8);
+    const tail = lastSegmentPath(dir);
+    flipByte(tail, 2);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.corruptRecords.length).toBe(1);
+    expect(log.recovery.corruptRecords[0].index).toBe(6);
+    expect(log.lastIndex()).toBe(5);
+    expect(fs.existsSync(`${tail}.corrupt`)).toBe(true);
+    expect(await log.append([payloadFor(6, payloadBytes)])).toBe(6);
+    await log.close();
+  });
+
+  test("a sealed segment that ends early reports its missing records", async () => {
+    const dir = await writeLog("short", 12);
+    const sealed = path.join(dir, segmentFiles(dir)[1]);
+    fs.truncateSync(sealed, recordOffset(3));
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(log.recovery.corruptRecords).toEqual([
+      { file: sealed, offset: recordOffset(3), index: 9, reason: "segment ends early: records 9..10 unreadable" },
+    ]);
+    expect(() => log.read(9)).toThrow(CorruptRecordError);
+    expect(log.read(8)).toEqual(payloadFor(8, payloadBytes));
+    await log.close();
+  });
+});
