@@ -73,3 +73,18 @@ export async function readLogTail(logPath: string): Promise<string> {
   const text = await file.text();
   return text.slice(-logTailCharactersMax).trim();
 }
+
+/** Waits until the peer's log holds a line matching `pattern` (e.g. its "listening" line). */
+export async function waitForLogLine(logPath: string, pattern: RegExp, child: Subprocess): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + startTimeoutMilliseconds;
+  while (Date.now() < deadline) {
+    const file = Bun.file(logPath);
+    const match = (await file.exists()) ? (await file.text()).match(pattern) : null;
+    if (match) return match;
+    if (child.exitCode !== null) {
+      throw new BenchError(`process exited with code ${child.exitCode}: ${await readLogTail(logPath)}`);
+    }
+    await sleepMilliseconds(connectRetryMilliseconds);
+  }
+  throw new BenchError(`no line matching ${pattern} within ${startTimeoutMilliseconds} ms: ${await readLogTail(logPath)}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * Entry point of the benchmarks: `bun bench/run.ts [all|log|engine|raft|net|etcd] [--json] [--quick]`.
+ * Each part lives in its own module and is loaded on demand; a part whose module is not there
+ * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
+ * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative).
+ */
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+import { formatSection } from "./lib/table.ts";
+import type { SectionResult } from "./lib/result.ts";
+
+export interface PartOptions {
+  json: boolean;
+  quick: boolean;
+}
+
+interface Part {
+  name: string;
+  /** Module path relative to this file. */
+  module: string;
+  /** Name of the exported function that runs the part. */
+  entry: string;
+}
+
+export const parts: Part[] = [
+  { name: "log", module: "./log.ts", entry: "runLogBench" },
+  { name: "engine", module: "./engine.ts", entry: "runEngineBench" },
+  { name: "raft", module: "./raft.ts", entry: "runRaftBench" },
+  { name: "net", module: "./net.ts", entry: "runNetBench" },
+  { name: "etcd", module: "./peers/etcd.ts", entry: "runEtcdBench" },
+];
+
+export interface PartOutcome {
+  part: string;
+  status: "ok" | "skipped" | "failed";
+  reason?: string;
+  result?: unknown;
+}
+
+export async function runPart(part: Part, options: PartOptions): Promise<PartOutcome> {
+  const path = new URL(part.module, import.meta.url).pathname;
+  if (!(await Bun.file(path).exists())) {
+    return { part: part.name, status: "skipped", reason: `bench/${part.module.slice(2)} is not there yet` };
+  }
+  try {
+    const loaded = (await import(path)) as Record<string, unknown>;
+    const entry = loaded[part.entry];
+    if (typeof entry !== "function") {
+      return { part: part.name, status: "skipped", reason: `bench/${part.module.slice(2)} does not export ${part.entry}()` };
+    }
+    const result: unknown = await entry(options);
+    return { part: part.name, status: "ok", result };
+  } catch (error) {
+    return { part: part.name, status: "failed", reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+function isSectionResult(value: unknown): value is SectionResult {
+  return typeof value === "object" && value !== null && "section" in value && "measurements" in value;
+}
+
+function sections(result: unknown): SectionResult[] {
+  if (isSectionResult(result)) return [result];
+  if (Array.isArray(result)) return result.filter(isSectionResult);
+  return [];
+}
+
+export function describeOutcome(outcome: PartOutcome): string {
+  if (outcome.status === "skipped") return `${outcome.part}: skipped (${outcome.reason})`;
+  if (outcome.status === "failed") return `${outcome.part}: FAILED (${outcome.reason})`;
+  const printable = sections(outcome.result);
+  if (printable.length > 0) return printable.map(formatSection).join("\n\n");
+  return `${outcome.part}: done`;
+}
+
+function parseCommandLine(argv: string[]): { selected: Part[]; options: PartOptions } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: "boolean", default: false }, quick: { type: "boolean", default: false } },
+    allowPositionals: true,
+  });
+  const which = positionals[0] ?? "all";
+  const selected = which === "all" ? parts : parts.filter((part) => part.name === which);
+  if (selected.length === 0 || positionals.length > 1) {
+    console.error(`usage: bun bench/run.ts [all|${parts.map((part) => part.name).join("|")}] [--json] [--quick]`);
+    process.exit(2);
+  }
+  return { selected, options: { json: values.json ?? false, quick: values.quick ?? false } };
+}
+
+async function main(): Promise<void> {
+  const { selected, options } = parseCommandLine(process.argv.slice(2));
+  // With --json, stdout carries only the JSON document; tables printed by parts go to stderr.
+  const print = options.json ? console.error : console.log;
+  const originalLog = console.log;
+  if (options.json) console.log = console.error;
+  const outcomes: PartOutcome[] = [];
+  print(`machine: ${JSON.stringify(machineDescription())}`);
+  for (const part of selected) {
+    print(`-- ${part.name} --`);
+    const outcome = await runPart(part, options);
+    outcomes.push(outcome);
+    print(describeOutcome(outcome));
+    print("");
+  }
+  console.log = originalLog;
+  if (options.json) console.log(JSON.stringify({ machine: machineDescription(), outcomes }, null, 2));
+  if (outcomes.some((outcome) => outcome.status === "failed")) process.exitCode = 1;
+}
+
+function machineDescription(): Record<string, unknown> {
+  return { bun: Bun.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, platform: process.platform };
+}
+
+if (import.meta.main) await main();
