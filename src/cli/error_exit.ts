@@ -5,6 +5,7 @@
 import { AssertionError } from "../util/assert.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
+import { ServeError } from "./serve_error.ts";
 import { UsageError } from "./usage_error.ts";
 
 /** Statuses by which the server answered and refused the request: retrying it unchanged will not help. */
@@ -12,7 +13,7 @@ const refusedStatuses = new Set(["INVALID_REQUEST", "TOO_LARGE", "OVERLOADED", "
 
 export function exitCodeForError(error: unknown): ExitCodeValue {
   if (error instanceof UsageError) return ExitCode.usage;
-  if (error instanceof ConfigError) return ExitCode.serveFailed;
+  if (error instanceof ConfigError || error instanceof ServeError) return ExitCode.serveFailed;
   if (error instanceof AssertionError) return ExitCode.internal;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "NOT_FOUND") return ExitCode.notFound;

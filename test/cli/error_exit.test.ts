@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { exitCodeForError, messageOf } from "../../src/cli/error_exit.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
+import { ServeError } from "../../src/cli/serve_error.ts";
 import { UsageError } from "../../src/cli/usage_error.ts";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { AssertionError } from "../../src/util/assert.ts";
@@ -12,6 +13,7 @@ function coded(code: string, message = "m"): Error {
 test("each kind of failure has its documented exit code", () => {
   expect(exitCodeForError(new UsageError("bad"))).toBe(ExitCode.usage);
   expect(exitCodeForError(new ConfigError("listen", "--listen", "bad"))).toBe(ExitCode.serveFailed);
+  expect(exitCodeForError(new ServeError("address in use"))).toBe(ExitCode.serveFailed);
   expect(exitCodeForError(new AssertionError("broken"))).toBe(ExitCode.internal);
   expect(exitCodeForError(coded("NOT_FOUND"))).toBe(ExitCode.notFound);
   for (const status of ["INVALID_REQUEST", "TOO_LARGE", "OVERLOADED", "UNAUTHORIZED", "CONFLICT", "INTERNAL"]) {
