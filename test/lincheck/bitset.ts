@@ -29,6 +29,20 @@ export class Bitset {
     return (this.words[Math.floor(index / wordSizeBits)] & (1 << index % wordSizeBits)) !== 0;
   }
 
+  /** The set's words, to keep after the set changes. */
+  copyWords(): Uint16Array {
+    return this.words.slice();
+  }
+
+  /** Whether every bit set in `words` (from copyWords of a set of the same size) is set here. */
+  containsWords(words: Uint16Array): boolean {
+    assert(words.length === this.words.length, "comparing sets of different sizes");
+    for (let index = 0; index < words.length; index += 1) {
+      if ((words[index] & ~this.words[index]) !== 0) return false;
+    }
+    return true;
+  }
+
   toKey(): string {
     return String.fromCharCode(...this.words);
   }

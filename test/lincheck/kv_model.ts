@@ -54,13 +54,18 @@ function withValue(state: KvState, key: string, value: string): KvState {
   return next;
 }
 
-/** One partition per key, in order of first appearance; also rejects mismatched outputs. */
+/**
+ * One partition per key, in order of first appearance; also rejects mismatched outputs.
+ * Pending gets are left out: with no reply they neither constrain the order nor change a value,
+ * and each would only widen the search.
+ */
 function partitionByKey(history: KvOperation[]): KvOperation[][] {
   const byKey = new Map<string, KvOperation[]>();
   history.forEach((op, index) => {
     if (op.output !== undefined && op.output.kind !== op.input.kind) {
       throw new HistoryError(`operation ${index}: a ${op.input.kind} answered with a ${op.output.kind} reply`);
     }
+    if (op.input.kind === "get" && op.output === undefined) return;
     const group = byKey.get(op.input.key);
     if (group === undefined) byKey.set(op.input.key, [op]);
     else group.push(op);

@@ -1,11 +1,13 @@
 /**
  * The search of one partition: Wing & Gong's backtracking over a linked list of call and
- * return events, with Lowe's cache of visited (linearized-set, model state) pairs. The head
+ * return events, with Lowe's cache of visited (linearized-set, model state) pairs (see
+ * visited_states.ts, which also prunes redundant placements of pending operations). The head
  * comment of checker.ts explains the algorithm and its cost; this file is its mechanics.
  */
 import { assert } from "../../src/util/assert.ts";
 import type { Model, Operation } from "./checker.ts";
 import { Bitset } from "./bitset.ts";
+import { VisitedStates } from "./visited_states.ts";
 
 /** Shared by all partitions of one check, so the budget covers the whole history. */
 export interface SearchBudget {
@@ -44,29 +46,33 @@ export function searchPartition<S, I, O>(
   budget: SearchBudget,
 ): PartitionOutcome {
   const head = buildEventList(operations);
-  const linearized = new Bitset(operations.length);
-  const visited = new Set<string>();
+  const isPending = operations.map((op) => op.return === Infinity);
+  // Placed operations, completed and pending apart: the cache treats them differently.
+  const placed = { completed: new Bitset(operations.length), pending: new Bitset(operations.length) };
+  const placedSet = (operation: number) => (isPending[operation] ? placed.pending : placed.completed);
+  const visited = new VisitedStates();
   const stack: Frame<S>[] = [];
   let longestPrefix: number[] = [];
-  let completedLeft = operations.filter((op) => op.return !== Infinity).length;
+  let completedLeft = isPending.filter((pending) => !pending).length;
   let state = model.init();
   let event = head.next;
   let steps = 0;
   while (completedLeft > 0) {
     if (outOfBudget(budget, steps++)) return { result: "unknown" };
     assert(event !== undefined, "the walk ran off the event list with completed operations left");
+    const operation = event.operation;
     if (event.isCall) {
-      const op = operations[event.operation];
+      const op = operations[operation];
       const next = model.step(state, op.input, op.output);
-      const cacheKey = next.ok ? visitKey(linearized, event.operation, model.key(next.state)) : "";
-      if (!next.ok || visited.has(cacheKey)) {
+      placedSet(operation).set(operation);
+      const fresh = next.ok && visited.visit(placed.completed, placed.pending, model.key(next.state));
+      if (!fresh) {
+        placedSet(operation).clear(operation);
         event = event.next;
         continue;
       }
-      visited.add(cacheKey);
       stack.push({ call: event, stateBefore: state });
-      linearized.set(event.operation);
-      if (op.return !== Infinity) completedLeft -= 1;
+      if (!isPending[operation]) completedLeft -= 1;
       state = next.state;
       lift(event);
       if (stack.length > longestPrefix.length) longestPrefix = stack.map((frame) => frame.call.operation);
@@ -74,12 +80,13 @@ export function searchPartition<S, I, O>(
       continue;
     }
     // A return event: its operation had to be linearized by now and none of the candidates fit.
-    assert(operations[event.operation].return !== Infinity, "a pending return was reached before all completed ones");
+    assert(!isPending[operation], "a pending return was reached before all completed ones");
     const frame = stack.pop();
     if (frame === undefined) return { result: "illegal", longestPrefix };
+    const undone = frame.call.operation;
     unlift(frame.call);
-    linearized.clear(frame.call.operation);
-    if (operations[frame.call.operation].return !== Infinity) completedLeft += 1;
+    placedSet(undone).clear(undone);
+    if (!isPending[undone]) completedLeft += 1;
     state = frame.stateBefore;
     event = frame.call.next;
   }
@@ -90,14 +97,6 @@ function outOfBudget(budget: SearchBudget, steps: number): boolean {
   budget.stepsLeft -= 1;
   if (budget.stepsLeft < 0) return true;
   return steps % clockCheckIntervalSteps === 0 && performance.now() >= budget.deadlineMilliseconds;
-}
-
-/** The linearized set as it would be with `operation` added, joined with the state it leads to. */
-function visitKey(linearized: Bitset, operation: number, stateKey: string): string {
-  linearized.set(operation);
-  const key = `${linearized.toKey()}\u0000${stateKey}`;
-  linearized.clear(operation);
-  return key;
 }
 
 /**
