@@ -1,0 +1,92 @@
+/**
+ * Splits a byte stream into frames (u32 little-endian length + that many bytes). Frames that
+ * arrive whole in one read are handed on as views into that read, without a copy; only a frame
+ * split across reads is gathered in a reusable buffer, which grows to the frame's size and
+ * shrinks back once a large frame has passed.
+ */
+import { RequestRejection } from "./status";
+
+const lengthPrefixBytes = 4;
+/** Smallest Envelope: root offset, vtable header and table header, four bytes each. */
+export const frameSizeBytesMin = 12;
+/** A buffer grown past this many times its initial size is dropped after its frame. */
+const bufferShrinkFactor = 4;
+
+/** Returns false to stop handing on frames from the current read (the connection is closing). */
+export type FrameHandler = (frame: Uint8Array) => boolean;
+
+export class FrameAssembler {
+  private buffer: Uint8Array;
+  private heldBytes = 0;
+  /** performance.now() when the frame now held began arriving; null when none is held. */
+  partialSinceMs: number | null = null;
+
+  constructor(private readonly frameSizeBytesMax: number, private readonly bufferBytesInitial: number) {
+    this.buffer = new Uint8Array(bufferBytesInitial);
+  }
+
+  /** Hands on every complete frame in `chunk`; throws a fatal RequestRejection on a bad length. */
+  feed(chunk: Uint8Array, onFrame: FrameHandler): void {
+    let offset = 0;
+    if (this.heldBytes > 0) {
+      offset = this.completeHeldFrame(chunk, onFrame);
+      if (offset < 0) return;
+    }
+    while (chunk.length - offset >= lengthPrefixBytes) {
+      const frameBytes = this.frameLength(chunk, offset);
+      if (chunk.length - offset - lengthPrefixBytes < frameBytes) break;
+      const start = offset + lengthPrefixBytes;
+      offset = start + frameBytes;
+      if (!onFrame(chunk.subarray(start, offset))) return;
+    }
+    if (offset < chunk.length) this.hold(chunk.subarray(offset));
+  }
+
+  private frameLength(bytes: Uint8Array, offset: number): number {
+    const length = (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+    if (length > this.frameSizeBytesMax) {
+      throw new RequestRejection("TOO_LARGE", `frame of ${length} bytes is over the ${this.frameSizeBytesMax}-byte limit`, 0, true);
+    }
+    if (length < frameSizeBytesMin) {
+      throw new RequestRejection("INVALID_REQUEST", `frame of ${length} bytes cannot hold an envelope`, 0, true);
+    }
+    return length;
+  }
+
+  private hold(bytes: Uint8Array): void {
+    if (this.heldBytes === 0) this.partialSinceMs = performance.now();
+    this.ensureCapacity(this.heldBytes + bytes.length);
+    this.buffer.set(bytes, this.heldBytes);
+    this.heldBytes += bytes.length;
+  }
+
+  private ensureCapacity(bytes: number): void {
+    if (bytes <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.min(Math.max(bytes, this.buffer.length * 2), this.frameSizeBytesMax + lengthPrefixBytes));
+    grown.set(this.buffer.subarray(0, this.heldBytes));
+    this.buffer = grown;
+  }
+
+  /** Adds from `chunk` to the held frame; returns where the rest of `chunk` starts, or -1 to stop. */
+  private completeHeldFrame(chunk: Uint8Array, onFrame: FrameHandler): number {
+    let offset = 0;
+    if (this.heldBytes < lengthPrefixBytes) {
+      offset = Math.min(lengthPrefixBytes - this.heldBytes, chunk.length);
+      this.hold(chunk.subarray(0, offset));
+      if (this.heldBytes < lengthPrefixBytes) return chunk.length;
+    }
+    const totalBytes = lengthPrefixBytes + this.frameLength(this.buffer, 0);
+    const taken = Math.min(totalBytes - this.heldBytes, chunk.length - offset);
+    this.hold(chunk.subarray(offset, offset + taken));
+    offset += taken;
+    if (this.heldBytes < totalBytes) return chunk.length;
+    const frame = this.buffer.subarray(lengthPrefixBytes, totalBytes);
+    this.heldBytes = 0;
+    this.partialSinceMs = null;
+    const keepGoing = onFrame(frame);
+    if (this.buffer.length > this.bufferBytesInitial * bufferShrinkFactor) {
+      this.buffer = new Uint8Array(this.bufferBytesInitial);
+    }
+    return keepGoing ? offset : -1;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the client-port server needs from the node behind it. The storage engine
+ * (src/engine/engine.ts) satisfies it directly on a single node; the cluster layer will put
+ * routing and Raft behind the same shape.
+ *
+ * Keys handed to get and scan are views into the receive buffer, valid only during the call:
+ * an implementation that answers asynchronously copies what it keeps. Commands handed to
+ * apply are already copies. Entries returned are read at once (encoded into the reply).
+ *
+ * Failures: throw an error whose `code` is a wire status name (e.g. "NOT_LEADER",
+ * "TOO_LARGE"); its message goes to the client. ServiceError below is one such error.
+ * Anything else is answered INTERNAL without details.
+ */
+import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../engine/types";
+import type { ConsistencyLevel, TraceContext } from "./messages";
+import type { StatusName } from "./status";
+
+export interface ReadContext {
+  consistency: ConsistencyLevel;
+  /** With "bounded" consistency. */
+  maxStalenessMs: number;
+  /** performance.now() after which the client no longer waits; Infinity when none was given. */
+  deadlineAtMs: number;
+  trace: TraceContext | null;
+}
+
+export interface KeyValueService {
+  get(key: Uint8Array, context: ReadContext): Entry | null | Promise<Entry | null>;
+  scan(options: ScanOptions, context: ReadContext): ScanPage | Promise<ScanPage>;
+  apply(command: Command): Promise<CommandResult>;
+}
+
+export class ServiceError extends Error {
+  override name = "ServiceError";
+  constructor(readonly code: StatusName, message: string, readonly leaderHint = "") {
+    super(message);
+  }
+}

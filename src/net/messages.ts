@@ -1,0 +1,79 @@
+/**
+ * Requests and replies as plain values, on both sides of the wire. Byte fields of a decoded
+ * request are views into the frame they came from (no copy); whoever keeps them past the
+ * frame's lifetime copies them (see copyCommand).
+ */
+import type { Command, Entry, ScanOptions } from "../engine/types";
+import type { StatusName } from "./status";
+
+export type ConsistencyLevel = "strong" | "bounded" | "eventual";
+
+export interface TraceContext {
+  /** 16 bytes (W3C trace-id). */
+  traceId: Uint8Array;
+  /** 8 bytes (W3C parent-id). */
+  spanId: Uint8Array;
+}
+
+export type RequestBody =
+  | { kind: "ping" }
+  | { kind: "get"; key: Uint8Array }
+  | { kind: "write"; command: Command }
+  | { kind: "scan"; options: ScanOptions };
+
+export interface Request {
+  /** Integer in 1..2^53, unique among the connection's requests in flight. */
+  requestId: number;
+  consistency: ConsistencyLevel;
+  maxStalenessMs: number;
+  /** Time budget from the server's receipt; 0 means none. */
+  deadlineMs: number;
+  /** With sequence > 0 on a write: the identity the server deduplicates by. */
+  sessionId: Uint8Array | null;
+  sequence: number;
+  trace: TraceContext | null;
+  body: RequestBody;
+}
+
+export interface WriteOutcome {
+  /** put: always true; delete: the key existed; cas: it matched and was written. */
+  applied: boolean;
+  version: number;
+}
+
+export type ReplyResult =
+  | { kind: "none" }
+  | { kind: "get"; value: Uint8Array; version: number }
+  | { kind: "write"; outcome: WriteOutcome }
+  | { kind: "batch"; succeeded: boolean; version: number; results: WriteOutcome[] }
+  | { kind: "scan"; entries: Entry[]; nextCursor: Uint8Array | null }
+  | { kind: "ping"; serverInstanceId: Uint8Array };
+
+export interface Reply {
+  status: StatusName;
+  /** Why, for any status but OK; empty otherwise. */
+  message: string;
+  /** "host:port" of the leader, with NOT_LEADER; empty otherwise. */
+  leaderHint: string;
+  result: ReplyResult;
+}
+
+export const noResult: ReplyResult = { kind: "none" };
+
+export function errorReply(status: StatusName, message: string, leaderHint = ""): Reply {
+  return { status, message, leaderHint, result: noResult };
+}
+
+/** A copy of a command whose bytes no longer depend on the frame they were decoded from. */
+export function copyCommand(command: Command): Command {
+  switch (command.op) {
+    case "put":
+      return { op: "put", key: command.key.slice(), value: command.value.slice() };
+    case "delete":
+      return { op: "delete", key: command.key.slice() };
+    case "cas":
+      return { op: "cas", key: command.key.slice(), expected: command.expected?.slice() ?? null, value: command.value.slice() };
+    case "batch":
+      return { op: "batch", commands: command.commands.map((inner) => copyCommand(inner) as typeof inner) };
+  }
+}

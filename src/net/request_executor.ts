@@ -1,0 +1,111 @@
+/**
+ * Runs a decoded request against the KeyValueService and shapes the reply. Reads answer in
+ * the same turn when the service does; writes are copied out of the receive buffer (they must
+ * be stored), deduplicated by (session, sequence), then applied.
+ */
+import type { CommandResult, Entry, ScanPage } from "../engine/types";
+import type { KeyValueService, ReadContext } from "./key_value_service";
+import { copyCommand, errorReply, type Reply, type Request, type WriteOutcome } from "./messages";
+import { isStatusName } from "./status";
+import type { WriteDeduplicator } from "./write_deduplicator";
+
+export interface ExecutorContext {
+  service: KeyValueService;
+  deduplicator: WriteDeduplicator;
+  serverInstanceId: Uint8Array;
+}
+
+/** Metric label of a request: "get", "put", ..., "batch". */
+export function operationName(request: Request): string {
+  return request.body.kind === "write" ? request.body.command.op : request.body.kind;
+}
+
+export function execute(context: ExecutorContext, request: Request, receivedAtMs: number): Reply | Promise<Reply> {
+  const body = request.body;
+  switch (body.kind) {
+    case "ping":
+      return { status: "OK", message: "", leaderHint: "", result: { kind: "ping", serverInstanceId: context.serverInstanceId } };
+    case "get":
+      return settle(() => context.service.get(body.key, readContext(request, receivedAtMs)), getReply);
+    case "scan":
+      return settle(() => context.service.scan(body.options, readContext(request, receivedAtMs)), scanReply);
+    case "write":
+      return executeWrite(context, request);
+  }
+}
+
+function readContext(request: Request, receivedAtMs: number): ReadContext {
+  return {
+    consistency: request.consistency,
+    maxStalenessMs: request.maxStalenessMs,
+    deadlineAtMs: request.deadlineMs === 0 ? Infinity : receivedAtMs + request.deadlineMs,
+    trace: request.trace,
+  };
+}
+
+function executeWrite(context: ExecutorContext, request: Request): Promise<Reply> {
+  const command = (request.body as Extract<Request["body"], { kind: "write" }>).command;
+  const deduplicated = request.sessionId !== null && request.sequence > 0;
+  if (deduplicated) {
+    const prior = context.deduplicator.find(request.sessionId!, request.sequence);
+    if (prior === "forgotten") {
+      return Promise.resolve(errorReply("CONFLICT", `sequence ${request.sequence} is older than the deduplication window; its outcome is unknown`));
+    }
+    if (prior !== undefined) return prior;
+  }
+  const copy = copyCommand(command);
+  const outcome = settle(() => context.service.apply(copy), writeReply) as Promise<Reply>;
+  if (deduplicated) context.deduplicator.remember(request.sessionId!.slice(), request.sequence, outcome);
+  return outcome;
+}
+
+/** Calls `run`, shapes its value with `shape`, and turns any failure into a typed reply; stays synchronous when `run` does. */
+function settle<T>(run: () => T | Promise<T>, shape: (value: T) => Reply): Reply | Promise<Reply> {
+  let value: T | Promise<T>;
+  try {
+    value = run();
+  } catch (error) {
+    return failureReply(error);
+  }
+  if (value instanceof Promise) return value.then(shape, failureReply);
+  return shape(value);
+}
+
+export function failureReply(error: unknown): Reply {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (isStatusName(code) && code !== "OK") {
+    const hint = (error as { leaderHint?: unknown }).leaderHint;
+    return errorReply(code, (error as Error).message ?? code, typeof hint === "string" ? hint : "");
+  }
+  return errorReply("INTERNAL", "internal error");
+}
+
+function getReply(entry: Entry | null): Reply {
+  if (entry === null) return errorReply("NOT_FOUND", "");
+  return { status: "OK", message: "", leaderHint: "", result: { kind: "get", value: entry.value, version: entry.version } };
+}
+
+function scanReply(page: ScanPage): Reply {
+  return { status: "OK", message: "", leaderHint: "", result: { kind: "scan", entries: page.entries, nextCursor: page.nextCursor } };
+}
+
+function outcomeOf(result: CommandResult): WriteOutcome {
+  switch (result.op) {
+    case "put":
+      return { applied: true, version: result.version };
+    case "delete":
+      return { applied: result.existed, version: result.version };
+    case "cas":
+      return { applied: result.succeeded, version: result.version };
+    case "batch":
+      return { applied: result.succeeded, version: result.version };
+  }
+}
+
+function writeReply(result: CommandResult): Reply {
+  if (result.op !== "batch") return { status: "OK", message: "", leaderHint: "", result: { kind: "write", outcome: outcomeOf(result) } };
+  return {
+    status: "OK", message: "", leaderHint: "",
+    result: { kind: "batch", succeeded: result.succeeded, version: result.version, results: result.results.map(outcomeOf) },
+  };
+}

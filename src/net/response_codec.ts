@@ -1,0 +1,123 @@
+/**
+ * Reply <-> frame. The server encodes with `encodeResponse` into a reused builder; the client
+ * verifies and decodes with `decodeResponse` (it trusts the server no more than the server
+ * trusts it: a malformed reply is an error, never a silent default).
+ */
+import * as flatbuffers from "flatbuffers";
+import type { Entry } from "../engine/types";
+import {
+  BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, WriteResult,
+} from "../../schemas/generated/filestore_generated";
+import { unreachable } from "../util/assert";
+import type { Reply, ReplyResult, WriteOutcome } from "./messages";
+import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
+import { statusByName, statusName } from "./status";
+import { verifyRoot, verifyTable } from "./verify";
+
+function encodeResult(builder: flatbuffers.Builder, result: ReplyResult): [Result, number] {
+  switch (result.kind) {
+    case "none":
+      return [Result.NONE, 0];
+    case "get": {
+      const value = builder.createByteVector(result.value);
+      return [Result.GetResult, GetResult.createGetResult(builder, value, result.version)];
+    }
+    case "write":
+      return [Result.WriteResult, WriteResult.createWriteResult(builder, result.outcome.applied, result.outcome.version)];
+    case "batch": {
+      const outcomes = result.results.map((outcome) => WriteResult.createWriteResult(builder, outcome.applied, outcome.version));
+      const vector = BatchResult.createResultsVector(builder, outcomes);
+      return [Result.BatchResult, BatchResult.createBatchResult(builder, result.succeeded, result.version, vector)];
+    }
+    case "scan": {
+      const entries = result.entries.map((entry) => KeyValue.createKeyValue(
+        builder, builder.createByteVector(entry.key), builder.createByteVector(entry.value), entry.version,
+      ));
+      const vector = ScanResult.createEntriesVector(builder, entries);
+      const cursor = result.nextCursor === null ? 0 : builder.createByteVector(result.nextCursor);
+      return [Result.ScanResult, ScanResult.createScanResult(builder, vector, cursor)];
+    }
+    case "ping":
+      return [Result.PingResult, PingResult.createPingResult(builder, builder.createByteVector(result.serverInstanceId))];
+    default:
+      return unreachable(result, "unknown reply result");
+  }
+}
+
+/** The frame (u32 length + Envelope) for `reply`: a view into `builder`, valid until its next use. */
+export function encodeResponse(builder: flatbuffers.Builder, requestId: number, reply: Reply): Uint8Array {
+  builder.clear();
+  const [resultType, result] = encodeResult(builder, reply.result);
+  const message = reply.message === "" ? 0 : builder.createString(reply.message);
+  const leaderHint = reply.leaderHint === "" ? 0 : builder.createString(reply.leaderHint);
+  const response = Response.createResponse(builder, statusByName[reply.status], message, leaderHint, resultType, result);
+  Envelope.startEnvelope(builder);
+  Envelope.addRequestId(builder, requestId);
+  Envelope.addBodyType(builder, Body.Response);
+  Envelope.addBody(builder, response);
+  builder.finishSizePrefixed(Envelope.endEnvelope(builder));
+  return builder.asUint8Array();
+}
+
+export interface DecodedResponse {
+  requestId: number;
+  reply: Reply;
+}
+
+function outcome(result: WriteResult): WriteOutcome {
+  return { applied: result.applied(), version: result.version() };
+}
+
+function decodeScanResult(scan: ScanResult): ReplyResult {
+  const entries: Entry[] = [];
+  const keyValue = new KeyValue();
+  for (let index = 0; index < scan.entriesLength(); index++) {
+    scan.entries(index, keyValue);
+    entries.push({ key: keyValue.keyArray()!, value: keyValue.valueArray()!, version: keyValue.version() });
+  }
+  return { kind: "scan", entries, nextCursor: scan.nextCursorArray() };
+}
+
+function decodeResult(response: Response): ReplyResult {
+  switch (response.resultType()) {
+    case Result.GetResult: {
+      const result = response.result(new GetResult()) as GetResult;
+      return { kind: "get", value: result.valueArray() ?? new Uint8Array(0), version: result.version() };
+    }
+    case Result.WriteResult:
+      return { kind: "write", outcome: outcome(response.result(new WriteResult()) as WriteResult) };
+    case Result.BatchResult: {
+      const batch = response.result(new BatchResult()) as BatchResult;
+      const results: WriteOutcome[] = [];
+      for (let index = 0; index < batch.resultsLength(); index++) results.push(outcome(batch.results(index)!));
+      return { kind: "batch", succeeded: batch.succeeded(), version: batch.version(), results };
+    }
+    case Result.ScanResult:
+      return decodeScanResult(response.result(new ScanResult()) as ScanResult);
+    case Result.PingResult: {
+      const ping = response.result(new PingResult()) as PingResult;
+      return { kind: "ping", serverInstanceId: ping.serverInstanceIdArray() ?? new Uint8Array(0) };
+    }
+    case Result.NONE:
+      return { kind: "none" };
+    default:
+      throw new Error(`reply carries unknown result type ${response.resultType()}`);
+  }
+}
+
+/** Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are views. */
+export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): DecodedResponse {
+  const limits = { tablesPerVectorMax };
+  const rootPosition = verifyRoot(frame, envelopeHeaderRule, limits);
+  verifyTable(frame, rootPosition, envelopeBodyRule, limits);
+  const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(frame));
+  if (envelope.bodyType() !== Body.Response) throw new Error(`reply carries body type ${envelope.bodyType()}`);
+  const response = envelope.body(new Response()) as Response;
+  const reply: Reply = {
+    status: statusName(response.status()),
+    message: response.message() ?? "",
+    leaderHint: response.leaderHint() ?? "",
+    result: decodeResult(response),
+  };
+  return { requestId: envelope.requestId(), reply };
+}

@@ -1,0 +1,278 @@
+/**
+ * The client-port server on Bun.listen. Per connection: frames reassembled from partial reads,
+ * requests decoded in place and verified, executed with many in flight and answered as they
+ * finish (out of order), replies of one turn written together. Bounded everywhere
+ * (src/net/limits.ts): frame size, requests in flight per connection and per server (past
+ * them: OVERLOADED), connections (past it: refused), buffered output (past it: the server stops
+ * reading that connection until its socket drains), idle time and time to finish a frame
+ * (slow clients lose their slot rather than starve others).
+ */
+import * as flatbuffers from "flatbuffers";
+import type { Socket, TCPSocketListener } from "bun";
+import { AssertionError } from "../util/assert";
+import { FrameAssembler } from "./frame_assembler";
+import type { KeyValueService } from "./key_value_service";
+import { resolveLimits, type ServerLimits } from "./limits";
+import { errorReply, type Reply, type Request } from "./messages";
+import { noopObserver, type ServerObserver } from "./observer";
+import { OutputBuffer } from "./output_buffer";
+import { decodeRequest } from "./request_decoder";
+import { execute, operationName, type ExecutorContext } from "./request_executor";
+import { encodeResponse } from "./response_codec";
+import { RequestRejection } from "./status";
+import { WriteDeduplicator } from "./write_deduplicator";
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port; RunningServer.port tells which. */
+  port: number;
+  service: KeyValueService;
+  limits?: Partial<ServerLimits>;
+  observer?: ServerObserver;
+  /** Where failures inside the service are reported (the client only sees INTERNAL). */
+  logError?: (message: string, error: unknown) => void;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** Random per start; clients compare it across reconnects (see PingResult in the schema). */
+  readonly instanceId: Uint8Array;
+  connectionCount(): number;
+  /** Stops accepting, lets requests in flight finish and their replies go out, then closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Initial size of the reply builder; it grows for large replies and is reused. */
+const replyBuilderBytesInitial = 64 * 1024;
+const serverInstanceIdBytes = 16;
+
+class Connection {
+  readonly assembler: FrameAssembler;
+  readonly output = new OutputBuffer();
+  inflight = 0;
+  lastActivityMs = performance.now();
+  insideDataCallback = false;
+  flushScheduled = false;
+  pausedForOutput = false;
+  closeAfterFlush = false;
+  closed = false;
+
+  constructor(readonly socket: Socket<Connection | undefined>, limits: ServerLimits) {
+    this.assembler = new FrameAssembler(limits.frameSizeBytesMax, limits.receiveBufferBytesInitial);
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const server = new ClientPortServer(options);
+  return server.listen();
+}
+
+class ClientPortServer {
+  private readonly limits: ServerLimits;
+  private readonly observer: ServerObserver;
+  private readonly executor: ExecutorContext;
+  private readonly builder = new flatbuffers.Builder(replyBuilderBytesInitial);
+  private readonly connections = new Set<Connection>();
+  private listener: TCPSocketListener<Connection | undefined> | null = null;
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private inflight = 0;
+  private closing: Promise<void> | null = null;
+  private inflightDrained: (() => void) | null = null;
+
+  constructor(private readonly options: ServerOptions) {
+    this.limits = resolveLimits(options.limits);
+    this.observer = options.observer ?? noopObserver;
+    this.executor = {
+      service: options.service,
+      deduplicator: new WriteDeduplicator(this.limits.dedupSessionsMax, this.limits.dedupWritesPerSessionMax),
+      serverInstanceId: crypto.getRandomValues(new Uint8Array(serverInstanceIdBytes)),
+    };
+  }
+
+  listen(): RunningServer {
+    this.listener = Bun.listen<Connection | undefined>({
+      hostname: this.options.host,
+      port: this.options.port,
+      data: undefined,
+      socket: {
+        open: (socket) => this.onOpen(socket),
+        data: (socket, chunk) => this.onData(socket, chunk),
+        drain: (socket) => this.onDrain(socket),
+        close: (socket) => this.onClosed(socket),
+        error: (socket) => this.onClosed(socket),
+      },
+    });
+    this.sweepTimer = setInterval(() => this.sweep(), this.limits.sweepIntervalMs);
+    const listener = this.listener;
+    return {
+      host: listener.hostname,
+      port: listener.port,
+      instanceId: this.executor.serverInstanceId,
+      connectionCount: () => this.connections.size,
+      close: () => this.close(),
+    };
+  }
+
+  private onOpen(socket: Socket<Connection | undefined>): void {
+    if (this.closing !== null || this.connections.size >= this.limits.connectionsMax) {
+      const reason = this.closing !== null ? "server is shutting down" : `connection limit ${this.limits.connectionsMax} reached`;
+      socket.data = undefined;
+      socket.end(encodeResponse(this.builder, 0, errorReply(this.closing !== null ? "UNAVAILABLE" : "OVERLOADED", reason)));
+      return;
+    }
+    socket.setNoDelay(true);
+    const connection = new Connection(socket, this.limits);
+    socket.data = connection;
+    this.connections.add(connection);
+    this.observer.connectionsChanged(1);
+  }
+
+  private onClosed(socket: Socket<Connection | undefined>): void {
+    const connection = socket.data;
+    if (connection === undefined || connection.closed) return;
+    connection.closed = true;
+    this.connections.delete(connection);
+    this.observer.connectionsChanged(-1);
+  }
+
+  private onData(socket: Socket<Connection | undefined>, chunk: Uint8Array): void {
+    const connection = socket.data;
+    if (connection === undefined || connection.closed || connection.closeAfterFlush) return;
+    this.observer.bytesReceived(chunk.length);
+    connection.lastActivityMs = performance.now();
+    connection.insideDataCallback = true;
+    try {
+      connection.assembler.feed(chunk, (frame) => this.onFrame(connection, frame));
+    } catch (error) {
+      if (error instanceof AssertionError) throw error;
+      const rejection = error instanceof RequestRejection ? error
+        : new RequestRejection("INTERNAL", "internal error", 0, true);
+      if (!(error instanceof RequestRejection)) this.logError("request handling failed", error);
+      this.reply(connection, rejection.requestId, errorReply(rejection.status, rejection.message), "invalid", performance.now());
+      this.closeAfterFlush(connection);
+    } finally {
+      connection.insideDataCallback = false;
+    }
+    this.flush(connection);
+  }
+
+  /** One complete frame; returns false when the connection can no longer be trusted. */
+  private onFrame(connection: Connection, frame: Uint8Array): boolean {
+    const receivedAtMs = performance.now();
+    let request: Request;
+    try {
+      request = decodeRequest(frame, this.limits);
+    } catch (error) {
+      if (!(error instanceof RequestRejection) || error.fatal) throw error;
+      this.reply(connection, error.requestId, errorReply(error.status, error.message), "invalid", receivedAtMs);
+      return true;
+    }
+    const operation = operationName(request);
+    if (connection.inflight >= this.limits.inflightRequestsPerConnectionMax || this.inflight >= this.limits.inflightRequestsPerServerMax) {
+      this.reply(connection, request.requestId, errorReply("OVERLOADED", "too many requests in flight; nothing was applied"), operation, receivedAtMs);
+      return true;
+    }
+    if (this.closing !== null) {
+      this.reply(connection, request.requestId, errorReply("UNAVAILABLE", "server is shutting down; nothing was applied"), operation, receivedAtMs);
+      return true;
+    }
+    const reply = execute(this.executor, request, receivedAtMs);
+    if (!(reply instanceof Promise)) {
+      this.reply(connection, request.requestId, reply, operation, receivedAtMs);
+      return true;
+    }
+    this.inflightChanged(connection, 1);
+    const requestId = request.requestId;
+    reply.then((settled) => {
+      this.inflightChanged(connection, -1);
+      if (settled.status === "INTERNAL") this.logError(`${operation} failed`, settled.message);
+      this.reply(connection, requestId, settled, operation, receivedAtMs);
+    });
+    return true;
+  }
+
+  private inflightChanged(connection: Connection, delta: number): void {
+    connection.inflight += delta;
+    this.inflight += delta;
+    this.observer.inflightChanged(delta);
+    if (this.inflight === 0 && this.inflightDrained !== null) this.inflightDrained();
+  }
+
+  private reply(connection: Connection, requestId: number, reply: Reply, operation: string, receivedAtMs: number): void {
+    this.observer.requestCompleted(operation, reply.status, (performance.now() - receivedAtMs) / 1000);
+    if (connection.closed) return;
+    connection.output.append(encodeResponse(this.builder, requestId, reply));
+    if (connection.insideDataCallback || connection.flushScheduled) return;
+    connection.flushScheduled = true;
+    queueMicrotask(() => this.flush(connection));
+  }
+
+  private flush(connection: Connection): void {
+    connection.flushScheduled = false;
+    if (connection.closed) return;
+    this.observer.bytesSent(connection.output.flush(connection.socket));
+    if (connection.output.length > this.limits.outputBufferedBytesMax && !connection.pausedForOutput) {
+      connection.pausedForOutput = true;
+      connection.socket.pause();
+    }
+    if (connection.closeAfterFlush && connection.output.length === 0) connection.socket.end();
+  }
+
+  private onDrain(socket: Socket<Connection | undefined>): void {
+    const connection = socket.data;
+    if (connection === undefined || connection.closed) return;
+    this.flush(connection);
+    if (connection.pausedForOutput && connection.output.length <= this.limits.outputBufferedBytesMax / 2) {
+      connection.pausedForOutput = false;
+      if (!connection.closeAfterFlush && this.closing === null) connection.socket.resume();
+    }
+  }
+
+  private closeAfterFlush(connection: Connection): void {
+    connection.closeAfterFlush = true;
+    connection.socket.pause();
+  }
+
+  /** Closes connections idle too long, and those that started a frame and did not finish it in time. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const connection of this.connections) {
+      const partialSinceMs = connection.assembler.partialSinceMs;
+      if (partialSinceMs !== null && now - partialSinceMs > this.limits.frameReceiveTimeoutMs) {
+        this.drop(connection);
+        continue;
+      }
+      const quiet = connection.inflight === 0 && connection.output.length === 0;
+      if (quiet && now - connection.lastActivityMs > this.limits.idleTimeoutMs) this.drop(connection);
+    }
+  }
+
+  private drop(connection: Connection): void {
+    connection.closed = true;
+    this.connections.delete(connection);
+    this.observer.connectionsChanged(-1);
+    connection.socket.terminate();
+  }
+
+  private logError(message: string, error: unknown): void {
+    (this.options.logError ?? ((text, detail) => console.error(text, detail)))(message, error);
+  }
+
+  private close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.listener?.stop(false);
+    for (const connection of this.connections) connection.socket.pause();
+    if (this.inflight > 0) await new Promise<void>((resolve) => { this.inflightDrained = resolve; });
+    for (const connection of this.connections) {
+      this.flush(connection);
+      connection.socket.end();
+    }
+    this.listener?.stop(true);
+  }
+}

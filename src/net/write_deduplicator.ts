@@ -1,0 +1,64 @@
+/**
+ * Remembers the outcome of recent writes per client session, so a write resent with the same
+ * (session id, sequence) after a lost reply returns the first outcome instead of applying
+ * twice. Bounded twice: sessions (least recently used forgotten first) and outcomes per
+ * session (oldest first). The table lives in memory: a restarted server has forgotten it, and
+ * says so through a new server instance id in its ping reply.
+ */
+import type { Reply } from "./messages";
+
+interface SessionWrites {
+  outcomes: Map<number, Promise<Reply>>;
+  /** Highest sequence whose outcome was dropped to respect the bound; 0 when none. */
+  forgottenThrough: number;
+}
+
+export type PriorOutcome = Promise<Reply> | "forgotten" | undefined;
+
+export class WriteDeduplicator {
+  private readonly sessions = new Map<string, SessionWrites>();
+
+  constructor(private readonly sessionsMax: number, private readonly writesPerSessionMax: number) {}
+
+  /** The outcome of an earlier write with this identity; "forgotten" when it may have been applied but is no longer known. */
+  find(sessionId: Uint8Array, sequence: number): PriorOutcome {
+    const session = this.touch(sessionKey(sessionId));
+    if (session === undefined) return undefined;
+    const outcome = session.outcomes.get(sequence);
+    if (outcome !== undefined) return outcome;
+    return sequence <= session.forgottenThrough ? "forgotten" : undefined;
+  }
+
+  remember(sessionId: Uint8Array, sequence: number, outcome: Promise<Reply>): void {
+    const key = sessionKey(sessionId);
+    let session = this.touch(key);
+    if (session === undefined) {
+      session = { outcomes: new Map(), forgottenThrough: 0 };
+      this.sessions.set(key, session);
+      if (this.sessions.size > this.sessionsMax) this.sessions.delete(this.sessions.keys().next().value!);
+    }
+    session.outcomes.set(sequence, outcome);
+    if (session.outcomes.size > this.writesPerSessionMax) {
+      const oldest = session.outcomes.keys().next().value!;
+      session.outcomes.delete(oldest);
+      session.forgottenThrough = Math.max(session.forgottenThrough, oldest);
+    }
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The session, moved to the most recently used end. */
+  private touch(key: string): SessionWrites | undefined {
+    const session = this.sessions.get(key);
+    if (session === undefined) return undefined;
+    this.sessions.delete(key);
+    this.sessions.set(key, session);
+    return session;
+  }
+}
+
+function sessionKey(sessionId: Uint8Array): string {
+  return Buffer.from(sessionId.buffer, sessionId.byteOffset, sessionId.length).toString("latin1");
+}
