@@ -1,0 +1,27 @@
+import { describe, expect, test } from "bun:test";
+import { describeOutcome, parts, runPart } from "../../bench/run.ts";
+
+describe("bench/run.ts", () => {
+  test("every part the issues name can be selected", () => {
+    expect(parts.map((part) => part.name)).toEqual(["log", "engine", "raft", "net", "etcd"]);
+  });
+
+  test("a part whose module is missing is skipped with a line saying which file", async () => {
+    const outcome = await runPart({ name: "future", module: "./no_such_part.ts", entry: "runFutureBench" }, { json: false, quick: true });
+    expect(outcome).toEqual({ part: "future", status: "skipped", reason: "bench/no_such_part.ts is not there yet" });
+    expect(describeOutcome(outcome)).toBe("future: skipped (bench/no_such_part.ts is not there yet)");
+  });
+
+  test("a module without the expected export is skipped, not crashed", async () => {
+    const outcome = await runPart({ name: "table", module: "./lib/table.ts", entry: "runTableBench" }, { json: false, quick: true });
+    expect(outcome.status).toBe("skipped");
+    expect(outcome.reason).toContain("does not export runTableBench()");
+  });
+
+  test("a part that throws is reported as failed with its error, and the run goes on", async () => {
+    const part = { name: "throwing", module: "../test/bench/throwing_part_fixture.ts", entry: "runThrowingBench" };
+    const outcome = await runPart(part, { json: false, quick: true });
+    expect(outcome).toEqual({ part: "throwing", status: "failed", reason: "BenchError: peer did not start" });
+    expect(describeOutcome(outcome)).toBe("throwing: FAILED (BenchError: peer did not start)");
+  });
+});
