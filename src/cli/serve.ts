@@ -1,0 +1,115 @@
+/**
+ * `filestore serve`: load the configuration, start the admin endpoint (so start-up is observable:
+ * /healthz answers 503 until serving), open the engine (recovery), start the client port, print
+ * one ready line, and on SIGINT/SIGTERM shut down in order: stop accepting and finish in-flight
+ * requests, close the engine (which syncs its log), close the admin endpoint; exit 0.
+ */
+import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
+import { ServerMetrics } from "../admin/server_metrics.ts";
+import { formatHostPort } from "../config/address.ts";
+import { loadConfig } from "../config/load.ts";
+import { settings, type FileStoreConfig } from "../config/settings.ts";
+import { Engine } from "../engine/engine.ts";
+import { startServer } from "../net/index.ts";
+import { AssertionError } from "../util/assert.ts";
+import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
+import { writeErrorLine, writeStdout } from "./output.ts";
+import { ServeError } from "./serve_error.ts";
+import { serverLimitsFor } from "./server_limits.ts";
+import { waitForShutdownSignal } from "./shutdown_signal.ts";
+
+interface RunningNode {
+  admin: AdminServer | null;
+  engine: Engine | null;
+  server: { host: string; port: number; close(): Promise<void> } | null;
+  serving: boolean;
+}
+
+export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
+  const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
+  const node: RunningNode = { admin: null, engine: null, server: null, serving: false };
+  try {
+    await start(node, config);
+  } catch (error) {
+    await stop(node);
+    throw asServeError(error);
+  }
+  const signal = await waitForShutdownSignal();
+  await stop(node);
+  await writeStdout(`filestore stopped signal=${signal}\n`);
+  return ExitCode.ok;
+}
+
+async function start(node: RunningNode, config: FileStoreConfig): Promise<void> {
+  const metrics = new ServerMetrics();
+  node.admin = startStep(`admin endpoint on ${formatHostPort(config.admin)}`, () =>
+    startAdminServer({
+      host: config.admin.host,
+      port: config.admin.port,
+      metrics,
+      engineStats: () => node.engine?.stats() ?? null,
+      isServing: () => node.serving,
+    }),
+  );
+  node.engine = await startStepAsync(`data folder ${config.data}`, () =>
+    Engine.open({ dir: config.data, fsync: config.fsync, batchDelayMs: config.batchDelayMs, onFsync: metrics.fsyncCompleted }),
+  );
+  const engine = node.engine;
+  const server = await startStepAsync(`client port ${formatHostPort(config.listen)}`, () =>
+    startServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      service: engine,
+      limits: serverLimitsFor(config),
+      observer: metrics,
+      logError: (message, error) => void writeErrorLine(`${message}: ${error instanceof Error ? error.message : String(error)}`),
+    }),
+  );
+  node.server = server;
+  node.serving = true;
+  const client = formatHostPort({ host: config.listen.host, port: server.port });
+  const admin = formatHostPort({ host: config.admin.host, port: node.admin.port });
+  await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}\n`);
+}
+
+/** Stops whatever was started, in dependency order; safe after a partial start. */
+async function stop(node: RunningNode): Promise<void> {
+  node.serving = false;
+  await node.server?.close(); // stops accepting, answers in-flight requests
+  node.server = null;
+  await node.engine?.close(); // syncs and closes the log
+  node.engine = null;
+  await node.admin?.close();
+  node.admin = null;
+}
+
+function settingFlags(options: Record<string, string | boolean | undefined>): Record<string, string | undefined> {
+  const flags: Record<string, string | undefined> = {};
+  for (const setting of settings) flags[setting.name] = options[setting.name] as string | undefined;
+  return flags;
+}
+
+function startStep<T>(what: string, action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    throw asServeError(error, what);
+  }
+}
+
+async function startStepAsync<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw asServeError(error, what);
+  }
+}
+
+/** Keeps typed configuration errors and broken invariants as they are; names the step otherwise. */
+function asServeError(error: unknown, what?: string): Error {
+  if (error instanceof ServeError || error instanceof AssertionError || (error as Error)?.name === "ConfigError") {
+    return error as Error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ServeError(what === undefined ? message : `${what}: ${message}`);
+}
