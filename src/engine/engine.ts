@@ -1,0 +1,298 @@
+/**
+ * Engine: FileStore's storage engine and state machine. Writes are applied to the in-memory
+ * key index and appended to the log as compact binary records (record_codec.ts); reads are
+ * served from the index, values as views into the log's data. A checkpoint bounds the replay
+ * at open; compaction reclaims overwritten values; snapshots export and replace the state.
+ *
+ * Visibility: a write is visible to get()/scan() as soon as apply() has evaluated it, before
+ * it is durable; apply() resolves only once it is durable under the fsync mode. Commands are
+ * evaluated in call order, so concurrent applies see each other like a serial history while
+ * their appends share the log's group commit.
+ */
+import { SegmentedLog } from "../log/segmented_log.ts";
+import type { AppendLog, FsyncMode } from "../log/types.ts";
+import { encodeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
+import { compactLog, type CompactionReport } from "./compaction.ts";
+import { appendRecord, readValue, type EngineState } from "./engine_state.ts";
+import { EngineError } from "./errors.ts";
+import { evaluateCommand, type StateView } from "./evaluate.ts";
+import { keyToString } from "./key_string.ts";
+import { autoCompactionCheckEveryApplies, autoCompactionGarbageRatioMin, autoCompactionLogBytesMin } from "./limits.ts";
+import { MaintenanceLock } from "./maintenance_lock.ts";
+import { encodeRecord, OperationKind, RecordKind, type RecordOperation } from "./record_codec.ts";
+import { recoverEngineState, type EngineRecoveryReport } from "./recovery.ts";
+import { scanIndex } from "./scan.ts";
+import { snapshotChunks } from "./snapshot.ts";
+import { installSnapshotChunks, type InstallReport } from "./snapshot_install.ts";
+import type { Command, CommandResult, EngineStats, Entry, ScanOptions, ScanPage } from "./types.ts";
+import { validateCommand, validateKey, validateRaftIndex, validateScanOptions } from "./validation.ts";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+export interface AutoCompactionOptions {
+  /** Compact when garbage exceeds this share of the log (0..1). */
+  garbageRatioMin?: number;
+  /** ...and the log is at least this big. */
+  logBytesMin?: number;
+}
+
+export interface EngineOptions {
+  /** Folder of the engine: its log in `log/`, its checkpoint beside it. Created when missing. */
+  dir: string;
+  /** The log's fsync mode (default `always`). */
+  fsync?: FsyncMode;
+  batchDelayMs?: number;
+  segmentSizeBytes?: number;
+  onFsync?: (durationSeconds: number) => void;
+  /** A log to use instead of a SegmentedLog in `dir/log` (tests, or a log shared with Raft). */
+  log?: AppendLog;
+  /** Background compaction by garbage ratio; on by default, `false` turns it off. */
+  autoCompaction?: AutoCompactionOptions | false;
+}
+
+export interface CheckpointReport {
+  entries: number;
+  coveredLogIndex: number;
+  bytes: number;
+  durationMilliseconds: number;
+}
+
+/** Bytes an applied record costs beside its keys and values (headers, log framing): for the garbage estimate. */
+const recordOverheadBytesEstimate = 64;
+
+export class Engine {
+  private readonly maintenance = new MaintenanceLock();
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
+  private installing = false;
+  private appliesSinceCompactionCheck = 0;
+  private backgroundCompaction: Promise<CompactionReport | null> | null = null;
+  private logBytesAfterLastCompaction = 0;
+  private readonly stateView: StateView;
+  /** The last background compaction's failure, if any (it never throws at a caller). */
+  lastCompactionError: Error | null = null;
+
+  private constructor(
+    private readonly state: EngineState,
+    private readonly directory: string,
+    private readonly autoCompaction: Required<AutoCompactionOptions> | null,
+    /** What open() found: checkpoint used or not, records replayed, time taken. */
+    readonly recovery: EngineRecoveryReport,
+  ) {
+    this.stateView = {
+      valueOf: (keyString) => {
+        const entry = this.state.index.get(keyString);
+        return entry === undefined ? null : readValue(this.state, entry);
+      },
+      versionOf: (keyString) => this.state.index.get(keyString)?.version ?? 0,
+    };
+  }
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    await mkdir(options.dir, { recursive: true });
+    const log =
+      options.log ??
+      (await SegmentedLog.open({
+        dir: join(options.dir, "log"),
+        fsync: options.fsync,
+        batchDelayMs: options.batchDelayMs,
+        segmentSizeBytes: options.segmentSizeBytes,
+        onFsync: options.onFsync,
+      }));
+    const { state, report } = await recoverEngineState(log, options.dir);
+    const engineState: EngineState = { log, index: state.index, revision: state.revision, raftIndex: state.raftIndex, failure: null };
+    const autoCompaction =
+      options.autoCompaction === false
+        ? null
+        : {
+            garbageRatioMin: options.autoCompaction?.garbageRatioMin ?? autoCompactionGarbageRatioMin,
+            logBytesMin: options.autoCompaction?.logBytesMin ?? autoCompactionLogBytesMin,
+          };
+    return new Engine(engineState, options.dir, autoCompaction, report);
+  }
+
+  /** Applies a command; resolves once its record is durable under the log's fsync mode. */
+  async apply(command: Command, meta: { raftIndex?: number } = {}): Promise<CommandResult> {
+    this.checkWritable();
+    validateCommand(command);
+    validateRaftIndex(meta.raftIndex, this.state.raftIndex);
+    const evaluation = evaluateCommand(command, this.stateView);
+    const raftIndex = meta.raftIndex ?? this.state.raftIndex;
+    const { effects } = evaluation;
+    if (effects.length === 0 && raftIndex === this.state.raftIndex) return evaluation.result(this.state.revision);
+    const revision = effects.length > 0 ? this.state.revision + 1 : this.state.revision;
+    const operations: RecordOperation[] = effects.map((effect) => ({
+      operation: effect.value === null ? OperationKind.delete : OperationKind.set,
+      key: effect.key,
+      value: effect.value ?? emptyValue,
+      version: revision,
+    }));
+    const { payload, valueOffsets } = encodeRecord({ kind: RecordKind.apply, revision, raftIndex }, operations);
+    const { logIndex, durable } = appendRecord(this.state, payload);
+    this.state.revision = revision;
+    this.state.raftIndex = raftIndex;
+    effects.forEach((effect, position) => {
+      if (effect.value === null) this.state.index.delete(effect.keyString);
+      else {
+        const entry = { key: effect.key.slice(), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: effect.value.length, value: null };
+        this.state.index.set(effect.keyString, entry);
+      }
+    });
+    this.track(durable);
+    this.considerCompaction();
+    await durable;
+    return evaluation.result(revision);
+  }
+
+  /** The live entry of a key, or null. Entry key and value are views: treat them as read-only. */
+  get(key: Uint8Array): Entry | null {
+    this.checkReadable();
+    validateKey(key);
+    const entry = this.state.index.get(keyToString(key));
+    if (entry === undefined) return null;
+    return { key: entry.key, value: readValue(this.state, entry), version: entry.version };
+  }
+
+  /** One page of live entries in bytewise key order (see ScanOptions). */
+  scan(options: ScanOptions): ScanPage {
+    this.checkReadable();
+    const limit = validateScanOptions(options);
+    return scanIndex(this.state.index, options, limit, (entry) => readValue(this.state, entry));
+  }
+
+  revision(): number {
+    return this.state.revision;
+  }
+
+  /** The last meta.raftIndex applied; after a restart, the last one whose record was durable. */
+  appliedRaftIndex(): number {
+    return this.state.raftIndex;
+  }
+
+  stats(): EngineStats {
+    return {
+      keys: this.state.index.size,
+      revision: this.state.revision,
+      logBytes: this.state.log.sizeBytes(),
+      liveValueBytes: this.state.index.liveValueBytes(),
+      indexBytesEstimate: this.state.index.bytesEstimate(),
+    };
+  }
+
+  /** Writes a checkpoint of the current state so the next open replays only what follows. */
+  checkpoint(): Promise<CheckpointReport> {
+    this.checkWritable();
+    return this.maintenance.run(() => this.writeCheckpoint());
+  }
+
+  /** Reclaims the space of overwritten and deleted values (see compaction.ts). */
+  compact(): Promise<CompactionReport> {
+    this.checkWritable();
+    return this.maintenance.run(() => this.runCompaction());
+  }
+
+  /** Streams the whole state as checksummed chunks (snapshot.ts). Holds off compaction until done. */
+  async *exportSnapshot(): AsyncGenerator<Uint8Array> {
+    this.checkReadable();
+    const release = await this.maintenance.acquire();
+    try {
+      const picture = { revision: this.state.revision, raftIndex: this.state.raftIndex, entries: this.state.index.orderedClone() };
+      yield* snapshotChunks(picture, (entry) => readValue(this.state, entry));
+    } finally {
+      release();
+    }
+  }
+
+  /** Replaces the whole state with a snapshot stream; applies are refused meanwhile. */
+  async installSnapshot(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<InstallReport> {
+    this.checkWritable();
+    const release = await this.maintenance.acquire();
+    this.installing = true;
+    try {
+      await Promise.all(this.inFlight);
+      return await installSnapshotChunks(this.state, chunks, async () => {
+        await this.writeCheckpoint();
+      });
+    } finally {
+      this.installing = false;
+      release();
+    }
+  }
+
+  /** Waits for pending writes and maintenance, then closes the log (which syncs it). */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.maintenance.run(async () => {
+      await Promise.all(this.inFlight);
+      await this.state.log.close();
+    });
+  }
+
+  private async writeCheckpoint(): Promise<CheckpointReport> {
+    const started = performance.now();
+    const picture = {
+      revision: this.state.revision,
+      raftIndex: this.state.raftIndex,
+      coveredLogIndex: this.state.log.lastIndex(),
+      entries: this.state.index.orderedClone(),
+    };
+    await this.state.log.sync();
+    const parts = await encodeCheckpoint(picture);
+    await writeCheckpointFile(this.directory, parts);
+    const bytes = parts.reduce((total, part) => total + part.length, 0);
+    return { entries: picture.entries.size, coveredLogIndex: picture.coveredLogIndex, bytes, durationMilliseconds: performance.now() - started };
+  }
+
+  private async runCompaction(): Promise<CompactionReport> {
+    const report = await compactLog(this.state, {
+      shouldStop: () => this.closing,
+      writeCheckpoint: async () => {
+        await this.writeCheckpoint();
+      },
+    });
+    this.logBytesAfterLastCompaction = report.logBytesAfter;
+    return report;
+  }
+
+  /** Starts a background compaction when garbage passes the configured share of the log. */
+  private considerCompaction(): void {
+    if (this.autoCompaction === null || this.backgroundCompaction !== null) return;
+    if (++this.appliesSinceCompactionCheck < autoCompactionCheckEveryApplies) return;
+    this.appliesSinceCompactionCheck = 0;
+    const logBytes = this.state.log.sizeBytes();
+    // Compacting again before the log has grown well past its last compacted size gains little.
+    if (logBytes < this.autoCompaction.logBytesMin || logBytes < this.logBytesAfterLastCompaction * 1.5) return;
+    const index = this.state.index;
+    const liveBytes = index.liveValueBytes() + index.keyBytes() + index.size * recordOverheadBytesEstimate;
+    if (1 - liveBytes / logBytes < this.autoCompaction.garbageRatioMin) return;
+    this.backgroundCompaction = this.maintenance
+      .run(() => this.runCompaction())
+      .catch((error: unknown) => {
+        this.lastCompactionError = error instanceof Error ? error : new Error(String(error));
+        return null;
+      })
+      .finally(() => {
+        this.backgroundCompaction = null;
+      });
+  }
+
+  /** Keeps pending appends so close() and installSnapshot() can wait for them. */
+  private track(durable: Promise<void>): void {
+    const settled = durable.catch(() => undefined);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+  }
+
+  private checkReadable(): void {
+    if (this.closing) throw new EngineError("UNAVAILABLE", "engine is closed");
+  }
+
+  private checkWritable(): void {
+    this.checkReadable();
+    if (this.installing) throw new EngineError("UNAVAILABLE", "a snapshot is being installed");
+    if (this.state.failure !== null) throw new EngineError("UNAVAILABLE", `log failed: ${this.state.failure.message}`);
+  }
+}
+
+const emptyValue = new Uint8Array(0);

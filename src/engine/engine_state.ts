@@ -1,0 +1,52 @@
+/**
+ * The mutable core shared by the engine's parts (apply, checkpoint, compaction, snapshots):
+ * the log, the key index, the revision and the applied Raft index, and the two primitives
+ * every part uses to touch the log.
+ */
+import type { AppendLog } from "../log/types.ts";
+import { assert } from "../util/assert.ts";
+import { EngineError } from "./errors.ts";
+import type { IndexEntry, KeyIndex } from "./key_index.ts";
+
+export interface EngineState {
+  readonly log: AppendLog;
+  index: KeyIndex;
+  /** Store-wide revision of the last applied write. */
+  revision: number;
+  /** Last Raft index applied (0: none). */
+  raftIndex: number;
+  /** Set when the log refused a write: memory is then ahead of the disk, so serve no more. */
+  failure: Error | null;
+}
+
+/** The value of an entry as a view into the log's data, read once and then cached. */
+export function readValue(state: EngineState, entry: IndexEntry): Uint8Array {
+  if (entry.value === null) {
+    const payload = state.log.read(entry.logIndex);
+    assert(entry.valueOffset + entry.valueLength <= payload.length, "index entry points past its record");
+    entry.value = payload.subarray(entry.valueOffset, entry.valueOffset + entry.valueLength);
+  }
+  return entry.value;
+}
+
+/**
+ * Appends one record. Records are visible at once, so the index it gets is known before the
+ * append is durable; the promise resolves when it is durable under the log's fsync mode.
+ * A refused append poisons the engine: state in memory would otherwise outrun the log.
+ */
+export function appendRecord(state: EngineState, payload: Uint8Array): { logIndex: number; durable: Promise<void> } {
+  if (state.failure !== null) throw new EngineError("UNAVAILABLE", `log failed earlier: ${state.failure.message}`);
+  const logIndex = state.log.lastIndex() + 1;
+  const appended = state.log.append([payload]);
+  assert(state.log.lastIndex() === logIndex, "log did not make the append visible at once");
+  const durable = appended.then(
+    (lastIndex) => {
+      assert(lastIndex === logIndex, "log acknowledged another index than it assigned");
+    },
+    (error: unknown) => {
+      state.failure ??= error instanceof Error ? error : new Error(String(error));
+      throw new EngineError("UNAVAILABLE", `log append failed: ${state.failure.message}`);
+    },
+  );
+  return { logIndex, durable };
+}

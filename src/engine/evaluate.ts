@@ -1,0 +1,99 @@
+/**
+ * Evaluation of a validated command against the current state: which keys change (effects)
+ * and what the caller is told. Pure apart from reading the state through StateView; the
+ * engine then writes the effects under one new revision, or none when nothing changes.
+ */
+import { keyToString } from "./key_string.ts";
+import type { Command, CommandResult } from "./types.ts";
+
+type SimpleCommand = Exclude<Command, { op: "batch" }>;
+
+export interface StateView {
+  /** The live value of a key, or null when absent. */
+  valueOf(keyString: string): Uint8Array | null;
+  /** The version of a key, or 0 when absent. */
+  versionOf(keyString: string): number;
+}
+
+export interface Effect {
+  keyString: string;
+  key: Uint8Array;
+  /** null deletes the key. */
+  value: Uint8Array | null;
+}
+
+interface Outcome {
+  op: SimpleCommand["op"];
+  /** This command changed state (put, delete of a present key, successful cas). */
+  wrote: boolean;
+  /** cas only: whether its expectation held. */
+  succeeded: boolean;
+  /** The key's version before the command, for a failed cas. */
+  versionBefore: number;
+}
+
+export interface Evaluation {
+  effects: Effect[];
+  /** The caller's result once `writeRevision` (a new one when effects exist) is known. */
+  result(writeRevision: number): CommandResult;
+}
+
+export function evaluateCommand(command: Command, state: StateView): Evaluation {
+  const pending = new Map<string, Uint8Array | null>();
+  const effects: Effect[] = [];
+  const simpleCommands = command.op === "batch" ? command.commands : [command];
+  const outcomes = simpleCommands.map((simple) => evaluateSimple(simple, state, pending, effects));
+  const allSucceeded = outcomes.every((outcome) => outcome.succeeded);
+  if (!allSucceeded) effects.length = 0;
+  return {
+    effects,
+    result(writeRevision: number): CommandResult {
+      const results = outcomes.map((outcome) => resultOf(outcome, allSucceeded, writeRevision));
+      if (command.op !== "batch") return results[0];
+      return { op: "batch", succeeded: allSucceeded, version: writeRevision, results };
+    },
+  };
+}
+
+function evaluateSimple(
+  command: SimpleCommand,
+  state: StateView,
+  pending: Map<string, Uint8Array | null>,
+  effects: Effect[],
+): Outcome {
+  const keyString = keyToString(command.key);
+  const current = pending.has(keyString) ? (pending.get(keyString) ?? null) : state.valueOf(keyString);
+  const versionBefore = state.versionOf(keyString);
+  let value: Uint8Array | null;
+  if (command.op === "put") {
+    value = command.value;
+  } else if (command.op === "delete") {
+    if (current === null) return { op: "delete", wrote: false, succeeded: true, versionBefore };
+    value = null;
+  } else {
+    const holds = command.expected === null ? current === null : current !== null && bytesEqual(current, command.expected);
+    if (!holds) return { op: "cas", wrote: false, succeeded: false, versionBefore };
+    value = command.value;
+  }
+  pending.set(keyString, value);
+  effects.push({ keyString, key: command.key, value });
+  return { op: command.op, wrote: true, succeeded: true, versionBefore };
+}
+
+function resultOf(outcome: Outcome, applied: boolean, writeRevision: number): CommandResult {
+  const wrote = applied && outcome.wrote;
+  switch (outcome.op) {
+    case "put":
+      return { op: "put", version: writeRevision };
+    case "delete":
+      return { op: "delete", existed: wrote, version: writeRevision };
+    case "cas":
+      return { op: "cas", succeeded: wrote, version: wrote ? writeRevision : outcome.versionBefore };
+  }
+}
+
+export function bytesEqual(left: Uint8Array, right: Uint8Array): boolean {
+  if (left.length !== right.length) return false;
+  for (let position = 0; position < left.length; position++) if (left[position] !== right[position]) return false;
+  return true;
+}

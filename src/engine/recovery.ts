@@ -1,0 +1,49 @@
+/**
+ * Rebuilds the engine's state at open: the last valid checkpoint, then the log after it.
+ * A checkpoint that is damaged, of another format, or points outside the log's readable
+ * records is ignored and the whole log is replayed instead (see replay.ts for why that is
+ * always correct); the outcome says which happened.
+ */
+import type { AppendLog } from "../log/types.ts";
+import { decodeCheckpoint, readCheckpointFile, type CheckpointContents } from "./checkpoint.ts";
+import { KeyIndex } from "./key_index.ts";
+import { ReplayState } from "./replay.ts";
+
+export type CheckpointOutcome = "loaded" | "absent" | "invalid";
+
+export interface EngineRecoveryReport {
+  checkpoint: CheckpointOutcome;
+  /** Log records replayed after the checkpoint (or from the log's start). */
+  recordsReplayed: number;
+  durationMilliseconds: number;
+}
+
+export async function recoverEngineState(
+  log: AppendLog,
+  directory: string,
+): Promise<{ state: ReplayState; report: EngineRecoveryReport }> {
+  const started = performance.now();
+  const bytes = await readCheckpointFile(directory);
+  const contents = bytes === null ? null : decodeCheckpoint(bytes);
+  const usable = contents !== null && checkpointFitsLog(contents, log);
+  const checkpoint: CheckpointOutcome = bytes === null ? "absent" : usable ? "loaded" : "invalid";
+  const state = usable
+    ? new ReplayState(contents.index, contents.revision, contents.raftIndex)
+    : new ReplayState(new KeyIndex(), 0, 0);
+  const from = usable ? contents.coveredLogIndex + 1 : log.firstIndex();
+  let recordsReplayed = 0;
+  for (const { index, payload } of log.readRange(from, log.lastIndex())) {
+    state.applyRecord(index, payload);
+    recordsReplayed += 1;
+  }
+  return { state, report: { checkpoint, recordsReplayed, durationMilliseconds: performance.now() - started } };
+}
+
+/** A checkpoint is usable only when the log still holds every record it covers or points at. */
+function checkpointFitsLog(contents: CheckpointContents, log: AppendLog): boolean {
+  if (contents.coveredLogIndex < log.firstIndex() - 1 || contents.coveredLogIndex > log.lastIndex()) return false;
+  for (const entry of contents.index.values()) {
+    if (entry.logIndex < log.firstIndex() || entry.logIndex > contents.coveredLogIndex) return false;
+  }
+  return true;
+}

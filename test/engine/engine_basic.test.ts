@@ -1,0 +1,163 @@
+import { describe, expect, test } from "bun:test";
+import { EngineError } from "../../src/engine/errors.ts";
+import { keySizeBytesMax, valueSizeBytesMax } from "../../src/engine/limits.ts";
+import { bytes, dump, memoryHarness, segmentedHarness, temporaryFolder, text, type EngineHarness } from "./helpers.ts";
+
+const harnesses: Array<[string, (directory: string) => EngineHarness]> = [
+  ["memory log", (directory) => memoryHarness(directory)],
+  ["segmented log", (directory) => segmentedHarness(directory)],
+];
+
+describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
+  test("put, get, overwrite and delete with a monotonic revision", async () => {
+    await using folder = await temporaryFolder();
+    const engine = await makeHarness(folder.path).open();
+    expect(await engine.apply({ op: "put", key: bytes("a"), value: bytes("1") })).toEqual({ op: "put", version: 1 });
+    expect(await engine.apply({ op: "put", key: bytes("b"), value: bytes("2") })).toEqual({ op: "put", version: 2 });
+    expect(await engine.apply({ op: "put", key: bytes("a"), value: bytes("3") })).toEqual({ op: "put", version: 3 });
+    expect(text(engine.get(bytes("a"))!.value)).toBe("3");
+    expect(engine.get(bytes("a"))!.version).toBe(3);
+    expect(engine.get(bytes("b"))!.version).toBe(2);
+    expect(await engine.apply({ op: "delete", key: bytes("a") })).toEqual({ op: "delete", existed: true, version: 4 });
+    expect(await engine.apply({ op: "delete", key: bytes("a") })).toEqual({ op: "delete", existed: false, version: 4 });
+    expect(engine.get(bytes("a"))).toBeNull();
+    expect(engine.revision()).toBe(4);
+    expect(engine.stats()).toMatchObject({ keys: 1, revision: 4, liveValueBytes: 1 });
+    await engine.close();
+  });
+
+  test("compare-and-set: expected bytes, expected absent, and failures keep state", async () => {
+    await using folder = await temporaryFolder();
+    const engine = await makeHarness(folder.path).open();
+    expect(await engine.apply({ op: "cas", key: bytes("k"), expected: null, value: bytes("v1") })).toEqual({ op: "cas", succeeded: true, version: 1 });
+    expect(await engine.apply({ op: "cas", key: bytes("k"), expected: null, value: bytes("v2") })).toEqual({ op: "cas", succeeded: false, version: 1 });
+    expect(await engine.apply({ op: "cas", key: bytes("k"), expected: bytes("nope"), value: bytes("v2") })).toEqual({ op: "cas", succeeded: false, version: 1 });
+    expect(await engine.apply({ op: "cas", key: bytes("k"), expected: bytes("v1"), value: bytes("v2") })).toEqual({ op: "cas", succeeded: true, version: 2 });
+    expect(await engine.apply({ op: "cas", key: bytes("absent"), expected: bytes("x"), value: bytes("y") })).toEqual({ op: "cas", succeeded: false, version: 0 });
+    expect(dump(engine)).toEqual([["k", "v2", 2]]);
+    expect(engine.revision()).toBe(2);
+    await engine.close();
+  });
+
+  test("a batch shares one revision, and a failing cas applies nothing of it", async () => {
+    await using folder = await temporaryFolder();
+    const engine = await makeHarness(folder.path).open();
+    await engine.apply({ op: "put", key: bytes("x"), value: bytes("0") });
+    const applied = await engine.apply({
+      op: "batch",
+      commands: [
+        { op: "put", key: bytes("a"), value: bytes("1") },
+        { op: "cas", key: bytes("x"), expected: bytes("0"), value: bytes("1") },
+        { op: "delete", key: bytes("missing") },
+        { op: "cas", key: bytes("a"), expected: bytes("1"), value: bytes("2") },
+      ],
+    });
+    expect(applied).toEqual({
+      op: "batch",
+      succeeded: true,
+      version: 2,
+      results: [
+        { op: "put", version: 2 },
+        { op: "cas", succeeded: true, version: 2 },
+        { op: "delete", existed: false, version: 2 },
+        { op: "cas", succeeded: true, version: 2 },
+      ],
+    });
+    expect(dump(engine)).toEqual([["a", "2", 2], ["x", "1", 2]]);
+    const refused = await engine.apply({
+      op: "batch",
+      commands: [
+        { op: "put", key: bytes("b"), value: bytes("new") },
+        { op: "delete", key: bytes("a") },
+        { op: "cas", key: bytes("x"), expected: bytes("wrong"), value: bytes("2") },
+      ],
+    });
+    expect(refused.op === "batch" && refused.succeeded).toBe(false);
+    expect(refused.version).toBe(2);
+    expect(dump(engine)).toEqual([["a", "2", 2], ["x", "1", 2]]);
+    expect(engine.revision()).toBe(2);
+    await engine.close();
+  });
+
+  test("bad input gets typed errors and changes nothing", async () => {
+    await using folder = await temporaryFolder();
+    const engine = await makeHarness(folder.path).open();
+    await engine.apply({ op: "put", key: bytes("keep"), value: bytes("me") });
+    const cases: Array<[unknown, string]> = [
+      [{ op: "put", key: new Uint8Array(0), value: bytes("v") }, "INVALID_REQUEST"],
+      [{ op: "put", key: new Uint8Array(keySizeBytesMax + 1), value: bytes("v") }, "TOO_LARGE"],
+      [{ op: "put", key: bytes("k"), value: new Uint8Array(valueSizeBytesMax + 1) }, "TOO_LARGE"],
+      [{ op: "put", key: "text", value: bytes("v") }, "INVALID_REQUEST"],
+      [{ op: "frobnicate", key: bytes("k") }, "INVALID_REQUEST"],
+      [{ op: "batch", commands: [{ op: "put", key: bytes("ok"), value: bytes("v") }, { op: "delete", key: new Uint8Array(0) }] }, "INVALID_REQUEST"],
+      [{ op: "batch", commands: [{ op: "batch", commands: [] }] }, "INVALID_REQUEST"],
+      [null, "INVALID_REQUEST"],
+    ];
+    for (const [command, code] of cases) {
+      const failure = await engine.apply(command as never).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(EngineError);
+      expect((failure as EngineError).code).toBe(code as EngineError["code"]);
+    }
+    expect(() => engine.get(new Uint8Array(0))).toThrow(EngineError);
+    expect(() => engine.scan({ limit: 0 })).toThrow(EngineError);
+    expect(dump(engine)).toEqual([["keep", "me", 1]]);
+    expect(engine.revision()).toBe(1);
+    const maximal = await engine.apply({ op: "put", key: new Uint8Array(keySizeBytesMax).fill(7), value: new Uint8Array(valueSizeBytesMax).fill(9) });
+    expect(maximal).toEqual({ op: "put", version: 2 });
+    expect(engine.get(new Uint8Array(keySizeBytesMax).fill(7))!.value.length).toBe(valueSizeBytesMax);
+    await engine.close();
+  });
+
+  test("scan: bytewise order, prefix, start/end, limit and cursor", async () => {
+    await using folder = await temporaryFolder();
+    const engine = await makeHarness(folder.path).open();
+    const keys = ["a", "ab", "abc", "b", "b\u0000", "ba", "c"].map(bytes);
+    keys.push(new Uint8Array([0x61, 0xff]), new Uint8Array([0x61, 0x80]));
+    for (const key of keys) await engine.apply({ op: "put", key, value: key });
+    const list = (options: Parameters<typeof engine.scan>[0]) => engine.scan(options).entries.map((entry) => Array.from(entry.key));
+    expect(list({ limit: 100 })).toEqual(
+      [[0x61], [0x61, 0x62], [0x61, 0x62, 0x63], [0x61, 0x80], [0x61, 0xff], [0x62], [0x62, 0], [0x62, 0x61], [0x63]],
+    );
+    expect(list({ limit: 100, prefix: bytes("a") }).length).toBe(5);
+    expect(list({ limit: 100, prefix: bytes("ab") })).toEqual([[0x61, 0x62], [0x61, 0x62, 0x63]]);
+    expect(list({ limit: 100, start: bytes("ab"), end: bytes("b") })).toEqual([[0x61, 0x62], [0x61, 0x62, 0x63], [0x61, 0x80], [0x61, 0xff]]);
+    const first = engine.scan({ limit: 2, prefix: bytes("b") });
+    expect(first.entries.map((entry) => Array.from(entry.key))).toEqual([[0x62], [0x62, 0]]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = engine.scan({ limit: 2, prefix: bytes("b"), cursor: first.nextCursor! });
+    expect(second.entries.map((entry) => Array.from(entry.key))).toEqual([[0x62, 0x61]]);
+    expect(second.nextCursor).toBeNull();
+    await engine.close();
+  });
+
+  test("applied raft index is kept, persisted and must advance", async () => {
+    await using folder = await temporaryFolder();
+    const harness = makeHarness(folder.path);
+    let engine = await harness.open();
+    await engine.apply({ op: "put", key: bytes("a"), value: bytes("1") }, { raftIndex: 5 });
+    // A command that changes nothing still records its raft index.
+    await engine.apply({ op: "delete", key: bytes("missing") }, { raftIndex: 6 });
+    expect(engine.appliedRaftIndex()).toBe(6);
+    const stale = await engine.apply({ op: "put", key: bytes("a"), value: bytes("2") }, { raftIndex: 6 }).catch((error: unknown) => error);
+    expect((stale as EngineError).code).toBe("INVALID_REQUEST");
+    engine = await harness.restart(engine);
+    expect(engine.appliedRaftIndex()).toBe(6);
+    expect(engine.revision()).toBe(1);
+    await engine.close();
+  });
+
+  test("concurrent applies all land with distinct revisions", async () => {
+    await using folder = await temporaryFolder();
+    const harness = makeHarness(folder.path);
+    let engine = await harness.open();
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, position) => engine.apply({ op: "put", key: bytes(`k${position % 50}`), value: bytes(`${position}`) })),
+    );
+    expect(results.map((result) => result.version).sort((left, right) => left - right)).toEqual(Array.from({ length: 200 }, (_, position) => position + 1));
+    engine = await harness.restart(engine);
+    expect(engine.stats().keys).toBe(50);
+    expect(text(engine.get(bytes("k49"))!.value)).toBe("199");
+    expect(engine.get(bytes("k49"))!.version).toBe(200);
+    await engine.close();
+  });
+});
