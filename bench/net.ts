@@ -4,6 +4,7 @@
  * pipeline depth, and FileStore itself (server in its own process, fsync always, driven by the
  * public client). Prints one table of measurements and one of the issue's targets as ratios.
  */
+import { parseArgs } from "node:util";
 import * as defaults from "./lib/defaults.ts";
 import type { RunDurations } from "./lib/defaults.ts";
 import { BenchError } from "./lib/errors.ts";
@@ -13,12 +14,17 @@ import {
 import { measureGetFrameSizes } from "./lib/get_frame_sizes.ts";
 import type { RequestSender } from "./lib/load.ts";
 import { measureClosedLoop, measureOpenLoop } from "./lib/measure.ts";
+import { formatSection } from "./lib/table.ts";
 import { checkTarget, type Measurement, type SectionResult, type TargetCheck } from "./lib/result.ts";
 import { runLoopbackBench } from "./peers/loopback.ts";
-import { runRedisBench } from "./peers/redis.ts";
+import { runRedisBench, runRedisDurableBench } from "./peers/redis.ts";
 
 /** Durations of `--quick`: enough to see that every part works, too short for a stable P99.9. */
 const quickDurations: RunDurations = { warmupMilliseconds: 100, measureMilliseconds: 500 };
+
+/** redis-benchmark runs by count: about a second of pipelined gets at the rates seen here. */
+const redisBenchmarkRequestsCount = 1_000_000;
+const redisBenchmarkQuickRequestsCount = 100_000;
 
 export interface NetBenchOptions {
   quick?: boolean;
@@ -57,18 +63,21 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<Sectio
   });
   measurements.push(...loopback);
 
-  const redis = await runRedisBench({
+  const redisOptions = {
     valueSizeBytes: defaults.valueSizeBytes,
     keyspaceCount: defaults.keyspaceCount,
     throughputClientsCount: defaults.throughputClientsCount,
     throughputPipelineDepth: defaults.throughputPipelineDepth,
     openLoopRatePerSecond: fileStore?.getOpenLoopRatePerSecond,
     openLoopInflightMax: defaults.openLoopInflightMax,
-    redisBenchmarkRequestsCount: options.quick ? 100_000 : 1_000_000,
+    redisBenchmarkRequestsCount: options.quick ? redisBenchmarkQuickRequestsCount : redisBenchmarkRequestsCount,
     durations,
-  });
+  };
+  const redis = await runRedisBench(redisOptions);
   measurements.push(...redis.measurements);
   notes.push(...redis.notes);
+  const redisDurable = await runRedisDurableBench({ ...redisOptions, concurrentClientsCount: defaults.concurrentWritersCount });
+  measurements.push(...redisDurable.measurements);
 
   const targets = fileStore ? computeTargets(fileStore, loopback[0], redis.measurements) : [];
   if (!fileStore) notes.push("targets not checked: they need the FileStore figures");
@@ -160,4 +169,10 @@ function computeTargets(fileStore: FileStoreFigures, loopbackPingPong: Measureme
       peer.throughputPerSecond, ">=", 1, "ops/s"));
   }
   return targets;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { json: { type: "boolean", default: false }, quick: { type: "boolean", default: false } } });
+  const result = await runNetBench({ quick: values.quick });
+  console.log(values.json ? JSON.stringify(result, null, 2) : formatSection(result));
 }

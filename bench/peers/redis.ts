@@ -32,15 +32,40 @@ export interface PeerResult {
   notes: string[];
 }
 
+const redisMissingNote = "redis skipped: redis-server is not installed (apt-get install -y redis-server)";
+
 export async function runRedisBench(options: RedisBenchOptions): Promise<PeerResult> {
-  if (!isExecutableOnPath("redis-server")) {
-    return { measurements: [], notes: ["redis skipped: redis-server is not installed (apt-get install -y redis-server)"] };
-  }
+  if (!isExecutableOnPath("redis-server")) return { measurements: [], notes: [redisMissingNote] };
+  return withRedis(["--save", "", "--appendonly", "no"], (port) => measureRedis(port, options));
+}
+
+/**
+ * Redis with its strongest durability (append-only file, fsync before every reply) for the
+ * fsync-always put comparison: SET at 1 client and at `concurrentClientsCount` clients.
+ */
+export async function runRedisDurableBench(options: RedisBenchOptions & { concurrentClientsCount: number }): Promise<PeerResult> {
+  if (!isExecutableOnPath("redis-server")) return { measurements: [], notes: [redisMissingNote] };
+  return withRedis(["--save", "", "--appendonly", "yes", "--appendfsync", "always"], async (port) => {
+    const label = { system: "redis", operation: "set", valueSizeBytes: options.valueSizeBytes, note: "appendfsync always" };
+    const clients = await Promise.all(Array.from({ length: options.concurrentClientsCount }, () => RespClient.connect(port)));
+    try {
+      const senders = clients.map((client) => setSender(client, options));
+      const single = await measureClosedLoop(label, senders.slice(0, 1), 1, options.durations);
+      const concurrent = await measureClosedLoop(label, senders, 1, options.durations);
+      return { measurements: [single, concurrent], notes: [] };
+    } finally {
+      for (const client of clients) client.close();
+    }
+  });
+}
+
+/** Starts redis-server with `persistence` arguments on a free port, runs `body`, stops it. */
+async function withRedis<T>(persistence: string[], body: (port: number) => Promise<T>): Promise<T> {
   const directory = makeTempDirectory("redis");
   const port = findFreePort();
   const logPath = `${directory}/redis.log`;
   const server = spawnPeer(
-    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", ...persistence,
       "--dir", directory, "--protected-mode", "no", "--daemonize", "no"],
     logPath,
   );
@@ -48,7 +73,7 @@ export async function runRedisBench(options: RedisBenchOptions): Promise<PeerRes
     await waitForPort(port, server).catch(async (error: Error) => {
       throw new BenchError(`redis-server did not start: ${error.message} ${await readLogTail(logPath)}`);
     });
-    return await measureRedis(port, options);
+    return await body(port);
   } finally {
     await stopPeer(server);
     removeTempDirectory(directory);
