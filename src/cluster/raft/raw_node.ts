@@ -1,0 +1,183 @@
+/**
+ * The driver's handle on a Raft node, and the Ready contract:
+ *
+ *   const ready = node.ready();          // what this turn produced
+ *   persist ready.snapshot, ready.entries, then ready.hardState (in that order, durably);
+ *   const messages = node.advance(ready); // only now: the messages to send
+ *   send messages; apply ready.committedEntries; serve ready.readStates.
+ *
+ * Messages are not on the Ready at all: advance() hands them out, so a driver cannot send
+ * a vote or an acknowledgement before the state it depends on is durable (§3.8). One Ready
+ * is outstanding at a time; the node may keep stepping meanwhile (for an asynchronous
+ * fsync), and what it produces goes into the next Ready.
+ */
+import { assert } from "../../util/assert.ts";
+import type { RaftConfig, UnsafeMutations } from "./config.ts";
+import { validateRaftConfig } from "./config.ts";
+import { lastEntry } from "./entries.ts";
+import * as leaderApi from "./leader_api.ts";
+import type { RandomSource } from "./random.ts";
+import type { Raft } from "./raft.ts";
+import { flushBroadcasts } from "./role_leader.ts";
+import { startRaft, stepMessage } from "./roles.ts";
+import type { Storage } from "./storage.ts";
+import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.ts";
+import { hardStatesEqual } from "./types.ts";
+
+export interface Ready {
+  /** Sequence number: advance() must receive the Ready most recently returned. */
+  readonly sequence: number;
+  readonly softState: SoftState;
+  /** Present when term, vote or commit changed since the last persisted hard state. */
+  readonly hardState: HardState | undefined;
+  /** Entries to append to storage (replacing any stored from entries[0].index on). */
+  readonly entries: Entry[];
+  /** A snapshot from the leader to install, in storage and in the state machine. */
+  readonly snapshot: Snapshot | undefined;
+  /** Entries known committed, to apply in order after persisting this Ready. */
+  readonly committedEntries: Entry[];
+  /** Answers to readIndex(): serve each once the applied index reaches it. */
+  readonly readStates: ReadState[];
+}
+
+interface OutstandingReady {
+  ready: Ready;
+  messages: Message[];
+}
+
+export interface NodeStatus {
+  id: NodeId;
+  term: number;
+  vote: NodeId;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  firstIndex: number;
+  softState: SoftState;
+  confState: ConfState;
+  leadTransferee: NodeId;
+}
+
+export class RawNode {
+  private readonly raft: Raft;
+  private persistedHardState: HardState;
+  private outstanding: OutstandingReady | undefined = undefined;
+  private sequence = 0;
+
+  constructor(config: RaftConfig, storage: Storage, random: RandomSource, unsafeMutations?: UnsafeMutations) {
+    validateRaftConfig(config);
+    this.raft = startRaft({ config, storage, random, unsafeMutations });
+    this.persistedHardState = storage.initialState().hardState;
+  }
+
+  tick(): void {
+    this.raft.tickRole();
+  }
+
+  step(message: Message): void {
+    stepMessage(this.raft, message);
+  }
+
+  propose(data: Uint8Array): leaderApi.ProposalPlacement {
+    return leaderApi.propose(this.raft, [data]);
+  }
+
+  /** Several proposals as consecutive entries: one append message per follower carries them. */
+  proposeBatch(batch: Uint8Array[]): leaderApi.ProposalPlacement {
+    return leaderApi.propose(this.raft, batch);
+  }
+
+  readIndex(context: Uint8Array): void {
+    leaderApi.readIndex(this.raft, context);
+  }
+
+  proposeConfChange(change: ConfChange): leaderApi.ProposalPlacement {
+    return leaderApi.proposeConfChange(this.raft, change);
+  }
+
+  transferLeadership(to: NodeId): void {
+    leaderApi.transferLeadership(this.raft, to);
+  }
+
+  /** Membership in force at an index in [snapshot index, last index]: for state-machine snapshots. */
+  confStateAt(index: number): ConfState {
+    return this.raft.configs.at(index);
+  }
+
+  status(): NodeStatus {
+    const raft = this.raft;
+    return {
+      id: raft.id,
+      term: raft.term,
+      vote: raft.vote,
+      commit: raft.log.committed,
+      applied: raft.log.applied,
+      lastIndex: raft.log.lastIndex(),
+      firstIndex: raft.log.firstIndex(),
+      softState: { leader: raft.leader, role: raft.role },
+      confState: raft.confState(),
+      leadTransferee: raft.leadTransferee,
+    };
+  }
+
+  /** Term of the entry at `index` in this node's log (persisted or not), if held. */
+  termAt(index: number): number | undefined {
+    return this.raft.log.term(index);
+  }
+
+  hasReady(): boolean {
+    const raft = this.raft;
+    if (this.outstanding !== undefined) return false;
+    if (raft.appendBroadcastPending || raft.commitBroadcastPending || raft.heartbeatBroadcastPending) return true;
+    return (
+      raft.outbox.length > 0 ||
+      raft.readStates.length > 0 ||
+      raft.log.unstable.entries.length > 0 ||
+      raft.log.unstable.snapshot !== undefined ||
+      raft.log.hasNextCommittedEntries() ||
+      !hardStatesEqual(this.currentHardState(), this.persistedHardState)
+    );
+  }
+
+  private currentHardState(): HardState {
+    return { term: this.raft.term, vote: this.raft.vote, commit: this.raft.log.committed };
+  }
+
+  ready(): Ready {
+    assert(this.outstanding === undefined, "ready() while the previous Ready is not advanced");
+    const raft = this.raft;
+    flushBroadcasts(raft);
+    const hardState = this.currentHardState();
+    const snapshot = raft.log.unstable.snapshot;
+    const ready: Ready = {
+      sequence: ++this.sequence,
+      softState: { leader: raft.leader, role: raft.role },
+      hardState: hardStatesEqual(hardState, this.persistedHardState) ? undefined : hardState,
+      entries: [...raft.log.unstable.entries],
+      snapshot,
+      committedEntries: snapshot === undefined ? raft.log.nextCommittedEntries(raft.config.committedEntriesBytesMax) : [],
+      readStates: raft.readStates,
+    };
+    this.outstanding = { ready, messages: raft.outbox };
+    raft.outbox = [];
+    raft.readStates = [];
+    return ready;
+  }
+
+  /** The driver persisted `ready`; returns the messages that may now be sent. */
+  advance(ready: Ready): Message[] {
+    const outstanding = this.outstanding;
+    assert(outstanding !== undefined && outstanding.ready.sequence === ready.sequence, "advance() of a Ready not outstanding");
+    this.outstanding = undefined;
+    const log = this.raft.log;
+    if (ready.snapshot !== undefined) {
+      log.unstable.stableSnapshotTo(ready.snapshot.metadata.index);
+      log.applied = Math.max(log.applied, ready.snapshot.metadata.index);
+    }
+    log.stableTo(ready.entries);
+    const applied = lastEntry(ready.committedEntries);
+    if (applied !== undefined) log.appliedTo(applied.index);
+    if (ready.hardState !== undefined) this.persistedHardState = ready.hardState;
+    return outstanding.messages;
+  }
+}

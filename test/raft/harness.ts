@@ -1,0 +1,98 @@
+/**
+ * A tiny lock-step cluster for unit tests of the Raft core: every node's Ready is persisted
+ * to its MemoryStorage, then its messages are queued; `deliverAll` runs until quiet.
+ * Filters drop messages to model partitions. (The randomized simulator is in test/sim/.)
+ */
+import { makeRaftConfig, type RaftConfig } from "../../src/cluster/raft/config.ts";
+import { seededRandom } from "../../src/cluster/raft/random.ts";
+import { RawNode } from "../../src/cluster/raft/raw_node.ts";
+import { MemoryStorage } from "../../src/cluster/raft/storage.ts";
+import type { Entry, Message, NodeId, ReadState } from "../../src/cluster/raft/types.ts";
+
+export type MessageFilter = (message: Message) => boolean;
+
+export class Harness {
+  readonly nodes = new Map<NodeId, RawNode>();
+  readonly storages = new Map<NodeId, MemoryStorage>();
+  readonly applied = new Map<NodeId, Entry[]>();
+  readonly readStates = new Map<NodeId, ReadState[]>();
+  queue: Message[] = [];
+  /** Returns true to drop a message. */
+  drop: MessageFilter = () => false;
+  readonly sent: Message[] = [];
+
+  constructor(ids: NodeId[], overrides: Partial<Omit<RaftConfig, "id">> = {}, voters: NodeId[] = ids) {
+    for (const id of ids) {
+      const storage = new MemoryStorage({ voters, learners: [] });
+      this.storages.set(id, storage);
+      this.nodes.set(id, new RawNode(makeRaftConfig(id, overrides), storage, seededRandom(id * 7919)));
+      this.applied.set(id, []);
+      this.readStates.set(id, []);
+    }
+  }
+
+  node(id: NodeId): RawNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  /** Persists and collects every node's Ready until none has one. */
+  processReadies(): void {
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const [id, node] of this.nodes) {
+        if (!node.hasReady()) continue;
+        progressed = true;
+        const ready = node.ready();
+        const storage = this.storages.get(id) as MemoryStorage;
+        if (ready.snapshot !== undefined) storage.applySnapshot(ready.snapshot);
+        storage.append(ready.entries);
+        if (ready.hardState !== undefined) storage.setHardState(ready.hardState);
+        const messages = node.advance(ready);
+        this.queue.push(...messages);
+        this.sent.push(...messages);
+        this.applied.get(id)?.push(...ready.committedEntries);
+        this.readStates.get(id)?.push(...ready.readStates);
+      }
+    }
+  }
+
+  /** Delivers queued messages (and what they cause) until the cluster is quiet. */
+  deliverAll(stepsMax = 10_000): void {
+    for (let step = 0; step < stepsMax; step++) {
+      this.processReadies();
+      const message = this.queue.shift();
+      if (message === undefined) return;
+      if (this.drop(message)) continue;
+      this.nodes.get(message.to)?.step(message);
+    }
+    throw new Error("cluster did not go quiet");
+  }
+
+  tick(id: NodeId, times = 1): void {
+    for (let i = 0; i < times; i++) this.node(id).tick();
+    this.processReadies();
+  }
+
+  /** Ticks one node until it campaigns, then delivers everything. */
+  elect(id: NodeId): void {
+    const node = this.node(id);
+    for (let i = 0; i < 100 && node.status().softState.role === "follower"; i++) node.tick();
+    this.deliverAll();
+  }
+
+  leader(): NodeId | undefined {
+    for (const [id, node] of this.nodes) if (node.status().softState.role === "leader") return id;
+    return undefined;
+  }
+
+  appliedData(id: NodeId): string[] {
+    return (this.applied.get(id) ?? []).filter((entry) => entry.data.length > 0 && entry.kind === "normal").map((entry) => new TextDecoder().decode(entry.data));
+  }
+}
+
+export function bytes(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
