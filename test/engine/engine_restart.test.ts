@@ -1,0 +1,93 @@
+import { describe, expect, test } from "bun:test";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { checkpointFileName } from "../../src/engine/checkpoint.ts";
+import type { Engine } from "../../src/engine/engine.ts";
+import { bytes, dump, segmentedHarness, temporaryFolder, text } from "./helpers.ts";
+
+async function writeWorkload(engine: Engine, from: number, count: number): Promise<void> {
+  for (let step = from; step < from + count; step++) {
+    const key = bytes(`key/${step % 300}`);
+    if (step % 7 === 3) await engine.apply({ op: "delete", key });
+    else await engine.apply({ op: "put", key, value: bytes(`value-${step}`) });
+  }
+}
+
+describe("engine restart", () => {
+  test("checkpoint plus log tail gives the state before the restart", async () => {
+    await using folder = await temporaryFolder();
+    const harness = segmentedHarness(folder.path, 16 * 1024);
+    let engine = await harness.open();
+    await writeWorkload(engine, 0, 1000);
+    const report = await engine.checkpoint();
+    expect(report.entries).toBe(engine.stats().keys);
+    await writeWorkload(engine, 1000, 120);
+    const before = dump(engine);
+    const revision = engine.revision();
+    engine = await harness.restart(engine);
+    expect(engine.recovery.checkpoint).toBe("loaded");
+    expect(engine.recovery.recordsReplayed).toBe(120);
+    expect(dump(engine)).toEqual(before);
+    expect(engine.revision()).toBe(revision);
+    await engine.close();
+  });
+
+  test("a damaged or truncated checkpoint is ignored and the whole log replayed", async () => {
+    await using folder = await temporaryFolder();
+    const harness = segmentedHarness(folder.path, 16 * 1024);
+    let engine = await harness.open();
+    await writeWorkload(engine, 0, 600);
+    await engine.checkpoint();
+    await writeWorkload(engine, 600, 50);
+    const before = dump(engine);
+    await engine.close();
+    const checkpointPath = join(folder.path, checkpointFileName);
+    const original = await readFile(checkpointPath);
+    await rm(checkpointPath);
+    engine = await harness.open();
+    expect(engine.recovery.checkpoint).toBe("absent");
+    const logRecords = engine.recovery.recordsReplayed;
+    expect(dump(engine)).toEqual(before);
+    await engine.close();
+    const flipped = Buffer.from(original);
+    flipped[Math.floor(flipped.length / 2)] ^= 0x40;
+    for (const damaged of [flipped, original.subarray(0, original.length - 9), Buffer.alloc(0)]) {
+      await writeFile(checkpointPath, damaged);
+      engine = await harness.open();
+      expect(engine.recovery.checkpoint).toBe("invalid");
+      expect(engine.recovery.recordsReplayed).toBe(logRecords);
+      expect(dump(engine)).toEqual(before);
+      await engine.close();
+    }
+  });
+
+  test("acknowledged writes survive kill -9 of the process", async () => {
+    await using folder = await temporaryFolder();
+    const writer = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "acknowledging_writer.ts"), folder.path], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const acknowledged = await readAcknowledgements(writer.stdout, 300);
+    writer.kill(9);
+    await writer.exited;
+    const engine = await segmentedHarness(folder.path).open({ fsync: "always" });
+    for (const step of acknowledged) expect(text(engine.get(bytes(`key/${step}`))!.value)).toBe(`value-${step}`.repeat(8));
+    expect(engine.revision()).toBeGreaterThanOrEqual(acknowledged.length);
+    await engine.close();
+  });
+});
+
+/** Reads "acked N" lines until `wanted` of them arrived (the writer stops by itself later). */
+async function readAcknowledgements(stream: ReadableStream<Uint8Array>, wanted: number): Promise<number[]> {
+  const acknowledged: number[] = [];
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    const lines = buffered.split("\n");
+    buffered = lines.pop() ?? "";
+    for (const line of lines) if (line.startsWith("acked ")) acknowledged.push(Number(line.slice(6)));
+    if (acknowledged.length >= wanted) return acknowledged;
+  }
+  throw new Error(`writer exited after ${acknowledged.length} acknowledgements`);
+}
