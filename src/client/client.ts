@@ -1,0 +1,226 @@
+/**
+ * The FileStore client: one connection at a time to one of the given addresses, many requests
+ * pipelined on it, each with its own deadline. After a lost connection it reconnects (trying
+ * each address, with backoff) and sends again what is safe:
+ * - reads and requests never sent: always;
+ * - writes already sent: only when the server is the same process as before (same instance id
+ *   in its ping reply), with their original (session, sequence) so it deduplicates them;
+ *   otherwise they fail with UNKNOWN_OUTCOME. A write is never silently applied twice.
+ */
+import * as flatbuffers from "flatbuffers";
+import type { Command, ScanOptions } from "../engine/types";
+import type { Reply, Request, RequestBody } from "../net/messages";
+import { encodeRequest } from "../net/request_encoder";
+import type { DecodedResponse } from "../net/response_codec";
+import type { Address } from "./address";
+import { FileStoreError } from "./errors";
+import { PendingRequests, type PendingRequest } from "./pending_requests";
+import type { ClientOptions, RequestOptions } from "./types";
+import { WireConnection } from "./wire_connection";
+
+/** Reconnect backoff: first wait, doubling up to the max, so a restarting server is not hammered. */
+const reconnectDelayMsInitial = 5;
+const reconnectDelayMsMax = 500;
+/** How often request deadlines are checked; a deadline may fire this much late. */
+const deadlineSweepIntervalMs = 10;
+const sessionIdBytes = 16;
+const builderBytesInitial = 64 * 1024;
+
+export interface ResolvedClientOptions {
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  inflightRequestsMax: number;
+  queuedRequestsMax: number;
+  frameSizeBytesMax: number;
+}
+
+export class ClientCore {
+  private readonly pending = new PendingRequests();
+  private readonly builder = new flatbuffers.Builder(builderBytesInitial);
+  private readonly sessionId = crypto.getRandomValues(new Uint8Array(sessionIdBytes));
+  private connection: WireConnection | null = null;
+  private serverInstanceId: Uint8Array | null = null;
+  private nextRequestId = 1;
+  private nextSequence = 1;
+  private nextAddress = 0;
+  private reconnecting: Promise<void> | null = null;
+  private closed = false;
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+
+  constructor(private readonly addresses: Address[], readonly options: ResolvedClientOptions) {
+    this.sweepTimer = setInterval(() => this.pending.expire(performance.now()), deadlineSweepIntervalMs);
+  }
+
+  /** Connects to the first address that answers a ping; throws UNAVAILABLE when none does. */
+  async start(): Promise<void> {
+    const reasons: string[] = [];
+    for (let attempt = 0; attempt < this.addresses.length; attempt++) {
+      const reason = await this.tryConnect();
+      if (reason === null) return;
+      reasons.push(reason);
+    }
+    this.shutDown();
+    throw new FileStoreError("UNAVAILABLE", `no server answered: ${reasons.join("; ")}`);
+  }
+
+  /** Sends one request and resolves with its reply (any status); rejects with client-side failures. */
+  request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
+    if (this.closed) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));
+    if (this.pending.unsentCount >= this.options.queuedRequestsMax) {
+      return Promise.reject(new FileStoreError("OVERLOADED", `${this.options.queuedRequestsMax} requests already queued`));
+    }
+    const isWrite = body.kind === "write";
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const request: Request = {
+      requestId: this.nextRequestId++,
+      consistency: options.consistency ?? "strong",
+      maxStalenessMs: options.maxStalenessMs ?? 0,
+      deadlineMs: Math.min(Math.ceil(timeoutMs), 0xffff_ffff),
+      sessionId: isWrite ? this.sessionId : null,
+      sequence: isWrite ? this.nextSequence++ : 0,
+      trace: null,
+      body,
+    };
+    const frame = encodeRequest(this.builder, request);
+    if (frame.length - 4 > this.options.frameSizeBytesMax) {
+      return Promise.reject(new FileStoreError("TOO_LARGE", `request of ${frame.length} bytes is over the frame limit`));
+    }
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.add({
+        requestId: request.requestId, frame: frame.slice(), isWrite, deadlineMs: performance.now() + timeoutMs,
+        sent: false, settled: false, resolve, reject,
+      });
+      this.pump();
+    });
+  }
+
+  /** Waits for requests in flight to settle (each within its deadline), then closes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.pending.size > 0 && this.connection !== null) await Bun.sleep(deadlineSweepIntervalMs);
+    this.shutDown();
+  }
+
+  private shutDown(): void {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.pending.failAll(new FileStoreError("CLOSED", "the client was closed"));
+    this.connection?.close();
+    this.connection = null;
+  }
+
+  /** Sends queued requests while the pipelining window has room. */
+  private pump(): void {
+    const connection = this.connection;
+    if (connection === null || !connection.isOpen) return;
+    while (this.pending.sentCount < this.options.inflightRequestsMax) {
+      const request = this.pending.takeUnsent();
+      if (request === null) return;
+      connection.send(request.frame);
+    }
+  }
+
+  private onReply(connection: WireConnection, response: DecodedResponse): void {
+    if (response.requestId === 0) {
+      connection.noteCloseReason(`${response.reply.status}: ${response.reply.message}`);
+      return;
+    }
+    if (this.pending.answer(response.requestId, response.reply)) this.pump();
+  }
+
+  private onConnectionLost(connection: WireConnection): void {
+    if (this.connection !== connection) return;
+    this.connection = null;
+    if (this.closed) return;
+    this.reconnecting ??= this.reconnect().finally(() => { this.reconnecting = null; });
+  }
+
+  private async reconnect(): Promise<void> {
+    let delayMs = reconnectDelayMsInitial;
+    while (!this.closed && this.connection === null) {
+      const reason = await this.tryConnect();
+      if (reason === null) return;
+      await Bun.sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, reconnectDelayMsMax);
+    }
+  }
+
+  /** One attempt at the next address: connect, ping, then resend what is safe. Returns why it failed, or null. */
+  private async tryConnect(): Promise<string | null> {
+    const address = this.addresses[this.nextAddress++ % this.addresses.length]!;
+    const name = `${address.host}:${address.port}`;
+    let connection: WireConnection | undefined;
+    let handshake: PendingRequest | undefined;
+    let closeReason = "";
+    try {
+      connection = await WireConnection.open(address, this.options.connectTimeoutMs, {
+        onReply: (response) => this.onReply(connection!, response),
+        onClose: (reason) => {
+          closeReason = reason;
+          if (handshake !== undefined) this.pending.fail(handshake, new FileStoreError("UNAVAILABLE", reason));
+          if (connection !== undefined) this.onConnectionLost(connection);
+        },
+      });
+    } catch (error) {
+      return `${name}: ${(error as Error).message}`;
+    }
+    const instanceId = await new Promise<Uint8Array | null>((resolve) => {
+      handshake = this.ping(resolve);
+      connection!.send(handshake.frame);
+    });
+    handshake = undefined;
+    if (instanceId === null || this.closed || !connection.isOpen) {
+      connection.close();
+      return `${name}: ${closeReason || "no answer to ping"}`;
+    }
+    this.adopt(connection, instanceId);
+    return null;
+  }
+
+  /** A ping sent ahead of every queued request; resolves with the server's instance id, or null. */
+  private ping(resolve: (instanceId: Uint8Array | null) => void): PendingRequest {
+    const request: Request = {
+      requestId: this.nextRequestId++, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
+      sessionId: null, sequence: 0, trace: null, body: { kind: "ping" },
+    };
+    const pending: PendingRequest = {
+      requestId: request.requestId, frame: encodeRequest(this.builder, request).slice(), isWrite: false,
+      deadlineMs: performance.now() + this.options.connectTimeoutMs, sent: false, settled: false,
+      resolve: (reply) => resolve(reply.result.kind === "ping" ? reply.result.serverInstanceId.slice() : null),
+      reject: () => resolve(null),
+    };
+    this.pending.addSent(pending);
+    return pending;
+  }
+
+  /** Makes `connection` current: requests sent on the lost one are resent or failed, then the queue flows. */
+  private adopt(connection: WireConnection, instanceId: Uint8Array): void {
+    const sameServer = this.serverInstanceId !== null && Buffer.from(instanceId).equals(Buffer.from(this.serverInstanceId));
+    this.serverInstanceId = instanceId;
+    this.connection = connection;
+    const resend: PendingRequest[] = [];
+    for (const request of this.pending.takeSent()) {
+      if (!request.isWrite || sameServer) {
+        resend.push(request);
+        continue;
+      }
+      this.pending.fail(request, new FileStoreError("UNKNOWN_OUTCOME",
+        "the connection was lost after the write was sent and the server restarted; it may have been applied"));
+    }
+    this.pending.requeueFront(resend);
+    this.pump();
+  }
+}
+
+export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  if (!(timeoutMs > 0)) throw new FileStoreError("INVALID_REQUEST", "timeoutMs must be positive");
+  return {
+    timeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? timeoutMs,
+    inflightRequestsMax: options.inflightRequestsMax ?? 4096,
+    queuedRequestsMax: options.queuedRequestsMax ?? 1_000_000,
+    frameSizeBytesMax: options.frameSizeBytesMax ?? 16 * 1024 * 1024,
+  };
+}
+

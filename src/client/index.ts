@@ -1,0 +1,137 @@
+/**
+ * The public FileStore client.
+ *
+ *   import { connect, FileStoreError } from "filestore";
+ *   const db = await connect("127.0.0.1:7400", { timeoutMs: 1000 });
+ *   await db.put("k", "v");                 // { version: bigint }
+ *   await db.get("k");                      // Uint8Array | null
+ *   for await (const { key, value } of db.scan({ prefix: "k" })) { ... }
+ *   await db.close();
+ *
+ * Every failure is a FileStoreError whose `code` is the wire status (see src/client/errors.ts).
+ */
+import type { Command, ScanOptions } from "../engine/types";
+import type { Reply } from "../net/messages";
+import { parseAddress } from "./address";
+import { ClientCore, resolveClientOptions } from "./client";
+import { FileStoreError } from "./errors";
+import type {
+  BatchOperation, BatchOutcome, Bytes, ClientOptions, RequestOptions, ScanEntry, ScanRequestOptions,
+} from "./types";
+
+export { FileStoreError, type FileStoreErrorCode } from "./errors";
+export type * from "./types";
+
+const encoder = new TextEncoder();
+/** Entries per scan request when the caller does not say. */
+const scanPageSizeDefault = 1000;
+
+function toBytes(data: Bytes): Uint8Array {
+  return typeof data === "string" ? encoder.encode(data) : data;
+}
+
+function toKey(key: Bytes): Uint8Array {
+  const bytes = toBytes(key);
+  if (bytes.length === 0) throw new FileStoreError("INVALID_REQUEST", "key is empty");
+  return bytes;
+}
+
+/** The reply if OK (or NOT_FOUND when `notFoundIsOk`), else its status as a FileStoreError. */
+function expectOk(reply: Reply, notFoundIsOk = false): Reply {
+  if (reply.status === "OK" || (notFoundIsOk && reply.status === "NOT_FOUND")) return reply;
+  throw new FileStoreError(reply.status, reply.message, reply.leaderHint);
+}
+
+function batchCommand(operation: BatchOperation): Exclude<Command, { op: "batch" }> {
+  switch (operation.op) {
+    case "put":
+      return { op: "put", key: toKey(operation.key), value: toBytes(operation.value) };
+    case "delete":
+      return { op: "delete", key: toKey(operation.key) };
+    case "cas":
+      return { op: "cas", key: toKey(operation.key), expected: operation.expected === null ? null : toBytes(operation.expected), value: toBytes(operation.value) };
+    default:
+      throw new FileStoreError("INVALID_REQUEST", `unknown batch operation ${(operation as { op: unknown }).op}`);
+  }
+}
+
+export class FileStore {
+  /** @internal use connect() */
+  constructor(private readonly core: ClientCore) {}
+
+  async get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null> {
+    const reply = expectOk(await this.core.request({ kind: "get", key: toKey(key) }, options), true);
+    // The reply's bytes live in a reused receive buffer: hand out a copy.
+    return reply.result.kind === "get" ? reply.result.value.slice() : null;
+  }
+
+  async put(key: Bytes, value: Bytes, options?: RequestOptions): Promise<{ version: bigint }> {
+    return { version: BigInt(this.writeOutcome(await this.write({ op: "put", key: toKey(key), value: toBytes(value) }, options)).version) };
+  }
+
+  /** True when the key existed. */
+  async delete(key: Bytes, options?: RequestOptions): Promise<boolean> {
+    return this.writeOutcome(await this.write({ op: "delete", key: toKey(key) }, options)).applied;
+  }
+
+  /** Writes `next` only when the key holds `expected` (null: only when absent); true when it did. */
+  async cas(key: Bytes, expected: Bytes | null, next: Bytes, options?: RequestOptions): Promise<boolean> {
+    const command: Command = { op: "cas", key: toKey(key), expected: expected === null ? null : toBytes(expected), value: toBytes(next) };
+    return this.writeOutcome(await this.write(command, options)).applied;
+  }
+
+  /** All or nothing, in one revision. */
+  async batch(operations: BatchOperation[], options?: RequestOptions): Promise<BatchOutcome> {
+    if (operations.length === 0) throw new FileStoreError("INVALID_REQUEST", "batch is empty");
+    const reply = await this.write({ op: "batch", commands: operations.map(batchCommand) }, options);
+    if (reply.result.kind !== "batch") throw new FileStoreError("INTERNAL", "reply to a batch carries no batch result");
+    return { succeeded: reply.result.succeeded, version: BigInt(reply.result.version) };
+  }
+
+  /** Entries in key order, fetched a page at a time as the loop asks for them. */
+  async *scan(options: ScanRequestOptions = {}): AsyncGenerator<ScanEntry> {
+    let remaining = options.limit ?? Infinity;
+    const pageSize = options.pageSize ?? scanPageSizeDefault;
+    const request: ScanOptions = { limit: 0 };
+    if (options.prefix !== undefined) request.prefix = toBytes(options.prefix);
+    if (options.start !== undefined) request.start = toBytes(options.start);
+    if (options.end !== undefined) request.end = toBytes(options.end);
+    while (remaining > 0) {
+      request.limit = Math.min(pageSize, remaining);
+      const reply = expectOk(await this.core.request({ kind: "scan", options: request }, options));
+      if (reply.result.kind !== "scan") throw new FileStoreError("INTERNAL", "reply to a scan carries no scan result");
+      const { entries, nextCursor } = reply.result;
+      const copies = entries.map((entry) => ({ key: entry.key.slice(), value: entry.value.slice(), version: BigInt(entry.version) }));
+      const cursor = nextCursor?.slice() ?? null;
+      for (const entry of copies) {
+        if (remaining-- <= 0) return;
+        yield entry;
+      }
+      if (cursor === null) return;
+      request.cursor = cursor;
+    }
+  }
+
+  /** Lets requests in flight finish (each within its deadline), then closes the connection. */
+  close(): Promise<void> {
+    return this.core.close();
+  }
+
+  private async write(command: Command, options?: RequestOptions): Promise<Reply> {
+    return expectOk(await this.core.request({ kind: "write", command }, options));
+  }
+
+  private writeOutcome(reply: Reply): { applied: boolean; version: number } {
+    if (reply.result.kind !== "write") throw new FileStoreError("INTERNAL", "reply to a write carries no write result");
+    return reply.result.outcome;
+  }
+}
+
+/** Connects to the first address (of one or a list) that answers; throws FileStoreError UNAVAILABLE when none does. */
+export async function connect(address: string | string[], options: ClientOptions = {}): Promise<FileStore> {
+  const list = typeof address === "string" ? [address] : address;
+  if (list.length === 0) throw new FileStoreError("INVALID_REQUEST", "no address given");
+  const core = new ClientCore(list.map(parseAddress), resolveClientOptions(options));
+  await core.start();
+  return new FileStore(core);
+}

@@ -1,0 +1,116 @@
+/**
+ * Requests not yet answered, in the order they were made. Each is either waiting to be sent
+ * (no connection, or the pipelining window is full) or sent and awaiting its reply. Deadlines
+ * are checked by one sweep rather than a timer per request, so thousands in flight stay cheap.
+ */
+import type { Reply } from "../net/messages";
+import { FileStoreError } from "./errors";
+
+export interface PendingRequest {
+  readonly requestId: number;
+  /** The encoded frame, kept to send again after a reconnect. */
+  readonly frame: Uint8Array;
+  /** A write may have been applied once sent: it is never resent without deduplication. */
+  readonly isWrite: boolean;
+  readonly deadlineMs: number;
+  /** Handed to a connection (the current one, or one now lost). */
+  sent: boolean;
+  settled: boolean;
+  resolve(reply: Reply): void;
+  reject(error: FileStoreError): void;
+}
+
+export class PendingRequests {
+  private readonly byId = new Map<number, PendingRequest>();
+  /** Requests to send, oldest first; settled ones are skipped when taken. */
+  private unsent: PendingRequest[] = [];
+  /** Index of the oldest entry of `unsent` still to take (a queue without O(n) shifts). */
+  private unsentHead = 0;
+  sentCount = 0;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get unsentCount(): number {
+    return this.unsent.length - this.unsentHead;
+  }
+
+  add(request: PendingRequest): void {
+    this.byId.set(request.requestId, request);
+    this.unsent.push(request);
+  }
+
+  /** A request sent at once, ahead of the queue (the handshake ping after a reconnect). */
+  addSent(request: PendingRequest): void {
+    request.sent = true;
+    this.sentCount++;
+    this.byId.set(request.requestId, request);
+  }
+
+  /** The next request to send, marked as sent; null when none waits. */
+  takeUnsent(): PendingRequest | null {
+    while (this.unsentHead < this.unsent.length) {
+      const request = this.unsent[this.unsentHead++]!;
+      if (this.unsentHead === this.unsent.length) {
+        this.unsent = [];
+        this.unsentHead = 0;
+      }
+      if (request.settled) continue;
+      request.sent = true;
+      this.sentCount++;
+      return request;
+    }
+    return null;
+  }
+
+  /** Settles the request answered by `reply`; false when it is no longer pending (e.g. timed out). */
+  answer(requestId: number, reply: Reply): boolean {
+    const request = this.byId.get(requestId);
+    if (request === undefined || !request.sent) return false;
+    this.remove(request);
+    request.resolve(reply);
+    return true;
+  }
+
+  fail(request: PendingRequest, error: FileStoreError): void {
+    if (request.settled) return;
+    this.remove(request);
+    request.reject(error);
+  }
+
+  /** After a connection is lost: every sent request, for the caller to resend or fail. */
+  takeSent(): PendingRequest[] {
+    const sent = [...this.byId.values()].filter((request) => request.sent);
+    this.sentCount = 0;
+    for (const request of sent) request.sent = false;
+    return sent;
+  }
+
+  /** Puts requests back at the front of the send queue, in their original order. */
+  requeueFront(requests: PendingRequest[]): void {
+    this.unsent = [...requests, ...this.unsent.slice(this.unsentHead)];
+    this.unsentHead = 0;
+  }
+
+  /** Fails every request whose deadline has passed. */
+  expire(nowMs: number): void {
+    for (const request of this.byId.values()) {
+      if (request.deadlineMs > nowMs) continue;
+      const maybeApplied = request.sent && request.isWrite;
+      this.fail(request, maybeApplied
+        ? new FileStoreError("UNKNOWN_OUTCOME", "the write was sent but no reply came in time; it may have been applied")
+        : new FileStoreError("TIMEOUT", request.sent ? "no reply in time" : "no connection in time; nothing was sent"));
+    }
+  }
+
+  failAll(error: FileStoreError): void {
+    for (const request of [...this.byId.values()]) this.fail(request, error);
+  }
+
+  private remove(request: PendingRequest): void {
+    request.settled = true;
+    this.byId.delete(request.requestId);
+    if (request.sent) this.sentCount--;
+  }
+}
