@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { CorruptRecordInfo, RecoveryReport } from "./types.ts";
 import { OffsetTable } from "./offset_table.ts";
-import { Segment } from "./segment.ts";
+import { mapSegmentFile, Segment } from "./segment.ts";
 import { scanSegment, type SegmentScan } from "./segment_scan.ts";
 import { encodeSegmentHeader, parseSegmentFileName, segmentFileName, segmentHeaderBytes, segmentHeaderProblem } from "./record_format.ts";
 import { createEmptySegmentFile, fsyncDirectory, setFileAside, temporaryFileSuffix } from "./segment_files.ts";
@@ -38,8 +38,9 @@ export function recoverLog(dir: string, durable: boolean): RecoveredLog {
       segments.push(openSealedSegment(file, files[position + 1].firstIndex, report));
     }
   }
+  // No segment yet, or the last one was set aside: a fresh one takes over where it began.
   if (segments.length === 0 || !segments[segments.length - 1].isActive()) {
-    const nextIndex = segments.length === 0 ? (files.length === 0 ? 1 : files[files.length - 1].firstIndex) : segments[segments.length - 1].lastIndex() + 1;
+    const nextIndex = files.length === 0 ? 1 : files[files.length - 1].firstIndex;
     segments.push(createActiveSegment(dir, nextIndex, durable));
   }
   return { segments, report };
@@ -75,7 +76,7 @@ function listSegmentFiles(dir: string, durable: boolean): SegmentFile[] {
 function openSealedSegment(file: SegmentFile, nextFirstIndex: number, report: RecoveryReport): Segment {
   const expectedCount = nextFirstIndex - file.firstIndex;
   const size = fs.statSync(file.filePath).size;
-  const bytes = size === 0 ? new Uint8Array(0) : Bun.mmap(file.filePath);
+  const bytes = size === 0 ? new Uint8Array(0) : mapSegmentFile(file.filePath);
   const headerProblem = segmentHeaderProblem(bytes, file.firstIndex);
   const scan: SegmentScan =
     headerProblem === null

@@ -2,6 +2,9 @@
  * One segment of the log in memory: its record offsets and a byte view of its file.
  *
  * A sealed segment is read through Bun.mmap: reads return views into the mapping, no copy.
+ * The mapping is private (copy-on-write): Bun.mmap has no read-only mode, and a caller writing
+ * into a returned view must never reach the file. Linux still shows the file's bytes through
+ * pages nobody wrote to, so damage on disk after open is caught by the CRC check on read.
  * The active (last) segment is mirrored in an in-memory buffer instead, because Bun.mmap
  * cannot grow a mapping as the file grows. The buffer is also the write buffer: records are
  * encoded into it once, written to the file from it, and served from it, so the active
@@ -83,7 +86,7 @@ export class Segment {
     assert(this.writtenOffset === this.endOffset, "seal with unwritten bytes");
     fs.closeSync(this.fd);
     this.fd = null;
-    this.bytes = Bun.mmap(this.filePath);
+    this.bytes = mapSegmentFile(this.filePath);
     assert(this.bytes.length === this.endOffset, "sealed segment file length differs from its records");
   }
 
@@ -144,4 +147,9 @@ export class Segment {
     grown.set(this.bytes.subarray(0, this.endOffset));
     this.bytes = grown;
   }
+}
+
+/** Maps a whole segment file for reading (see the head comment for why private). */
+export function mapSegmentFile(filePath: string): Uint8Array {
+  return Bun.mmap(filePath, { shared: false });
 }

@@ -126,6 +126,19 @@ describe("corruption before the tail", () => {
     await log.close();
   });
 
+  test("a caller writing into a returned view never changes the file; the damaged copy is refused", async () => {
+    const dir = await writeLog("view-write", 12);
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes });
+    const view = log.read(2);
+    view[0] ^= 0xff;
+    expect(() => log.read(2)).toThrow(CorruptRecordError);
+    await log.close();
+    const reopened = await SegmentedLog.open({ dir, segmentSizeBytes });
+    expect(reopened.recovery.corruptRecords).toEqual([]);
+    expect(reopened.read(2)).toEqual(payloadFor(2, payloadBytes));
+    await reopened.close();
+  });
+
   test("a corrupt sealed segment header makes its records unreadable; later segments still serve", async () => {
     const dir = await writeLog("header", 12);
     const sealed = path.join(dir, segmentFiles(dir)[0]);
