@@ -59,6 +59,8 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<Sectio
     valueSizeBytes: defaults.valueSizeBytes,
     throughputClientsCount: defaults.throughputClientsCount,
     throughputPipelineDepth: defaults.throughputPipelineDepth,
+    openLoopRatePerSecond: fileStore?.getOpenLoopRatePerSecond,
+    openLoopInflightMax: defaults.openLoopInflightMax,
     durations,
   });
   measurements.push(...loopback);

@@ -63,5 +63,6 @@ export async function measureOpenLoop(
     },
     latency: outcome.histogram.summary(),
     throughputPerSecond: outcome.throughputPerSecond,
+    driverLagMaxMicroseconds: outcome.sendLagMaxMicroseconds,
   };
 }

@@ -31,6 +31,12 @@ export interface Measurement {
   throughputPerSecond: number;
   /** Where the number came from when it is not our own harness, e.g. "redis-benchmark". */
   source?: string;
+  /**
+   * Open loop only: the largest delay between a request's due time and its actual send. A large
+   * value means the client process itself stalled (CPU contention, GC); that time is included
+   * in the latencies, as it should be, but it is not the server's doing.
+   */
+  driverLagMaxMicroseconds?: number;
 }
 
 /** A goal from an issue: `measured` compared with `limit` times `reference`. */

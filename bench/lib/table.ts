@@ -57,5 +57,9 @@ export function formatSection(result: SectionResult): string {
   if (result.measurements.length > 0) parts.push(formatMeasurements(result.measurements));
   if (result.targets.length > 0) parts.push("", formatTargets(result.targets));
   for (const note of result.notes) parts.push(`note: ${note}`);
+  for (const m of result.measurements) {
+    if (m.driverLagMaxMicroseconds === undefined) continue;
+    parts.push(`note: ${m.system} ${m.operation} open loop: client send lag up to ${formatNumber(m.driverLagMaxMicroseconds)} µs (client-side stalls, counted in its latencies)`);
+  }
   return parts.join("\n");
 }

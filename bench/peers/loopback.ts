@@ -4,14 +4,13 @@
  * than this on the same machine, so targets are stated as a multiple of it.
  */
 import { spawnPeer, stopPeer, waitForPort, readLogTail } from "../lib/child_process.ts";
-import { runClosedLoop } from "../lib/closed_loop.ts";
 import type { RunDurations } from "../lib/defaults.ts";
 import { BenchError } from "../lib/errors.ts";
 import { FramedClient } from "../lib/framed_client.ts";
 import { buildFrame } from "../lib/frames.ts";
 import { findFreePort } from "../lib/free_port.ts";
-import type { LoadOutcome } from "../lib/load.ts";
-import type { BenchShape, Measurement } from "../lib/result.ts";
+import { measureClosedLoop, measureOpenLoop } from "../lib/measure.ts";
+import type { Measurement } from "../lib/result.ts";
 import { makeTempDirectory, removeTempDirectory } from "../lib/temp_directory.ts";
 
 export interface LoopbackOptions {
@@ -23,6 +22,9 @@ export interface LoopbackOptions {
   valueSizeBytes: number;
   throughputClientsCount: number;
   throughputPipelineDepth: number;
+  /** When set, also a run at this fixed rate (open loop) over the throughput connections. */
+  openLoopRatePerSecond?: number;
+  openLoopInflightMax: number;
   durations: RunDurations;
 }
 
@@ -36,46 +38,35 @@ export async function runLoopbackBench(options: LoopbackOptions): Promise<Measur
     await waitForPort(port, server).catch(async (error: Error) => {
       throw new BenchError(`loopback server did not start: ${error.message} ${await readLogTail(logPath)}`);
     });
-    const pingPong = await measure(port, options, 1, 1);
-    const pipelined = await measure(port, options, options.throughputClientsCount, options.throughputPipelineDepth);
-    return [pingPong, pipelined];
+    return await measureAll(port, options);
   } finally {
     await stopPeer(server);
     removeTempDirectory(directory);
   }
 }
 
-async function measure(
-  port: number,
-  options: LoopbackOptions,
-  clientsCount: number,
-  pipelineDepth: number,
-): Promise<Measurement> {
+async function measureAll(port: number, options: LoopbackOptions): Promise<Measurement[]> {
   const request = buildFrame(options.requestPayloadBytes);
-  const clients = await Promise.all(Array.from({ length: clientsCount }, () => FramedClient.connect(port)));
-  let outcome: LoadOutcome;
-  try {
-    outcome = await runClosedLoop({
-      senders: clients.map((client) => () => client.request(request)),
-      pipelineDepth,
-      warmupMilliseconds: options.durations.warmupMilliseconds,
-      durationMilliseconds: options.durations.measureMilliseconds,
-    });
-  } finally {
-    for (const client of clients) client.close();
-  }
-  const shape: BenchShape = {
-    valueSizeBytes: options.valueSizeBytes,
-    clients: clientsCount,
-    pipelineDepth,
-    loop: "closed",
-    note: `frames ${options.requestPayloadBytes}/${options.replyPayloadBytes} B`,
-  };
-  return {
+  const label = (operation: string) => ({
     system: "loopback",
-    operation: pipelineDepth === 1 && clientsCount === 1 ? "ping-pong" : "pipelined",
-    shape,
-    latency: outcome.histogram.summary(),
-    throughputPerSecond: outcome.throughputPerSecond,
-  };
+    operation,
+    valueSizeBytes: options.valueSizeBytes,
+    note: `frames ${options.requestPayloadBytes}/${options.replyPayloadBytes} B`,
+  });
+  const single = [await FramedClient.connect(port)];
+  const many = await Promise.all(Array.from({ length: options.throughputClientsCount }, () => FramedClient.connect(port)));
+  const senders = (clients: FramedClient[]) => clients.map((client) => () => client.request(request));
+  try {
+    const measurements = [
+      await measureClosedLoop(label("ping-pong"), senders(single), 1, options.durations),
+      await measureClosedLoop(label("pipelined"), senders(many), options.throughputPipelineDepth, options.durations),
+    ];
+    if (options.openLoopRatePerSecond !== undefined) {
+      const rate = options.openLoopRatePerSecond;
+      measurements.push(await measureOpenLoop(label("fixed rate"), senders(many), rate, options.openLoopInflightMax, options.durations));
+    }
+    return measurements;
+  } finally {
+    for (const client of [...single, ...many]) client.close();
+  }
 }
