@@ -37,8 +37,6 @@ const sliceRoundsCount = 6;
 const quickSliceRoundsCount = 2;
 /** Unmeasured round first: JIT, page cache and file extents settle. */
 const warmupRoundsCount = 1;
-/** Length of the informational thread-pool fdatasync run. */
-const asyncFloorMilliseconds = 1_000;
 /** Targets from the issue. */
 const singleWriterP99OverFloorMax = 1.5;
 const concurrentOverSingleThroughputMin = 20;
@@ -110,21 +108,27 @@ async function appendWorkload(dir: string, recordBytes: number, writers: number)
   return workload;
 }
 
-/** The thread-pool fdatasync, run once on its own: shows whether async would beat the sync call. */
-async function measureAsyncFdatasyncFloor(dir: string): Promise<Measurement> {
+/** The same floor with the thread-pool fdatasync: shows whether the async call would beat the sync one. */
+async function asyncFdatasyncFloorWorkload(dir: string): Promise<Workload> {
   const handle = await fs.promises.open(path.join(dir, "floor-async.bin"), "w");
   const block = new Uint8Array(floorWriteBytes).fill(0x5a);
-  const histogram = new LatencyHistogram();
-  const end = nowMicroseconds() + asyncFloorMilliseconds * 1000;
   let position = 0;
-  for (let started = nowMicroseconds(); started < end; started = nowMicroseconds()) {
-    fs.writeSync(handle.fd, block, 0, block.length, position);
-    await handle.datasync();
-    position += block.length;
-    histogram.recordMicroseconds(nowMicroseconds() - started);
-  }
-  await handle.close();
-  return toMeasurement("disk", "write+fdatasync (thread pool)", floorWriteBytes, 1, "raw, file-extending, run alone", histogram, histogram.count, asyncFloorMilliseconds);
+  const workload: Workload = {
+    histogram: new LatencyHistogram(),
+    completedCount: 0,
+    async run(endMicroseconds, measured) {
+      for (let started = nowMicroseconds(); started < endMicroseconds; started = nowMicroseconds()) {
+        fs.writeSync(handle.fd, block, 0, block.length, position);
+        await handle.datasync();
+        position += block.length;
+        if (!measured) continue;
+        workload.histogram.recordMicroseconds(nowMicroseconds() - started);
+        workload.completedCount += 1;
+      }
+    },
+    close: () => handle.close(),
+  };
+  return workload;
 }
 
 function toMeasurement(system: string, operation: string, bytes: number, writers: number, note: string, histogram: LatencyHistogram, completedCount: number, measuredMilliseconds: number): Measurement {
@@ -152,7 +156,8 @@ export async function runLogBench(options: LogBenchOptions = {}): Promise<LogBen
   const workloads: Workload[] = [];
   try {
     const floor = fdatasyncFloorWorkload(dir);
-    workloads.push(floor);
+    const asyncFloor = await asyncFdatasyncFloorWorkload(dir);
+    workloads.push(floor, asyncFloor);
     const runs: Array<{ recordBytes: number; single: Workload & { log: SegmentedLog }; concurrent: Workload & { log: SegmentedLog } }> = [];
     for (const recordBytes of recordSizesBytes) {
       const single = await appendWorkload(dir, recordBytes, 1);
@@ -162,7 +167,7 @@ export async function runLogBench(options: LogBenchOptions = {}): Promise<LogBen
     }
     await runInterleaved(workloads, roundsCount);
     const floorMeasurement = toMeasurement("disk", "write+fdatasyncSync", floorWriteBytes, 1, "raw, file-extending", floor.histogram, floor.completedCount, measuredMilliseconds);
-    result.measurements.push(floorMeasurement);
+    result.measurements.push(floorMeasurement, toMeasurement("disk", "write+fdatasync (thread pool)", floorWriteBytes, 1, "raw, file-extending", asyncFloor.histogram, asyncFloor.completedCount, measuredMilliseconds));
     for (const { recordBytes, single, concurrent } of runs) {
       const singleMeasurement = toMeasurement("filestore log", "durable append", recordBytes, 1, "fsync always", single.histogram, single.completedCount, measuredMilliseconds);
       const concurrentMeasurement = toMeasurement("filestore log", "durable append", recordBytes, concurrentWritersCount, "fsync always", concurrent.histogram, concurrent.completedCount, measuredMilliseconds);
@@ -175,7 +180,6 @@ export async function runLogBench(options: LogBenchOptions = {}): Promise<LogBen
       );
       result.notes.push(`${concurrentWritersCount} writers, ${recordBytes} B: ${result.recordsPerFdatasync[String(recordBytes)].toFixed(1)} records per fdatasync`);
     }
-    result.measurements.push(await measureAsyncFdatasyncFloor(dir));
     result.notes.push(`floor and log runs interleaved in ${sliceMilliseconds} ms slices, ${roundsCount} measured rounds; "conn" = writers; latency is from append() to durable acknowledgement`);
   } finally {
     for (const workload of workloads) await workload.close();

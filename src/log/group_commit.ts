@@ -4,9 +4,10 @@
  *
  * The flush runs in a setImmediate callback (`always`), i.e. once per event-loop turn after
  * the turn's I/O callbacks have queued their appends, or after batchDelayMs (`batch`). The
- * fdatasync itself is synchronous: it measured no slower than the thread-pool version
- * (bench/log.ts prints both), and while it runs, new requests wait in the kernel's socket
- * buffers and are all picked up by the next turn, so the next fdatasync covers all of them.
+ * fdatasync itself is synchronous: bench/log.ts measures it beside the thread-pool version in
+ * interleaved slices, and the thread-pool call was no faster at P50 and worse at P99 (one more
+ * thread hop). While it runs, new requests wait in the kernel's socket buffers; the next turn
+ * picks them all up, so the next fdatasync covers all of them.
  */
 import { assert } from "../util/assert.ts";
 import type { FsyncMode } from "./types.ts";
