@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";
 import { IndexOutOfRangeError } from "../../src/log/types.ts";
-import { LogClosedError, LogOptionError, RecordTooLargeError } from "../../src/log/errors.ts";
+import { LogClosedError, LogOptionError, LogWriteError, RecordTooLargeError } from "../../src/log/errors.ts";
 import { recordPayloadBytesMax } from "../../src/log/constants.ts";
 import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
 
@@ -86,6 +86,19 @@ describe("SegmentedLog round trips", () => {
     await log.close();
     expect(() => log.read(1)).toThrow(LogClosedError);
     await expect(log.append([payloadFor(2, 4)])).rejects.toThrow(LogClosedError);
+  });
+
+  test("a failed file operation fails the log with a typed error; later writes are refused", async () => {
+    const dir = freshDirectory("io-failure");
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes: 128 });
+    await log.append([payloadFor(1, 60)]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    // The next record does not fit: rolling over must create a segment file in a folder that is gone.
+    await expect(log.append([payloadFor(2, 60)])).rejects.toThrow(LogWriteError);
+    await expect(log.append([payloadFor(3, 1)])).rejects.toThrow(LogWriteError);
+    await expect(log.sync()).rejects.toThrow(LogWriteError);
+    expect(log.read(1)).toEqual(payloadFor(1, 60));
+    await log.close();
   });
 
   test("leftover temporary files of an interrupted segment creation are removed at open", async () => {
