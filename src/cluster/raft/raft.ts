@@ -72,8 +72,8 @@ export class Raft {
     this.mutations = options.unsafeMutations ?? {};
     this.log = new RaftLog(options.storage);
     const { hardState, confState } = options.storage.initialState();
-    this.configs = new ConfigHistory(this.log.firstIndex() - 1, confState);
-    this.loadConfigEntries(options.storage);
+    this.configs = new ConfigHistory(this.log.applied, confState);
+    this.loadConfigEntries(options.storage, this.log.applied + 1);
     if (hardState.term > 0 || hardState.commit > 0) {
       this.term = hardState.term;
       this.vote = this.mutations.forgetVoteOnRestart ? noNode : hardState.vote;
@@ -83,9 +83,10 @@ export class Raft {
   }
 
   /** On restart, the newest configuration may be in log entries after the snapshot (§4.1). */
-  private loadConfigEntries(storage: Storage): void {
+  private loadConfigEntries(storage: Storage, from: number): void {
+    // Batches bound the memory of one read while scanning a long log.
     const scanBatchBytes = 4 * 1024 * 1024;
-    let next = storage.firstIndex();
+    let next = from;
     while (next <= storage.lastIndex()) {
       const batch = storage.entries(next, storage.lastIndex() + 1, scanBatchBytes);
       this.configs.recordAppend(batch.filter((entry) => entry.kind === "config"));

@@ -19,8 +19,10 @@ export class RaftLog {
   constructor(storage: Storage) {
     this.storage = storage;
     this.unstable = new Unstable(storage.lastIndex() + 1);
-    this.committed = storage.firstIndex() - 1;
-    this.applied = storage.firstIndex() - 1;
+    // The state machine restarts from the snapshot, which may be newer than the compaction point.
+    const snapshotIndex = Math.max(storage.firstIndex() - 1, storage.snapshot().metadata.index);
+    this.committed = snapshotIndex;
+    this.applied = snapshotIndex;
   }
 
   firstIndex(): number {

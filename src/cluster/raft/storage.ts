@@ -4,8 +4,9 @@
  * MemoryStorage implements both for tests and the simulator; the driver of the next issue
  * puts the same interface on src/log/ segment files.
  *
- * Indexes: the storage holds a snapshot at `firstIndex() - 1` (index 0, term 0 initially)
- * and entries [firstIndex(), lastIndex()].
+ * Indexes: the storage holds entries [firstIndex(), lastIndex()] and a snapshot (index 0,
+ * term 0 initially) whose index is at least firstIndex() - 1: a driver may keep a few
+ * entries older than its snapshot so slightly slow followers need no snapshot.
  */
 import { assert } from "../../util/assert.ts";
 import { cloneConfState } from "./config_entry.ts";
@@ -27,7 +28,7 @@ export interface Storage {
   term(index: number): number;
   firstIndex(): number;
   lastIndex(): number;
-  /** The newest snapshot; its index is firstIndex() - 1. */
+  /** The newest snapshot; its index is at least firstIndex() - 1. */
   snapshot(): Snapshot;
 }
 
@@ -111,7 +112,7 @@ export class MemoryStorage implements PersistentStorage {
     return this.latestSnapshot;
   }
 
-  /** Drops entries up to `index` (log compaction, §5.1); keep a snapshot at or past it first. */
+  /** Drops entries up to `index` (log compaction, §5.1); take a snapshot at or past it first. */
   compact(index: number): void {
     const offset = this.log[0].index;
     if (index <= offset) return;

@@ -1,0 +1,141 @@
+/**
+ * Clients of the simulated cluster. Each has one request outstanding: a put or a cas on a
+ * few keys (through the log, deduplicated by (client, sequence) so retries apply once), or
+ * a get (by ReadIndex, §6.4). A request that sees no answer within a timeout is retried at
+ * the node believed to be leader. Every finished request lands in the history for the
+ * linearizability checker; call time is the first attempt, return time the answer's step.
+ */
+import { RaftError } from "../../src/cluster/raft/errors.ts";
+import type { RandomSource } from "../../src/cluster/raft/random.ts";
+import type { KvInput, KvOperation, KvOutput } from "../lincheck/kv_model.ts";
+import { encodeCommand } from "./kv_machine.ts";
+import type { SimNode } from "./sim_node.ts";
+
+export interface WorkloadShape {
+  clients: number;
+  keys: number;
+  /** Chance per step that an idle client starts a request. */
+  requestProbability: number;
+  /** Steps without an answer before a client retries elsewhere. */
+  retryAfterSteps: number;
+}
+
+interface Outstanding {
+  input: KvInput;
+  sequence: number;
+  call: number;
+  node: number;
+  sentAt: number;
+  /** Context of the pending read at `node`; undefined for writes. */
+  readContext: string | undefined;
+  attempt: number;
+}
+
+const encoder = new TextEncoder();
+
+export class Workload {
+  readonly history: KvOperation[] = [];
+  private readonly outstanding = new Map<number, Outstanding>();
+  private readonly sequences = new Map<number, number>();
+  private valueCounter = 0;
+  accepting = true;
+
+  constructor(
+    private readonly shape: WorkloadShape,
+    private readonly random: RandomSource,
+  ) {}
+
+  pendingCount(): number {
+    return this.outstanding.size;
+  }
+
+  /** Starts and retries requests; `leaderGuess` routes like a client's cached leader. */
+  act(now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
+    for (let client = 1; client <= this.shape.clients; client++) {
+      const current = this.outstanding.get(client);
+      if (current === undefined) {
+        if (this.accepting && this.random() < this.shape.requestProbability) this.begin(client, now);
+        continue;
+      }
+      if (current.node === 0 || now - current.sentAt >= this.shape.retryAfterSteps) this.submit(client, current, now, nodes, leaderGuess);
+    }
+  }
+
+  private begin(client: number, now: number): void {
+    const sequence = (this.sequences.get(client) ?? 0) + 1;
+    this.sequences.set(client, sequence);
+    const key = `k${Math.floor(this.random() * this.shape.keys)}`;
+    const value = `v${++this.valueCounter}`;
+    const roll = this.random();
+    let input: KvInput;
+    if (roll < 0.4) input = { kind: "get", key };
+    else if (roll < 0.7) input = { kind: "put", key, value };
+    else input = { kind: "cas", key, expected: this.random() < 0.3 ? null : `v${Math.max(1, this.valueCounter - 1 - Math.floor(this.random() * 3))}`, value };
+    this.outstanding.set(client, { input, sequence, call: now, node: 0, sentAt: now, readContext: undefined, attempt: 0 });
+  }
+
+  private submit(client: number, request: Outstanding, now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
+    const upNodes = nodes.filter((node) => node.up);
+    const guess = this.random() < 0.8 ? leaderGuess() : undefined;
+    const target = guess ?? upNodes[Math.floor(this.random() * upNodes.length)];
+    request.sentAt = now;
+    request.attempt++;
+    request.node = 0;
+    if (target === undefined || !target.up) return;
+    try {
+      if (request.input.kind === "get") {
+        const context = `${client}:${request.sequence}:${request.attempt}`;
+        target.node().readIndex(encoder.encode(context));
+        request.readContext = context;
+      } else {
+        target.node().propose(encodeCommand({ client, sequence: request.sequence, input: request.input }));
+      }
+      request.node = target.id;
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+    }
+  }
+
+  /** `node` applied the write (client, sequence) with this output. */
+  onWriteApplied(node: SimNode, client: number, sequence: number, output: KvOutput, now: number): void {
+    const request = this.outstanding.get(client);
+    if (request === undefined || request.sequence !== sequence || request.node !== node.id) return;
+    this.finish(client, request, output, now);
+  }
+
+  /** Serves reads at `node` whose read index it has applied. */
+  serveReads(node: SimNode, now: number): void {
+    if (!node.up || node.pendingReads.length === 0) return;
+    const applied = node.node().status().applied;
+    const stillWaiting = [];
+    for (const readState of node.pendingReads) {
+      if (readState.index > applied) {
+        stillWaiting.push(readState);
+        continue;
+      }
+      const [client] = new TextDecoder().decode(readState.context).split(":").map(Number);
+      const request = this.outstanding.get(client);
+      const context = new TextDecoder().decode(readState.context);
+      if (request === undefined || request.readContext !== context || request.node !== node.id) continue;
+      const key = (request.input as { key: string }).key;
+      this.finish(client, request, { kind: "get", value: node.machine?.get(key) ?? null }, now);
+    }
+    node.pendingReads = stillWaiting;
+  }
+
+  private finish(client: number, request: Outstanding, output: KvOutput, now: number): void {
+    this.history.push({ clientId: client, input: request.input, output, call: request.call, return: now });
+    this.outstanding.delete(client);
+  }
+
+  /** Requests that never got an answer, as pending operations (may or may not have happened). */
+  pendingOperations(): KvOperation[] {
+    return [...this.outstanding.entries()].map(([client, request]) => ({
+      clientId: client,
+      input: request.input,
+      output: undefined,
+      call: request.call,
+      return: Infinity,
+    }));
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * A seeded world of simulated Raft servers: network faults, partitions (symmetric,
+ * asymmetric, isolated leader), crashes and restarts, uneven ticks, a client workload,
+ * membership changes and leadership transfers, with the safety monitor run after every
+ * step. Everything random comes from one seed, so a failing seed replays exactly.
+ */
+import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
+import { RaftError } from "../../src/cluster/raft/errors.ts";
+import { randomInteger, seededRandom, type RandomSource } from "../../src/cluster/raft/random.ts";
+import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
+import { decodeCommand } from "./kv_machine.ts";
+import { reliableNetwork, SimNetwork } from "./network.ts";
+import { SafetyMonitor } from "./safety_monitor.ts";
+import { type CrashPoint, SimNode } from "./sim_node.ts";
+import { Workload } from "./workload.ts";
+
+export interface WorldOptions {
+  seed: number;
+  nodes: 3 | 5;
+  unsafeMutations: UnsafeMutations;
+  /** Per-step probabilities of fault events during the chaos phase. */
+  crashProbability: number;
+  restartProbability: number;
+  partitionProbability: number;
+  healProbability: number;
+  membershipChangeProbability: number;
+  transferProbability: number;
+  /** Compact a node's log once it has applied this many entries past its snapshot. */
+  compactAfterEntries: number;
+}
+
+export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
+  nodes: 3,
+  unsafeMutations: {},
+  crashProbability: 0.01,
+  restartProbability: 0.05,
+  partitionProbability: 0.01,
+  healProbability: 0.02,
+  membershipChangeProbability: 0.005,
+  transferProbability: 0.004,
+  compactAfterEntries: 40,
+};
+
+/** Sim tick tunables: short timeouts keep seeds fast; chunks small so snapshots take several. */
+const simRaftConfig = { electionTimeoutTicks: 10, heartbeatIntervalTicks: 2, inflightAppendsMax: 8, snapshotChunkBytes: 256, learnerPromotionLagEntriesMax: 20 };
+
+export class World {
+  readonly random: RandomSource;
+  readonly nodes = new Map<NodeId, SimNode>();
+  readonly network: SimNetwork;
+  readonly monitor = new SafetyMonitor();
+  readonly workload: Workload;
+  now = 0;
+  private nextNodeId: number;
+  private removal: { node: NodeId; index: number; term: number } | undefined = undefined;
+  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0 };
+
+  constructor(readonly options: WorldOptions) {
+    this.random = seededRandom(options.seed);
+    this.network = new SimNetwork(seededRandom(options.seed ^ 0x5bd1e995));
+    const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
+    for (const id of voters) this.addNode(id, { voters, learners: [] });
+    this.nextNodeId = options.nodes + 1;
+    this.workload = new Workload({ clients: 3, keys: 3, requestProbability: 0.2, retryAfterSteps: 40 }, seededRandom(options.seed ^ 0x27d4eb2f));
+  }
+
+  private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
+    const node = new SimNode(id, conf, simRaftConfig, this.options.seed, this.options.unsafeMutations);
+    node.tickRate = 0.5 + this.random() * 0.5;
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  liveNodes(): SimNode[] {
+    return [...this.nodes.values()].filter((node) => node.up);
+  }
+
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const node of this.liveNodes()) {
+      const status = node.node().status();
+      if (status.softState.role !== "leader") continue;
+      if (best === undefined || status.term > best.node().status().term) best = node;
+    }
+    return best;
+  }
+
+  /** One step: ticks, deliveries, client requests, faults (when `chaos`), Readies, checks. */
+  step(chaos: boolean): void {
+    this.now++;
+    for (const node of this.liveNodes()) if (this.random() < node.tickRate) node.node().tick();
+    for (const message of this.network.due(this.now)) {
+      const target = this.nodes.get(message.to);
+      if (target?.up) target.node().step(message);
+    }
+    this.workload.act(this.now, [...this.nodes.values()].filter((node) => !node.removed), () => this.leader());
+    if (chaos) this.injectFaults();
+    for (const node of this.liveNodes()) this.processReady(node, chaos);
+    for (const node of this.liveNodes()) this.workload.serveReads(node, this.now);
+    this.monitor.checkStep(this.nodes.values());
+    this.retireRemovedNode();
+  }
+
+  private processReady(node: SimNode, chaos: boolean): void {
+    const crashPoint = chaos && this.random() < this.options.crashProbability / 4 ? this.pickCrashPoint() : "none";
+    const messages = node.handleReady(crashPoint, {
+      persisted: (owner, ready) => this.monitor.onPersisted(owner, ready),
+      applied: (owner, entry) => this.onApplied(owner, entry),
+    });
+    if (crashPoint !== "none") this.stats.crashes++;
+    for (const message of messages) this.network.send(message, this.now);
+    if (node.up && node.node().status().applied - node.storage.snapshot().metadata.index >= this.options.compactAfterEntries) {
+      node.compact(randomInteger(this.random, 0, 10));
+      this.stats.snapshotsTaken++;
+    }
+  }
+
+  private pickCrashPoint(): CrashPoint {
+    const points: CrashPoint[] = ["beforePersist", "afterEntries", "afterPersist"];
+    return points[randomInteger(this.random, 0, points.length)];
+  }
+
+  private onApplied(node: SimNode, entry: Entry): void {
+    this.monitor.onApplied(node, entry);
+    if (entry.kind !== "normal" || entry.data.length === 0) return;
+    const command = decodeCommand(entry.data);
+    const output = node.machine?.apply(command);
+    if (output !== undefined) this.workload.onWriteApplied(node, command.client, command.sequence, output, this.now);
+  }
+
+  private injectFaults(): void {
+    const options = this.options;
+    if (this.random() < options.crashProbability) this.crashRandomNode();
+    if (this.random() < options.restartProbability) this.restartRandomNode();
+    if (this.random() < options.partitionProbability) this.partitionRandomly();
+    if (this.random() < options.healProbability) this.network.healAll();
+    if (this.random() < options.membershipChangeProbability) this.changeMembership();
+    if (this.random() < options.transferProbability) this.transferLeadership();
+    if (this.random() < 0.01) this.network.faults = this.randomNetworkFaults();
+    if (this.random() < 0.01) {
+      const nodes = [...this.nodes.values()];
+      nodes[randomInteger(this.random, 0, nodes.length)].tickRate = 0.2 + this.random() * 0.8;
+    }
+  }
+
+  randomNetworkFaults() {
+    return {
+      dropProbability: this.random() * 0.15,
+      duplicateProbability: this.random() * 0.1,
+      delayStepsMax: randomInteger(this.random, 1, 8),
+    };
+  }
+
+  private crashRandomNode(): void {
+    const live = this.liveNodes();
+    if (live.length === 0) return;
+    live[randomInteger(this.random, 0, live.length)].crash();
+    this.stats.crashes++;
+  }
+
+  private restartRandomNode(): void {
+    const down = [...this.nodes.values()].filter((node) => !node.up && !node.removed);
+    if (down.length === 0) return;
+    this.restart(down[randomInteger(this.random, 0, down.length)]);
+  }
+
+  restart(node: SimNode): void {
+    node.restart();
+    this.monitor.onRestart(node);
+  }
+
+  private partitionRandomly(): void {
+    this.stats.partitions++;
+    const ids = [...this.nodes.values()].filter((node) => !node.removed).map((node) => node.id);
+    const roll = this.random();
+    const leader = this.leader();
+    if (roll < 0.3 && leader !== undefined) {
+      // The leader alone on one side.
+      this.network.partition([leader.id], ids.filter((id) => id !== leader.id));
+    } else if (roll < 0.6) {
+      // Asymmetric: some links lose messages one way only.
+      for (let i = 0; i < 2; i++) {
+        const from = ids[randomInteger(this.random, 0, ids.length)];
+        const to = ids[randomInteger(this.random, 0, ids.length)];
+        if (from !== to) this.network.block(from, to);
+      }
+    } else {
+      const sideA = ids.filter(() => this.random() < 0.5);
+      this.network.partition(sideA, ids.filter((id) => !sideA.includes(id)));
+    }
+  }
+
+  private transferLeadership(): void {
+    const leader = this.leader();
+    if (leader === undefined) return;
+    const voters = leader.node().status().confState.voters.filter((id) => id !== leader.id);
+    if (voters.length === 0) return;
+    try {
+      leader.node().transferLeadership(voters[randomInteger(this.random, 0, voters.length)]);
+      this.stats.transfers++;
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+    }
+  }
+
+  /** Cycles membership one server at a time: remove a voter, add a learner, promote it. */
+  private changeMembership(): void {
+    const leader = this.leader();
+    if (leader === undefined || this.removal !== undefined) return;
+    const { voters, learners } = leader.node().status().confState;
+    try {
+      if (learners.length > 0) {
+        leader.node().proposeConfChange({ kind: "promoteLearner", node: learners[0] });
+      } else if (voters.length < this.options.nodes) {
+        const id = this.nextNodeId;
+        leader.node().proposeConfChange({ kind: "addLearner", node: id });
+        this.nextNodeId++;
+        this.addNode(id, { voters: [], learners: [] });
+      } else {
+        const candidates = voters.filter((id) => id !== leader.id);
+        const victim = candidates[randomInteger(this.random, 0, candidates.length)];
+        const placed = leader.node().proposeConfChange({ kind: "removeNode", node: victim });
+        this.removal = { node: victim, index: placed.lastIndex, term: placed.term };
+      }
+      this.stats.membershipChanges++;
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+    }
+  }
+
+  /** Once a removal is committed the removed server is shut down for good. */
+  private retireRemovedNode(): void {
+    const removal = this.removal;
+    if (removal === undefined) return;
+    const committedAs = this.monitor.committed.get(removal.index);
+    if (committedAs === undefined) return;
+    this.removal = undefined;
+    // Another entry committed at that index: the removal was lost with its leader.
+    if (!committedAs.startsWith(`${removal.term}/config:`)) return;
+    const node = this.nodes.get(removal.node);
+    if (node === undefined) return;
+    node.crash();
+    node.removed = true;
+  }
+
+  /** Ends the chaos: heals the network, restarts every member, sets a reliable network. */
+  heal(): void {
+    this.network.healAll();
+    this.network.faults = reliableNetwork;
+    for (const node of this.nodes.values()) if (!node.up && !node.removed) this.restart(node);
+    for (const node of this.nodes.values()) node.tickRate = 1;
+  }
+}
