@@ -1,0 +1,128 @@
+/**
+ * Durability across process ends, with the real program and the public client: a clean
+ * SIGTERM shutdown while writes are in flight, and a SIGKILL followed by a restart on the same
+ * port and data folder that the same client reconnects to. Every acknowledged write must be
+ * readable afterwards.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { connect } from "../../src/client/index.ts";
+import { freshNodeArgs, makeTempDir, processWaitMsMax, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
+
+const workDir = makeTempDir("durability");
+const started: ServeProcess[] = [];
+afterAll(async () => {
+  for (const node of started) if (node.process.exitCode === null) await node.stop("SIGKILL");
+  workDir.remove();
+});
+
+/** Concurrent writers, as a trading client would have. */
+const writerCount = 8;
+/** Upper bound of writes per writer, so the load stays bounded even if the kill came late. */
+const writesPerWriterMax = 5000;
+/** Writes acknowledged before the process is stopped. */
+const acknowledgedBeforeStop = 300;
+const pollIntervalMs = 10;
+/** Each test starts and stops nodes several times; generous for a loaded 2-core machine. */
+const testTimeoutMs = 120_000;
+
+async function startNode(dataDir: string, listen?: string): Promise<ServeProcess> {
+  const node = await startServe(sourceProgram, freshNodeArgs(dataDir, listen));
+  started.push(node);
+  return node;
+}
+
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + processWaitMsMax;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(pollIntervalMs);
+  }
+}
+
+type Store = Awaited<ReturnType<typeof connect>>;
+
+/** Writers put distinct keys until told to stop; only acknowledged writes are recorded. */
+function startWriters(db: Store, prefix: string) {
+  const acknowledged = new Map<string, string>();
+  const failures: unknown[] = [];
+  let stopping = false;
+  const done = Promise.all(
+    Array.from({ length: writerCount }, async (_, writer) => {
+      for (let index = 0; index < writesPerWriterMax && !stopping; index++) {
+        const key = `${prefix}/${writer}/${index}`;
+        const value = `value-${writer}-${index}`;
+        try {
+          await db.put(key, value);
+          acknowledged.set(key, value);
+        } catch (error) {
+          failures.push(error); // outcome unknown or refused: not counted as acknowledged
+        }
+      }
+    }),
+  );
+  return { acknowledged, failures, done, stop: () => (stopping = true) };
+}
+
+/** Reads one key, retrying while the client reconnects to a restarting server. */
+async function getAfterRestart(db: Store, key: string): Promise<Uint8Array | null> {
+  const deadline = performance.now() + processWaitMsMax;
+  for (;;) {
+    try {
+      return await db.get(key);
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await Bun.sleep(pollIntervalMs);
+    }
+  }
+}
+
+async function expectAllReadable(db: Store, acknowledged: Map<string, string>): Promise<void> {
+  const decoder = new TextDecoder();
+  const missing: string[] = [];
+  for (const [key, value] of acknowledged) {
+    const stored = await getAfterRestart(db, key);
+    if (stored === null || decoder.decode(stored) !== value) missing.push(key);
+  }
+  expect(missing).toEqual([]);
+}
+
+test("SIGTERM with writes in flight: exit 0, and every acknowledged write is there after a restart", async () => {
+  const dataDir = join(workDir.path, "sigterm");
+  const node = await startNode(dataDir);
+  const db = await connect(node.clientAddress, { timeoutMs: 5000 });
+  const writers = startWriters(db, "term");
+  await waitUntil(() => writers.acknowledged.size >= acknowledgedBeforeStop, "acknowledged writes");
+  const exitCode = await node.stop("SIGTERM");
+  writers.stop();
+  await writers.done;
+  expect(exitCode).toBe(0);
+  expect(node.stdout.lines).toContain("filestore stopped signal=SIGTERM");
+  await db.close();
+
+  const restarted = await startNode(dataDir);
+  const reader = await connect(restarted.clientAddress, { timeoutMs: 5000 });
+  await expectAllReadable(reader, writers.acknowledged);
+  await reader.close();
+  expect(await restarted.stop("SIGINT")).toBe(0);
+}, testTimeoutMs);
+
+test("SIGKILL, restart on the same port and data: the client reconnects and every acknowledged write is readable", async () => {
+  const dataDir = join(workDir.path, "sigkill");
+  const first = await startNode(dataDir);
+  const db = await connect(first.clientAddress, { timeoutMs: 2000 });
+  const writers = startWriters(db, "kill");
+  await waitUntil(() => writers.acknowledged.size >= acknowledgedBeforeStop, "acknowledged writes");
+  await first.stop("SIGKILL");
+  writers.stop();
+  await writers.done;
+
+  const second = await startNode(dataDir, first.clientAddress);
+  expect(second.clientPort).toBe(first.clientPort);
+  await expectAllReadable(db, writers.acknowledged);
+  // The reconnected client also writes.
+  await db.put("kill/after-restart", "yes");
+  expect(new TextDecoder().decode((await db.get("kill/after-restart"))!)).toBe("yes");
+  await db.close();
+  expect(await second.stop("SIGTERM")).toBe(0);
+}, testTimeoutMs);
