@@ -33,7 +33,7 @@ const concurrentWritersCount = 64;
  * disk conditions, and ratios between them mean something.
  */
 const sliceMilliseconds = 250;
-const sliceRoundsCount = 6;
+const sliceRoundsCount = 7;
 const quickSliceRoundsCount = 2;
 /** Unmeasured round first: JIT, page cache and file extents settle. */
 const warmupRoundsCount = 1;
@@ -141,10 +141,17 @@ function toMeasurement(system: string, operation: string, bytes: number, writers
   };
 }
 
-/** Runs every workload for one slice each, round after round; the first rounds are warm-up. */
+/**
+ * Runs every workload for one slice each, round after round; the first rounds are warm-up.
+ * Each round starts one workload later than the one before, so no workload always follows the
+ * heavy 64-writer run (whose writeback slows whatever comes next).
+ */
 async function runInterleaved(workloads: Workload[], roundsCount: number): Promise<void> {
   for (let round = 0; round < warmupRoundsCount + roundsCount; round += 1) {
-    for (const workload of workloads) await workload.run(nowMicroseconds() + sliceMilliseconds * 1000, round >= warmupRoundsCount);
+    for (let step = 0; step < workloads.length; step += 1) {
+      const workload = workloads[(round + step) % workloads.length];
+      await workload.run(nowMicroseconds() + sliceMilliseconds * 1000, round >= warmupRoundsCount);
+    }
   }
 }
 

@@ -5,8 +5,9 @@
  * The flush runs in a setImmediate callback (`always`), i.e. once per event-loop turn after
  * the turn's I/O callbacks have queued their appends, or after batchDelayMs (`batch`). The
  * fdatasync itself is synchronous: bench/log.ts measures it beside the thread-pool version in
- * interleaved slices, and the thread-pool call was no faster at P50 and worse at P99 (one more
- * thread hop). While it runs, new requests wait in the kernel's socket buffers; the next turn
+ * interleaved slices, and on the shared disk the two stayed within each other's noise, so the
+ * simpler one wins: no descriptor is ever in use by a pool thread when a segment rolls over or is
+ * truncated. While it runs, new requests wait in the kernel's socket buffers; the next turn
  * picks them all up, so the next fdatasync covers all of them.
  */
 import { assert } from "../util/assert.ts";
