@@ -33,12 +33,20 @@ export interface ServerOptions {
   logError?: (message: string, error: unknown) => void;
 }
 
+export interface ServerStats {
+  connections: number;
+  /** Requests accepted and not yet answered. */
+  inflight: number;
+  /** Connections not being read because their replies are not draining. */
+  pausedConnections: number;
+}
+
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
   /** Random per start; clients compare it across reconnects (see PingResult in the schema). */
   readonly instanceId: Uint8Array;
-  connectionCount(): number;
+  stats(): ServerStats;
   /** Stops accepting, lets requests in flight finish and their replies go out, then closes every connection. */
   close(): Promise<void>;
 }
@@ -109,9 +117,15 @@ class ClientPortServer {
       host: listener.hostname,
       port: listener.port,
       instanceId: this.executor.serverInstanceId,
-      connectionCount: () => this.connections.size,
+      stats: () => this.stats(),
       close: () => this.close(),
     };
+  }
+
+  private stats(): ServerStats {
+    let pausedConnections = 0;
+    for (const connection of this.connections) if (connection.pausedForOutput) pausedConnections++;
+    return { connections: this.connections.size, inflight: this.inflight, pausedConnections };
   }
 
   private onOpen(socket: Socket<Connection | undefined>): void {

@@ -17,6 +17,7 @@ export class MemoryService implements KeyValueService {
   readonly entries = new Map<string, { value: Uint8Array; version: number }>();
   revision = 0;
   applied = 0;
+  applyStarted = 0;
   applyDelayMs = 0;
 
   get(key: Uint8Array): Entry | null {
@@ -39,6 +40,7 @@ export class MemoryService implements KeyValueService {
   }
 
   async apply(command: Command): Promise<CommandResult> {
+    this.applyStarted++;
     if (this.applyDelayMs > 0) await Bun.sleep(this.applyDelayMs);
     this.applied++;
     if (command.op !== "batch") {

@@ -1,0 +1,60 @@
+/** A bare TCP client for protocol tests: sends raw bytes, collects decoded replies, notes when the server closes. */
+import type { Socket } from "bun";
+import { FrameAssembler } from "../../src/net/frame_assembler";
+import type { Reply } from "../../src/net/messages";
+import { decodeResponse, type DecodedResponse } from "../../src/net/response_codec";
+
+export class RawClient {
+  readonly replies: DecodedResponse[] = [];
+  closed = false;
+  private readonly assembler = new FrameAssembler(64 * 1024 * 1024, 1024);
+
+  private constructor(public socket: Socket<undefined> | null = null) {}
+
+  static async connect(port: number): Promise<RawClient> {
+    const client = new RawClient();
+    client.socket = await Bun.connect<undefined>({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_socket, chunk) => client.assembler.feed(chunk, (frame) => {
+          client.replies.push(decodeResponse(frame.slice(), 1_000_000));
+          return true;
+        }),
+        close: () => { client.closed = true; },
+        error: () => { client.closed = true; },
+      },
+    });
+    client.socket.setNoDelay(true);
+    return client;
+  }
+
+  send(bytes: Uint8Array): void {
+    this.socket!.write(bytes);
+  }
+
+  /** The reply to `requestId`, waiting for it. */
+  async reply(requestId: number, timeoutMs = 5000): Promise<Reply> {
+    await waitFor(() => this.replies.some((reply) => reply.requestId === requestId) || this.closed, timeoutMs);
+    const found = this.replies.find((reply) => reply.requestId === requestId);
+    if (found === undefined) throw new Error(`no reply to request ${requestId} (connection closed: ${this.closed})`);
+    return found.reply;
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<void> {
+    await waitFor(() => this.closed, timeoutMs);
+  }
+
+  close(): void {
+    this.socket?.end();
+  }
+}
+
+/** Waits until `condition` holds, checking every few milliseconds; throws after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await Bun.sleep(2);
+  }
+}

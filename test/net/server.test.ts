@@ -1,0 +1,146 @@
+/** The client-port server over real sockets on 127.0.0.1: round trips, pipelining, limits and back-pressure. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/limits";
+import { startServer, type RunningServer } from "../../src/net/server";
+import { MemoryService } from "./memory_service";
+import { RawClient, waitFor } from "./raw_client";
+import { bytes, request, text, wireFrame } from "./wire_fixtures";
+
+let server: RunningServer | null = null;
+const clients: RawClient[] = [];
+
+async function start(limits: Partial<ServerLimits> = {}): Promise<{ service: MemoryService; port: number }> {
+  const service = new MemoryService();
+  server = await startServer({ host: "127.0.0.1", port: 0, service, limits });
+  return { service, port: server.port };
+}
+
+async function client(port: number): Promise<RawClient> {
+  const raw = await RawClient.connect(port);
+  clients.push(raw);
+  return raw;
+}
+
+afterEach(async () => {
+  for (const raw of clients.splice(0)) raw.close();
+  await server?.close();
+  server = null;
+});
+
+const put = (id: number, key: string, value: string, extra = {}) =>
+  wireFrame(request(id, { kind: "write", command: { op: "put", key: bytes(key), value: bytes(value) } }, extra));
+const get = (id: number, key: string) => wireFrame(request(id, { kind: "get", key: bytes(key) }));
+
+describe("server round trips", () => {
+  test("every request kind over one connection", async () => {
+    const { port } = await start();
+    const raw = await client(port);
+    raw.send(wireFrame(request(1, { kind: "ping" })));
+    expect((await raw.reply(1)).result.kind).toBe("ping");
+    raw.send(put(2, "k1", "v1"));
+    expect(await raw.reply(2)).toEqual({ status: "OK", message: "", leaderHint: "", result: { kind: "write", outcome: { applied: true, version: 1 } } });
+    raw.send(get(3, "k1"));
+    expect(await raw.reply(3)).toEqual({ status: "OK", message: "", leaderHint: "", result: { kind: "get", value: bytes("v1"), version: 1 } });
+    raw.send(wireFrame(request(4, { kind: "write", command: { op: "cas", key: bytes("k1"), expected: bytes("v1"), value: bytes("v2") } })));
+    expect((await raw.reply(4)).result).toEqual({ kind: "write", outcome: { applied: true, version: 2 } });
+    raw.send(wireFrame(request(5, { kind: "write", command: { op: "batch", commands: [
+      { op: "put", key: bytes("k2"), value: bytes("x") }, { op: "delete", key: bytes("k1") },
+    ] } })));
+    expect((await raw.reply(5)).result).toEqual({ kind: "batch", succeeded: true, version: 3, results: [{ applied: true, version: 3 }, { applied: true, version: 3 }] });
+    raw.send(wireFrame(request(6, { kind: "scan", options: { prefix: bytes("k"), limit: 10 } })));
+    expect((await raw.reply(6)).result).toEqual({ kind: "scan", entries: [{ key: bytes("k2"), value: bytes("x"), version: 3 }], nextCursor: null });
+    raw.send(wireFrame(request(7, { kind: "write", command: { op: "delete", key: bytes("k2") } })));
+    expect((await raw.reply(7)).result).toEqual({ kind: "write", outcome: { applied: true, version: 4 } });
+    raw.send(get(8, "k2"));
+    expect((await raw.reply(8)).status).toBe("NOT_FOUND");
+  });
+
+  test("frames split into single bytes and frames packed together are both reassembled", async () => {
+    const { port } = await start();
+    const raw = await client(port);
+    const frame = put(1, "split", "value");
+    for (const byte of frame) {
+      raw.send(Uint8Array.of(byte));
+      await Bun.sleep(0);
+    }
+    expect((await raw.reply(1)).status).toBe("OK");
+    const packed = [get(2, "split"), get(3, "split"), get(4, "missing")];
+    raw.send(Buffer.concat(packed));
+    expect(text((await raw.reply(3)).result.kind === "get" ? ((await raw.reply(3)).result as { value: Uint8Array }).value : null)).toBe("value");
+    expect((await raw.reply(4)).status).toBe("NOT_FOUND");
+  });
+
+  test("replies come back out of order: a read overtakes a slow write", async () => {
+    const { service, port } = await start();
+    service.applyDelayMs = 50;
+    const raw = await client(port);
+    raw.send(Buffer.concat([put(1, "slow", "w"), get(2, "slow")]));
+    await raw.reply(1);
+    expect(raw.replies.map((reply) => reply.requestId)).toEqual([2, 1]);
+  });
+
+  test("a write resent with the same session and sequence is applied once", async () => {
+    const { service, port } = await start();
+    service.applyDelayMs = 20;
+    const raw = await client(port);
+    const identity = { sessionId: bytes("session-A"), sequence: 7 };
+    raw.send(Buffer.concat([put(1, "once", "v", identity), put(2, "once", "v", identity)]));
+    const [first, second] = [await raw.reply(1), await raw.reply(2)];
+    raw.send(put(3, "once", "v", identity));
+    expect(await raw.reply(3)).toEqual(first);
+    expect(second).toEqual(first);
+    expect(service.applied).toBe(1);
+    raw.send(put(4, "once", "v", { sessionId: bytes("session-A"), sequence: 8 }));
+    await raw.reply(4);
+    expect(service.applied).toBe(2);
+  });
+
+  test("too many requests in flight on a connection get OVERLOADED and are not applied", async () => {
+    const { service, port } = await start({ inflightRequestsPerConnectionMax: 4 });
+    service.applyDelayMs = 50;
+    const raw = await client(port);
+    raw.send(Buffer.concat(Array.from({ length: 10 }, (_, index) => put(index + 1, `k${index}`, "v"))));
+    const statuses: string[] = [];
+    for (let id = 1; id <= 10; id++) statuses.push((await raw.reply(id)).status);
+    expect(statuses).toEqual(["OK", "OK", "OK", "OK", ...Array(6).fill("OVERLOADED")]);
+    expect(service.applied).toBe(4);
+  });
+
+  test("close() lets a write in flight finish and answers it", async () => {
+    const { service, port } = await start();
+    service.applyDelayMs = 50;
+    const raw = await client(port);
+    raw.send(put(1, "last", "v"));
+    await waitFor(() => service.applyStarted === 1);
+    const closing = server!.close();
+    expect((await raw.reply(1)).status).toBe("OK");
+    await closing;
+    await raw.waitClosed();
+    expect(service.snapshot()).toEqual([["last", "v", 1]]);
+  });
+
+  test("a client that does not read its replies is served in full once it does", async () => {
+    const { service, port } = await start({ outputBufferedBytesMax: 64 * 1024 });
+    service.entries.set("big", { value: new Uint8Array(32 * 1024).fill(1), version: 1 });
+    const raw = await client(port);
+    raw.socket!.pause();
+    const count = 300;
+    raw.send(Buffer.concat(Array.from({ length: count }, (_, index) => get(index + 1, "big"))));
+    await waitFor(() => server!.stats().pausedConnections === 1);
+    expect(raw.replies.length).toBeLessThan(count);
+    raw.socket!.resume();
+    await waitFor(() => raw.replies.length === count, 20_000);
+    expect(raw.replies.every((reply) => reply.reply.status === "OK")).toBe(true);
+    expect(server!.stats().pausedConnections).toBe(0);
+  });
+});
+
+describe("limits", () => {
+  test("defaults hold together and overrides are validated by name", () => {
+    expect(resolveLimits().frameSizeBytesMax).toBe(16 * 1024 * 1024);
+    expect(() => resolveLimits({ connectionsMax: 0 })).toThrow(LimitsError);
+    expect(() => resolveLimits({ connectionsMax: 1.5 })).toThrow("connectionsMax");
+    expect(() => resolveLimits({ bogus: 1 } as Partial<ServerLimits>)).toThrow("bogus");
+    expect(() => resolveLimits({ frameSizeBytesMax: 1024 })).toThrow("frameSizeBytesMax");
+  });
+});

@@ -1,0 +1,79 @@
+/** Requests and hand-made frames shared by the protocol tests. */
+import * as flatbuffers from "flatbuffers";
+import { Body, Envelope, GetRequest, PingRequest } from "../../schemas/generated/filestore_generated";
+import type { Request, RequestBody } from "../../src/net/messages";
+import { encodeRequest } from "../../src/net/request_encoder";
+
+export const encoder = new TextEncoder();
+export const bytes = (text: string) => encoder.encode(text);
+export const text = (data: Uint8Array | null) => (data === null ? null : Buffer.from(data).toString());
+
+export function request(requestId: number, body: RequestBody, extra: Partial<Request> = {}): Request {
+  return {
+    requestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0, sessionId: null, sequence: 0, trace: null, body, ...extra,
+  };
+}
+
+/** The frame with its length prefix, as sent on the wire (a copy). */
+const sharedBuilder = new flatbuffers.Builder(1024);
+
+export function wireFrame(value: Request): Uint8Array {
+  return encodeRequest(sharedBuilder, value).slice();
+}
+
+/** The Envelope bytes alone (no length prefix). */
+export function envelopeBytes(value: Request): Uint8Array {
+  return wireFrame(value).slice(4);
+}
+
+export function withLengthPrefix(envelope: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(envelope.length + 4);
+  new DataView(frame.buffer).setUint32(0, envelope.length, true);
+  frame.set(envelope, 4);
+  return frame;
+}
+
+/** One of every request kind, each with every optional field set somewhere. */
+export function sampleRequests(): Request[] {
+  const trace = { traceId: new Uint8Array(16).fill(7), spanId: new Uint8Array(8).fill(9) };
+  const session = { sessionId: bytes("session-0123456789"), sequence: 42 };
+  return [
+    request(1, { kind: "ping" }),
+    request(2, { kind: "get", key: bytes("user/1") }, { consistency: "bounded", maxStalenessMs: 250, trace }),
+    request(3, { kind: "write", command: { op: "put", key: bytes("user/1"), value: bytes("alice") } }, { ...session, deadlineMs: 500 }),
+    request(4, { kind: "write", command: { op: "delete", key: bytes("user/2") } }, session),
+    request(5, { kind: "write", command: { op: "cas", key: bytes("user/3"), expected: bytes("old"), value: bytes("new") } }),
+    request(6, { kind: "write", command: { op: "cas", key: bytes("user/4"), expected: null, value: bytes("first") } }),
+    request(7, { kind: "write", command: { op: "batch", commands: [
+      { op: "put", key: bytes("a"), value: bytes("1") },
+      { op: "delete", key: bytes("b") },
+      { op: "cas", key: bytes("c"), expected: bytes("2"), value: bytes("3") },
+    ] } }, session),
+    request(8, { kind: "scan", options: { prefix: bytes("user/"), limit: 10, cursor: bytes("user/1") } }, { consistency: "eventual" }),
+    request(9, { kind: "scan", options: { start: bytes("a"), end: bytes("m"), limit: 5 } }),
+  ];
+}
+
+/** An Envelope whose body type is `bodyType` but whose body is a PingRequest table. */
+export function envelopeWithBodyType(requestId: number, bodyType: number): Uint8Array {
+  const builder = new flatbuffers.Builder(64);
+  const ping = PingRequest.createPingRequest(builder);
+  Envelope.startEnvelope(builder);
+  Envelope.addRequestId(builder, requestId);
+  Envelope.addBodyType(builder, bodyType as Body);
+  Envelope.addBody(builder, ping);
+  builder.finish(Envelope.endEnvelope(builder));
+  return builder.asUint8Array().slice();
+}
+
+/** A get request whose key vector is `key` as given (may be empty or oversized). */
+export function getEnvelope(requestId: number, key: Uint8Array): Uint8Array {
+  const builder = new flatbuffers.Builder(64);
+  const get = GetRequest.createGetRequest(builder, builder.createByteVector(key));
+  Envelope.startEnvelope(builder);
+  Envelope.addRequestId(builder, requestId);
+  Envelope.addBodyType(builder, Body.GetRequest);
+  Envelope.addBody(builder, get);
+  builder.finish(Envelope.endEnvelope(builder));
+  return builder.asUint8Array().slice();
+}
