@@ -1,0 +1,43 @@
+/**
+ * The single-file program: `bun build --compile` (what `bun run build` does) into a temp
+ * folder, then that file serves and answers its own CLI commands.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { ExitCode } from "../../src/cli/exit_codes.ts";
+import { freshNodeArgs, makeTempDir, repositoryRoot, runCommand, startServe, type ServeProcess } from "./process_harness.ts";
+
+const workDir = makeTempDir("compiled");
+let node: ServeProcess | null = null;
+/** Building (~1 s alone, more on a loaded machine) plus starting and stopping a node. */
+const buildAndServeTimeoutMs = 120_000;
+
+afterAll(async () => {
+  await node?.stop("SIGTERM");
+  workDir.remove();
+}, buildAndServeTimeoutMs);
+
+test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTERM", async () => {
+  const binary = join(workDir.path, "filestore");
+  const build = Bun.spawnSync([process.execPath, "build", "--compile", "./src/main.ts", "--outfile", binary], {
+    cwd: repositoryRoot,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(build.stderr.toString()).not.toContain("error");
+  expect(build.exitCode).toBe(0);
+
+  const help = await runCommand([binary], ["--help"]);
+  expect(help.exitCode).toBe(ExitCode.ok);
+  expect(help.stdoutText).toContain("Usage: filestore COMMAND");
+
+  node = await startServe([binary], freshNodeArgs(join(workDir.path, "data")));
+  const server = ["--server", node.clientAddress];
+  expect((await runCommand([binary], ["put", "compiled/k", "v1", ...server])).exitCode).toBe(ExitCode.ok);
+  expect(await runCommand([binary], ["get", "compiled/k", ...server])).toMatchObject({ exitCode: ExitCode.ok, stdoutText: "v1" });
+  expect((await runCommand([binary], ["scan", "--prefix", "compiled/", ...server])).stdoutText).toBe("compiled/k\tv1\n");
+  expect((await fetch(`${node.adminUrl}/healthz`)).status).toBe(200);
+
+  expect(await node.stop("SIGTERM")).toBe(0);
+  node = null;
+}, buildAndServeTimeoutMs);
