@@ -77,3 +77,16 @@ export function getEnvelope(requestId: number, key: Uint8Array): Uint8Array {
   builder.finish(Envelope.endEnvelope(builder));
   return builder.asUint8Array().slice();
 }
+
+/** A ping whose consistency byte is `consistency`, which need not be a level that exists. */
+export function pingWithConsistency(requestId: number, consistency: number): Uint8Array {
+  const builder = new flatbuffers.Builder(64);
+  const ping = PingRequest.createPingRequest(builder);
+  Envelope.startEnvelope(builder);
+  Envelope.addRequestId(builder, requestId);
+  Envelope.addConsistency(builder, consistency);
+  Envelope.addBodyType(builder, Body.PingRequest);
+  Envelope.addBody(builder, ping);
+  builder.finish(Envelope.endEnvelope(builder));
+  return builder.asUint8Array().slice();
+}
