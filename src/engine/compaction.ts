@@ -7,9 +7,9 @@
  *
  * It runs in small steps and yields to the event loop between them, each step bounded by
  * maintenanceStepPauseMillisecondsMax and compactionRecordBytesMax, so reads and writes go
- * on meanwhile. Writes during a run are safe: the index is a Map iterated live (an entry
- * overwritten before its turn now lies past the boundary and is skipped), and each step's
- * reads, append and index updates happen in one synchronous stretch.
+ * on meanwhile. Writes during a run are safe: the walk is over an O(1) picture of the index
+ * and relocates an entry only while it is still the live one, and each step's reads, append
+ * and index updates happen in one synchronous stretch.
  */
 import { assert } from "../util/assert.ts";
 import { appendRecord, readValue, type EngineState } from "./engine_state.ts";
@@ -103,7 +103,9 @@ function relocateStep(
       break;
     }
     const entry = next.value;
-    if (entry.logIndex >= boundaryLogIndex) continue;
+    // The walk is over a picture taken at the start: skip entries written since (already past
+    // the boundary) and entries overwritten or deleted since (no longer live).
+    if (entry.logIndex >= boundaryLogIndex || state.index.get(entry.key) !== entry) continue;
     const value = readValue(state, entry);
     entries.push(entry);
     operations.push({ operation: OperationKind.set, key: entry.key, value, version: entry.version });
@@ -114,9 +116,8 @@ function relocateStep(
   const { payload, valueOffsets } = encodeRecord(header, operations);
   const { logIndex, durable } = appendRecord(state, payload);
   entries.forEach((entry, position) => {
-    const keyString = keyToString(entry.key);
-    assert(state.index.get(keyString) === entry, "entry changed inside a synchronous compaction step");
-    state.index.set(keyString, { ...entry, logIndex, valueOffset: valueOffsets[position], value: null });
+    assert(state.index.get(entry.key) === entry, "entry changed inside a synchronous compaction step");
+    state.index.set(keyToString(entry.key), { ...entry, logIndex, valueOffset: valueOffsets[position], value: null });
   });
   return { finished, relocated: entries.length, durable };
 }

@@ -16,7 +16,6 @@ import { compactLog, type CompactionReport } from "./compaction.ts";
 import { appendRecord, readValue, type EngineState } from "./engine_state.ts";
 import { EngineError } from "./errors.ts";
 import { evaluateCommand, type StateView } from "./evaluate.ts";
-import { keyToString } from "./key_string.ts";
 import { autoCompactionCheckEveryApplies, autoCompactionGarbageRatioMin, autoCompactionLogBytesMin } from "./limits.ts";
 import { MaintenanceLock } from "./maintenance_lock.ts";
 import { encodeRecord, OperationKind, RecordKind, type RecordOperation } from "./record_codec.ts";
@@ -80,11 +79,11 @@ export class Engine {
     readonly recovery: EngineRecoveryReport,
   ) {
     this.stateView = {
-      valueOf: (keyString) => {
-        const entry = this.state.index.get(keyString);
+      valueOf: (key) => {
+        const entry = this.state.index.get(key);
         return entry === undefined ? null : readValue(this.state, entry);
       },
-      versionOf: (keyString) => this.state.index.get(keyString)?.version ?? 0,
+      versionOf: (key) => this.state.index.get(key)?.version ?? 0,
     };
   }
 
@@ -148,7 +147,7 @@ export class Engine {
   get(key: Uint8Array): Entry | null {
     this.checkReadable();
     validateKey(key);
-    const entry = this.state.index.get(keyToString(key));
+    const entry = this.state.index.get(key);
     if (entry === undefined) return null;
     return { key: entry.key, value: readValue(this.state, entry), version: entry.version };
   }

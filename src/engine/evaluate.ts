@@ -3,6 +3,7 @@
  * and what the caller is told. Pure apart from reading the state through StateView; the
  * engine then writes the effects under one new revision, or none when nothing changes.
  */
+import { bytesEqual } from "./bytes.ts";
 import { keyToString } from "./key_string.ts";
 import type { Command, CommandResult } from "./types.ts";
 
@@ -10,9 +11,9 @@ type SimpleCommand = Exclude<Command, { op: "batch" }>;
 
 export interface StateView {
   /** The live value of a key, or null when absent. */
-  valueOf(keyString: string): Uint8Array | null;
+  valueOf(key: Uint8Array): Uint8Array | null;
   /** The version of a key, or 0 when absent. */
-  versionOf(keyString: string): number;
+  versionOf(key: Uint8Array): number;
 }
 
 export interface Effect {
@@ -62,8 +63,8 @@ function evaluateSimple(
   effects: Effect[],
 ): Outcome {
   const keyString = keyToString(command.key);
-  const current = pending.has(keyString) ? (pending.get(keyString) ?? null) : state.valueOf(keyString);
-  const versionBefore = state.versionOf(keyString);
+  const current = pending.has(keyString) ? (pending.get(keyString) ?? null) : state.valueOf(command.key);
+  const versionBefore = state.versionOf(command.key);
   let value: Uint8Array | null;
   if (command.op === "put") {
     value = command.value;
@@ -90,10 +91,4 @@ function resultOf(outcome: Outcome, applied: boolean, writeRevision: number): Co
     case "cas":
       return { op: "cas", succeeded: wrote, version: wrote ? writeRevision : outcome.versionBefore };
   }
-}
-
-export function bytesEqual(left: Uint8Array, right: Uint8Array): boolean {
-  if (left.length !== right.length) return false;
-  for (let position = 0; position < left.length; position++) if (left[position] !== right[position]) return false;
-  return true;
 }
