@@ -1,0 +1,155 @@
+/** The public client against a real server on 127.0.0.1 over an in-memory service. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { connect, FileStoreError, type FileStore } from "../../src/client/index";
+import type { Entry } from "../../src/engine/types";
+import { ServiceError } from "../../src/net/key_value_service";
+import { startServer, type RunningServer } from "../../src/net/server";
+import { MemoryService } from "../net/memory_service";
+
+const servers: RunningServer[] = [];
+const clients: FileStore[] = [];
+const text = (data: Uint8Array | null) => (data === null ? null : Buffer.from(data).toString());
+
+async function serve(service = new MemoryService(), port = 0): Promise<RunningServer> {
+  const server = await startServer({ host: "127.0.0.1", port, service, logError: () => {} });
+  servers.push(server);
+  return server;
+}
+
+async function open(address: string | string[], options = {}): Promise<FileStore> {
+  const db = await connect(address, options);
+  clients.push(db);
+  return db;
+}
+
+afterEach(async () => {
+  for (const db of clients.splice(0)) await db.close();
+  for (const server of servers.splice(0)) await server.close();
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(FileStoreError);
+    return (error as FileStoreError).code;
+  }
+  throw new Error("expected a FileStoreError");
+}
+
+describe("client round trips", () => {
+  test("put, get, delete, cas, batch with strings and bytes", async () => {
+    const server = await serve();
+    const db = await open(`127.0.0.1:${server.port}`, { timeoutMs: 2000 });
+    expect(await db.put("user/1", "alice")).toEqual({ version: 1n });
+    expect(text(await db.get("user/1", { consistency: "strong" }))).toBe("alice");
+    expect(await db.get("user/404")).toBeNull();
+    const binary = Uint8Array.of(0, 255, 1, 254);
+    await db.put(Uint8Array.of(1, 2), binary);
+    expect(await db.get(Uint8Array.of(1, 2))).toEqual(binary);
+    expect(await db.delete("user/1")).toBe(true);
+    expect(await db.delete("user/1")).toBe(false);
+    expect(await db.cas("lock", null, "owner-a")).toBe(true);
+    expect(await db.cas("lock", null, "owner-b")).toBe(false);
+    expect(await db.cas("lock", "owner-b", "owner-c")).toBe(false);
+    expect(await db.cas("lock", "owner-a", "owner-c")).toBe(true);
+    expect(text(await db.get("lock"))).toBe("owner-c");
+    const outcome = await db.batch([{ op: "put", key: "a", value: "1" }, { op: "delete", key: "lock" }, { op: "cas", key: "b", expected: null, value: "2" }]);
+    expect(outcome.succeeded).toBe(true);
+    expect([text(await db.get("a")), await db.get("lock"), text(await db.get("b"))]).toEqual(["1", null, "2"]);
+    const failed = await db.batch([{ op: "put", key: "a", value: "changed" }, { op: "cas", key: "b", expected: "wrong", value: "3" }]);
+    expect(failed.succeeded).toBe(false);
+    expect(text(await db.get("a"))).toBe("1");
+  });
+
+  test("scan walks pages in key order, by prefix, by range and up to a limit", async () => {
+    const server = await serve();
+    const db = await open(`127.0.0.1:${server.port}`);
+    await Promise.all(Array.from({ length: 25 }, (_, index) => db.put(`item/${String(index).padStart(2, "0")}`, `v${index}`)));
+    await db.put("other", "x");
+    const keys = async (options: Parameters<FileStore["scan"]>[0]) => {
+      const found: string[] = [];
+      for await (const entry of db.scan(options)) found.push(text(entry.key)!);
+      return found;
+    };
+    const all = Array.from({ length: 25 }, (_, index) => `item/${String(index).padStart(2, "0")}`);
+    expect(await keys({ prefix: "item/", pageSize: 4 })).toEqual(all);
+    expect(await keys({ prefix: "item/", limit: 7, pageSize: 3 })).toEqual(all.slice(0, 7));
+    expect(await keys({ start: "item/10", end: "item/13" })).toEqual(["item/10", "item/11", "item/12"]);
+    expect(await keys({})).toEqual([...all, "other"]);
+    for await (const entry of db.scan({ prefix: "other" })) {
+      expect({ value: text(entry.value), version: typeof entry.version }).toEqual({ value: "x", version: "bigint" });
+    }
+  });
+
+  test("10,000 requests pipelined on one connection all get their own answer", async () => {
+    const service = new MemoryService();
+    const server = await serve(service);
+    const db = await open(`127.0.0.1:${server.port}`, { timeoutMs: 30_000 });
+    const count = 10_000;
+    const writes = await Promise.all(Array.from({ length: count }, (_, index) => db.put(`k${index}`, `value-${index}`)));
+    expect(new Set(writes.map((write) => write.version)).size).toBe(count);
+    const reads = await Promise.all(Array.from({ length: count }, (_, index) => db.get(`k${index}`)));
+    expect(reads.every((value, index) => text(value) === `value-${index}`)).toBe(true);
+    expect(server.stats().connections).toBe(1);
+    expect(service.applied).toBe(count);
+  }, 60_000);
+});
+
+describe("client errors", () => {
+  test("typed codes for bad keys and oversized requests", async () => {
+    const server = await serve();
+    const db = await open(`127.0.0.1:${server.port}`);
+    expect(await codeOf(db.put("", "x"))).toBe("INVALID_REQUEST");
+    expect(await codeOf(db.get("k".repeat(5000)))).toBe("TOO_LARGE");
+    expect(await codeOf(db.put("big", new Uint8Array(17 * 1024 * 1024)))).toBe("TOO_LARGE");
+    expect(await db.put("after", "fine")).toEqual({ version: 1n });
+  });
+
+  test("service errors arrive with their wire status and leader hint", async () => {
+    const service = new MemoryService();
+    service.get = () => { throw new ServiceError("NOT_LEADER", "follower", "127.0.0.1:7999"); };
+    service.scan = () => { throw new Error("disk on fire"); };
+    const server = await serve(service);
+    const db = await open(`127.0.0.1:${server.port}`);
+    const error = await db.get("k").catch((caught: unknown) => caught as FileStoreError);
+    expect({ code: (error as FileStoreError).code, leaderHint: (error as FileStoreError).leaderHint })
+      .toEqual({ code: "NOT_LEADER", leaderHint: "127.0.0.1:7999" });
+    expect(await codeOf(db.scan({}).next())).toBe("INTERNAL");
+  });
+
+  test("a read past its deadline is TIMEOUT; a write past its deadline is UNKNOWN_OUTCOME", async () => {
+    const service = new MemoryService();
+    let releaseReads: () => void = () => {};
+    const readsReleased = new Promise<void>((resolve) => { releaseReads = resolve; });
+    service.get = async (key: Uint8Array): Promise<Entry | null> => {
+      await readsReleased;
+      return MemoryService.prototype.get.call(service, key);
+    };
+    const server = await serve(service);
+    const db = await open(`127.0.0.1:${server.port}`);
+    expect(await codeOf(db.get("k", { timeoutMs: 30 }))).toBe("TIMEOUT");
+    service.applyDelayMs = 300;
+    expect(await codeOf(db.put("k", "v", { timeoutMs: 30 }))).toBe("UNKNOWN_OUTCOME");
+    releaseReads();
+  });
+
+  test("connect fails with UNAVAILABLE when nothing listens, and uses the next address of a list", async () => {
+    const server = await serve();
+    const dead = await serve();
+    const deadPort = dead.port;
+    await dead.close();
+    expect(await codeOf(connect(`127.0.0.1:${deadPort}`, { timeoutMs: 500 }))).toBe("UNAVAILABLE");
+    const db = await open([`127.0.0.1:${deadPort}`, `127.0.0.1:${server.port}`]);
+    expect(await db.put("k", "v")).toEqual({ version: 1n });
+    expect(await codeOf(connect("not an address"))).toBe("INVALID_REQUEST");
+  });
+
+  test("calls after close fail with CLOSED", async () => {
+    const server = await serve();
+    const db = await connect(`127.0.0.1:${server.port}`);
+    await db.put("k", "v");
+    await db.close();
+    expect(await codeOf(db.get("k"))).toBe("CLOSED");
+  });
+});
