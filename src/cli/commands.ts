@@ -60,8 +60,10 @@ export const commands: readonly CommandSpec[] = [
     positionals: [],
     options: serveOptions(),
     details:
-      "Prints one line when ready:\n  filestore listening client=HOST:PORT admin=HOST:PORT data=DIR\n" +
-      "SIGINT or SIGTERM stops accepting, finishes in-flight writes, syncs the log and exits 0.",
+      "Prints one line when ready (with the bound ports when port 0 was asked):\n" +
+      "  filestore listening client=HOST:PORT admin=HOST:PORT data=DIR fsync=MODE\n" +
+      "SIGINT or SIGTERM stops accepting, answers the requests in flight, writes a checkpoint,\n" +
+      "syncs and closes the log, prints `filestore stopped signal=NAME` and exits 0.",
   },
   {
     name: "put",
