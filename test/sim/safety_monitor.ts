@@ -10,6 +10,7 @@
  *   restarted node's persisted log agrees with everything committed.
  * A violation throws SafetyViolation naming the property.
  */
+import { majority } from "../../src/cluster/raft/quorum.ts";
 import type { Ready } from "../../src/cluster/raft/raw_node.ts";
 import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
 import type { SimNode } from "./sim_node.ts";
@@ -37,17 +38,31 @@ export class SafetyMonitor {
   private readonly leadersChecked = new Set<string>();
   private readonly commitSeen = new Map<NodeId, number>();
   checks = 0;
+  /** Newest index seen committed by a leader, and the majority size it was counted with. */
+  private quorumIndex = 0;
+  private quorumSize = 0;
 
-  /** A Ready's entries are now in `node`'s log: register them (Log Matching, Durability). */
+  /**
+   * Before a Ready's entries replace the tail of `node`'s persisted log from entries[0].index:
+   * no entry it holds that matches a committed one may be replaced by something else.
+   */
+  beforePersist(node: SimNode, ready: Ready): void {
+    if (ready.entries.length === 0) return;
+    const storage = node.storage;
+    const from = Math.max(ready.entries[0].index, storage.firstIndex());
+    const upTo = Math.min(storage.lastIndex(), this.highestCommitted);
+    for (let index = from; index <= upTo; index++) {
+      const committedAs = this.committed.get(index);
+      if (committedAs === undefined || !committedAs.startsWith(`${storage.term(index)}/`)) continue;
+      const replacement = ready.entries[index - ready.entries[0].index];
+      const key = replacement === undefined ? "nothing" : `${replacement.term}/${contentKey(replacement)}`;
+      if (key !== committedAs) this.fail("Durability", `node ${node.id} overwrote committed entry ${index} (${committedAs}) with ${key}`);
+    }
+  }
+
+  /** A Ready's entries are now in `node`'s log: register them (Log Matching). */
   onPersisted(node: SimNode, ready: Ready): void {
     for (const entry of ready.entries) {
-      if (entry.index <= this.highestCommitted) {
-        const committedAs = this.committed.get(entry.index);
-        const key = `${entry.term}/${contentKey(entry)}`;
-        if (committedAs !== undefined && committedAs !== key) {
-          this.fail("Durability", `node ${node.id} overwrote committed entry ${entry.index} (${committedAs}) with ${key}`);
-        }
-      }
       const previousTerm = node.raw?.termAt(entry.index - 1);
       this.registerEntry(node.id, entry, previousTerm);
     }
@@ -80,12 +95,33 @@ export class SafetyMonitor {
     }
   }
 
-  /** After each step: leaders, newly committed entries, and new leaders' logs. */
+  /** After each step: leaders, newly committed entries, new leaders' logs, durability. */
   checkStep(nodes: Iterable<SimNode>): void {
     this.checks++;
-    const upNodes = [...nodes].filter((node) => node.up);
+    const allNodes = [...nodes];
+    const upNodes = allNodes.filter((node) => node.up);
     for (const node of upNodes) this.checkCommitted(node);
     for (const node of upNodes) this.checkLeader(node);
+    this.checkNewestCommitPersisted(allNodes);
+  }
+
+  /**
+   * The newest entry a leader committed stays persisted on at least a majority of the voters
+   * it was counted among, crashed nodes included: crashes may lose only unpersisted state.
+   */
+  private checkNewestCommitPersisted(nodes: SimNode[]): void {
+    if (this.quorumIndex === 0) return;
+    const key = this.committed.get(this.quorumIndex) as string;
+    const term = Number(key.split("/")[0]);
+    let holders = 0;
+    for (const node of nodes) {
+      const storage = node.storage;
+      if (storage.snapshot().metadata.index >= this.quorumIndex) holders++;
+      else if (storage.lastIndex() >= this.quorumIndex && storage.firstIndex() <= this.quorumIndex && storage.term(this.quorumIndex) === term) holders++;
+    }
+    if (holders < this.quorumSize) {
+      this.fail("Durability", `committed entry ${this.quorumIndex} (${key}) is persisted on ${holders} nodes, fewer than its quorum ${this.quorumSize}`);
+    }
   }
 
   private checkLeader(node: SimNode): void {
@@ -123,6 +159,11 @@ export class SafetyMonitor {
       if (known === undefined) this.committed.set(index, key);
       else if (known !== key) this.fail("State Machine Safety", `node ${node.id} committed ${key} at ${index}, earlier ${known}`);
     }
+    const status = raw.status();
+    if (status.softState.role === "leader" && commit > this.quorumIndex && this.committed.has(commit)) {
+      this.quorumIndex = commit;
+      this.quorumSize = majority(status.confState.voters.length);
+    }
     this.commitSeen.set(node.id, Math.max(this.commitSeen.get(node.id) ?? 0, commit));
     this.highestCommitted = Math.max(this.highestCommitted, commit);
   }
@@ -131,11 +172,15 @@ export class SafetyMonitor {
     return this.entryFacts.get(`${index}/${term}`)?.contentKey ?? "unpersisted";
   }
 
-  /** A node restarted: what it persisted must agree with everything committed. */
+  /** A node restarted: what it persisted as committed must agree with everything committed. */
   onRestart(node: SimNode): void {
     this.commitSeen.set(node.id, 0);
     const storage = node.storage;
-    const upTo = Math.min(storage.lastIndex(), this.highestCommitted);
+    const persistedCommit = storage.initialState().hardState.commit;
+    if (persistedCommit > storage.lastIndex()) {
+      this.fail("Durability", `node ${node.id} restarted with commit ${persistedCommit} beyond its log end ${storage.lastIndex()}`);
+    }
+    const upTo = Math.min(persistedCommit, this.highestCommitted);
     for (let index = storage.firstIndex(); index <= upTo; index++) {
       const known = this.committed.get(index);
       if (known === undefined) continue;

@@ -14,6 +14,8 @@ import { KvMachine } from "./kv_machine.ts";
 export type CrashPoint = "beforePersist" | "afterEntries" | "afterPersist" | "none";
 
 export interface ReadyObserver {
+  /** Called before the Ready's entries replace the tail of the node's log. */
+  beforePersist(node: SimNode, ready: Ready): void;
   /** Called after the Ready's entries are on disk (the node's log holds them). */
   persisted(node: SimNode, ready: Ready): void;
   applied(node: SimNode, entry: Entry): void;
@@ -75,6 +77,7 @@ export class SimNode {
     const ready = raw.ready();
     if (crashPoint === "beforePersist") return this.crashNow();
     if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot);
+    observer.beforePersist(this, ready);
     this.storage.append(ready.entries);
     observer.persisted(this, ready);
     if (crashPoint === "afterEntries") return this.crashNow();

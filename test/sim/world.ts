@@ -104,6 +104,7 @@ export class World {
   private processReady(node: SimNode, chaos: boolean): void {
     const crashPoint = chaos && this.random() < this.options.crashProbability / 4 ? this.pickCrashPoint() : "none";
     const messages = node.handleReady(crashPoint, {
+      beforePersist: (owner, ready) => this.monitor.beforePersist(owner, ready),
       persisted: (owner, ready) => this.monitor.onPersisted(owner, ready),
       applied: (owner, entry) => this.onApplied(owner, entry),
     });

@@ -31,6 +31,12 @@ export interface RaftConfig {
   readIndexQueueMax: number;
   /** A learner is promoted only when it is at most this many entries behind the leader (§4.2.1). */
   learnerPromotionLagEntriesMax: number;
+  /**
+   * A follower in the replicate state whose match has not moved over this many heartbeat
+   * replies while appends are in flight is probed again: those appends were lost (the
+   * network does not report losses, so the pipeline would otherwise wait forever).
+   */
+  replicateStallHeartbeats: number;
   /** Campaign only after a pre-vote round shows a majority would vote (§9.6). */
   preVote: boolean;
   /** A leader steps down when a majority has not answered within an election timeout (§6.2). */
@@ -55,6 +61,7 @@ export const defaultRaftConfig: Omit<RaftConfig, "id"> = {
   proposalBytesMax: mebibyteBytes,
   readIndexQueueMax: 4096,
   learnerPromotionLagEntriesMax: 1000,
+  replicateStallHeartbeats: 3,
   preVote: true,
   checkQuorum: true,
 };
@@ -71,6 +78,7 @@ const fieldRules: FieldRule[] = [
   { name: "proposalBytesMax", min: 1, max: 1024 * mebibyteBytes },
   { name: "readIndexQueueMax", min: 1, max: 1_000_000 },
   { name: "learnerPromotionLagEntriesMax", min: 0, max: Number.MAX_SAFE_INTEGER },
+  { name: "replicateStallHeartbeats", min: 1, max: 1_000_000 },
 ];
 
 export function makeRaftConfig(id: NodeId, overrides: Partial<Omit<RaftConfig, "id">> = {}): RaftConfig {

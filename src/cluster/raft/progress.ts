@@ -58,6 +58,9 @@ export class Progress {
   isLearner: boolean;
   readonly inflights: Inflights;
   snapshotTransfer: SnapshotTransfer | undefined = undefined;
+  /** Heartbeat replies in a row, in the replicate state, during which match did not move. */
+  stalledHeartbeats = 0;
+  private matchAtLastHeartbeat = 0;
 
   constructor(next: number, isLearner: boolean, inflightAppendsMax: number) {
     this.next = next;
@@ -85,7 +88,16 @@ export class Progress {
     this.snapshotTransfer = { snapshot, ackedBytes: 0, chunkInFlight: false };
   }
 
+  /** Counts a heartbeat reply; returns whether the replicate pipeline looks lost. */
+  heartbeatShowsStall(stallHeartbeatsMax: number): boolean {
+    const stalled = this.state === "replicate" && this.inflights.count() > 0 && this.match === this.matchAtLastHeartbeat;
+    this.matchAtLastHeartbeat = this.match;
+    this.stalledHeartbeats = stalled ? this.stalledHeartbeats + 1 : 0;
+    return this.stalledHeartbeats >= stallHeartbeatsMax;
+  }
+
   private resetState(state: ProgressState): void {
+    this.stalledHeartbeats = 0;
     this.state = state;
     this.probeSent = false;
     this.snapshotTransfer = undefined;

@@ -119,6 +119,7 @@ function handleAppendResponse(raft: Raft, progress: Progress, response: AppendRe
 
 function handleHeartbeatResponse(raft: Raft, progress: Progress, response: HeartbeatResponse): void {
   progress.probeSent = false;
+  if (progress.heartbeatShowsStall(raft.config.replicateStallHeartbeats)) progress.becomeProbe();
   const transfer = progress.snapshotTransfer;
   if (progress.state === "snapshot" && transfer !== undefined && transfer.chunkInFlight) {
     // The chunk or its reply may be lost: resend from the last acknowledged offset.
