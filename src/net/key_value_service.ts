@@ -3,9 +3,11 @@
  * (src/engine/engine.ts) satisfies it directly on a single node; the cluster layer will put
  * routing and Raft behind the same shape.
  *
- * Keys handed to get and scan are views into the receive buffer, valid only during the call:
- * an implementation that answers asynchronously copies what it keeps. Commands handed to
- * apply are already copies. Entries returned are read at once (encoded into the reply).
+ * Keys, values and bounds handed to get, scan and apply are views into the receive buffer,
+ * valid only until the call returns (for apply: until its synchronous part ends, i.e. before
+ * its first await). An implementation copies or encodes what it keeps before then; the engine
+ * does so when it evaluates the command and encodes its log record. Entries returned are read
+ * at once (encoded into the reply) and may be views into storage.
  *
  * Failures: throw an error whose `code` is a wire status name (e.g. "NOT_LEADER",
  * "TOO_LARGE"); its message goes to the client. ServiceError below is one such error.

@@ -1,11 +1,12 @@
 /**
  * Runs a decoded request against the KeyValueService and shapes the reply. Reads answer in
- * the same turn when the service does; writes are copied out of the receive buffer (they must
- * be stored), deduplicated by (session, sequence), then applied.
+ * the same turn when the service does; writes are deduplicated by (session, sequence), then
+ * handed to the service still as views into the receive buffer: the service stores (copies or
+ * encodes) them before its first await, which is the one copy a write needs.
  */
 import type { CommandResult, Entry, ScanPage } from "../engine/types";
 import type { KeyValueService, ReadContext } from "./key_value_service";
-import { copyCommand, errorReply, type Reply, type Request, type WriteOutcome } from "./messages";
+import { errorReply, type Reply, type Request, type WriteOutcome } from "./messages";
 import { isStatusName } from "./status";
 import type { WriteDeduplicator } from "./write_deduplicator";
 
@@ -53,8 +54,7 @@ function executeWrite(context: ExecutorContext, request: Request): Promise<Reply
     }
     if (prior !== undefined) return prior;
   }
-  const copy = copyCommand(command);
-  const outcome = settle(() => context.service.apply(copy), writeReply) as Promise<Reply>;
+  const outcome = Promise.resolve(settle(() => context.service.apply(command), writeReply));
   if (deduplicated) context.deduplicator.remember(request.sessionId!.slice(), request.sequence, outcome);
   return outcome;
 }

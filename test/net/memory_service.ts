@@ -5,6 +5,7 @@
  */
 import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../../src/engine/types";
 import type { KeyValueService } from "../../src/net/key_value_service";
+import { copyCommand } from "../../src/net/messages";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 const bytesOf = (key: string) => new Uint8Array(Buffer.from(key, "latin1"));
@@ -20,12 +21,13 @@ export class MemoryService implements KeyValueService {
   applyStarted = 0;
   applyDelayMs = 0;
 
-  get(key: Uint8Array): Entry | null {
+  // Declared as the interface allows (maybe asynchronous) so tests can swap in slow reads.
+  get(key: Uint8Array): Entry | null | Promise<Entry | null> {
     const entry = this.entries.get(latin1(key));
     return entry === undefined ? null : { key: key.slice(), value: entry.value, version: entry.version };
   }
 
-  scan(options: ScanOptions): ScanPage {
+  scan(options: ScanOptions): ScanPage | Promise<ScanPage> {
     const prefix = options.prefix === undefined ? null : latin1(options.prefix);
     const start = options.start === undefined ? null : latin1(options.start);
     const end = options.end === undefined ? null : latin1(options.end);
@@ -39,7 +41,9 @@ export class MemoryService implements KeyValueService {
     return { entries, nextCursor };
   }
 
-  async apply(command: Command): Promise<CommandResult> {
+  async apply(received: Command): Promise<CommandResult> {
+    // The command's bytes are views into the server's receive buffer: copy before awaiting.
+    const command = copyCommand(received);
     this.applyStarted++;
     if (this.applyDelayMs > 0) await Bun.sleep(this.applyDelayMs);
     this.applied++;
