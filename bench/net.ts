@@ -1,28 +1,36 @@
 /**
- * FileStore over the wire, beside its floor and its peer, in one run: the loopback ping-pong
- * with frames the size of a FileStore get, Redis at the same value size, connections and
- * pipeline depth, and FileStore itself (server in its own process, fsync always, driven by the
- * public client). Prints one table of measurements and one of the issue's targets as ratios.
+ * FileStore over the wire, beside its floor and its peer, in one run: the loopback exchange with
+ * frames the size of a FileStore get, Redis at the same value size, connections and pipeline
+ * depth, and FileStore itself (server in its own process, fsync always, driven by the public
+ * client). Runs that are compared with each other take turns in short slices (interleave.ts), so
+ * the drifting load of a shared machine hits them alike. Prints one table of measurements and
+ * one of the issue's targets as ratios.
+ * Usage: bun bench/net.ts [--json] [--quick]   (or bun bench/run.ts net)
  */
 import { parseArgs } from "node:util";
 import * as defaults from "./lib/defaults.ts";
-import type { RunDurations } from "./lib/defaults.ts";
-import { BenchError } from "./lib/errors.ts";
+import { connectClients, closeClients, fileStoreMissing, startFileStoreServer } from "./lib/filestore_runner.ts";
 import {
-  closeClients, connectClients, fileStoreMissing, startFileStoreServer, type FileStoreClient,
-} from "./lib/filestore_runner.ts";
-import { measureGetFrameSizes } from "./lib/get_frame_sizes.ts";
+  connectRawGetSenders, fileStoreGetSenders, fileStorePutSenders, populateFileStore,
+} from "./lib/filestore_senders.ts";
+import { measureGetFrameSizes, type GetFrameSizes } from "./lib/get_frame_sizes.ts";
+import { runInterleaved, type Contender, type InterleaveSchedule } from "./lib/interleave.ts";
 import type { RequestSender } from "./lib/load.ts";
-import { measureClosedLoop, measureOpenLoop } from "./lib/measure.ts";
-import { formatSection } from "./lib/table.ts";
+import { closedLoopContender, openLoopContender } from "./lib/measure.ts";
 import { checkTarget, type Measurement, type SectionResult, type TargetCheck } from "./lib/result.ts";
-import { runLoopbackBench } from "./peers/loopback.ts";
-import { runRedisBench, runRedisDurableBench } from "./peers/redis.ts";
+import { formatSection } from "./lib/table.ts";
+import { connectLoopbackSenders, startLoopbackServer } from "./peers/loopback.ts";
+import {
+  closeRedis, connectRedis, isRedisInstalled, populateRedis, redisGetSenders, redisMissingNote, redisSetSenders, startRedis,
+} from "./peers/redis.ts";
+import { runRedisBenchmark } from "./peers/redis_benchmark.ts";
+import { isExecutableOnPath } from "./lib/child_process.ts";
 
-/** Durations of `--quick`: enough to see that every part works, too short for a stable P99.9. */
-const quickDurations: RunDurations = { warmupMilliseconds: 100, measureMilliseconds: 500 };
-
-/** redis-benchmark runs by count: about a second of pipelined gets at the rates seen here. */
+/** Six rounds of half a second: 3 s measured per contender, slices short enough to track drift. */
+const fullSchedule: InterleaveSchedule = { rounds: 6, sliceMilliseconds: 500, firstWarmupMilliseconds: 500, sliceWarmupMilliseconds: 50 };
+/** `--quick`: enough to see that every part works, too short for a stable P99.9. */
+const quickSchedule: InterleaveSchedule = { rounds: 2, sliceMilliseconds: 200, firstWarmupMilliseconds: 100, sliceWarmupMilliseconds: 20 };
+/** redis-benchmark runs by count: about a few seconds of pipelined gets at the rates seen here. */
 const redisBenchmarkRequestsCount = 1_000_000;
 const redisBenchmarkQuickRequestsCount = 100_000;
 
@@ -30,147 +38,195 @@ export interface NetBenchOptions {
   quick?: boolean;
 }
 
-/** The FileStore figures the targets are computed from. */
-interface FileStoreFigures {
-  getSingle: Measurement;
-  getPipelined: Measurement;
-  putSingle: Measurement;
-  putConcurrent: Measurement;
-  getOpenLoopRatePerSecond: number;
+/** Load of each system, per shape; absent when the system is not available. */
+interface Senders {
+  single: RequestSender[];
+  pipelined: RequestSender[];
+}
+
+interface Setup {
+  fileStore?: { get: Senders; put: Senders & { concurrent: RequestSender[] }; rawGet: RequestSender[]; address: string };
+  loopback: Senders;
+  redis?: { get: Senders; port: number };
+  redisDurable?: { single: RequestSender[]; concurrent: RequestSender[] };
+  notes: string[];
+  cleanups: (() => Promise<void>)[];
 }
 
 export async function runNetBench(options: NetBenchOptions = {}): Promise<SectionResult> {
-  const durations = options.quick ? quickDurations : defaults.defaultDurations;
-  const notes: string[] = [];
-  const measurements: Measurement[] = [];
+  const schedule = options.quick ? quickSchedule : fullSchedule;
   const frameSizes = await measureGetFrameSizes();
-  notes.push(`loopback frames sized as a FileStore get (${frameSizes.source}): request ${frameSizes.requestPayloadBytes} B, reply ${frameSizes.replyPayloadBytes} B after the 4-byte length`);
-
-  let fileStore: FileStoreFigures | undefined;
-  const missing = await fileStoreMissing();
-  if (missing === null) {
-    fileStore = await measureFileStore(durations, measurements);
-  } else {
-    notes.push(`filestore skipped: ${missing}`);
+  const setup: Setup = { loopback: { single: [], pipelined: [] }, notes: [], cleanups: [] };
+  try {
+    await startSystems(setup, frameSizes);
+    const measurements: Measurement[] = [];
+    const targets: TargetCheck[] = [];
+    await measureGets(setup, schedule, measurements, targets);
+    await measureDurableWrites(setup, schedule, measurements, targets);
+    await measureFixedRates(setup, schedule, measurements);
+    await measureWithRedisBenchmark(setup, options.quick ?? false, measurements, targets);
+    if (!setup.fileStore) setup.notes.push("targets not checked: they need the FileStore figures");
+    return { section: "net: FileStore over TCP on 127.0.0.1, loopback floor, Redis", measurements, targets, notes: setup.notes };
+  } finally {
+    for (const cleanup of setup.cleanups.reverse()) await cleanup();
   }
+}
 
-  const loopback = await runLoopbackBench({
-    ...frameSizes,
-    valueSizeBytes: defaults.valueSizeBytes,
-    throughputClientsCount: defaults.throughputClientsCount,
-    throughputPipelineDepth: defaults.throughputPipelineDepth,
-    openLoopRatePerSecond: fileStore?.getOpenLoopRatePerSecond,
-    openLoopInflightMax: defaults.openLoopInflightMax,
-    durations,
-  });
-  measurements.push(...loopback);
+async function startSystems(setup: Setup, frameSizes: GetFrameSizes): Promise<void> {
+  setup.notes.push(`loopback frames sized as a FileStore get (${frameSizes.source}): request ${frameSizes.requestPayloadBytes} B, reply ${frameSizes.replyPayloadBytes} B after the 4-byte length`);
+  const missing = await fileStoreMissing();
+  if (missing === null) await startFileStore(setup);
+  else setup.notes.push(`filestore skipped: ${missing}`);
 
-  const redisOptions = {
+  const loopbackServer = await startLoopbackServer(frameSizes.replyPayloadBytes);
+  setup.cleanups.push(loopbackServer.stop);
+  const single = await connectLoopbackSenders(loopbackServer.port, 1, frameSizes.requestPayloadBytes);
+  const pipelined = await connectLoopbackSenders(loopbackServer.port, defaults.throughputClientsCount, frameSizes.requestPayloadBytes);
+  setup.cleanups.push(single.close, pipelined.close);
+  setup.loopback = { single: single.senders, pipelined: pipelined.senders };
+
+  if (isRedisInstalled()) await startRedisPeers(setup);
+  else setup.notes.push(redisMissingNote);
+}
+
+async function startFileStore(setup: Setup): Promise<void> {
+  const server = await startFileStoreServer("always");
+  setup.cleanups.push(server.stop);
+  const single = await connectClients(server.address, 1);
+  const pipelined = await connectClients(server.address, defaults.throughputClientsCount);
+  const concurrent = await connectClients(server.address, defaults.concurrentWritersCount);
+  setup.cleanups.push(() => closeClients([...single, ...pipelined, ...concurrent]));
+  const raw = await connectRawGetSenders(server.address, defaults.throughputClientsCount);
+  setup.cleanups.push(raw.close);
+  await populateFileStore(single[0]);
+  setup.fileStore = {
+    address: server.address,
+    get: { single: fileStoreGetSenders(single), pipelined: fileStoreGetSenders(pipelined) },
+    put: { single: fileStorePutSenders(single), pipelined: fileStorePutSenders(pipelined), concurrent: fileStorePutSenders(concurrent) },
+    rawGet: raw.senders,
+  };
+  setup.notes.push("filestore: server started with `bun src/main.ts serve --fsync always` in a temporary data folder; client is src/client");
+}
+
+async function startRedisPeers(setup: Setup): Promise<void> {
+  const redis = await startRedis("none");
+  setup.cleanups.push(redis.stop);
+  const single = await connectRedis(redis.port, 1);
+  const pipelined = await connectRedis(redis.port, defaults.throughputClientsCount);
+  setup.cleanups.push(closeRedis([...single, ...pipelined]));
+  await populateRedis(single[0]);
+  setup.redis = { port: redis.port, get: { single: redisGetSenders(single), pipelined: redisGetSenders(pipelined) } };
+
+  const durable = await startRedis("appendfsync-always");
+  setup.cleanups.push(durable.stop);
+  const concurrent = await connectRedis(durable.port, defaults.concurrentWritersCount);
+  setup.cleanups.push(closeRedis(concurrent));
+  const setters = redisSetSenders(concurrent);
+  setup.redisDurable = { single: setters.slice(0, 1), concurrent: setters };
+  setup.notes.push("redis: gets against a server without persistence; sets with --appendonly yes --appendfsync always; Bun RESP client through the same harness as FileStore");
+}
+
+const label = (system: string, operation: string, note?: string) => ({ system, operation, valueSizeBytes: defaults.valueSizeBytes, note });
+
+/** 1-client gets and pipelined gets of every system, interleaved. */
+async function measureGets(setup: Setup, schedule: InterleaveSchedule, measurements: Measurement[], targets: TargetCheck[]): Promise<void> {
+  const depth = defaults.throughputPipelineDepth;
+  const singles: Contender[] = [closedLoopContender(label("loopback", "ping-pong", "raw frames"), setup.loopback.single, 1)];
+  const pipelines: Contender[] = [closedLoopContender(label("loopback", "pipelined", "raw frames"), setup.loopback.pipelined, depth)];
+  if (setup.fileStore) {
+    singles.push(closedLoopContender(label("filestore", "get"), setup.fileStore.get.single, 1));
+    pipelines.push(closedLoopContender(label("filestore", "get"), setup.fileStore.get.pipelined, depth));
+    pipelines.push(closedLoopContender(label("filestore", "get", "raw frames, no client library"), setup.fileStore.rawGet, depth));
+  }
+  if (setup.redis) {
+    singles.push(closedLoopContender(label("redis", "get"), setup.redis.get.single, 1));
+    pipelines.push(closedLoopContender(label("redis", "get"), setup.redis.get.pipelined, depth));
+  }
+  const singleResults = await runInterleaved(singles, schedule);
+  const pipelinedResults = await runInterleaved(pipelines, schedule);
+  measurements.push(...singleResults, ...pipelinedResults);
+  const loopbackSingle = findMeasurement(singleResults, "loopback", "ping-pong");
+  const fileStoreSingle = findMeasurement(singleResults, "filestore", "get");
+  if (loopbackSingle && fileStoreSingle) {
+    targets.push(checkTarget("get P99, 1 client vs loopback ping-pong P99", fileStoreSingle.latency.p99Microseconds,
+      loopbackSingle.latency.p99Microseconds, "<=", 2, "µs"));
+  }
+  const fileStorePipelined = findMeasurement(pipelinedResults, "filestore", "get");
+  const redisPipelined = findMeasurement(pipelinedResults, "redis", "get");
+  if (fileStorePipelined && redisPipelined) {
+    targets.push(checkTarget("pipelined get vs redis (same harness)", fileStorePipelined.throughputPerSecond,
+      redisPipelined.throughputPerSecond, ">=", 1, "ops/s"));
+  }
+}
+
+/** The measurement of `system` and `operation` through the standard client (not the raw-frame diagnostic). */
+function findMeasurement(measurements: Measurement[], system: string, operation: string, depth?: number): Measurement | undefined {
+  return measurements.find((m) => m.system === system && m.operation === operation && m.source === undefined &&
+    m.shape.note !== "raw frames, no client library" && (depth === undefined || m.shape.pipelineDepth === depth));
+}
+
+/** Puts with fsync always at 1 and 64 clients (and Redis appendfsync always), interleaved; then pipelined puts. */
+async function measureDurableWrites(setup: Setup, schedule: InterleaveSchedule, measurements: Measurement[], targets: TargetCheck[]): Promise<void> {
+  const contenders: Contender[] = [];
+  const fsyncNote = "fsync always";
+  if (setup.fileStore) {
+    contenders.push(closedLoopContender(label("filestore", "put", fsyncNote), setup.fileStore.put.single, 1));
+    contenders.push(closedLoopContender(label("filestore", "put", fsyncNote), setup.fileStore.put.concurrent, 1));
+  }
+  if (setup.redisDurable) {
+    contenders.push(closedLoopContender(label("redis", "set", "appendfsync always"), setup.redisDurable.single, 1));
+    contenders.push(closedLoopContender(label("redis", "set", "appendfsync always"), setup.redisDurable.concurrent, 1));
+  }
+  if (contenders.length === 0) return;
+  const results = await runInterleaved(contenders, schedule);
+  measurements.push(...results);
+  if (!setup.fileStore) return;
+  const [single, concurrent] = results;
+  targets.push(checkTarget(`put fsync always: ${defaults.concurrentWritersCount} clients vs 1 client`,
+    concurrent.throughputPerSecond, single.throughputPerSecond, ">=", 20, "ops/s"));
+  const pipelined = closedLoopContender(label("filestore", "put", fsyncNote), setup.fileStore.put.pipelined, defaults.throughputPipelineDepth);
+  measurements.push(...(await runInterleaved([pipelined], schedule)));
+}
+
+/** Open-loop runs at half of FileStore's measured maximum (or of the loopback's, without FileStore). */
+async function measureFixedRates(setup: Setup, schedule: InterleaveSchedule, measurements: Measurement[]): Promise<void> {
+  const depth = defaults.throughputPipelineDepth;
+  const getMax = findMeasurement(measurements, "filestore", "get", depth) ?? findMeasurement(measurements, "loopback", "pipelined", depth);
+  const getRate = Math.round((getMax?.throughputPerSecond ?? 1000) * defaults.openLoopRateFraction);
+  const inflight = defaults.openLoopInflightMax;
+  const contenders: Contender[] = [openLoopContender(label("loopback", "fixed rate", "raw frames"), setup.loopback.pipelined, getRate, inflight)];
+  if (setup.fileStore) contenders.push(openLoopContender(label("filestore", "get"), setup.fileStore.get.pipelined, getRate, inflight));
+  if (setup.redis) contenders.push(openLoopContender(label("redis", "get"), setup.redis.get.pipelined, getRate, inflight));
+  measurements.push(...(await runInterleaved(contenders, schedule)));
+  if (!setup.fileStore) return;
+  const putMax = findMeasurement(measurements, "filestore", "put", depth);
+  const putRate = Math.round((putMax?.throughputPerSecond ?? 100) * defaults.openLoopRateFraction);
+  const put = openLoopContender(label("filestore", "put", "fsync always"), setup.fileStore.put.pipelined, putRate, inflight);
+  measurements.push(...(await runInterleaved([put], schedule)));
+}
+
+/** Redis's own C client at the same connections and depth: the strongest pipelined figure Redis can show. */
+async function measureWithRedisBenchmark(setup: Setup, quick: boolean, measurements: Measurement[], targets: TargetCheck[]): Promise<void> {
+  if (!setup.redis) return;
+  if (!isExecutableOnPath("redis-benchmark")) {
+    setup.notes.push("redis-benchmark not installed: only the Bun RESP client figures are shown");
+    return;
+  }
+  const results = await runRedisBenchmark({
+    port: setup.redis.port,
+    clientsCount: defaults.throughputClientsCount,
+    pipelineDepth: defaults.throughputPipelineDepth,
     valueSizeBytes: defaults.valueSizeBytes,
     keyspaceCount: defaults.keyspaceCount,
-    throughputClientsCount: defaults.throughputClientsCount,
-    throughputPipelineDepth: defaults.throughputPipelineDepth,
-    openLoopRatePerSecond: fileStore?.getOpenLoopRatePerSecond,
-    openLoopInflightMax: defaults.openLoopInflightMax,
-    redisBenchmarkRequestsCount: options.quick ? redisBenchmarkQuickRequestsCount : redisBenchmarkRequestsCount,
-    durations,
-  };
-  const redis = await runRedisBench(redisOptions);
-  measurements.push(...redis.measurements);
-  notes.push(...redis.notes);
-  const redisDurable = await runRedisDurableBench({ ...redisOptions, concurrentClientsCount: defaults.concurrentWritersCount });
-  measurements.push(...redisDurable.measurements);
-
-  const targets = fileStore ? computeTargets(fileStore, loopback[0], redis.measurements) : [];
-  if (!fileStore) notes.push("targets not checked: they need the FileStore figures");
-  return { section: "net: FileStore over TCP on 127.0.0.1, loopback floor, Redis", measurements, targets, notes };
-}
-
-async function measureFileStore(durations: RunDurations, measurements: Measurement[]): Promise<FileStoreFigures> {
-  const server = await startFileStoreServer("always");
-  const label = (operation: string, note?: string) => ({
-    system: "filestore", operation, valueSizeBytes: defaults.valueSizeBytes, note,
+    requestsCount: quick ? redisBenchmarkQuickRequestsCount : redisBenchmarkRequestsCount,
   });
-  const fsyncNote = "fsync always";
-  try {
-    const single = await connectClients(server.address, 1);
-    const pipelined = await connectClients(server.address, defaults.throughputClientsCount);
-    const concurrent = await connectClients(server.address, defaults.concurrentWritersCount);
-    try {
-      await populate(single[0]);
-      const depth = defaults.throughputPipelineDepth;
-      const getSingle = await measureClosedLoop(label("get"), getSenders(single), 1, durations);
-      const getPipelined = await measureClosedLoop(label("get"), getSenders(pipelined), depth, durations);
-      const getRate = getPipelined.throughputPerSecond * defaults.openLoopRateFraction;
-      const getOpen = await measureOpenLoop(label("get"), getSenders(pipelined), getRate, defaults.openLoopInflightMax, durations);
-      const putSingle = await measureClosedLoop(label("put", fsyncNote), putSenders(single), 1, durations);
-      const putConcurrent = await measureClosedLoop(label("put", fsyncNote), putSenders(concurrent), 1, durations);
-      const putPipelined = await measureClosedLoop(label("put", fsyncNote), putSenders(pipelined), depth, durations);
-      const putRate = putPipelined.throughputPerSecond * defaults.openLoopRateFraction;
-      const putOpen = await measureOpenLoop(label("put", fsyncNote), putSenders(pipelined), putRate, defaults.openLoopInflightMax, durations);
-      measurements.push(getSingle, getPipelined, getOpen, putSingle, putConcurrent, putPipelined, putOpen);
-      return { getSingle, getPipelined, putSingle, putConcurrent, getOpenLoopRatePerSecond: getRate };
-    } finally {
-      await closeClients([...single, ...pipelined, ...concurrent]);
-    }
-  } finally {
-    await server.stop();
+  measurements.push(...results);
+  const fileStorePipelined = findMeasurement(measurements, "filestore", "get", defaults.throughputPipelineDepth);
+  const redisGet = results.find((m) => m.operation === "get");
+  if (fileStorePipelined && redisGet) {
+    targets.push(checkTarget("pipelined get vs redis (redis-benchmark)", fileStorePipelined.throughputPerSecond,
+      redisGet.throughputPerSecond, ">=", 1, "ops/s"));
   }
-}
-
-const encoder = new TextEncoder();
-const benchKeys = Array.from({ length: defaults.keyspaceCount }, (_, index) => encoder.encode(defaults.benchKey(index)));
-
-/** Writes in flight while populating: deep enough to use group commit, bounded to spare memory. */
-const populateBatchCount = 256;
-
-async function populate(client: FileStoreClient): Promise<void> {
-  const value = defaults.benchValue();
-  for (let start = 0; start < benchKeys.length; start += populateBatchCount) {
-    const batch = benchKeys.slice(start, start + populateBatchCount);
-    await Promise.all(batch.map((key) => client.put(key, value)));
-  }
-}
-
-function getSenders(clients: FileStoreClient[]): RequestSender[] {
-  return clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
-    return async () => {
-      const value = await client.get(benchKeys[next % benchKeys.length]);
-      next += 1;
-      if (value === null || value.length !== defaults.valueSizeBytes) {
-        throw new BenchError(`filestore get returned ${value === null ? "null" : `${value.length} bytes`}`);
-      }
-    };
-  });
-}
-
-function putSenders(clients: FileStoreClient[]): RequestSender[] {
-  const value = defaults.benchValue(1);
-  return clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
-    return async () => {
-      await client.put(benchKeys[next % benchKeys.length], value);
-      next += 1;
-    };
-  });
-}
-
-function computeTargets(fileStore: FileStoreFigures, loopbackPingPong: Measurement, redis: Measurement[]): TargetCheck[] {
-  const targets = [
-    checkTarget("get P99, 1 client vs loopback ping-pong P99", fileStore.getSingle.latency.p99Microseconds,
-      loopbackPingPong.latency.p99Microseconds, "<=", 2, "µs"),
-    checkTarget(`put fsync always: ${defaults.concurrentWritersCount} clients vs 1 client`,
-      fileStore.putConcurrent.throughputPerSecond, fileStore.putSingle.throughputPerSecond, ">=", 20, "ops/s"),
-  ];
-  const isPipelinedGet = (m: Measurement) =>
-    m.operation === "get" && m.shape.loop === "closed" && m.shape.pipelineDepth === defaults.throughputPipelineDepth;
-  for (const peer of redis.filter(isPipelinedGet)) {
-    const source = peer.source ?? "same harness";
-    targets.push(checkTarget(`pipelined get vs redis (${source})`, fileStore.getPipelined.throughputPerSecond,
-      peer.throughputPerSecond, ">=", 1, "ops/s"));
-  }
-  return targets;
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@ import { runClosedLoop } from "./closed_loop.ts";
 import type { RunDurations } from "./defaults.ts";
 import type { RequestSender } from "./load.ts";
 import { runOpenLoop } from "./open_loop.ts";
+import type { Contender } from "./interleave.ts";
 import type { Measurement } from "./result.ts";
 
 export interface MeasureLabel {
@@ -64,5 +65,33 @@ export async function measureOpenLoop(
     latency: outcome.histogram.summary(),
     throughputPerSecond: outcome.throughputPerSecond,
     driverLagMaxMicroseconds: outcome.sendLagMaxMicroseconds,
+  };
+}
+
+/** A closed-loop contender for runInterleaved. */
+export function closedLoopContender(label: MeasureLabel, senders: RequestSender[], pipelineDepth: number): Contender {
+  return {
+    system: label.system,
+    operation: label.operation,
+    shape: { valueSizeBytes: label.valueSizeBytes, clients: senders.length, pipelineDepth, loop: "closed", note: label.note },
+    runSlice: (durations) => runClosedLoop({
+      senders, pipelineDepth, warmupMilliseconds: durations.warmupMilliseconds, durationMilliseconds: durations.measureMilliseconds,
+    }),
+  };
+}
+
+/** An open-loop (fixed-rate) contender for runInterleaved. */
+export function openLoopContender(label: MeasureLabel, senders: RequestSender[], ratePerSecond: number, inflightMax: number): Contender {
+  return {
+    system: label.system,
+    operation: label.operation,
+    shape: {
+      valueSizeBytes: label.valueSizeBytes, clients: senders.length, pipelineDepth: inflightMax,
+      loop: "open", targetRatePerSecond: ratePerSecond, note: label.note,
+    },
+    runSlice: (durations) => runOpenLoop({
+      senders, ratePerSecond, inflightMax,
+      warmupMilliseconds: durations.warmupMilliseconds, durationMilliseconds: durations.measureMilliseconds,
+    }),
   };
 }
