@@ -78,9 +78,13 @@ export class ClientCore {
       deadlineMs: Math.min(Math.ceil(timeoutMs), 0xffff_ffff),
       sessionId: isWrite ? this.sessionId : null,
       sequence: isWrite ? this.nextSequence++ : 0,
-      trace: null,
+      trace: options.trace ?? null,
       body,
     };
+    // Refuse before encoding what cannot fit; the exact check follows on the encoded frame.
+    if (payloadBytes(body) > this.options.frameSizeBytesMax) {
+      return Promise.reject(new FileStoreError("TOO_LARGE", `request carries more than the ${this.options.frameSizeBytesMax}-byte frame limit`));
+    }
     const frame = encodeRequest(this.builder, request);
     if (frame.length - 4 > this.options.frameSizeBytesMax) {
       return Promise.reject(new FileStoreError("TOO_LARGE", `request of ${frame.length} bytes is over the frame limit`));
@@ -210,6 +214,19 @@ export class ClientCore {
     this.pending.requeueFront(resend);
     this.pump();
   }
+}
+
+/** Bytes of keys and values a request carries (its frame is a little larger). */
+function payloadBytes(body: RequestBody): number {
+  if (body.kind !== "write") return 0;
+  const commands = body.command.op === "batch" ? body.command.commands : [body.command];
+  let total = 0;
+  for (const command of commands) {
+    total += command.key.length;
+    if (command.op !== "delete") total += command.value.length;
+    if (command.op === "cas" && command.expected !== null) total += command.expected.length;
+  }
+  return total;
 }
 
 export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {

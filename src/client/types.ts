@@ -1,8 +1,8 @@
 /** Public option and value types of the client. */
-import type { ConsistencyLevel } from "../net/messages";
+import type { ConsistencyLevel, TraceContext } from "../net/messages";
 
 export type Bytes = string | Uint8Array;
-export type { ConsistencyLevel };
+export type { ConsistencyLevel, TraceContext };
 
 export interface ClientOptions {
   /** Default deadline of each request, from the call until its reply (default 1000). */
@@ -22,6 +22,8 @@ export interface RequestOptions {
   consistency?: ConsistencyLevel;
   /** With consistency "bounded": how far behind the leader a replica may be. */
   maxStalenessMs?: number;
+  /** W3C trace context (16-byte trace id, 8-byte parent span id) carried to the server. */
+  trace?: TraceContext;
 }
 
 export type BatchOperation =

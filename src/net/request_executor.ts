@@ -14,7 +14,12 @@ export interface ExecutorContext {
   service: KeyValueService;
   deduplicator: WriteDeduplicator;
   serverInstanceId: Uint8Array;
+  /** A scan page is cut short (with a cursor to resume) so its reply stays under this size. */
+  replyBytesMax: number;
 }
+
+/** Vector headers, table and vtable of one scan entry in a reply: a generous upper bound. */
+const scanEntryOverheadBytesMax = 64;
 
 /** Metric label of a request: "get", "put", ..., "batch". */
 export function operationName(request: Request): string {
@@ -29,7 +34,7 @@ export function execute(context: ExecutorContext, request: Request, receivedAtMs
     case "get":
       return settle(() => context.service.get(body.key, readContext(request, receivedAtMs)), getReply);
     case "scan":
-      return settle(() => context.service.scan(body.options, readContext(request, receivedAtMs)), scanReply);
+      return settle(() => context.service.scan(body.options, readContext(request, receivedAtMs)), (page) => scanReply(page, context.replyBytesMax));
     case "write":
       return executeWrite(context, request);
   }
@@ -46,17 +51,11 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
 
 function executeWrite(context: ExecutorContext, request: Request): Promise<Reply> {
   const command = (request.body as Extract<Request["body"], { kind: "write" }>).command;
-  const deduplicated = request.sessionId !== null && request.sequence > 0;
-  if (deduplicated) {
-    const prior = context.deduplicator.find(request.sessionId!, request.sequence);
-    if (prior === "forgotten") {
-      return Promise.resolve(errorReply("CONFLICT", `sequence ${request.sequence} is older than the deduplication window; its outcome is unknown`));
-    }
-    if (prior !== undefined) return prior;
-  }
-  const outcome = Promise.resolve(settle(() => context.service.apply(command), writeReply));
-  if (deduplicated) context.deduplicator.remember(request.sessionId!.slice(), request.sequence, outcome);
-  return outcome;
+  const apply = () => Promise.resolve(settle(() => context.service.apply(command), writeReply));
+  if (request.sessionId === null || request.sequence === 0) return apply();
+  const outcome = context.deduplicator.findOrApply(request.sessionId, request.sequence, apply);
+  if (outcome !== "forgotten") return outcome;
+  return Promise.resolve(errorReply("CONFLICT", `sequence ${request.sequence} is older than the deduplication window; its outcome is unknown`));
 }
 
 /** Calls `run`, shapes its value with `shape`, and turns any failure into a typed reply; stays synchronous when `run` does. */
@@ -85,8 +84,21 @@ function getReply(entry: Entry | null): Reply {
   return { status: "OK", message: "", leaderHint: "", result: { kind: "get", value: entry.value, version: entry.version } };
 }
 
-function scanReply(page: ScanPage): Reply {
-  return { status: "OK", message: "", leaderHint: "", result: { kind: "scan", entries: page.entries, nextCursor: page.nextCursor } };
+function scanReply(page: ScanPage, replyBytesMax: number): Reply {
+  let entries = page.entries;
+  let nextCursor = page.nextCursor;
+  let replyBytes = 0;
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    replyBytes += entry.key.length + entry.value.length + scanEntryOverheadBytesMax;
+    // Always keep the first entry: a single entry fits a frame (key and value limits see to it).
+    if (replyBytes > replyBytesMax && index > 0) {
+      entries = entries.slice(0, index);
+      nextCursor = entries[index - 1]!.key;
+      break;
+    }
+  }
+  return { status: "OK", message: "", leaderHint: "", result: { kind: "scan", entries, nextCursor } };
 }
 
 function outcomeOf(result: CommandResult): WriteOutcome {

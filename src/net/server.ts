@@ -95,6 +95,7 @@ class ClientPortServer {
       service: options.service,
       deduplicator: new WriteDeduplicator(this.limits.dedupSessionsMax, this.limits.dedupWritesPerSessionMax),
       serverInstanceId: crypto.getRandomValues(new Uint8Array(serverInstanceIdBytes)),
+      replyBytesMax: this.limits.frameSizeBytesMax,
     };
   }
 

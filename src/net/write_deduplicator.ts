@@ -13,25 +13,30 @@ interface SessionWrites {
   forgottenThrough: number;
 }
 
-export type PriorOutcome = Promise<Reply> | "forgotten" | undefined;
+export type PriorOutcome = Promise<Reply> | "forgotten";
 
 export class WriteDeduplicator {
   private readonly sessions = new Map<string, SessionWrites>();
 
   constructor(private readonly sessionsMax: number, private readonly writesPerSessionMax: number) {}
 
-  /** The outcome of an earlier write with this identity; "forgotten" when it may have been applied but is no longer known. */
-  find(sessionId: Uint8Array, sequence: number): PriorOutcome {
-    const session = this.touch(sessionKey(sessionId));
-    if (session === undefined) return undefined;
-    const outcome = session.outcomes.get(sequence);
-    if (outcome !== undefined) return outcome;
-    return sequence <= session.forgottenThrough ? "forgotten" : undefined;
+  /**
+   * The outcome of an earlier write with this identity, or "forgotten" when it may have been
+   * applied but is no longer known; otherwise `apply()` runs and its outcome is remembered.
+   */
+  findOrApply(sessionId: Uint8Array, sequence: number, apply: () => Promise<Reply>): PriorOutcome | Promise<Reply> {
+    const key = sessionKey(sessionId);
+    const session = this.touch(key);
+    const prior = session?.outcomes.get(sequence);
+    if (prior !== undefined) return prior;
+    if (session !== undefined && sequence <= session.forgottenThrough) return "forgotten";
+    const outcome = apply();
+    this.remember(key, session, sequence, outcome);
+    return outcome;
   }
 
-  remember(sessionId: Uint8Array, sequence: number, outcome: Promise<Reply>): void {
-    const key = sessionKey(sessionId);
-    let session = this.touch(key);
+  private remember(key: string, existing: SessionWrites | undefined, sequence: number, outcome: Promise<Reply>): void {
+    let session = existing;
     if (session === undefined) {
       session = { outcomes: new Map(), forgottenThrough: 0 };
       this.sessions.set(key, session);

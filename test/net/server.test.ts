@@ -1,6 +1,7 @@
 /** The client-port server over real sockets on 127.0.0.1: round trips, pipelining, limits and back-pressure. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/limits";
+import type { ServerObserver } from "../../src/net/observer";
 import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "./memory_service";
 import { RawClient, waitFor } from "./raw_client";
@@ -9,9 +10,9 @@ import { bytes, request, text, wireFrame } from "./wire_fixtures";
 let server: RunningServer | null = null;
 const clients: RawClient[] = [];
 
-async function start(limits: Partial<ServerLimits> = {}): Promise<{ service: MemoryService; port: number }> {
+async function start(limits: Partial<ServerLimits> = {}, observer?: ServerObserver): Promise<{ service: MemoryService; port: number }> {
   const service = new MemoryService();
-  server = await startServer({ host: "127.0.0.1", port: 0, service, limits });
+  server = await startServer({ host: "127.0.0.1", port: 0, service, limits, observer });
   return { service, port: server.port };
 }
 
@@ -132,6 +133,47 @@ describe("server round trips", () => {
     await waitFor(() => raw.replies.length === count, 20_000);
     expect(raw.replies.every((reply) => reply.reply.status === "OK")).toBe(true);
     expect(server!.stats().pausedConnections).toBe(0);
+  });
+});
+
+describe("observer and reply size", () => {
+  test("the observer sees each request with its status, connections, requests in flight and bytes", async () => {
+    const seen = { completed: [] as string[], connections: 0, inflight: 0, inflightPeak: 0, received: 0, sent: 0 };
+    const observer: ServerObserver = {
+      requestCompleted: (operation, status, latencySeconds) => {
+        expect(latencySeconds).toBeGreaterThanOrEqual(0);
+        seen.completed.push(`${operation}:${status}`);
+      },
+      inflightChanged: (delta) => { seen.inflight += delta; seen.inflightPeak = Math.max(seen.inflightPeak, seen.inflight); },
+      connectionsChanged: (delta) => { seen.connections += delta; },
+      bytesReceived: (count) => { seen.received += count; },
+      bytesSent: (count) => { seen.sent += count; },
+    };
+    const { port } = await start({}, observer);
+    const raw = await client(port);
+    await waitFor(() => seen.connections === 1);
+    raw.send(Buffer.concat([put(1, "k", "v"), get(2, "k"), get(3, "missing"), get(4, "")]));
+    await raw.reply(4);
+    await raw.reply(1);
+    expect(seen.completed.sort()).toEqual(["get:NOT_FOUND", "get:OK", "invalid:INVALID_REQUEST", "put:OK"]);
+    expect({ inflight: seen.inflight, peak: seen.inflightPeak }).toEqual({ inflight: 0, peak: 1 });
+    expect(seen.received).toBeGreaterThan(0);
+    await waitFor(() => seen.sent > 0);
+    raw.close();
+    await waitFor(() => seen.connections === 0);
+  });
+
+  test("a scan page is cut short with a cursor when its reply would exceed the frame limit", async () => {
+    const { service, port } = await start({ keySizeBytesMax: 64, valueSizeBytesMax: 4096, frameSizeBytesMax: 16 * 1024, receiveBufferBytesInitial: 1024 });
+    for (let index = 0; index < 20; index++) {
+      service.entries.set(`v${String(index).padStart(2, "0")}`, { value: new Uint8Array(4000).fill(index), version: index + 1 });
+    }
+    const raw = await client(port);
+    raw.send(wireFrame(request(1, { kind: "scan", options: { limit: 100 } })));
+    const reply = await raw.reply(1);
+    if (reply.result.kind !== "scan") throw new Error(`expected a scan result, got ${reply.status}`);
+    expect(reply.result.entries.length).toBe(4);
+    expect(text(reply.result.nextCursor)).toBe("v03");
   });
 });
 
