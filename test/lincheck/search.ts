@@ -56,6 +56,8 @@ export function searchPartition<S, I, O>(
   let completedLeft = isPending.filter((pending) => !pending).length;
   let state = model.init();
   let event = head.next;
+  // Each search point tries its completed candidates first, then its pending ones (see above).
+  let pendingPass = false;
   let steps = 0;
   while (completedLeft > 0) {
     if (outOfBudget(budget, steps++)) return { result: "unknown" };
@@ -63,7 +65,7 @@ export function searchPartition<S, I, O>(
     const operation = event.operation;
     if (event.isCall) {
       const op = operations[operation];
-      const next = model.step(state, op.input, op.output);
+      const next = isPending[operation] === pendingPass ? model.step(state, op.input, op.output) : { ok: false, state };
       placedSet(operation).set(operation);
       const fresh = next.ok && visited.visit(placed.completed, placed.pending, model.key(next.state));
       if (!fresh) {
@@ -77,10 +79,16 @@ export function searchPartition<S, I, O>(
       lift(event);
       if (stack.length > longestPrefix.length) longestPrefix = stack.map((frame) => frame.call.operation);
       event = head.next;
+      pendingPass = false;
       continue;
     }
     // A return event: its operation had to be linearized by now and none of the candidates fit.
     assert(!isPending[operation], "a pending return was reached before all completed ones");
+    if (!pendingPass) {
+      pendingPass = true;
+      event = head.next;
+      continue;
+    }
     const frame = stack.pop();
     if (frame === undefined) return { result: "illegal", longestPrefix };
     const undone = frame.call.operation;
@@ -88,6 +96,8 @@ export function searchPartition<S, I, O>(
     placedSet(undone).clear(undone);
     if (!isPending[undone]) completedLeft += 1;
     state = frame.stateBefore;
+    // Resume the pass the undone operation was found in, just after it.
+    pendingPass = isPending[undone];
     event = frame.call.next;
   }
   return { result: "ok" };
