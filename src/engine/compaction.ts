@@ -72,6 +72,7 @@ export async function compactLog(state: EngineState, hooks: CompactionHooks): Pr
   }
   await state.log.sync();
   await hooks.writeCheckpoint();
+  state.recentRecords.clear();
   await state.log.compactPrefix(report.boundaryLogIndex);
   report.completed = true;
   return finish(state, report, started);

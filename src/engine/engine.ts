@@ -13,7 +13,7 @@ import { SegmentedLog } from "../log/segmented_log.ts";
 import type { AppendLog, FsyncMode } from "../log/types.ts";
 import { encodeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
 import { compactLog, type CompactionReport } from "./compaction.ts";
-import { appendRecord, readValue, type EngineState } from "./engine_state.ts";
+import { appendRecord, readValue, RecentRecords, type EngineState } from "./engine_state.ts";
 import { EngineError } from "./errors.ts";
 import { evaluateCommand, type StateView } from "./evaluate.ts";
 import { autoCompactionCheckEveryApplies, autoCompactionGarbageRatioMin, autoCompactionLogBytesMin } from "./limits.ts";
@@ -99,7 +99,7 @@ export class Engine {
         onFsync: options.onFsync,
       }));
     const { state, report } = await recoverEngineState(log, options.dir);
-    const engineState: EngineState = { log, index: state.index, revision: state.revision, raftIndex: state.raftIndex, failure: null };
+    const engineState: EngineState = { log, index: state.index, revision: state.revision, raftIndex: state.raftIndex, failure: null, recentRecords: new RecentRecords() };
     const autoCompaction =
       options.autoCompaction === false
         ? null

@@ -17,12 +17,45 @@ export interface EngineState {
   raftIndex: number;
   /** Set when the log refused a write: memory is then ahead of the disk, so serve no more. */
   failure: Error | null;
+  /** Records read lately; see RecentRecords. */
+  recentRecords: RecentRecords;
 }
+
+/**
+ * Records read lately. The log checks a record's CRC on every read, and one batch record holds
+ * many values: walks in key order (compaction, snapshot export, scans) meet values of a few
+ * records interleaved, so remembering the last few checks each record once, not once per value.
+ */
+export class RecentRecords {
+  private readonly logIndexes = new Array<number>(recentRecordsCount).fill(0);
+  private readonly payloads = new Array<Uint8Array | null>(recentRecordsCount).fill(null);
+  private next = 0;
+
+  read(log: AppendLog, logIndex: number): Uint8Array {
+    for (let slot = 0; slot < recentRecordsCount; slot++) {
+      const payload = this.payloads[slot];
+      if (this.logIndexes[slot] === logIndex && payload !== null) return payload;
+    }
+    const payload = log.read(logIndex);
+    this.logIndexes[this.next] = logIndex;
+    this.payloads[this.next] = payload;
+    this.next = (this.next + 1) % recentRecordsCount;
+    return payload;
+  }
+
+  /** Forgets everything: records may have left the log. */
+  clear(): void {
+    this.payloads.fill(null);
+  }
+}
+
+/** Enough for the interleavings seen in practice (old and new records of a partial overwrite). */
+const recentRecordsCount = 8;
 
 /** The value of an entry as a view into the log's data, read once and then cached. */
 export function readValue(state: EngineState, entry: IndexEntry): Uint8Array {
   if (entry.value === null) {
-    const payload = state.log.read(entry.logIndex);
+    const payload = state.recentRecords.read(state.log, entry.logIndex);
     assert(entry.valueOffset + entry.valueLength <= payload.length, "index entry points past its record");
     entry.value = payload.subarray(entry.valueOffset, entry.valueOffset + entry.valueLength);
   }

@@ -42,6 +42,7 @@ export async function installSnapshotChunks(
   state.revision = header.revision;
   state.raftIndex = header.raftIndex;
   await writeCheckpoint();
+  state.recentRecords.clear();
   await state.log.compactPrefix(progress.beginLogIndex);
   return { entriesInstalled: progress.entriesSeen, revision: header.revision, raftIndex: header.raftIndex };
 }
