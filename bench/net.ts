@@ -33,6 +33,11 @@ const quickSchedule: InterleaveSchedule = { rounds: 2, sliceMilliseconds: 200, f
 /** redis-benchmark runs by count: about a few seconds of pipelined gets at the rates seen here. */
 const redisBenchmarkRequestsCount = 1_000_000;
 const redisBenchmarkQuickRequestsCount = 100_000;
+/**
+ * Floor of the open-loop rates: when the pipelined run completed (almost) nothing in its window
+ * (a stalled disk under fsync always), half of it would be no load at all.
+ */
+const openLoopRatePerSecondMin = 10;
 
 export interface NetBenchOptions {
   quick?: boolean;
@@ -55,7 +60,7 @@ interface Setup {
 
 export async function runNetBench(options: NetBenchOptions = {}): Promise<SectionResult> {
   const schedule = options.quick ? quickSchedule : fullSchedule;
-  const frameSizes = await measureGetFrameSizes();
+  const frameSizes = measureGetFrameSizes();
   const setup: Setup = { loopback: { single: [], pipelined: [] }, notes: [], cleanups: [] };
   try {
     await startSystems(setup, frameSizes);
@@ -73,7 +78,7 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<Sectio
 }
 
 async function startSystems(setup: Setup, frameSizes: GetFrameSizes): Promise<void> {
-  setup.notes.push(`loopback frames sized as a FileStore get (${frameSizes.source}): request ${frameSizes.requestPayloadBytes} B, reply ${frameSizes.replyPayloadBytes} B after the 4-byte length`);
+  setup.notes.push(`loopback frames sized as a FileStore get (its codec): request ${frameSizes.requestPayloadBytes} B, reply ${frameSizes.replyPayloadBytes} B after the 4-byte length`);
   const missing = await fileStoreMissing();
   if (missing === null) await startFileStore(setup);
   else setup.notes.push(`filestore skipped: ${missing}`);
@@ -192,7 +197,7 @@ async function measureDurableWrites(setup: Setup, schedule: InterleaveSchedule, 
 async function measureFixedRates(setup: Setup, schedule: InterleaveSchedule, measurements: Measurement[]): Promise<void> {
   const depth = defaults.throughputPipelineDepth;
   const getMax = findMeasurement(measurements, "filestore", "get", depth) ?? findMeasurement(measurements, "loopback", "pipelined", depth);
-  const getRate = Math.round((getMax?.throughputPerSecond ?? 1000) * defaults.openLoopRateFraction);
+  const getRate = fixedRate(getMax);
   const inflight = defaults.openLoopInflightMax;
   const contenders: Contender[] = [openLoopContender(label("loopback", "fixed rate", "raw frames"), setup.loopback.pipelined, getRate, inflight)];
   if (setup.fileStore) contenders.push(openLoopContender(label("filestore", "get"), setup.fileStore.get.pipelined, getRate, inflight));
@@ -200,9 +205,14 @@ async function measureFixedRates(setup: Setup, schedule: InterleaveSchedule, mea
   measurements.push(...(await runInterleaved(contenders, schedule)));
   if (!setup.fileStore) return;
   const putMax = findMeasurement(measurements, "filestore", "put", depth);
-  const putRate = Math.round((putMax?.throughputPerSecond ?? 100) * defaults.openLoopRateFraction);
+  const putRate = fixedRate(putMax);
   const put = openLoopContender(label("filestore", "put", "fsync always"), setup.fileStore.put.pipelined, putRate, inflight);
   measurements.push(...(await runInterleaved([put], schedule)));
+}
+
+function fixedRate(maximum: Measurement | undefined): number {
+  const rate = Math.round((maximum?.throughputPerSecond ?? 0) * defaults.openLoopRateFraction);
+  return Math.max(openLoopRatePerSecondMin, rate);
 }
 
 /** Redis's own C client at the same connections and depth: the strongest pipelined figure Redis can show. */

@@ -4,7 +4,7 @@
  * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
  * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative).
  */
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { formatSection } from "./lib/table.ts";
 import type { SectionResult } from "./lib/result.ts";
@@ -103,13 +103,16 @@ async function main(): Promise<void> {
     print(describeOutcome(outcome));
     print("");
   }
+  print(`machine at the end: ${JSON.stringify(machineDescription())}`);
   console.log = originalLog;
   if (options.json) console.log(JSON.stringify({ machine: machineDescription(), outcomes }, null, 2));
   if (outcomes.some((outcome) => outcome.status === "failed")) process.exitCode = 1;
 }
 
 function machineDescription(): Record<string, unknown> {
-  return { bun: Bun.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, platform: process.platform };
+  // The load average says how shared the machine was: on a busy one, tails grow for everyone.
+  const [loadAverage1m] = loadavg();
+  return { bun: Bun.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, platform: process.platform, loadAverage1m };
 }
 
 if (import.meta.main) await main();

@@ -37,37 +37,6 @@ export async function measureClosedLoop(
   };
 }
 
-export async function measureOpenLoop(
-  label: MeasureLabel,
-  senders: RequestSender[],
-  ratePerSecond: number,
-  inflightMax: number,
-  durations: RunDurations,
-): Promise<Measurement> {
-  const outcome = await runOpenLoop({
-    senders,
-    ratePerSecond,
-    inflightMax,
-    warmupMilliseconds: durations.warmupMilliseconds,
-    durationMilliseconds: durations.measureMilliseconds,
-  });
-  return {
-    system: label.system,
-    operation: label.operation,
-    shape: {
-      valueSizeBytes: label.valueSizeBytes,
-      clients: senders.length,
-      pipelineDepth: inflightMax,
-      loop: "open",
-      targetRatePerSecond: ratePerSecond,
-      note: label.note,
-    },
-    latency: outcome.histogram.summary(),
-    throughputPerSecond: outcome.throughputPerSecond,
-    driverLagMaxMicroseconds: outcome.sendLagMaxMicroseconds,
-  };
-}
-
 /** A closed-loop contender for runInterleaved. */
 export function closedLoopContender(label: MeasureLabel, senders: RequestSender[], pipelineDepth: number): Contender {
   return {
