@@ -7,7 +7,7 @@
  * A broken envelope (no trustworthy request id) is a fatal rejection: the connection closes.
  * Anything wrong past the request id is answered with a typed status for that request.
  */
-import * as flatbuffers from "flatbuffers";
+import { ReusableByteBuffer } from "./reusable_byte_buffer";
 import type { Command, ScanOptions } from "../engine/types";
 import {
   BatchOperation, BatchOperationKind, BatchRequest, Body, CasRequest, DeleteRequest, Envelope, GetRequest,
@@ -18,6 +18,9 @@ import type { ConsistencyLevel, Request, RequestBody, TraceContext } from "./mes
 import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
 import { RequestRejection, type StatusName } from "./status";
 import { VerificationError, verifyRoot, verifyTable } from "./verify";
+
+/** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
+const sharedByteBuffer = new ReusableByteBuffer();
 
 /** Request ids are doubles holding integers; above this they lose precision. */
 const requestIdMax = Number.MAX_SAFE_INTEGER;
@@ -43,7 +46,7 @@ function readRequestId(frame: Uint8Array, limits: Limits): { envelope: Envelope;
     if (!(error instanceof VerificationError)) throw error;
     throw new RequestRejection("INVALID_REQUEST", `malformed envelope: ${error.message}`, 0, true);
   }
-  const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(frame));
+  const envelope = Envelope.getRootAsEnvelope(sharedByteBuffer.over(frame));
   const requestId = envelope.requestId();
   if (!Number.isInteger(requestId) || requestId < 1 || requestId > requestIdMax) {
     throw new RequestRejection("INVALID_REQUEST", `request id ${requestId} is not an integer in 1..2^53`, 0, true);

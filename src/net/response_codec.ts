@@ -4,6 +4,7 @@
  * trusts it: a malformed reply is an error, never a silent default).
  */
 import * as flatbuffers from "flatbuffers";
+import { ReusableByteBuffer } from "./reusable_byte_buffer";
 import type { Entry } from "../engine/types";
 import {
   BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, WriteResult,
@@ -13,6 +14,9 @@ import type { Reply, ReplyResult, WriteOutcome } from "./messages";
 import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
 import { statusByName, statusName } from "./status";
 import { verifyRoot, verifyTable } from "./verify";
+
+/** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
+const sharedByteBuffer = new ReusableByteBuffer();
 
 function encodeResult(builder: flatbuffers.Builder, result: ReplyResult): [Result, number] {
   switch (result.kind) {
@@ -110,7 +114,7 @@ export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): D
   const limits = { tablesPerVectorMax };
   const rootPosition = verifyRoot(frame, envelopeHeaderRule, limits);
   verifyTable(frame, rootPosition, envelopeBodyRule, limits);
-  const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(frame));
+  const envelope = Envelope.getRootAsEnvelope(sharedByteBuffer.over(frame));
   if (envelope.bodyType() !== Body.Response) throw new Error(`reply carries body type ${envelope.bodyType()}`);
   const response = envelope.body(new Response()) as Response;
   const reply: Reply = {

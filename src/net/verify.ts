@@ -54,15 +54,22 @@ function fail(message: string): never {
   throw new VerificationError(message);
 }
 
-function checkRange(bytes: Uint8Array, position: number, lengthBytes: number, what: string): void {
-  if (!Number.isSafeInteger(position) || position < 0 || lengthBytes < 0 || position + lengthBytes > bytes.length) {
-    fail(`${what} at ${position} (+${lengthBytes}) lies outside the ${bytes.length}-byte buffer`);
-  }
+/** Whether [position, position + lengthBytes) lies inside the buffer. Messages are built only on failure: this runs per field per request. */
+function inside(bytes: Uint8Array, position: number, lengthBytes: number): boolean {
+  return position >= 0 && lengthBytes >= 0 && position + lengthBytes <= bytes.length;
+}
+
+function outside(bytes: Uint8Array, what: string, position: number, lengthBytes: number): never {
+  return fail(`${what} at ${position} (+${lengthBytes}) lies outside the ${bytes.length}-byte buffer`);
+}
+
+function fieldName(rule: TableRule, slot: number): string {
+  return `${rule.name} field ${slot}`;
 }
 
 /** Position of the root table; throws VerificationError when the whole buffer is not valid. */
 export function verifyRoot(bytes: Uint8Array, root: TableRule, limits: VerifyLimits): number {
-  checkRange(bytes, 0, offsetSizeBytes, "root offset");
+  if (!inside(bytes, 0, offsetSizeBytes)) outside(bytes, "root offset", 0, offsetSizeBytes);
   const tablePosition = readUint32(bytes, 0);
   verifyTable(bytes, tablePosition, root, limits);
   return tablePosition;
@@ -77,42 +84,46 @@ export function fieldOffset(bytes: Uint8Array, tablePosition: number, slot: numb
 }
 
 export function verifyTable(bytes: Uint8Array, tablePosition: number, rule: TableRule, limits: VerifyLimits): void {
-  checkRange(bytes, tablePosition, offsetSizeBytes, `${rule.name} table`);
+  if (!inside(bytes, tablePosition, offsetSizeBytes)) outside(bytes, `${rule.name} table`, tablePosition, offsetSizeBytes);
   const vtablePosition = tablePosition - readInt32(bytes, tablePosition);
-  checkRange(bytes, vtablePosition, vtableHeaderBytes, `${rule.name} vtable`);
+  if (!inside(bytes, vtablePosition, vtableHeaderBytes)) outside(bytes, `${rule.name} vtable`, vtablePosition, vtableHeaderBytes);
   const vtableSizeBytes = readUint16(bytes, vtablePosition);
   const tableSizeBytes = readUint16(bytes, vtablePosition + 2);
   if (vtableSizeBytes < vtableHeaderBytes || vtableSizeBytes % 2 !== 0 || vtableSizeBytes > vtableEntryValueMax) {
     fail(`${rule.name} vtable size ${vtableSizeBytes} is invalid`);
   }
-  checkRange(bytes, vtablePosition, vtableSizeBytes, `${rule.name} vtable`);
+  if (!inside(bytes, vtablePosition, vtableSizeBytes)) outside(bytes, `${rule.name} vtable`, vtablePosition, vtableSizeBytes);
   if (tableSizeBytes < offsetSizeBytes) fail(`${rule.name} table size ${tableSizeBytes} is invalid`);
-  checkRange(bytes, tablePosition, tableSizeBytes, `${rule.name} table`);
-  for (const field of rule.fields) verifyField(bytes, tablePosition, tableSizeBytes, rule, field, limits);
+  if (!inside(bytes, tablePosition, tableSizeBytes)) outside(bytes, `${rule.name} table`, tablePosition, tableSizeBytes);
+  const fields = rule.fields;
+  for (let index = 0; index < fields.length; index++) {
+    verifyField(bytes, tablePosition, tableSizeBytes, rule, fields[index]!, limits);
+  }
 }
 
-/** Position of a present field's inline bytes after checking they lie inside the table. */
-function inlineField(
-  bytes: Uint8Array, tablePosition: number, tableSizeBytes: number, slot: number, sizeBytes: number, what: string,
-): number {
+/** Position of a present field's inline bytes after checking they lie inside the table; 0 when absent. */
+function inlineField(bytes: Uint8Array, tablePosition: number, tableSizeBytes: number, rule: TableRule, slot: number, sizeBytes: number): number {
   const offset = fieldOffset(bytes, tablePosition, slot);
   if (offset === 0) return 0;
   if (offset > vtableEntryValueMax || offset < offsetSizeBytes || offset + sizeBytes > tableSizeBytes) {
-    fail(`${what} field offset ${offset} lies outside its ${tableSizeBytes}-byte table`);
+    fail(`${fieldName(rule, slot)} offset ${offset} lies outside its ${tableSizeBytes}-byte table`);
   }
   return tablePosition + offset;
 }
 
-/** Target of the uoffset stored at `position`. */
-function followOffset(bytes: Uint8Array, position: number, what: string): number {
+/** Target of the uoffset stored at `position`, checked to have room for a length or vtable offset. */
+function followOffset(bytes: Uint8Array, position: number, rule: TableRule, slot: number): number {
   const target = position + readUint32(bytes, position);
-  checkRange(bytes, target, offsetSizeBytes, what);
+  if (!inside(bytes, target, offsetSizeBytes)) outside(bytes, fieldName(rule, slot), target, offsetSizeBytes);
   return target;
 }
 
-function verifyVector(bytes: Uint8Array, vectorPosition: number, elementSizeBytes: number, what: string): number {
+/** Element count of the vector at `vectorPosition`, after checking its elements lie inside the buffer. */
+function verifyVector(bytes: Uint8Array, vectorPosition: number, elementSizeBytes: number, rule: TableRule, slot: number): number {
   const length = readUint32(bytes, vectorPosition);
-  checkRange(bytes, vectorPosition + offsetSizeBytes, length * elementSizeBytes, `${what} elements`);
+  if (!inside(bytes, vectorPosition + offsetSizeBytes, length * elementSizeBytes)) {
+    outside(bytes, `${fieldName(rule, slot)} elements`, vectorPosition + offsetSizeBytes, length * elementSizeBytes);
+  }
   return length;
 }
 
@@ -120,50 +131,49 @@ function verifyField(
   bytes: Uint8Array, tablePosition: number, tableSizeBytes: number, rule: TableRule, field: FieldRule, limits: VerifyLimits,
 ): void {
   if (field.kind === "union") return verifyUnion(bytes, tablePosition, tableSizeBytes, rule, field, limits);
-  const what = `${rule.name}.${field.kind}@${field.slot}`;
   const sizeBytes = field.kind === "scalar" ? field.sizeBytes : offsetSizeBytes;
-  const position = inlineField(bytes, tablePosition, tableSizeBytes, field.slot, sizeBytes, what);
+  const position = inlineField(bytes, tablePosition, tableSizeBytes, rule, field.slot, sizeBytes);
   if (position === 0) {
-    if (field.kind !== "scalar" && field.kind !== "string" && field.required) fail(`${what} is required`);
+    if (field.kind !== "scalar" && field.kind !== "string" && field.required) fail(`${fieldName(rule, field.slot)} is required`);
     return;
   }
   if (field.kind === "scalar") return;
-  const target = followOffset(bytes, position, what);
+  const target = followOffset(bytes, position, rule, field.slot);
   if (field.kind === "table") return verifyTable(bytes, target, field.table, limits);
   if (field.kind === "bytes") {
-    const length = verifyVector(bytes, target, 1, what);
-    if (field.lengthMax !== undefined && length > field.lengthMax) fail(`${what} is longer than ${field.lengthMax}`);
+    const length = verifyVector(bytes, target, 1, rule, field.slot);
+    if (field.lengthMax !== undefined && length > field.lengthMax) fail(`${fieldName(rule, field.slot)} is longer than ${field.lengthMax}`);
     return;
   }
-  if (field.kind === "string") {
-    const length = verifyVector(bytes, target, 1, what);
-    checkRange(bytes, target + offsetSizeBytes + length, 1, `${what} terminator`);
-    if (bytes[target + offsetSizeBytes + length] !== 0) fail(`${what} lacks its zero terminator`);
-    return;
-  }
-  const count = verifyVector(bytes, target, offsetSizeBytes, what);
-  if (count > limits.tablesPerVectorMax) fail(`${what} holds ${count} tables, over ${limits.tablesPerVectorMax}`);
+  if (field.kind === "string") return verifyString(bytes, target, rule, field.slot);
+  const count = verifyVector(bytes, target, offsetSizeBytes, rule, field.slot);
+  if (count > limits.tablesPerVectorMax) fail(`${fieldName(rule, field.slot)} holds ${count} tables, over ${limits.tablesPerVectorMax}`);
   for (let index = 0; index < count; index++) {
     const elementPosition = target + offsetSizeBytes + index * offsetSizeBytes;
-    verifyTable(bytes, followOffset(bytes, elementPosition, what), field.table, limits);
+    verifyTable(bytes, followOffset(bytes, elementPosition, rule, field.slot), field.table, limits);
   }
+}
+
+function verifyString(bytes: Uint8Array, target: number, rule: TableRule, slot: number): void {
+  const length = verifyVector(bytes, target, 1, rule, slot);
+  const terminator = target + offsetSizeBytes + length;
+  if (!inside(bytes, terminator, 1) || bytes[terminator] !== 0) fail(`${fieldName(rule, slot)} lacks its zero terminator`);
 }
 
 function verifyUnion(
   bytes: Uint8Array, tablePosition: number, tableSizeBytes: number, rule: TableRule,
   field: Extract<FieldRule, { kind: "union" }>, limits: VerifyLimits,
 ): void {
-  const what = `${rule.name}.union@${field.valueSlot}`;
-  const typePosition = inlineField(bytes, tablePosition, tableSizeBytes, field.typeSlot, 1, `${what} type`);
-  const valuePosition = inlineField(bytes, tablePosition, tableSizeBytes, field.valueSlot, offsetSizeBytes, what);
+  const typePosition = inlineField(bytes, tablePosition, tableSizeBytes, rule, field.typeSlot, 1);
+  const valuePosition = inlineField(bytes, tablePosition, tableSizeBytes, rule, field.valueSlot, offsetSizeBytes);
   const tag = typePosition === 0 ? 0 : bytes[typePosition]!;
   if (tag === 0) {
-    if (valuePosition !== 0) fail(`${what} has a value but no type`);
+    if (valuePosition !== 0) fail(`${fieldName(rule, field.valueSlot)} has a value but no type`);
     return;
   }
   const member = field.members.get(tag);
   // An unknown tag is left to the decoder, which answers it as an unsupported request.
   if (member === undefined) return;
-  if (valuePosition === 0) fail(`${what} has type ${tag} but no value`);
-  verifyTable(bytes, followOffset(bytes, valuePosition, what), member, limits);
+  if (valuePosition === 0) fail(`${fieldName(rule, field.valueSlot)} has type ${tag} but no value`);
+  verifyTable(bytes, followOffset(bytes, valuePosition, rule, field.valueSlot), member, limits);
 }
