@@ -42,3 +42,11 @@ export function benchValue(seed = 0): Uint8Array {
   for (let index = 0; index < valueSizeBytes; index += 1) value[index] = (seed + index) & 0xff;
   return value;
 }
+
+/**
+ * Distance in the keyspace between the first keys of successive clients: a prime, so clients
+ * walking the keyspace one key at a time never move in lockstep over the same keys.
+ */
+export const clientKeyStride = 7919;
+/** Requests in flight while populating a store: deep enough for group commit, bounded to spare memory. */
+export const populateBatchCount = 256;

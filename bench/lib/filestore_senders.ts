@@ -12,15 +12,14 @@ import type { RequestSender } from "./load.ts";
 import type { SenderPool } from "../peers/loopback.ts";
 
 const encoder = new TextEncoder();
+/** Starting size of the encoder's buffer: a get request is under 100 bytes, so it never grows. */
+const builderBytesInitial = 256;
 const benchKeys = Array.from({ length: defaults.keyspaceCount }, (_, index) => encoder.encode(defaults.benchKey(index)));
-
-/** Writes in flight while populating: deep enough to use group commit, bounded to spare memory. */
-const populateBatchCount = 256;
 
 export async function populateFileStore(client: FileStoreClient): Promise<void> {
   const value = defaults.benchValue();
-  for (let start = 0; start < benchKeys.length; start += populateBatchCount) {
-    const batch = benchKeys.slice(start, start + populateBatchCount);
+  for (let start = 0; start < benchKeys.length; start += defaults.populateBatchCount) {
+    const batch = benchKeys.slice(start, start + defaults.populateBatchCount);
     await Promise.all(batch.map((key) => client.put(key, value)));
   }
 }
@@ -28,7 +27,7 @@ export async function populateFileStore(client: FileStoreClient): Promise<void> 
 /** Each client walks the keyspace from its own offset; every reply must be a whole value. */
 export function fileStoreGetSenders(clients: FileStoreClient[]): RequestSender[] {
   return clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
+    let next = clientIndex * defaults.clientKeyStride;
     return async () => {
       const value = await client.get(benchKeys[next % benchKeys.length]);
       next += 1;
@@ -42,7 +41,7 @@ export function fileStoreGetSenders(clients: FileStoreClient[]): RequestSender[]
 export function fileStorePutSenders(clients: FileStoreClient[]): RequestSender[] {
   const value = defaults.benchValue(1);
   return clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
+    let next = clientIndex * defaults.clientKeyStride;
     return async () => {
       await client.put(benchKeys[next % benchKeys.length], value);
       next += 1;
@@ -57,7 +56,7 @@ export function fileStorePutSenders(clients: FileStoreClient[]): RequestSender[]
  * than the requests in flight, so ids in flight on one connection stay unique.
  */
 export async function connectRawGetSenders(address: string, count: number): Promise<SenderPool> {
-  const builder = new flatbuffers.Builder(256);
+  const builder = new flatbuffers.Builder(builderBytesInitial);
   const frames = benchKeys.map((key, index) => encodeRequest(builder, {
     requestId: index + 1, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
     sessionId: null, sequence: 0, trace: null, body: { kind: "get", key },
@@ -65,7 +64,7 @@ export async function connectRawGetSenders(address: string, count: number): Prom
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port)));
   const senders: RequestSender[] = clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
+    let next = clientIndex * defaults.clientKeyStride;
     return async () => {
       const reply = await client.request(frames[next % frames.length]);
       next += 1;

@@ -7,6 +7,12 @@ import type { Socket } from "bun";
 import { BenchError } from "./errors.ts";
 import { FrameReassembler, WriteQueue } from "./frames.ts";
 
+/**
+ * Answered waiters are dropped from the front of the queue once this many have piled up (and
+ * they are the larger part): rare enough to cost nothing, often enough to bound the array.
+ */
+const answeredWaitersCompactCount = 1024;
+
 interface Waiter {
   resolve: (payload: Uint8Array) => void;
   reject: (error: Error) => void;
@@ -58,8 +64,7 @@ export class FramedClient {
     }
     this.waiters[this.waiterHead] = undefined as unknown as Waiter;
     this.waiterHead += 1;
-    // Compact now and then so the waiter array does not grow for the whole run.
-    if (this.waiterHead > 1024 && this.waiterHead * 2 > this.waiters.length) {
+    if (this.waiterHead > answeredWaitersCompactCount && this.waiterHead * 2 > this.waiters.length) {
       this.waiters.splice(0, this.waiterHead);
       this.waiterHead = 0;
     }

@@ -17,8 +17,11 @@ export interface GetFrameSizes {
 /** A request id and version of realistic magnitude (both are encoded as fixed-width fields). */
 const sampleRequestId = 123_456;
 
+/** Starting size of the encoder's buffer: room for a get reply with its value, so it never grows. */
+const builderBytesInitial = 1024;
+
 export function measureGetFrameSizes(): GetFrameSizes {
-  const builder = new flatbuffers.Builder(1024);
+  const builder = new flatbuffers.Builder(builderBytesInitial);
   const requestBytes = encodeRequest(builder, {
     requestId: sampleRequestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 1000,
     sessionId: null, sequence: 0, trace: null, body: { kind: "get", key: new TextEncoder().encode(benchKey(0)) },

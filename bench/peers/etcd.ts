@@ -51,7 +51,7 @@ function putSenders(leaderUrl: string, clientsCount: number): RequestSender[] {
     JSON.stringify({ key: Buffer.from(defaults.benchKey(index)).toString("base64"), value }));
   const url = `${leaderUrl}/v3/kv/put`;
   return Array.from({ length: clientsCount }, (_, clientIndex) => {
-    let next = clientIndex * 7919;
+    let next = clientIndex * defaults.clientKeyStride;
     return async () => {
       const response = await fetch(url, { method: "POST", body: bodies[next % bodies.length], keepalive: true });
       next += 1;

@@ -60,14 +60,11 @@ export function closeRedis(clients: RespClient[]): SenderPool["close"] {
   };
 }
 
-/** Population batch: keeps the pipeline deep without queueing the whole keyspace at once. */
-const populateBatchCount = 256;
-
 /** SETs every bench key to the bench value, so GETs hit. */
 export async function populateRedis(client: RespClient): Promise<void> {
   const value = defaults.benchValue();
-  for (let start = 0; start < defaults.keyspaceCount; start += populateBatchCount) {
-    const end = Math.min(defaults.keyspaceCount, start + populateBatchCount);
+  for (let start = 0; start < defaults.keyspaceCount; start += defaults.populateBatchCount) {
+    const end = Math.min(defaults.keyspaceCount, start + defaults.populateBatchCount);
     const writes: Promise<unknown>[] = [];
     for (let index = start; index < end; index += 1) writes.push(client.send(encodeCommand(["SET", defaults.benchKey(index), value])));
     await Promise.all(writes);
@@ -81,7 +78,7 @@ const setCommands = Array.from({ length: defaults.keyspaceCount }, (_, index) =>
 /** Each client walks the keyspace from its own offset; every reply must be a whole value. */
 export function redisGetSenders(clients: RespClient[]): RequestSender[] {
   return clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
+    let next = clientIndex * defaults.clientKeyStride;
     return async () => {
       const reply = await client.send(getCommands[next % getCommands.length]);
       next += 1;
@@ -94,7 +91,7 @@ export function redisGetSenders(clients: RespClient[]): RequestSender[] {
 
 export function redisSetSenders(clients: RespClient[]): RequestSender[] {
   return clients.map((client, clientIndex) => {
-    let next = clientIndex * 7919;
+    let next = clientIndex * defaults.clientKeyStride;
     return async () => {
       await client.send(setCommands[next % setCommands.length]);
       next += 1;
