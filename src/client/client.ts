@@ -45,6 +45,8 @@ export class ClientCore {
   private nextAddress = 0;
   private reconnecting: Promise<void> | null = null;
   private closed = false;
+  /** close() was called: no new requests; those pending settle (each by its deadline at the latest). */
+  private closing = false;
   private readonly sweepTimer: ReturnType<typeof setInterval>;
 
   constructor(private readonly addresses: Address[], readonly options: ResolvedClientOptions) {
@@ -65,7 +67,7 @@ export class ClientCore {
 
   /** Sends one request and resolves with its reply (any status); rejects with client-side failures. */
   request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
-    if (this.closed) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));
+    if (this.closed || this.closing) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));
     if (this.pending.unsentCount >= this.options.queuedRequestsMax) {
       return Promise.reject(new FileStoreError("OVERLOADED", `${this.options.queuedRequestsMax} requests already queued`));
     }
@@ -101,7 +103,8 @@ export class ClientCore {
   /** Waits for requests in flight to settle (each within its deadline), then closes. */
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.pending.size > 0 && this.connection !== null) await Bun.sleep(deadlineSweepIntervalMs);
+    this.closing = true;
+    await this.pending.whenEmpty();
     this.shutDown();
   }
 

@@ -27,6 +27,13 @@ export class PendingRequests {
   /** Index of the oldest entry of `unsent` still to take (a queue without O(n) shifts). */
   private unsentHead = 0;
   sentCount = 0;
+  private emptyWaiters: Array<() => void> = [];
+
+  /** Resolves once no request is pending. */
+  whenEmpty(): Promise<void> {
+    if (this.byId.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
 
   get size(): number {
     return this.byId.size;
@@ -112,5 +119,8 @@ export class PendingRequests {
     request.settled = true;
     this.byId.delete(request.requestId);
     if (request.sent) this.sentCount--;
+    if (this.byId.size === 0 && this.emptyWaiters.length > 0) {
+      for (const resolve of this.emptyWaiters.splice(0)) resolve();
+    }
   }
 }

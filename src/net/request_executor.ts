@@ -14,6 +14,8 @@ export interface ExecutorContext {
   service: KeyValueService;
   deduplicator: WriteDeduplicator;
   serverInstanceId: Uint8Array;
+  /** Receives failures the client only sees as INTERNAL. */
+  logError: (message: string, error: unknown) => void;
   /** A scan page is cut short (with a cursor to resume) so its reply stays under this size. */
   replyBytesMax: number;
 }
@@ -32,9 +34,9 @@ export function execute(context: ExecutorContext, request: Request, receivedAtMs
     case "ping":
       return { status: "OK", message: "", leaderHint: "", result: { kind: "ping", serverInstanceId: context.serverInstanceId } };
     case "get":
-      return settle(() => context.service.get(body.key, readContext(request, receivedAtMs)), getReply);
+      return settle(context, () => context.service.get(body.key, readContext(request, receivedAtMs)), getReply);
     case "scan":
-      return settle(() => context.service.scan(body.options, readContext(request, receivedAtMs)), (page) => scanReply(page, context.replyBytesMax));
+      return settle(context, () => context.service.scan(body.options, readContext(request, receivedAtMs)), (page) => scanReply(page, context.replyBytesMax));
     case "write":
       return executeWrite(context, request);
   }
@@ -51,7 +53,7 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
 
 function executeWrite(context: ExecutorContext, request: Request): Promise<Reply> {
   const command = (request.body as Extract<Request["body"], { kind: "write" }>).command;
-  const apply = () => Promise.resolve(settle(() => context.service.apply(command), writeReply));
+  const apply = () => Promise.resolve(settle(context, () => context.service.apply(command), writeReply));
   if (request.sessionId === null || request.sequence === 0) return apply();
   const outcome = context.deduplicator.findOrApply(request.sessionId, request.sequence, apply);
   if (outcome !== "forgotten") return outcome;
@@ -59,23 +61,26 @@ function executeWrite(context: ExecutorContext, request: Request): Promise<Reply
 }
 
 /** Calls `run`, shapes its value with `shape`, and turns any failure into a typed reply; stays synchronous when `run` does. */
-function settle<T>(run: () => T | Promise<T>, shape: (value: T) => Reply): Reply | Promise<Reply> {
+function settle<T>(context: ExecutorContext, run: () => T | Promise<T>, shape: (value: T) => Reply): Reply | Promise<Reply> {
+  const fail = (error: unknown) => failureReply(error, context.logError);
   let value: T | Promise<T>;
   try {
     value = run();
   } catch (error) {
-    return failureReply(error);
+    return fail(error);
   }
-  if (value instanceof Promise) return value.then(shape, failureReply);
+  if (value instanceof Promise) return value.then(shape, fail);
   return shape(value);
 }
 
-export function failureReply(error: unknown): Reply {
+/** A typed reply for an error carrying a wire status `code`; anything else is logged and answered INTERNAL. */
+function failureReply(error: unknown, logError: ExecutorContext["logError"]): Reply {
   const code = (error as { code?: unknown } | null)?.code;
   if (isStatusName(code) && code !== "OK") {
     const hint = (error as { leaderHint?: unknown }).leaderHint;
     return errorReply(code, (error as Error).message ?? code, typeof hint === "string" ? hint : "");
   }
+  logError("request failed", error);
   return errorReply("INTERNAL", "internal error");
 }
 

@@ -96,6 +96,7 @@ class ClientPortServer {
       deduplicator: new WriteDeduplicator(this.limits.dedupSessionsMax, this.limits.dedupWritesPerSessionMax),
       serverInstanceId: crypto.getRandomValues(new Uint8Array(serverInstanceIdBytes)),
       replyBytesMax: this.limits.frameSizeBytesMax,
+      logError: (message, error) => this.logError(message, error),
     };
   }
 
@@ -201,7 +202,6 @@ class ClientPortServer {
     const requestId = request.requestId;
     reply.then((settled) => {
       this.inflightChanged(connection, -1);
-      if (settled.status === "INTERNAL") this.logError(`${operation} failed`, settled.message);
       this.reply(connection, requestId, settled, operation, receivedAtMs);
     });
     return true;

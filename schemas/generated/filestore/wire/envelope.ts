@@ -53,8 +53,8 @@ maxStalenessMs():number {
 }
 
 /**
- * Time budget in milliseconds from the server's receipt; 0 means none. A request
- * whose budget is spent before it starts is answered Timeout and not executed.
+ * Time budget in milliseconds from the server's receipt; 0 means none. Handed to
+ * the node, which may answer Timeout rather than start work it cannot finish in time.
  */
 deadlineMs():number {
   const offset = this.bb!.__offset(this.bb_pos, 12);
