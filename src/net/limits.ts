@@ -89,7 +89,7 @@ export const limitDefinitions: Record<keyof ServerLimits, LimitDefinition> = {
   },
   frameReceiveTimeoutMs: {
     defaultValue: 10_000, min: 10, max: 3_600_000,
-    why: "a frame started must complete within this, so dribbling clients (slowloris) lose their slot",
+    why: "a frame started, or the first frame of a connection, must arrive within this: slow or silent clients lose their slot",
   },
   sweepIntervalMs: {
     defaultValue: 1000, min: 5, max: 60_000,

@@ -59,6 +59,9 @@ class Connection {
   readonly assembler: FrameAssembler;
   readonly output = new OutputBuffer();
   inflight = 0;
+  readonly openedAtMs = performance.now();
+  /** Whether a whole frame has arrived yet; until then the connection holds a slot on credit. */
+  framesReceived = 0;
   lastActivityMs = performance.now();
   insideDataCallback = false;
   flushScheduled = false;
@@ -176,6 +179,7 @@ class ClientPortServer {
   /** One complete frame; returns false when the connection can no longer be trusted. */
   private onFrame(connection: Connection, frame: Uint8Array): boolean {
     const receivedAtMs = performance.now();
+    connection.framesReceived++;
     let request: Request;
     try {
       request = decodeRequest(frame, this.limits);
@@ -249,12 +253,18 @@ class ClientPortServer {
     connection.socket.pause();
   }
 
-  /** Closes connections idle too long, and those that started a frame and did not finish it in time. */
+  /**
+   * Closes connections idle too long, those that started a frame and did not finish it in time,
+   * and those that sent no whole frame within that time of opening (a flood of silent
+   * connections would otherwise hold every slot until the idle timeout).
+   */
   private sweep(): void {
     const now = performance.now();
     for (const connection of this.connections) {
       const partialSinceMs = connection.assembler.partialSinceMs;
-      if (partialSinceMs !== null && now - partialSinceMs > this.limits.frameReceiveTimeoutMs) {
+      const frameLate = partialSinceMs !== null && now - partialSinceMs > this.limits.frameReceiveTimeoutMs;
+      const silent = connection.framesReceived === 0 && now - connection.openedAtMs > this.limits.frameReceiveTimeoutMs;
+      if (frameLate || silent) {
         this.drop(connection);
         continue;
       }

@@ -183,6 +183,19 @@ describe("slow and flooding clients", () => {
     expect(server.stats().connections).toBe(0);
   });
 
+  test("connections that never send a frame lose their slots, so new clients get in", async () => {
+    await restart({ connectionsMax: 4, frameReceiveTimeoutMs: 100, sweepIntervalMs: 10 });
+    bystander.send(wireFrame(request(nextBystanderId, { kind: "ping" })));
+    await bystander.reply(nextBystanderId++);
+    const silent = await Promise.all(Array.from({ length: 3 }, () => connect()));
+    await waitFor(() => silent.every((raw) => raw.closed));
+    expect(silent.every((raw) => raw.replies.length === 0)).toBe(true);
+    const late = await connect();
+    late.send(wireFrame(request(1, { kind: "ping" })));
+    expect((await late.reply(1)).status).toBe("OK");
+    await expectUnharmed();
+  });
+
   test("a connection flood is refused past the limit while existing clients are served", async () => {
     await restart({ connectionsMax: 8 });
     const flood = await Promise.all(Array.from({ length: 30 }, () => connect()));
