@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connect, FileStoreError, type FileStore } from "../../src/client/index";
 import type { Entry } from "../../src/engine/types";
-import { ServiceError } from "../../src/net/key_value_service";
+import { ServiceError, type ReadContext } from "../../src/net/key_value_service";
 import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "../net/memory_service";
 
@@ -80,6 +80,25 @@ describe("client round trips", () => {
     for await (const entry of db.scan({ prefix: "other" })) {
       expect({ value: text(entry.value), version: typeof entry.version }).toEqual({ value: "x", version: "bigint" });
     }
+  });
+
+  test("consistency, staleness bound, deadline and trace context reach the service", async () => {
+    const service = new MemoryService();
+    const contexts: ReadContext[] = [];
+    service.get = (key: Uint8Array, context: ReadContext) => {
+      contexts.push(context);
+      return MemoryService.prototype.get.call(service, key);
+    };
+    const server = await serve(service);
+    const db = await open(`127.0.0.1:${server.port}`);
+    const trace = { traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2) };
+    const before = performance.now();
+    await db.get("k", { consistency: "bounded", maxStalenessMs: 250, timeoutMs: 700, trace });
+    await db.get("k", { consistency: "eventual" });
+    expect(contexts.map(({ consistency, maxStalenessMs, trace: carried }) => ({ consistency, maxStalenessMs, carried })))
+      .toEqual([{ consistency: "bounded", maxStalenessMs: 250, carried: trace }, { consistency: "eventual", maxStalenessMs: 0, carried: null }]);
+    expect(contexts[0]!.deadlineAtMs).toBeGreaterThan(before);
+    expect(contexts[0]!.deadlineAtMs).toBeLessThanOrEqual(performance.now() + 700);
   });
 
   test("10,000 requests pipelined on one connection all get their own answer", async () => {

@@ -4,7 +4,7 @@
  * `applyDelayMs` makes writes wait, to hold requests in flight.
  */
 import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../../src/engine/types";
-import type { KeyValueService } from "../../src/net/key_value_service";
+import type { KeyValueService, ReadContext } from "../../src/net/key_value_service";
 import { copyCommand } from "../../src/net/messages";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
@@ -22,7 +22,7 @@ export class MemoryService implements KeyValueService {
   applyDelayMs = 0;
 
   // Declared as the interface allows (maybe asynchronous) so tests can swap in slow reads.
-  get(key: Uint8Array): Entry | null | Promise<Entry | null> {
+  get(key: Uint8Array, _context?: ReadContext): Entry | null | Promise<Entry | null> {
     const entry = this.entries.get(latin1(key));
     return entry === undefined ? null : { key: key.slice(), value: entry.value, version: entry.version };
   }
