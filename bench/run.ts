@@ -101,12 +101,20 @@ async function main(): Promise<void> {
     const outcome = await runPart(part, options);
     outcomes.push(outcome);
     print(describeOutcome(outcome));
+    const busy = busyMachineWarning();
+    if (busy) print(busy);
     print("");
   }
   print(`machine at the end: ${JSON.stringify(machineDescription())}`);
   console.log = originalLog;
   if (options.json) console.log(JSON.stringify({ machine: machineDescription(), outcomes }, null, 2));
   if (outcomes.some((outcome) => outcome.status === "failed")) process.exitCode = 1;
+}
+
+/** A line when other work competed for the CPUs during the part, since then tails measure scheduling too. */
+export function busyMachineWarning(loadAverage1m = loadavg()[0], cpuCount = cpus().length): string | null {
+  if (loadAverage1m <= cpuCount) return null;
+  return `warning: machine busy (load average ${loadAverage1m.toFixed(1)} on ${cpuCount} CPUs): P99 and above include waits for a CPU`;
 }
 
 function machineDescription(): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { describeOutcome, parts, runPart } from "../../bench/run.ts";
+import { busyMachineWarning, describeOutcome, parts, runPart } from "../../bench/run.ts";
 
 describe("bench/run.ts", () => {
   test("every part the issues name can be selected", () => {
@@ -23,5 +23,10 @@ describe("bench/run.ts", () => {
     const outcome = await runPart(part, { json: false, quick: true });
     expect(outcome).toEqual({ part: "throwing", status: "failed", reason: "BenchError: peer did not start" });
     expect(describeOutcome(outcome)).toBe("throwing: FAILED (BenchError: peer did not start)");
+  });
+
+  test("a load average above the CPU count is called out", () => {
+    expect(busyMachineWarning(1.5, 2)).toBeNull();
+    expect(busyMachineWarning(8.5, 2)).toBe("warning: machine busy (load average 8.5 on 2 CPUs): P99 and above include waits for a CPU");
   });
 });
