@@ -144,6 +144,11 @@ export class SafetyMonitor {
     }
   }
 
+  /** A node is about to crash: what it knew was committed was committed. */
+  recordCommitted(node: SimNode): void {
+    if (node.up) this.checkCommitted(node);
+  }
+
   /** Records entries newly committed on `node` and checks they agree with earlier commits. */
   private checkCommitted(node: SimNode): void {
     const raw = node.node();

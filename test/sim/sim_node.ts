@@ -19,6 +19,8 @@ export interface ReadyObserver {
   /** Called after the Ready's entries are on disk (the node's log holds them). */
   persisted(node: SimNode, ready: Ready): void;
   applied(node: SimNode, entry: Entry): void;
+  /** Called just before a crash, while the node's memory still shows what it knew. */
+  crashing(node: SimNode): void;
 }
 
 export class SimNode {
@@ -71,24 +73,26 @@ export class SimNode {
   }
 
   /** Persists and applies one Ready; returns the messages to send (none when it crashed). */
-  handleReady(crashPoint: CrashPoint, observer: ReadyObserver): Message[] {
+  handleReady(crashPointFor: (ready: Ready) => CrashPoint, observer: ReadyObserver): Message[] {
     const raw = this.node();
     if (!raw.hasReady()) return [];
     const ready = raw.ready();
-    if (crashPoint === "beforePersist") return this.crashNow();
+    const crashPoint = crashPointFor(ready);
+    if (crashPoint === "beforePersist") return this.crashNow(observer);
     if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot);
     observer.beforePersist(this, ready);
     this.storage.append(ready.entries);
     observer.persisted(this, ready);
-    if (crashPoint === "afterEntries") return this.crashNow();
+    if (crashPoint === "afterEntries") return this.crashNow(observer);
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
-    if (crashPoint === "afterPersist") return this.crashNow();
+    if (crashPoint === "afterPersist") return this.crashNow(observer);
     const messages = raw.advance(ready);
     this.applyReady(ready, observer);
     return messages;
   }
 
-  private crashNow(): Message[] {
+  private crashNow(observer: ReadyObserver): Message[] {
+    observer.crashing(this);
     this.crash();
     return [];
   }

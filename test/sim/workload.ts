@@ -38,6 +38,7 @@ export class Workload {
   private readonly outstanding = new Map<number, Outstanding>();
   private readonly sequences = new Map<number, number>();
   private valueCounter = 0;
+  private readonly cachedLeader = new Map<number, number>();
   accepting = true;
 
   constructor(
@@ -74,10 +75,18 @@ export class Workload {
     this.outstanding.set(client, { input, sequence, call: now, node: 0, sentAt: now, readContext: undefined, attempt: 0 });
   }
 
+  /**
+   * Picks a node as a real client would: its cached leader while that keeps answering,
+   * otherwise (and now and then anyway) the current leader or a random node. A stale cache
+   * sends requests to a deposed or isolated leader, which is where conflicting entries arise.
+   */
   private submit(client: number, request: Outstanding, now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
     const upNodes = nodes.filter((node) => node.up);
-    const guess = this.random() < 0.8 ? leaderGuess() : undefined;
-    const target = guess ?? upNodes[Math.floor(this.random() * upNodes.length)];
+    const cached = nodes.find((node) => node.id === this.cachedLeader.get(client));
+    const roll = this.random();
+    let target = roll < 0.6 && cached?.up ? cached : roll < 0.9 ? leaderGuess() : undefined;
+    target ??= upNodes[Math.floor(this.random() * upNodes.length)];
+    if (target !== undefined) this.cachedLeader.set(client, target.id);
     request.sentAt = now;
     request.attempt++;
     request.node = 0;

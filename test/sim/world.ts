@@ -7,6 +7,7 @@
 import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
 import { RaftError } from "../../src/cluster/raft/errors.ts";
 import { randomInteger, seededRandom, type RandomSource } from "../../src/cluster/raft/random.ts";
+import type { Ready } from "../../src/cluster/raft/raw_node.ts";
 import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
 import { decodeCommand } from "./kv_machine.ts";
 import { reliableNetwork, SimNetwork } from "./network.ts";
@@ -25,8 +26,31 @@ export interface WorldOptions {
   healProbability: number;
   membershipChangeProbability: number;
   transferProbability: number;
+  /** Chance that a leader crashes right after its commit index moved (messages lost). */
+  leaderCommitCrashProbability: number;
   /** Compact a node's log once it has applied this many entries past its snapshot. */
   compactAfterEntries: number;
+  /**
+   * Swarm testing: scale each fault probability per seed by a random factor in [0, 3], so
+   * some seeds hammer one kind of fault and leave out others (finds more bugs per seed).
+   */
+  swarm: boolean;
+}
+
+const swarmScaleMax = 3;
+
+function swarmOptions(options: WorldOptions, random: RandomSource): WorldOptions {
+  const scale = (probability: number) => probability * random() * swarmScaleMax;
+  return {
+    ...options,
+    crashProbability: scale(options.crashProbability),
+    restartProbability: scale(options.restartProbability),
+    partitionProbability: scale(options.partitionProbability),
+    healProbability: scale(options.healProbability),
+    membershipChangeProbability: scale(options.membershipChangeProbability),
+    transferProbability: scale(options.transferProbability),
+    leaderCommitCrashProbability: scale(options.leaderCommitCrashProbability),
+  };
 }
 
 export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
@@ -38,11 +62,29 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   healProbability: 0.02,
   membershipChangeProbability: 0.005,
   transferProbability: 0.004,
+  leaderCommitCrashProbability: 0.02,
   compactAfterEntries: 40,
+  swarm: true,
 };
 
-/** Sim tick tunables: short timeouts keep seeds fast; chunks small so snapshots take several. */
-const simRaftConfig = { electionTimeoutTicks: 10, heartbeatIntervalTicks: 2, inflightAppendsMax: 8, snapshotChunkBytes: 256, learnerPromotionLagEntriesMax: 20 };
+/**
+ * Sim tunables: short timeouts keep seeds fast; small chunks make a snapshot take several
+ * messages; a small append size (drawn per seed) splits batches, so a follower can hold an
+ * old-term entry without the new leader's no-op after it (the Figure 3.7 situation).
+ */
+function simRaftConfig(random: RandomSource) {
+  return {
+    electionTimeoutTicks: 10,
+    heartbeatIntervalTicks: 2,
+    inflightAppendsMax: randomInteger(random, 1, 9),
+    snapshotChunkBytes: 256,
+    learnerPromotionLagEntriesMax: 20,
+    proposalBytesMax: 128,
+    appendEntriesBytesMax: randomInteger(random, 128, 4096),
+    // Half the seeds carry one entry per append message, so batches split between entries.
+    appendEntriesCountMax: random() < 0.5 ? 1 : 4096,
+  };
+}
 
 export class World {
   readonly random: RandomSource;
@@ -53,11 +95,17 @@ export class World {
   now = 0;
   private nextNodeId: number;
   private removal: { node: NodeId; index: number; term: number } | undefined = undefined;
+  private readonly raftOverrides: ReturnType<typeof simRaftConfig>;
   readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0 };
 
-  constructor(readonly options: WorldOptions) {
-    this.random = seededRandom(options.seed);
+  readonly options: WorldOptions;
+
+  constructor(requested: WorldOptions) {
+    this.random = seededRandom(requested.seed);
+    this.options = requested.swarm ? swarmOptions(requested, this.random) : requested;
+    const options = this.options;
     this.network = new SimNetwork(seededRandom(options.seed ^ 0x5bd1e995));
+    this.raftOverrides = simRaftConfig(this.random);
     const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
     for (const id of voters) this.addNode(id, { voters, learners: [] });
     this.nextNodeId = options.nodes + 1;
@@ -65,7 +113,7 @@ export class World {
   }
 
   private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
-    const node = new SimNode(id, conf, simRaftConfig, this.options.seed, this.options.unsafeMutations);
+    const node = new SimNode(id, conf, this.raftOverrides, this.options.seed, this.options.unsafeMutations);
     node.tickRate = 0.5 + this.random() * 0.5;
     this.nodes.set(id, node);
     return node;
@@ -101,9 +149,25 @@ export class World {
     this.retireRemovedNode();
   }
 
+  /**
+   * Crashes strike at random points of Ready handling; a leader is also struck right after
+   * its commit index moved, before it can tell anyone (the moment commit rules matter most).
+   */
+  private crashPointFor(ready: Ready, chaos: boolean): CrashPoint {
+    if (!chaos) return "none";
+    if (this.random() < this.options.crashProbability / 4) return this.pickCrashPoint();
+    const leaderCommitted = ready.softState.role === "leader" && ready.hardState !== undefined && ready.committedEntries.length > 0;
+    if (leaderCommitted && this.random() < this.options.leaderCommitCrashProbability) return "afterPersist";
+    return "none";
+  }
+
   private processReady(node: SimNode, chaos: boolean): void {
-    const crashPoint = chaos && this.random() < this.options.crashProbability / 4 ? this.pickCrashPoint() : "none";
-    const messages = node.handleReady(crashPoint, {
+    let crashPoint: CrashPoint = "none";
+    const messages = node.handleReady((ready) => {
+      crashPoint = this.crashPointFor(ready, chaos);
+      return crashPoint;
+    }, {
+      crashing: (owner) => this.monitor.recordCommitted(owner),
       beforePersist: (owner, ready) => this.monitor.beforePersist(owner, ready),
       persisted: (owner, ready) => this.monitor.onPersisted(owner, ready),
       applied: (owner, entry) => this.onApplied(owner, entry),

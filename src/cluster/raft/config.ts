@@ -21,6 +21,8 @@ export interface RaftConfig {
   inflightAppendsMax: number;
   /** Entry bytes in one append message: bounds message size and a follower's write batch. */
   appendEntriesBytesMax: number;
+  /** Entries in one append message: bounds a follower's write batch when entries are tiny. */
+  appendEntriesCountMax: number;
   /** Entry bytes handed to the state machine in one Ready: bounds one apply batch. */
   committedEntriesBytesMax: number;
   /** Bytes of snapshot data in one InstallSnapshot chunk (§5.2), bounds message size. */
@@ -56,6 +58,7 @@ export const defaultRaftConfig: Omit<RaftConfig, "id"> = {
   heartbeatIntervalTicks: 1,
   inflightAppendsMax: 256,
   appendEntriesBytesMax: mebibyteBytes,
+  appendEntriesCountMax: 4096,
   committedEntriesBytesMax: 4 * mebibyteBytes,
   snapshotChunkBytes: mebibyteBytes,
   proposalBytesMax: mebibyteBytes,
@@ -73,6 +76,7 @@ const fieldRules: FieldRule[] = [
   { name: "heartbeatIntervalTicks", min: 1, max: 1_000_000 },
   { name: "inflightAppendsMax", min: 1, max: 1_000_000 },
   { name: "appendEntriesBytesMax", min: 1, max: 1024 * mebibyteBytes },
+  { name: "appendEntriesCountMax", min: 1, max: 1_000_000 },
   { name: "committedEntriesBytesMax", min: 1, max: 1024 * mebibyteBytes },
   { name: "snapshotChunkBytes", min: 1, max: 1024 * mebibyteBytes },
   { name: "proposalBytesMax", min: 1, max: 1024 * mebibyteBytes },

@@ -182,7 +182,8 @@ export function sendAppend(raft: Raft, to: NodeId, sendIfEmpty: boolean): boolea
   const prevTerm = raft.log.term(prevIndex);
   let entries: Entry[] | undefined;
   try {
-    entries = raft.log.slice(progress.next, raft.log.lastIndex() + 1, raft.config.appendEntriesBytesMax);
+    const end = Math.min(raft.log.lastIndex() + 1, progress.next + raft.config.appendEntriesCountMax);
+    entries = raft.log.slice(progress.next, end, raft.config.appendEntriesBytesMax);
   } catch (error) {
     if (!(error instanceof CompactedError)) throw error;
   }
