@@ -48,6 +48,10 @@ export class WireConnection {
     });
     try {
       connection.socket = await Promise.race([connecting, timeout]);
+    } catch (error) {
+      // A connection that completes after its deadline is not wanted any more.
+      connecting.then((late) => late.terminate(), () => {});
+      throw error;
     } finally {
       clearTimeout(timer);
     }
