@@ -14,6 +14,7 @@ import * as hdr from "hdr-histogram-js";
 import { renameSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { CompactionReport } from "../src/engine/compaction.ts";
 import { Engine } from "../src/engine/engine.ts";
 import { checkpointFileName } from "../src/engine/checkpoint.ts";
 import { yieldToEventLoop } from "../src/engine/yield.ts";
@@ -28,22 +29,24 @@ const keyspaceFullCount = 1_000_000;
 /** --quick: a smoke run; numbers only indicative. */
 const keyspaceQuickCount = 100_000;
 /**
- * Puts per batch while loading the keyspace. Small, like client writes: the log checks a
+ * Puts per batch while loading the keyspace (about 16 KiB records). Moderate: the log checks a
  * record's CRC on each first read of a value in it, so huge batch records would make first
  * reads pay for the whole record.
  */
-const loadBatchCommands = 16;
+const loadBatchCommands = 128;
+/** Compaction runs on its own keyspace: it relocates every live value, so its cost grows with it. */
+const compactionKeyspaceCount = 200_000;
 /** Segments small enough that compaction can drop sealed ones (the active one always stays). */
 const segmentSizeBytes = 8 * 1024 * 1024;
 /** Untimed gets for the throughput figure, and timed gets for percentiles. */
-const getThroughputCount = 2_000_000;
-const getLatencySampleCount = 500_000;
+const getThroughputCount = 1_000_000;
+const getLatencySampleCount = 200_000;
 /** Sequential single puts (latency) and concurrent puts (group commit throughput). */
-const putLatencyCount = 50_000;
-const putConcurrentCount = 100_000;
+const putLatencyCount = 20_000;
+const putConcurrentCount = 50_000;
 const putConcurrency = 64;
 /** Scan pages and their size. */
-const scanPagesCount = 20_000;
+const scanPagesCount = 5_000;
 const scanPageEntries = 100;
 /** Writes after the checkpoint, replayed as the log tail at reopen. */
 const tailPutsCount = 20_000;
@@ -89,9 +92,9 @@ async function loadKeyspace(engine: Engine, keys: Uint8Array[], seed: number): P
 }
 
 function benchGets(engine: Engine, keys: Uint8Array[]): { throughput: number; latency: LatencySummary } {
-  // Warm-up: the first read of each value checks its record's CRC; steady state is measured.
-  for (const each of keys) engine.get(each);
   const order = Array.from({ length: 1 << 16 }, () => Math.floor(Math.random() * keys.length));
+  // Warm-up: the first read of a value checks its record's CRC; the steady state is measured.
+  for (const position of order) engine.get(keys[position]);
   let found = 0;
   const started = Bun.nanoseconds();
   for (let count = 0; count < getThroughputCount; count++) if (engine.get(keys[order[count & 0xffff]]) !== null) found++;
@@ -193,11 +196,11 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
     result.measurements.push({ system: "engine", operation: `scan ${scanPageEntries}`, shape: shape(1, "pages from random start keys"), latency: scans.latency, throughputPerSecond: scans.pagesPerSecond });
     result.figures.scanEntriesPerSecond = scans.entriesPerSecond;
     engine = await reopenFigures(result, dir, keys, open, engine);
-    await compactionFigures(result, engine, keys);
     await engine.close();
   } finally {
     removeTempDirectory(dir);
   }
+  await compactionFigures(result, options.quick ? keyspaceQuickCount : compactionKeyspaceCount);
   describeFigures(result);
   return result;
 }
@@ -225,10 +228,23 @@ async function reopenFigures(result: EngineBenchResult, dir: string, keys: Uint8
 }
 
 /** Overwrites part of the keyspace, then compacts while a probe measures the event loop's pauses. */
-async function compactionFigures(result: EngineBenchResult, engine: Engine, keys: Uint8Array[]): Promise<void> {
-  const overwritten = keys.filter((_, index) => index % Math.round(1 / overwriteShare) === 0);
-  await loadKeyspace(engine, overwritten, 2);
-  const compaction = await withPauseProbe(engine, keys[1], () => engine.compact());
+async function compactionFigures(result: EngineBenchResult, keyCount: number): Promise<void> {
+  const dir = makeTempDirectory("engine-compaction");
+  const engine = await Engine.open({ dir, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false });
+  try {
+    const keys = Array.from({ length: keyCount }, (_, index) => key(index));
+    await loadKeyspace(engine, keys, 1);
+    await loadKeyspace(engine, keys.filter((_, index) => index % Math.round(1 / overwriteShare) === 0), 2);
+    const compaction = await withPauseProbe(engine, keys[1], () => engine.compact());
+    recordCompaction(result, keyCount, compaction);
+    await engine.close();
+  } finally {
+    removeTempDirectory(dir);
+  }
+}
+
+function recordCompaction(result: EngineBenchResult, keyCount: number, compaction: { result: CompactionReport; longestPauseMilliseconds: number; probeTurns: number }): void {
+  result.figures.compactionKeys = keyCount;
   const report = compaction.result;
   result.figures.compactionLogBytesBefore = report.logBytesBefore;
   result.figures.compactionLogBytesAfter = report.logBytesAfter;
@@ -250,7 +266,7 @@ function describeFigures(result: EngineBenchResult): void {
     `checkpoint: ${milliseconds(figures.checkpointMilliseconds)} ms, ${megabytes(figures.checkpointBytes)} MiB, longest event-loop pause ${milliseconds(figures.checkpointLongestPauseMilliseconds)} ms`,
     `reopen from checkpoint + ${figures.reopenFromCheckpointRecordsReplayed} tail records: ${milliseconds(figures.reopenFromCheckpointMilliseconds)} ms`,
     `reopen by full replay of ${figures.reopenFullReplayRecordsReplayed} records: ${milliseconds(figures.reopenFullReplayMilliseconds)} ms`,
-    `compaction: ${megabytes(figures.compactionLogBytesBefore)} -> ${megabytes(figures.compactionLogBytesAfter)} MiB, ${figures.compactionEntriesRelocated} values relocated in ${milliseconds(figures.compactionMilliseconds)} ms; longest step ${milliseconds(figures.compactionLongestStepMilliseconds)} ms, longest event-loop pause seen by a get probe ${milliseconds(figures.compactionLongestPauseMilliseconds)} ms (${figures.compactionProbeTurns} probe turns)`,
+    `compaction of ${figures.compactionKeys} keys, ${overwriteShare * 100}% overwritten: ${megabytes(figures.compactionLogBytesBefore)} -> ${megabytes(figures.compactionLogBytesAfter)} MiB, ${figures.compactionEntriesRelocated} values relocated in ${milliseconds(figures.compactionMilliseconds)} ms; longest step ${milliseconds(figures.compactionLongestStepMilliseconds)} ms, longest event-loop pause seen by a get probe ${milliseconds(figures.compactionLongestPauseMilliseconds)} ms (${figures.compactionProbeTurns} probe turns)`,
   );
 }
 

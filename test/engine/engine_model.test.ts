@@ -15,7 +15,9 @@ type Step =
   | { kind: "scan"; options: Omit<ScanOptions, "cursor"> }
   | { kind: "restart" }
   | { kind: "checkpoint" }
-  | { kind: "compact" };
+  | { kind: "compact" }
+  /** Exports a snapshot and installs it into the same engine: state must not change. */
+  | { kind: "reinstall" };
 
 /** Keys from four bytes (zero, 'a', 'b', 0xff) so runs collide on keys and prefixes often. */
 const keyBytes = [0x00, 0x61, 0x62, 0xff];
@@ -40,6 +42,7 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "restart" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "checkpoint" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "compact" as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "reinstall" as const }) },
 );
 
 function dropUndefined<T extends object>(options: T): T {
@@ -110,6 +113,14 @@ function scanAllPages(engine: Engine, options: Omit<ScanOptions, "cursor">): str
   throw new Error("scan did not finish in 1000 pages");
 }
 
+async function reinstall(engine: Engine): Promise<void> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of engine.exportSnapshot()) chunks.push(chunk);
+  const revision = engine.revision();
+  await engine.installSnapshot(chunks);
+  expect(engine.revision()).toBe(revision);
+}
+
 async function runSteps(harness: EngineHarness, steps: Step[]): Promise<void> {
   const model = new Model();
   let engine = await harness.open();
@@ -123,7 +134,8 @@ async function runSteps(harness: EngineHarness, steps: Step[]): Promise<void> {
       } else if (step.kind === "scan") expect(scanAllPages(engine, step.options)).toEqual(model.scanAll(step.options));
       else if (step.kind === "restart") engine = await harness.restart(engine);
       else if (step.kind === "checkpoint") await engine.checkpoint();
-      else expect((await engine.compact()).completed).toBe(true);
+      else if (step.kind === "compact") expect((await engine.compact()).completed).toBe(true);
+      else await reinstall(engine);
     }
     expect(scanAllPages(engine, { limit: 7 })).toEqual(model.scanAll({ limit: 7 }));
     expect(engine.revision()).toBe(model.revision);
