@@ -164,6 +164,17 @@ describe("client errors", () => {
     expect(await codeOf(connect("not an address"))).toBe("INVALID_REQUEST");
   });
 
+  test("requests beyond the pipelining window wait locally; beyond the queue bound they fail OVERLOADED", async () => {
+    const service = new MemoryService();
+    service.applyDelayMs = 20;
+    const server = await serve(service);
+    const db = await open(`127.0.0.1:${server.port}`, { inflightRequestsMax: 2, queuedRequestsMax: 3 });
+    const writes = Array.from({ length: 5 }, (_, index) => db.put(`k${index}`, "v"));
+    expect(await codeOf(db.put("one-too-many", "v"))).toBe("OVERLOADED");
+    expect((await Promise.all(writes)).map((write) => write.version)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(service.applied).toBe(5);
+  });
+
   test("calls after close fail with CLOSED", async () => {
     const server = await serve();
     const db = await connect(`127.0.0.1:${server.port}`);

@@ -107,6 +107,18 @@ describe("server round trips", () => {
     expect(service.applied).toBe(4);
   });
 
+  test("requests in flight are bounded across connections too", async () => {
+    const { service, port } = await start({ inflightRequestsPerConnectionMax: 3, inflightRequestsPerServerMax: 4 });
+    service.applyDelayMs = 50;
+    const first = await client(port);
+    const second = await client(port);
+    first.send(Buffer.concat([put(1, "a", "v"), put(2, "b", "v"), put(3, "c", "v")]));
+    await waitFor(() => server!.stats().inflight === 3);
+    second.send(Buffer.concat([put(1, "d", "v"), put(2, "e", "v")]));
+    expect([(await second.reply(1)).status, (await second.reply(2)).status]).toEqual(["OK", "OVERLOADED"]);
+    expect(service.applied).toBe(4);
+  });
+
   test("close() lets a write in flight finish and answers it", async () => {
     const { service, port } = await start();
     service.applyDelayMs = 50;
