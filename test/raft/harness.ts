@@ -3,7 +3,7 @@
  * to its MemoryStorage, then its messages are queued; `deliverAll` runs until quiet.
  * Filters drop messages to model partitions. (The randomized simulator is in test/sim/.)
  */
-import { makeRaftConfig, type RaftConfig } from "../../src/cluster/raft/config.ts";
+import { makeRaftConfig, type RaftConfig, type UnsafeMutations } from "../../src/cluster/raft/config.ts";
 import { seededRandom } from "../../src/cluster/raft/random.ts";
 import { RawNode } from "../../src/cluster/raft/raw_node.ts";
 import { MemoryStorage } from "../../src/cluster/raft/storage.ts";
@@ -21,14 +21,27 @@ export class Harness {
   drop: MessageFilter = () => false;
   readonly sent: Message[] = [];
 
-  constructor(ids: NodeId[], overrides: Partial<Omit<RaftConfig, "id">> = {}, voters: NodeId[] = ids) {
+  constructor(
+    ids: NodeId[],
+    private readonly overrides: Partial<Omit<RaftConfig, "id">> = {},
+    voters: NodeId[] = ids,
+    private readonly unsafeMutations: UnsafeMutations = {},
+  ) {
     for (const id of ids) {
       const storage = new MemoryStorage({ voters, learners: [] });
       this.storages.set(id, storage);
-      this.nodes.set(id, new RawNode(makeRaftConfig(id, overrides), storage, seededRandom(id * 7919)));
+      this.nodes.set(id, new RawNode(makeRaftConfig(id, overrides), storage, seededRandom(id * 7919), unsafeMutations));
       this.applied.set(id, []);
       this.readStates.set(id, []);
     }
+  }
+
+  /** Crash and restart: a new node from what its storage holds; queued messages to it are lost. */
+  restart(id: NodeId): void {
+    const storage = this.storages.get(id) as MemoryStorage;
+    this.queue = this.queue.filter((message) => message.to !== id && message.from !== id);
+    this.nodes.set(id, new RawNode(makeRaftConfig(id, this.overrides), storage, seededRandom(id * 7919 + 1), this.unsafeMutations));
+    this.applied.set(id, []);
   }
 
   node(id: NodeId): RawNode {
@@ -76,10 +89,14 @@ export class Harness {
     this.processReadies();
   }
 
-  /** Ticks one node until it campaigns, then delivers everything. */
+  /** Ticks one node until it campaigns (sends vote requests), then delivers everything. */
   elect(id: NodeId): void {
     const node = this.node(id);
-    for (let i = 0; i < 100 && node.status().softState.role === "follower"; i++) node.tick();
+    const campaigning = () => this.queue.some((message) => message.from === id && (message.type === "vote" || message.type === "preVote"));
+    for (let i = 0; i < 100 && !campaigning() && node.status().softState.role !== "leader"; i++) {
+      node.tick();
+      this.processReadies();
+    }
     this.deliverAll();
   }
 
