@@ -26,7 +26,7 @@ export interface WorldOptions {
   healProbability: number;
   membershipChangeProbability: number;
   transferProbability: number;
-  /** Chance that a leader crashes right after its commit index moved (messages lost). */
+  /** Chance that a leader crashes right after its commit index moved or right after winning (messages lost). */
   leaderCommitCrashProbability: number;
   /** Compact a node's log once it has applied this many entries past its snapshot. */
   compactAfterEntries: number;
@@ -62,7 +62,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   healProbability: 0.02,
   membershipChangeProbability: 0.005,
   transferProbability: 0.004,
-  leaderCommitCrashProbability: 0.02,
+  leaderCommitCrashProbability: 0.2,
   compactAfterEntries: 40,
   swarm: true,
 };
@@ -158,6 +158,9 @@ export class World {
     if (this.random() < this.options.crashProbability / 4) return this.pickCrashPoint();
     const leaderCommitted = ready.softState.role === "leader" && ready.hardState !== undefined && ready.committedEntries.length > 0;
     if (leaderCommitted && this.random() < this.options.leaderCommitCrashProbability) return "afterPersist";
+    // A new leader's first Ready holds its no-op; dying before sending it leaves a lone entry of its term.
+    const newLeader = ready.softState.role === "leader" && ready.entries.some((entry) => entry.data.length === 0 && entry.kind === "normal");
+    if (newLeader && this.random() < this.options.leaderCommitCrashProbability) return "afterPersist";
     return "none";
   }
 
