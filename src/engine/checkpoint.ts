@@ -22,7 +22,7 @@ import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type BTree from "sorted-btree";
 import { KeyIndex, type IndexEntry } from "./key_index.ts";
-import { keyToString } from "./key_string.ts";
+import { keyHash, keyToString } from "./key_string.ts";
 import { maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";
 import { yieldToEventLoop } from "./yield.ts";
 
@@ -63,13 +63,15 @@ export async function encodeCheckpoint(picture: CheckpointPicture): Promise<Uint
   let stepStarted = performance.now();
   let entriesInStep = 0;
   for (const entry of picture.entries.values()) {
-    const { bytes, view, offset } = writer.reserve(checkpointEntryHeaderBytes + entry.key.length);
-    view.setUint32(offset, entry.key.length, true);
+    const keyString = entry.keyString;
+    const { bytes, view, offset } = writer.reserve(checkpointEntryHeaderBytes + keyString.length);
+    view.setUint32(offset, keyString.length, true);
     view.setUint32(offset + 4, entry.valueOffset, true);
     view.setUint32(offset + 8, entry.valueLength, true);
     view.setFloat64(offset + 12, entry.version, true);
     view.setFloat64(offset + 20, entry.logIndex, true);
-    bytes.set(entry.key, offset + checkpointEntryHeaderBytes);
+    const keyOffset = offset + checkpointEntryHeaderBytes;
+    for (let position = 0; position < keyString.length; position++) bytes[keyOffset + position] = keyString.charCodeAt(position);
     if (++entriesInStep % maintenanceEntriesPerClockCheck !== 0) continue;
     if (performance.now() - stepStarted < maintenanceStepPauseMillisecondsMax) continue;
     await yieldToEventLoop();
@@ -129,9 +131,10 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
     const keyLength = view.getUint32(offset, true);
     const keyOffset = offset + checkpointEntryHeaderBytes;
     if (keyOffset + keyLength > crcOffset) return null;
-    const key = bytes.slice(keyOffset, keyOffset + keyLength);
-    index.set(keyToString(key), {
-      key,
+    const key = bytes.subarray(keyOffset, keyOffset + keyLength);
+    index.set({
+      keyString: keyToString(key),
+      keyHash: keyHash(key),
       valueOffset: view.getUint32(offset + 4, true),
       valueLength: view.getUint32(offset + 8, true),
       version: view.getFloat64(offset + 12, true),

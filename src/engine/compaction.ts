@@ -14,7 +14,7 @@
 import { assert } from "../util/assert.ts";
 import { appendRecord, readValue, type EngineState } from "./engine_state.ts";
 import type { IndexEntry } from "./key_index.ts";
-import { keyToString } from "./key_string.ts";
+import { stringToKey } from "./key_string.ts";
 import { compactionRecordBytesMax, maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";
 import { encodeRecord, operationBytes, OperationKind, RecordKind, recordHeaderBytes, type RecordOperation } from "./record_codec.ts";
 import { yieldToEventLoop } from "./yield.ts";
@@ -78,6 +78,10 @@ export async function compactLog(state: EngineState, hooks: CompactionHooks): Pr
   return finish(state, report, started);
 }
 
+function isLive(state: EngineState, entry: IndexEntry): boolean {
+  return state.index.entryOf(entry.keyString) === entry;
+}
+
 function finish(state: EngineState, report: CompactionReport, started: number): CompactionReport {
   report.logBytesAfter = state.log.sizeBytes();
   report.durationMilliseconds = performance.now() - started;
@@ -91,7 +95,7 @@ function relocateStep(
   boundaryLogIndex: number,
   stepStarted: number,
 ): { finished: boolean; relocated: number; durable: Promise<void> | null } {
-  const entries: IndexEntry[] = [];
+  const entries: Array<{ entry: IndexEntry; key: Uint8Array }> = [];
   const operations: RecordOperation[] = [];
   let recordBytes = recordHeaderBytes;
   let visited = 0;
@@ -106,19 +110,20 @@ function relocateStep(
     const entry = next.value;
     // The walk is over a picture taken at the start: skip entries written since (already past
     // the boundary) and entries overwritten or deleted since (no longer live).
-    if (entry.logIndex >= boundaryLogIndex || state.index.get(entry.key) !== entry) continue;
+    if (entry.logIndex >= boundaryLogIndex || !isLive(state, entry)) continue;
     const value = readValue(state, entry);
-    entries.push(entry);
-    operations.push({ operation: OperationKind.set, key: entry.key, value, version: entry.version });
-    recordBytes += operationBytes(entry.key, value);
+    const key = stringToKey(entry.keyString);
+    entries.push({ entry, key });
+    operations.push({ operation: OperationKind.set, key, value, version: entry.version });
+    recordBytes += operationBytes(key, value);
   }
   if (operations.length === 0) return { finished, relocated: 0, durable: null };
   const header = { kind: RecordKind.apply, revision: state.revision, raftIndex: state.raftIndex };
   const { payload, valueOffsets } = encodeRecord(header, operations);
   const { logIndex, durable } = appendRecord(state, payload);
-  entries.forEach((entry, position) => {
-    assert(state.index.get(entry.key) === entry, "entry changed inside a synchronous compaction step");
-    state.index.set(keyToString(entry.key), { ...entry, logIndex, valueOffset: valueOffsets[position], value: null });
+  entries.forEach(({ entry }, position) => {
+    assert(isLive(state, entry), "entry changed inside a synchronous compaction step");
+    state.index.set({ ...entry, logIndex, valueOffset: valueOffsets[position], value: null });
   });
   return { finished, relocated: entries.length, durable };
 }

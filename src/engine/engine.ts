@@ -18,6 +18,7 @@ import { EngineError } from "./errors.ts";
 import { evaluateCommand, type StateView } from "./evaluate.ts";
 import { autoCompactionCheckEveryApplies, autoCompactionGarbageRatioMin, autoCompactionLogBytesMin } from "./limits.ts";
 import { MaintenanceLock } from "./maintenance_lock.ts";
+import { keyHash } from "./key_string.ts";
 import { encodeRecord, OperationKind, RecordKind, type RecordOperation } from "./record_codec.ts";
 import { recoverEngineState, type EngineRecoveryReport } from "./recovery.ts";
 import { scanIndex } from "./scan.ts";
@@ -133,8 +134,9 @@ export class Engine {
     effects.forEach((effect, position) => {
       if (effect.value === null) this.state.index.delete(effect.keyString);
       else {
-        const entry = { key: effect.key.slice(), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: effect.value.length, value: null };
-        this.state.index.set(effect.keyString, entry);
+        const { keyString, key } = effect;
+        const entry = { keyString, keyHash: keyHash(key), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: effect.value.length, value: null };
+        this.state.index.set(entry);
       }
     });
     this.track(durable);
@@ -143,13 +145,16 @@ export class Engine {
     return evaluation.result(revision);
   }
 
-  /** The live entry of a key, or null. Entry key and value are views: treat them as read-only. */
+  /**
+   * The live entry of a key, or null. The entry's key is the `key` passed in; its value is a
+   * view into the log's data: treat it as read-only and copy it to keep it.
+   */
   get(key: Uint8Array): Entry | null {
     this.checkReadable();
     validateKey(key);
     const entry = this.state.index.get(key);
     if (entry === undefined) return null;
-    return { key: entry.key, value: readValue(this.state, entry), version: entry.version };
+    return { key, value: readValue(this.state, entry), version: entry.version };
   }
 
   /** One page of live entries in bytewise key order (see ScanOptions). */

@@ -71,7 +71,13 @@ export function appendRecord(state: EngineState, payload: Uint8Array): { logInde
   if (state.failure !== null) throw new EngineError("UNAVAILABLE", `log failed earlier: ${state.failure.message}`);
   const logIndex = state.log.lastIndex() + 1;
   const appended = state.log.append([payload]);
-  assert(state.log.lastIndex() === logIndex, "log did not make the append visible at once");
+  if (state.log.lastIndex() !== logIndex) {
+    // Refused outright (a closed or failed log): nothing changed in memory, so only this
+    // write fails; the reason arrives with the rejection.
+    assert(state.log.lastIndex() === logIndex - 1, "log appended another number of records than asked");
+    void appended.catch(() => undefined);
+    throw new EngineError("UNAVAILABLE", "the log refused the append");
+  }
   const durable = appended.then(
     (lastIndex) => {
       assert(lastIndex === logIndex, "log acknowledged another index than it assigned");

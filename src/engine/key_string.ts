@@ -12,6 +12,18 @@ export function keyToString(key: Uint8Array): string {
   return latin1Slice.call(key, 0, key.length);
 }
 
+/** Whether `key` holds the bytes of `keyString`, without building either form from the other. */
+export function keyEquals(keyString: string, key: Uint8Array): boolean {
+  if (keyString.length !== key.length) return false;
+  for (let position = 0; position < key.length; position++) if (keyString.charCodeAt(position) !== key[position]) return false;
+  return true;
+}
+
+/** The 32-bit hash of a key's bytes that the hash index is keyed by. */
+export function keyHash(key: Uint8Array): number {
+  return Bun.hash.xxHash32(key);
+}
+
 export function stringToKey(keyString: string): Uint8Array {
   const key = new Uint8Array(keyString.length);
   for (let position = 0; position < keyString.length; position++) key[position] = keyString.charCodeAt(position);

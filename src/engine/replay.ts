@@ -6,7 +6,7 @@
  */
 import { assert } from "../util/assert.ts";
 import { KeyIndex } from "./key_index.ts";
-import { keyToString } from "./key_string.ts";
+import { keyHash, keyToString } from "./key_string.ts";
 import { decodeRecordHeader, decodeRecordOperations, OperationKind, RecordKind, type DecodedOperation } from "./record_codec.ts";
 
 export class ReplayState {
@@ -54,9 +54,9 @@ export function indexOperations(index: KeyIndex, operations: readonly DecodedOpe
       continue;
     }
     assert(operation.version > 0, "a stored key has a positive version");
-    index.set(keyString, {
-      // Keys are copied: the record they come from may be compacted away later.
-      key: operation.key.slice(),
+    index.set({
+      keyString,
+      keyHash: keyHash(operation.key),
       version: operation.version,
       logIndex,
       valueOffset: operation.valueOffset,

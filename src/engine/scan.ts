@@ -3,7 +3,7 @@
  * greatest of start, prefix and the cursor's successor, and stops at end or past the prefix.
  */
 import type { IndexEntry, KeyIndex } from "./key_index.ts";
-import { keyToString } from "./key_string.ts";
+import { keyToString, stringToKey } from "./key_string.ts";
 import type { Entry, ScanOptions, ScanPage } from "./types.ts";
 
 /** The smallest string greater than `keyString` in bytewise order: append a zero byte. */
@@ -37,7 +37,7 @@ export function scanIndex(
       nextCursor = entries[limit - 1].key;
       break;
     }
-    entries.push({ key: entry.key, value: readValue(entry), version: entry.version });
+    entries.push({ key: stringToKey(keyString), value: readValue(entry), version: entry.version });
   }
   return { entries, nextCursor };
 }

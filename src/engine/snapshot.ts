@@ -19,6 +19,7 @@ import type BTree from "sorted-btree";
 import { EngineError } from "./errors.ts";
 import type { IndexEntry } from "./key_index.ts";
 import { snapshotChunkBytesTarget } from "./limits.ts";
+import { stringToKey } from "./key_string.ts";
 import { yieldToEventLoop } from "./yield.ts";
 
 const snapshotMagic = 0x4e535346;
@@ -61,8 +62,8 @@ export async function* snapshotChunks(
   let pendingBytes = 0;
   for (const entry of picture.entries.values()) {
     const value = valueOf(entry);
-    pending.push({ key: entry.key, value, version: entry.version });
-    pendingBytes += entryHeaderBytes + entry.key.length + value.length;
+    pending.push({ key: stringToKey(entry.keyString), value, version: entry.version });
+    pendingBytes += entryHeaderBytes + entry.keyString.length + value.length;
     if (pendingBytes < snapshotChunkBytesTarget) continue;
     yield encodeEntriesChunk(pending, pendingBytes);
     pending = [];
