@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import * as defaults from "./lib/defaults.ts";
+import { BenchError } from "./lib/errors.ts";
 import { connectClients, closeClients, fileStoreMissing, startFileStoreServer } from "./lib/filestore_runner.ts";
 import {
   connectRawGetSenders, fileStoreGetSenders, fileStorePutSenders, populateFileStore,
@@ -56,6 +57,8 @@ interface Setup {
   redisDurable?: { single: RequestSender[]; concurrent: RequestSender[] };
   notes: string[];
   cleanups: (() => Promise<void>)[];
+  /** Explains a failure by a server that died under the load, if one did. */
+  describeServerExit?: () => Promise<string | null>;
 }
 
 export async function runNetBench(options: NetBenchOptions = {}): Promise<SectionResult> {
@@ -72,6 +75,10 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<Sectio
     await measureWithRedisBenchmark(setup, options.quick ?? false, measurements, targets);
     if (!setup.fileStore) setup.notes.push("targets not checked: they need the FileStore figures");
     return { section: "net: FileStore over TCP on 127.0.0.1, loopback floor, Redis", measurements, targets, notes: setup.notes };
+  } catch (error) {
+    const serverExit = await setup.describeServerExit?.();
+    if (serverExit) throw new BenchError(`${(error as Error).message}; ${serverExit}`);
+    throw error;
   } finally {
     for (const cleanup of setup.cleanups.reverse()) await cleanup();
   }
@@ -97,6 +104,7 @@ async function startSystems(setup: Setup, frameSizes: GetFrameSizes): Promise<vo
 async function startFileStore(setup: Setup): Promise<void> {
   const server = await startFileStoreServer("always");
   setup.cleanups.push(server.stop);
+  setup.describeServerExit = server.describeExit;
   const single = await connectClients(server.address, 1);
   const pipelined = await connectClients(server.address, defaults.throughputClientsCount);
   const concurrent = await connectClients(server.address, defaults.concurrentWritersCount);

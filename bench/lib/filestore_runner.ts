@@ -5,7 +5,7 @@
  * missing) before they exist.
  */
 import type { Subprocess } from "bun";
-import { stopPeer, spawnPeer, waitForLogLine } from "./child_process.ts";
+import { readLogTail, spawnPeer, stopPeer, waitForLogLine } from "./child_process.ts";
 import { makeTempDirectory, removeTempDirectory } from "./temp_directory.ts";
 
 /** The part of the public client (src/client/index.ts) the benchmarks use. */
@@ -34,6 +34,8 @@ export async function fileStoreMissing(): Promise<string | null> {
 
 export interface FileStoreServer {
   address: string;
+  /** Why the server is gone (exit code and the end of its log) when it exited by itself; else null. */
+  describeExit(): Promise<string | null>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,10 @@ export async function startFileStoreServer(fsync: "always" | "batch" | "unsafe-n
     const match = await waitForLogLine(logPath, /listening client=(\S+)/, child);
     return {
       address: match[1],
+      async describeExit() {
+        if (child.exitCode === null && child.signalCode === null) return null;
+        return `filestore server exited (code ${child.exitCode}, signal ${child.signalCode}): ${await readLogTail(logPath)}`;
+      },
       async stop() {
         await stopPeer(child);
         removeTempDirectory(directory);

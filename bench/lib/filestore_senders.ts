@@ -62,7 +62,9 @@ export async function connectRawGetSenders(address: string, count: number): Prom
     sessionId: null, sequence: 0, trace: null, body: { kind: "get", key },
   }).slice());
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
-  const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port)));
+  const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port, "filestore server")));
+  // The server drops connections whose first frame is late (flood protection): speak at once.
+  await Promise.all(clients.map((client) => client.request(frames[0])));
   const senders: RequestSender[] = clients.map((client, clientIndex) => {
     let next = clientIndex * defaults.clientKeyStride;
     return async () => {

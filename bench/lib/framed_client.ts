@@ -24,9 +24,14 @@ export class FramedClient {
   private socket!: Socket<undefined>;
   private writeQueue!: WriteQueue;
   private closed = false;
+  /** Why the connection ended, for requests made after it did. */
+  private closeReason = "client is closed";
 
-  static async connect(port: number): Promise<FramedClient> {
-    const client = new FramedClient();
+  private constructor(private readonly peerName: string) {}
+
+  /** `peerName` names the server in errors, e.g. "loopback server". */
+  static async connect(port: number, peerName = "server"): Promise<FramedClient> {
+    const client = new FramedClient(`${peerName} on port ${port}`);
     const reassembler = new FrameReassembler((payload) => client.deliver(payload));
     client.socket = await Bun.connect({
       hostname: "127.0.0.1",
@@ -34,7 +39,7 @@ export class FramedClient {
       socket: {
         data: (_socket, chunk) => reassembler.push(chunk),
         drain: () => client.writeQueue.flush(),
-        close: () => client.failAll(new BenchError("connection closed with requests in flight")),
+        close: () => client.failAll(new BenchError("connection closed by the server")),
         error: (_socket, error) => client.failAll(new BenchError(`socket error: ${error.message}`)),
       },
     });
@@ -44,7 +49,7 @@ export class FramedClient {
   }
 
   request(frame: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new BenchError("client is closed"));
+    if (this.closed) return Promise.reject(new BenchError(this.closeReason));
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       this.writeQueue.write(frame);
@@ -53,6 +58,7 @@ export class FramedClient {
 
   close(): void {
     this.closed = true;
+    this.closeReason = "client is closed";
     this.socket.end();
   }
 
@@ -72,6 +78,7 @@ export class FramedClient {
   }
 
   private failAll(error: Error): void {
+    if (!this.closed) this.closeReason = `${error.message} (${this.peerName})`;
     this.closed = true;
     const pending = this.waiters.splice(this.waiterHead);
     this.waiterHead = 0;

@@ -45,7 +45,7 @@ export interface SenderPool {
 /** `count` connections, each sending request frames of `requestPayloadBytes`. */
 export async function connectLoopbackSenders(port: number, count: number, requestPayloadBytes: number): Promise<SenderPool> {
   const request = buildFrame(requestPayloadBytes);
-  const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port)));
+  const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port, "loopback server")));
   return {
     senders: clients.map((client) => () => client.request(request)),
     async close() {
