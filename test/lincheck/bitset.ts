@@ -9,36 +9,32 @@ import { assert } from "../../src/util/assert.ts";
 const wordSizeBits = 16;
 
 export class Bitset {
-  private readonly words: Uint16Array;
+  private constructor(
+    readonly size: number,
+    private readonly words: Uint16Array,
+  ) {}
 
-  constructor(readonly size: number) {
-    this.words = new Uint16Array(Math.ceil(size / wordSizeBits));
+  static empty(size: number): Bitset {
+    return new Bitset(size, new Uint16Array(Math.ceil(size / wordSizeBits)));
   }
 
-  set(index: number): void {
+  /** A copy with `index` added; sets are shared between search points, so never changed in place. */
+  with(index: number): Bitset {
     assert(index >= 0 && index < this.size, `bit ${index} outside a set of ${this.size}`);
-    this.words[Math.floor(index / wordSizeBits)] |= 1 << index % wordSizeBits;
-  }
-
-  clear(index: number): void {
-    assert(index >= 0 && index < this.size, `bit ${index} outside a set of ${this.size}`);
-    this.words[Math.floor(index / wordSizeBits)] &= ~(1 << index % wordSizeBits);
+    const words = this.words.slice();
+    words[Math.floor(index / wordSizeBits)] |= 1 << index % wordSizeBits;
+    return new Bitset(this.size, words);
   }
 
   has(index: number): boolean {
     return (this.words[Math.floor(index / wordSizeBits)] & (1 << index % wordSizeBits)) !== 0;
   }
 
-  /** The set's words, to keep after the set changes. */
-  copyWords(): Uint16Array {
-    return this.words.slice();
-  }
-
-  /** Whether every bit set in `words` (from copyWords of a set of the same size) is set here. */
-  containsWords(words: Uint16Array): boolean {
-    assert(words.length === this.words.length, "comparing sets of different sizes");
-    for (let index = 0; index < words.length; index += 1) {
-      if ((words[index] & ~this.words[index]) !== 0) return false;
+  /** Whether every member of this set is in `other` (equal sets included). */
+  isSubsetOf(other: Bitset): boolean {
+    assert(other.size === this.size, "comparing sets of different sizes");
+    for (let index = 0; index < this.words.length; index += 1) {
+      if ((this.words[index] & ~other.words[index]) !== 0) return false;
     }
     return true;
   }

@@ -1,13 +1,24 @@
 /**
- * The search of one partition: Wing & Gong's backtracking over a linked list of call and
- * return events, with Lowe's cache of visited (linearized-set, model state) pairs (see
- * visited_states.ts, which also prunes redundant placements of pending operations). The head
- * comment of checker.ts explains the algorithm and its cost; this file is its mechanics.
+ * The search of one partition for a linearization, over points (completed operations placed,
+ * pending operations placed, model state), each reached from its parent by placing one more
+ * candidate operation (candidate_finder.ts). The cache of reached points (visited_states.ts)
+ * makes each point explored once, whatever order its operations were placed in.
+ *
+ * Order, two passes. First depth first, earliest call first, completed candidates before
+ * pending ones: this walks straight to the end of a linearizable history, a few steps per
+ * operation. If that pass runs past depthFirstStepsPerOperation the history is likely illegal
+ * (every point must then be explored) or hard, and a second pass starts over in layers: points
+ * with fewer pending operations placed first (a 0-1 breadth-first order: placing a completed
+ * operation keeps a point in its layer, placing a pending one moves it to the next), depth
+ * first within a layer. That order is what lets subsumption prune best: when a point with
+ * extra pending operations placed comes up, the point without them was reached before it.
+ * Measured on 1,000 operations with 10% pending, an illegal history took ~100k steps this way
+ * and ~700k depth first, while depth first found linearizable ones ~10x sooner.
  */
-import { assert } from "../../src/util/assert.ts";
-import type { Model, Operation } from "./checker.ts";
 import { Bitset } from "./bitset.ts";
-import { VisitedStates } from "./visited_states.ts";
+import { type Cursors, CandidateFinder } from "./candidate_finder.ts";
+import type { Model, Operation } from "./checker.ts";
+import { type VisitRecord, VisitedStates } from "./visited_states.ts";
 
 /** Shared by all partitions of one check, so the budget covers the whole history. */
 export interface SearchBudget {
@@ -20,87 +31,112 @@ export type PartitionOutcome =
   | { result: "illegal"; longestPrefix: number[] }
   | { result: "unknown" };
 
+/** Steps per operation for the depth-first pass; linearizable histories measured ~10. */
+const depthFirstStepsPerOperation = 100;
+
 /** Reading the clock each step would cost more than the step; once per this many steps is enough. */
 const clockCheckIntervalSteps = 1024;
 
-/** A call or return event in the doubly linked list; `head` is a sentinel with no operation. */
-interface Event {
+interface SearchPoint<State> {
+  completed: Bitset;
+  pending: Bitset;
+  state: State;
+  parent: SearchPoint<State> | undefined;
+  /** The operation placed last (to rebuild the order); -1 at the root. */
   operation: number;
-  isCall: boolean;
-  time: number;
-  /** For a call event, its return event (lifted and restored together). */
-  match: Event | undefined;
-  previous: Event | undefined;
-  next: Event | undefined;
+  placedCount: number;
+  completedCount: number;
+  /** Dead once subsumed; the root has none as nothing can subsume it. */
+  record: VisitRecord | undefined;
+  cursors: Cursors;
 }
 
-/** A lifted operation, with the state from before it, to restore on backtrack. */
-interface Frame<State> {
-  call: Event;
-  stateBefore: State;
-}
+type SearchOrder = "depth-first" | "layered";
 
 export function searchPartition<S, I, O>(
   model: Model<S, I, O>,
   operations: Operation<I, O>[],
   budget: SearchBudget,
 ): PartitionOutcome {
-  const head = buildEventList(operations);
-  const isPending = operations.map((op) => op.return === Infinity);
-  // Placed operations, completed and pending apart: the cache treats them differently.
-  const placed = { completed: new Bitset(operations.length), pending: new Bitset(operations.length) };
-  const placedSet = (operation: number) => (isPending[operation] ? placed.pending : placed.completed);
+  const depthFirst = explore(model, operations, budget, "depth-first", depthFirstStepsPerOperation * operations.length);
+  if (depthFirst.result !== "unknown" || budget.stepsLeft <= 0) return depthFirst;
+  return explore(model, operations, budget, "layered", Infinity);
+}
+
+function explore<S, I, O>(
+  model: Model<S, I, O>,
+  operations: Operation<I, O>[],
+  budget: SearchBudget,
+  order: SearchOrder,
+  stepsMax: number,
+): PartitionOutcome {
+  const finder = new CandidateFinder(operations);
+  if (finder.completedCount === 0) return { result: "ok" };
   const visited = new VisitedStates();
-  const stack: Frame<S>[] = [];
-  let longestPrefix: number[] = [];
-  let completedLeft = isPending.filter((pending) => !pending).length;
-  let state = model.init();
-  let event = head.next;
-  // Each search point tries its completed candidates first, then its pending ones (see above).
-  let pendingPass = false;
+  const root: SearchPoint<S> = {
+    completed: Bitset.empty(operations.length),
+    pending: Bitset.empty(operations.length),
+    state: model.init(),
+    parent: undefined,
+    operation: -1,
+    placedCount: 0,
+    completedCount: 0,
+    record: undefined,
+    cursors: { byCall: 0, byReturn: 0 },
+  };
+  visited.visit(root.completed, root.pending, model.key(root.state));
+  let layer = [root];
+  let nextLayer: SearchPoint<S>[] = [];
+  let deepest = root;
   let steps = 0;
-  while (completedLeft > 0) {
-    if (outOfBudget(budget, steps++)) return { result: "unknown" };
-    assert(event !== undefined, "the walk ran off the event list with completed operations left");
-    const operation = event.operation;
-    if (event.isCall) {
-      const op = operations[operation];
-      const next = isPending[operation] === pendingPass ? model.step(state, op.input, op.output) : { ok: false, state };
-      placedSet(operation).set(operation);
-      const fresh = next.ok && visited.visit(placed.completed, placed.pending, model.key(next.state));
-      if (!fresh) {
-        placedSet(operation).clear(operation);
-        event = event.next;
-        continue;
-      }
-      stack.push({ call: event, stateBefore: state });
-      if (!isPending[operation]) completedLeft -= 1;
-      state = next.state;
-      lift(event);
-      if (stack.length > longestPrefix.length) longestPrefix = stack.map((frame) => frame.call.operation);
-      event = head.next;
-      pendingPass = false;
-      continue;
+  while (layer.length > 0 || nextLayer.length > 0) {
+    if (layer.length === 0) [layer, nextLayer] = [nextLayer.reverse(), []];
+    const point = layer.pop() as SearchPoint<S>;
+    if (point.record !== undefined && !point.record.live) continue;
+    const cursors = finder.advance(point.completed, point.cursors);
+    const candidates = finder.candidates(point.completed, point.pending, cursors);
+    // Pushed last to first, so the earliest-called candidate is popped first.
+    for (let position = candidates.length - 1; position >= 0; position -= 1) {
+      if (steps >= stepsMax || outOfBudget(budget, steps++)) return { result: "unknown" };
+      const child = placeOperation(model, operations, visited, point, candidates[position], cursors);
+      if (child === undefined) continue;
+      if (child.completedCount === finder.completedCount) return { result: "ok" };
+      const staysInLayer = order === "depth-first" || child.completedCount > point.completedCount;
+      (staysInLayer ? layer : nextLayer).push(child);
+      if (child.placedCount > deepest.placedCount) deepest = child;
     }
-    // A return event: its operation had to be linearized by now and none of the candidates fit.
-    assert(!isPending[operation], "a pending return was reached before all completed ones");
-    if (!pendingPass) {
-      pendingPass = true;
-      event = head.next;
-      continue;
-    }
-    const frame = stack.pop();
-    if (frame === undefined) return { result: "illegal", longestPrefix };
-    const undone = frame.call.operation;
-    unlift(frame.call);
-    placedSet(undone).clear(undone);
-    if (!isPending[undone]) completedLeft += 1;
-    state = frame.stateBefore;
-    // Resume the pass the undone operation was found in, just after it.
-    pendingPass = isPending[undone];
-    event = frame.call.next;
   }
-  return { result: "ok" };
+  return { result: "illegal", longestPrefix: orderOf(deepest) };
+}
+
+/** The point reached by placing `operation` after `point`, or undefined if illegal or reached already. */
+function placeOperation<S, I, O>(
+  model: Model<S, I, O>,
+  operations: Operation<I, O>[],
+  visited: VisitedStates,
+  point: SearchPoint<S>,
+  operation: number,
+  cursors: Cursors,
+): SearchPoint<S> | undefined {
+  const op = operations[operation];
+  const next = model.step(point.state, op.input, op.output);
+  if (!next.ok) return undefined;
+  const isPending = op.return === Infinity;
+  const completed = isPending ? point.completed : point.completed.with(operation);
+  const pending = isPending ? point.pending.with(operation) : point.pending;
+  const record = visited.visit(completed, pending, model.key(next.state));
+  if (record === undefined) return undefined;
+  return {
+    completed,
+    pending,
+    state: next.state,
+    parent: point,
+    operation,
+    placedCount: point.placedCount + 1,
+    completedCount: point.completedCount + (isPending ? 0 : 1),
+    record,
+    cursors,
+  };
 }
 
 function outOfBudget(budget: SearchBudget, steps: number): boolean {
@@ -109,49 +145,11 @@ function outOfBudget(budget: SearchBudget, steps: number): boolean {
   return steps % clockCheckIntervalSteps === 0 && performance.now() >= budget.deadlineMilliseconds;
 }
 
-/**
- * Events sorted by time; at equal times calls come before returns, so operations that merely
- * touch count as concurrent. Pending returns (Infinity) sort after every other event.
- */
-function buildEventList<I, O>(operations: Operation<I, O>[]): Event {
-  const events: Event[] = [];
-  operations.forEach((op, index) => {
-    const returnEvent: Event = { operation: index, isCall: false, time: op.return, match: undefined, previous: undefined, next: undefined };
-    events.push({ operation: index, isCall: true, time: op.call, match: returnEvent, previous: undefined, next: undefined });
-    events.push(returnEvent);
-  });
-  events.sort((left, right) => {
-    if (left.time !== right.time) return left.time < right.time ? -1 : 1;
-    return Number(right.isCall) - Number(left.isCall);
-  });
-  const head: Event = { operation: -1, isCall: false, time: -Infinity, match: undefined, previous: undefined, next: undefined };
-  let last = head;
-  for (const event of events) {
-    last.next = event;
-    event.previous = last;
-    last = event;
+/** The operations placed on the way to `point`, first to last. */
+function orderOf<S>(point: SearchPoint<S>): number[] {
+  const order: number[] = [];
+  for (let at: SearchPoint<S> | undefined = point; at !== undefined && at.operation >= 0; at = at.parent) {
+    order.push(at.operation);
   }
-  return head;
-}
-
-/** Unlink a call event and its return event; a call always has its return after it. */
-function lift(call: Event): void {
-  const match = call.match;
-  assert(match !== undefined && call.previous !== undefined && call.next !== undefined, "lift needs a linked call");
-  call.previous.next = call.next;
-  call.next.previous = call.previous;
-  assert(match.previous !== undefined, "a return event always has an event before it");
-  match.previous.next = match.next;
-  if (match.next !== undefined) match.next.previous = match.previous;
-}
-
-/** Exact inverse of lift: the neighbours kept in the lifted events still point at their slots. */
-function unlift(call: Event): void {
-  const match = call.match;
-  assert(match !== undefined && call.previous !== undefined && call.next !== undefined, "unlift needs a lifted call");
-  assert(match.previous !== undefined, "a lifted return keeps its previous event");
-  match.previous.next = match;
-  if (match.next !== undefined) match.next.previous = match;
-  call.previous.next = call;
-  call.next.previous = call;
+  return order.reverse();
 }

@@ -1,30 +1,44 @@
 /**
- * The memo cache of the search: every (linearized set, model state) pair already explored,
- * so that no pair is explored twice (Lowe's improvement of Wing & Gong).
+ * The memo cache of the search: every (linearized set, model state) pair already reached, so
+ * that no pair is explored twice (Lowe's improvement of Wing & Gong).
  *
  * Pending operations get one more rule, subsumption. Two search points with the same completed
  * operations linearized and the same model state differ only in which pending operations were
  * placed. The one with fewer placed can do everything the other can: pending operations never
  * have to be placed and never hold others back (their return is at infinity). So a point whose
- * placed pending set is a superset of an explored one's is explored already. Without this rule a
- * history with p pending operations can have 2^p copies of each point, all of them dead ends.
+ * placed-pending set contains a reached one's is redundant, and a point reached earlier becomes
+ * redundant when a point with a subset is reached later (it is marked dead, and skipped if it
+ * is still waiting to be explored). Without this rule a history with p pending operations can
+ * have up to 2^p copies of each point, all explored in vain when the history is illegal.
  */
 import type { Bitset } from "./bitset.ts";
 
-export class VisitedStates {
-  /** Completed set + state -> the placed-pending sets explored with it (usually one, often empty). */
-  private readonly pendingSetsByPoint = new Map<string, Uint16Array[]>();
+/** One reached point; `live` turns false once a point with fewer pending placed subsumes it. */
+export interface VisitRecord {
+  pending: Bitset;
+  live: boolean;
+}
 
-  /** Record the point and return true, or return false if it, or a point subsuming it, was explored. */
-  visit(completed: Bitset, pending: Bitset, stateKey: string): boolean {
+export class VisitedStates {
+  /** Completed set + state -> the minimal placed-pending sets reached with it (usually one). */
+  private readonly recordsByPoint = new Map<string, VisitRecord[]>();
+
+  /** Record a newly reached point, or return undefined if a reached point subsumes it. */
+  visit(completed: Bitset, pending: Bitset, stateKey: string): VisitRecord | undefined {
     const point = `${completed.toKey()}\u0000${stateKey}`;
-    const explored = this.pendingSetsByPoint.get(point);
-    if (explored === undefined) {
-      this.pendingSetsByPoint.set(point, [pending.copyWords()]);
-      return true;
+    const reached = this.recordsByPoint.get(point);
+    const record: VisitRecord = { pending, live: true };
+    if (reached === undefined) {
+      this.recordsByPoint.set(point, [record]);
+      return record;
     }
-    if (explored.some((words) => pending.containsWords(words))) return false;
-    explored.push(pending.copyWords());
-    return true;
+    if (reached.some((earlier) => earlier.pending.isSubsetOf(pending))) return undefined;
+    const kept = reached.filter((earlier) => {
+      if (pending.isSubsetOf(earlier.pending)) earlier.live = false;
+      return earlier.live;
+    });
+    kept.push(record);
+    this.recordsByPoint.set(point, kept);
+    return record;
   }
 }
