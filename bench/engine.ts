@@ -12,6 +12,7 @@
  */
 import * as hdr from "hdr-histogram-js";
 import { renameSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { CompactionReport } from "../src/engine/compaction.ts";
@@ -259,7 +260,9 @@ function describeFigures(result: EngineBenchResult): void {
   const figures = result.figures;
   const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
   const milliseconds = (value: number) => value.toFixed(1);
+  const [loadOneMinute] = loadavg();
   result.notes.push(
+    `machine load average ${loadOneMinute.toFixed(1)} on ${cpus().length} cores at the end of the run: numbers scale with the share of CPU this process got`,
     `put rows: ${fsyncNote} (the engine's cost; fsync costs are in the log benchmark)`,
     `scan: ${Math.round(figures.scanEntriesPerSecond).toLocaleString("en-US")} entries/s in pages of ${scanPageEntries}`,
     `load: ${milliseconds(figures.loadMilliseconds)} ms in batches of ${loadBatchCommands}`,

@@ -40,7 +40,8 @@ export interface Evaluation {
 }
 
 export function evaluateCommand(command: Command, state: StateView): Evaluation {
-  const pending = new Map<string, Uint8Array | null>();
+  // Only a batch can read its own earlier writes; a single command needs no overlay.
+  const pending = command.op === "batch" ? new Map<string, Uint8Array | null>() : null;
   const effects: Effect[] = [];
   const simpleCommands = command.op === "batch" ? command.commands : [command];
   const outcomes = simpleCommands.map((simple) => evaluateSimple(simple, state, pending, effects));
@@ -59,11 +60,11 @@ export function evaluateCommand(command: Command, state: StateView): Evaluation 
 function evaluateSimple(
   command: SimpleCommand,
   state: StateView,
-  pending: Map<string, Uint8Array | null>,
+  pending: Map<string, Uint8Array | null> | null,
   effects: Effect[],
 ): Outcome {
   const keyString = keyToString(command.key);
-  const current = pending.has(keyString) ? (pending.get(keyString) ?? null) : state.valueOf(command.key);
+  const current = pending?.has(keyString) === true ? (pending.get(keyString) ?? null) : state.valueOf(command.key);
   const versionBefore = state.versionOf(command.key);
   let value: Uint8Array | null;
   if (command.op === "put") {
@@ -76,7 +77,7 @@ function evaluateSimple(
     if (!holds) return { op: "cas", wrote: false, succeeded: false, versionBefore };
     value = command.value;
   }
-  pending.set(keyString, value);
+  pending?.set(keyString, value);
   effects.push({ keyString, key: command.key, value });
   return { op: command.op, wrote: true, succeeded: true, versionBefore };
 }

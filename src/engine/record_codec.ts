@@ -63,10 +63,12 @@ export function encodeRecord(
 ): { payload: Uint8Array; valueOffsets: number[] } {
   let size = recordHeaderBytes;
   for (const operation of operations) size += operationBytes(operation.key, operation.value);
-  const payload = new Uint8Array(size);
-  const view = new DataView(payload.buffer);
+  const scratch = scratchFor(size);
+  const payload = scratch.bytes;
+  const view = scratch.view;
   view.setUint8(0, header.kind);
   view.setUint8(1, recordFormatVersion);
+  view.setUint16(2, 0, true);
   view.setUint32(4, operations.length, true);
   view.setFloat64(8, header.revision, true);
   view.setFloat64(16, header.raftIndex, true);
@@ -83,7 +85,19 @@ export function encodeRecord(
     valueOffsets.push(valueOffset);
     offset = valueOffset + operation.value.length;
   }
-  return { payload, valueOffsets };
+  // One copy out of the reused scratch buffer: cheaper than a fresh buffer and DataView per record.
+  return { payload: payload.slice(0, size), valueOffsets };
+}
+
+/** Records up to this size are encoded in a reused scratch buffer; larger ones get their own. */
+const scratchBytesMax = 64 * 1024;
+const scratchBytes = new Uint8Array(scratchBytesMax);
+const scratchView = new DataView(scratchBytes.buffer);
+
+function scratchFor(size: number): { bytes: Uint8Array; view: DataView } {
+  if (size <= scratchBytesMax) return { bytes: scratchBytes, view: scratchView };
+  const bytes = new Uint8Array(size);
+  return { bytes, view: new DataView(bytes.buffer) };
 }
 
 export function decodeRecordHeader(payload: Uint8Array): RecordHeader & { operationCount: number } {
