@@ -93,7 +93,9 @@ export class MemoryStorage implements PersistentStorage {
     if (first + entries.length - 1 <= offset) return;
     const kept = first <= offset ? entries.slice(offset + 1 - first) : entries;
     const keepUntil = kept[0].index - offset;
-    this.log = this.log.slice(0, keepUntil).concat(kept);
+    // Appending at the end is the common case: push rather than copy the whole log.
+    if (keepUntil < this.log.length) this.log.length = keepUntil;
+    for (const entry of kept) this.log.push(entry);
   }
 
   applySnapshot(snapshot: Snapshot): void {
