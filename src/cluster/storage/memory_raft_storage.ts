@@ -1,0 +1,96 @@
+/**
+ * DurableRaftStorage over the core's MemoryStorage, for driver tests and the simulator-like
+ * in-process cluster: persist() and compact() resolve on a later microtask, as a disk would
+ * later, so a driver that forgets to await them is caught by its own tests. Nothing survives
+ * the process.
+ */
+import { assert } from "../../util/assert.ts";
+import { MemoryStorage } from "../raft/storage.ts";
+import type { InitialState } from "../raft/storage.ts";
+import type { ConfState, Entry, Snapshot } from "../raft/types.ts";
+import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "./types.ts";
+
+export class MemoryRaftStorage implements DurableRaftStorage {
+  private readonly memory: MemoryStorage;
+  private busy = false;
+  private readonly counters: RaftStorageStats = {
+    persistCount: 0,
+    entriesAppended: 0,
+    entriesTruncated: 0,
+    hardStateWrites: 0,
+    snapshotsWritten: 0,
+    entryCacheHits: 0,
+    entryCacheMisses: 0,
+    logSizeBytes: 0,
+  };
+
+  constructor(confState: ConfState = { voters: [], learners: [] }) {
+    this.memory = new MemoryStorage(confState);
+  }
+
+  initialState(): InitialState {
+    return this.memory.initialState();
+  }
+
+  entries(low: number, highExclusive: number, bytesMax: number): Entry[] {
+    this.counters.entryCacheHits++;
+    return this.memory.entries(low, highExclusive, bytesMax);
+  }
+
+  term(index: number): number {
+    return this.memory.term(index);
+  }
+
+  firstIndex(): number {
+    return this.memory.firstIndex();
+  }
+
+  lastIndex(): number {
+    return this.memory.lastIndex();
+  }
+
+  snapshot(): Snapshot {
+    return this.memory.snapshot();
+  }
+
+  async persist(batch: PersistBatch): Promise<void> {
+    assert(!this.busy, "persist while another persist or compact runs");
+    this.busy = true;
+    if (batch.snapshot !== undefined) {
+      this.memory.applySnapshot(batch.snapshot);
+      this.counters.snapshotsWritten++;
+    }
+    if (batch.entries.length > 0) {
+      const overwritten = Math.max(0, this.memory.lastIndex() - batch.entries[0].index + 1);
+      this.counters.entriesTruncated += overwritten;
+      this.memory.append([...batch.entries]);
+      this.counters.entriesAppended += batch.entries.length;
+    }
+    if (batch.hardState !== undefined) {
+      this.memory.setHardState(batch.hardState);
+      this.counters.hardStateWrites++;
+    }
+    await Promise.resolve();
+    this.counters.persistCount++;
+    this.busy = false;
+  }
+
+  async compact(throughIndex: number, snapshot: Snapshot): Promise<void> {
+    assert(!this.busy, "compact while another persist or compact runs");
+    const { index, confState } = snapshot.metadata;
+    assert(throughIndex <= index, "compact: entries past the snapshot");
+    assert(snapshot.metadata.term === this.memory.term(index), "compact: snapshot term differs from the log");
+    this.busy = true;
+    this.memory.createSnapshot(index, confState, snapshot.data);
+    this.memory.compact(throughIndex);
+    this.counters.snapshotsWritten++;
+    await Promise.resolve();
+    this.busy = false;
+  }
+
+  async close(): Promise<void> {}
+
+  stats(): RaftStorageStats {
+    return { ...this.counters };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Bounds of the peer transport. Each is a default that TcpPeerTransportOptions.limits may
+ * override (tests use small ones); relationships between them are asserted in
+ * resolvePeerTransportLimits.
+ */
+import { assert } from "../../util/assert.ts";
+import type { PeerTransportLimits } from "./types.ts";
+
+/**
+ * Messages waiting per peer. A leader sends a few messages per peer per tick; a queue this
+ * long means the peer is gone or far too slow, and Raft resends what is lost, so holding more
+ * would only grow memory while the peer is away.
+ */
+export const queuedMessagesPerPeerMax = 4096;
+
+/**
+ * Largest peer frame. Must hold the largest append message (the core caps its bytes) and a
+ * snapshot chunk with room for the envelope; bigger frames are refused as malformed.
+ */
+export const peerFrameSizeBytesMax = 64 * 1024 * 1024;
+
+/** First retry after a failed connect: short, so a restarted peer is reached within a tick or two. */
+export const reconnectDelayMsMin = 10;
+
+/** Longest wait between connect attempts to a peer that stays down: bounds the cost of a dead peer. */
+export const reconnectDelayMsMax = 1000;
+
+/** Bytes an outbound connection may have unsent in the kernel's view before queued messages wait. */
+export const unsentBytesPerConnectionMax = 8 * 1024 * 1024;
+
+/** Time a new inbound connection has to send its hello before it is closed (a silent socket holds a slot). */
+export const helloTimeoutMs = 5000;
+
+/** Inbound peer connections at once: a cluster has a handful of peers, each with one connection. */
+export const inboundConnectionsMax = 256;
+
+export function resolvePeerTransportLimits(overrides: Partial<PeerTransportLimits> = {}): PeerTransportLimits {
+  const limits: PeerTransportLimits = {
+    queuedMessagesPerPeerMax: overrides.queuedMessagesPerPeerMax ?? queuedMessagesPerPeerMax,
+    frameSizeBytesMax: overrides.frameSizeBytesMax ?? peerFrameSizeBytesMax,
+    reconnectDelayMsMin: overrides.reconnectDelayMsMin ?? reconnectDelayMsMin,
+    reconnectDelayMsMax: overrides.reconnectDelayMsMax ?? reconnectDelayMsMax,
+  };
+  assert(limits.queuedMessagesPerPeerMax >= 1, "peer queue must hold at least one message");
+  assert(limits.frameSizeBytesMax >= 1024, "peer frames must hold at least a hello and a heartbeat");
+  assert(limits.reconnectDelayMsMin >= 1, "reconnect delay must be positive");
+  assert(limits.reconnectDelayMsMax >= limits.reconnectDelayMsMin, "reconnect delay max below its min");
+  return limits;
+}
