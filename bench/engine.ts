@@ -186,7 +186,7 @@ export async function runEngineBench(options: EngineBenchOptions = {}): Promise<
   const result: EngineBenchResult = { section: `storage engine, in process, ${keyCount.toLocaleString("en-US")} keys`, measurements: [], targets: [], notes: [], figures: {} };
   try {
     const keys = Array.from({ length: keyCount }, (_, index) => key(index));
-    const open = () => Engine.open({ dir, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false });
+    const open = () => Engine.open({ dir, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false, autoCheckpoint: false });
     let engine = await open();
     result.figures.loadMilliseconds = (await timed(() => loadKeyspace(engine, keys, 1))).milliseconds;
     const gets = benchGets(engine, keys);
@@ -231,7 +231,7 @@ async function reopenFigures(result: EngineBenchResult, dir: string, keys: Uint8
 /** Overwrites part of the keyspace, then compacts while a probe measures the event loop's pauses. */
 async function compactionFigures(result: EngineBenchResult, keyCount: number): Promise<void> {
   const dir = makeTempDirectory("engine-compaction");
-  const engine = await Engine.open({ dir, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false });
+  const engine = await Engine.open({ dir, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false, autoCheckpoint: false });
   try {
     const keys = Array.from({ length: keyCount }, (_, index) => key(index));
     await loadKeyspace(engine, keys, 1);

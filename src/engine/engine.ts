@@ -13,10 +13,10 @@ import { SegmentedLog } from "../log/segmented_log.ts";
 import type { AppendLog, FsyncMode } from "../log/types.ts";
 import { encodeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
 import { compactLog, type CompactionReport } from "./compaction.ts";
+import { BackgroundMaintenance, type AutoCheckpointOptions, type AutoCompactionOptions } from "./background_maintenance.ts";
 import { appendRecord, readValue, RecentRecords, type EngineState } from "./engine_state.ts";
 import { EngineError } from "./errors.ts";
 import { evaluateCommand, type StateView } from "./evaluate.ts";
-import { autoCompactionCheckEveryApplies, autoCompactionGarbageRatioMin, autoCompactionLogBytesMin } from "./limits.ts";
 import { MaintenanceLock } from "./maintenance_lock.ts";
 import { keyHash } from "./key_string.ts";
 import { encodeRecord, OperationKind, RecordKind, type RecordOperation } from "./record_codec.ts";
@@ -28,13 +28,6 @@ import type { Command, CommandResult, EngineStats, Entry, ScanOptions, ScanPage 
 import { validateCommand, validateKey, validateRaftIndex, validateScanOptions } from "./validation.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-
-export interface AutoCompactionOptions {
-  /** Compact when garbage exceeds this share of the log (0..1). */
-  garbageRatioMin?: number;
-  /** ...and the log is at least this big. */
-  logBytesMin?: number;
-}
 
 export interface EngineOptions {
   /** Folder of the engine: its log in `log/`, its checkpoint beside it. Created when missing. */
@@ -48,6 +41,8 @@ export interface EngineOptions {
   log?: AppendLog;
   /** Background compaction by garbage ratio; on by default, `false` turns it off. */
   autoCompaction?: AutoCompactionOptions | false;
+  /** Background checkpoint every so many log records; on by default, `false` turns it off. */
+  autoCheckpoint?: AutoCheckpointOptions | false;
 }
 
 export interface CheckpointReport {
@@ -57,25 +52,18 @@ export interface CheckpointReport {
   durationMilliseconds: number;
 }
 
-/** Bytes an applied record costs beside its keys and values (headers, log framing): for the garbage estimate. */
-const recordOverheadBytesEstimate = 64;
-
 export class Engine {
   private readonly maintenance = new MaintenanceLock();
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
   private installing = false;
-  private appliesSinceCompactionCheck = 0;
-  private backgroundCompaction: Promise<CompactionReport | null> | null = null;
-  private logBytesAfterLastCompaction = 0;
   private readonly stateView: StateView;
-  /** The last background compaction's failure, if any (it never throws at a caller). */
-  lastCompactionError: Error | null = null;
+  private readonly background: BackgroundMaintenance;
 
   private constructor(
     private readonly state: EngineState,
     private readonly directory: string,
-    private readonly autoCompaction: Required<AutoCompactionOptions> | null,
+    automatic: ReturnType<typeof BackgroundMaintenance.resolve>,
     /** What open() found: checkpoint used or not, records replayed, time taken. */
     readonly recovery: EngineRecoveryReport,
   ) {
@@ -86,6 +74,14 @@ export class Engine {
       },
       versionOf: (key) => this.state.index.get(key)?.version ?? 0,
     };
+    const tasks = { compact: () => this.compact(), checkpoint: () => this.checkpoint() };
+    const coveredAtOpen = state.log.lastIndex() - recovery.recordsReplayed;
+    this.background = new BackgroundMaintenance(state, tasks, automatic.compaction, automatic.checkpointing, coveredAtOpen);
+  }
+
+  /** The last failure of a background compaction or checkpoint, if any (never thrown at a caller). */
+  get lastBackgroundError(): Error | null {
+    return this.background.lastError;
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
@@ -101,14 +97,7 @@ export class Engine {
       }));
     const { state, report } = await recoverEngineState(log, options.dir);
     const engineState: EngineState = { log, index: state.index, revision: state.revision, raftIndex: state.raftIndex, failure: null, recentRecords: new RecentRecords() };
-    const autoCompaction =
-      options.autoCompaction === false
-        ? null
-        : {
-            garbageRatioMin: options.autoCompaction?.garbageRatioMin ?? autoCompactionGarbageRatioMin,
-            logBytesMin: options.autoCompaction?.logBytesMin ?? autoCompactionLogBytesMin,
-          };
-    return new Engine(engineState, options.dir, autoCompaction, report);
+    return new Engine(engineState, options.dir, BackgroundMaintenance.resolve(options), report);
   }
 
   /** Applies a command; resolves once its record is durable under the log's fsync mode. */
@@ -140,7 +129,7 @@ export class Engine {
       }
     });
     this.track(durable);
-    this.considerCompaction();
+    this.background.afterApply();
     await durable;
     return evaluation.result(revision);
   }
@@ -244,41 +233,18 @@ export class Engine {
     await this.state.log.sync();
     const parts = await encodeCheckpoint(picture);
     await writeCheckpointFile(this.directory, parts);
+    this.background.noteCheckpoint(picture.coveredLogIndex);
     const bytes = parts.reduce((total, part) => total + part.length, 0);
     return { entries: picture.entries.size, coveredLogIndex: picture.coveredLogIndex, bytes, durationMilliseconds: performance.now() - started };
   }
 
-  private async runCompaction(): Promise<CompactionReport> {
-    const report = await compactLog(this.state, {
+  private runCompaction(): Promise<CompactionReport> {
+    return compactLog(this.state, {
       shouldStop: () => this.closing,
       writeCheckpoint: async () => {
         await this.writeCheckpoint();
       },
     });
-    this.logBytesAfterLastCompaction = report.logBytesAfter;
-    return report;
-  }
-
-  /** Starts a background compaction when garbage passes the configured share of the log. */
-  private considerCompaction(): void {
-    if (this.autoCompaction === null || this.backgroundCompaction !== null) return;
-    if (++this.appliesSinceCompactionCheck < autoCompactionCheckEveryApplies) return;
-    this.appliesSinceCompactionCheck = 0;
-    const logBytes = this.state.log.sizeBytes();
-    // Compacting again before the log has grown well past its last compacted size gains little.
-    if (logBytes < this.autoCompaction.logBytesMin || logBytes < this.logBytesAfterLastCompaction * 1.5) return;
-    const index = this.state.index;
-    const liveBytes = index.liveValueBytes() + index.keyBytes() + index.size * recordOverheadBytesEstimate;
-    if (1 - liveBytes / logBytes < this.autoCompaction.garbageRatioMin) return;
-    this.backgroundCompaction = this.maintenance
-      .run(() => this.runCompaction())
-      .catch((error: unknown) => {
-        this.lastCompactionError = error instanceof Error ? error : new Error(String(error));
-        return null;
-      })
-      .finally(() => {
-        this.backgroundCompaction = null;
-      });
   }
 
   /** Keeps pending appends so close() and installSnapshot() can wait for them. */

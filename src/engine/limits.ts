@@ -47,7 +47,14 @@ export const autoCompactionGarbageRatioMin = 0.5;
 /** Default automatic compaction trigger: never bother below this log size. */
 export const autoCompactionLogBytesMin = 64 * 1024 * 1024;
 
-/** Applies between two checks of the automatic compaction trigger (sizeBytes() has a cost). */
+/**
+ * Default automatic checkpoint: once this many log records follow the last checkpoint. Replay
+ * runs at roughly a few hundred thousand records a second, so this bounds the replay part of
+ * a restart to a few seconds, while a checkpoint of millions of keys stays infrequent.
+ */
+export const autoCheckpointRecordsMin = 500_000;
+
+/** Applies between two checks of the automatic compaction and checkpoint triggers (sizeBytes() has a cost). */
 export const autoCompactionCheckEveryApplies = 256;
 
 assert(keySizeBytesMax < valueSizeBytesMax, "keys must be smaller than values");

@@ -61,7 +61,7 @@ describe("engine compaction", () => {
       largestLogBytes = Math.max(largestLogBytes, logBytes);
     }
     expect(shrank).toBe(true);
-    expect(engine.lastCompactionError).toBeNull();
+    expect(engine.lastBackgroundError).toBeNull();
     expect(engine.stats().keys).toBe(20);
     await engine.close();
   });

@@ -61,6 +61,23 @@ describe("engine restart", () => {
     }
   });
 
+  test("a checkpoint is written by itself once enough records follow the last one", async () => {
+    await using folder = await temporaryFolder();
+    const harness = segmentedHarness(folder.path, 16 * 1024);
+    let engine = await harness.open({ autoCheckpoint: { recordsMin: 300 } });
+    // Writes go on until the background checkpoint has landed, bounded in count.
+    for (let step = 0; step < 5000 && !(await Bun.file(join(folder.path, checkpointFileName)).exists()); step++) {
+      await engine.apply({ op: "put", key: bytes(`key/${step % 50}`), value: bytes(`value-${step}`) });
+    }
+    const before = dump(engine);
+    engine = await harness.restart(engine);
+    expect(engine.recovery.checkpoint).toBe("loaded");
+    expect(engine.recovery.recordsReplayed).toBeLessThan(600);
+    expect(dump(engine)).toEqual(before);
+    expect(engine.lastBackgroundError).toBeNull();
+    await engine.close();
+  });
+
   test("acknowledged writes survive kill -9 of the process", async () => {
     await using folder = await temporaryFolder();
     const writer = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "acknowledging_writer.ts"), folder.path], {

@@ -26,17 +26,17 @@ export function memoryHarness(directory: string, recordsPerSegment = 8): EngineH
   let log = new MemoryLog(undefined, recordsPerSegment);
   return {
     kind: "memory",
-    open: (extra) => Engine.open({ dir: directory, log, autoCompaction: false, ...extra }),
+    open: (extra) => Engine.open({ dir: directory, log, autoCompaction: false, autoCheckpoint: false, ...extra }),
     async restart(engine, extra) {
       await engine.close();
       log = log.reopen();
-      return Engine.open({ dir: directory, log, autoCompaction: false, ...extra });
+      return Engine.open({ dir: directory, log, autoCompaction: false, autoCheckpoint: false, ...extra });
     },
   };
 }
 
 export function segmentedHarness(directory: string, segmentSizeBytes = 4096): EngineHarness {
-  const options: EngineOptions = { dir: directory, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false };
+  const options: EngineOptions = { dir: directory, fsync: "unsafe-no-fsync", segmentSizeBytes, autoCompaction: false, autoCheckpoint: false };
   return {
     kind: "segmented",
     open: (extra) => Engine.open({ ...options, ...extra }),

@@ -1,0 +1,116 @@
+/**
+ * Maintenance the engine starts by itself after writes: a checkpoint once enough records
+ * followed the last one (bounds replay at the next open), and a compaction once garbage passes
+ * a share of the log. Either runs in the background under the maintenance lock; a failure is
+ * kept for stats and never thrown at the writer that happened to trigger it.
+ */
+import type { EngineState } from "./engine_state.ts";
+import {
+  autoCheckpointRecordsMin,
+  autoCompactionCheckEveryApplies,
+  autoCompactionGarbageRatioMin,
+  autoCompactionLogBytesMin,
+} from "./limits.ts";
+
+export interface AutoCompactionOptions {
+  /** Compact when garbage exceeds this share of the log (0..1). */
+  garbageRatioMin?: number;
+  /** ...and the log is at least this big. */
+  logBytesMin?: number;
+}
+
+export interface AutoCheckpointOptions {
+  /** Checkpoint once this many log records follow the last checkpoint. */
+  recordsMin?: number;
+}
+
+export interface MaintenanceTasks {
+  compact(): Promise<{ logBytesAfter: number }>;
+  checkpoint(): Promise<{ coveredLogIndex: number }>;
+}
+
+/** Bytes an applied record costs beside its keys and values (headers, log framing): for the garbage estimate. */
+const recordOverheadBytesEstimate = 64;
+
+/** After a compaction, wait until the log grew by this factor before the next one: less gains little. */
+const compactionRegrowthFactor = 1.5;
+
+export class BackgroundMaintenance {
+  private appliesSinceCheck = 0;
+  private running: Promise<void> | null = null;
+  private logBytesAfterLastCompaction = 0;
+  private coveredByLastCheckpoint: number;
+  /** The last background task's failure, if any. */
+  lastError: Error | null = null;
+
+  constructor(
+    private readonly state: EngineState,
+    private readonly tasks: MaintenanceTasks,
+    private readonly compaction: Required<AutoCompactionOptions> | null,
+    private readonly checkpointing: Required<AutoCheckpointOptions> | null,
+    /** The last log index the checkpoint found at open covered (replay started after it). */
+    coveredAtOpen: number,
+  ) {
+    this.coveredByLastCheckpoint = coveredAtOpen;
+  }
+
+  static resolve(options: { autoCompaction?: AutoCompactionOptions | false; autoCheckpoint?: AutoCheckpointOptions | false }): {
+    compaction: Required<AutoCompactionOptions> | null;
+    checkpointing: Required<AutoCheckpointOptions> | null;
+  } {
+    const compaction =
+      options.autoCompaction === false
+        ? null
+        : {
+            garbageRatioMin: options.autoCompaction?.garbageRatioMin ?? autoCompactionGarbageRatioMin,
+            logBytesMin: options.autoCompaction?.logBytesMin ?? autoCompactionLogBytesMin,
+          };
+    const checkpointing = options.autoCheckpoint === false ? null : { recordsMin: options.autoCheckpoint?.recordsMin ?? autoCheckpointRecordsMin };
+    return { compaction, checkpointing };
+  }
+
+  /** Called after each apply; cheap except every autoCompactionCheckEveryApplies calls. */
+  afterApply(): void {
+    if (this.running !== null || ++this.appliesSinceCheck < autoCompactionCheckEveryApplies) return;
+    this.appliesSinceCheck = 0;
+    if (this.compactionDue()) this.start(async () => {
+      this.logBytesAfterLastCompaction = (await this.tasks.compact()).logBytesAfter;
+    });
+    else if (this.checkpointDue()) this.start(async () => {
+      this.noteCheckpoint((await this.tasks.checkpoint()).coveredLogIndex);
+    });
+  }
+
+  /** Records that a checkpoint (by anyone) covered the log up to `coveredLogIndex`. */
+  noteCheckpoint(coveredLogIndex: number): void {
+    this.coveredByLastCheckpoint = Math.max(this.coveredByLastCheckpoint, coveredLogIndex);
+  }
+
+  /** Resolves once the running background task, if any, has finished. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  private compactionDue(): boolean {
+    if (this.compaction === null) return false;
+    const logBytes = this.state.log.sizeBytes();
+    if (logBytes < this.compaction.logBytesMin || logBytes < this.logBytesAfterLastCompaction * compactionRegrowthFactor) return false;
+    const index = this.state.index;
+    const liveBytes = index.liveValueBytes() + index.keyBytes() + index.size * recordOverheadBytesEstimate;
+    return 1 - liveBytes / logBytes >= this.compaction.garbageRatioMin;
+  }
+
+  private checkpointDue(): boolean {
+    return this.checkpointing !== null && this.state.log.lastIndex() - this.coveredByLastCheckpoint >= this.checkpointing.recordsMin;
+  }
+
+  private start(task: () => Promise<void>): void {
+    this.running = task()
+      .catch((error: unknown) => {
+        this.lastError = error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => {
+        this.running = null;
+      });
+  }
+}
