@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { bruteForceLinearizable, bruteForceOperationsMax } from "./brute_force.ts";
 import { type CheckResult, checkLinearizable, HistoryError, type Model } from "./checker.ts";
 import { buildHistory, type HistoryShape, operationSpecArbitrary, valueName } from "./history_generator.ts";
-import { type KvOperation, kvModel } from "./kv_model.ts";
+import { type KvInput, type KvOperation, type KvOutput, type KvState, kvModel } from "./kv_model.ts";
 
 /** A completed put of `value` to key `key` by `clientId` over [call, ret]; `ret` omitted = pending. */
 function put(clientId: number, key: string, value: string, call: number, ret?: number): KvOperation {
@@ -208,24 +208,60 @@ describe("generated histories", () => {
 describe("large history", () => {
   const clients = 5;
   const operationsPerClient = 200;
-  /** Far below what the unmemoized search would need at this size; memoization keeps it this low. */
+  /** A few times what these histories were measured to need (3k to 40k steps), far below an unmemoized search. */
   const stepsBudget = 200_000;
+  /** The history with 10% pending operations, illegal, measured ~150k steps. */
+  const pendingHeavyStepsBudget = 600_000;
 
-  function largeHistory(): KvOperation[] {
-    const shape: HistoryShape = { clients, keys: 3, values: 4, pendingPercent: 2 };
-    const arbitrary = fc.array(operationSpecArbitrary(shape), { minLength: clients * operationsPerClient, maxLength: clients * operationsPerClient });
-    const [specs] = fc.sample(arbitrary, { seed: 20240611, numRuns: 1 });
+  function largeHistory(pendingPercent: number): KvOperation[] {
+    const shape: HistoryShape = { clients, keys: 3, values: 4, pendingPercent };
+    const length = clients * operationsPerClient;
+    const [specs] = fc.sample(fc.array(operationSpecArbitrary(shape), { minLength: length, maxLength: length }), { seed: 20240611, numRuns: 1 });
     return buildHistory(specs.map((spec, index) => ({ ...spec, clientId: index % clients })));
   }
 
+  /** Make a completed read half-way through return a value no one wrote. */
+  function withNeverWrittenRead(history: KvOperation[]): KvOperation[] {
+    const middle = history[history.length - 1].call / 2;
+    const read = history.find((op) => op.input.kind === "get" && op.output !== undefined && op.call > middle);
+    if (read === undefined) throw new Error("the generated history has no completed read after its middle");
+    read.output = { kind: "get", value: "never-written" };
+    return history;
+  }
+
+  /** Append two writes and a read that returns the first of them: stale once the second completed. */
+  function withStaleReadAtEnd(history: KvOperation[]): KvOperation[] {
+    const end = Math.max(...history.map((op) => (op.return === Infinity ? op.call : op.return)));
+    return [...history, put(9, "k0", "fresh", end + 1, end + 2), put(9, "k0", "fresher", end + 3, end + 4), get(9, "k0", "fresh", end + 5, end + 6)];
+  }
+
   test("5 clients x 200 operations on 3 keys: ok within the step budget", () => {
-    expect(checkLinearizable(kvModel, largeHistory(), { maxSteps: stepsBudget })).toEqual({ result: "ok" });
+    expect(checkLinearizable(kvModel, largeHistory(2), { maxSteps: stepsBudget })).toEqual({ result: "ok" });
   });
 
-  test("5 clients x 200 operations with one stale read: illegal within the step budget", () => {
-    const history = largeHistory();
-    const laterReads = history.filter((op) => op.input.kind === "get" && op.output?.kind === "get" && op.call > 500);
-    laterReads[0].output = { kind: "get", value: "never-written" };
-    expect(checkLinearizable(kvModel, history, { maxSteps: stepsBudget }).result).toBe("illegal");
+  test("a read of a never-written value half-way through: illegal within the step budget", () => {
+    const result = checkLinearizable(kvModel, withNeverWrittenRead(largeHistory(2)), { maxSteps: stepsBudget });
+    expect(result.result).toBe("illegal");
+  });
+
+  test("a stale read at the end (every order of the rest must be ruled out): illegal within the step budget", () => {
+    const result = checkLinearizable(kvModel, withStaleReadAtEnd(largeHistory(2)), { maxSteps: stepsBudget });
+    expect(result.result).toBe("illegal");
+  });
+
+  test("memoization is what keeps it within budget: forgetting explored points runs out", () => {
+    const history = withStaleReadAtEnd(largeHistory(2));
+    const budget = { maxSteps: 50_000 };
+    expect(checkLinearizable(kvModel, history, budget).result).toBe("illegal");
+    let stateCount = 0;
+    // Every state looks new, so no point is ever recognised as explored.
+    const forgetful: Model<KvState, KvInput, KvOutput> = { ...kvModel, key: () => String(stateCount++) };
+    expect(checkLinearizable(forgetful, history, budget).result).toBe("unknown");
+  });
+
+  test("10% of operations pending, stale read at the end: illegal within a budget", () => {
+    const history = withStaleReadAtEnd(largeHistory(10));
+    expect(history.filter((op) => op.output === undefined).length).toBeGreaterThan(50);
+    expect(checkLinearizable(kvModel, history, { maxSteps: pendingHeavyStepsBudget }).result).toBe("illegal");
   });
 });
