@@ -10,8 +10,9 @@
  *   16 f64  raftIndex
  *   24 f64  coveredLogIndex     every log record up to here is reflected
  *   32 f64  entryCount
- *   40 entries, each: u32 keyLength, u32 valueOffset, u32 valueLength, f64 version,
- *      f64 logIndex, key bytes
+ *   40 entries, in key order, each: u32 keyLength, u32 valueOffset, u32 valueLength,
+ *      f64 version, f64 logIndex, u32 keyHash (xxHash32 of the key, saves recomputing it at
+ *      open), key bytes
  *   end-4  u32  crc32c of every byte before it
  * Valid only when the length, magic, version and CRC match and every entry points into the
  * log's readable range; otherwise open() ignores it and replays the whole log.
@@ -22,7 +23,7 @@ import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type BTree from "sorted-btree";
 import { KeyIndex, type IndexEntry } from "./key_index.ts";
-import { keyHash, keyToString } from "./key_string.ts";
+import { keyToStringAt } from "./key_string.ts";
 import { maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";
 import { yieldToEventLoop } from "./yield.ts";
 
@@ -30,7 +31,7 @@ export const checkpointFileName = "checkpoint.bin";
 const checkpointMagic = 0x50435346;
 const checkpointFormatVersion = 1;
 const checkpointHeaderBytes = 40;
-const checkpointEntryHeaderBytes = 28;
+const checkpointEntryHeaderBytes = 32;
 const checkpointTrailerBytes = 4;
 
 export interface CheckpointContents {
@@ -38,6 +39,9 @@ export interface CheckpointContents {
   raftIndex: number;
   coveredLogIndex: number;
   index: KeyIndex;
+  /** Range of the log indexes the entries point at (Infinity..0 when there are none). */
+  logIndexMin: number;
+  logIndexMax: number;
 }
 
 export interface CheckpointPicture {
@@ -70,6 +74,7 @@ export async function encodeCheckpoint(picture: CheckpointPicture): Promise<Uint
     view.setUint32(offset + 8, entry.valueLength, true);
     view.setFloat64(offset + 12, entry.version, true);
     view.setFloat64(offset + 20, entry.logIndex, true);
+    view.setUint32(offset + 28, entry.keyHash, true);
     const keyOffset = offset + checkpointEntryHeaderBytes;
     for (let position = 0; position < keyString.length; position++) bytes[keyOffset + position] = keyString.charCodeAt(position);
     if (++entriesInStep % maintenanceEntriesPerClockCheck !== 0) continue;
@@ -126,19 +131,23 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
   const index = new KeyIndex();
   const entryCount = view.getFloat64(32, true);
   let offset = checkpointHeaderBytes;
+  let logIndexMin = Number.POSITIVE_INFINITY;
+  let logIndexMax = 0;
   for (let count = 0; count < entryCount; count++) {
     if (offset + checkpointEntryHeaderBytes > crcOffset) return null;
     const keyLength = view.getUint32(offset, true);
     const keyOffset = offset + checkpointEntryHeaderBytes;
     if (keyOffset + keyLength > crcOffset) return null;
-    const key = bytes.subarray(keyOffset, keyOffset + keyLength);
+    const logIndex = view.getFloat64(offset + 20, true);
+    logIndexMin = Math.min(logIndexMin, logIndex);
+    logIndexMax = Math.max(logIndexMax, logIndex);
     index.set({
-      keyString: keyToString(key),
-      keyHash: keyHash(key),
+      keyString: keyToStringAt(bytes, keyOffset, keyOffset + keyLength),
+      keyHash: view.getUint32(offset + 28, true),
       valueOffset: view.getUint32(offset + 4, true),
       valueLength: view.getUint32(offset + 8, true),
       version: view.getFloat64(offset + 12, true),
-      logIndex: view.getFloat64(offset + 20, true),
+      logIndex,
       value: null,
     });
     offset = keyOffset + keyLength;
@@ -149,6 +158,8 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
     raftIndex: view.getFloat64(16, true),
     coveredLogIndex: view.getFloat64(24, true),
     index,
+    logIndexMin,
+    logIndexMax,
   };
 }
 

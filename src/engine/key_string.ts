@@ -12,6 +12,11 @@ export function keyToString(key: Uint8Array): string {
   return latin1Slice.call(key, 0, key.length);
 }
 
+/** keyToString of bytes [start, end) of `bytes`, without a view in between. */
+export function keyToStringAt(bytes: Uint8Array, start: number, end: number): string {
+  return latin1Slice.call(bytes, start, end);
+}
+
 /** Whether `key` holds the bytes of `keyString`, without building either form from the other. */
 export function keyEquals(keyString: string, key: Uint8Array): boolean {
   if (keyString.length !== key.length) return false;

@@ -47,11 +47,6 @@ export interface RecordHeader {
   raftIndex: number;
 }
 
-/** A decoded operation: key and value are views into the payload; valueOffset locates the value. */
-export interface DecodedOperation extends RecordOperation {
-  valueOffset: number;
-}
-
 export function operationBytes(key: Uint8Array, value: Uint8Array): number {
   return operationHeaderBytes + key.length + value.length;
 }
@@ -115,10 +110,19 @@ export function decodeRecordHeader(payload: Uint8Array): RecordHeader & { operat
   };
 }
 
-/** The operations of a record, keys and values as views into `payload` (no copies). */
-export function decodeRecordOperations(payload: Uint8Array, operationCount: number): DecodedOperation[] {
+/** What forEachOperation hands over per operation: positions in the payload, no views. */
+export type OperationVisitor = (
+  operation: OperationKind,
+  keyOffset: number,
+  keyLength: number,
+  valueOffset: number,
+  valueLength: number,
+  version: number,
+) => void;
+
+/** Visits a record's operations without allocating per operation (replay of large logs). */
+export function forEachOperation(payload: Uint8Array, operationCount: number, visit: OperationVisitor): void {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  const operations: DecodedOperation[] = [];
   let offset = recordHeaderBytes;
   for (let count = 0; count < operationCount; count++) {
     assert(offset + operationHeaderBytes <= payload.length, "engine record operation header past its end");
@@ -126,19 +130,11 @@ export function decodeRecordOperations(payload: Uint8Array, operationCount: numb
     assert(operation === OperationKind.set || operation === OperationKind.delete, "unknown record operation");
     const keyLength = view.getUint32(offset + 1, true);
     const valueLength = view.getUint32(offset + 5, true);
-    const version = view.getFloat64(offset + 9, true);
     const keyOffset = offset + operationHeaderBytes;
     const valueOffset = keyOffset + keyLength;
     assert(valueOffset + valueLength <= payload.length, "engine record operation past its end");
-    operations.push({
-      operation,
-      key: payload.subarray(keyOffset, valueOffset),
-      value: payload.subarray(valueOffset, valueOffset + valueLength),
-      version,
-      valueOffset,
-    });
+    visit(operation, keyOffset, keyLength, valueOffset, valueLength, view.getFloat64(offset + 9, true));
     offset = valueOffset + valueLength;
   }
   assert(offset === payload.length, "engine record has trailing bytes");
-  return operations;
 }

@@ -42,8 +42,6 @@ export async function recoverEngineState(
 /** A checkpoint is usable only when the log still holds every record it covers or points at. */
 function checkpointFitsLog(contents: CheckpointContents, log: AppendLog): boolean {
   if (contents.coveredLogIndex < log.firstIndex() - 1 || contents.coveredLogIndex > log.lastIndex()) return false;
-  for (const entry of contents.index.values()) {
-    if (entry.logIndex < log.firstIndex() || entry.logIndex > contents.coveredLogIndex) return false;
-  }
-  return true;
+  if (contents.index.size === 0) return true;
+  return contents.logIndexMin >= log.firstIndex() && contents.logIndexMax <= contents.coveredLogIndex;
 }

@@ -6,8 +6,8 @@
  */
 import { assert } from "../util/assert.ts";
 import { KeyIndex } from "./key_index.ts";
-import { keyHash, keyToString } from "./key_string.ts";
-import { decodeRecordHeader, decodeRecordOperations, OperationKind, RecordKind, type DecodedOperation } from "./record_codec.ts";
+import { keyHash, keyToStringAt } from "./key_string.ts";
+import { decodeRecordHeader, forEachOperation, OperationKind, RecordKind } from "./record_codec.ts";
 
 export class ReplayState {
   /** Staged entries of a snapshot whose install has begun but not ended. */
@@ -23,7 +23,7 @@ export class ReplayState {
     const header = decodeRecordHeader(payload);
     switch (header.kind) {
       case RecordKind.apply:
-        indexOperations(this.index, decodeRecordOperations(payload, header.operationCount), logIndex);
+        indexOperations(this.index, payload, header.operationCount, logIndex);
         break;
       case RecordKind.installBegin:
         this.staging = new KeyIndex();
@@ -32,7 +32,7 @@ export class ReplayState {
         // Entries of an install whose begin was compacted away cannot occur: an install drops
         // the log's prefix only after its end record is durable.
         if (this.staging === null) return;
-        indexOperations(this.staging, decodeRecordOperations(payload, header.operationCount), logIndex);
+        indexOperations(this.staging, payload, header.operationCount, logIndex);
         return;
       case RecordKind.installEnd:
         if (this.staging === null) return;
@@ -45,23 +45,16 @@ export class ReplayState {
   }
 }
 
-/** Applies decoded operations of the record at `logIndex` to an index. */
-export function indexOperations(index: KeyIndex, operations: readonly DecodedOperation[], logIndex: number): void {
-  for (const operation of operations) {
-    const keyString = keyToString(operation.key);
-    if (operation.operation === OperationKind.delete) {
+/** Applies the operations of `payload`, the record at `logIndex`, to an index. */
+export function indexOperations(index: KeyIndex, payload: Uint8Array, operationCount: number, logIndex: number): void {
+  forEachOperation(payload, operationCount, (operation, keyOffset, keyLength, valueOffset, valueLength, version) => {
+    const keyString = keyToStringAt(payload, keyOffset, keyOffset + keyLength);
+    if (operation === OperationKind.delete) {
       index.delete(keyString);
-      continue;
+      return;
     }
-    assert(operation.version > 0, "a stored key has a positive version");
-    index.set({
-      keyString,
-      keyHash: keyHash(operation.key),
-      version: operation.version,
-      logIndex,
-      valueOffset: operation.valueOffset,
-      valueLength: operation.value.length,
-      value: null,
-    });
-  }
+    assert(version > 0, "a stored key has a positive version");
+    const hash = keyHash(payload.subarray(keyOffset, keyOffset + keyLength));
+    index.set({ keyString, keyHash: hash, version, logIndex, valueOffset, valueLength, value: null });
+  });
 }

@@ -9,7 +9,7 @@ import { EngineError } from "./errors.ts";
 import { KeyIndex } from "./key_index.ts";
 import { indexOperations } from "./replay.ts";
 import { ChunkKind, decodeSnapshotChunk, type SnapshotEntry } from "./snapshot.ts";
-import { decodeRecordOperations, encodeRecord, operationBytes, OperationKind, RecordKind, recordHeaderBytes } from "./record_codec.ts";
+import { encodeRecord, operationBytes, OperationKind, RecordKind, recordHeaderBytes } from "./record_codec.ts";
 import { validateKey } from "./validation.ts";
 import { recordSizeBytesMax, valueSizeBytesMax } from "./limits.ts";
 
@@ -97,7 +97,7 @@ async function stageGroup(state: EngineState, progress: InstallProgress, entries
   const header = { kind: RecordKind.installEntries, revision: state.revision, raftIndex: state.raftIndex };
   const { payload } = encodeRecord(header, operations);
   const appended = appendRecord(state, payload);
-  indexOperations(progress.staging, decodeRecordOperations(payload, operations.length), appended.logIndex);
+  indexOperations(progress.staging, payload, operations.length, appended.logIndex);
   progress.entriesSeen += entries.length;
   await appended.durable;
 }
