@@ -1,6 +1,7 @@
 /**
  * Runs the simulation over a range of seeds:
  *   bun test/sim/run.ts --seeds 1..200 [--nodes 3|5] [--steps 1500] [--mutation name]
+ * where a mutation is a key of UnsafeMutations (src/cluster/raft/config.ts) or unsafeLocalReads.
  * Exits 0 when every seed holds; otherwise prints the first failing seed, why, and the
  * command that replays it, and exits 1.
  */
@@ -32,11 +33,13 @@ function main(): number {
   const nodes = Number(values.nodes);
   if (nodes !== 3 && nodes !== 5) throw new Error("--nodes must be 3 or 5");
   const steps = Number(values.steps);
-  const unsafeMutations: UnsafeMutations = values.mutation === undefined ? {} : { [values.mutation]: true };
+  const mutation = values.mutation;
+  const unsafeLocalReads = mutation === "unsafeLocalReads";
+  const unsafeMutations: UnsafeMutations = mutation === undefined || unsafeLocalReads ? {} : { [mutation]: true };
   const started = performance.now();
   let totalSteps = 0;
   for (let seed = first; seed <= last; seed++) {
-    const result = runSeed(seed, { nodes, steps, unsafeMutations });
+    const result = runSeed(seed, { nodes, steps, unsafeMutations, unsafeLocalReads });
     totalSteps += result.steps;
     if (!result.ok) {
       const mutationFlag = values.mutation === undefined ? "" : ` --mutation ${values.mutation}`;

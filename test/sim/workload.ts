@@ -18,6 +18,11 @@ export interface WorkloadShape {
   requestProbability: number;
   /** Steps without an answer before a client retries elsewhere. */
   retryAfterSteps: number;
+  /**
+   * Deliberate bug for a mutation check: answer a get from the contacted node's state
+   * machine at once, skipping ReadIndex. The linearizability checker must catch it.
+   */
+  unsafeLocalReads: boolean;
 }
 
 interface Outstanding {
@@ -92,6 +97,10 @@ export class Workload {
     request.node = 0;
     if (target === undefined || !target.up) return;
     try {
+      if (request.input.kind === "get" && this.shape.unsafeLocalReads) {
+        this.finish(client, request, { kind: "get", value: target.machine?.get(request.input.key) ?? null }, now);
+        return;
+      }
       if (request.input.kind === "get") {
         const context = `${client}:${request.sequence}:${request.attempt}`;
         target.node().readIndex(encoder.encode(context));

@@ -28,6 +28,8 @@ export interface WorldOptions {
   transferProbability: number;
   /** Chance that a leader crashes right after its commit index moved or right after winning (messages lost). */
   leaderCommitCrashProbability: number;
+  /** Mutation check of the client side: gets skip ReadIndex (see WorkloadShape). */
+  unsafeLocalReads: boolean;
   /** Compact a node's log once it has applied this many entries past its snapshot. */
   compactAfterEntries: number;
   /**
@@ -63,6 +65,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   membershipChangeProbability: 0.005,
   transferProbability: 0.004,
   leaderCommitCrashProbability: 0.2,
+  unsafeLocalReads: false,
   compactAfterEntries: 40,
   swarm: true,
 };
@@ -109,7 +112,7 @@ export class World {
     const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
     for (const id of voters) this.addNode(id, { voters, learners: [] });
     this.nextNodeId = options.nodes + 1;
-    this.workload = new Workload({ clients: 3, keys: 3, requestProbability: 0.2, retryAfterSteps: 40 }, seededRandom(options.seed ^ 0x27d4eb2f));
+    this.workload = new Workload({ clients: 3, keys: 3, requestProbability: 0.2, retryAfterSteps: 40, unsafeLocalReads: options.unsafeLocalReads }, seededRandom(options.seed ^ 0x27d4eb2f));
   }
 
   private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
