@@ -1,7 +1,8 @@
 /**
  * DurableRaftStorage over the core's MemoryStorage, for driver tests and the simulator-like
  * in-process cluster: persist() and compact() resolve on a later microtask, as a disk would
- * later, so a driver that forgets to await them is caught by its own tests. Nothing survives
+ * later, so a driver that forgets to await them is caught by its own tests. Writes run one at
+ * a time in call order, as on disk. Nothing survives
  * the process.
  */
 import { assert } from "../../util/assert.ts";
@@ -12,7 +13,7 @@ import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "./types
 
 export class MemoryRaftStorage implements DurableRaftStorage {
   private readonly memory: MemoryStorage;
-  private busy = false;
+  private writeQueue: Promise<void> = Promise.resolve();
   private readonly counters: RaftStorageStats = {
     persistCount: 0,
     entriesAppended: 0,
@@ -53,9 +54,22 @@ export class MemoryRaftStorage implements DurableRaftStorage {
     return this.memory.snapshot();
   }
 
-  async persist(batch: PersistBatch): Promise<void> {
-    assert(!this.busy, "persist while another persist or compact runs");
-    this.busy = true;
+  persist(batch: PersistBatch): Promise<void> {
+    return this.enqueueWrite(() => this.persistNow(batch));
+  }
+
+  compact(throughIndex: number, snapshot: Snapshot): Promise<void> {
+    return this.enqueueWrite(() => this.compactNow(throughIndex, snapshot));
+  }
+
+  /** Writes run one at a time in call order, each finishing on a later microtask. */
+  private enqueueWrite(work: () => void): Promise<void> {
+    const run = this.writeQueue.then(work).then(() => Promise.resolve());
+    this.writeQueue = run.catch(() => {});
+    return run;
+  }
+
+  private persistNow(batch: PersistBatch): void {
     if (batch.snapshot !== undefined) {
       this.memory.applySnapshot(batch.snapshot);
       this.counters.snapshotsWritten++;
@@ -70,22 +84,16 @@ export class MemoryRaftStorage implements DurableRaftStorage {
       this.memory.setHardState(batch.hardState);
       this.counters.hardStateWrites++;
     }
-    await Promise.resolve();
     this.counters.persistCount++;
-    this.busy = false;
   }
 
-  async compact(throughIndex: number, snapshot: Snapshot): Promise<void> {
-    assert(!this.busy, "compact while another persist or compact runs");
+  private compactNow(throughIndex: number, snapshot: Snapshot): void {
     const { index, confState } = snapshot.metadata;
     assert(throughIndex <= index, "compact: entries past the snapshot");
     assert(snapshot.metadata.term === this.memory.term(index), "compact: snapshot term differs from the log");
-    this.busy = true;
     this.memory.createSnapshot(index, confState, snapshot.data);
     this.memory.compact(throughIndex);
     this.counters.snapshotsWritten++;
-    await Promise.resolve();
-    this.busy = false;
   }
 
   async close(): Promise<void> {}

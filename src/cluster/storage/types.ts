@@ -9,11 +9,11 @@
  *
  * Two implementations pass one conformance suite (test/cluster/storage/):
  * RaftDiskStorage (raft_disk_storage.ts, on src/log/ segment files) and MemoryRaftStorage
- * (memory_raft_storage.ts, for driver tests). Only one persist() or compact() runs at a time:
- * the driver awaits each before the next (asserted).
+ * (memory_raft_storage.ts, for driver tests). persist() and compact() run one at a time in
+ * call order (a compact() called while a persist() is in flight waits for it).
  */
 import type { Storage } from "../raft/storage.ts";
-import type { Entry, HardState, Snapshot } from "../raft/types.ts";
+import type { ConfState, Entry, HardState, Snapshot } from "../raft/types.ts";
 import type { FsyncMode } from "../../log/types.ts";
 
 /** The persistent part of a Ready (a Ready is assignable to it). */
@@ -75,5 +75,8 @@ export class RaftStorageCorruptError extends Error {
   }
 }
 
-/** Signature of RaftDiskStorage.open in raft_disk_storage.ts: `dir` is created when missing. */
-export type OpenRaftDiskStorage = (dir: string, options: RaftDiskStorageOptions) => Promise<DurableRaftStorage>;
+/**
+ * Signature of RaftDiskStorage.open in raft_disk_storage.ts: `dir` is created when missing;
+ * `initialConfState` is the membership of a new store (stored at once, ignored on reopen).
+ */
+export type OpenRaftDiskStorage = (dir: string, options: RaftDiskStorageOptions, initialConfState?: ConfState) => Promise<DurableRaftStorage>;
