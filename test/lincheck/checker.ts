@@ -35,6 +35,21 @@
  *
  * Ties: an operation precedes another only if its return time is strictly before the other's
  * call time. Equal timestamps count as concurrent (the lenient reading: never a false alarm).
+ *
+ * Use (a key-value store, kv_model.ts; any other object needs only a Model):
+ *
+ *   const history: KvOperation[] = [];  // one entry per request, recorded by the client side
+ *   history.push({ clientId: 1, input: { kind: "put", key: "a", value: "v1" }, output: { kind: "put" }, call: 3, return: 9 });
+ *   history.push({ clientId: 2, input: { kind: "get", key: "a" }, output: undefined, call: 5, return: Infinity });
+ *   const verdict = checkLinearizable(kvModel, history, { maxSteps: 2_000_000 });
+ *   if (verdict.result !== "ok") throw new Error(verdict.message);  // illegal: a bug; unknown: budget
+ *
+ * Record the call time when the request leaves the client and the return time when its reply
+ * arrives, both on one clock; give every write a unique value (a repeated value lets a stale
+ * read pass as a fresh one, and twin pending writes widen the search); keep a request that
+ * timed out or whose node crashed as pending rather than dropping it (it may have taken effect).
+ * "illegal" carries the longest legal order found and the operations that could not follow it.
+ * A malformed history (reply before call, a reply with return Infinity) throws HistoryError.
  */
 import { searchPartition } from "./search.ts";
 
@@ -141,7 +156,7 @@ function illegalMessage<S, I, O>(model: Model<S, I, O>, partition: Operation<I, 
   const linearized = new Set(prefix);
   const rest = partition.filter((op) => !linearized.has(op));
   // The candidates at the stuck point: operations called before the earliest remaining reply.
-  const firstReturn = Math.min(...rest.map((op) => op.return));
+  const firstReturn = rest.reduce((earliest, op) => Math.min(earliest, op.return), Infinity);
   const candidates = rest.filter((op) => op.call <= firstReturn).slice(0, messageOperationsMax);
   const tail = prefix.slice(-messageOperationsMax).map(describe);
   return [

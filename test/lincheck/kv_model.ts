@@ -1,8 +1,9 @@
 /**
  * Sequential specification of a key-value register store for the linearizability checker:
  * get, put and compare-and-set (cas) on string values, where `null` means "absent" (the key
- * was never written; there is no delete). Histories are partitioned per key, since operations
- * on different keys commute: each key is checked alone, which keeps the search small.
+ * was never written; there is no delete). Histories are partitioned per key: linearizability
+ * is local (Herlihy & Wing), a history is linearizable exactly when each key's sub-history is,
+ * so each key is checked alone, which keeps the search small.
  *
  * A pending operation (output undefined) may have taken effect or not; the checker decides
  * where, or whether, to place it. Once placed, its effect is fixed by the state: a pending put
