@@ -26,10 +26,28 @@ export interface ReadContext {
   trace: TraceContext | null;
 }
 
+/**
+ * Facts about a write for services that replicate it: its deadline, and the client's
+ * (session, sequence) identity, so a replicated service can deduplicate a resend in its state
+ * machine (a resend may reach another node after a failover).
+ */
+export interface WriteContext {
+  /** performance.now() after which the client no longer waits; Infinity when none was given. */
+  deadlineAtMs: number;
+  /** With sequence > 0: the identity of the write. */
+  sessionId: Uint8Array | null;
+  sequence: number;
+}
+
 export interface KeyValueService {
   get(key: Uint8Array, context: ReadContext): Entry | null | Promise<Entry | null>;
   scan(options: ScanOptions, context: ReadContext): ScanPage | Promise<ScanPage>;
   apply(command: Command): Promise<CommandResult>;
+  /**
+   * Optional: apply with the write's deadline and identity. A service that has it deduplicates
+   * identified writes itself; the server then calls it instead of apply() for every write.
+   */
+  applyWithContext?(command: Command, context: WriteContext): Promise<CommandResult>;
 }
 
 export class ServiceError extends Error {

@@ -1,0 +1,54 @@
+/**
+ * Timing and bounds of the Raft driver, each with why. The Raft core counts ticks; these give a
+ * tick its length and size the driver's queues. Relationships are asserted in
+ * validateDriverTiming (and tested).
+ */
+import { assert } from "../util/assert.ts";
+import { keySizeBytesMax, valueSizeBytesMax } from "../engine/limits.ts";
+
+/** One Raft tick. 10 ms keeps timer overhead small while heartbeats stay frequent. */
+export const tickIntervalMs = 10;
+
+/**
+ * A follower campaigns after a random 15..30 ticks (150..300 ms) without a leader: long enough
+ * that a busy loop turn or a GC pause does not start needless elections, short enough that
+ * failover (detection + pre-vote + vote + the new leader's first commit) stays under 1 s.
+ */
+export const electionTimeoutTicks = 15;
+
+/** Heartbeats every 3 ticks (30 ms): five per election timeout, so one lost heartbeat is harmless. */
+export const heartbeatIntervalTicks = 3;
+
+/**
+ * A proposal carries one write: the largest key plus the largest value plus room for the
+ * session identity and encoding. Larger would not fit one append message.
+ */
+export const proposalBytesMax = valueSizeBytesMax + keySizeBytesMax + 64 * 1024;
+
+/** Writes handed to the Raft core in one loop turn (one proposeBatch, one append message per follower). */
+export const proposalsPerTurnMax = 4096;
+
+/** Writes waiting for their turn or their commit; past it a write gets OVERLOADED at once. */
+export const pendingProposalsMax = 65_536;
+
+/** Strong reads waiting for a ReadIndex round; past it a read gets OVERLOADED. */
+export const pendingReadsMax = 65_536;
+
+/**
+ * A state-machine snapshot is taken (and the Raft log compacted) after this many applied
+ * entries: bounds the log on disk and the replay at restart.
+ */
+export const snapshotEveryEntries = 10_000;
+
+/**
+ * Entries kept behind a snapshot, so a follower slightly behind catches up with entries
+ * rather than a whole snapshot.
+ */
+export const entriesKeptAfterSnapshot = 1_000;
+
+export function validateDriverTiming(timing: { tickIntervalMs: number; electionTimeoutTicks: number; heartbeatIntervalTicks: number }): void {
+  assert(timing.tickIntervalMs >= 1, "tick interval must be at least 1 ms");
+  assert(timing.heartbeatIntervalTicks < timing.electionTimeoutTicks, "heartbeats must come more often than the election timeout");
+  // The longest randomized election timeout must leave room in the 1 s failover target.
+  assert(2 * timing.electionTimeoutTicks * timing.tickIntervalMs < 1000, "election timeout too long for sub-second failover");
+}

@@ -1,0 +1,40 @@
+/**
+ * Start-up of the state machine beside a Raft storage. The engine recovers from its own files;
+ * the Raft storage holds a snapshot (index S) and the entries after it. Two cases:
+ * - the engine reached at least the snapshot's engine image (the usual case): only the session
+ *   table and member addresses come from the snapshot; Raft then re-delivers entries after S and
+ *   the state machine skips those the engine already holds;
+ * - the engine is behind it (a crash between persisting a leader's snapshot and installing it,
+ *   or an engine log that lost an unsynced tail): the snapshot is installed into the engine,
+ *   since the entries that would rebuild the gap were compacted away.
+ */
+import { Decoder } from "@msgpack/msgpack";
+import type { Engine } from "../engine/engine.ts";
+import { ChunkKind, decodeSnapshotChunk } from "../engine/snapshot.ts";
+import { assert } from "../util/assert.ts";
+import { SessionTable } from "./session_table.ts";
+import { ReplicatedStateMachine } from "./state_machine.ts";
+import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import type { DurableRaftStorage } from "./storage/types.ts";
+
+export async function restoreAtStart(engine: Engine, storage: DurableRaftStorage): Promise<ReplicatedStateMachine> {
+  const snapshot = storage.snapshot();
+  const machine = new ReplicatedStateMachine(engine, snapshot.metadata.index, new SessionTable());
+  if (snapshot.data.length === 0) return machine;
+  if (engine.appliedRaftIndex() < engineIndexOf(snapshot.data)) {
+    await installStateMachineSnapshot(machine, snapshot.data);
+    return machine;
+  }
+  const [, , , sessions, members] = new Decoder().decode(snapshot.data) as [number, number, Uint8Array[], Uint8Array, Array<[number, string, string, string]>];
+  machine.sessions = SessionTable.decode(sessions);
+  for (const [node, clientAddress, adminAddress, peerAddress] of members) machine.members.set(node, { clientAddress, adminAddress, peerAddress });
+  return machine;
+}
+
+/** The last engine write (Raft index) inside a state-machine snapshot: its engine header says. */
+function engineIndexOf(data: Uint8Array): number {
+  const decoded = new Decoder().decode(data) as [number, number, Uint8Array[]];
+  const header = decodeSnapshotChunk(decoded[2][0]);
+  assert(header.kind === ChunkKind.header, "state-machine snapshot: engine stream without a header");
+  return header.raftIndex;
+}

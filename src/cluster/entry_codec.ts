@@ -1,0 +1,107 @@
+/**
+ * What a normal Raft entry carries (its `data`), encoded with msgpack as a small array whose
+ * first element says which kind it is:
+ *   [1, sessionId | null, sequence, command]   a client write; (sessionId, sequence) make it
+ *                                               idempotent (deduplicated by session_table.ts)
+ *   [2, nodeId, clientAddress, adminAddress, peerAddress]
+ *                                              where a member is reached: a leader announces
+ *                                              itself (so every replica can hint NOT_LEADER to
+ *                                              it), a node being added is announced before it
+ *                                              joins (so every member can reach it)
+ * A command is [op, ...fields]: ["p", key, value], ["d", key], ["c", key, expected | null, value],
+ * ["b", [command, ...]]. An empty `data` is the no-op a new leader appends (Raft §6.4).
+ * Entries are written only by this code and checksummed on disk and on the wire, so a malformed
+ * one is a broken invariant (assert), not bad input.
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import type { Command } from "../engine/types.ts";
+import { assert } from "../util/assert.ts";
+import type { NodeId } from "./raft/types.ts";
+
+export interface WriteIdentity {
+  /** Client session id (opaque bytes). */
+  sessionId: Uint8Array;
+  /** Per-session sequence, > 0; a resend of a write reuses it. */
+  sequence: number;
+}
+
+export type EntryPayload =
+  | { kind: "write"; identity: WriteIdentity | null; command: Command }
+  | { kind: "member"; node: NodeId; addresses: MemberAddresses };
+
+/** "host:port" of a member's client port, admin endpoint and peer port ("" when not known). */
+export interface MemberAddresses {
+  clientAddress: string;
+  adminAddress: string;
+  peerAddress: string;
+}
+
+const writeTag = 1;
+const memberTag = 2;
+
+/** Reused: msgpack encodes with fewer allocations from a warm buffer. */
+const encoder = new Encoder();
+const decoder = new Decoder();
+
+export function encodeEntryPayload(payload: EntryPayload): Uint8Array {
+  const tuple =
+    payload.kind === "write"
+      ? [writeTag, payload.identity?.sessionId ?? null, payload.identity?.sequence ?? 0, commandTuple(payload.command)]
+      : [memberTag, payload.node, payload.addresses.clientAddress, payload.addresses.adminAddress, payload.addresses.peerAddress];
+  // The encoder returns a view of its reused buffer: the copy outlives the next encode.
+  return encoder.encode(tuple).slice();
+}
+
+export function decodeEntryPayload(data: Uint8Array): EntryPayload {
+  const tuple = decoder.decode(data);
+  assert(Array.isArray(tuple), "entry payload: not an array");
+  if (tuple[0] === memberTag) {
+    const [, node, clientAddress, adminAddress, peerAddress] = tuple;
+    assert(tuple.length === 5 && typeof node === "number", "member entry: bad node");
+    assert(typeof clientAddress === "string" && typeof adminAddress === "string" && typeof peerAddress === "string", "member entry: bad addresses");
+    return { kind: "member", node, addresses: { clientAddress, adminAddress, peerAddress } };
+  }
+  assert(tuple[0] === writeTag && tuple.length === 4, `entry payload: unknown tag ${String(tuple[0])}`);
+  const [, sessionId, sequence, command] = tuple;
+  assert(sessionId === null || sessionId instanceof Uint8Array, "write entry: bad session id");
+  assert(typeof sequence === "number", "write entry: bad sequence");
+  const identity = sessionId === null ? null : { sessionId, sequence };
+  return { kind: "write", identity, command: commandFromTuple(command) };
+}
+
+function commandTuple(command: Command): unknown[] {
+  switch (command.op) {
+    case "put":
+      return ["p", command.key, command.value];
+    case "delete":
+      return ["d", command.key];
+    case "cas":
+      return ["c", command.key, command.expected, command.value];
+    case "batch":
+      return ["b", command.commands.map(commandTuple)];
+  }
+}
+
+function commandFromTuple(tuple: unknown): Command {
+  assert(Array.isArray(tuple) && tuple.length >= 2, "command: not an array");
+  const bytes = (value: unknown): Uint8Array => {
+    assert(value instanceof Uint8Array, "command: a byte field is not bytes");
+    return value;
+  };
+  switch (tuple[0]) {
+    case "p":
+      return { op: "put", key: bytes(tuple[1]), value: bytes(tuple[2]) };
+    case "d":
+      return { op: "delete", key: bytes(tuple[1]) };
+    case "c":
+      return { op: "cas", key: bytes(tuple[1]), expected: tuple[2] === null ? null : bytes(tuple[2]), value: bytes(tuple[3]) };
+    case "b": {
+      assert(Array.isArray(tuple[1]), "batch command: no command list");
+      const commands = (tuple[1] as unknown[]).map(commandFromTuple);
+      assert(commands.every((inner) => inner.op !== "batch"), "batch command: nested batch");
+      return { op: "batch", commands: commands as Array<Exclude<Command, { op: "batch" }>> };
+    }
+    default:
+      assert(false, `command: unknown op ${String(tuple[0])}`);
+  }
+}

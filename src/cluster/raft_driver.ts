@@ -1,0 +1,404 @@
+/**
+ * The Raft driver: does the I/O for one Raft group around the pure core (src/cluster/raft/).
+ * A tick timer drives elections and heartbeats; one loop handles Ready batches, one at a time,
+ * in the order the core requires (raw_node.ts), at its own pace (STYLE.md point 9):
+ *
+ *   1. hand the core every write queued since the last turn as one proposeBatch, and every
+ *      strong read queued as one ReadIndex request;
+ *   2. ready(); await storage.persist(ready) (snapshot, entries, hard state: one group commit);
+ *   3. install a snapshot received from the leader into the state machine;
+ *   4. advance() → send the messages (only now: they may depend on what was just persisted);
+ *   5. apply committed entries to the state machine, resolve their proposals with the results;
+ *   6. serve strong reads whose index is applied; every `snapshotEveryEntries` applied entries,
+ *      take a state-machine snapshot and compact the Raft log behind it.
+ * Messages and ticks arriving while a turn awaits the disk are stepped at once; what they
+ * produce goes into the next Ready.
+ */
+import type { Engine } from "../engine/engine.ts";
+import { assert } from "../util/assert.ts";
+import * as limits from "./cluster_limits.ts";
+import { restoreAtStart } from "./driver_start.ts";
+import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_codec.ts";
+import { formatNodeId } from "./node_id.ts";
+import { ProposalTracker } from "./proposal_tracker.ts";
+import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
+import { NotLeaderError, ProposalTooLargeError, RaftError, ReadIndexQueueFullError } from "./raft/errors.ts";
+import { seededRandom } from "./raft/random.ts";
+import { RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
+import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types.ts";
+import { ReadTracker } from "./read_tracker.ts";
+import { ReplicationError } from "./replication_error.ts";
+import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
+import { installStateMachineSnapshot, takeStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import type { DurableRaftStorage } from "./storage/types.ts";
+import type { PeerTransport } from "./transport/types.ts";
+
+export interface RaftDriverOptions {
+  nodeId: NodeId;
+  storage: DurableRaftStorage;
+  transport: PeerTransport;
+  engine: Engine;
+  /** Peer addresses known from the start (--peers), by node id; this node's own is allowed. */
+  peers: ReadonlyMap<NodeId, string>;
+  /** Where this node is reached; a leader announces them in the log (entry_codec.ts). */
+  self: MemberAddresses;
+  raft?: Partial<Omit<RaftConfig, "id">>;
+  tickIntervalMs?: number;
+  snapshotEveryEntries?: number;
+  entriesKeptAfterSnapshot?: number;
+  /** Seeds the election-timeout randomness; a random seed when absent. */
+  randomSeed?: number;
+  /** Called with the seconds from proposal to applied, for each committed write of this leader. */
+  onProposalApplied?: (seconds: number) => void;
+  /** Called when the loop fails (a storage or state-machine failure): the node must stop serving. */
+  onFailure?: (error: Error) => void;
+}
+
+export interface DriverCounters {
+  /** Times this node became leader. */
+  leadershipsWon: number;
+  /** Terms this node has seen change. */
+  termChanges: number;
+  snapshotChunksSent: number;
+  snapshotsTaken: number;
+  snapshotsInstalled: number;
+  entriesApplied: number;
+}
+
+interface QueuedProposal {
+  data: Uint8Array;
+  deadlineAtMs: number;
+  proposedAtMs: number;
+  resolve: (outcome: WriteOutcome | undefined) => void;
+  reject: (error: Error) => void;
+}
+
+export class RaftDriver {
+  readonly nodeId: NodeId;
+  readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0 };
+  /** performance.now() of the last message from the current leader (this node's own time when it leads). */
+  lastLeaderContactMs = -Infinity;
+  private readonly proposals = new ProposalTracker();
+  private readonly reads = new ReadTracker();
+  private queuedProposals: QueuedProposal[] = [];
+  private softState: SoftState = { leader: 0, role: "follower" };
+  private lastTerm = 0;
+  private lastSnapshotIndex: number;
+  private loopRunning = false;
+  private turnWanted = false;
+  private closed = false;
+  private failure: Error | null = null;
+  private readonly tickTimer: ReturnType<typeof setInterval>;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly options: RaftDriverOptions,
+    private readonly node: RawNode,
+    readonly machine: ReplicatedStateMachine,
+  ) {
+    this.nodeId = options.nodeId;
+    this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
+    this.lastTerm = node.status().term;
+    options.transport.onMessage((message) => this.receive(message));
+    this.refreshPeers();
+    this.tickTimer = setInterval(() => this.tick(), options.tickIntervalMs ?? limits.tickIntervalMs);
+    this.kick();
+  }
+
+  static async start(options: RaftDriverOptions): Promise<RaftDriver> {
+    const raftConfig = makeRaftConfig(options.nodeId, {
+      electionTimeoutTicks: limits.electionTimeoutTicks,
+      heartbeatIntervalTicks: limits.heartbeatIntervalTicks,
+      proposalBytesMax: limits.proposalBytesMax,
+      appendEntriesBytesMax: limits.proposalBytesMax,
+      ...options.raft,
+    });
+    const machine = await restoreAtStart(options.engine, options.storage);
+    const seed = options.randomSeed ?? crypto.getRandomValues(new Uint32Array(1))[0];
+    const node = new RawNode(raftConfig, options.storage, seededRandom(seed));
+    return new RaftDriver(options, node, machine);
+  }
+
+  /** Replicates a write (or a member announcement); resolves with its outcome once applied here. */
+  propose(payload: EntryPayload, deadlineAtMs: number): Promise<WriteOutcome | undefined> {
+    const unavailable = this.refusal();
+    if (unavailable !== null) return Promise.reject(unavailable);
+    if (this.queuedProposals.length + this.proposals.size >= limits.pendingProposalsMax) {
+      return Promise.reject(new ReplicationError("OVERLOADED", `${limits.pendingProposalsMax} writes already wait for replication`));
+    }
+    const data = encodeEntryPayload(payload);
+    return new Promise((resolve, reject) => {
+      this.queuedProposals.push({ data, deadlineAtMs, proposedAtMs: performance.now(), resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Resolves once this node may serve a linearizable read (it leads, confirmed, and applied that far). */
+  readBarrier(deadlineAtMs: number): Promise<void> {
+    const unavailable = this.refusal();
+    if (unavailable !== null) return Promise.reject(unavailable);
+    if (this.reads.size >= limits.pendingReadsMax) {
+      return Promise.reject(new ReplicationError("OVERLOADED", `${limits.pendingReadsMax} reads already wait for a ReadIndex round`));
+    }
+    return new Promise((resolve, reject) => {
+      this.reads.enqueue({ deadlineAtMs, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Proposes a membership change; resolves once it is applied here. */
+  changeMembership(change: ConfChange, deadlineAtMs: number): Promise<void> {
+    const unavailable = this.refusal();
+    if (unavailable !== null) return Promise.reject(unavailable);
+    let placement;
+    try {
+      placement = this.node.proposeConfChange(change);
+    } catch (error) {
+      return Promise.reject(this.translate(error));
+    }
+    this.kick();
+    return new Promise((resolve, reject) => {
+      this.proposals.add(placement.lastIndex, { term: placement.term, deadlineAtMs, proposedAtMs: performance.now(), resolve: () => resolve(), reject });
+    });
+  }
+
+  /** Starts a leadership transfer (§3.10); the caller watches status() for the new leader. */
+  transferLeadership(to: NodeId): void {
+    const unavailable = this.refusal();
+    if (unavailable !== null) throw unavailable;
+    try {
+      this.node.transferLeadership(to);
+    } catch (error) {
+      throw this.translate(error);
+    }
+    this.kick();
+  }
+
+  status(): NodeStatus {
+    return this.node.status();
+  }
+
+  isLeader(): boolean {
+    return this.softState.role === "leader";
+  }
+
+  leaderId(): NodeId {
+    return this.softState.leader;
+  }
+
+  /** Stops ticking and stepping, waits for the current turn, fails what still waits. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.tickTimer);
+    this.options.transport.onMessage(() => {});
+    await this.loopDone;
+    const error = new ReplicationError("UNAVAILABLE", "the node is shutting down");
+    this.failWaiting(error);
+  }
+
+  private refusal(): ReplicationError | null {
+    if (this.closed) return new ReplicationError("UNAVAILABLE", "the node is shutting down");
+    if (this.failure !== null) return new ReplicationError("UNAVAILABLE", `the node failed: ${this.failure.message}`);
+    return null;
+  }
+
+  private tick(): void {
+    this.node.tick();
+    const now = performance.now();
+    this.proposals.expire(now);
+    this.reads.expire(now);
+    this.queuedProposals = this.queuedProposals.filter((queued) => {
+      if (queued.deadlineAtMs > now) return true;
+      queued.reject(new ReplicationError("TIMEOUT", "the write was not proposed within its deadline (no leader)"));
+      return false;
+    });
+    this.kick();
+  }
+
+  private receive(message: Message): void {
+    if (this.closed) return;
+    const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
+    if (fromLeader && message.term >= this.lastTerm) this.lastLeaderContactMs = performance.now();
+    this.node.step(message);
+    this.kick();
+  }
+
+  /** Asks for a loop turn; at most one runs, and it runs again while work keeps arriving. */
+  private kick(): void {
+    this.turnWanted = true;
+    if (this.loopRunning || this.closed || this.failure !== null) return;
+    this.loopRunning = true;
+    this.loopDone = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.turnWanted && !this.closed) {
+        this.turnWanted = false;
+        await this.turn();
+      }
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      this.loopRunning = false;
+    }
+  }
+
+  private async turn(): Promise<void> {
+    this.submitProposals();
+    this.submitReads();
+    if (!this.node.hasReady()) return;
+    this.turnWanted = true;
+    const ready = this.node.ready();
+    this.observeSoftState(ready.softState);
+    await this.options.storage.persist(ready);
+    if (ready.snapshot !== undefined) await this.installSnapshot(ready);
+    const messages = this.node.advance(ready);
+    this.send(messages);
+    this.applyCommitted(ready.committedEntries);
+    for (const state of ready.readStates) this.reads.confirm(state);
+    this.reads.serveUpTo(this.machine.appliedIndex);
+    await this.maybeSnapshot();
+  }
+
+  private submitProposals(): void {
+    if (this.queuedProposals.length === 0) return;
+    const batch = this.queuedProposals.splice(0, limits.proposalsPerTurnMax);
+    if (this.queuedProposals.length > 0) this.turnWanted = true;
+    let placement;
+    try {
+      placement = this.node.proposeBatch(batch.map((queued) => queued.data));
+    } catch (error) {
+      const refusal = this.translate(error);
+      for (const queued of batch) queued.reject(refusal);
+      return;
+    }
+    assert(placement.lastIndex - placement.firstIndex + 1 === batch.length, "proposal batch placed with another length");
+    batch.forEach((queued, offset) => this.proposals.add(placement.firstIndex + offset, { ...queued, term: placement.term }));
+  }
+
+  private submitReads(): void {
+    const taken = this.reads.takeQueued();
+    if (taken === null) return;
+    try {
+      this.node.readIndex(taken.context);
+    } catch (error) {
+      const refusal = this.translate(error);
+      for (const waiter of taken.waiters) waiter.reject(refusal);
+      return;
+    }
+    this.reads.markIssued(taken.context, taken.waiters);
+  }
+
+  private observeSoftState(softState: SoftState): void {
+    const status = this.node.status();
+    if (status.term !== this.lastTerm) {
+      this.lastTerm = status.term;
+      this.counters.termChanges++;
+    }
+    const wasLeader = this.softState.role === "leader";
+    this.softState = softState;
+    if (softState.role === "leader") this.lastLeaderContactMs = performance.now();
+    if (wasLeader && softState.role !== "leader") {
+      this.reads.rejectUnconfirmed(new ReplicationError("NOT_LEADER", "leadership was lost", softState.leader));
+    }
+    if (!wasLeader && softState.role === "leader") {
+      this.counters.leadershipsWon++;
+      this.announceSelf();
+    }
+  }
+
+  /** A new leader writes its addresses to the log, so every replica can point clients to it. */
+  private announceSelf(): void {
+    const known = this.machine.members.get(this.nodeId);
+    const self = this.options.self;
+    if (known !== undefined && known.clientAddress === self.clientAddress && known.adminAddress === self.adminAddress && known.peerAddress === self.peerAddress) return;
+    const payload: EntryPayload = { kind: "member", node: this.nodeId, addresses: self };
+    this.queuedProposals.push({
+      data: encodeEntryPayload(payload),
+      deadlineAtMs: Infinity,
+      proposedAtMs: performance.now(),
+      resolve: () => {},
+      reject: () => {},
+    });
+  }
+
+  private send(messages: Message[]): void {
+    for (const message of messages) if (message.type === "snapshot") this.counters.snapshotChunksSent++;
+    this.options.transport.send(messages);
+  }
+
+  private applyCommitted(entries: Entry[]): void {
+    let membershipChanged = false;
+    for (const entry of entries) {
+      const outcome = this.machine.applyEntry(entry);
+      this.counters.entriesApplied++;
+      this.proposals.applied(entry, outcome, (waiter) => this.options.onProposalApplied?.((performance.now() - waiter.proposedAtMs) / 1000));
+      if (entry.kind === "config" || (entry.data.length > 0 && outcome === undefined)) membershipChanged = true;
+    }
+    if (membershipChanged) this.refreshPeers();
+  }
+
+  private async installSnapshot(ready: Ready): Promise<void> {
+    const snapshot = ready.snapshot!;
+    await installStateMachineSnapshot(this.machine, snapshot.data);
+    this.proposals.droppedThrough(snapshot.metadata.index);
+    this.lastSnapshotIndex = snapshot.metadata.index;
+    this.counters.snapshotsInstalled++;
+    this.refreshPeers();
+  }
+
+  /** Every `snapshotEveryEntries`, a state-machine snapshot at the applied index and log compaction behind it (§5.1). */
+  private async maybeSnapshot(): Promise<void> {
+    const every = this.options.snapshotEveryEntries ?? limits.snapshotEveryEntries;
+    const storage = this.options.storage;
+    const applied = this.machine.appliedIndex;
+    if (applied - this.lastSnapshotIndex < every || applied > storage.lastIndex()) return;
+    const taken = await takeStateMachineSnapshot(this.machine);
+    // The engine's own log may run without fsync (the Raft log is the write-ahead log): make it
+    // durable through the snapshot before the entries that could rebuild it are dropped.
+    await this.machine.engine.checkpoint();
+    const kept = this.options.entriesKeptAfterSnapshot ?? limits.entriesKeptAfterSnapshot;
+    const metadata = { index: taken.index, term: storage.term(taken.index), confState: this.node.confStateAt(taken.index) };
+    await storage.compact(Math.max(0, taken.index - kept), { metadata, data: taken.data });
+    this.lastSnapshotIndex = taken.index;
+    this.counters.snapshotsTaken++;
+  }
+
+  /** The transport reaches the peers given at start plus every member announced in the log. */
+  private refreshPeers(): void {
+    const peers = new Map(this.options.peers);
+    const { voters, learners } = this.node.status().confState;
+    for (const member of [...voters, ...learners]) {
+      const announced = this.machine.members.get(member)?.peerAddress ?? "";
+      if (announced !== "") peers.set(member, announced);
+    }
+    peers.delete(this.nodeId);
+    this.options.transport.setPeers(peers);
+  }
+
+  private translate(error: unknown): ReplicationError {
+    if (error instanceof NotLeaderError) {
+      return new ReplicationError("NOT_LEADER", `${formatNodeId(this.nodeId)} is not the leader`, error.leaderHint);
+    }
+    if (error instanceof ReadIndexQueueFullError) return new ReplicationError("OVERLOADED", error.message);
+    if (error instanceof ProposalTooLargeError) return new ReplicationError("TOO_LARGE", error.message);
+    if (error instanceof RaftError) return new ReplicationError("UNAVAILABLE", error.message, this.softState.leader);
+    throw error;
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    clearInterval(this.tickTimer);
+    this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));
+    this.options.onFailure?.(error);
+  }
+
+  private failWaiting(error: ReplicationError): void {
+    for (const queued of this.queuedProposals) queued.reject(error);
+    this.queuedProposals = [];
+    this.proposals.rejectAll(error);
+    this.reads.rejectAll(error);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The KeyValueService of a replicated node: what the client-port server calls when this node is
+ * one replica of a Raft group.
+ * - Writes are proposed to Raft and answered with the result of applying them once committed;
+ *   a follower answers NOT_LEADER with the leader's client address; with no leader known
+ *   (an election), UNAVAILABLE, which clients retry within their deadline.
+ * - Reads follow the consistency level: `strong` waits for a ReadIndex round on the leader
+ *   (linearizable, §6.4); `bounded` is served by any replica that heard from its leader within
+ *   the request's maxStalenessMs; `eventual` by any replica, from what it has applied.
+ * A write carrying a client identity is deduplicated in the replicated state machine, so a
+ * resend after a failover is answered with the first outcome, never applied twice.
+ */
+import type { Engine } from "../engine/engine.ts";
+import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../engine/types.ts";
+import { validateCommand } from "../engine/validation.ts";
+import { ServiceError, type KeyValueService, type ReadContext, type WriteContext } from "../net/key_value_service.ts";
+import { formatNodeId } from "./node_id.ts";
+import type { RaftDriver } from "./raft_driver.ts";
+import { ReplicationError } from "./replication_error.ts";
+
+/** A write with no deadline from its client gives up after this: a commit takes milliseconds, an election well under a second. */
+export const writeTimeoutMsDefault = 10_000;
+
+export class ReplicatedKeyValueService implements KeyValueService {
+  constructor(
+    private readonly driver: RaftDriver,
+    private readonly engine: Engine,
+  ) {}
+
+  get(key: Uint8Array, context: ReadContext): Entry | null | Promise<Entry | null> {
+    const barrier = this.readBarrier(context);
+    if (barrier === null) return this.engine.get(key);
+    return barrier.then(() => this.engine.get(key));
+  }
+
+  scan(options: ScanOptions, context: ReadContext): ScanPage | Promise<ScanPage> {
+    const barrier = this.readBarrier(context);
+    if (barrier === null) return this.engine.scan(options);
+    return barrier.then(() => this.engine.scan(options));
+  }
+
+  apply(command: Command): Promise<CommandResult> {
+    return this.applyWithContext(command, { deadlineAtMs: Infinity, sessionId: null, sequence: 0 });
+  }
+
+  async applyWithContext(command: Command, context: WriteContext): Promise<CommandResult> {
+    validateCommand(command);
+    this.requireLeader();
+    const identity = context.sessionId !== null && context.sequence > 0 ? { sessionId: context.sessionId.slice(), sequence: context.sequence } : null;
+    const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : performance.now() + writeTimeoutMsDefault;
+    // propose() encodes the command before its first await: the views into the receive buffer are read in time.
+    const outcome = await this.driver.propose({ kind: "write", identity, command }, deadlineAtMs).catch((error: unknown) => {
+      throw this.serviceError(error);
+    });
+    if (outcome === undefined) throw new ServiceError("INTERNAL", "a write entry applied without an outcome");
+    if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
+    return outcome.result;
+  }
+
+  /** null: serve from this replica now; a promise: serve once it resolves. Throws when this replica may not serve. */
+  private readBarrier(context: ReadContext): Promise<void> | null {
+    switch (context.consistency) {
+      case "eventual":
+        return null;
+      case "bounded": {
+        if (this.driver.isLeader()) return null;
+        const sinceContactMs = performance.now() - this.driver.lastLeaderContactMs;
+        if (sinceContactMs <= context.maxStalenessMs) return null;
+        throw this.notLeader(`this replica last heard from its leader ${Math.round(Math.min(sinceContactMs, 1e9))} ms ago, over the ${context.maxStalenessMs} ms allowed`);
+      }
+      case "strong":
+        this.requireLeader();
+        return this.driver.readBarrier(context.deadlineAtMs).catch((error: unknown) => {
+          throw this.serviceError(error);
+        });
+    }
+  }
+
+  private requireLeader(): void {
+    if (this.driver.isLeader()) return;
+    throw this.notLeader(`${formatNodeId(this.driver.nodeId)} is not the leader`);
+  }
+
+  private notLeader(message: string): ServiceError {
+    const leader = this.driver.leaderId();
+    if (leader === 0) return new ServiceError("UNAVAILABLE", `${message}; no leader is known (an election is under way)`);
+    return new ServiceError("NOT_LEADER", message, this.clientAddressOf(leader));
+  }
+
+  private serviceError(error: unknown): Error {
+    if (!(error instanceof ReplicationError)) return error as Error;
+    if (error.code === "NOT_LEADER") return this.notLeader(error.message);
+    return new ServiceError(error.code, error.message);
+  }
+
+  private clientAddressOf(node: number): string {
+    return this.driver.machine.members.get(node)?.clientAddress ?? "";
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Replicated write deduplication (Raft dissertation §6.3): the outcome of each client write
+ * is remembered per (session id, sequence) inside the replicated state machine, so every
+ * replica holds the same table and a write resent to a new leader after a failover is answered
+ * with its first outcome instead of being applied again.
+ *
+ * Every change happens while applying a committed entry, in log order, so the table (including
+ * which session is forgotten first) is the same on every replica. It is bounded twice: sessions
+ * (least recently written forgotten first) and outcomes per session (oldest first). A write whose
+ * outcome was forgotten, or was applied before a restart and is known only by its index, is
+ * reported as such: the caller answers it with an error, never by applying it again.
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import type { CommandResult } from "../engine/types.ts";
+import { assert } from "../util/assert.ts";
+
+/**
+ * Sessions remembered; a client session forgotten here gets CONFLICT for a resend of a write
+ * older than its forgetting. Ten thousand covers every client of a trading gateway.
+ */
+export const sessionsMax = 10_000;
+/**
+ * Outcomes remembered per session: must cover the writes one client can have unanswered when
+ * a leader fails (its pipelining window). Bounded so the table stays below ~1 GB worst case.
+ */
+export const outcomesPerSessionMax = 1024;
+
+/** The write was applied, but its outcome was lost (applied before a restart, see state_machine.ts). */
+export const outcomeUnknown = "unknown" as const;
+
+export type RememberedOutcome = CommandResult | typeof outcomeUnknown;
+
+export type PriorWrite =
+  | { kind: "new" }
+  | { kind: "applied"; outcome: RememberedOutcome }
+  /** Older than the oldest outcome kept for the session: it may have been applied. */
+  | { kind: "forgotten" };
+
+interface Session {
+  outcomes: Map<number, RememberedOutcome>;
+  forgottenThrough: number;
+}
+
+export class SessionTable {
+  private sessions = new Map<string, Session>();
+
+  constructor(private readonly limits = { sessionsMax, outcomesPerSessionMax }) {}
+
+  lookup(sessionId: Uint8Array, sequence: number): PriorWrite {
+    const session = this.sessions.get(sessionKey(sessionId));
+    if (session === undefined) return { kind: "new" };
+    const outcome = session.outcomes.get(sequence);
+    if (outcome !== undefined) return { kind: "applied", outcome };
+    if (sequence <= session.forgottenThrough) return { kind: "forgotten" };
+    return { kind: "new" };
+  }
+
+  remember(sessionId: Uint8Array, sequence: number, outcome: RememberedOutcome): void {
+    assert(sequence > 0, "session write with sequence 0");
+    const key = sessionKey(sessionId);
+    let session = this.sessions.get(key);
+    if (session === undefined) {
+      session = { outcomes: new Map(), forgottenThrough: 0 };
+    } else {
+      this.sessions.delete(key); // re-inserted below: the most recently written session goes last
+    }
+    this.sessions.set(key, session);
+    if (this.sessions.size > this.limits.sessionsMax) this.sessions.delete(this.sessions.keys().next().value!);
+    session.outcomes.set(sequence, outcome);
+    if (session.outcomes.size > this.limits.outcomesPerSessionMax) {
+      const oldest = session.outcomes.keys().next().value!;
+      session.outcomes.delete(oldest);
+      session.forgottenThrough = Math.max(session.forgottenThrough, oldest);
+    }
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The whole table for a state-machine snapshot, in the order that decides what is forgotten next. */
+  encode(): Uint8Array {
+    const rows: unknown[] = [];
+    for (const [key, session] of this.sessions) {
+      rows.push([key, session.forgottenThrough, [...session.outcomes]]);
+    }
+    return new Encoder().encode(rows);
+  }
+
+  static decode(bytes: Uint8Array, limits?: { sessionsMax: number; outcomesPerSessionMax: number }): SessionTable {
+    const table = new SessionTable(limits);
+    const rows = new Decoder().decode(bytes);
+    assert(Array.isArray(rows), "session table: not an array");
+    for (const row of rows as unknown[]) {
+      assert(Array.isArray(row) && row.length === 3 && typeof row[0] === "string", "session table: bad row");
+      const [key, forgottenThrough, outcomes] = row as [string, number, Array<[number, RememberedOutcome]>];
+      table.sessions.set(key, { forgottenThrough, outcomes: new Map(outcomes) });
+    }
+    return table;
+  }
+}
+
+function sessionKey(sessionId: Uint8Array): string {
+  return Buffer.from(sessionId.buffer, sessionId.byteOffset, sessionId.length).toString("latin1");
+}

@@ -1,0 +1,95 @@
+/**
+ * The replicated state machine of one node: the Engine (keys and values), the session table
+ * (write deduplication, §6.3) and the client addresses leaders announced. Committed Raft
+ * entries come in strictly in log order; every replica computes the same results from them.
+ *
+ * Restart: the engine recovers from its own files up to engine.appliedRaftIndex(); Raft then
+ * hands back every committed entry after its snapshot. Entries the engine already holds are not
+ * applied again; their session identities are remembered with an unknown outcome, so a resend
+ * of such a write is refused rather than applied twice.
+ */
+import type { Engine } from "../engine/engine.ts";
+import type { Command, CommandResult } from "../engine/types.ts";
+import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./entry_codec.ts";
+import type { Entry, NodeId } from "./raft/types.ts";
+import { outcomeUnknown, SessionTable } from "./session_table.ts";
+
+/** A write's result, or the typed error its proposer answers with (wire status name + message). */
+export type WriteOutcome = { ok: true; result: CommandResult } | { ok: false; code: "CONFLICT" | "INVALID_REQUEST" | "TOO_LARGE" | "UNAVAILABLE"; message: string };
+
+export class ReplicatedStateMachine {
+  /** Index of the last entry handed to applyEntry (or restored from a snapshot). */
+  appliedIndex: number;
+  sessions: SessionTable;
+  readonly members = new Map<NodeId, MemberAddresses>();
+  /** Writes evaluated whose engine append has not resolved: their outcome is not in `sessions` yet. */
+  private readonly unsettled = new Map<string, Promise<WriteOutcome>>();
+
+  constructor(readonly engine: Engine, appliedIndex: number, sessions = new SessionTable()) {
+    this.appliedIndex = appliedIndex;
+    this.sessions = sessions;
+  }
+
+  /** Applies one committed entry; a write entry gives its outcome (for the proposer's reply). */
+  applyEntry(entry: Entry): Promise<WriteOutcome> | undefined {
+    this.appliedIndex = entry.index;
+    if (entry.kind === "config" || entry.data.length === 0) return undefined;
+    const payload = decodeEntryPayload(entry.data);
+    if (payload.kind === "member") {
+      this.members.set(payload.node, payload.addresses);
+      return undefined;
+    }
+    return this.applyWrite(entry.index, payload.identity, payload.command);
+  }
+
+  private applyWrite(index: number, identity: WriteIdentity | null, command: Command): Promise<WriteOutcome> | undefined {
+    if (identity !== null) {
+      const prior = this.priorOutcome(identity);
+      if (prior !== undefined) return prior;
+    }
+    if (index <= this.engine.appliedRaftIndex()) {
+      if (identity !== null) this.sessions.remember(identity.sessionId, identity.sequence, outcomeUnknown);
+      return undefined;
+    }
+    const outcome = this.engine.apply(command, { raftIndex: index }).then(
+      (result): WriteOutcome => ({ ok: true, result }),
+      (error: unknown): WriteOutcome => engineFailure(error),
+    );
+    if (identity === null) return outcome;
+    const key = unsettledKey(identity);
+    this.unsettled.set(key, outcome);
+    return outcome.then((settled) => {
+      this.unsettled.delete(key);
+      // A refused command had no effect: a resend may be evaluated again, so nothing is remembered.
+      if (settled.ok) this.sessions.remember(identity.sessionId, identity.sequence, settled.result);
+      return settled;
+    });
+  }
+
+  private priorOutcome(identity: WriteIdentity): Promise<WriteOutcome> | undefined {
+    const unsettled = this.unsettled.get(unsettledKey(identity));
+    if (unsettled !== undefined) return unsettled;
+    const prior = this.sessions.lookup(identity.sessionId, identity.sequence);
+    if (prior.kind === "new") return undefined;
+    if (prior.kind === "applied" && prior.outcome !== outcomeUnknown) return Promise.resolve({ ok: true, result: prior.outcome });
+    const why = prior.kind === "forgotten" ? "is older than the deduplication window" : "was applied before a restart";
+    return Promise.resolve({ ok: false, code: "CONFLICT", message: `write ${identity.sequence} of this session ${why}; its outcome is unknown` });
+  }
+
+  /** Resolves once every evaluated write is in the session table (before a snapshot is taken). */
+  async settle(): Promise<void> {
+    while (this.unsettled.size > 0) await Promise.all(this.unsettled.values());
+  }
+}
+
+function unsettledKey(identity: WriteIdentity): string {
+  const { sessionId } = identity;
+  return `${Buffer.from(sessionId.buffer, sessionId.byteOffset, sessionId.length).toString("latin1")}#${identity.sequence}`;
+}
+
+function engineFailure(error: unknown): WriteOutcome {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "INVALID_REQUEST" || code === "TOO_LARGE") return { ok: false, code, message };
+  return { ok: false, code: "UNAVAILABLE", message };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, test } from "bun:test";
+import { decodeEntryPayload, encodeEntryPayload, type EntryPayload } from "../../src/cluster/entry_codec.ts";
+import { formatNodeId, NodeIdError, parseNodeId, parsePeers } from "../../src/cluster/node_id.ts";
+import { outcomeUnknown, SessionTable } from "../../src/cluster/session_table.ts";
+
+const bytes = (value: string) => new TextEncoder().encode(value);
+
+describe("node ids", () => {
+  test("n<k> maps to k and back", () => {
+    expect(parseNodeId("n1")).toBe(1);
+    expect(parseNodeId("n42")).toBe(42);
+    expect(formatNodeId(42)).toBe("n42");
+  });
+
+  test.each(["", "1", "n0", "n01", "node1", "n-1", "n1.5", "n99999999999"])("%p is refused with a typed error", (text) => {
+    expect(() => parseNodeId(text)).toThrow(NodeIdError);
+  });
+
+  test("peers parse into addresses by id; duplicates and bad addresses are refused", () => {
+    expect(parsePeers("n1=127.0.0.1:7500, n2=127.0.0.1:7501")).toEqual(
+      new Map([[1, { host: "127.0.0.1", port: 7500 }], [2, { host: "127.0.0.1", port: 7501 }]]),
+    );
+    expect(() => parsePeers("n1=127.0.0.1:7500,n1=127.0.0.1:7501")).toThrow(NodeIdError);
+    expect(() => parsePeers("n1=nowhere")).toThrow(NodeIdError);
+    expect(() => parsePeers("127.0.0.1:7500")).toThrow(NodeIdError);
+  });
+});
+
+describe("entry payloads", () => {
+  const payloads: EntryPayload[] = [
+    { kind: "write", identity: null, command: { op: "put", key: bytes("k"), value: bytes("v") } },
+    { kind: "write", identity: { sessionId: bytes("s"), sequence: 9 }, command: { op: "delete", key: bytes("k") } },
+    { kind: "write", identity: null, command: { op: "cas", key: bytes("k"), expected: null, value: bytes("v") } },
+    {
+      kind: "write",
+      identity: null,
+      command: { op: "batch", commands: [{ op: "put", key: bytes("a"), value: bytes("1") }, { op: "cas", key: bytes("b"), expected: bytes("x"), value: bytes("y") }] },
+    },
+    { kind: "member", node: 3, addresses: { clientAddress: "127.0.0.1:7400", adminAddress: "127.0.0.1:7401", peerAddress: "127.0.0.1:7500" } },
+  ];
+  test.each(payloads.map((payload) => [payload.kind, payload] as const))("%s round-trips", (_kind, payload) => {
+    expect(decodeEntryPayload(encodeEntryPayload(payload))).toEqual(payload);
+  });
+});
+
+describe("session table", () => {
+  test("remembers outcomes per session, forgets the oldest past its bounds, and round-trips through a snapshot", () => {
+    const table = new SessionTable({ sessionsMax: 2, outcomesPerSessionMax: 2 });
+    table.remember(bytes("a"), 1, { op: "put", version: 1 });
+    table.remember(bytes("a"), 2, { op: "put", version: 2 });
+    table.remember(bytes("a"), 3, outcomeUnknown);
+    expect(table.lookup(bytes("a"), 1)).toEqual({ kind: "forgotten" });
+    expect(table.lookup(bytes("a"), 2)).toEqual({ kind: "applied", outcome: { op: "put", version: 2 } });
+    expect(table.lookup(bytes("a"), 3)).toEqual({ kind: "applied", outcome: outcomeUnknown });
+    expect(table.lookup(bytes("a"), 4)).toEqual({ kind: "new" });
+    table.remember(bytes("b"), 1, { op: "put", version: 4 });
+    table.remember(bytes("c"), 1, { op: "put", version: 5 });
+    expect(table.lookup(bytes("a"), 2)).toEqual({ kind: "new" });
+    expect(table.sessionCount).toBe(2);
+    const copy = SessionTable.decode(table.encode(), { sessionsMax: 2, outcomesPerSessionMax: 2 });
+    expect(copy.lookup(bytes("b"), 1)).toEqual(table.lookup(bytes("b"), 1));
+    expect(copy.lookup(bytes("c"), 1)).toEqual(table.lookup(bytes("c"), 1));
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * An in-process Raft cluster for driver tests: real engines in a temp folder, MemoryRaftStorage
+ * for the Raft log, the in-memory peer network. Nodes can be stopped (their engine and Raft
+ * storage kept, as a disk would) and started again, and the network cut.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../../src/engine/engine.ts";
+import type { ConfState, NodeId } from "../../src/cluster/raft/types.ts";
+import { RaftDriver, type RaftDriverOptions } from "../../src/cluster/raft_driver.ts";
+import { ReplicatedKeyValueService } from "../../src/cluster/replicated_service.ts";
+import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
+import { MemoryPeerNetwork, type MemoryPeerTransport } from "../../src/cluster/transport/memory_peer_transport.ts";
+
+export interface ClusterNode {
+  id: NodeId;
+  storage: MemoryRaftStorage;
+  engine: Engine;
+  driver: RaftDriver;
+  service: ReplicatedKeyValueService;
+  transport: MemoryPeerTransport;
+}
+
+export class InProcessCluster {
+  readonly network = new MemoryPeerNetwork();
+  readonly nodes = new Map<NodeId, ClusterNode>();
+  private readonly storages = new Map<NodeId, MemoryRaftStorage>();
+
+  private constructor(
+    readonly directory: string,
+    private readonly driverOverrides: Partial<RaftDriverOptions>,
+  ) {}
+
+  static async start(ids: NodeId[], driverOverrides: Partial<RaftDriverOptions> = {}): Promise<InProcessCluster> {
+    const cluster = new InProcessCluster(await mkdtemp(join(tmpdir(), "filestore-cluster-")), driverOverrides);
+    for (const id of ids) await cluster.startNode(id, { voters: ids, learners: [] });
+    return cluster;
+  }
+
+  peerMap(): Map<NodeId, string> {
+    const peers = new Map<NodeId, string>();
+    for (let id = 1; id <= 9; id++) peers.set(id, `memory:${id}`);
+    return peers;
+  }
+
+  /** Starts (or restarts, keeping its storage and engine files) a node. */
+  async startNode(id: NodeId, initialConf: ConfState): Promise<ClusterNode> {
+    let storage = this.storages.get(id);
+    if (storage === undefined) {
+      storage = new MemoryRaftStorage(initialConf);
+      this.storages.set(id, storage);
+    }
+    const engine = await Engine.open({ dir: join(this.directory, `n${id}`), fsync: "unsafe-no-fsync", autoCompaction: false });
+    const transport = this.network.join(id, this.peerMap());
+    const driver = await RaftDriver.start({
+      nodeId: id,
+      storage,
+      transport,
+      engine,
+      peers: this.peerMap(),
+      self: { clientAddress: `client:${id}`, adminAddress: `admin:${id}`, peerAddress: `memory:${id}` },
+      randomSeed: id * 7919,
+      ...this.driverOverrides,
+    });
+    const node = { id, storage, engine, driver, service: new ReplicatedKeyValueService(driver, engine), transport };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  async stopNode(id: NodeId): Promise<void> {
+    const node = this.nodes.get(id);
+    if (node === undefined) return;
+    this.nodes.delete(id);
+    await node.driver.close();
+    await node.transport.close();
+    await node.engine.close();
+  }
+
+  node(id: NodeId): ClusterNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`node ${id} is not running`);
+    return node;
+  }
+
+  /** The one node that leads (and whose leadership the others agree on), waiting up to `timeoutMs`. */
+  async leader(timeoutMs = 5000): Promise<ClusterNode> {
+    let found: ClusterNode | undefined;
+    await waitFor(() => {
+      const leaders = [...this.nodes.values()].filter((node) => node.driver.isLeader());
+      found = leaders.length === 1 ? leaders[0] : undefined;
+      return found !== undefined && found.driver.machine.members.has(found.id);
+    }, timeoutMs, "a single leader that announced itself");
+    return found!;
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.nodes.keys()]) await this.stopNode(id);
+    await rm(this.directory, { recursive: true, force: true });
+  }
+}
+
+/** Polls `condition` every few milliseconds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+export const text = (value: string) => new TextEncoder().encode(value);
+export const readText = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
