@@ -4,6 +4,8 @@ import { BatchRequest } from '../../filestore/wire/batch-request';
 import { CasRequest } from '../../filestore/wire/cas-request';
 import { DeleteRequest } from '../../filestore/wire/delete-request';
 import { GetRequest } from '../../filestore/wire/get-request';
+import { PeerHello } from '../../filestore/wire/peer-hello';
+import { PeerMessage } from '../../filestore/wire/peer-message';
 import { PingRequest } from '../../filestore/wire/ping-request';
 import { PutRequest } from '../../filestore/wire/put-request';
 import { Response } from '../../filestore/wire/response';
@@ -26,13 +28,15 @@ export enum Body {
   CasRequest = 5,
   BatchRequest = 6,
   ScanRequest = 7,
+  PeerHello = 80,
+  PeerMessage = 81,
   Response = 128
 }
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PingRequest|PutRequest|Response|ScanRequest|null
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PingRequest|PutRequest|Response|ScanRequest|null {
+  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(new PingRequest())! as PingRequest;
@@ -42,6 +46,8 @@ export function unionToBody(
     case 'CasRequest': return accessor(new CasRequest())! as CasRequest;
     case 'BatchRequest': return accessor(new BatchRequest())! as BatchRequest;
     case 'ScanRequest': return accessor(new ScanRequest())! as ScanRequest;
+    case 'PeerHello': return accessor(new PeerHello())! as PeerHello;
+    case 'PeerMessage': return accessor(new PeerMessage())! as PeerMessage;
     case 'Response': return accessor(new Response())! as Response;
     default: return null;
   }
@@ -49,9 +55,9 @@ export function unionToBody(
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PingRequest|PutRequest|Response|ScanRequest|null, 
+  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null, 
   index: number
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PingRequest|PutRequest|Response|ScanRequest|null {
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(index, new PingRequest())! as PingRequest;
@@ -61,6 +67,8 @@ export function unionListToBody(
     case 'CasRequest': return accessor(index, new CasRequest())! as CasRequest;
     case 'BatchRequest': return accessor(index, new BatchRequest())! as BatchRequest;
     case 'ScanRequest': return accessor(index, new ScanRequest())! as ScanRequest;
+    case 'PeerHello': return accessor(index, new PeerHello())! as PeerHello;
+    case 'PeerMessage': return accessor(index, new PeerMessage())! as PeerMessage;
     case 'Response': return accessor(index, new Response())! as Response;
     default: return null;
   }
