@@ -1,5 +1,5 @@
 /**
- * A fixed-size set of operation indexes, turned into a compact string for the memo cache.
+ * A fixed-size, immutable set of operation indexes, turned into a compact string for the memo cache.
  * Words are 16 bits so that each maps to one UTF-16 code unit of the key: the key of a set of
  * n operations is n/16 characters, and Map/Set hashing of strings is native.
  */
@@ -9,6 +9,9 @@ import { assert } from "../../src/util/assert.ts";
 const wordSizeBits = 16;
 
 export class Bitset {
+  /** Computed on first use: a set is shared by many search points and never changes. */
+  private key: string | undefined;
+
   private constructor(
     readonly size: number,
     private readonly words: Uint16Array,
@@ -40,6 +43,8 @@ export class Bitset {
   }
 
   toKey(): string {
-    return String.fromCharCode(...this.words);
+    // apply takes the typed array as it is; a spread would walk it through an iterator.
+    this.key ??= String.fromCharCode.apply(null, this.words as unknown as number[]);
+    return this.key;
   }
 }

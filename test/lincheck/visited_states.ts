@@ -20,16 +20,25 @@ export interface VisitRecord {
 }
 
 export class VisitedStates {
-  /** Completed set + state -> the minimal placed-pending sets reached with it (usually one). */
-  private readonly recordsByPoint = new Map<string, VisitRecord[]>();
+  /**
+   * Completed set -> state -> the minimal placed-pending sets reached with both (usually one).
+   * Two levels rather than one joined key: the completed set's key string is cached and reused,
+   * so the outer lookup hashes it once, where a joined string would be built and hashed per visit.
+   */
+  private readonly recordsByCompleted = new Map<string, Map<string, VisitRecord[]>>();
 
   /** Record a newly reached point, or return undefined if a reached point subsumes it. */
   visit(completed: Bitset, pending: Bitset, stateKey: string): VisitRecord | undefined {
-    const point = `${completed.toKey()}\u0000${stateKey}`;
-    const reached = this.recordsByPoint.get(point);
+    const completedKey = completed.toKey();
+    let recordsByState = this.recordsByCompleted.get(completedKey);
+    if (recordsByState === undefined) {
+      recordsByState = new Map();
+      this.recordsByCompleted.set(completedKey, recordsByState);
+    }
+    const reached = recordsByState.get(stateKey);
     const record: VisitRecord = { pending, live: true };
     if (reached === undefined) {
-      this.recordsByPoint.set(point, [record]);
+      recordsByState.set(stateKey, [record]);
       return record;
     }
     if (reached.some((earlier) => earlier.pending.isSubsetOf(pending))) return undefined;
@@ -38,7 +47,7 @@ export class VisitedStates {
       return earlier.live;
     });
     kept.push(record);
-    this.recordsByPoint.set(point, kept);
+    recordsByState.set(stateKey, kept);
     return record;
   }
 }
