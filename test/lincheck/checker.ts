@@ -98,7 +98,8 @@ export interface CheckOptions {
 /**
  * Default step budget. Histories of 1,000 operations from 5 clients were measured to need 3k-40k
  * steps, 150k when illegal with 10% pending. A step may keep one search point (two bitsets and a
- * cache key, about 1 KiB for a 1,000-operation partition), so this also caps memory near 1 GiB.
+ * cache entry), so this also caps memory: 1M steps that each kept a point of a 1,000-operation
+ * partition measured ~600 MB resident and ~6 s on a loaded 2-core machine.
  */
 export const checkStepsMaxDefault = 1_000_000;
 
