@@ -17,12 +17,12 @@ function get(clientId: number, key: string, value: string | null, call: number, 
   return { clientId, input: { kind: "get", key }, output: { kind: "get", value }, call, return: ret };
 }
 
-/** `ok` undefined = pending (no reply, return Infinity). */
-function cas(clientId: number, key: string, expected: string | null, value: string, ok: boolean | undefined, call: number, ret?: number): KvOperation {
+/** A compare-and-set; `reply` undefined = pending (no reply, return Infinity). */
+function cas(clientId: number, key: string, expected: string | null, value: string, call: number, reply?: { ok: boolean; ret: number }): KvOperation {
   const input = { kind: "cas" as const, key, expected, value };
-  return ok === undefined
+  return reply === undefined
     ? { clientId, input, output: undefined, call, return: Infinity }
-    : { clientId, input, output: { kind: "cas", ok }, call, return: ret ?? Infinity };
+    : { clientId, input, output: { kind: "cas", ok: reply.ok }, call, return: reply.ret };
 }
 
 function verdict(history: KvOperation[]): CheckResult["result"] {
@@ -32,7 +32,7 @@ function verdict(history: KvOperation[]): CheckResult["result"] {
 describe("known histories", () => {
   test("an empty history, and one of only pending operations, are linearizable", () => {
     expect(verdict([])).toBe("ok");
-    expect(verdict([put(1, "x", "a", 0), cas(2, "x", null, "b", undefined, 3)])).toBe("ok");
+    expect(verdict([put(1, "x", "a", 0), cas(2, "x", null, "b", 3)])).toBe("ok");
   });
 
   test("a stale read after a completed write is illegal, and the stuck point is reported", () => {
@@ -50,8 +50,14 @@ describe("known histories", () => {
 
   test("a cas that succeeds twice from the same expected value is illegal", () => {
     const base = put(1, "x", "0", 0, 5);
-    expect(verdict([base, cas(1, "x", "0", "1", true, 10, 20), cas(2, "x", "0", "2", true, 12, 22)])).toBe("illegal");
-    expect(verdict([base, cas(1, "x", "0", "1", true, 10, 20), cas(2, "x", "0", "2", false, 12, 22)])).toBe("ok");
+    expect(verdict([base, cas(1, "x", "0", "1", 10, { ok: true, ret: 20 }), cas(2, "x", "0", "2", 12, { ok: true, ret: 22 })])).toBe("illegal");
+    expect(verdict([base, cas(1, "x", "0", "1", 10, { ok: true, ret: 20 }), cas(2, "x", "0", "2", 12, { ok: false, ret: 22 })])).toBe("ok");
+  });
+
+  test("a cas that fails although nothing else could have changed the value is illegal", () => {
+    expect(verdict([put(1, "x", "0", 0, 5), cas(2, "x", "0", "1", 10, { ok: false, ret: 20 })])).toBe("illegal");
+    expect(verdict([cas(2, "x", null, "1", 0, { ok: false, ret: 20 })])).toBe("illegal");
+    expect(verdict([cas(2, "x", null, "1", 0, { ok: true, ret: 20 }), get(1, "x", "1", 30, 40)])).toBe("ok");
   });
 
   test("a read of a value never written is illegal", () => {
@@ -90,8 +96,8 @@ describe("known histories", () => {
 
   test("a pending cas takes effect only if its expected value matched", () => {
     const base = put(1, "x", "0", 0, 5);
-    expect(verdict([base, cas(1, "x", "0", "1", undefined, 10), get(2, "x", "1", 20, 30)])).toBe("ok");
-    expect(verdict([base, cas(1, "x", "9", "1", undefined, 10), get(2, "x", "1", 20, 30)])).toBe("illegal");
+    expect(verdict([base, cas(1, "x", "0", "1", 10), get(2, "x", "1", 20, 30)])).toBe("ok");
+    expect(verdict([base, cas(1, "x", "9", "1", 10), get(2, "x", "1", 20, 30)])).toBe("illegal");
   });
 
   test("keys are independent: a write to one key is never read from another", () => {
