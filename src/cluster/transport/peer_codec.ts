@@ -1,0 +1,130 @@
+/**
+ * Raft messages <-> peer frames (u32 little-endian length + FlatBuffers Envelope whose body is
+ * a PeerHello or a PeerMessage; schemas/filestore.fbs). Decoding verifies the whole frame
+ * first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
+ * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
+ * are views over the frame: the caller hands in a frame nobody else will reuse.
+ */
+import * as flatbuffers from "flatbuffers";
+import {
+  Body, Envelope, PeerHello, PeerMessage, RaftAppendRequest, RaftAppendResponse, RaftEntryBytes, RaftHeartbeatRequest,
+  RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse, RaftTimeoutNow, RaftVoteRequest,
+  RaftVoteResponse,
+} from "../../../schemas/generated/filestore_generated";
+import { encodeEntry } from "../storage/entry_codec.ts";
+import { encodeConfState } from "../raft/config_entry.ts";
+import type { Message } from "../raft/types.ts";
+import { unreachable } from "../../util/assert.ts";
+import { decodeRaftMessage } from "./peer_message_decoder.ts";
+import { PeerFrameError } from "./peer_frame_error.ts";
+import { peerEnvelopeRule } from "../../net/peer_schema_rules.ts";
+import { VerificationError, verifyRoot } from "../../net/verify.ts";
+
+/** The peer protocol version this code speaks (PeerHello.protocol_version). */
+export const peerProtocolVersion = 1;
+const lengthPrefixBytes = 4;
+
+/**
+ * Entries one append frame may carry. The core caps a message at appendEntriesCountMax
+ * (4096 by default, at most 1,000,000 by its validator); this bound sits at that maximum so
+ * any valid configuration passes while the verifier never walks an unbounded vector.
+ */
+export const peerEntriesPerFrameMax = 1_000_000;
+
+export type PeerFrame =
+  | { kind: "hello"; clusterId: string; nodeId: number; protocolVersion: number }
+  | { kind: "message"; message: Message };
+
+export function encodeHelloFrame(builder: flatbuffers.Builder, clusterId: string, nodeId: number): Uint8Array {
+  builder.clear();
+  const cluster = builder.createString(clusterId);
+  const hello = PeerHello.createPeerHello(builder, cluster, nodeId, peerProtocolVersion);
+  return finishEnvelope(builder, Body.PeerHello, hello);
+}
+
+/** One message as a complete frame (a fresh array, safe to keep after the builder is reused). */
+export function encodeMessageFrame(builder: flatbuffers.Builder, message: Message): Uint8Array {
+  builder.clear();
+  const [type, body] = encodeRaftMessage(builder, message);
+  const peerMessage = PeerMessage.createPeerMessage(builder, message.from, message.to, message.term, type, body);
+  return finishEnvelope(builder, Body.PeerMessage, peerMessage);
+}
+
+function finishEnvelope(builder: flatbuffers.Builder, bodyType: Body, body: number): Uint8Array {
+  Envelope.startEnvelope(builder);
+  Envelope.addBodyType(builder, bodyType);
+  Envelope.addBody(builder, body);
+  builder.finish(Envelope.endEnvelope(builder));
+  const envelope = builder.asUint8Array();
+  const frame = new Uint8Array(lengthPrefixBytes + envelope.length);
+  new DataView(frame.buffer).setUint32(0, envelope.length, true);
+  frame.set(envelope, lengthPrefixBytes);
+  return frame;
+}
+
+function encodeRaftMessage(builder: flatbuffers.Builder, message: Message): [RaftMessage, number] {
+  switch (message.type) {
+    case "preVote":
+    case "vote":
+      return [RaftMessage.RaftVoteRequest, RaftVoteRequest.createRaftVoteRequest(
+        builder, message.type === "preVote", message.lastIndex, message.lastTerm, message.leadershipTransfer)];
+    case "preVoteResponse":
+    case "voteResponse":
+      return [RaftMessage.RaftVoteResponse, RaftVoteResponse.createRaftVoteResponse(builder, message.type === "preVoteResponse", message.reject)];
+    case "append": {
+      const entries = message.entries.map((entry) =>
+        RaftEntryBytes.createRaftEntryBytes(builder, builder.createByteVector(encodeEntry(entry))));
+      const vector = entries.length === 0 ? 0 : RaftAppendRequest.createEntriesVector(builder, entries);
+      return [RaftMessage.RaftAppendRequest, RaftAppendRequest.createRaftAppendRequest(builder, message.prevIndex, message.prevTerm, message.commit, vector)];
+    }
+    case "appendResponse":
+      return [RaftMessage.RaftAppendResponse, RaftAppendResponse.createRaftAppendResponse(
+        builder, message.reject, message.index, message.hintIndex, message.hintTerm)];
+    case "heartbeat": {
+      const context = message.context === null ? 0 : builder.createByteVector(message.context);
+      return [RaftMessage.RaftHeartbeatRequest, RaftHeartbeatRequest.createRaftHeartbeatRequest(builder, message.commit, context)];
+    }
+    case "heartbeatResponse": {
+      const context = message.context === null ? 0 : builder.createByteVector(message.context);
+      return [RaftMessage.RaftHeartbeatResponse, RaftHeartbeatResponse.createRaftHeartbeatResponse(builder, context)];
+    }
+    case "snapshot":
+      return [RaftMessage.RaftSnapshotChunk, encodeSnapshotChunk(builder, message)];
+    case "snapshotResponse":
+      return [RaftMessage.RaftSnapshotChunkResponse, RaftSnapshotChunkResponse.createRaftSnapshotChunkResponse(
+        builder, message.snapshotIndex, message.receivedBytes)];
+    case "timeoutNow":
+      return [RaftMessage.RaftTimeoutNow, RaftTimeoutNow.createRaftTimeoutNow(builder)];
+    default:
+      return unreachable(message, "unknown raft message");
+  }
+}
+
+function encodeSnapshotChunk(builder: flatbuffers.Builder, message: Extract<Message, { type: "snapshot" }>): number {
+  const membership = builder.createByteVector(encodeConfState(message.metadata.confState));
+  const chunk = builder.createByteVector(message.chunk);
+  const { index, term } = message.metadata;
+  return RaftSnapshotChunk.createRaftSnapshotChunk(builder, index, term, membership, message.offset, chunk, message.done, message.totalBytes);
+}
+
+/** The frame's hello or message; PeerFrameError when it is not a valid peer frame. */
+export function decodePeerFrame(frame: Uint8Array): PeerFrame {
+  try {
+    verifyRoot(frame, peerEnvelopeRule, { tablesPerVectorMax: peerEntriesPerFrameMax });
+  } catch (error) {
+    if (error instanceof VerificationError) throw new PeerFrameError("malformedFrame", error.message);
+    throw error;
+  }
+  const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(frame));
+  const bodyType = envelope.bodyType();
+  if (bodyType === Body.PeerHello) return decodeHello(envelope.body(new PeerHello()) as PeerHello);
+  if (bodyType === Body.PeerMessage) return { kind: "message", message: decodeRaftMessage(envelope.body(new PeerMessage()) as PeerMessage) };
+  throw new PeerFrameError("clientProtocol", `body type ${bodyType} is not a peer message`);
+}
+
+function decodeHello(hello: PeerHello): PeerFrame {
+  const clusterId = hello.clusterId();
+  if (clusterId === null || clusterId.length === 0) throw new PeerFrameError("malformedFrame", "hello without a cluster id");
+  if (hello.nodeId() === 0) throw new PeerFrameError("malformedFrame", "hello without a node id");
+  return { kind: "hello", clusterId, nodeId: hello.nodeId(), protocolVersion: hello.protocolVersion() };
+}

@@ -1,0 +1,73 @@
+/**
+ * The peer protocol's part of schemas/filestore.fbs transcribed for the verifier (same
+ * conventions as schema_rules.ts: fields by slot, a union takes two slots). The peer port
+ * verifies an Envelope whose body may only be a PeerHello or a PeerMessage.
+ * test/cluster/transport/peer_schema_rules.test.ts checks these slots against the generated code.
+ */
+import { Body, RaftMessage } from "../../schemas/generated/filestore_generated";
+import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
+import type { TableRule } from "./verify";
+
+const double = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 8 }) as const;
+const flag = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 1 }) as const;
+const optionalBytes = (slot: number) => ({ kind: "bytes", slot, required: false }) as const;
+const requiredBytes = (slot: number) => ({ kind: "bytes", slot, required: true }) as const;
+
+export const peerHelloRule: TableRule = {
+  name: "PeerHello",
+  fields: [{ kind: "string", slot: 0 }, { kind: "scalar", slot: 1, sizeBytes: 4 }, { kind: "scalar", slot: 2, sizeBytes: 4 }],
+};
+
+const voteRequest: TableRule = { name: "RaftVoteRequest", fields: [flag(0), double(1), double(2), flag(3)] };
+const voteResponse: TableRule = { name: "RaftVoteResponse", fields: [flag(0), flag(1)] };
+const entryBytes: TableRule = { name: "RaftEntryBytes", fields: [requiredBytes(0)] };
+const appendRequest: TableRule = {
+  name: "RaftAppendRequest",
+  fields: [double(0), double(1), double(2), { kind: "tables", slot: 3, required: false, table: entryBytes }],
+};
+const appendResponse: TableRule = { name: "RaftAppendResponse", fields: [flag(0), double(1), double(2), double(3)] };
+const heartbeatRequest: TableRule = { name: "RaftHeartbeatRequest", fields: [double(0), optionalBytes(1)] };
+const heartbeatResponse: TableRule = { name: "RaftHeartbeatResponse", fields: [optionalBytes(0)] };
+const snapshotChunk: TableRule = {
+  name: "RaftSnapshotChunk",
+  fields: [double(0), double(1), requiredBytes(2), double(3), requiredBytes(4), flag(5), double(6)],
+};
+const snapshotChunkResponse: TableRule = { name: "RaftSnapshotChunkResponse", fields: [double(0), double(1)] };
+const timeoutNow: TableRule = { name: "RaftTimeoutNow", fields: [] };
+
+export const raftMessageMembers: ReadonlyMap<number, TableRule> = new Map([
+  [RaftMessage.RaftVoteRequest, voteRequest],
+  [RaftMessage.RaftVoteResponse, voteResponse],
+  [RaftMessage.RaftAppendRequest, appendRequest],
+  [RaftMessage.RaftAppendResponse, appendResponse],
+  [RaftMessage.RaftHeartbeatRequest, heartbeatRequest],
+  [RaftMessage.RaftHeartbeatResponse, heartbeatResponse],
+  [RaftMessage.RaftSnapshotChunk, snapshotChunk],
+  [RaftMessage.RaftSnapshotChunkResponse, snapshotChunkResponse],
+  [RaftMessage.RaftTimeoutNow, timeoutNow],
+]);
+
+export const peerMessageRule: TableRule = {
+  name: "PeerMessage",
+  fields: [
+    { kind: "scalar", slot: 0, sizeBytes: 4 },
+    { kind: "scalar", slot: 1, sizeBytes: 4 },
+    double(2),
+    { kind: "union", typeSlot: 3, valueSlot: 4, members: raftMessageMembers },
+  ],
+};
+
+export const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
+  [Body.PeerHello, peerHelloRule],
+  [Body.PeerMessage, peerMessageRule],
+]);
+
+/** The whole Envelope as the peer port accepts it. */
+export const peerEnvelopeRule: TableRule = {
+  name: "Envelope",
+  fields: [
+    ...envelopeHeaderRule.fields,
+    ...envelopeBodyRule.fields.filter((field) => field.kind !== "union"),
+    { kind: "union", typeSlot: 7, valueSlot: 8, members: peerBodyMembers },
+  ],
+};
