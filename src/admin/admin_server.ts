@@ -3,7 +3,10 @@
  * and 503 otherwise (starting, shutting down); GET /metrics is the Prometheus text exposition.
  * It runs beside the client port so a stuck or flooded client port stays observable.
  */
+import type { RaftDriver } from "../cluster/raft_driver.ts";
 import type { EngineStats } from "../engine/types.ts";
+import { routeCluster } from "./cluster_routes.ts";
+import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 
 export interface AdminServerOptions {
@@ -15,6 +18,8 @@ export interface AdminServerOptions {
   engineStats: () => EngineStats | null;
   /** True while the client port accepts and serves requests. */
   isServing: () => boolean;
+  /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
+  cluster?: () => RaftDriver | null;
 }
 
 export interface AdminServer {
@@ -41,8 +46,9 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
   };
 }
 
-function route(request: Request, options: AdminServerOptions): Response {
+function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
+  if (path.startsWith("/cluster/")) return routeCluster(request, path, options.cluster?.() ?? null);
   if (path !== "/healthz" && path !== "/metrics") return textResponse(404, "not found: try /healthz or /metrics\n");
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
@@ -50,7 +56,13 @@ function route(request: Request, options: AdminServerOptions): Response {
   if (path === "/healthz") {
     return options.isServing() ? textResponse(200, "ok\n") : textResponse(503, "unavailable\n");
   }
-  const body = options.metrics.render(options.engineStats());
+  let body = options.metrics.render(options.engineStats());
+  const driver = options.cluster?.() ?? null;
+  if (driver !== null) {
+    const lines: string[] = [];
+    renderRaftMetrics(lines, driver);
+    body += `${lines.join("\n")}\n`;
+  }
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });
 }
 

@@ -20,6 +20,8 @@ const metricPrefix = "filestore_";
 export class ServerMetrics implements ServerObserver {
   private readonly operations = new Map<string, OperationMetrics>();
   private readonly fsyncLatency = new Histogram();
+  /** Replicated nodes: time from proposing a write to applying it, on the leader. */
+  private readonly proposalLatency = new Histogram();
   private inflightRequests = 0;
   private openConnections = 0;
   private receivedBytes = 0;
@@ -56,6 +58,11 @@ export class ServerMetrics implements ServerObserver {
     this.fsyncLatency.observe(durationSeconds);
   };
 
+  /** The Raft driver's hook: one write of this leader committed and applied after `seconds`. */
+  readonly proposalApplied = (seconds: number): void => {
+    this.proposalLatency.observe(seconds);
+  };
+
   /** The whole exposition, in the Prometheus text format. */
   render(engineStats: EngineStats | null): string {
     const lines: string[] = [];
@@ -65,6 +72,11 @@ export class ServerMetrics implements ServerObserver {
     writeHeader(lines, fsyncName, "histogram", "Duration of each fdatasync of the log.");
     writeHistogram(lines, fsyncName, {}, this.fsyncLatency);
     if (engineStats !== null) renderEngine(lines, engineStats);
+    if (this.proposalLatency.count > 0) {
+      const proposalName = `${metricPrefix}raft_proposal_duration_seconds`;
+      writeHeader(lines, proposalName, "histogram", "Time from proposing a write to applying it, on the leader.");
+      writeHistogram(lines, proposalName, {}, this.proposalLatency);
+    }
     return `${lines.join("\n")}\n`;
   }
 

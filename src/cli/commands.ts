@@ -49,6 +49,10 @@ function serveOptions(): Record<string, OptionSpec> {
     const fallback = shown === "" ? "" : ` (default ${shown})`;
     options[setting.name] = { type: "string", valueName, description: `${setting.doc}${fallback}` };
   }
+  options.join = {
+    type: "boolean",
+    description: "with peers: this node joins an existing group (added by `filestore cluster add-node`) instead of founding it",
+  };
   options.help = helpOption;
   return options;
 }

@@ -40,7 +40,7 @@ export interface RaftDriverOptions {
   engine: Engine;
   /** Peer addresses known from the start (--peers), by node id; this node's own is allowed. */
   peers: ReadonlyMap<NodeId, string>;
-  /** Where this node is reached; a leader announces them in the log (entry_codec.ts). */
+  /** Where this node is reached; a leader announces them in the log (entry_codec.ts). See setSelfAddresses. */
   self: MemberAddresses;
   raft?: Partial<Omit<RaftConfig, "id">>;
   tickIntervalMs?: number;
@@ -78,6 +78,8 @@ export class RaftDriver {
   readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0 };
   /** performance.now() of the last message from the current leader (this node's own time when it leads). */
   lastLeaderContactMs = -Infinity;
+  /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
+  readonly peerMatchIndex = new Map<NodeId, number>();
   private readonly proposals = new ProposalTracker();
   private readonly reads = new ReadTracker();
   private queuedProposals: QueuedProposal[] = [];
@@ -90,6 +92,7 @@ export class RaftDriver {
   private failure: Error | null = null;
   private readonly tickTimer: ReturnType<typeof setInterval>;
   private loopDone: Promise<void> = Promise.resolve();
+  private self: MemberAddresses;
 
   private constructor(
     private readonly options: RaftDriverOptions,
@@ -97,6 +100,7 @@ export class RaftDriver {
     readonly machine: ReplicatedStateMachine,
   ) {
     this.nodeId = options.nodeId;
+    this.self = { ...options.self };
     this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
     this.lastTerm = node.status().term;
     options.transport.onMessage((message) => this.receive(message));
@@ -178,6 +182,15 @@ export class RaftDriver {
     return this.node.status();
   }
 
+  /** This node's addresses once known (ports chosen at bind time); a leader announces the change. */
+  setSelfAddresses(addresses: MemberAddresses): void {
+    this.self = { ...addresses };
+    if (this.isLeader()) {
+      this.announceSelf();
+      this.kick();
+    }
+  }
+
   isLeader(): boolean {
     return this.softState.role === "leader";
   }
@@ -220,6 +233,9 @@ export class RaftDriver {
     if (this.closed) return;
     const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
     if (fromLeader && message.term >= this.lastTerm) this.lastLeaderContactMs = performance.now();
+    if (message.type === "appendResponse" && !message.reject) {
+      this.peerMatchIndex.set(message.from, Math.max(this.peerMatchIndex.get(message.from) ?? 0, message.index));
+    }
     this.node.step(message);
     this.kick();
   }
@@ -312,7 +328,7 @@ export class RaftDriver {
   /** A new leader writes its addresses to the log, so every replica can point clients to it. */
   private announceSelf(): void {
     const known = this.machine.members.get(this.nodeId);
-    const self = this.options.self;
+    const self = this.self;
     if (known !== undefined && known.clientAddress === self.clientAddress && known.adminAddress === self.adminAddress && known.peerAddress === self.peerAddress) return;
     const payload: EntryPayload = { kind: "member", node: this.nodeId, addresses: self };
     this.queuedProposals.push({

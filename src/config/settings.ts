@@ -17,12 +17,21 @@ export interface FileStoreConfig {
   inflightPerConnectionMax: number;
   idleTimeoutMs: number;
   nodeId: string;
-  peers: HostPort[];
+  peers: PeerAddress[];
+  /** Undefined when not set: a replicated node then listens on its own entry in `peers`. */
+  peerListen?: HostPort | undefined;
+}
+
+/** A peer of the replicated group: `name` (e.g. "n2") is present when written NAME=HOST:PORT. */
+export interface PeerAddress extends HostPort {
+  name?: string;
 }
 
 export type SettingType =
   | { kind: "address" }
   | { kind: "address-list" }
+  /** An address, or undefined when given as "". */
+  | { kind: "optional-address" }
   | { kind: "path" }
   | { kind: "string" }
   | { kind: "enum"; choices: readonly string[] }
@@ -130,14 +139,21 @@ export const settings: readonly Setting[] = [
     property: "nodeId",
     type: { kind: "string" },
     default: "",
-    doc: "this node's name in a replicated group (reserved for replication; unused by a single node)",
+    doc: "this node's name in a replicated group (n1, n2, ...); with peers, the node runs as a Raft replica",
   },
   {
     name: "peers",
     property: "peers",
     type: { kind: "address-list" },
     default: [],
-    doc: "HOST:PORT of the other nodes (reserved for replication; unused by a single node)",
+    doc: "every node of the replicated group, this one included, as NAME=HOST:PORT of its peer port (e.g. n1=127.0.0.1:7500,n2=127.0.0.1:7501); none: a single node",
+  },
+  {
+    name: "peer-listen",
+    property: "peerListen",
+    type: { kind: "optional-address" },
+    default: "",
+    doc: "HOST:PORT where the other nodes of the group connect (Raft messages); default: this node's entry in peers",
   },
 ];
 

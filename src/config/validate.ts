@@ -5,9 +5,9 @@
  */
 import { parseHostPort, type HostPort } from "./address.ts";
 import { ConfigError } from "./config_error.ts";
-import type { Setting } from "./settings.ts";
+import type { PeerAddress, Setting } from "./settings.ts";
 
-export type SettingValue = string | number | HostPort | HostPort[];
+export type SettingValue = string | number | HostPort | PeerAddress[] | undefined;
 
 /** Longest accepted path or string setting; longer is surely a mistake (Linux PATH_MAX is 4096). */
 const textLengthMax = 4096;
@@ -22,6 +22,10 @@ export function validateSetting(setting: Setting, raw: unknown, source: string):
       return toAddress(expectString(raw, fail), fail);
     case "address-list":
       return toAddressList(raw, fail);
+    case "optional-address": {
+      const text = expectString(raw, fail);
+      return text === "" ? undefined : toAddress(text, fail);
+    }
     case "path":
     case "string":
       return toText(raw, type.kind === "path", fail);
@@ -48,13 +52,20 @@ function toAddress(text: string, fail: Fail): HostPort {
   return parsed as HostPort;
 }
 
-/** A TOML array of strings, or a comma-separated string from a flag. */
-function toAddressList(raw: unknown, fail: Fail): HostPort[] {
+/** A TOML array of strings, or a comma-separated string from a flag; each HOST:PORT or NAME=HOST:PORT. */
+function toAddressList(raw: unknown, fail: Fail): PeerAddress[] {
   let items: unknown[];
   if (Array.isArray(raw)) items = raw;
   else if (typeof raw === "string") items = raw === "" ? [] : raw.split(",").map((part) => part.trim());
   else return fail(`must be a list of "HOST:PORT" strings, got ${describe(raw)}`);
-  return items.map((item) => toAddress(expectString(item, fail), fail));
+  return items.map((item) => toNamedAddress(expectString(item, fail), fail));
+}
+
+/** NAME=HOST:PORT names a node (NAME: letters, digits, "-" or "_"); a bare HOST:PORT has no name. */
+function toNamedAddress(text: string, fail: Fail): PeerAddress {
+  const named = /^([A-Za-z0-9_-]+)=(.*)$/.exec(text);
+  if (named === null) return toAddress(text, fail);
+  return { name: named[1], ...toAddress(named[2].trim(), fail) };
 }
 
 function toText(raw: unknown, nonEmpty: boolean, fail: Fail): string {

@@ -1,0 +1,56 @@
+/**
+ * Cluster operations on the admin endpoint (HTTP + JSON), for `filestore status` and
+ * `filestore cluster ...`. They live here rather than on the client port because they are
+ * operator actions, rare and off the request path: curl can drive them, and the binary client
+ * protocol keeps only data operations.
+ *   GET  /cluster/status                      this node's view (cluster_status.ts)
+ *   POST /cluster/add-node?node=n4&peer=H:P   learner, then voter once caught up
+ *   POST /cluster/remove-node?node=n2
+ *   POST /cluster/transfer-leader?node=n2
+ * A change sent to a follower is answered 421 with the leader's admin address in
+ * {"error", "leaderAdmin"}; the CLI follows it.
+ */
+import { nodeClusterStatus } from "../cluster/cluster_status.ts";
+import { addNode, removeNode, transferLeader } from "../cluster/membership.ts";
+import { formatNodeId, NodeIdError, parseNodeId, parsePeer } from "../cluster/node_id.ts";
+import type { RaftDriver } from "../cluster/raft_driver.ts";
+import { ReplicationError } from "../cluster/replication_error.ts";
+import { formatHostPort } from "../config/address.ts";
+
+/** A membership change or transfer gives up after this: catching up a learner may take a while. */
+const changeTimeoutMs = 30_000;
+
+export async function routeCluster(request: Request, path: string, driver: RaftDriver | null): Promise<Response> {
+  if (driver === null) return json(404, { error: "this node is not part of a replicated group" });
+  if (path === "/cluster/status") return json(200, nodeClusterStatus(driver));
+  if (request.method !== "POST") return json(405, { error: "cluster changes are POST requests" });
+  if (!driver.isLeader()) {
+    const leader = driver.leaderId();
+    const leaderAdmin = driver.machine.members.get(leader)?.adminAddress ?? "";
+    return json(421, { error: `${formatNodeId(driver.nodeId)} is not the leader`, leader: leader === 0 ? "" : formatNodeId(leader), leaderAdmin });
+  }
+  const query = new URL(request.url).searchParams;
+  const deadline = performance.now() + changeTimeoutMs;
+  try {
+    const node = parseNodeId(query.get("node") ?? "");
+    if (path === "/cluster/add-node") {
+      const [, address] = parsePeer(`${formatNodeId(node)}=${query.get("peer") ?? ""}`);
+      await addNode(driver, node, formatHostPort(address), deadline);
+    } else if (path === "/cluster/remove-node") {
+      await removeNode(driver, node, deadline);
+    } else if (path === "/cluster/transfer-leader") {
+      await transferLeader(driver, node, deadline);
+    } else {
+      return json(404, { error: `unknown cluster operation ${path}` });
+    }
+    return json(200, nodeClusterStatus(driver));
+  } catch (error) {
+    if (error instanceof NodeIdError) return json(400, { error: error.message });
+    if (error instanceof ReplicationError) return json(error.code === "TIMEOUT" ? 504 : 409, { error: error.message, code: error.code });
+    throw error;
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(`${JSON.stringify(body)}\n`, { status, headers: { "content-type": "application/json" } });
+}

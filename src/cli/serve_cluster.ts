@@ -1,0 +1,38 @@
+/**
+ * The replicated-node part of `filestore serve`: with `peers` set, the node runs as one
+ * replica of a Raft group. Checks the settings that only matter then (node-id present, every
+ * peer named and listed once, this node among them unless peer-listen says where to listen).
+ */
+import type { FileStoreConfig } from "../config/settings.ts";
+import type { ClusterNodeOptions } from "../cluster/cluster_node.ts";
+import { formatNodeId, NodeIdError, parseNodeId } from "../cluster/node_id.ts";
+import type { HostPort } from "../config/address.ts";
+import { ConfigError } from "../config/config_error.ts";
+
+export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "peerListen">;
+
+/** null for a single node (no peers); the replica's settings otherwise; ConfigError naming the field when wrong. */
+export function clusterSettings(config: FileStoreConfig, source: string): ClusterSettings | null {
+  if (config.peers.length === 0) return null;
+  const nodeId = named("node-id", source, () => parseNodeId(config.nodeId));
+  const peers = new Map<number, HostPort>();
+  for (const peer of config.peers) {
+    if (peer.name === undefined) throw new ConfigError("peers", source, `every peer must be named NAME=HOST:PORT, got ${peer.host}:${peer.port}`);
+    const id = named("peers", source, () => parseNodeId(peer.name!));
+    if (peers.has(id)) throw new ConfigError("peers", source, `${formatNodeId(id)} is listed twice`);
+    peers.set(id, { host: peer.host, port: peer.port });
+  }
+  if (!peers.has(nodeId) && config.peerListen === undefined) {
+    throw new ConfigError("peers", source, `this node (${formatNodeId(nodeId)}) is not in peers; list it or give peer-listen`);
+  }
+  return { nodeId, peers, peerListen: config.peerListen };
+}
+
+function named<T>(field: string, source: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof NodeIdError) throw new ConfigError(field, source, error.message);
+    throw error;
+  }
+}

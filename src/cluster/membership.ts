@@ -1,0 +1,47 @@
+/**
+ * Online membership changes, one server at a time (Raft §4.1), driven from the leader:
+ * - add: announce the new node's peer address in the log (so every member can reach it), add it
+ *   as a learner (it receives the log but does not vote, §4.2.1), and promote it to voter once it
+ *   has caught up (the core refuses the promotion while it lags; this retries until the deadline);
+ * - remove: one configuration change; a removed leader steps down once it is committed;
+ * - transfer: leadership transfer (§3.10), finished when another node leads.
+ */
+import { formatNodeId } from "./node_id.ts";
+import type { NodeId } from "./raft/types.ts";
+import type { RaftDriver } from "./raft_driver.ts";
+import { ReplicationError } from "./replication_error.ts";
+
+/** How often a refused promotion or an unfinished transfer is looked at again. */
+const retryIntervalMs = 20;
+
+export async function addNode(driver: RaftDriver, node: NodeId, peerAddress: string, deadlineAtMs: number): Promise<void> {
+  const { voters, learners } = driver.status().confState;
+  if (voters.includes(node)) return;
+  await driver.propose({ kind: "member", node, addresses: { clientAddress: "", adminAddress: "", peerAddress } }, deadlineAtMs);
+  if (!learners.includes(node)) await driver.changeMembership({ kind: "addLearner", node }, deadlineAtMs);
+  while (true) {
+    try {
+      await driver.changeMembership({ kind: "promoteLearner", node }, deadlineAtMs);
+      return;
+    } catch (error) {
+      // UNAVAILABLE here is the core refusing for now (the learner lags, or a change is in flight).
+      if (!(error instanceof ReplicationError) || error.code !== "UNAVAILABLE" || performance.now() > deadlineAtMs) throw error;
+      await Bun.sleep(retryIntervalMs);
+    }
+  }
+}
+
+export async function removeNode(driver: RaftDriver, node: NodeId, deadlineAtMs: number): Promise<void> {
+  const { voters, learners } = driver.status().confState;
+  if (!voters.includes(node) && !learners.includes(node)) return;
+  await driver.changeMembership({ kind: "removeNode", node }, deadlineAtMs);
+}
+
+export async function transferLeader(driver: RaftDriver, to: NodeId, deadlineAtMs: number): Promise<void> {
+  if (driver.leaderId() === to) return;
+  driver.transferLeadership(to);
+  while (driver.isLeader() || driver.leaderId() === 0) {
+    if (performance.now() > deadlineAtMs) throw new ReplicationError("TIMEOUT", `leadership did not move to ${formatNodeId(to)} within the deadline`);
+    await Bun.sleep(retryIntervalMs);
+  }
+}
