@@ -37,6 +37,15 @@ interface Outstanding {
 }
 
 const encoder = new TextEncoder();
+/** Request mix: 40% gets, 30% puts, 30% compare-and-sets. */
+const getShare = 0.4;
+const putShare = 0.3;
+/** A cas expects "absent" this often, otherwise one of the last few values written. */
+const casExpectsAbsentShare = 0.3;
+const casRecentValuesCount = 3;
+/** Routing: cached leader first, else the current leader, else a random node. */
+const useCachedLeaderShare = 0.6;
+const useCurrentLeaderShare = 0.3;
 
 export class Workload {
   readonly history: KvOperation[] = [];
@@ -74,9 +83,9 @@ export class Workload {
     const value = `v${++this.valueCounter}`;
     const roll = this.random();
     let input: KvInput;
-    if (roll < 0.4) input = { kind: "get", key };
-    else if (roll < 0.7) input = { kind: "put", key, value };
-    else input = { kind: "cas", key, expected: this.random() < 0.3 ? null : `v${Math.max(1, this.valueCounter - 1 - Math.floor(this.random() * 3))}`, value };
+    if (roll < getShare) input = { kind: "get", key };
+    else if (roll < getShare + putShare) input = { kind: "put", key, value };
+    else input = { kind: "cas", key, expected: this.recentValueOrAbsent(), value };
     this.outstanding.set(client, { input, sequence, call: now, node: 0, sentAt: now, readContext: undefined, attempt: 0 });
   }
 
@@ -85,11 +94,16 @@ export class Workload {
    * otherwise (and now and then anyway) the current leader or a random node. A stale cache
    * sends requests to a deposed or isolated leader, which is where conflicting entries arise.
    */
+  private recentValueOrAbsent(): string | null {
+    if (this.random() < casExpectsAbsentShare) return null;
+    return `v${Math.max(1, this.valueCounter - 1 - Math.floor(this.random() * casRecentValuesCount))}`;
+  }
+
   private submit(client: number, request: Outstanding, now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
     const upNodes = nodes.filter((node) => node.up);
     const cached = nodes.find((node) => node.id === this.cachedLeader.get(client));
     const roll = this.random();
-    let target = roll < 0.6 && cached?.up ? cached : roll < 0.9 ? leaderGuess() : undefined;
+    let target = roll < useCachedLeaderShare && cached?.up ? cached : roll < useCachedLeaderShare + useCurrentLeaderShare ? leaderGuess() : undefined;
     target ??= upNodes[Math.floor(this.random() * upNodes.length)];
     if (target !== undefined) this.cachedLeader.set(client, target.id);
     request.sentAt = now;

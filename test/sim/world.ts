@@ -40,6 +40,22 @@ export interface WorldOptions {
 }
 
 const swarmScaleMax = 3;
+/** Per-step chance that the network's drop/duplicate/delay profile changes: weather, not noise. */
+const networkWeatherChangeProbability = 0.01;
+/** Per-step chance that one node's tick rate changes (a slow or paused process). */
+const tickRateChangeProbability = 0.01;
+/** Tick rates (ticks per step) are drawn in [min, 1]: nodes' clocks run unevenly. */
+const initialTickRateMin = 0.5;
+const changedTickRateMin = 0.2;
+/** Network weather bounds: up to 15% drops, 10% duplicates, 8 steps of delay (reordering). */
+const dropProbabilityMax = 0.15;
+const duplicateProbabilityMax = 0.1;
+const delayStepsMax = 8;
+/** Partition kinds: this share isolates the leader, the next share cuts links one way only. */
+const isolateLeaderShare = 0.3;
+const asymmetricShare = 0.3;
+/** Share of seeds whose append messages carry one entry each (batches split between entries). */
+const oneEntryAppendSeedShare = 0.5;
 
 function swarmOptions(options: WorldOptions, random: RandomSource): WorldOptions {
   const scale = (probability: number) => probability * random() * swarmScaleMax;
@@ -59,16 +75,19 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   nodes: 3,
   unsafeMutations: {},
   crashProbability: 0.01,
-  restartProbability: 0.05,
+  restartProbability: 0.15,
   partitionProbability: 0.01,
   healProbability: 0.02,
   membershipChangeProbability: 0.005,
   transferProbability: 0.004,
-  leaderCommitCrashProbability: 0.2,
+  leaderCommitCrashProbability: 0.4,
   unsafeLocalReads: false,
   compactAfterEntries: 40,
   swarm: true,
 };
+
+/** Three clients on three keys keep per-key histories contended yet cheap to check. */
+const workloadShape = { clients: 3, keys: 3, requestProbability: 0.2, retryAfterSteps: 40 };
 
 /**
  * Sim tunables: short timeouts keep seeds fast; small chunks make a snapshot take several
@@ -85,7 +104,7 @@ function simRaftConfig(random: RandomSource) {
     proposalBytesMax: 128,
     appendEntriesBytesMax: randomInteger(random, 128, 4096),
     // Half the seeds carry one entry per append message, so batches split between entries.
-    appendEntriesCountMax: random() < 0.5 ? 1 : 4096,
+    appendEntriesCountMax: random() < oneEntryAppendSeedShare ? 1 : 4096,
   };
 }
 
@@ -112,12 +131,12 @@ export class World {
     const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
     for (const id of voters) this.addNode(id, { voters, learners: [] });
     this.nextNodeId = options.nodes + 1;
-    this.workload = new Workload({ clients: 3, keys: 3, requestProbability: 0.2, retryAfterSteps: 40, unsafeLocalReads: options.unsafeLocalReads }, seededRandom(options.seed ^ 0x27d4eb2f));
+    this.workload = new Workload({ ...workloadShape, unsafeLocalReads: options.unsafeLocalReads }, seededRandom(options.seed ^ 0x27d4eb2f));
   }
 
   private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
     const node = new SimNode(id, conf, this.raftOverrides, this.options.seed, this.options.unsafeMutations);
-    node.tickRate = 0.5 + this.random() * 0.5;
+    node.tickRate = initialTickRateMin + this.random() * (1 - initialTickRateMin);
     this.nodes.set(id, node);
     return node;
   }
@@ -207,18 +226,18 @@ export class World {
     if (this.random() < options.healProbability) this.network.healAll();
     if (this.random() < options.membershipChangeProbability) this.changeMembership();
     if (this.random() < options.transferProbability) this.transferLeadership();
-    if (this.random() < 0.01) this.network.faults = this.randomNetworkFaults();
-    if (this.random() < 0.01) {
+    if (this.random() < networkWeatherChangeProbability) this.network.faults = this.randomNetworkFaults();
+    if (this.random() < tickRateChangeProbability) {
       const nodes = [...this.nodes.values()];
-      nodes[randomInteger(this.random, 0, nodes.length)].tickRate = 0.2 + this.random() * 0.8;
+      nodes[randomInteger(this.random, 0, nodes.length)].tickRate = changedTickRateMin + this.random() * (1 - changedTickRateMin);
     }
   }
 
   randomNetworkFaults() {
     return {
-      dropProbability: this.random() * 0.15,
-      duplicateProbability: this.random() * 0.1,
-      delayStepsMax: randomInteger(this.random, 1, 8),
+      dropProbability: this.random() * dropProbabilityMax,
+      duplicateProbability: this.random() * duplicateProbabilityMax,
+      delayStepsMax: randomInteger(this.random, 1, delayStepsMax + 1),
     };
   }
 
@@ -245,10 +264,10 @@ export class World {
     const ids = [...this.nodes.values()].filter((node) => !node.removed).map((node) => node.id);
     const roll = this.random();
     const leader = this.leader();
-    if (roll < 0.3 && leader !== undefined) {
+    if (roll < isolateLeaderShare && leader !== undefined) {
       // The leader alone on one side.
       this.network.partition([leader.id], ids.filter((id) => id !== leader.id));
-    } else if (roll < 0.6) {
+    } else if (roll < isolateLeaderShare + asymmetricShare) {
       // Asymmetric: some links lose messages one way only.
       for (let i = 0; i < 2; i++) {
         const from = ids[randomInteger(this.random, 0, ids.length)];
