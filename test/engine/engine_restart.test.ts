@@ -66,13 +66,16 @@ describe("engine restart", () => {
     const harness = segmentedHarness(folder.path, 16 * 1024);
     let engine = await harness.open({ autoCheckpoint: { recordsMin: 300 } });
     // Writes go on until the background checkpoint has landed, bounded in count.
-    for (let step = 0; step < 5000 && !(await Bun.file(join(folder.path, checkpointFileName)).exists()); step++) {
-      await engine.apply({ op: "put", key: bytes(`key/${step % 50}`), value: bytes(`value-${step}`) });
+    let written = 0;
+    while (written < 5000 && !(await Bun.file(join(folder.path, checkpointFileName)).exists())) {
+      await engine.apply({ op: "put", key: bytes(`key/${written % 50}`), value: bytes(`value-${written}`) });
+      written += 1;
     }
     const before = dump(engine);
     engine = await harness.restart(engine);
     expect(engine.recovery.checkpoint).toBe("loaded");
-    expect(engine.recovery.recordsReplayed).toBeLessThan(600);
+    // Only the records after the checkpoint are replayed (how many depends on the machine's pace).
+    expect(engine.recovery.recordsReplayed).toBeLessThan(written - 300);
     expect(dump(engine)).toEqual(before);
     expect(engine.lastBackgroundError).toBeNull();
     await engine.close();
@@ -91,6 +94,28 @@ describe("engine restart", () => {
     for (const step of acknowledged) expect(text(engine.get(bytes(`key/${step}`))!.value)).toBe(`value-${step}`.repeat(8));
     expect(engine.revision()).toBeGreaterThanOrEqual(acknowledged.length);
     await engine.close();
+  });
+
+  test("kill -9 in the middle of compactions and checkpoints loses no acknowledged write", async () => {
+    for (const acknowledgementsBeforeKill of [150, 400]) {
+      await using folder = await temporaryFolder();
+      const writer = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "compacting_writer.ts"), folder.path], {
+        stdout: "pipe",
+        stderr: "inherit",
+      });
+      const acknowledged = await readAcknowledgements(writer.stdout, acknowledgementsBeforeKill);
+      writer.kill(9);
+      await writer.exited;
+      const engine = await segmentedHarness(folder.path).open({ fsync: "always" });
+      const lastAcknowledgedByKey = new Map<string, number>();
+      for (const step of acknowledged) lastAcknowledgedByKey.set(`key/${step % 40}`, step);
+      for (const [key, step] of lastAcknowledgedByKey) {
+        const stored = Number(text(engine.get(bytes(key))!.value).split(":")[0]);
+        // Later puts may have reached the disk unacknowledged; earlier ones must not win.
+        expect(stored).toBeGreaterThanOrEqual(step);
+      }
+      await engine.close();
+    }
   });
 });
 
