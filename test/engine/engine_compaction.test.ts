@@ -48,6 +48,21 @@ describe("engine compaction", () => {
     await engine.close();
   });
 
+  test("close during a compaction stops it early and loses nothing", async () => {
+    await using folder = await temporaryFolder();
+    const harness = segmentedHarness(folder.path, 16 * 1024);
+    let engine = await harness.open();
+    for (let step = 0; step < 2000; step++) await engine.apply({ op: "put", key: bytes(`key/${step % 500}`), value: valueOf(step) });
+    const before = dump(engine);
+    const compaction = engine.compact();
+    await engine.close();
+    const report = await compaction;
+    expect(report.logBytesAfter).toBeGreaterThan(0);
+    engine = await harness.open();
+    expect(dump(engine)).toEqual(before);
+    await engine.close();
+  });
+
   test("runs by itself once garbage passes the configured share of the log", async () => {
     await using folder = await temporaryFolder();
     const harness = segmentedHarness(folder.path, 64 * 1024);
