@@ -6,6 +6,7 @@ export class PeerCounters {
   messagesReceived = 0;
   messagesDroppedQueueFull = 0;
   messagesDroppedUnknownPeer = 0;
+  messagesDroppedTooLarge = 0;
   connectionsOpened = 0;
   readonly rejected: PeerRejections = { unknownNode: 0, wrongClusterId: 0, clientProtocol: 0, malformedFrame: 0, misaddressed: 0 };
 
@@ -15,6 +16,7 @@ export class PeerCounters {
       messagesReceived: this.messagesReceived,
       messagesDroppedQueueFull: this.messagesDroppedQueueFull,
       messagesDroppedUnknownPeer: this.messagesDroppedUnknownPeer,
+      messagesDroppedTooLarge: this.messagesDroppedTooLarge,
       queuedMessagesByPeer,
       connectionsOpened: this.connectionsOpened,
       rejected: { ...this.rejected },

@@ -41,6 +41,8 @@ export interface PeerTransportStats {
   messagesDroppedQueueFull: number;
   /** Dropped because `to` is not in the peer list (or is this node). */
   messagesDroppedUnknownPeer: number;
+  /** Dropped because its frame would exceed frameSizeBytesMax (the peer would refuse it). */
+  messagesDroppedTooLarge: number;
   /** Outbound queue lengths now, by peer. */
   queuedMessagesByPeer: Record<string, number>;
   /** Outbound connections established (first connect and every reconnect). */

@@ -1,0 +1,88 @@
+/**
+ * One connection a peer dialed to this node: it must open with a PeerHello naming this
+ * cluster and a node in the peer list, then carry PeerMessages from that node to this one.
+ * Anything else closes it and is counted by reason; the transport and its other connections
+ * carry on. Frames are copied out of the read buffer once, so the entries of a delivered
+ * append stay valid for as long as the receiver keeps them.
+ */
+import type { Socket } from "bun";
+import { FrameAssembler } from "../../net/frame_assembler.ts";
+import { RequestRejection } from "../../net/status.ts";
+import type { Message, NodeId } from "../raft/types.ts";
+import { decodePeerFrame, peerProtocolVersion } from "./peer_codec.ts";
+import { PeerFrameError } from "./peer_frame_error.ts";
+import type { PeerRejections } from "./types.ts";
+
+/** Read buffer a connection starts with for frames split across reads; grows to the frame. */
+const receiveBufferBytesInitial = 64 * 1024;
+
+export interface InboundContext {
+  nodeId: NodeId;
+  clusterId: string;
+  frameSizeBytesMax: number;
+  isPeer(node: NodeId): boolean;
+  reject(reason: keyof PeerRejections): void;
+  deliver(message: Message): void;
+}
+
+export class InboundConnection {
+  private readonly assembler: FrameAssembler;
+  /** The node named by the hello; null until it arrives. */
+  peerNode: NodeId | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket<InboundConnection | undefined>,
+    private readonly context: InboundContext,
+  ) {
+    this.assembler = new FrameAssembler(context.frameSizeBytesMax, receiveBufferBytesInitial);
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.assembler.feed(chunk, (frame) => this.onFrame(frame.slice()));
+    } catch (error) {
+      if (!(error instanceof RequestRejection)) throw error;
+      this.refuse("malformedFrame");
+    }
+  }
+
+  /** Closes the connection without counting it (peer removed, transport closing, no hello in time). */
+  close(): void {
+    this.closed = true;
+    this.socket.terminate();
+  }
+
+  private onFrame(frame: Uint8Array): boolean {
+    let decoded;
+    try {
+      decoded = decodePeerFrame(frame);
+    } catch (error) {
+      if (!(error instanceof PeerFrameError)) throw error;
+      return this.refuse(error.reason);
+    }
+    if (decoded.kind === "hello") return this.onHello(decoded.clusterId, decoded.nodeId, decoded.protocolVersion);
+    if (this.peerNode === null) return this.refuse("malformedFrame");
+    const message = decoded.message;
+    if (message.to !== this.context.nodeId || message.from !== this.peerNode) return this.refuse("misaddressed");
+    if (!this.context.isPeer(this.peerNode)) return this.refuse("unknownNode");
+    this.context.deliver(message);
+    return !this.closed;
+  }
+
+  private onHello(clusterId: string, nodeId: NodeId, protocolVersion: number): boolean {
+    if (this.peerNode !== null || protocolVersion !== peerProtocolVersion) return this.refuse("malformedFrame");
+    if (clusterId !== this.context.clusterId) return this.refuse("wrongClusterId");
+    if (nodeId === this.context.nodeId || !this.context.isPeer(nodeId)) return this.refuse("unknownNode");
+    this.peerNode = nodeId;
+    return true;
+  }
+
+  /** Counts the refusal, closes the connection, and stops reading the rest of the chunk. */
+  private refuse(reason: keyof PeerRejections): false {
+    if (!this.closed) this.context.reject(reason);
+    this.close();
+    return false;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The connection this node dials to one peer, which carries messages one way: to the peer.
+ * Messages wait in a bounded queue; a flush (once per event-loop turn) encodes every queued
+ * message into one buffer and writes it with one call. What the socket does not take waits
+ * for `drain`, and meanwhile new messages stay queued, so the queue bound is the back-pressure.
+ * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
+ * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing.
+ */
+import type { Socket } from "bun";
+import type * as flatbuffers from "flatbuffers";
+import type { HostPort } from "../../config/address.ts";
+import { OutputBuffer } from "../../net/output_buffer.ts";
+import type { Message, NodeId } from "../raft/types.ts";
+import { encodeMessageFrame } from "./peer_codec.ts";
+import type { PeerCounters } from "./peer_stats.ts";
+import type { PeerTransportLimits } from "./types.ts";
+
+const lengthPrefixBytes = 4;
+
+export interface OutboundContext {
+  limits: PeerTransportLimits;
+  counters: PeerCounters;
+  builder: flatbuffers.Builder;
+  helloFrame: Uint8Array;
+}
+
+export class OutboundPeer {
+  private queue: Message[] = [];
+  private socket: Socket<undefined> | null = null;
+  private output = new OutputBuffer();
+  /** Bumped per connect attempt, so events of an abandoned attempt are ignored. */
+  private attempt = 0;
+  private connecting = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private reconnectDelayMs: number;
+  private closed = false;
+
+  constructor(
+    readonly nodeId: NodeId,
+    readonly address: HostPort,
+    private readonly context: OutboundContext,
+  ) {
+    this.reconnectDelayMs = context.limits.reconnectDelayMsMin;
+  }
+
+  queuedMessages(): number {
+    return this.queue.length;
+  }
+
+  /** Queues `message`; false when the queue is full (the caller counts the drop). */
+  enqueue(message: Message): boolean {
+    if (this.queue.length >= this.context.limits.queuedMessagesPerPeerMax) return false;
+    this.queue.push(message);
+    return true;
+  }
+
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    const socket = this.socket;
+    if (socket === null) return this.connectUnlessWaiting();
+    if (this.output.length > 0 && this.output.flush(socket) === 0) return;
+    if (this.output.length > 0) return;
+    for (const message of this.queue) {
+      const frame = encodeMessageFrame(this.context.builder, message);
+      // The peer would refuse it and drop the connection: drop the message alone instead.
+      if (frame.length - lengthPrefixBytes > this.context.limits.frameSizeBytesMax) {
+        this.context.counters.messagesDroppedTooLarge++;
+        continue;
+      }
+      this.output.append(frame);
+      this.context.counters.messagesSent++;
+    }
+    this.queue = [];
+    this.output.flush(socket);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.socket?.terminate();
+    this.socket = null;
+  }
+
+  private connectUnlessWaiting(): void {
+    if (this.connecting || this.reconnectTimer !== null) return;
+    this.connecting = true;
+    const attempt = ++this.attempt;
+    Bun.connect<undefined>({
+      hostname: this.address.host,
+      port: this.address.port,
+      socket: {
+        open: (socket) => this.onOpen(socket, attempt),
+        data: () => {},
+        drain: () => this.flush(),
+        close: () => this.onLost(attempt),
+        error: () => this.onLost(attempt),
+        connectError: () => this.onLost(attempt),
+      },
+    }).catch(() => this.onLost(attempt));
+  }
+
+  private onOpen(socket: Socket<undefined>, attempt: number): void {
+    if (this.closed || attempt !== this.attempt) {
+      socket.terminate();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.socket = socket;
+    this.connecting = false;
+    this.reconnectDelayMs = this.context.limits.reconnectDelayMsMin;
+    this.context.counters.connectionsOpened++;
+    this.output = new OutputBuffer();
+    this.output.append(this.context.helloFrame);
+    this.output.flush(socket);
+    this.flush();
+  }
+
+  private onLost(attempt: number): void {
+    if (attempt !== this.attempt) return;
+    this.attempt++;
+    this.socket = null;
+    this.connecting = false;
+    this.output = new OutputBuffer();
+    if (this.closed || this.reconnectTimer !== null) return;
+    const delayMs = this.reconnectDelayMs;
+    this.reconnectDelayMs = Math.min(delayMs * 2, this.context.limits.reconnectDelayMsMax);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.flush();
+    }, delayMs);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The peer transport on TCP (Bun.listen / Bun.connect). Each node dials one connection to
+ * each peer and sends on it only (outbound_peer.ts); it listens for the connections its peers
+ * dial and receives on those (inbound_connection.ts). One-way connections need no tie-break
+ * between two nodes dialing each other at once, and a restart of either side just redials.
+ * Wire format: schemas/filestore.fbs (PeerHello, PeerMessage); contract: types.ts.
+ */
+import type { Socket, TCPSocketListener } from "bun";
+import * as flatbuffers from "flatbuffers";
+import { formatHostPort, parseHostPort } from "../../config/address.ts";
+import { assert } from "../../util/assert.ts";
+import type { Message, NodeId } from "../raft/types.ts";
+import { InboundConnection } from "./inbound_connection.ts";
+import { OutboundPeer } from "./outbound_peer.ts";
+import { encodeHelloFrame } from "./peer_codec.ts";
+import { PeerCounters } from "./peer_stats.ts";
+import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
+import type { PeerAddresses, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions } from "./types.ts";
+
+/** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
+const encoderBytesInitial = 64 * 1024;
+
+export async function startTcpPeerTransport(options: TcpPeerTransportOptions): Promise<TcpPeerTransport> {
+  assert(Number.isSafeInteger(options.nodeId) && options.nodeId > 0, "node ids are positive integers");
+  assert(options.clusterId.length > 0, "a cluster id is required");
+  return new BunTcpPeerTransport(options, resolvePeerTransportLimits(options.limits));
+}
+
+type InboundSocket = Socket<InboundConnection | undefined>;
+
+class BunTcpPeerTransport implements TcpPeerTransport {
+  readonly nodeId: NodeId;
+  readonly listenAddress: { host: string; port: number };
+  private readonly clusterId: string;
+  private readonly counters = new PeerCounters();
+  private readonly builder = new flatbuffers.Builder(encoderBytesInitial);
+  private readonly helloFrame: Uint8Array;
+  private readonly listener: TCPSocketListener<InboundConnection | undefined>;
+  private readonly outbound = new Map<NodeId, OutboundPeer>();
+  private readonly inbound = new Set<InboundConnection>();
+  private peers = new Map<NodeId, string>();
+  private handler: (message: Message) => void = () => {};
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(options: TcpPeerTransportOptions, private readonly limits: PeerTransportLimits) {
+    this.nodeId = options.nodeId;
+    this.clusterId = options.clusterId;
+    this.helloFrame = encodeHelloFrame(this.builder, options.clusterId, options.nodeId).slice();
+    this.listener = Bun.listen<InboundConnection | undefined>({
+      hostname: options.listen.host,
+      port: options.listen.port,
+      socket: {
+        open: (socket) => this.onInboundOpen(socket),
+        data: (socket, chunk) => socket.data?.onData(chunk),
+        close: (socket) => this.onInboundClosed(socket),
+        error: (socket) => this.onInboundClosed(socket),
+      },
+    });
+    this.listenAddress = { host: options.listen.host, port: this.listener.port };
+    this.setPeers(options.peers);
+  }
+
+  send(messages: readonly Message[]): void {
+    for (const message of messages) {
+      assert(message.from === this.nodeId, `message from ${message.from} sent by node ${this.nodeId}`);
+      const peer = this.closed ? undefined : this.outbound.get(message.to);
+      if (peer === undefined) this.counters.messagesDroppedUnknownPeer++;
+      else if (!peer.enqueue(message)) this.counters.messagesDroppedQueueFull++;
+    }
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  onMessage(handler: (message: Message) => void): void {
+    this.handler = handler;
+  }
+
+  setPeers(peers: PeerAddresses): void {
+    if (this.closed) return;
+    this.peers = new Map([...peers].filter(([node]) => node !== this.nodeId));
+    for (const [node, peer] of this.outbound) {
+      if (this.peers.get(node) === formatHostPort(peer.address)) continue;
+      peer.close();
+      this.outbound.delete(node);
+    }
+    for (const [node, address] of this.peers) {
+      if (this.outbound.has(node)) continue;
+      // Addresses come from validated configuration or a validated membership change.
+      const parsed = parseHostPort(address);
+      assert(typeof parsed !== "string", `peer ${node} address: ${parsed}`);
+      const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame };
+      this.outbound.set(node, new OutboundPeer(node, parsed, context));
+    }
+    for (const connection of this.inbound) {
+      if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of this.outbound.values()) peer.close();
+    this.outbound.clear();
+    for (const connection of this.inbound) connection.close();
+    this.inbound.clear();
+    this.listener.stop(true);
+  }
+
+  stats(): PeerTransportStats {
+    const queued: Record<string, number> = {};
+    for (const [node, peer] of this.outbound) queued[String(node)] = peer.queuedMessages();
+    return this.counters.snapshot(queued);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const peer of this.outbound.values()) peer.flush();
+  }
+
+  private onInboundOpen(socket: InboundSocket): void {
+    if (this.closed || this.inbound.size >= inboundConnectionsMax) {
+      socket.terminate();
+      return;
+    }
+    const connection = new InboundConnection(socket, {
+      nodeId: this.nodeId,
+      clusterId: this.clusterId,
+      frameSizeBytesMax: this.limits.frameSizeBytesMax,
+      isPeer: (node) => this.peers.has(node),
+      reject: (reason) => this.counters.rejected[reason]++,
+      deliver: (message) => this.deliver(message),
+    });
+    socket.data = connection;
+    this.inbound.add(connection);
+    // A connection that never says hello would hold a slot for good.
+    setTimeout(() => {
+      if (connection.peerNode === null) connection.close();
+    }, helloTimeoutMs).unref();
+  }
+
+  private onInboundClosed(socket: InboundSocket): void {
+    if (socket.data !== undefined) this.inbound.delete(socket.data);
+  }
+
+  private deliver(message: Message): void {
+    if (this.closed) return;
+    this.counters.messagesReceived++;
+    this.handler(message);
+  }
+}
