@@ -1,0 +1,126 @@
+/**
+ * Bad input on the peer port: each case opens a raw socket, sends something a peer must not,
+ * and checks that the transport closed that connection, counted it under the right reason,
+ * and still delivers messages from a real peer.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import * as flatbuffers from "flatbuffers";
+import type { Message } from "../../../src/cluster/raft/types.ts";
+import { encodeHelloFrame, encodeMessageFrame } from "../../../src/cluster/transport/peer_codec.ts";
+import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
+import type { PeerRejections, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
+import { clientGetFrame } from "./sample_messages.ts";
+import { waitFor } from "./wait.ts";
+
+const clusterId = "bad-input-cluster";
+const builder = new flatbuffers.Builder(1024);
+let target: TcpPeerTransport;
+let goodPeer: TcpPeerTransport;
+const received: Message[] = [];
+
+beforeAll(async () => {
+  target = await startTcpPeerTransport({ nodeId: 1, clusterId, listen: { host: "127.0.0.1", port: 0 }, peers: new Map() });
+  goodPeer = await startTcpPeerTransport({ nodeId: 2, clusterId, listen: { host: "127.0.0.1", port: 0 }, peers: new Map() });
+  const peers = new Map([
+    [1, `127.0.0.1:${target.listenAddress.port}`],
+    [2, `127.0.0.1:${goodPeer.listenAddress.port}`],
+    [3, "127.0.0.1:1"],
+  ]);
+  target.setPeers(peers);
+  goodPeer.setPeers(peers);
+  target.onMessage((message) => received.push(message));
+});
+
+afterAll(async () => {
+  await target.close();
+  await goodPeer.close();
+});
+
+/** Sends `chunks` on a raw connection to the target and resolves once the target closed it. */
+async function sendRaw(chunks: Uint8Array[], endAfterSending = false): Promise<void> {
+  const { promise: closed, resolve } = Promise.withResolvers<void>();
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: target.listenAddress.port,
+    socket: { data: () => {}, close: () => resolve(), error: () => resolve() },
+  });
+  for (const chunk of chunks) socket.write(chunk);
+  if (endAfterSending) socket.end();
+  await closed;
+}
+
+async function expectGoodPeerStillDelivers(): Promise<void> {
+  const before = received.length;
+  for (let commit = 1; received.length === before && commit < 2000; commit++) {
+    goodPeer.send([{ type: "heartbeat", from: 2, to: 1, term: 1, commit, context: null }]);
+    await Bun.sleep(5);
+  }
+  await waitFor(() => received.length > before, "delivery from the good peer");
+  expect(received.slice(before).every((message) => message.from === 2)).toBe(true);
+}
+
+async function expectRejected(reason: keyof PeerRejections, chunks: Uint8Array[]): Promise<void> {
+  const before = target.stats().rejected[reason];
+  await sendRaw(chunks);
+  expect(target.stats().rejected[reason]).toBe(before + 1);
+  await expectGoodPeerStillDelivers();
+}
+
+const hello = (cluster: string, node: number) => encodeHelloFrame(builder, cluster, node).slice();
+const heartbeatFrame = (from: number, to: number) =>
+  encodeMessageFrame(builder, { type: "heartbeat", from, to, term: 1, commit: 5, context: null }).slice();
+
+test("a FileStore client request on the peer port is refused as client protocol", async () => {
+  await expectRejected("clientProtocol", [clientGetFrame()]);
+});
+
+test("a hello from a node not in the peer list is refused", async () => {
+  await expectRejected("unknownNode", [hello(clusterId, 7)]);
+});
+
+test("a hello claiming this node's own id is refused", async () => {
+  await expectRejected("unknownNode", [hello(clusterId, 1)]);
+});
+
+test("a hello from another cluster is refused", async () => {
+  await expectRejected("wrongClusterId", [hello("other-cluster", 2)]);
+});
+
+test("garbage with a plausible length is refused as malformed", async () => {
+  const garbage = new Uint8Array(64).map((_, index) => (index * 37 + 11) & 0xff);
+  new DataView(garbage.buffer).setUint32(0, 60, true);
+  await expectRejected("malformedFrame", [garbage]);
+});
+
+test("a length prefix past the frame limit is refused before the frame arrives", async () => {
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, 0xffff_fff0, true);
+  await expectRejected("malformedFrame", [prefix]);
+});
+
+test("a message before any hello is refused", async () => {
+  await expectRejected("malformedFrame", [heartbeatFrame(2, 1)]);
+});
+
+test("a message addressed to another node, or not from the hello's node, is refused", async () => {
+  await expectRejected("misaddressed", [hello(clusterId, 3), heartbeatFrame(3, 2)]);
+  await expectRejected("misaddressed", [hello(clusterId, 3), heartbeatFrame(2, 1)]);
+});
+
+test("a truncated frame followed by a hang-up delivers nothing and harms nothing", async () => {
+  const frame = heartbeatFrame(3, 1);
+  const before = received.length;
+  await sendRaw([hello(clusterId, 3), frame.subarray(0, frame.length - 5)], true);
+  expect(received.length).toBe(before);
+  await expectGoodPeerStillDelivers();
+});
+
+test("a message from a listed node after a valid hello is delivered", async () => {
+  const before = received.length;
+  const socket = await Bun.connect({ hostname: "127.0.0.1", port: target.listenAddress.port, socket: { data: () => {} } });
+  socket.write(hello(clusterId, 3));
+  socket.write(heartbeatFrame(3, 1));
+  await waitFor(() => received.length === before + 1, "the raw peer's message");
+  expect(received[received.length - 1]).toEqual({ type: "heartbeat", from: 3, to: 1, term: 1, commit: 5, context: null });
+  socket.end();
+});
