@@ -38,6 +38,12 @@ const clientOptions: Record<string, OptionSpec> = {
   help: helpOption,
 };
 
+const adminOptions: Record<string, OptionSpec> = {
+  admin: { type: "string", short: "a", valueName: "HOST:PORT", description: "admin endpoint of any member (default 127.0.0.1:7401)" },
+  "timeout-ms": { type: "string", valueName: "MS", description: "give up after this long (default 30000)" },
+  help: helpOption,
+};
+
 /** serve takes --config plus one flag per configuration setting. */
 function serveOptions(): Record<string, OptionSpec> {
   const options: Record<string, OptionSpec> = {
@@ -103,6 +109,25 @@ export const commands: readonly CommandSpec[] = [
     details:
       "Prints one line per entry: KEY<TAB>VALUE. Backslash, tab, newline, carriage return and\n" +
       "non-printable bytes are escaped (\\\\, \\t, \\n, \\r, \\xHH) so each entry stays on one line.",
+  },
+  {
+    name: "status",
+    summary: "print the members of a replicated group: role, term, leader, commit and applied index, lag",
+    positionals: [],
+    options: adminOptions,
+    details: "Asks the node at --admin for the members, then each member's admin endpoint for its own view.",
+  },
+  {
+    name: "cluster",
+    summary: "change a replicated group: add-node NAME=HOST:PORT | remove-node NAME | transfer-leader NAME",
+    positionals: ["ACTION", "NODE"],
+    options: adminOptions,
+    details:
+      "add-node n4=HOST:PORT  adds n4 (its peer address) as a learner and promotes it to voter once\n" +
+      "                       caught up; start it first with `filestore serve --join ...`\n" +
+      "remove-node n2         removes n2 from the group\n" +
+      "transfer-leader n2     hands leadership to n2\n" +
+      "Sent to the admin endpoint of any member; a follower forwards the command to its leader.",
   },
   {
     name: "help",

@@ -4,6 +4,7 @@
  */
 import { AssertionError } from "../util/assert.ts";
 import { ConfigError } from "../config/config_error.ts";
+import { ClusterCommandError } from "./cluster_commands.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { ServeError } from "./serve_error.ts";
 import { UsageError } from "./usage_error.ts";
@@ -15,6 +16,7 @@ export function exitCodeForError(error: unknown): ExitCodeValue {
   if (error instanceof UsageError) return ExitCode.usage;
   if (error instanceof ConfigError || error instanceof ServeError) return ExitCode.serveFailed;
   if (error instanceof AssertionError) return ExitCode.internal;
+  if (error instanceof ClusterCommandError) return error.unreachable ? ExitCode.unavailable : ExitCode.requestFailed;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "NOT_FOUND") return ExitCode.notFound;
   if (typeof code === "string" && refusedStatuses.has(code)) return ExitCode.requestFailed;

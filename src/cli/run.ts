@@ -4,6 +4,7 @@
  */
 import packageJson from "../../package.json";
 import { runClientCommand, type ConnectStore } from "./client_commands.ts";
+import { runClusterCommand } from "./cluster_commands.ts";
 import { exitCodeForError, messageOf } from "./error_exit.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { writeErrorLine, writeStdout } from "./output.ts";
@@ -28,6 +29,7 @@ export async function runCli(argv: readonly string[], dependencies: CliDependenc
       return ExitCode.ok;
     }
     if (parsed.command === "serve") return await dependencies.serve(parsed.options);
+    if (parsed.command === "status" || parsed.command === "cluster") return await runClusterCommand(parsed.command, parsed.positionals, parsed.options);
     return await runClientCommand({ ...parsed, stdoutIsTerminal: dependencies.stdoutIsTerminal }, dependencies.connect);
   } catch (error) {
     await writeErrorLine(messageOf(error));

@@ -6,6 +6,9 @@
  * admin endpoint; exit 0.
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
+import { ClusterNode } from "../cluster/cluster_node.ts";
+import type { KeyValueService } from "../net/key_value_service.ts";
+import { clusterSettings, type ClusterSettings } from "./serve_cluster.ts";
 import { ServerMetrics } from "../admin/server_metrics.ts";
 import { formatHostPort } from "../config/address.ts";
 import { loadConfig } from "../config/load.ts";
@@ -22,18 +25,20 @@ import { waitForShutdownSignal } from "./shutdown_signal.ts";
 interface RunningNode {
   admin: AdminServer | null;
   engine: Engine | null;
+  cluster: ClusterNode | null;
   server: { host: string; port: number; close(): Promise<void> } | null;
   serving: boolean;
 }
 
 export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
   const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
-  const node: RunningNode = { admin: null, engine: null, server: null, serving: false };
+  const node: RunningNode = { admin: null, engine: null, cluster: null, server: null, serving: false };
+  const cluster = clusterSettings(config, typeof options.config === "string" ? options.config : "flags");
   // Listen for signals before starting, so one that arrives during start-up (or right after the
   // ready line) still gets a clean stop rather than the default abrupt exit.
   const shutdownSignal = waitForShutdownSignal();
   try {
-    await start(node, config);
+    await start(node, config, cluster, options.join === true);
   } catch (error) {
     await stop(node);
     throw asServeError(error);
@@ -44,26 +49,24 @@ export async function serve(options: Record<string, string | boolean | undefined
   return ExitCode.ok;
 }
 
-async function start(node: RunningNode, config: FileStoreConfig): Promise<void> {
+async function start(node: RunningNode, config: FileStoreConfig, cluster: ClusterSettings | null, join: boolean): Promise<void> {
   const metrics = new ServerMetrics();
   node.admin = startStep(`admin endpoint on ${formatHostPort(config.admin)}`, () =>
     startAdminServer({
       host: config.admin.host,
       port: config.admin.port,
       metrics,
-      engineStats: () => node.engine?.stats() ?? null,
+      engineStats: () => (node.cluster?.engine ?? node.engine)?.stats() ?? null,
       isServing: () => node.serving,
+      cluster: () => node.cluster?.driver ?? null,
     }),
   );
-  node.engine = await startStepAsync(`data folder ${config.data}`, () =>
-    Engine.open({ dir: config.data, fsync: config.fsync, batchDelayMs: config.batchDelayMs, onFsync: metrics.fsyncCompleted }),
-  );
-  const engine = node.engine;
+  const service = await openService(node, config, cluster, join, metrics);
   const server = await startStepAsync(`client port ${formatHostPort(config.listen)}`, () =>
     startServer({
       host: config.listen.host,
       port: config.listen.port,
-      service: engine,
+      service,
       limits: serverLimitsFor(config),
       observer: metrics,
       logError: (message, error) => void writeErrorLine(`${message}: ${error instanceof Error ? error.message : String(error)}`),
@@ -73,7 +76,31 @@ async function start(node: RunningNode, config: FileStoreConfig): Promise<void> 
   node.serving = true;
   const client = formatHostPort({ host: config.listen.host, port: server.port });
   const admin = formatHostPort({ host: config.admin.host, port: node.admin.port });
-  await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}\n`);
+  node.cluster?.setAddresses(client, admin);
+  const replica = node.cluster === null ? "" : ` node=n${node.cluster.driver.nodeId} peer=${formatHostPort(node.cluster.transport.listenAddress)}`;
+  await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}${replica}\n`);
+}
+
+/** A single node serves from its engine; a replica from the Raft group (cluster_node.ts). */
+async function openService(node: RunningNode, config: FileStoreConfig, cluster: ClusterSettings | null, join: boolean, metrics: ServerMetrics): Promise<KeyValueService> {
+  if (cluster === null) {
+    node.engine = await startStepAsync(`data folder ${config.data}`, () =>
+      Engine.open({ dir: config.data, fsync: config.fsync, batchDelayMs: config.batchDelayMs, onFsync: metrics.fsyncCompleted }),
+    );
+    return node.engine;
+  }
+  node.cluster = await startStepAsync(`replica n${cluster.nodeId} in ${config.data}`, () =>
+    ClusterNode.start({
+      ...cluster,
+      dataDir: config.data,
+      fsync: config.fsync,
+      join,
+      onFsync: metrics.fsyncCompleted,
+      onProposalApplied: metrics.proposalApplied,
+      onFailure: (error) => void writeErrorLine(`replication stopped: ${error.message}`),
+    }),
+  );
+  return node.cluster.service;
 }
 
 /** Stops whatever was started, in dependency order; safe after a partial start. */
@@ -85,6 +112,8 @@ async function stop(node: RunningNode): Promise<void> {
   if (wasServing && node.engine !== null) await checkpointBeforeExit(node.engine);
   await node.engine?.close(); // syncs and closes the log
   node.engine = null;
+  await node.cluster?.close(); // stops Raft, the peer port, then syncs and closes both logs
+  node.cluster = null;
   await node.admin?.close();
   node.admin = null;
 }

@@ -1,0 +1,85 @@
+/**
+ * One replicated node, assembled: the Raft log (RaftDiskStorage in DATA/raft), the engine
+ * (DATA/engine), the TCP peer transport, the driver, and the KeyValueService the client port
+ * serves. The engine's own log runs without fsync: the Raft log, fsync'd before anything is
+ * acknowledged or sent, is the write-ahead log, and the engine is rebuilt from it after a crash
+ * (driver_start.ts); the driver syncs the engine before compacting the Raft log.
+ *
+ * A new store starts with every node of `peers` as a voter (the group's first configuration),
+ * unless `join` is set: a node joining an existing group starts with no configuration and
+ * learns it from the leader (`filestore cluster add-node`).
+ */
+import { join as joinPath } from "node:path";
+import type { HostPort } from "../config/address.ts";
+import { formatHostPort } from "../config/address.ts";
+import { Engine } from "../engine/engine.ts";
+import type { FsyncMode } from "../log/types.ts";
+import type { KeyValueService } from "../net/key_value_service.ts";
+import type { NodeId } from "./raft/types.ts";
+import { RaftDriver } from "./raft_driver.ts";
+import { ReplicatedKeyValueService } from "./replicated_service.ts";
+import { RaftDiskStorage } from "./storage/raft_disk_storage.ts";
+import { startTcpPeerTransport } from "./transport/tcp_peer_transport.ts";
+import type { TcpPeerTransport } from "./transport/types.ts";
+
+/** Every node of one group shares it; a node of another FileStore group is refused at the peer handshake. */
+export const clusterIdDefault = "filestore";
+
+export interface ClusterNodeOptions {
+  nodeId: NodeId;
+  /** Every node of the group with its peer address, this one included. */
+  peers: ReadonlyMap<NodeId, HostPort>;
+  /** Where peers connect; default: this node's entry in `peers`. */
+  peerListen?: HostPort;
+  dataDir: string;
+  /** fsync mode of the Raft log (the write-ahead log). */
+  fsync: FsyncMode;
+  join: boolean;
+  onFsync?: (durationSeconds: number) => void;
+  onProposalApplied?: (seconds: number) => void;
+  onFailure?: (error: Error) => void;
+}
+
+export class ClusterNode {
+  private constructor(
+    readonly driver: RaftDriver,
+    readonly engine: Engine,
+    readonly storage: RaftDiskStorage,
+    readonly transport: TcpPeerTransport,
+    readonly service: KeyValueService,
+  ) {}
+
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const listen = options.peerListen ?? options.peers.get(options.nodeId);
+    if (listen === undefined) throw new Error(`peers must list this node (n${options.nodeId}) or peer-listen must be given`);
+    const initialConf = options.join ? { voters: [], learners: [] } : { voters: [...options.peers.keys()], learners: [] };
+    const storage = await RaftDiskStorage.open(joinPath(options.dataDir, "raft"), { fsync: options.fsync, onFsync: options.onFsync }, initialConf);
+    const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync" });
+    const peerAddresses = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
+    const transport = await startTcpPeerTransport({ nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: peerAddresses });
+    const driver = await RaftDriver.start({
+      nodeId: options.nodeId,
+      storage,
+      transport,
+      engine,
+      peers: peerAddresses,
+      self: { clientAddress: "", adminAddress: "", peerAddress: formatHostPort(transport.listenAddress) },
+      onProposalApplied: options.onProposalApplied,
+      onFailure: options.onFailure,
+    });
+    return new ClusterNode(driver, engine, storage, transport, new ReplicatedKeyValueService(driver, engine));
+  }
+
+  /** Once the client port and admin endpoint are bound: the leader announces them to clients. */
+  setAddresses(clientAddress: string, adminAddress: string): void {
+    this.driver.setSelfAddresses({ clientAddress, adminAddress, peerAddress: formatHostPort(this.transport.listenAddress) });
+  }
+
+  /** Stops Raft, then the peer port, then syncs and closes the Raft log and the engine. */
+  async close(): Promise<void> {
+    await this.driver.close();
+    await this.transport.close();
+    await this.storage.close();
+    await this.engine.close();
+  }
+}
