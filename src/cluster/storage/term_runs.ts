@@ -30,7 +30,10 @@ export class TermRuns {
 
   /** Term at `index` in [anchorIndex, lastIndex]. */
   termAt(index: number): number {
-    assert(index >= this.anchorIndex() && index <= this.last, `term of ${index} outside [${this.anchorIndex()}, ${this.last}]`);
+    // The message is built only on failure: this runs for every term() the core asks.
+    if (index < this.runs[0].firstIndex || index > this.last) assert(false, `term of ${index} outside [${this.anchorIndex()}, ${this.last}]`);
+    const newest = this.runs[this.runs.length - 1];
+    if (index >= newest.firstIndex) return newest.term;
     let low = 0;
     let high = this.runs.length - 1;
     while (low < high) {
@@ -43,9 +46,9 @@ export class TermRuns {
 
   /** Records the term of the next index, lastIndex + 1. */
   push(index: number, term: number): void {
-    assert(index === this.last + 1, `term of ${index} pushed after ${this.last}`);
     const tail = this.runs[this.runs.length - 1];
-    assert(term >= tail.term, `term ${term} at ${index} below the previous ${tail.term}`);
+    if (index !== this.last + 1) assert(false, `term of ${index} pushed after ${this.last}`);
+    if (term < tail.term) assert(false, `term ${term} at ${index} below the previous ${tail.term}`);
     if (term !== tail.term) this.runs.push({ firstIndex: index, term });
     this.last = index;
   }

@@ -78,4 +78,4 @@ test("every acknowledged hard state and committed entry survives SIGKILL of the 
     }
     await storage.close();
   }
-});
+}, roundCount * roundDeadlineMs);

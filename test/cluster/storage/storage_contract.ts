@@ -7,8 +7,12 @@ import { expect, test } from "bun:test";
 import { entryBytes } from "../../../src/cluster/raft/entries.ts";
 import { CompactedError } from "../../../src/cluster/raft/errors.ts";
 import type { ConfState } from "../../../src/cluster/raft/types.ts";
-import type { DurableRaftStorage } from "../../../src/cluster/storage/types.ts";
+import type { Ready } from "../../../src/cluster/raft/raw_node.ts";
+import type { DurableRaftStorage, PersistBatch } from "../../../src/cluster/storage/types.ts";
 import { entriesOf, hardState, plain, snapshotAt } from "./helpers.ts";
+
+/** A Ready is what the driver hands to persist(): this fails to compile if the two drift apart. */
+export const readyIsPersistBatch = (ready: Ready): PersistBatch => ready;
 
 export type OpenStorage = (initialConfState: ConfState) => Promise<DurableRaftStorage>;
 
