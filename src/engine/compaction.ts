@@ -15,7 +15,7 @@ import { assert } from "../util/assert.ts";
 import { appendRecord, readValue, type EngineState } from "./engine_state.ts";
 import type { IndexEntry } from "./key_index.ts";
 import { stringToKey } from "./key_string.ts";
-import { compactionRecordBytesMax, maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";
+import { compactionRecordBytesMax, compactionStepEntriesMax, maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";
 import { encodeRecord, operationBytes, OperationKind, RecordKind, recordHeaderBytes, type RecordOperation } from "./record_codec.ts";
 import { yieldToEventLoop } from "./yield.ts";
 
@@ -100,7 +100,7 @@ function relocateStep(
   let recordBytes = recordHeaderBytes;
   let visited = 0;
   let finished = false;
-  while (recordBytes < compactionRecordBytesMax) {
+  while (recordBytes < compactionRecordBytesMax && entries.length < compactionStepEntriesMax) {
     if (++visited % maintenanceEntriesPerClockCheck === 0 && performance.now() - stepStarted > maintenanceStepPauseMillisecondsMax) break;
     const next = liveEntries.next();
     if (next.done === true) {

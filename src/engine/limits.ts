@@ -35,6 +35,12 @@ export const maintenanceStepPauseMillisecondsMax = 2;
  */
 export const maintenanceEntriesPerClockCheck = 16;
 
+/**
+ * Values relocated per compaction step. Each costs an index update after the append, work the
+ * step's clock check cannot interrupt; 256 keeps that tail of a step within the pause bound.
+ */
+export const compactionStepEntriesMax = 256;
+
 /** Relocation records written by compaction stay small so each encode and append is a short step. */
 export const compactionRecordBytesMax = 256 * 1024;
 
