@@ -41,6 +41,11 @@ export class ReadIndexQueueFullError extends RaftError {
   override name = "ReadIndexQueueFullError";
 }
 
+/** A message from the network that breaks the protocol's shape; it is dropped, nothing changed. */
+export class InvalidMessageError extends RaftError {
+  override name = "InvalidMessageError";
+}
+
 /** A configuration value out of its range; names the field. */
 export class RaftConfigError extends RaftError {
   override name = "RaftConfigError";

@@ -18,6 +18,7 @@ import { lastEntry } from "./entries.ts";
 import * as leaderApi from "./leader_api.ts";
 import type { RandomSource } from "./random.ts";
 import type { Raft } from "./raft.ts";
+import { checkMessage } from "./message_check.ts";
 import { flushBroadcasts } from "./role_leader.ts";
 import { startRaft, stepMessage } from "./roles.ts";
 import type { Storage } from "./storage.ts";
@@ -74,7 +75,9 @@ export class RawNode {
     this.raft.tickRole();
   }
 
+  /** Feeds a peer's message; a malformed one throws InvalidMessageError and changes nothing. */
   step(message: Message): void {
+    checkMessage(message, this.raft.id);
     stepMessage(this.raft, message);
   }
 
