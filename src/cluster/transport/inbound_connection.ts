@@ -16,6 +16,13 @@ import type { PeerRejections } from "./types.ts";
 /** Read buffer a connection starts with for frames split across reads; grows to the frame. */
 const receiveBufferBytesInitial = 64 * 1024;
 
+/**
+ * Largest first frame (the hello: a cluster id and two numbers). Checked before anything is
+ * buffered, so a stranger cannot make this node hold a full-size frame before saying who it is.
+ */
+export const helloFrameBytesMax = 4096;
+const lengthPrefixBytes = 4;
+
 export interface InboundContext {
   nodeId: NodeId;
   clusterId: string;
@@ -30,6 +37,8 @@ export class InboundConnection {
   /** The node named by the hello; null until it arrives. */
   peerNode: NodeId | null = null;
   private closed = false;
+  /** Bytes of the first length prefix seen so far; null once it was checked. */
+  private firstPrefix: number[] | null = [];
 
   constructor(
     private readonly socket: Socket<InboundConnection | undefined>,
@@ -40,12 +49,23 @@ export class InboundConnection {
 
   onData(chunk: Uint8Array): void {
     if (this.closed) return;
+    if (this.firstPrefix !== null && !this.checkFirstLength(chunk)) return;
     try {
       this.assembler.feed(chunk, (frame) => this.onFrame(frame.slice()));
     } catch (error) {
       if (!(error instanceof RequestRejection)) throw error;
       this.refuse("malformedFrame");
     }
+  }
+
+  /** False (and the connection refused) when the first frame announces more than a hello needs. */
+  private checkFirstLength(chunk: Uint8Array): boolean {
+    const prefix = this.firstPrefix!;
+    for (let position = 0; position < chunk.length && prefix.length < lengthPrefixBytes; position++) prefix.push(chunk[position]!);
+    if (prefix.length < lengthPrefixBytes) return true;
+    this.firstPrefix = null;
+    const firstFrameBytes = (prefix[0]! | (prefix[1]! << 8) | (prefix[2]! << 16) | (prefix[3]! << 24)) >>> 0;
+    return firstFrameBytes <= helloFrameBytesMax || this.refuse("malformedFrame");
   }
 
   /** Closes the connection without counting it (peer removed, transport closing, no hello in time). */

@@ -98,6 +98,25 @@ test("a length prefix past the frame limit is refused before the frame arrives",
   await expectRejected("malformedFrame", [prefix]);
 });
 
+test("a first frame larger than any hello is refused before it is buffered", async () => {
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, 1024 * 1024, true);
+  await expectRejected("malformedFrame", [prefix, new Uint8Array(1024)]);
+});
+
+test("a hello that arrives a byte at a time is accepted", async () => {
+  const before = received.length;
+  const socket = await Bun.connect({ hostname: "127.0.0.1", port: target.listenAddress.port, socket: { data: () => {} } });
+  const frames = [...hello(clusterId, 3), ...heartbeatFrame(3, 1)];
+  for (const byte of frames) {
+    socket.write(new Uint8Array([byte]));
+    socket.flush();
+    await Bun.sleep(0);
+  }
+  await waitFor(() => received.length === before + 1, "the slow peer's message");
+  socket.end();
+});
+
 test("a message before any hello is refused", async () => {
   await expectRejected("malformedFrame", [heartbeatFrame(2, 1)]);
 });
