@@ -8,7 +8,7 @@ import { runCli } from "./cli/run.ts";
 import { serve } from "./cli/serve.ts";
 
 const exitCode = await runCli(process.argv.slice(2), {
-  connect: (address, timeoutMs) => connect(address, { timeoutMs }),
+  connect: (address, timeoutMs) => connect(address, { timeoutMs, cluster: true }),
   serve,
   stdoutIsTerminal: process.stdout.isTTY === true,
 });

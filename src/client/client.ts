@@ -65,6 +65,11 @@ export class ClientCore {
     throw new FileStoreError("UNAVAILABLE", `no server answered: ${reasons.join("; ")}`);
   }
 
+  /** Whether a connection to the server is open now (false while reconnecting). */
+  get connected(): boolean {
+    return this.connection !== null && this.connection.isOpen;
+  }
+
   /** Sends one request and resolves with its reply (any status); rejects with client-side failures. */
   request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
     if (this.closed || this.closing) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));

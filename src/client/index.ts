@@ -15,6 +15,7 @@ import type { Reply } from "../net/messages";
 import { parseAddress } from "./address";
 import { ClientCore, resolveClientOptions } from "./client";
 import { FileStoreError } from "./errors";
+import { LeaderRouter, type RequestSender } from "./leader_router";
 import type {
   BatchOperation, BatchOutcome, Bytes, ClientOptions, RequestOptions, ScanEntry, ScanRequestOptions,
 } from "./types";
@@ -57,7 +58,7 @@ function batchCommand(operation: BatchOperation): Exclude<Command, { op: "batch"
 
 export class FileStore {
   /** @internal use connect() */
-  constructor(private readonly core: ClientCore) {}
+  constructor(private readonly core: RequestSender) {}
 
   async get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null> {
     const reply = expectOk(await this.core.request({ kind: "get", key: toKey(key) }, options), true);
@@ -127,11 +128,21 @@ export class FileStore {
   }
 }
 
-/** Connects to the first address (of one or a list) that answers; throws FileStoreError UNAVAILABLE when none does. */
+/**
+ * Connects to the first address (of one or a list) that answers; throws FileStoreError
+ * UNAVAILABLE when none does. With `cluster: true`, the addresses are replicas of one Raft
+ * group: requests follow the leader (NOT_LEADER hints) and wait out elections within their
+ * deadline (leader_router.ts).
+ */
 export async function connect(address: string | string[], options: ClientOptions = {}): Promise<FileStore> {
   const list = typeof address === "string" ? [address] : address;
   if (list.length === 0) throw new FileStoreError("INVALID_REQUEST", "no address given");
-  const core = new ClientCore(list.map(parseAddress), resolveClientOptions(options));
+  const resolved = resolveClientOptions(options);
+  if (options.cluster === true) {
+    for (const item of list) parseAddress(item);
+    return new FileStore(await LeaderRouter.start(list, resolved));
+  }
+  const core = new ClientCore(list.map(parseAddress), resolved);
   await core.start();
   return new FileStore(core);
 }

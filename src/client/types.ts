@@ -15,6 +15,11 @@ export interface ClientOptions {
   queuedRequestsMax?: number;
   /** Largest request frame, as configured on the server (default 16 MiB). Larger ones fail with TOO_LARGE before sending. */
   frameSizeBytesMax?: number;
+  /**
+   * The addresses are replicas of one Raft group: requests go to the leader, follow NOT_LEADER
+   * hints and retry through elections within their deadline (default false: one server).
+   */
+  cluster?: boolean;
 }
 
 export interface RequestOptions {

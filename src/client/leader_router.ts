@@ -1,0 +1,111 @@
+/**
+ * Sends requests to the leader of a replicated group. It keeps one connection (ClientCore) per
+ * server it has talked to, and sends every request to the one it believes leads. Answers that
+ * say nothing was done are retried within the request's deadline:
+ * - NOT_LEADER with a leader hint: the request goes to the hinted server;
+ * - NOT_LEADER without a hint, or UNAVAILABLE (an election is under way): after a short
+ *   backoff, to the next server of the list.
+ * Both are safe for writes, since such a write was refused before it was proposed. A server
+ * whose connection is down is skipped. Other answers, and client-side failures (TIMEOUT,
+ * UNKNOWN_OUTCOME), are returned as they are: a write whose outcome is unknown is never resent
+ * to another server.
+ */
+import type { Reply, RequestBody } from "../net/messages";
+import { parseAddress } from "./address";
+import { ClientCore, type ResolvedClientOptions } from "./client";
+import { FileStoreError } from "./errors";
+import type { RequestOptions } from "./types";
+
+/** First wait before retrying during an election, doubled up to the max: elections take ~0.2-0.6 s. */
+const retryDelayMsInitial = 10;
+const retryDelayMsMax = 100;
+
+export interface RequestSender {
+  request(body: RequestBody, options?: RequestOptions): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+export class LeaderRouter implements RequestSender {
+  private readonly cores = new Map<string, ClientCore>();
+  private readonly addresses: string[];
+  private leader: string;
+  private closed = false;
+
+  private constructor(addresses: string[], private readonly options: ResolvedClientOptions, first: string, core: ClientCore) {
+    this.addresses = [...addresses];
+    this.leader = first;
+    this.cores.set(first, core);
+  }
+
+  /** Connects to the first address that answers (UNAVAILABLE when none does). */
+  static async start(addresses: string[], options: ResolvedClientOptions): Promise<LeaderRouter> {
+    const reasons: string[] = [];
+    for (const address of addresses) {
+      const core = new ClientCore([parseAddress(address)], options);
+      try {
+        await core.start();
+        return new LeaderRouter(addresses, options, address, core);
+      } catch (error) {
+        reasons.push((error as Error).message);
+      }
+    }
+    throw new FileStoreError("UNAVAILABLE", `no server answered: ${reasons.join("; ")}`);
+  }
+
+  async request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
+    const deadlineMs = performance.now() + (options.timeoutMs ?? this.options.timeoutMs);
+    let delayMs = retryDelayMsInitial;
+    let target = this.leader;
+    while (true) {
+      const remainingMs = deadlineMs - performance.now();
+      if (remainingMs <= 0) throw new FileStoreError("TIMEOUT", "no leader answered within the deadline");
+      const core = await this.coreFor(target, remainingMs);
+      const reply = core === null ? null : await core.request(body, { ...options, timeoutMs: remainingMs });
+      if (reply !== null && reply.status === "NOT_LEADER" && reply.leaderHint !== "" && reply.leaderHint !== target) {
+        target = this.leader = reply.leaderHint;
+        continue;
+      }
+      if (reply !== null && reply.status !== "NOT_LEADER" && reply.status !== "UNAVAILABLE") {
+        this.leader = target;
+        return reply;
+      }
+      if (reply !== null && performance.now() + delayMs >= deadlineMs) return reply;
+      await Bun.sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, retryDelayMsMax);
+      target = this.nextAddress(target);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.cores.values()].map((core) => core.close()));
+    this.cores.clear();
+  }
+
+  /** The connection to `address`, opened on first use; null when it is down or cannot be opened. */
+  private async coreFor(address: string, timeoutMs: number): Promise<ClientCore | null> {
+    if (this.closed) throw new FileStoreError("CLOSED", "the client is closed");
+    const existing = this.cores.get(address);
+    if (existing !== undefined) return existing.connected ? existing : null;
+    let parsed;
+    try {
+      parsed = parseAddress(address);
+    } catch {
+      return null; // a hint this client cannot use: try the list instead
+    }
+    const core = new ClientCore([parsed], { ...this.options, connectTimeoutMs: Math.min(this.options.connectTimeoutMs, timeoutMs) });
+    try {
+      await core.start();
+    } catch {
+      return null;
+    }
+    this.cores.set(address, core);
+    if (!this.addresses.includes(address)) this.addresses.push(address);
+    return core;
+  }
+
+  private nextAddress(current: string): string {
+    const position = this.addresses.indexOf(current);
+    return this.addresses[(position + 1) % this.addresses.length]!;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Real `filestore serve` processes forming one Raft group on 127.0.0.1, for tests and the
+ * replicated benchmark: every port is chosen free before start (peers must know each other's
+ * address, and a restarted node keeps its ports), data in a temp folder removed at close.
+ * Nodes can be killed (any signal), paused (SIGSTOP/SIGCONT) and restarted on the same data.
+ */
+import type { Subprocess } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { NodeClusterStatus } from "../../src/cluster/cluster_status.ts";
+
+const repositoryRoot = join(import.meta.dir, "../..");
+/** Longest a node may take to print its ready line: generous for a loaded 2-core machine. */
+const readyWaitMsMax = 20_000;
+/** Longest a status request to one admin endpoint may take. */
+const statusTimeoutMs = 1000;
+
+export interface ProcessNode {
+  id: number;
+  clientAddress: string;
+  adminAddress: string;
+  peerAddress: string;
+  process: Subprocess<"ignore", "pipe", "pipe"> | null;
+  paused: boolean;
+  output: string[];
+}
+
+export interface ProcessClusterOptions {
+  nodes: number;
+  fsync?: "always" | "batch" | "unsafe-no-fsync";
+  /** Extra serve flags for every node. */
+  extraFlags?: string[];
+}
+
+export function findFreePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+export class ProcessCluster {
+  readonly nodes = new Map<number, ProcessNode>();
+  readonly directory = mkdtempSync(join(tmpdir(), "filestore-raft-"));
+  private peersFlag = "";
+
+  constructor(private readonly options: ProcessClusterOptions) {}
+
+  static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(options);
+    for (let id = 1; id <= options.nodes; id++) cluster.define(id);
+    cluster.peersFlag = cluster.peerList([...cluster.nodes.keys()]);
+    await Promise.all([...cluster.nodes.keys()].map((id) => cluster.launch(id, [])));
+    return cluster;
+  }
+
+  /** Reserves ports for node `id` (not started). */
+  define(id: number): ProcessNode {
+    const node: ProcessNode = {
+      id,
+      clientAddress: `127.0.0.1:${findFreePort()}`,
+      adminAddress: `127.0.0.1:${findFreePort()}`,
+      peerAddress: `127.0.0.1:${findFreePort()}`,
+      process: null,
+      paused: false,
+      output: [],
+    };
+    this.nodes.set(id, node);
+    return node;
+  }
+
+  peerList(ids: number[]): string {
+    return ids.map((id) => `n${id}=${this.nodes.get(id)!.peerAddress}`).join(",");
+  }
+
+  clientAddresses(): string[] {
+    return [...this.nodes.values()].map((node) => node.clientAddress);
+  }
+
+  /** Starts node `id` (again) on its data folder and waits for its ready line. */
+  async launch(id: number, extraFlags: string[], peers = this.peersFlag): Promise<void> {
+    const node = this.nodes.get(id)!;
+    const command = [
+      process.execPath, join(repositoryRoot, "src/main.ts"), "serve",
+      "--node-id", `n${id}`, "--listen", node.clientAddress, "--admin", node.adminAddress,
+      "--peers", peers, "--data", join(this.directory, `n${id}`),
+      "--fsync", this.options.fsync ?? "always", ...(this.options.extraFlags ?? []), ...extraFlags,
+    ];
+    const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    node.process = child;
+    node.paused = false;
+    void collect(child.stderr, node.output);
+    const ready = await waitForLine(child.stdout, node.output, (line) => line.startsWith("filestore listening"), readyWaitMsMax);
+    if (!ready) throw new Error(`n${id} did not start: ${node.output.join(" | ")}`);
+  }
+
+  kill(id: number, signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<number> {
+    const node = this.nodes.get(id)!;
+    const child = node.process;
+    if (child === null) return Promise.resolve(0);
+    if (node.paused) child.kill("SIGCONT");
+    child.kill(signal);
+    node.process = null;
+    node.paused = false;
+    return child.exited;
+  }
+
+  pause(id: number): void {
+    const node = this.nodes.get(id)!;
+    node.process?.kill("SIGSTOP");
+    node.paused = true;
+  }
+
+  resume(id: number): void {
+    const node = this.nodes.get(id)!;
+    node.process?.kill("SIGCONT");
+    node.paused = false;
+  }
+
+  isUp(id: number): boolean {
+    const node = this.nodes.get(id)!;
+    return node.process !== null && !node.paused;
+  }
+
+  async status(id: number): Promise<NodeClusterStatus | null> {
+    if (!this.isUp(id)) return null;
+    try {
+      const response = await fetch(`http://${this.nodes.get(id)!.adminAddress}/cluster/status`, { signal: AbortSignal.timeout(statusTimeoutMs) });
+      return response.status === 200 ? ((await response.json()) as NodeClusterStatus) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Id of the node that leads, as the running nodes report it; waits up to `timeoutMs`. */
+  async leader(timeoutMs = 10_000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      for (const id of this.nodes.keys()) {
+        const status = await this.status(id);
+        if (status?.role === "leader") return id;
+      }
+      await Bun.sleep(20);
+    }
+    throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.nodes.keys()].map((id) => this.kill(id, "SIGKILL")));
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) into.push(decoder.decode(chunk));
+}
+
+/** Reads `stream` until a line matches (true) or it ends or time runs out (false); keeps reading after. */
+async function waitForLine(stream: ReadableStream<Uint8Array>, into: string[], match: (line: string) => boolean, timeoutMs: number): Promise<boolean> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  const deadline = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return false;
+      buffered += decoder.decode(value, { stream: true });
+      into.push(decoder.decode(value));
+      if (buffered.split("\n").some(match)) {
+        reader.releaseLock();
+        void collect(stream, into);
+        return true;
+      }
+    }
+  } finally {
+    clearTimeout(deadline);
+  }
+}
