@@ -32,6 +32,12 @@ export interface IndexEntry {
   value: Uint8Array | null;
 }
 
+/**
+ * Entries per B+ tree node. Measured at 1 million keys: 64 inserted faster than the library's
+ * default of 32 (fewer levels to descend), both in key order (checkpoint load) and at random.
+ */
+const orderedNodeSizeMax = 64;
+
 /** Rough bytes of one index entry beside its key: two tree/map slots, the entry object, views. */
 const indexEntryOverheadBytesEstimate = 200;
 
@@ -39,7 +45,7 @@ type HashSlot = IndexEntry | IndexEntry[];
 
 export class KeyIndex {
   private readonly byHash = new Map<number, HashSlot>();
-  private ordered = new BTree<string, IndexEntry>(undefined, compareStrings);
+  private ordered = new BTree<string, IndexEntry>(undefined, compareStrings, orderedNodeSizeMax);
   private liveValueBytesTotal = 0;
   private keyBytesTotal = 0;
 
