@@ -38,9 +38,11 @@ function main(): number {
   const unsafeMutations: UnsafeMutations = mutation === undefined || unsafeLocalReads ? {} : { [mutation]: true };
   const started = performance.now();
   let totalSteps = 0;
+  let settleStepsMax = 0;
   for (let seed = first; seed <= last; seed++) {
     const result = runSeed(seed, { nodes, steps, unsafeMutations, unsafeLocalReads });
     totalSteps += result.steps;
+    settleStepsMax = Math.max(settleStepsMax, result.stats.stepsToSettle);
     if (!result.ok) {
       const mutationFlag = values.mutation === undefined ? "" : ` --mutation ${values.mutation}`;
       console.log(`seed ${seed} FAILED: ${result.failure}`);
@@ -49,7 +51,7 @@ function main(): number {
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`${last - first + 1} seeds ok (${nodes} nodes, ${totalSteps} steps, ${seconds.toFixed(1)} s)`);
+  console.log(`${last - first + 1} seeds ok (${nodes} nodes, ${totalSteps} steps, ${seconds.toFixed(1)} s; slowest recovery after healing: ${settleStepsMax} steps)`);
   return 0;
 }
 

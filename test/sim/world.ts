@@ -118,7 +118,8 @@ export class World {
   private nextNodeId: number;
   private removal: { node: NodeId; index: number; term: number } | undefined = undefined;
   private readonly raftOverrides: ReturnType<typeof simRaftConfig>;
-  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0 };
+  /** What happened in the run; stepsToSettle: steps from healing to a leader and no pending request. */
+  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, stepsToSettle: 0 };
 
   readonly options: WorldOptions;
 
