@@ -91,7 +91,6 @@ export function describeMessage(message: Message): string {
 export class TranscriptSession {
   private cluster: Harness | undefined;
   private overrides: Partial<Omit<RaftConfig, "id">> = {};
-  private delivered: Message[] = [];
 
   private harness(): Harness {
     if (this.cluster === undefined) throw new Error("no cluster yet: start with `cluster <ids...>`");
