@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { EngineError } from "../../src/engine/errors.ts";
-import { keySizeBytesMax, valueSizeBytesMax } from "../../src/engine/limits.ts";
+import { batchCommandsMax, keySizeBytesMax, scanEntriesMax, valueSizeBytesMax } from "../../src/engine/limits.ts";
 import { bytes, dump, memoryHarness, segmentedHarness, temporaryFolder, text, type EngineHarness } from "./helpers.ts";
 
 const harnesses: Array<[string, (directory: string) => EngineHarness]> = [
@@ -127,6 +127,26 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
     const second = engine.scan({ limit: 2, prefix: bytes("b"), cursor: first.nextCursor! });
     expect(second.entries.map((entry) => Array.from(entry.key))).toEqual([[0x62, 0x61]]);
     expect(second.nextCursor).toBeNull();
+    await engine.close();
+  });
+
+  test("a scan page is capped at scanEntriesMax and resumes with its cursor", async () => {
+    await using folder = await temporaryFolder();
+    const engine = await makeHarness(folder.path).open();
+    const keysCount = scanEntriesMax + 5;
+    for (let start = 0; start < keysCount; start += batchCommandsMax) {
+      const commands = Array.from({ length: Math.min(batchCommandsMax, keysCount - start) }, (_, offset) => ({
+        op: "put" as const,
+        key: bytes(`k/${String(start + offset).padStart(6, "0")}`),
+        value: bytes("v"),
+      }));
+      await engine.apply({ op: "batch", commands });
+    }
+    const first = engine.scan({ limit: 1_000_000 });
+    expect(first.entries.length).toBe(scanEntriesMax);
+    const rest = engine.scan({ limit: 1_000_000, cursor: first.nextCursor! });
+    expect(rest.entries.map((entry) => text(entry.key))).toEqual(Array.from({ length: 5 }, (_, offset) => `k/${String(scanEntriesMax + offset).padStart(6, "0")}`));
+    expect(rest.nextCursor).toBeNull();
     await engine.close();
   });
 
