@@ -11,7 +11,7 @@
  *   24 f64  coveredLogIndex     every log record up to here is reflected
  *   32 f64  entryCount
  *   40 entries, in key order, each: u32 keyLength, u32 valueOffset, u32 valueLength,
- *      f64 version, f64 logIndex, u32 keyHash (xxHash32 of the key, saves recomputing it at
+ *      f64 version, f64 logIndex, i32 keyHash (keyHash() of the key, saves recomputing it at
  *      open), key bytes
  *   end-4  u32  crc32c of every byte before it
  * Valid only when the length, magic, version and CRC match and every entry points into the
@@ -74,7 +74,7 @@ export async function encodeCheckpoint(picture: CheckpointPicture): Promise<Uint
     view.setUint32(offset + 8, entry.valueLength, true);
     view.setFloat64(offset + 12, entry.version, true);
     view.setFloat64(offset + 20, entry.logIndex, true);
-    view.setUint32(offset + 28, entry.keyHash, true);
+    view.setInt32(offset + 28, entry.keyHash, true);
     const keyOffset = offset + checkpointEntryHeaderBytes;
     for (let position = 0; position < keyString.length; position++) bytes[keyOffset + position] = keyString.charCodeAt(position);
     if (++entriesInStep % maintenanceEntriesPerClockCheck !== 0) continue;
@@ -143,7 +143,7 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
     logIndexMax = Math.max(logIndexMax, logIndex);
     index.set({
       keyString: keyToStringAt(bytes, keyOffset, keyOffset + keyLength),
-      keyHash: view.getUint32(offset + 28, true),
+      keyHash: view.getInt32(offset + 28, true),
       valueOffset: view.getUint32(offset + 4, true),
       valueLength: view.getUint32(offset + 8, true),
       version: view.getFloat64(offset + 12, true),
