@@ -9,7 +9,7 @@ const entry = (index: number, term: number) => ({ index, term, kind: "normal" as
 const malformed: Array<[string, Message]> = [
   ["addressed elsewhere", { type: "timeoutNow", from: 1, to: 3, term: 1 }],
   ["from itself", { type: "timeoutNow", from: 2, to: 2, term: 1 }],
-  ["negative term", { type: "heartbeat", from: 1, to: 2, term: -1, commit: 0, context: null }],
+  ["negative term", { type: "heartbeat", from: 1, to: 2, term: -1, commit: 0, context: null, round: 0 }],
   ["entries with a gap", { type: "append", from: 1, to: 2, term: 1, prevIndex: 1, prevTerm: 1, entries: [entry(3, 1)], commit: 1 }],
   ["entry term past the message term", { type: "append", from: 1, to: 2, term: 1, prevIndex: 1, prevTerm: 1, entries: [entry(2, 5)], commit: 1 }],
   ["falling entry terms", { type: "append", from: 1, to: 2, term: 3, prevIndex: 1, prevTerm: 2, entries: [entry(2, 1)], commit: 1 }],

@@ -31,6 +31,8 @@ export class SimNode {
   pendingReads: ReadState[] = [];
   /** Ticks per step, in (0, 1]: nodes run at uneven speeds. */
   tickRate = 1;
+  /** Fraction of a tick carried to the next step when ticks are spread evenly. */
+  tickCarry = 0;
   removed = false;
   restarts = 0;
 

@@ -30,16 +30,28 @@ export interface WorldOptions {
   leaderCommitCrashProbability: number;
   /** Mutation check of the client side: gets skip ReadIndex (see WorkloadShape). */
   unsafeLocalReads: boolean;
+  /**
+   * Share of seeds whose nodes serve reads from a leader lease (leader_lease.ts). Those
+   * seeds keep every clock within the stated drift: tick rates in [leaseTickRateMin, 1],
+   * spread evenly (no random bursts), and clockDriftPercentMax set to match.
+   */
+  leaseReadSeedShare: number;
   /** Compact a node's log once it has applied this many entries past its snapshot. */
   compactAfterEntries: number;
   /**
    * Swarm testing: scale each fault probability per seed by a random factor in [0, 3], so
-   * some seeds hammer one kind of fault and leave out others (finds more bugs per seed).
+   * some seeds hammer one kind of fault and nearly leave out others (finds more bugs per
+   * seed than one fixed mix); leader crashes at commit are left out entirely on some seeds.
    */
   swarm: boolean;
 }
 
 const swarmScaleMax = 3;
+/**
+ * Share of seeds without leader crashes at commit: that fault stalls the workload, so
+ * these seeds check longer client histories.
+ */
+const swarmFaultOffShare = 0.4;
 /** Per-step chance that the network's drop/duplicate/delay profile changes: weather, not noise. */
 const networkWeatherChangeProbability = 0.01;
 /** Per-step chance that one node's tick rate changes (a slow or paused process). */
@@ -54,11 +66,15 @@ const delayStepsMax = 8;
 /** Partition kinds: this share isolates the leader, the next share cuts links one way only. */
 const isolateLeaderShare = 0.3;
 const asymmetricShare = 0.3;
+/** In lease seeds clocks run at 80-100% speed: one is at most 25% faster than another. */
+const leaseTickRateMin = 0.8;
+const leaseClockDriftPercentMax = 25;
 /** Share of seeds whose append messages carry one entry each (batches split between entries). */
 const oneEntryAppendSeedShare = 0.5;
 
 function swarmOptions(options: WorldOptions, random: RandomSource): WorldOptions {
   const scale = (probability: number) => probability * random() * swarmScaleMax;
+  const scaleOrOmit = (probability: number) => (random() < swarmFaultOffShare ? 0 : scale(probability));
   return {
     ...options,
     crashProbability: scale(options.crashProbability),
@@ -67,7 +83,7 @@ function swarmOptions(options: WorldOptions, random: RandomSource): WorldOptions
     healProbability: scale(options.healProbability),
     membershipChangeProbability: scale(options.membershipChangeProbability),
     transferProbability: scale(options.transferProbability),
-    leaderCommitCrashProbability: scale(options.leaderCommitCrashProbability),
+    leaderCommitCrashProbability: scaleOrOmit(options.leaderCommitCrashProbability),
   };
 }
 
@@ -82,6 +98,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   transferProbability: 0.004,
   leaderCommitCrashProbability: 0.4,
   unsafeLocalReads: false,
+  leaseReadSeedShare: 0.5,
   compactAfterEntries: 40,
   swarm: true,
 };
@@ -94,8 +111,10 @@ const workloadShape = { clients: 3, keys: 3, requestProbability: 0.2, retryAfter
  * messages; a small append size (drawn per seed) splits batches, so a follower can hold an
  * old-term entry without the new leader's no-op after it (the Figure 3.7 situation).
  */
-function simRaftConfig(random: RandomSource) {
+function simRaftConfig(random: RandomSource, leaseReads: boolean) {
   return {
+    leaseReads,
+    clockDriftPercentMax: leaseClockDriftPercentMax,
     electionTimeoutTicks: 10,
     heartbeatIntervalTicks: 2,
     inflightAppendsMax: randomInteger(random, 1, 9),
@@ -118,6 +137,7 @@ export class World {
   private nextNodeId: number;
   private removal: { node: NodeId; index: number; term: number } | undefined = undefined;
   private readonly raftOverrides: ReturnType<typeof simRaftConfig>;
+  readonly leaseReads: boolean;
   /** What happened in the run; stepsToSettle: steps from healing to a leader and no pending request. */
   readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, stepsToSettle: 0 };
 
@@ -128,7 +148,8 @@ export class World {
     this.options = requested.swarm ? swarmOptions(requested, this.random) : requested;
     const options = this.options;
     this.network = new SimNetwork(seededRandom(options.seed ^ 0x5bd1e995));
-    this.raftOverrides = simRaftConfig(this.random);
+    this.leaseReads = this.random() < options.leaseReadSeedShare;
+    this.raftOverrides = simRaftConfig(this.random, this.leaseReads);
     const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
     for (const id of voters) this.addNode(id, { voters, learners: [] });
     this.nextNodeId = options.nodes + 1;
@@ -137,7 +158,7 @@ export class World {
 
   private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
     const node = new SimNode(id, conf, this.raftOverrides, this.options.seed, this.options.unsafeMutations);
-    node.tickRate = initialTickRateMin + this.random() * (1 - initialTickRateMin);
+    node.tickRate = this.randomTickRate(initialTickRateMin);
     this.nodes.set(id, node);
     return node;
   }
@@ -159,7 +180,7 @@ export class World {
   /** One step: ticks, deliveries, client requests, faults (when `chaos`), Readies, checks. */
   step(chaos: boolean): void {
     this.now++;
-    for (const node of this.liveNodes()) if (this.random() < node.tickRate) node.node().tick();
+    for (const node of this.liveNodes()) this.tickNode(node);
     for (const message of this.network.due(this.now)) {
       const target = this.nodes.get(message.to);
       if (target?.up) target.node().step(message);
@@ -230,7 +251,25 @@ export class World {
     if (this.random() < networkWeatherChangeProbability) this.network.faults = this.randomNetworkFaults();
     if (this.random() < tickRateChangeProbability) {
       const nodes = [...this.nodes.values()];
-      nodes[randomInteger(this.random, 0, nodes.length)].tickRate = changedTickRateMin + this.random() * (1 - changedTickRateMin);
+      nodes[randomInteger(this.random, 0, nodes.length)].tickRate = this.randomTickRate(changedTickRateMin);
+    }
+  }
+
+  private randomTickRate(minimum: number): number {
+    const low = this.leaseReads ? Math.max(minimum, leaseTickRateMin) : minimum;
+    return low + this.random() * (1 - low);
+  }
+
+  /** Lease seeds tick evenly (a fractional carry), others at random (Bernoulli per step). */
+  private tickNode(node: SimNode): void {
+    if (!this.leaseReads) {
+      if (this.random() < node.tickRate) node.node().tick();
+      return;
+    }
+    node.tickCarry += node.tickRate;
+    while (node.tickCarry >= 1) {
+      node.tickCarry -= 1;
+      node.node().tick();
     }
   }
 

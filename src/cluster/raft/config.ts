@@ -39,6 +39,17 @@ export interface RaftConfig {
    * network does not report losses, so the pipeline would otherwise wait forever).
    */
   replicateStallHeartbeats: number;
+  /**
+   * Serve ReadIndex requests from a leader lease when it holds, without a heartbeat round
+   * (leader_lease.ts). Every voter must run with the same setting; needs checkQuorum.
+   */
+  leaseReads: boolean;
+  /**
+   * The stated clock-drift bound for lease reads: no node's tick clock runs more than this
+   * many percent faster than another's. The lease lasts electionTimeoutTicks * 100 /
+   * (100 + this) - 1 ticks.
+   */
+  clockDriftPercentMax: number;
   /** Campaign only after a pre-vote round shows a majority would vote (§9.6). */
   preVote: boolean;
   /** A leader steps down when a majority has not answered within an election timeout (§6.2). */
@@ -65,6 +76,8 @@ export const defaultRaftConfig: Omit<RaftConfig, "id"> = {
   readIndexQueueMax: 4096,
   learnerPromotionLagEntriesMax: 1000,
   replicateStallHeartbeats: 3,
+  leaseReads: false,
+  clockDriftPercentMax: 10,
   preVote: true,
   checkQuorum: true,
 };
@@ -83,6 +96,7 @@ const fieldRules: FieldRule[] = [
   { name: "readIndexQueueMax", min: 1, max: 1_000_000 },
   { name: "learnerPromotionLagEntriesMax", min: 0, max: Number.MAX_SAFE_INTEGER },
   { name: "replicateStallHeartbeats", min: 1, max: 1_000_000 },
+  { name: "clockDriftPercentMax", min: 0, max: 10_000 },
 ];
 
 export function makeRaftConfig(id: NodeId, overrides: Partial<Omit<RaftConfig, "id">> = {}): RaftConfig {
@@ -103,6 +117,9 @@ export function validateRaftConfig(config: RaftConfig): void {
   }
   if (config.heartbeatIntervalTicks >= config.electionTimeoutTicks) {
     throw new RaftConfigError("heartbeatIntervalTicks", "must be below electionTimeoutTicks");
+  }
+  if (config.leaseReads && !config.checkQuorum) {
+    throw new RaftConfigError("leaseReads", "needs checkQuorum: followers must ignore votes while they hear from a leader");
   }
   if (config.proposalBytesMax > config.appendEntriesBytesMax) {
     throw new RaftConfigError("proposalBytesMax", "must not exceed appendEntriesBytesMax");

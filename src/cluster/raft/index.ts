@@ -15,15 +15,13 @@
  * Design choices, each explained where it lives: single-server membership changes
  * (conf_change.ts), configuration = newest config entry in the log (config_history.ts),
  * messages released only by advance() (raw_node.ts), pre-vote + check-quorum + leader
- * stickiness (roles.ts), no leader-lease reads (see below).
- *
- * Lease reads are deliberately absent: they would rest on a bound of clock drift between
- * nodes and on every follower keeping its lease across restarts; ReadIndex costs one
- * heartbeat round and needs neither.
+ * stickiness (roles.ts), optional lease reads under a stated clock-drift bound
+ * (leader_lease.ts; off by default: ReadIndex needs no clock assumption).
  */
 export { defaultRaftConfig, makeRaftConfig, validateRaftConfig } from "./config.ts";
 export type { RaftConfig, UnsafeMutations } from "./config.ts";
 export { decodeConfState, encodeConfState } from "./config_entry.ts";
+export { leaseDurationTicks } from "./leader_lease.ts";
 export * from "./errors.ts";
 export { seededRandom } from "./random.ts";
 export type { RandomSource } from "./random.ts";

@@ -14,7 +14,7 @@ import {
   TransferRejectedError,
 } from "./errors.ts";
 import type { Raft } from "./raft.ts";
-import { appendEntries, sendAppend, startRead } from "./role_leader.ts";
+import { appendEntries, sendAppend, sendTimeoutNow, startRead } from "./role_leader.ts";
 import type { ConfChange, NodeId } from "./types.ts";
 
 export interface ProposalPlacement {
@@ -86,7 +86,7 @@ export function transferLeadership(raft: Raft, to: NodeId): void {
   raft.electionElapsed = 0;
   const progress = raft.progress.get(to);
   if (progress !== undefined && progress.match === raft.log.lastIndex()) {
-    raft.send({ type: "timeoutNow", to });
+    sendTimeoutNow(raft, to);
   } else {
     sendAppend(raft, to, true);
   }

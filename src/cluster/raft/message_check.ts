@@ -24,9 +24,10 @@ export function checkMessage(message: Message, self: NodeId): void {
     case "appendResponse":
       return requireCounts(message.type, [message.index, message.hintIndex, message.hintTerm]);
     case "heartbeat":
-      requireCounts(message.type, [message.commit]);
+      requireCounts(message.type, [message.commit, message.round]);
       return requireContext(message.context);
     case "heartbeatResponse":
+      requireCounts(message.type, [message.round]);
       return requireContext(message.context);
     case "snapshot":
       return checkSnapshotChunk(message);

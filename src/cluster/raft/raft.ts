@@ -17,6 +17,7 @@ import type { Storage } from "./storage.ts";
 import type { ConfState, Entry, Message, NodeId, ReadState, Role, Snapshot } from "./types.ts";
 import { noNode } from "./types.ts";
 import type { SnapshotReceive } from "./snapshot_receive.ts";
+import type { LeaderLease } from "./leader_lease.ts";
 
 export interface RaftOptions {
   config: RaftConfig;
@@ -62,6 +63,13 @@ export class Raft {
   /** A ReadIndex request arrived: one heartbeat round when the Ready is built. */
   heartbeatBroadcastPending = false;
   snapshotReceive: SnapshotReceive | undefined = undefined;
+  /** The leader's read lease when leaseReads is on (leader_lease.ts); undefined otherwise. */
+  lease: LeaderLease | undefined = undefined;
+  /**
+   * With lease reads, a node that just started has forgotten whether it heard from a leader,
+   * so it grants no vote for an election timeout, as if in a lease (leader_lease.ts).
+   */
+  startupQuiet: boolean;
   stepRole: (message: Message) => void = () => {};
   tickRole: () => void = () => {};
 
@@ -71,6 +79,7 @@ export class Raft {
     this.random = options.random;
     this.mutations = options.unsafeMutations ?? {};
     this.log = new RaftLog(options.storage);
+    this.startupQuiet = options.config.leaseReads;
     const { hardState, confState } = options.storage.initialState();
     this.configs = new ConfigHistory(this.log.applied, confState);
     this.loadConfigEntries(options.storage, this.log.applied + 1);
@@ -128,6 +137,7 @@ export class Raft {
     this.randomizedElectionTimeout = randomInteger(this.random, timeout, 2 * timeout);
     this.votes.clear();
     this.leadTransferee = noNode;
+    this.lease = undefined;
     this.readOnly.clear();
     this.readsAwaitingCommit = [];
     this.appendBroadcastPending = false;

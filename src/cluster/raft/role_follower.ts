@@ -55,7 +55,7 @@ function handleAppend(raft: Raft, request: AppendRequest): void {
 function handleHeartbeat(raft: Raft, request: HeartbeatRequest): void {
   // The leader sends min(our match, its commit), so this never passes our log's end.
   raft.log.commitTo(request.commit);
-  raft.send({ type: "heartbeatResponse", to: request.from, context: request.context });
+  raft.send({ type: "heartbeatResponse", to: request.from, context: request.context, round: request.round });
 }
 
 function handleSnapshotChunk(raft: Raft, chunk: SnapshotChunk): void {

@@ -9,12 +9,21 @@ import { lastEntry } from "./entries.ts";
 import { CompactedError } from "./errors.ts";
 import type { Progress } from "./progress.ts";
 import { committedIndex, isQuorumActive } from "./quorum.ts";
+import { LeaderLease, leaseDurationTicks } from "./leader_lease.ts";
 import type { Raft } from "./raft.ts";
 import { becomeFollower } from "./roles.ts";
 import type { AppendResponse, Entry, HeartbeatResponse, Message, NodeId, SnapshotChunkResponse } from "./types.ts";
 import { noNode } from "./types.ts";
 
+/** §3.10: the target campaigns at once, past every lease: lease reads end for this term. */
+export function sendTimeoutNow(raft: Raft, to: NodeId): void {
+  raft.lease?.revoke();
+  raft.send({ type: "timeoutNow", to });
+}
+
 export function becomeLeaderRole(raft: Raft): void {
+  const leaseTicks = leaseDurationTicks(raft.config.electionTimeoutTicks, raft.config.clockDriftPercentMax);
+  raft.lease = raft.config.leaseReads ? new LeaderLease(leaseTicks) : undefined;
   raft.stepRole = (message) => stepLeader(raft, message);
   raft.tickRole = () => tickLeader(raft);
   // §6.4 / §3.6.2: an empty entry of the new term lets the leader learn what is committed.
@@ -35,6 +44,7 @@ export function appendEntries(raft: Raft, entries: Entry[]): { firstIndex: numbe
 }
 
 function tickLeader(raft: Raft): void {
+  raft.lease?.tick();
   raft.heartbeatElapsed++;
   raft.electionElapsed++;
   if (raft.electionElapsed >= raft.config.electionTimeoutTicks) {
@@ -112,9 +122,7 @@ function handleAppendResponse(raft: Raft, progress: Progress, response: AppendRe
   if (maybeCommit(raft)) raft.commitBroadcastPending = true;
   else if (wasPaused) sendAppend(raft, response.from, true);
   while (sendAppend(raft, response.from, false)) {}
-  if (response.from === raft.leadTransferee && progress.match === raft.log.lastIndex()) {
-    raft.send({ type: "timeoutNow", to: response.from });
-  }
+  if (response.from === raft.leadTransferee && progress.match === raft.log.lastIndex()) sendTimeoutNow(raft, response.from);
 }
 
 function handleHeartbeatResponse(raft: Raft, progress: Progress, response: HeartbeatResponse): void {
@@ -127,6 +135,7 @@ function handleHeartbeatResponse(raft: Raft, progress: Progress, response: Heart
     sendSnapshotChunk(raft, response.from, progress);
   }
   if (progress.match < raft.log.lastIndex()) sendAppend(raft, response.from, true);
+  raft.lease?.acknowledge(response.from, response.round);
   if (response.context !== null) {
     raft.readStates.push(...raft.readOnly.acknowledge(response.from, response.context, raft.voters()));
   }
@@ -166,7 +175,7 @@ function releaseAwaitingReads(raft: Raft): void {
 }
 
 export function startRead(raft: Raft, context: Uint8Array): void {
-  if (raft.voters().length === 1) {
+  if (raft.voters().length === 1 || raft.lease?.isValid(raft.voters(), raft.id) === true) {
     raft.readStates.push({ index: raft.log.committed, context });
     return;
   }
@@ -217,11 +226,12 @@ function sendSnapshotChunk(raft: Raft, to: NodeId, progress: Progress): void {
 
 export function broadcastHeartbeat(raft: Raft): void {
   const context = raft.readOnly.newestContext();
+  const round = raft.lease?.startRound() ?? 0;
   for (const [node, progress] of raft.progress) {
     if (node === raft.id) continue;
     // Never past what the follower is known to hold: its log may differ beyond `match`.
     const commit = Math.min(progress.match, raft.log.committed);
-    raft.send({ type: "heartbeat", to: node, commit, context });
+    raft.send({ type: "heartbeat", to: node, commit, context, round });
   }
 }
 

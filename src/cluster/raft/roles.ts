@@ -56,6 +56,7 @@ export function becomeLeader(raft: Raft): void {
 /** Followers and candidates: campaign when no leader was heard for a random timeout (§3.4). */
 function tickElection(raft: Raft): void {
   raft.electionElapsed++;
+  if (raft.electionElapsed >= raft.config.electionTimeoutTicks) raft.startupQuiet = false;
   if (raft.promotable() && raft.electionElapsed >= raft.randomizedElectionTimeout) {
     raft.electionElapsed = 0;
     campaign(raft, raft.config.preVote ? "preElection" : "election");
@@ -114,8 +115,8 @@ export function stepMessage(raft: Raft, message: Message): void {
 /** Returns false when the message is to be dropped. */
 function handleHigherTerm(raft: Raft, message: Message): boolean {
   if (message.type === "vote" || message.type === "preVote") {
-    const inLease =
-      raft.config.checkQuorum && raft.leader !== noNode && raft.electionElapsed < raft.config.electionTimeoutTicks;
+    const heardLeaderLately = (raft.leader !== noNode || raft.startupQuiet) && raft.electionElapsed < raft.config.electionTimeoutTicks;
+    const inLease = raft.config.checkQuorum && heardLeaderLately;
     // §4.2.3: while a leader is heard from, vote requests are ignored, so a removed or
     // partitioned node cannot depose a healthy leader. A leadership transfer overrides.
     if (inLease && !message.leadershipTransfer) return false;

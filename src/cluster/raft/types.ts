@@ -108,11 +108,14 @@ export interface HeartbeatRequest extends Envelope {
   commit: number;
   /** Context of the newest pending ReadIndex request, echoed back; null when none. */
   context: Uint8Array | null;
+  /** The leader's heartbeat round, echoed back: dates the follower's lease (leader_lease.ts). */
+  round: number;
 }
 
 export interface HeartbeatResponse extends Envelope {
   type: "heartbeatResponse";
   context: Uint8Array | null;
+  round: number;
 }
 
 /** One chunk of InstallSnapshot (§5.2 / Figure 5.3): chunks arrive in order, one in flight. */
