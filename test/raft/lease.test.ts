@@ -1,7 +1,7 @@
 /** Lease reads (§6.4.1) under the stated clock-drift bound; see leader_lease.ts. */
 import { describe, expect, test } from "bun:test";
 import { makeRaftConfig } from "../../src/cluster/raft/config.ts";
-import { leaseDurationTicks } from "../../src/cluster/raft/leader_lease.ts";
+import { LeaderLease, leaseDurationTicks } from "../../src/cluster/raft/leader_lease.ts";
 import { Harness, bytes } from "./harness.ts";
 
 const leaseConfig = { leaseReads: true, electionTimeoutTicks: 10, heartbeatIntervalTicks: 2, clockDriftPercentMax: 25 };
@@ -21,6 +21,15 @@ function leaderWithLease(): Harness {
 }
 
 describe("lease reads", () => {
+  test("the lease remembers only the rounds of its last duration", () => {
+    const lease = new LeaderLease(7);
+    for (let tick = 0; tick < 1000; tick++) {
+      lease.tick();
+      lease.startRound();
+    }
+    expect(lease.roundsRemembered()).toBeLessThanOrEqual(8);
+  });
+
   test("the lease lasts an election timeout shrunk by the drift bound, less one tick", () => {
     expect(leaseDurationTicks(10, 25)).toBe(7);
     expect(leaseDurationTicks(10, 0)).toBe(9);

@@ -35,6 +35,8 @@ export class LeaderLease {
 
   /** A heartbeat round is being sent now; returns its number for the messages. */
   startRound(): number {
+    // A round older than the lease can no longer start a valid one: forget it (bounded map).
+    for (const [known, sentAt] of this.roundSentAt) if (sentAt + this.durationTicks <= this.ticks) this.roundSentAt.delete(known);
     const round = this.nextRound++;
     this.roundSentAt.set(round, this.ticks);
     return round;
@@ -56,12 +58,11 @@ export class LeaderLease {
     rounds.sort((left, right) => right - left);
     const quorumRound = rounds[majority(voters.length) - 1];
     const sentAt = this.roundSentAt.get(quorumRound);
-    if (sentAt === undefined) return false;
-    this.forgetRoundsBefore(quorumRound);
-    return this.ticks < sentAt + this.durationTicks;
+    return sentAt !== undefined && this.ticks < sentAt + this.durationTicks;
   }
 
-  private forgetRoundsBefore(round: number): void {
-    for (const known of this.roundSentAt.keys()) if (known < round) this.roundSentAt.delete(known);
+  /** Rounds remembered: at most those of the last lease duration. */
+  roundsRemembered(): number {
+    return this.roundSentAt.size;
   }
 }
