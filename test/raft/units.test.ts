@@ -87,3 +87,19 @@ describe("pieces", () => {
     expect(randomInteger(seededRandom(1), 5, 6)).toBe(5);
   });
 });
+
+describe("config history", () => {
+  test("keeps the configuration in force at the compaction point and everything after", async () => {
+    const { ConfigHistory } = await import("../../src/cluster/raft/config_history.ts");
+    const { encodeConfState } = await import("../../src/cluster/raft/config_entry.ts");
+    const history = new ConfigHistory(0, { voters: [1], learners: [] });
+    const config = (index: number, voters: number[]): Entry => ({ index, term: 1, kind: "config", data: encodeConfState({ voters, learners: [] }) });
+    history.recordAppend([config(3, [1, 2]), config(6, [1, 2, 3])]);
+    history.forgetBefore(4);
+    expect(history.size()).toBe(2);
+    expect(history.at(4)).toEqual({ voters: [1, 2], learners: [] });
+    expect(history.current()).toEqual({ voters: [1, 2, 3], learners: [] });
+    history.forgetBefore(10);
+    expect(history.size()).toBe(1);
+  });
+});

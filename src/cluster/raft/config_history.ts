@@ -48,6 +48,17 @@ export class ConfigHistory {
     return this.configs[0].confState;
   }
 
+  /** Forgets configurations superseded at or before `index` (the log was compacted there). */
+  forgetBefore(index: number): void {
+    let drop = 0;
+    while (drop + 1 < this.configs.length && this.configs[drop + 1].index <= index) drop++;
+    if (drop > 0) this.configs.splice(0, drop);
+  }
+
+  size(): number {
+    return this.configs.length;
+  }
+
   reset(snapshotIndex: number, confState: ConfState): void {
     this.configs = [{ index: snapshotIndex, confState: cloneConfState(confState) }];
   }

@@ -181,6 +181,8 @@ export class RawNode {
     const applied = lastEntry(ready.committedEntries);
     if (applied !== undefined) log.appliedTo(applied.index);
     if (ready.hardState !== undefined) this.persistedHardState = ready.hardState;
+    // Keeps the config history as short as the log: older configurations are never asked for.
+    this.raft.configs.forgetBefore(Math.min(log.applied, log.firstIndex() - 1));
     return outstanding.messages;
   }
 }
