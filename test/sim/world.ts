@@ -1,8 +1,14 @@
 /**
  * A seeded world of simulated Raft servers: network faults, partitions (symmetric,
- * asymmetric, isolated leader), crashes and restarts, uneven ticks, a client workload,
- * membership changes and leadership transfers, with the safety monitor run after every
- * step. Everything random comes from one seed, so a failing seed replays exactly.
+ * asymmetric, isolated leader), crashes at any point of Ready handling and restarts,
+ * uneven ticks, a client workload, membership changes and leadership transfers, log
+ * compaction with snapshots, and (on half the seeds) lease reads, with the safety monitor
+ * run after every step. Everything random comes from one seed, so a failing seed replays
+ * exactly.
+ *
+ * One step: each live node ticks (per its rate), due messages are delivered, clients act,
+ * faults strike (chaos phase only), every node handles its Ready (persist, send, apply),
+ * reads whose index is applied are served, then the safety monitor checks everything.
  */
 import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
 import { RaftError } from "../../src/cluster/raft/errors.ts";
