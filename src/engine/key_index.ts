@@ -4,7 +4,9 @@
  * The tree is keyed by the key's latin1 string (see key_string.ts), whose order is bytewise.
  * The hash map is keyed by the key's 32-bit xxHash (Bun.hash.xxHash32) with the bytes
  * compared on lookup: measured about 4x faster than building a string per get, because a
- * small-integer Map key needs no allocation. Colliding keys share a slot as an array.
+ * small-integer Map key needs no allocation. A key whose hash is taken by another key (about
+ * a hundred in a million) goes to a small map keyed by its string instead, so the common
+ * path sees one shape of value.
  *
  * Entries are immutable apart from a cached view of the value: a write or a relocation puts a
  * new entry. So a clone() of the ordered tree (O(1), copy-on-write) is a consistent picture
@@ -12,7 +14,7 @@
  */
 import BTree from "sorted-btree";
 import { assert } from "../util/assert.ts";
-import { keyEquals, keyHash } from "./key_string.ts";
+import { keyEquals, keyHash, keyToString } from "./key_string.ts";
 
 export interface IndexEntry {
   /**
@@ -41,10 +43,11 @@ const orderedNodeSizeMax = 64;
 /** Rough bytes of one index entry beside its key: two tree/map slots, the entry object, views. */
 const indexEntryOverheadBytesEstimate = 200;
 
-type HashSlot = IndexEntry | IndexEntry[];
-
 export class KeyIndex {
-  private readonly byHash = new Map<number, HashSlot>();
+  /** The entry holding each hash (the first key seen with it). */
+  private readonly byHash = new Map<number, IndexEntry>();
+  /** Entries whose hash byHash gives to another key; invariant: that other key is live. */
+  private readonly collided = new Map<string, IndexEntry>();
   private ordered = new BTree<string, IndexEntry>(undefined, compareStrings, orderedNodeSizeMax);
   private liveValueBytesTotal = 0;
   private keyBytesTotal = 0;
@@ -67,10 +70,10 @@ export class KeyIndex {
 
   /** The entry of a key; `hash` is keyHash(key), passed when the caller has it already. */
   get(key: Uint8Array, hash = keyHash(key)): IndexEntry | undefined {
-    const slot = this.byHash.get(hash);
-    if (slot === undefined) return undefined;
-    if (!Array.isArray(slot)) return keyEquals(slot.keyString, key) ? slot : undefined;
-    return slot.find((entry) => keyEquals(entry.keyString, key));
+    const holder = this.byHash.get(hash);
+    if (holder === undefined) return undefined;
+    if (keyEquals(holder.keyString, key)) return holder;
+    return this.collided.size === 0 ? undefined : this.collided.get(keyToString(key));
   }
 
   /** The entry of a key given as its latin1 string. */
@@ -85,16 +88,9 @@ export class KeyIndex {
     this.ordered.set(keyString, entry, true);
     this.liveValueBytesTotal += entry.valueLength;
     this.keyBytesTotal += keyString.length;
-    const slot = this.byHash.get(entry.keyHash);
-    if (slot === undefined || (!Array.isArray(slot) && slot.keyString === keyString)) {
-      this.byHash.set(entry.keyHash, entry);
-    } else if (!Array.isArray(slot)) {
-      this.byHash.set(entry.keyHash, [slot, entry]);
-    } else {
-      const position = slot.findIndex((candidate) => candidate.keyString === keyString);
-      if (position === -1) slot.push(entry);
-      else slot[position] = entry;
-    }
+    const holder = this.byHash.get(entry.keyHash);
+    if (holder === undefined || holder.keyString === keyString) this.byHash.set(entry.keyHash, entry);
+    else this.collided.set(keyString, entry);
   }
 
   delete(keyString: string): boolean {
@@ -102,17 +98,24 @@ export class KeyIndex {
     if (previous === undefined) return false;
     this.forget(previous);
     this.ordered.delete(keyString);
-    const hash = previous.keyHash;
-    const slot = this.byHash.get(hash);
-    assert(slot !== undefined, "ordered index entry missing from the hash index");
-    if (!Array.isArray(slot)) {
-      this.byHash.delete(hash);
+    if (this.byHash.get(previous.keyHash) !== previous) {
+      assert(this.collided.delete(keyString), "ordered index entry missing from the hash index");
       return true;
     }
-    const remaining = slot.filter((candidate) => candidate !== previous);
-    assert(remaining.length === slot.length - 1, "hash slot did not hold the deleted entry");
-    this.byHash.set(hash, remaining.length === 1 ? remaining[0] : remaining);
+    this.byHash.delete(previous.keyHash);
+    this.promoteCollided(previous.keyHash);
     return true;
+  }
+
+  /** Keeps the invariant of `collided`: a key waiting for `hash` takes it once it is free. */
+  private promoteCollided(hash: number): void {
+    if (this.collided.size === 0) return;
+    for (const [keyString, entry] of this.collided) {
+      if (entry.keyHash !== hash) continue;
+      this.collided.delete(keyString);
+      this.byHash.set(hash, entry);
+      return;
+    }
   }
 
   /**
