@@ -105,7 +105,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   leaderCommitCrashProbability: 0.4,
   unsafeLocalReads: false,
   leaseReadSeedShare: 0.5,
-  compactAfterEntries: 40,
+  compactAfterEntries: 20,
   swarm: true,
 };
 
@@ -124,7 +124,8 @@ function simRaftConfig(random: RandomSource, leaseReads: boolean) {
     electionTimeoutTicks: 10,
     heartbeatIntervalTicks: 2,
     inflightAppendsMax: randomInteger(random, 1, 9),
-    snapshotChunkBytes: 256,
+    // Snapshots here are a few hundred bytes: small chunks make each take several messages.
+    snapshotChunkBytes: randomInteger(random, 16, 128),
     learnerPromotionLagEntriesMax: 20,
     proposalBytesMax: 128,
     appendEntriesBytesMax: randomInteger(random, 128, 4096),
