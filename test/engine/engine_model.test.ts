@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { Engine } from "../../src/engine/engine.ts";
 import type { Command, CommandResult, ScanOptions } from "../../src/engine/types.ts";
-import { memoryHarness, segmentedHarness, temporaryFolder, type EngineHarness } from "./helpers.ts";
+import { memoryHarness, segmentedHarness, slowTestTimeoutMilliseconds, temporaryFolder, type EngineHarness } from "./helpers.ts";
 
 type SimpleCommand = Exclude<Command, { op: "batch" }>;
 type Step =
@@ -156,7 +156,7 @@ describe("engine against a Map model", () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, slowTestTimeoutMilliseconds);
 
   test("on the segmented log with tiny segments", async () => {
     await fc.assert(
@@ -166,5 +166,5 @@ describe("engine against a Map model", () => {
       }),
       { numRuns: 25 },
     );
-  });
+  }, slowTestTimeoutMilliseconds);
 });

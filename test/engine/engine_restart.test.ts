@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkpointFileName } from "../../src/engine/checkpoint.ts";
 import type { Engine } from "../../src/engine/engine.ts";
-import { bytes, dump, segmentedHarness, temporaryFolder, text } from "./helpers.ts";
+import { bytes, crashTestTimeoutMilliseconds, dump, segmentedHarness, temporaryFolder, text } from "./helpers.ts";
 
 async function writeWorkload(engine: Engine, from: number, count: number): Promise<void> {
   for (let step = from; step < from + count; step++) {
@@ -96,7 +96,7 @@ describe("engine restart", () => {
     for (const step of acknowledged) expect(text(engine.get(bytes(`key/${step}`))!.value)).toBe(`value-${step}`.repeat(8));
     expect(engine.revision()).toBeGreaterThanOrEqual(acknowledged.length);
     await engine.close();
-  });
+  }, crashTestTimeoutMilliseconds);
 
   test("kill -9 in the middle of compactions and checkpoints loses no acknowledged write", async () => {
     for (const acknowledgementsBeforeKill of [150, 400]) {
@@ -118,7 +118,7 @@ describe("engine restart", () => {
       }
       await engine.close();
     }
-  });
+  }, crashTestTimeoutMilliseconds);
 });
 
 /** Reads "acked N" lines until `wanted` of them arrived (the writer stops by itself later). */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { EngineError } from "../../src/engine/errors.ts";
 import type { Engine } from "../../src/engine/engine.ts";
-import { bytes, dump, segmentedHarness, temporaryFolder } from "./helpers.ts";
+import { bytes, dump, segmentedHarness, slowTestTimeoutMilliseconds, temporaryFolder } from "./helpers.ts";
 
 async function exportAll(engine: Engine): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
@@ -38,7 +38,7 @@ describe("engine snapshots", () => {
     expect(target.appliedRaftIndex()).toBe(3001);
     expect(await target.apply({ op: "put", key: bytes("after"), value: bytes("x") }, { raftIndex: 3002 })).toEqual({ op: "put", version: source.revision() + 1 });
     await Promise.all([source.close(), target.close()]);
-  });
+  }, slowTestTimeoutMilliseconds);
 
   test("a damaged or incomplete stream is refused and leaves the state as it was", async () => {
     await using sourceFolder = await temporaryFolder();
@@ -62,5 +62,5 @@ describe("engine snapshots", () => {
     target = await targetHarness.restart(target);
     expect(dump(target)).toEqual([["mine", "kept", 1]]);
     await target.close();
-  });
+  }, slowTestTimeoutMilliseconds);
 });

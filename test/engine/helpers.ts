@@ -62,3 +62,12 @@ export function dump(engine: Engine): Array<[string, string, number]> {
 function describe(entry: Entry): [string, string, number] {
   return [text(entry.key), text(entry.value), entry.version];
 }
+
+/**
+ * Time limits of the heavier tests (property runs, snapshots of thousands of keys): generous,
+ * because the machine running them may be shared; they bound a hang, they time nothing.
+ */
+export const slowTestTimeoutMilliseconds = 60_000;
+
+/** Crash tests spawn a process and wait for its acknowledgements: bound a stuck child. */
+export const crashTestTimeoutMilliseconds = 60_000;
