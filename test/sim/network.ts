@@ -29,6 +29,8 @@ export class SimNetwork {
   private order = 0;
   delivered = 0;
   dropped = 0;
+  /** Delivered messages by type: shows which protocol paths a seed exercised. */
+  readonly deliveredByType = new Map<string, number>();
 
   constructor(private readonly random: RandomSource) {}
 
@@ -57,6 +59,7 @@ export class SimNetwork {
         continue;
       }
       this.delivered++;
+      this.deliveredByType.set(item.message.type, (this.deliveredByType.get(item.message.type) ?? 0) + 1);
       result.push(item.message);
     }
     return result;

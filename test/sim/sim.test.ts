@@ -48,11 +48,14 @@ describe("simulated cluster keeps Raft's guarantees", () => {
     expect(first.stats.committed).toBeGreaterThan(0);
   });
 
-  test("faults really happen: crashes, partitions, transfers, membership changes, snapshots", () => {
-    const totals = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0 };
+  test("faults really happen: crashes, partitions, transfers, membership changes, snapshots sent in chunks, lease seeds", () => {
+    const totals = { crashes: 0, partitions: 0, transfers: 0, timeoutNows: 0, membershipChanges: 0, snapshotsTaken: 0, snapshotChunks: 0, leaseSeeds: 0, operations: 0 };
     for (let seed = 1; seed <= 20; seed++) {
-      const { stats } = runSeed(seed, { nodes: 3, steps: stepsPerSeed });
-      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += stats[key];
+      const { stats, operations } = runSeed(seed, { nodes: 3, steps: stepsPerSeed });
+      const { leaseReads, ...counts } = stats;
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) if (key in counts) totals[key] += counts[key as keyof typeof counts];
+      totals.leaseSeeds += leaseReads ? 1 : 0;
+      totals.operations += operations;
     }
     for (const count of Object.values(totals)) expect(count).toBeGreaterThan(0);
   }, seedSweepTimeoutMilliseconds);

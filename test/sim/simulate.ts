@@ -28,7 +28,7 @@ export interface SeedResult {
   failure?: string;
   steps: number;
   operations: number;
-  stats: World["stats"] & { messagesDelivered: number; checks: number; committed: number };
+  stats: World["stats"] & { messagesDelivered: number; checks: number; committed: number; snapshotChunks: number; timeoutNows: number; leaseReads: boolean };
 }
 
 export function runSeed(seed: number, options: SeedOptions): SeedResult {
@@ -53,6 +53,9 @@ export function runSeed(seed: number, options: SeedOptions): SeedResult {
       messagesDelivered: world.network.delivered,
       checks: world.monitor.checks,
       committed: world.monitor.highestCommitted,
+      snapshotChunks: world.network.deliveredByType.get("snapshot") ?? 0,
+      timeoutNows: world.network.deliveredByType.get("timeoutNow") ?? 0,
+      leaseReads: world.leaseReads,
     },
   };
 }
