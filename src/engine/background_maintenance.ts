@@ -15,7 +15,11 @@ import {
 export interface AutoCompactionOptions {
   /** Compact when garbage exceeds this share of the log (0..1). */
   garbageRatioMin?: number;
-  /** ...and the log is at least this big. */
+  /**
+   * ...and the log is at least this big. When the engine opens its own log, at least two
+   * segments: compaction drops whole segments and never the one being written, so a smaller
+   * log has nothing it could drop.
+   */
   logBytesMin?: number;
 }
 
@@ -54,7 +58,12 @@ export class BackgroundMaintenance {
     this.coveredByLastCheckpoint = coveredAtOpen;
   }
 
-  static resolve(options: { autoCompaction?: AutoCompactionOptions | false; autoCheckpoint?: AutoCheckpointOptions | false }): {
+  static resolve(options: {
+    autoCompaction?: AutoCompactionOptions | false;
+    autoCheckpoint?: AutoCheckpointOptions | false;
+    /** Segment size of the engine's own log; undefined for a log handed in. */
+    segmentSizeBytes?: number;
+  }): {
     compaction: Required<AutoCompactionOptions> | null;
     checkpointing: Required<AutoCheckpointOptions> | null;
   } {
@@ -63,7 +72,7 @@ export class BackgroundMaintenance {
         ? null
         : {
             garbageRatioMin: options.autoCompaction?.garbageRatioMin ?? autoCompactionGarbageRatioMin,
-            logBytesMin: options.autoCompaction?.logBytesMin ?? autoCompactionLogBytesMin,
+            logBytesMin: Math.max(options.autoCompaction?.logBytesMin ?? autoCompactionLogBytesMin, 2 * (options.segmentSizeBytes ?? 0)),
           };
     const checkpointing = options.autoCheckpoint === false ? null : { recordsMin: options.autoCheckpoint?.recordsMin ?? autoCheckpointRecordsMin };
     return { compaction, checkpointing };

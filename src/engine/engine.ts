@@ -9,6 +9,7 @@
  * evaluated in call order, so concurrent applies see each other like a serial history while
  * their appends share the log's group commit.
  */
+import { segmentSizeBytesDefault } from "../log/constants.ts";
 import { SegmentedLog } from "../log/segmented_log.ts";
 import type { AppendLog, FsyncMode } from "../log/types.ts";
 import { encodeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
@@ -97,7 +98,9 @@ export class Engine {
       }));
     const { state, report } = await recoverEngineState(log, options.dir);
     const engineState: EngineState = { log, index: state.index, revision: state.revision, raftIndex: state.raftIndex, failure: null, recentRecords: new RecentRecords() };
-    return new Engine(engineState, options.dir, BackgroundMaintenance.resolve(options), report);
+    const segmentSizeBytes = options.log === undefined ? (options.segmentSizeBytes ?? segmentSizeBytesDefault) : undefined;
+    const automatic = BackgroundMaintenance.resolve({ ...options, segmentSizeBytes });
+    return new Engine(engineState, options.dir, automatic, report);
   }
 
   /** Applies a command; resolves once its record is durable under the log's fsync mode. */
