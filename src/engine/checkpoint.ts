@@ -21,7 +21,7 @@
 import { crc32c } from "@node-rs/crc32";
 import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type BTree from "sorted-btree";
+import type { BTree } from "./sorted_btree.ts";
 import { KeyIndex, type IndexEntry } from "./key_index.ts";
 import { keyToStringAt } from "./key_string.ts";
 import { maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";

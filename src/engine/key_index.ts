@@ -12,7 +12,7 @@
  * new entry. So a clone() of the ordered tree (O(1), copy-on-write) is a consistent picture
  * of the index for a checkpoint or a snapshot export while writes go on.
  */
-import BTree from "sorted-btree";
+import { BTree } from "./sorted_btree.ts";
 import { assert } from "../util/assert.ts";
 import { keyEquals, keyHash, keyToString } from "./key_string.ts";
 

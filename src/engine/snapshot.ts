@@ -15,7 +15,7 @@
  * A stream is one header, any number of entries chunks, one end; anything else is refused.
  */
 import { crc32c } from "@node-rs/crc32";
-import type BTree from "sorted-btree";
+import type { BTree } from "./sorted_btree.ts";
 import { EngineError } from "./errors.ts";
 import type { IndexEntry } from "./key_index.ts";
 import { snapshotChunkBytesTarget } from "./limits.ts";
