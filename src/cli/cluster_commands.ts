@@ -50,7 +50,7 @@ function splitNamedAddress(text: string): [string, string] {
   return [text.slice(0, separator), text.slice(separator + 1)];
 }
 
-async function postToLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<NodeClusterStatus> {
+export async function postToLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<NodeClusterStatus> {
   let target = admin;
   for (let hop = 0; hop <= leaderRedirectsMax; hop++) {
     const response = await request(target, pathAndQuery, "POST", timeoutMs);

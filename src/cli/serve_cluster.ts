@@ -9,7 +9,7 @@ import { formatNodeId, NodeIdError, parseNodeId } from "../cluster/node_id.ts";
 import type { HostPort } from "../config/address.ts";
 import { ConfigError } from "../config/config_error.ts";
 
-export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "peerListen">;
+export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "peerListen" | "snapshotEveryEntries">;
 
 /** null for a single node (no peers); the replica's settings otherwise; ConfigError naming the field when wrong. */
 export function clusterSettings(config: FileStoreConfig, source: string): ClusterSettings | null {
@@ -25,7 +25,7 @@ export function clusterSettings(config: FileStoreConfig, source: string): Cluste
   if (!peers.has(nodeId) && config.peerListen === undefined) {
     throw new ConfigError("peers", source, `this node (${formatNodeId(nodeId)}) is not in peers; list it or give peer-listen`);
   }
-  return { nodeId, peers, peerListen: config.peerListen };
+  return { nodeId, peers, peerListen: config.peerListen, snapshotEveryEntries: config.snapshotEveryEntries };
 }
 
 function named<T>(field: string, source: string, parse: () => T): T {

@@ -16,6 +16,7 @@ import { Engine } from "../engine/engine.ts";
 import type { FsyncMode } from "../log/types.ts";
 import type { KeyValueService } from "../net/key_value_service.ts";
 import type { NodeId } from "./raft/types.ts";
+import { entriesKeptAfterSnapshot } from "./cluster_limits.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { ReplicatedKeyValueService } from "./replicated_service.ts";
 import { RaftDiskStorage } from "./storage/raft_disk_storage.ts";
@@ -35,6 +36,8 @@ export interface ClusterNodeOptions {
   /** fsync mode of the Raft log (the write-ahead log). */
   fsync: FsyncMode;
   join: boolean;
+  /** Applied entries between state-machine snapshots (driver default when absent). */
+  snapshotEveryEntries?: number;
   onFsync?: (durationSeconds: number) => void;
   onProposalApplied?: (seconds: number) => void;
   onFailure?: (error: Error) => void;
@@ -65,6 +68,8 @@ export class ClusterNode {
       peers: peerAddresses,
       self: { clientAddress: "", adminAddress: "", peerAddress: formatHostPort(transport.listenAddress) },
       onProposalApplied: options.onProposalApplied,
+      snapshotEveryEntries: options.snapshotEveryEntries,
+      entriesKeptAfterSnapshot: options.snapshotEveryEntries === undefined ? undefined : Math.min(entriesKeptAfterSnapshot, Math.floor(options.snapshotEveryEntries / 2)),
       onFailure: options.onFailure,
     });
     return new ClusterNode(driver, engine, storage, transport, new ReplicatedKeyValueService(driver, engine));

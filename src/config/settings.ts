@@ -20,6 +20,8 @@ export interface FileStoreConfig {
   peers: PeerAddress[];
   /** Undefined when not set: a replicated node then listens on its own entry in `peers`. */
   peerListen?: HostPort | undefined;
+  /** Undefined when not set: the driver's default (src/cluster/cluster_limits.ts). */
+  snapshotEveryEntries?: number | undefined;
 }
 
 /** A peer of the replicated group: `name` (e.g. "n2") is present when written NAME=HOST:PORT. */
@@ -32,6 +34,8 @@ export type SettingType =
   | { kind: "address-list" }
   /** An address, or undefined when given as "". */
   | { kind: "optional-address" }
+  /** An integer in bounds, or undefined when given as "". */
+  | { kind: "optional-integer"; min: number; max: number }
   | { kind: "path" }
   | { kind: "string" }
   | { kind: "enum"; choices: readonly string[] }
@@ -154,6 +158,13 @@ export const settings: readonly Setting[] = [
     type: { kind: "optional-address" },
     default: "",
     doc: "HOST:PORT where the other nodes of the group connect (Raft messages); default: this node's entry in peers",
+  },
+  {
+    name: "snapshot-every-entries",
+    property: "snapshotEveryEntries",
+    type: { kind: "optional-integer", min: 1, max: Number.MAX_SAFE_INTEGER },
+    default: "",
+    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries (default 10000)",
   },
 ];
 

@@ -36,6 +36,8 @@ export function validateSetting(setting: Setting, raw: unknown, source: string):
     }
     case "integer":
       return toInteger(raw, type.min, type.max, fail);
+    case "optional-integer":
+      return raw === "" ? undefined : toInteger(raw, type.min, type.max, fail);
   }
 }
 
