@@ -26,8 +26,8 @@ const appendRequest: TableRule = {
   fields: [double(0), double(1), double(2), { kind: "tables", slot: 3, required: false, table: entryBytes }],
 };
 const appendResponse: TableRule = { name: "RaftAppendResponse", fields: [flag(0), double(1), double(2), double(3)] };
-const heartbeatRequest: TableRule = { name: "RaftHeartbeatRequest", fields: [double(0), optionalBytes(1)] };
-const heartbeatResponse: TableRule = { name: "RaftHeartbeatResponse", fields: [optionalBytes(0)] };
+const heartbeatRequest: TableRule = { name: "RaftHeartbeatRequest", fields: [double(0), optionalBytes(1), double(2)] };
+const heartbeatResponse: TableRule = { name: "RaftHeartbeatResponse", fields: [optionalBytes(0), double(1)] };
 const snapshotChunk: TableRule = {
   name: "RaftSnapshotChunk",
   fields: [double(0), double(1), requiredBytes(2), double(3), requiredBytes(4), flag(5), double(6)],

@@ -82,11 +82,11 @@ function encodeRaftMessage(builder: flatbuffers.Builder, message: Message): [Raf
         builder, message.reject, message.index, message.hintIndex, message.hintTerm)];
     case "heartbeat": {
       const context = message.context === null ? 0 : builder.createByteVector(message.context);
-      return [RaftMessage.RaftHeartbeatRequest, RaftHeartbeatRequest.createRaftHeartbeatRequest(builder, message.commit, context)];
+      return [RaftMessage.RaftHeartbeatRequest, RaftHeartbeatRequest.createRaftHeartbeatRequest(builder, message.commit, context, message.round)];
     }
     case "heartbeatResponse": {
       const context = message.context === null ? 0 : builder.createByteVector(message.context);
-      return [RaftMessage.RaftHeartbeatResponse, RaftHeartbeatResponse.createRaftHeartbeatResponse(builder, context)];
+      return [RaftMessage.RaftHeartbeatResponse, RaftHeartbeatResponse.createRaftHeartbeatResponse(builder, context, message.round)];
     }
     case "snapshot":
       return [RaftMessage.RaftSnapshotChunk, encodeSnapshotChunk(builder, message)];

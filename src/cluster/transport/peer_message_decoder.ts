@@ -51,11 +51,11 @@ export function decodeRaftMessage(peerMessage: PeerMessage): Message {
     }
     case RaftMessage.RaftHeartbeatRequest: {
       const body = peerMessage.message(new RaftHeartbeatRequest()) as RaftHeartbeatRequest;
-      return { ...envelope, type: "heartbeat", commit: count(body.commit(), "commit"), context: body.contextArray() };
+      return { ...envelope, type: "heartbeat", commit: count(body.commit(), "commit"), context: body.contextArray(), round: count(body.round(), "round") };
     }
     case RaftMessage.RaftHeartbeatResponse: {
       const body = peerMessage.message(new RaftHeartbeatResponse()) as RaftHeartbeatResponse;
-      return { ...envelope, type: "heartbeatResponse", context: body.contextArray() };
+      return { ...envelope, type: "heartbeatResponse", context: body.contextArray(), round: count(body.round(), "round") };
     }
     case RaftMessage.RaftSnapshotChunk:
       return decodeSnapshotChunk(envelope, peerMessage.message(new RaftSnapshotChunk()) as RaftSnapshotChunk);

@@ -23,9 +23,9 @@ export function sampleMessages(): Message[] {
     },
     { ...envelope, type: "append", prevIndex: 43, prevTerm: 7, commit: 43, entries: [] },
     { ...envelope, type: "appendResponse", reject: true, index: 40, hintIndex: 38, hintTerm: 5 },
-    { ...envelope, type: "heartbeat", commit: 43, context: bytes("read-1") },
-    { ...envelope, type: "heartbeat", commit: 43, context: null },
-    { ...envelope, type: "heartbeatResponse", context: new Uint8Array(0) },
+    { ...envelope, type: "heartbeat", commit: 43, context: bytes("read-1"), round: 17 },
+    { ...envelope, type: "heartbeat", commit: 43, context: null, round: 0 },
+    { ...envelope, type: "heartbeatResponse", context: new Uint8Array(0), round: 17 },
     {
       ...envelope, type: "snapshot", metadata: { index: 100, term: 6, confState: { voters: [1, 2, 3], learners: [4] } },
       offset: 4096, chunk: bytes("image bytes"), done: false, totalBytes: 9000,

@@ -52,7 +52,7 @@ async function sendRaw(chunks: Uint8Array[], endAfterSending = false): Promise<v
 async function expectGoodPeerStillDelivers(): Promise<void> {
   const before = received.length;
   for (let commit = 1; received.length === before && commit < 2000; commit++) {
-    goodPeer.send([{ type: "heartbeat", from: 2, to: 1, term: 1, commit, context: null }]);
+    goodPeer.send([{ type: "heartbeat", from: 2, to: 1, term: 1, commit, context: null, round: 0 }]);
     await Bun.sleep(5);
   }
   await waitFor(() => received.length > before, "delivery from the good peer");
@@ -68,7 +68,7 @@ async function expectRejected(reason: keyof PeerRejections, chunks: Uint8Array[]
 
 const hello = (cluster: string, node: number) => encodeHelloFrame(builder, cluster, node).slice();
 const heartbeatFrame = (from: number, to: number) =>
-  encodeMessageFrame(builder, { type: "heartbeat", from, to, term: 1, commit: 5, context: null }).slice();
+  encodeMessageFrame(builder, { type: "heartbeat", from, to, term: 1, commit: 5, context: null, round: 0 }).slice();
 
 test("a FileStore client request on the peer port is refused as client protocol", async () => {
   await expectRejected("clientProtocol", [clientGetFrame()]);
@@ -140,6 +140,6 @@ test("a message from a listed node after a valid hello is delivered", async () =
   socket.write(hello(clusterId, 3));
   socket.write(heartbeatFrame(3, 1));
   await waitFor(() => received.length === before + 1, "the raw peer's message");
-  expect(received[received.length - 1]).toEqual({ type: "heartbeat", from: 3, to: 1, term: 1, commit: 5, context: null });
+  expect(received[received.length - 1]).toEqual({ type: "heartbeat", from: 3, to: 1, term: 1, commit: 5, context: null, round: 0 });
   socket.end();
 });

@@ -24,7 +24,7 @@ function readdressed(message: Message, from: NodeId, to: NodeId): Message {
 }
 
 function heartbeat(from: NodeId, to: NodeId, commit: number): Message {
-  return { type: "heartbeat", from, to, term: 1, commit, context: null };
+  return { type: "heartbeat", from, to, term: 1, commit, context: null, round: 0 };
 }
 
 export function runTransportContract(name: string, factory: TransportFactory): void {

@@ -43,8 +43,16 @@ contextArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+/**
+ * The leader's heartbeat round, echoed back: dates a follower's lease.
+ */
+round():number {
+  const offset = this.bb!.__offset(this.bb_pos, 8);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startRaftHeartbeatRequest(builder:flatbuffers.Builder) {
-  builder.startObject(2);
+  builder.startObject(3);
 }
 
 static addCommit(builder:flatbuffers.Builder, commit:number) {
@@ -67,15 +75,20 @@ static startContextVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addRound(builder:flatbuffers.Builder, round:number) {
+  builder.addFieldFloat64(2, round, 0.0);
+}
+
 static endRaftHeartbeatRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRaftHeartbeatRequest(builder:flatbuffers.Builder, commit:number, contextOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRaftHeartbeatRequest(builder:flatbuffers.Builder, commit:number, contextOffset:flatbuffers.Offset, round:number):flatbuffers.Offset {
   RaftHeartbeatRequest.startRaftHeartbeatRequest(builder);
   RaftHeartbeatRequest.addCommit(builder, commit);
   RaftHeartbeatRequest.addContext(builder, contextOffset);
+  RaftHeartbeatRequest.addRound(builder, round);
   return RaftHeartbeatRequest.endRaftHeartbeatRequest(builder);
 }
 }

@@ -35,8 +35,13 @@ contextArray():Uint8Array|null {
   return offset ? new Uint8Array(this.bb!.bytes().buffer, this.bb!.bytes().byteOffset + this.bb!.__vector(this.bb_pos + offset), this.bb!.__vector_len(this.bb_pos + offset)) : null;
 }
 
+round():number {
+  const offset = this.bb!.__offset(this.bb_pos, 6);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startRaftHeartbeatResponse(builder:flatbuffers.Builder) {
-  builder.startObject(1);
+  builder.startObject(2);
 }
 
 static addContext(builder:flatbuffers.Builder, contextOffset:flatbuffers.Offset) {
@@ -55,14 +60,19 @@ static startContextVector(builder:flatbuffers.Builder, numElems:number) {
   builder.startVector(1, numElems, 1);
 }
 
+static addRound(builder:flatbuffers.Builder, round:number) {
+  builder.addFieldFloat64(1, round, 0.0);
+}
+
 static endRaftHeartbeatResponse(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRaftHeartbeatResponse(builder:flatbuffers.Builder, contextOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createRaftHeartbeatResponse(builder:flatbuffers.Builder, contextOffset:flatbuffers.Offset, round:number):flatbuffers.Offset {
   RaftHeartbeatResponse.startRaftHeartbeatResponse(builder);
   RaftHeartbeatResponse.addContext(builder, contextOffset);
+  RaftHeartbeatResponse.addRound(builder, round);
   return RaftHeartbeatResponse.endRaftHeartbeatResponse(builder);
 }
 }
