@@ -1,7 +1,8 @@
 /**
  * Runs the simulation over a range of seeds:
  *   bun test/sim/run.ts --seeds 1..200 [--nodes 3|5] [--steps 1500] [--mutation name]
- * where a mutation is a key of UnsafeMutations (src/cluster/raft/config.ts) or unsafeLocalReads.
+ * where a mutation is a key of UnsafeMutations (src/cluster/raft/config.ts), unsafeLocalReads
+ * (clients skip ReadIndex) or unsafeSendBeforePersist (the driver sends before persisting).
  * Exits 0 when every seed holds; otherwise prints the first failing seed, why, and the
  * command that replays it, and exits 1.
  */
@@ -35,12 +36,14 @@ function main(): number {
   const steps = Number(values.steps);
   const mutation = values.mutation;
   const unsafeLocalReads = mutation === "unsafeLocalReads";
-  const unsafeMutations: UnsafeMutations = mutation === undefined || unsafeLocalReads ? {} : { [mutation]: true };
+  const unsafeSendBeforePersist = mutation === "unsafeSendBeforePersist";
+  const worldMutation = unsafeLocalReads || unsafeSendBeforePersist;
+  const unsafeMutations: UnsafeMutations = mutation === undefined || worldMutation ? {} : { [mutation]: true };
   const started = performance.now();
   let totalSteps = 0;
   let settleStepsMax = 0;
   for (let seed = first; seed <= last; seed++) {
-    const result = runSeed(seed, { nodes, steps, unsafeMutations, unsafeLocalReads });
+    const result = runSeed(seed, { nodes, steps, unsafeMutations, unsafeLocalReads, unsafeSendBeforePersist });
     totalSteps += result.steps;
     settleStepsMax = Math.max(settleStepsMax, result.stats.stepsToSettle);
     if (!result.ok) {

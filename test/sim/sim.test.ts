@@ -1,8 +1,9 @@
 /**
  * The cluster simulation as a test: a few hundred seeds of 3- and 5-node clusters under
  * faults must keep every safety property, recover after healing and produce linearizable
- * histories; and each deliberate safety bug (UnsafeMutations, and stale local reads on the
- * client side) must be caught within the CI seed budget. Seeds are deterministic: a failure here replays with run.ts.
+ * histories; and each deliberate safety bug (UnsafeMutations in the core, sending before
+ * persisting in the driver, stale local reads in the client) must be caught within the CI
+ * seed budget. Seeds are deterministic: a failure here replays with run.ts.
  */
 import { describe, expect, test } from "bun:test";
 import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
@@ -71,6 +72,17 @@ describe("mutation checks: the simulator catches deliberate safety bugs", () => 
       expect(failure?.failure ?? "").toMatch(/^(SafetyViolation|AssertionError)/);
     }, seedSweepTimeoutMilliseconds);
   }
+});
+
+describe("mutation check of the driver: sending before persisting is caught", () => {
+  test(`messages sent before their Ready is persisted are caught within ${mutationSeedBudget} seeds`, () => {
+    let failure: SeedResult | undefined;
+    for (let seed = 1; seed <= mutationSeedBudget && failure === undefined; seed++) {
+      const result = runSeed(seed, { nodes: 3, steps: stepsPerSeed, unsafeSendBeforePersist: true });
+      if (!result.ok) failure = result;
+    }
+    expect(failure?.failure ?? "").toMatch(/^(SafetyViolation|AssertionError)/);
+  }, seedSweepTimeoutMilliseconds);
 });
 
 describe("mutation check of the client side: the linearizability checker catches stale reads", () => {

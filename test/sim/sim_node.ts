@@ -34,6 +34,11 @@ export class SimNode {
   /** Fraction of a tick carried to the next step when ticks are spread evenly. */
   tickCarry = 0;
   removed = false;
+  /**
+   * Deliberate driver bug for a mutation check: send a Ready's messages before persisting
+   * it (advance() first), so a crash can lose what peers were told is durable.
+   */
+  unsafeSendBeforePersist = false;
   restarts = 0;
 
   constructor(
@@ -80,7 +85,8 @@ export class SimNode {
     if (!raw.hasReady()) return [];
     const ready = raw.ready();
     const crashPoint = crashPointFor(ready);
-    if (crashPoint === "beforePersist") return this.crashNow(observer);
+    const sentEarly = this.unsafeSendBeforePersist ? raw.advance(ready) : undefined;
+    if (crashPoint === "beforePersist") return [...this.crashNow(observer), ...(sentEarly ?? [])];
     if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot);
     observer.beforePersist(this, ready);
     this.storage.append(ready.entries);
@@ -88,7 +94,7 @@ export class SimNode {
     if (crashPoint === "afterEntries") return this.crashNow(observer);
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
     if (crashPoint === "afterPersist") return this.crashNow(observer);
-    const messages = raw.advance(ready);
+    const messages = sentEarly ?? raw.advance(ready);
     this.applyReady(ready, observer);
     return messages;
   }

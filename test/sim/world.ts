@@ -36,6 +36,8 @@ export interface WorldOptions {
   leaderCommitCrashProbability: number;
   /** Mutation check of the client side: gets skip ReadIndex (see WorkloadShape). */
   unsafeLocalReads: boolean;
+  /** Mutation check of the driver: messages leave before the Ready is persisted (see SimNode). */
+  unsafeSendBeforePersist: boolean;
   /**
    * Share of seeds whose nodes serve reads from a leader lease (leader_lease.ts). Those
    * seeds keep every clock within the stated drift: tick rates in [leaseTickRateMin, 1],
@@ -104,6 +106,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   transferProbability: 0.004,
   leaderCommitCrashProbability: 0.4,
   unsafeLocalReads: false,
+  unsafeSendBeforePersist: false,
   leaseReadSeedShare: 0.5,
   compactAfterEntries: 20,
   swarm: true,
@@ -166,6 +169,7 @@ export class World {
   private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
     const node = new SimNode(id, conf, this.raftOverrides, this.options.seed, this.options.unsafeMutations);
     node.tickRate = this.randomTickRate(initialTickRateMin);
+    node.unsafeSendBeforePersist = this.options.unsafeSendBeforePersist;
     this.nodes.set(id, node);
     return node;
   }
