@@ -13,7 +13,7 @@ import { runSeed, type SeedResult } from "./simulate.ts";
 /** Seeds per cluster size in CI; the soak script (soak.ts) runs thousands. */
 const ciSeedsThreeNodes = 400;
 const ciSeedsFiveNodes = 200;
-/** A mutation must be caught within this many seeds (measured: each is caught within the first 40). */
+/** A mutation must be caught within this many seeds (measured: each is caught within the first 50). */
 const mutationSeedBudget = 150;
 const stepsPerSeed = 1500;
 /**
