@@ -22,7 +22,7 @@ import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./e
 import { formatNodeId } from "./node_id.ts";
 import { ProposalTracker } from "./proposal_tracker.ts";
 import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
-import { NotLeaderError, ProposalTooLargeError, RaftError, ReadIndexQueueFullError } from "./raft/errors.ts";
+import { InvalidMessageError, NotLeaderError, ProposalTooLargeError, RaftError, ReadIndexQueueFullError } from "./raft/errors.ts";
 import { seededRandom } from "./raft/random.ts";
 import { RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
 import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types.ts";
@@ -63,6 +63,8 @@ export interface DriverCounters {
   snapshotsTaken: number;
   snapshotsInstalled: number;
   entriesApplied: number;
+  /** Peer messages the core refused as malformed (InvalidMessageError): dropped, nothing changed. */
+  messagesRefused: number;
 }
 
 interface QueuedProposal {
@@ -75,7 +77,7 @@ interface QueuedProposal {
 
 export class RaftDriver {
   readonly nodeId: NodeId;
-  readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0 };
+  readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, messagesRefused: 0 };
   /** performance.now() of the last message from the current leader (this node's own time when it leads). */
   lastLeaderContactMs = -Infinity;
   /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
@@ -231,12 +233,19 @@ export class RaftDriver {
 
   private receive(message: Message): void {
     if (this.closed) return;
+    try {
+      this.node.step(message);
+    } catch (error) {
+      // A peer's malformed message gets refused and counted; it must not stop this node.
+      if (!(error instanceof InvalidMessageError)) throw error;
+      this.counters.messagesRefused++;
+      return;
+    }
     const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
     if (fromLeader && message.term >= this.lastTerm) this.lastLeaderContactMs = performance.now();
     if (message.type === "appendResponse" && !message.reject) {
       this.peerMatchIndex.set(message.from, Math.max(this.peerMatchIndex.get(message.from) ?? 0, message.index));
     }
-    this.node.step(message);
     this.kick();
   }
 
