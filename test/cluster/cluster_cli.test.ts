@@ -1,0 +1,46 @@
+/**
+ * The operator commands against real processes: `filestore status` lists every member with its
+ * role, term and indexes; `filestore cluster transfer-leader` moves leadership (sent to a
+ * follower, it is forwarded to the leader); bad arguments are usage errors.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { ProcessCluster } from "./process_cluster.ts";
+
+const program = [process.execPath, join(import.meta.dir, "../../src/main.ts")];
+
+let cluster: ProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function run(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn([...program, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { exitCode, stdout, stderr };
+}
+
+test("status lists the members; transfer-leader through a follower moves leadership; bad input is a usage error", async () => {
+  cluster = await ProcessCluster.start({ nodes: 3 });
+  const leader = await cluster.leader();
+  const follower = [...cluster.nodes.keys()].find((id) => id !== leader)!;
+  const followerAdmin = cluster.nodes.get(follower)!.adminAddress;
+
+  const transfer = await run(["cluster", "transfer-leader", `n${follower}`, "--admin", followerAdmin]);
+  expect(transfer.stderr).toBe("");
+  expect(transfer.exitCode).toBe(0);
+  expect(await cluster.leader()).toBe(follower);
+
+  const status = await run(["status", "--admin", cluster.nodes.get(follower)!.adminAddress]);
+  expect(status.exitCode).toBe(0);
+  const lines = status.stdout.trim().split("\n");
+  expect(lines[0]).toMatch(/^node\s+role\s+term\s+leader\s+commit\s+applied\s+lag$/);
+  expect(lines.some((line) => new RegExp(`^n${follower}\\s+leader\\s+\\d+\\s+n${follower}\\s`).test(line))).toBe(true);
+
+  expect((await run(["cluster", "grow", "n4", "--admin", followerAdmin])).exitCode).toBe(2);
+  expect((await run(["cluster", "add-node", "n4", "--admin", followerAdmin])).exitCode).toBe(2);
+  const badNode = await run(["cluster", "remove-node", "node-four", "--admin", followerAdmin]);
+  expect(badNode.exitCode).toBe(4);
+  expect(badNode.stderr).toContain("node id must be");
+}, 60_000);
