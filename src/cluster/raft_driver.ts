@@ -10,7 +10,7 @@
  *   4. advance() → send the messages (only now: they may depend on what was just persisted);
  *   5. apply committed entries to the state machine, resolve their proposals with the results;
  *   6. serve strong reads whose index is applied; every `snapshotEveryEntries` applied entries,
- *      take a state-machine snapshot and compact the Raft log behind it.
+ *      take a state-machine snapshot and compact the Raft log behind it (snapshot_scheduler.ts).
  * Messages and ticks arriving while a turn awaits the disk are stepped at once; what they
  * produce goes into the next Ready.
  */
@@ -29,7 +29,8 @@ import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types
 import { ReadTracker } from "./read_tracker.ts";
 import { ReplicationError } from "./replication_error.ts";
 import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
-import { installStateMachineSnapshot, takeStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import { SnapshotScheduler } from "./snapshot_scheduler.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 import type { PeerTransport } from "./transport/types.ts";
 
@@ -87,7 +88,7 @@ export class RaftDriver {
   private queuedProposals: QueuedProposal[] = [];
   private softState: SoftState = { leader: 0, role: "follower" };
   private lastTerm = 0;
-  private lastSnapshotIndex: number;
+  private readonly snapshots: SnapshotScheduler;
   private loopRunning = false;
   private turnWanted = false;
   private closed = false;
@@ -102,8 +103,14 @@ export class RaftDriver {
     readonly machine: ReplicatedStateMachine,
   ) {
     this.nodeId = options.nodeId;
+    machine.onFatal = (error) => this.fail(error);
     this.self = { ...options.self };
-    this.lastSnapshotIndex = options.storage.snapshot().metadata.index;
+    this.snapshots = new SnapshotScheduler(
+      machine,
+      options.storage,
+      options.snapshotEveryEntries ?? limits.snapshotEveryEntries,
+      options.entriesKeptAfterSnapshot ?? limits.entriesKeptAfterSnapshot,
+    );
     this.lastTerm = node.status().term;
     options.transport.onMessage((message) => this.receive(message));
     this.refreshPeers();
@@ -208,6 +215,7 @@ export class RaftDriver {
     clearInterval(this.tickTimer);
     this.options.transport.onMessage(() => {});
     await this.loopDone;
+    await this.snapshots.drain();
     const error = new ReplicationError("UNAVAILABLE", "the node is shutting down");
     this.failWaiting(error);
   }
@@ -284,7 +292,7 @@ export class RaftDriver {
     this.applyCommitted(ready.committedEntries);
     for (const state of ready.readStates) this.reads.confirm(state);
     this.reads.serveUpTo(this.machine.appliedIndex);
-    await this.maybeSnapshot();
+    if (await this.snapshots.onTurn(this.node)) this.counters.snapshotsTaken++;
   }
 
   private submitProposals(): void {
@@ -369,26 +377,9 @@ export class RaftDriver {
     const snapshot = ready.snapshot!;
     await installStateMachineSnapshot(this.machine, snapshot.data);
     this.proposals.droppedThrough(snapshot.metadata.index);
-    this.lastSnapshotIndex = snapshot.metadata.index;
+    this.snapshots.installed(snapshot.metadata.index);
     this.counters.snapshotsInstalled++;
     this.refreshPeers();
-  }
-
-  /** Every `snapshotEveryEntries`, a state-machine snapshot at the applied index and log compaction behind it (§5.1). */
-  private async maybeSnapshot(): Promise<void> {
-    const every = this.options.snapshotEveryEntries ?? limits.snapshotEveryEntries;
-    const storage = this.options.storage;
-    const applied = this.machine.appliedIndex;
-    if (applied - this.lastSnapshotIndex < every || applied > storage.lastIndex()) return;
-    const taken = await takeStateMachineSnapshot(this.machine);
-    // The engine's own log may run without fsync (the Raft log is the write-ahead log): make it
-    // durable through the snapshot before the entries that could rebuild it are dropped.
-    await this.machine.engine.checkpoint();
-    const kept = this.options.entriesKeptAfterSnapshot ?? limits.entriesKeptAfterSnapshot;
-    const metadata = { index: taken.index, term: storage.term(taken.index), confState: this.node.confStateAt(taken.index) };
-    await storage.compact(Math.max(0, taken.index - kept), { metadata, data: taken.data });
-    this.lastSnapshotIndex = taken.index;
-    this.counters.snapshotsTaken++;
   }
 
   /** The transport reaches the peers given at start plus every member announced in the log. */
@@ -414,6 +405,7 @@ export class RaftDriver {
   }
 
   private fail(error: Error): void {
+    if (this.failure !== null) return;
     this.failure = error;
     clearInterval(this.tickTimer);
     this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));

@@ -22,6 +22,11 @@ export class ReplicatedStateMachine {
   appliedIndex: number;
   sessions: SessionTable;
   readonly members = new Map<NodeId, MemberAddresses>();
+  /**
+   * Called when the engine fails a write for a reason of its own (its log failed): this replica
+   * no longer holds what the others do and must stop serving.
+   */
+  onFatal: (error: Error) => void = () => {};
   /** Writes evaluated whose engine append has not resolved: their outcome is not in `sessions` yet. */
   private readonly unsettled = new Map<string, Promise<WriteOutcome>>();
 
@@ -53,7 +58,11 @@ export class ReplicatedStateMachine {
     }
     const outcome = this.engine.apply(command, { raftIndex: index }).then(
       (result): WriteOutcome => ({ ok: true, result }),
-      (error: unknown): WriteOutcome => engineFailure(error),
+      (error: unknown): WriteOutcome => {
+        const failure = engineFailure(error);
+        if (!failure.ok && failure.code === "UNAVAILABLE") this.onFatal(error instanceof Error ? error : new Error(String(error)));
+        return failure;
+      },
     );
     if (identity === null) return outcome;
     const key = unsettledKey(identity);

@@ -5,33 +5,13 @@
  * The engine chunks are the engine's own checksummed snapshot stream (src/engine/snapshot.ts);
  * the whole is checksummed again by the Raft storage and the peer transport.
  */
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Decoder } from "@msgpack/msgpack";
 import { assert } from "../util/assert.ts";
 import { SessionTable } from "./session_table.ts";
 import type { ReplicatedStateMachine } from "./state_machine.ts";
 
+/** Written by snapshot_scheduler.ts. */
 const formatVersion = 1;
-
-export interface TakenSnapshot {
-  /** Every entry up to this index is in the image. */
-  index: number;
-  data: Uint8Array;
-}
-
-/**
- * The image at the current applied index. The caller applies nothing until this resolves, so
- * the engine's picture, the session table and the index describe the same moment.
- */
-export async function takeStateMachineSnapshot(machine: ReplicatedStateMachine): Promise<TakenSnapshot> {
-  await machine.settle();
-  const index = machine.appliedIndex;
-  const sessions = machine.sessions.encode();
-  const members = [...machine.members].map(([node, addresses]) => [node, addresses.clientAddress, addresses.adminAddress, addresses.peerAddress]);
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of machine.engine.exportSnapshot()) chunks.push(chunk.slice());
-  const data = new Encoder().encode([formatVersion, index, chunks, sessions, members]);
-  return { index, data };
-}
 
 /** Replaces the state machine's whole state with a snapshot received from the leader (or found in storage at start). */
 export async function installStateMachineSnapshot(machine: ReplicatedStateMachine, data: Uint8Array): Promise<void> {
@@ -44,11 +24,4 @@ export async function installStateMachineSnapshot(machine: ReplicatedStateMachin
   machine.members.clear();
   for (const [node, clientAddress, adminAddress, peerAddress] of members) machine.members.set(node, { clientAddress, adminAddress, peerAddress });
   machine.appliedIndex = index;
-}
-
-/** The index a snapshot's data covers, without installing it. */
-export function snapshotDataIndex(data: Uint8Array): number {
-  const decoded = new Decoder().decode(data);
-  assert(Array.isArray(decoded) && typeof decoded[1] === "number", "state-machine snapshot: unknown format");
-  return decoded[1];
 }
