@@ -36,6 +36,20 @@ describe("Raft driver, three nodes in one process", () => {
     expect(() => follower.service.get(text("k"), strong)).toThrow(expect.objectContaining({ code: "NOT_LEADER" }));
   });
 
+  test("bounded reads: a follower serves while its leader's last contact is within the bound, refuses once cut off past it", async () => {
+    cluster = await InProcessCluster.start([1, 2, 3]);
+    const leader = await cluster.leader();
+    await leader.service.apply({ op: "put", key: text("k"), value: text("v") });
+    const follower = [...cluster.nodes.values()].find((node) => node.id !== leader.id)!;
+    await waitFor(() => follower.engine.get(text("k")) !== null, 5000, "the write on the follower");
+    const bounded = (maxStalenessMs: number): ReadContext => ({ ...strong, consistency: "bounded", maxStalenessMs });
+    expect(readText((await follower.service.get(text("k"), bounded(1000)))?.value)).toBe("v");
+    cluster.network.isolate(follower.id);
+    await waitFor(() => performance.now() - follower.driver.lastLeaderContactMs > 100, 5000, "the follower's contact to age");
+    expect(() => follower.service.get(text("k"), bounded(100))).toThrow(expect.objectContaining({ code: expect.stringMatching(/NOT_LEADER|UNAVAILABLE/) }));
+    expect(readText((await follower.service.get(text("k"), eventual))?.value)).toBe("v");
+  });
+
   test("a resent write with the same identity is applied once and answered with its first outcome (§6.3)", async () => {
     cluster = await InProcessCluster.start([1, 2, 3]);
     const leader = await cluster.leader();

@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import { clusterSettings } from "../../src/cli/serve_cluster.ts";
+import { ConfigError } from "../../src/config/config_error.ts";
+import { resolveConfig } from "../../src/config/load.ts";
+
+const configWith = (flags: Record<string, string>) => resolveConfig({}, "test.toml", flags);
+
+describe("replica settings of serve", () => {
+  test("no peers: a single node", () => {
+    expect(clusterSettings(configWith({}), "flags")).toBeNull();
+  });
+
+  test("named peers from flags or TOML give the node id, the peer map and its own peer address", () => {
+    const settings = clusterSettings(configWith({ "node-id": "n2", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501,n3=127.0.0.1:7502" }), "flags")!;
+    expect(settings.nodeId).toBe(2);
+    expect([...settings.peers.keys()]).toEqual([1, 2, 3]);
+    expect(settings.peers.get(2)).toEqual({ host: "127.0.0.1", port: 7501 });
+    const fromToml = resolveConfig({ "node-id": "n1", peers: ["n1=127.0.0.1:7500", "n2=127.0.0.1:7501"], "peer-listen": "0.0.0.0:7500" }, "c.toml", {});
+    expect(clusterSettings(fromToml, "c.toml")!.peerListen).toEqual({ host: "0.0.0.0", port: 7500 });
+  });
+
+  test.each([
+    ["a missing node id", { peers: "n1=127.0.0.1:7500" }, "node-id"],
+    ["a bad node id", { "node-id": "one", peers: "n1=127.0.0.1:7500" }, "node-id"],
+    ["an unnamed peer", { "node-id": "n1", peers: "127.0.0.1:7500" }, "peers"],
+    ["a peer listed twice", { "node-id": "n1", peers: "n1=127.0.0.1:7500,n1=127.0.0.1:7501" }, "peers"],
+    ["this node missing", { "node-id": "n3", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501" }, "peers"],
+  ])("%s is a ConfigError naming the setting", (_what, flags, field) => {
+    let caught: unknown;
+    try {
+      clusterSettings(configWith(flags as Record<string, string>), "flags");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).field).toBe(field);
+  });
+});
