@@ -7,6 +7,7 @@
  *   POST /cluster/add-node?node=n4&peer=H:P   learner, then voter once caught up
  *   POST /cluster/remove-node?node=n2
  *   POST /cluster/transfer-leader?node=n2
+ *   POST /cluster/announce?node=n2&client=H:P&admin=H:P&peer=H:P   a member's own addresses (self_announcer.ts)
  * A change sent to a follower is answered 421 with the leader's admin address in
  * {"error", "leaderAdmin"}; the CLI follows it.
  */
@@ -40,6 +41,8 @@ export async function routeCluster(request: Request, path: string, driver: RaftD
       await removeNode(driver, node, deadline);
     } else if (path === "/cluster/transfer-leader") {
       await transferLeader(driver, node, deadline);
+    } else if (path === "/cluster/announce") {
+      await announceMember(driver, node, query, deadline);
     } else {
       return json(404, { error: `unknown cluster operation ${path}` });
     }
@@ -49,6 +52,15 @@ export async function routeCluster(request: Request, path: string, driver: RaftD
     if (error instanceof ReplicationError) return json(error.code === "TIMEOUT" ? 504 : 409, { error: error.message, code: error.code });
     throw error;
   }
+}
+
+/** Writes a member's addresses to the log; each must be HOST:PORT and the node a member. */
+async function announceMember(driver: RaftDriver, node: number, query: URLSearchParams, deadlineAtMs: number): Promise<void> {
+  const { voters, learners } = driver.status().confState;
+  if (![...voters, ...learners].includes(node)) throw new NodeIdError(`${formatNodeId(node)} is not a member`);
+  const address = (name: string) => formatHostPort(parsePeer(`${formatNodeId(node)}=${query.get(name) ?? ""}`)[1]);
+  const addresses = { clientAddress: address("client"), adminAddress: address("admin"), peerAddress: address("peer") };
+  await driver.propose({ kind: "member", node, addresses }, deadlineAtMs);
 }
 
 function json(status: number, body: unknown): Response {

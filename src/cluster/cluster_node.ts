@@ -18,6 +18,7 @@ import type { KeyValueService } from "../net/key_value_service.ts";
 import type { NodeId } from "./raft/types.ts";
 import { entriesKeptAfterSnapshot } from "./cluster_limits.ts";
 import { RaftDriver } from "./raft_driver.ts";
+import { SelfAnnouncer } from "./self_announcer.ts";
 import { ReplicatedKeyValueService } from "./replicated_service.ts";
 import { RaftDiskStorage } from "./storage/raft_disk_storage.ts";
 import { startTcpPeerTransport } from "./transport/tcp_peer_transport.ts";
@@ -44,13 +45,18 @@ export interface ClusterNodeOptions {
 }
 
 export class ClusterNode {
+  private addresses = { clientAddress: "", adminAddress: "", peerAddress: "" };
+  private readonly announcer: SelfAnnouncer;
+
   private constructor(
     readonly driver: RaftDriver,
     readonly engine: Engine,
     readonly storage: RaftDiskStorage,
     readonly transport: TcpPeerTransport,
     readonly service: KeyValueService,
-  ) {}
+  ) {
+    this.announcer = new SelfAnnouncer(driver, () => this.addresses);
+  }
 
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const listen = options.peerListen ?? options.peers.get(options.nodeId);
@@ -77,11 +83,13 @@ export class ClusterNode {
 
   /** Once the client port and admin endpoint are bound: the leader announces them to clients. */
   setAddresses(clientAddress: string, adminAddress: string): void {
-    this.driver.setSelfAddresses({ clientAddress, adminAddress, peerAddress: formatHostPort(this.transport.listenAddress) });
+    this.addresses = { clientAddress, adminAddress, peerAddress: formatHostPort(this.transport.listenAddress) };
+    this.driver.setSelfAddresses(this.addresses);
   }
 
   /** Stops Raft, then the peer port, then syncs and closes the Raft log and the engine. */
   async close(): Promise<void> {
+    this.announcer.close();
     await this.driver.close();
     await this.transport.close();
     await this.storage.close();

@@ -37,6 +37,14 @@ test("status lists the members; transfer-leader through a follower moves leaders
   const lines = status.stdout.trim().split("\n");
   expect(lines[0]).toMatch(/^node\s+role\s+term\s+leader\s+commit\s+applied\s+lag$/);
   expect(lines.some((line) => new RegExp(`^n${follower}\\s+leader\\s+\\d+\\s+n${follower}\\s`).test(line))).toBe(true);
+  // Followers announce their own addresses through the leader: soon every member answers status.
+  const deadline = performance.now() + 10_000;
+  let members = lines.length - 1;
+  while (members < 3 && performance.now() < deadline) {
+    await Bun.sleep(100);
+    members = (await run(["status", "--admin", followerAdmin])).stdout.trim().split("\n").filter((line) => /^n\d/.test(line)).length;
+  }
+  expect(members).toBe(3);
 
   expect((await run(["cluster", "grow", "n4", "--admin", followerAdmin])).exitCode).toBe(2);
   expect((await run(["cluster", "add-node", "n4", "--admin", followerAdmin])).exitCode).toBe(2);

@@ -1,0 +1,50 @@
+/**
+ * Makes a follower's addresses known to the whole group: a leader writes its own addresses to
+ * the log when it takes over (raft_driver.ts), but a follower cannot write; so, while its
+ * addresses are missing or stale in the replicated member table, it asks the leader's admin
+ * endpoint (POST /cluster/announce) to write them. `filestore status` then reaches every member.
+ */
+import type { MemberAddresses } from "./entry_codec.ts";
+import { formatNodeId } from "./node_id.ts";
+import type { RaftDriver } from "./raft_driver.ts";
+
+/** How often a follower checks that its addresses are in the log: rare, it matters only to operators. */
+const announceCheckIntervalMs = 1000;
+/** One announcement request waits at most this long; the next check retries. */
+const announceTimeoutMs = 2000;
+
+export class SelfAnnouncer {
+  private readonly timer: ReturnType<typeof setInterval>;
+  private inFlight = false;
+
+  constructor(
+    private readonly driver: RaftDriver,
+    private readonly self: () => MemberAddresses,
+  ) {
+    this.timer = setInterval(() => void this.check(), announceCheckIntervalMs);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private async check(): Promise<void> {
+    if (this.inFlight || this.driver.isLeader()) return;
+    const self = this.self();
+    const known = this.driver.machine.members.get(this.driver.nodeId);
+    const { voters, learners } = this.driver.status().confState;
+    if (self.clientAddress === "" || ![...voters, ...learners].includes(this.driver.nodeId)) return;
+    if (known !== undefined && known.clientAddress === self.clientAddress && known.adminAddress === self.adminAddress && known.peerAddress === self.peerAddress) return;
+    const leaderAdmin = this.driver.machine.members.get(this.driver.leaderId())?.adminAddress ?? "";
+    if (leaderAdmin === "") return;
+    this.inFlight = true;
+    try {
+      const query = new URLSearchParams({ node: formatNodeId(this.driver.nodeId), client: self.clientAddress, admin: self.adminAddress, peer: self.peerAddress });
+      await fetch(`http://${leaderAdmin}/cluster/announce?${query}`, { method: "POST", signal: AbortSignal.timeout(announceTimeoutMs) });
+    } catch {
+      // The leader moved or is unreachable: the next check tries again.
+    } finally {
+      this.inFlight = false;
+    }
+  }
+}
