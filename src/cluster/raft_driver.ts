@@ -15,19 +15,18 @@
  * produce goes into the next Ready.
  */
 import type { Engine } from "../engine/engine.ts";
-import { assert } from "../util/assert.ts";
 import * as limits from "./cluster_limits.ts";
 import { restoreAtStart } from "./driver_start.ts";
 import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_codec.ts";
-import { formatNodeId } from "./node_id.ts";
 import { ProposalTracker } from "./proposal_tracker.ts";
 import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
-import { InvalidMessageError, NotLeaderError, ProposalTooLargeError, RaftError, ReadIndexQueueFullError } from "./raft/errors.ts";
+import { InvalidMessageError } from "./raft/errors.ts";
 import { seededRandom } from "./raft/random.ts";
 import { RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
 import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types.ts";
 import { ReadTracker } from "./read_tracker.ts";
-import { ReplicationError } from "./replication_error.ts";
+import { fromRaftError, ReplicationError } from "./replication_error.ts";
+import { ProposalQueue } from "./proposal_queue.ts";
 import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
 import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
 import { SnapshotScheduler } from "./snapshot_scheduler.ts";
@@ -68,14 +67,6 @@ export interface DriverCounters {
   messagesRefused: number;
 }
 
-interface QueuedProposal {
-  data: Uint8Array;
-  deadlineAtMs: number;
-  proposedAtMs: number;
-  resolve: (outcome: WriteOutcome | undefined) => void;
-  reject: (error: Error) => void;
-}
-
 export class RaftDriver {
   readonly nodeId: NodeId;
   readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, messagesRefused: 0 };
@@ -85,7 +76,7 @@ export class RaftDriver {
   readonly peerMatchIndex = new Map<NodeId, number>();
   private readonly proposals = new ProposalTracker();
   private readonly reads = new ReadTracker();
-  private queuedProposals: QueuedProposal[] = [];
+  private readonly queuedProposals = new ProposalQueue(limits.proposalsPerTurnMax);
   private softState: SoftState = { leader: 0, role: "follower" };
   private lastTerm = 0;
   private readonly snapshots: SnapshotScheduler;
@@ -136,7 +127,7 @@ export class RaftDriver {
   propose(payload: EntryPayload, deadlineAtMs: number): Promise<WriteOutcome | undefined> {
     const unavailable = this.refusal();
     if (unavailable !== null) return Promise.reject(unavailable);
-    if (this.queuedProposals.length + this.proposals.size >= limits.pendingProposalsMax) {
+    if (this.queuedProposals.size + this.proposals.size >= limits.pendingProposalsMax) {
       return Promise.reject(new ReplicationError("OVERLOADED", `${limits.pendingProposalsMax} writes already wait for replication`));
     }
     const data = encodeEntryPayload(payload);
@@ -231,11 +222,7 @@ export class RaftDriver {
     const now = performance.now();
     this.proposals.expire(now);
     this.reads.expire(now);
-    this.queuedProposals = this.queuedProposals.filter((queued) => {
-      if (queued.deadlineAtMs > now) return true;
-      queued.reject(new ReplicationError("TIMEOUT", "the write was not proposed within its deadline (no leader)"));
-      return false;
-    });
+    this.queuedProposals.expire(now);
     this.kick();
   }
 
@@ -296,19 +283,7 @@ export class RaftDriver {
   }
 
   private submitProposals(): void {
-    if (this.queuedProposals.length === 0) return;
-    const batch = this.queuedProposals.splice(0, limits.proposalsPerTurnMax);
-    if (this.queuedProposals.length > 0) this.turnWanted = true;
-    let placement;
-    try {
-      placement = this.node.proposeBatch(batch.map((queued) => queued.data));
-    } catch (error) {
-      const refusal = this.translate(error);
-      for (const queued of batch) queued.reject(refusal);
-      return;
-    }
-    assert(placement.lastIndex - placement.firstIndex + 1 === batch.length, "proposal batch placed with another length");
-    batch.forEach((queued, offset) => this.proposals.add(placement.firstIndex + offset, { ...queued, term: placement.term }));
+    if (this.queuedProposals.submit(this.node, this.proposals, (error) => this.translate(error))) this.turnWanted = true;
   }
 
   private submitReads(): void {
@@ -395,13 +370,7 @@ export class RaftDriver {
   }
 
   private translate(error: unknown): ReplicationError {
-    if (error instanceof NotLeaderError) {
-      return new ReplicationError("NOT_LEADER", `${formatNodeId(this.nodeId)} is not the leader`, error.leaderHint);
-    }
-    if (error instanceof ReadIndexQueueFullError) return new ReplicationError("OVERLOADED", error.message);
-    if (error instanceof ProposalTooLargeError) return new ReplicationError("TOO_LARGE", error.message);
-    if (error instanceof RaftError) return new ReplicationError("UNAVAILABLE", error.message, this.softState.leader);
-    throw error;
+    return fromRaftError(error, this.nodeId, this.softState.leader);
   }
 
   private fail(error: Error): void {
@@ -413,8 +382,7 @@ export class RaftDriver {
   }
 
   private failWaiting(error: ReplicationError): void {
-    for (const queued of this.queuedProposals) queued.reject(error);
-    this.queuedProposals = [];
+    this.queuedProposals.rejectAll(error);
     this.proposals.rejectAll(error);
     this.reads.rejectAll(error);
   }

@@ -4,6 +4,8 @@
  * NOT_LEADER, the id of the leader this node knows of (0 when none). The replicated service turns
  * that id into the leader's client address.
  */
+import { formatNodeId } from "./node_id.ts";
+import { NotLeaderError, ProposalTooLargeError, RaftError, ReadIndexQueueFullError } from "./raft/errors.ts";
 import type { NodeId } from "./raft/types.ts";
 
 export type ReplicationErrorCode = "NOT_LEADER" | "TIMEOUT" | "UNAVAILABLE" | "OVERLOADED" | "CONFLICT" | "INVALID_REQUEST" | "TOO_LARGE";
@@ -17,4 +19,13 @@ export class ReplicationError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The typed failure a caller sees for a refusal of the Raft core; anything else is rethrown (a bug). */
+export function fromRaftError(error: unknown, self: NodeId, knownLeader: NodeId): ReplicationError {
+  if (error instanceof NotLeaderError) return new ReplicationError("NOT_LEADER", `${formatNodeId(self)} is not the leader`, error.leaderHint);
+  if (error instanceof ReadIndexQueueFullError) return new ReplicationError("OVERLOADED", error.message);
+  if (error instanceof ProposalTooLargeError) return new ReplicationError("TOO_LARGE", error.message);
+  if (error instanceof RaftError) return new ReplicationError("UNAVAILABLE", error.message, knownLeader);
+  throw error;
 }

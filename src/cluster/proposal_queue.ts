@@ -1,0 +1,67 @@
+/**
+ * Writes waiting for the next loop turn: the turn hands all of them (up to proposalsPerTurnMax)
+ * to the Raft core as one proposeBatch, so one append message per follower and one fsync carry
+ * them (STYLE.md point 9). Placed proposals move to the ProposalTracker until applied.
+ */
+import { assert } from "../util/assert.ts";
+import type { ProposalTracker } from "./proposal_tracker.ts";
+import type { RawNode } from "./raft/raw_node.ts";
+import { ReplicationError } from "./replication_error.ts";
+import type { WriteOutcome } from "./state_machine.ts";
+
+export interface QueuedProposal {
+  data: Uint8Array;
+  deadlineAtMs: number;
+  proposedAtMs: number;
+  resolve: (outcome: WriteOutcome | undefined) => void;
+  reject: (error: Error) => void;
+}
+
+export class ProposalQueue {
+  private queued: QueuedProposal[] = [];
+
+  constructor(private readonly proposalsPerTurnMax: number) {}
+
+  get size(): number {
+    return this.queued.length;
+  }
+
+  push(proposal: QueuedProposal): void {
+    this.queued.push(proposal);
+  }
+
+  /**
+   * Proposes up to one turn's worth; their waiters go to `tracker`. A refusal of the core (not
+   * the leader, too large, ...) rejects the whole batch with `translate(error)`. Returns whether
+   * more remain for the next turn.
+   */
+  submit(node: RawNode, tracker: ProposalTracker, translate: (error: unknown) => Error): boolean {
+    if (this.queued.length === 0) return false;
+    const batch = this.queued.splice(0, this.proposalsPerTurnMax);
+    let placement;
+    try {
+      placement = node.proposeBatch(batch.map((queued) => queued.data));
+    } catch (error) {
+      const refusal = translate(error);
+      for (const queued of batch) queued.reject(refusal);
+      return this.queued.length > 0;
+    }
+    assert(placement.lastIndex - placement.firstIndex + 1 === batch.length, "proposal batch placed with another length");
+    batch.forEach((queued, offset) => tracker.add(placement.firstIndex + offset, { ...queued, term: placement.term }));
+    return this.queued.length > 0;
+  }
+
+  /** Rejects with TIMEOUT what waited past its deadline without being proposed (no leader meanwhile). */
+  expire(nowMs: number): void {
+    this.queued = this.queued.filter((queued) => {
+      if (queued.deadlineAtMs > nowMs) return true;
+      queued.reject(new ReplicationError("TIMEOUT", "the write was not proposed within its deadline (no leader)"));
+      return false;
+    });
+  }
+
+  rejectAll(error: Error): void {
+    for (const queued of this.queued) queued.reject(error);
+    this.queued = [];
+  }
+}
