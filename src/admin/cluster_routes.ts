@@ -25,11 +25,7 @@ export async function routeCluster(request: Request, path: string, driver: RaftD
   if (driver === null) return json(404, { error: "this node is not part of a replicated group" });
   if (path === "/cluster/status") return json(200, nodeClusterStatus(driver));
   if (request.method !== "POST") return json(405, { error: "cluster changes are POST requests" });
-  if (!driver.isLeader()) {
-    const leader = driver.leaderId();
-    const leaderAdmin = driver.machine.members.get(leader)?.adminAddress ?? "";
-    return json(421, { error: `${formatNodeId(driver.nodeId)} is not the leader`, leader: leader === 0 ? "" : formatNodeId(leader), leaderAdmin });
-  }
+  if (!driver.isLeader()) return notLeader(driver);
   const query = new URL(request.url).searchParams;
   const deadline = performance.now() + changeTimeoutMs;
   try {
@@ -38,6 +34,11 @@ export async function routeCluster(request: Request, path: string, driver: RaftD
       const [, address] = parsePeer(`${formatNodeId(node)}=${query.get("peer") ?? ""}`);
       await addNode(driver, node, formatHostPort(address), deadline);
     } else if (path === "/cluster/remove-node") {
+      // The core refuses to remove its own leader: hand leadership over, then send the client there.
+      if (node === driver.nodeId) {
+        await transferLeader(driver, successorOf(driver), deadline);
+        return notLeader(driver);
+      }
       await removeNode(driver, node, deadline);
     } else if (path === "/cluster/transfer-leader") {
       await transferLeader(driver, node, deadline);
@@ -52,6 +53,19 @@ export async function routeCluster(request: Request, path: string, driver: RaftD
     if (error instanceof ReplicationError) return json(error.code === "TIMEOUT" ? 504 : 409, { error: error.message, code: error.code });
     throw error;
   }
+}
+
+function notLeader(driver: RaftDriver): Response {
+  const leader = driver.leaderId();
+  const leaderAdmin = driver.machine.members.get(leader)?.adminAddress ?? "";
+  return json(421, { error: `${formatNodeId(driver.nodeId)} is not the leader`, leader: leader === 0 ? "" : formatNodeId(leader), leaderAdmin });
+}
+
+/** The voter most caught up with this leader (the quickest transfer). */
+function successorOf(driver: RaftDriver): number {
+  const others = driver.status().confState.voters.filter((voter) => voter !== driver.nodeId);
+  if (others.length === 0) throw new ReplicationError("UNAVAILABLE", "the only voter cannot be removed");
+  return others.reduce((best, voter) => ((driver.peerMatchIndex.get(voter) ?? 0) > (driver.peerMatchIndex.get(best) ?? 0) ? voter : best));
 }
 
 /** Writes a member's addresses to the log; each must be HOST:PORT and the node a member. */

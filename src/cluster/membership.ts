@@ -18,13 +18,19 @@ export async function addNode(driver: RaftDriver, node: NodeId, peerAddress: str
   const { voters, learners } = driver.status().confState;
   if (voters.includes(node)) return;
   await driver.propose({ kind: "member", node, addresses: { clientAddress: "", adminAddress: "", peerAddress } }, deadlineAtMs);
-  if (!learners.includes(node)) await driver.changeMembership({ kind: "addLearner", node }, deadlineAtMs);
+  if (!learners.includes(node)) await retryWhileRefused(() => driver.changeMembership({ kind: "addLearner", node }, deadlineAtMs), deadlineAtMs);
+  await retryWhileRefused(() => driver.changeMembership({ kind: "promoteLearner", node }, deadlineAtMs), deadlineAtMs);
+}
+
+/**
+ * UNAVAILABLE from a change is the core refusing for now: the learner still lags, another
+ * change is not yet committed, or a new leader has not committed an entry of its term (§4.1).
+ */
+async function retryWhileRefused(change: () => Promise<void>, deadlineAtMs: number): Promise<void> {
   while (true) {
     try {
-      await driver.changeMembership({ kind: "promoteLearner", node }, deadlineAtMs);
-      return;
+      return await change();
     } catch (error) {
-      // UNAVAILABLE here is the core refusing for now (the learner lags, or a change is in flight).
       if (!(error instanceof ReplicationError) || error.code !== "UNAVAILABLE" || performance.now() > deadlineAtMs) throw error;
       await Bun.sleep(retryIntervalMs);
     }
@@ -34,7 +40,7 @@ export async function addNode(driver: RaftDriver, node: NodeId, peerAddress: str
 export async function removeNode(driver: RaftDriver, node: NodeId, deadlineAtMs: number): Promise<void> {
   const { voters, learners } = driver.status().confState;
   if (!voters.includes(node) && !learners.includes(node)) return;
-  await driver.changeMembership({ kind: "removeNode", node }, deadlineAtMs);
+  await retryWhileRefused(() => driver.changeMembership({ kind: "removeNode", node }, deadlineAtMs), deadlineAtMs);
 }
 
 export async function transferLeader(driver: RaftDriver, to: NodeId, deadlineAtMs: number): Promise<void> {

@@ -21,7 +21,7 @@ async function run(args: string[]): Promise<{ exitCode: number; stdout: string; 
   return { exitCode, stdout, stderr };
 }
 
-test("status lists the members; transfer-leader through a follower moves leadership; bad input is a usage error", async () => {
+test("status lists the members; transfer-leader through a follower moves leadership; removing the leader hands over first; bad input is refused", async () => {
   cluster = await ProcessCluster.start({ nodes: 3 });
   const leader = await cluster.leader();
   const follower = [...cluster.nodes.keys()].find((id) => id !== leader)!;
@@ -46,9 +46,20 @@ test("status lists the members; transfer-leader through a follower moves leaders
   }
   expect(members).toBe(3);
 
-  expect((await run(["cluster", "grow", "n4", "--admin", followerAdmin])).exitCode).toBe(2);
-  expect((await run(["cluster", "add-node", "n4", "--admin", followerAdmin])).exitCode).toBe(2);
-  const badNode = await run(["cluster", "remove-node", "node-four", "--admin", followerAdmin]);
+  // Removing the leader itself: it hands leadership over first, then the removal runs on the new leader.
+  const removeLeader = await run(["cluster", "remove-node", `n${follower}`, "--admin", followerAdmin]);
+  expect(removeLeader.stderr).toBe("");
+  expect(removeLeader.exitCode).toBe(0);
+  const remaining = [...cluster.nodes.keys()].filter((id) => id !== follower);
+  expect(remaining).toContain(await cluster.leader());
+  await cluster.kill(follower);
+  const afterRemoval = (await cluster.status(remaining[0]))!;
+  expect(afterRemoval.members.map((member) => member.node).sort()).toEqual(remaining.map((id) => `n${id}`).sort());
+
+  const liveAdmin = cluster.nodes.get(remaining[0])!.adminAddress;
+  expect((await run(["cluster", "grow", "n4", "--admin", liveAdmin])).exitCode).toBe(2);
+  expect((await run(["cluster", "add-node", "n4", "--admin", liveAdmin])).exitCode).toBe(2);
+  const badNode = await run(["cluster", "remove-node", "node-four", "--admin", liveAdmin]);
   expect(badNode.exitCode).toBe(4);
   expect(badNode.stderr).toContain("node id must be");
 }, 60_000);
