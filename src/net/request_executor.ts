@@ -1,6 +1,7 @@
 /**
  * Runs a decoded request against the KeyValueService and shapes the reply. Reads answer in
- * the same turn when the service does; writes are deduplicated by (session, sequence), then
+ * the same turn when the service does; writes are deduplicated by (session, sequence) here, or
+ * by the service itself when it has applyWithContext (a replicated state machine), then
  * handed to the service still as views into the receive buffer: the service stores (copies or
  * encodes) them before its first await, which is the one copy a write needs.
  */
@@ -38,7 +39,7 @@ export function execute(context: ExecutorContext, request: Request, receivedAtMs
     case "scan":
       return settle(context, () => context.service.scan(body.options, readContext(request, receivedAtMs)), (page) => scanReply(page, context.replyBytesMax));
     case "write":
-      return executeWrite(context, request);
+      return executeWrite(context, request, receivedAtMs);
   }
 }
 
@@ -51,9 +52,20 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
   };
 }
 
-function executeWrite(context: ExecutorContext, request: Request): Promise<Reply> {
+function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: number): Promise<Reply> {
   const command = (request.body as Extract<Request["body"], { kind: "write" }>).command;
-  const apply = () => Promise.resolve(settle(context, () => context.service.apply(command), writeReply));
+  const service = context.service;
+  if (service.applyWithContext !== undefined) {
+    // The service deduplicates identified writes in its replicated state machine, which a resend
+    // after a failover reaches too; a table in this process would not.
+    const writeContext = {
+      deadlineAtMs: request.deadlineMs === 0 ? Infinity : receivedAtMs + request.deadlineMs,
+      sessionId: request.sessionId,
+      sequence: request.sequence,
+    };
+    return Promise.resolve(settle(context, () => service.applyWithContext!(command, writeContext), writeReply));
+  }
+  const apply = () => Promise.resolve(settle(context, () => service.apply(command), writeReply));
   if (request.sessionId === null || request.sequence === 0) return apply();
   const outcome = context.deduplicator.findOrApply(request.sessionId, request.sequence, apply);
   if (outcome !== "forgotten") return outcome;
