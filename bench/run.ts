@@ -1,5 +1,5 @@
 /**
- * Entry point of the benchmarks: `bun bench/run.ts [all|log|engine|raft|net|etcd] [--json] [--quick]`.
+ * Entry point of the benchmarks: `bun bench/run.ts [all|log|engine|raft|net|etcd|replicated] [--json] [--quick]`.
  * Each part lives in its own module and is loaded on demand; a part whose module is not there
  * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
  * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative).
@@ -28,6 +28,7 @@ export const parts: Part[] = [
   { name: "raft", module: "./raft.ts", entry: "runRaftBench" },
   { name: "net", module: "./net.ts", entry: "runNetBench" },
   { name: "etcd", module: "./peers/etcd.ts", entry: "runEtcdBench" },
+  { name: "replicated", module: "./replicated.ts", entry: "runReplicatedBench" },
 ];
 
 export interface PartOutcome {
