@@ -17,13 +17,13 @@ import { FileStoreError } from "./errors";
 import { PendingRequests, type PendingRequest } from "./pending_requests";
 import type { ClientOptions, RequestOptions } from "./types";
 import { WireConnection } from "./wire_connection";
+import { newSessionId } from "./session_id";
 
 /** Reconnect backoff: first wait, doubling up to the max, so a restarting server is not hammered. */
 const reconnectDelayMsInitial = 5;
 const reconnectDelayMsMax = 500;
 /** How often request deadlines are checked; a deadline may fire this much late. */
 const deadlineSweepIntervalMs = 10;
-const sessionIdBytes = 16;
 const builderBytesInitial = 64 * 1024;
 
 export interface ResolvedClientOptions {
@@ -37,7 +37,7 @@ export interface ResolvedClientOptions {
 export class ClientCore {
   private readonly pending = new PendingRequests();
   private readonly builder = new flatbuffers.Builder(builderBytesInitial);
-  private readonly sessionId = crypto.getRandomValues(new Uint8Array(sessionIdBytes));
+  private readonly sessionId = newSessionId();
   private connection: WireConnection | null = null;
   private serverInstanceId: Uint8Array | null = null;
   private nextRequestId = 1;
