@@ -5,6 +5,7 @@
  */
 import * as flatbuffers from "flatbuffers";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
+import { readCommonResponse } from "./response_reader";
 import type { Entry } from "../engine/types";
 import {
   BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, WriteResult,
@@ -109,8 +110,17 @@ function decodeResult(response: Response): ReplyResult {
   }
 }
 
-/** Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are views. */
+/**
+ * Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are
+ * views. The common replies (gets, writes, statuses without text) are read in one pass by
+ * response_reader.ts; the rest are verified whole, then read with the generated code.
+ */
 export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): DecodedResponse {
+  return readCommonResponse(frame) ?? decodeAnyResponse(frame, tablesPerVectorMax);
+}
+
+/** The general path: the whole reply verified against the schema rules, then read with the generated code. */
+export function decodeAnyResponse(frame: Uint8Array, tablesPerVectorMax: number): DecodedResponse {
   const limits = { tablesPerVectorMax };
   const rootPosition = verifyRoot(frame, envelopeHeaderRule, limits);
   verifyTable(frame, rootPosition, envelopeBodyRule, limits);

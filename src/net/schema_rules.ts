@@ -62,7 +62,7 @@ const scanRequest: TableRule = {
   ],
 };
 
-const getResult: TableRule = {
+export const getResult: TableRule = {
   name: "GetResult",
   fields: [
     { kind: "bytes", slot: 0, required: false },
@@ -70,7 +70,7 @@ const getResult: TableRule = {
   ],
 };
 
-const writeResult: TableRule = {
+export const writeResult: TableRule = {
   name: "WriteResult",
   fields: [
     { kind: "scalar", slot: 0, sizeBytes: 1 },

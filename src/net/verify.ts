@@ -69,10 +69,15 @@ function fieldName(rule: TableRule, slot: number): string {
 
 /** Position of the root table; throws VerificationError when the whole buffer is not valid. */
 export function verifyRoot(bytes: Uint8Array, root: TableRule, limits: VerifyLimits): number {
-  if (!inside(bytes, 0, offsetSizeBytes)) outside(bytes, "root offset", 0, offsetSizeBytes);
-  const tablePosition = readUint32(bytes, 0);
+  const tablePosition = rootTablePosition(bytes);
   verifyTable(bytes, tablePosition, root, limits);
   return tablePosition;
+}
+
+/** Where the root offset points (the table itself is not checked yet). */
+export function rootTablePosition(bytes: Uint8Array): number {
+  if (!inside(bytes, 0, offsetSizeBytes)) outside(bytes, "root offset", 0, offsetSizeBytes);
+  return readUint32(bytes, 0);
 }
 
 /** Offset of field `slot` within the table, or 0 when absent; the vtable was checked already. */
@@ -84,6 +89,19 @@ export function fieldOffset(bytes: Uint8Array, tablePosition: number, slot: numb
 }
 
 export function verifyTable(bytes: Uint8Array, tablePosition: number, rule: TableRule, limits: VerifyLimits): void {
+  const tableSizeBytes = verifyTableHeader(bytes, tablePosition, rule);
+  const fields = rule.fields;
+  for (let index = 0; index < fields.length; index++) {
+    verifyField(bytes, tablePosition, tableSizeBytes, rule, fields[index]!, limits);
+  }
+}
+
+/**
+ * Checks a table's offset to its vtable, the vtable and the table's extent; returns the
+ * table's size in bytes. Its fields are then checked one by one (verifyTable, or a reader
+ * that verifies each field as it decodes it, as response_reader.ts does).
+ */
+export function verifyTableHeader(bytes: Uint8Array, tablePosition: number, rule: TableRule): number {
   if (!inside(bytes, tablePosition, offsetSizeBytes)) outside(bytes, `${rule.name} table`, tablePosition, offsetSizeBytes);
   const vtablePosition = tablePosition - readInt32(bytes, tablePosition);
   if (!inside(bytes, vtablePosition, vtableHeaderBytes)) outside(bytes, `${rule.name} vtable`, vtablePosition, vtableHeaderBytes);
@@ -95,14 +113,11 @@ export function verifyTable(bytes: Uint8Array, tablePosition: number, rule: Tabl
   if (!inside(bytes, vtablePosition, vtableSizeBytes)) outside(bytes, `${rule.name} vtable`, vtablePosition, vtableSizeBytes);
   if (tableSizeBytes < offsetSizeBytes) fail(`${rule.name} table size ${tableSizeBytes} is invalid`);
   if (!inside(bytes, tablePosition, tableSizeBytes)) outside(bytes, `${rule.name} table`, tablePosition, tableSizeBytes);
-  const fields = rule.fields;
-  for (let index = 0; index < fields.length; index++) {
-    verifyField(bytes, tablePosition, tableSizeBytes, rule, fields[index]!, limits);
-  }
+  return tableSizeBytes;
 }
 
 /** Position of a present field's inline bytes after checking they lie inside the table; 0 when absent. */
-function inlineField(bytes: Uint8Array, tablePosition: number, tableSizeBytes: number, rule: TableRule, slot: number, sizeBytes: number): number {
+export function inlineField(bytes: Uint8Array, tablePosition: number, tableSizeBytes: number, rule: TableRule, slot: number, sizeBytes: number): number {
   const offset = fieldOffset(bytes, tablePosition, slot);
   if (offset === 0) return 0;
   if (offset > vtableEntryValueMax || offset < offsetSizeBytes || offset + sizeBytes > tableSizeBytes) {
@@ -112,14 +127,14 @@ function inlineField(bytes: Uint8Array, tablePosition: number, tableSizeBytes: n
 }
 
 /** Target of the uoffset stored at `position`, checked to have room for a length or vtable offset. */
-function followOffset(bytes: Uint8Array, position: number, rule: TableRule, slot: number): number {
+export function followOffset(bytes: Uint8Array, position: number, rule: TableRule, slot: number): number {
   const target = position + readUint32(bytes, position);
   if (!inside(bytes, target, offsetSizeBytes)) outside(bytes, fieldName(rule, slot), target, offsetSizeBytes);
   return target;
 }
 
 /** Element count of the vector at `vectorPosition`, after checking its elements lie inside the buffer. */
-function verifyVector(bytes: Uint8Array, vectorPosition: number, elementSizeBytes: number, rule: TableRule, slot: number): number {
+export function verifyVector(bytes: Uint8Array, vectorPosition: number, elementSizeBytes: number, rule: TableRule, slot: number): number {
   const length = readUint32(bytes, vectorPosition);
   if (!inside(bytes, vectorPosition + offsetSizeBytes, length * elementSizeBytes)) {
     outside(bytes, `${fieldName(rule, slot)} elements`, vectorPosition + offsetSizeBytes, length * elementSizeBytes);

@@ -1,0 +1,83 @@
+/**
+ * The one-pass reader of common replies against the general path (whole verification, then
+ * the generated code): on valid replies of every kind and on every one-byte change and every
+ * truncation of the common ones, both reject, or both decode to the same reply.
+ */
+import { describe, expect, test } from "bun:test";
+import * as flatbuffers from "flatbuffers";
+import type { Reply } from "../../src/net/messages";
+import { errorReply } from "../../src/net/messages";
+import { decodeAnyResponse, decodeResponse, encodeResponse, type DecodedResponse } from "../../src/net/response_codec";
+import { readCommonResponse } from "../../src/net/response_reader";
+
+const tablesPerVectorMax = 1000;
+const builder = new flatbuffers.Builder(256);
+const value = new Uint8Array(100).map((_, index) => index * 7);
+
+function envelopeOf(requestId: number, reply: Reply): Uint8Array {
+  return encodeResponse(builder, requestId, reply).slice(4);
+}
+
+const ok = (result: Reply["result"]): Reply => ({ status: "OK", message: "", leaderHint: "", result });
+const commonReplies: Array<[string, Reply]> = [
+  ["get", ok({ kind: "get", value, version: 42 })],
+  ["get of an empty value", ok({ kind: "get", value: new Uint8Array(0), version: 3 })],
+  ["put", ok({ kind: "write", outcome: { applied: true, version: 9 } })],
+  ["failed cas", ok({ kind: "write", outcome: { applied: false, version: 9 } })],
+  ["not found", errorReply("NOT_FOUND", "")],
+];
+const otherReplies: Array<[string, Reply]> = [
+  ["error with text", errorReply("OVERLOADED", "too many requests")],
+  ["not leader", errorReply("NOT_LEADER", "", "127.0.0.1:7400")],
+  ["ping", ok({ kind: "ping", serverInstanceId: new Uint8Array(16).fill(5) })],
+  ["batch", ok({ kind: "batch", succeeded: true, version: 4, results: [{ applied: true, version: 4 }] })],
+  ["scan", ok({ kind: "scan", entries: [{ key: new Uint8Array([1]), value, version: 2 }], nextCursor: null })],
+];
+
+type Outcome = { decoded: DecodedResponse } | { rejected: true };
+
+function outcome(decode: () => DecodedResponse): Outcome {
+  try {
+    return { decoded: decode() };
+  } catch {
+    return { rejected: true };
+  }
+}
+
+describe("common reply reader", () => {
+  test("reads the common replies as the general path does, and leaves the others to it", () => {
+    for (const [name, reply] of commonReplies) {
+      const frame = envelopeOf(77, reply);
+      const fast = readCommonResponse(frame);
+      expect({ name, decoded: fast }).toEqual({ name, decoded: decodeAnyResponse(frame, tablesPerVectorMax) });
+      expect(fast).toEqual({ requestId: 77, reply });
+    }
+    for (const [name, reply] of otherReplies) {
+      const frame = envelopeOf(78, reply);
+      expect({ name, fast: readCommonResponse(frame) }).toEqual({ name, fast: null });
+      expect(decodeResponse(frame, tablesPerVectorMax)).toEqual({ requestId: 78, reply });
+    }
+  });
+
+  test("every one-byte change and every truncation is rejected by both paths or read alike", () => {
+    let compared = 0;
+    for (const [, reply] of commonReplies) {
+      const frame = envelopeOf(12345, reply);
+      const variants: Uint8Array[] = [];
+      for (let length = 0; length < frame.length; length++) variants.push(frame.slice(0, length));
+      for (let position = 0; position < frame.length; position++) {
+        for (const replacement of [0x00, 0x01, 0x04, 0x7f, 0x80, 0xff, frame[position]! ^ 0x10]) {
+          const changed = frame.slice();
+          changed[position] = replacement;
+          variants.push(changed);
+        }
+      }
+      for (const variant of variants) {
+        const general = outcome(() => decodeAnyResponse(variant, tablesPerVectorMax));
+        expect(outcome(() => decodeResponse(variant, tablesPerVectorMax))).toEqual(general);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+});
