@@ -16,6 +16,8 @@ const clusterTimeoutMsDefault = 30_000;
 const clusterTimeoutMsMax = 3_600_000;
 /** A follower names its leader; one more hop than that means leadership moved meanwhile: give up. */
 const leaderRedirectsMax = 3;
+/** While no leader is known (an election after a handover), ask again this often. */
+const leaderUnknownRetryMs = 50;
 
 export class ClusterCommandError extends Error {
   override name = "ClusterCommandError";
@@ -51,18 +53,30 @@ function splitNamedAddress(text: string): [string, string] {
 }
 
 export async function postToLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<NodeClusterStatus> {
+  const deadline = performance.now() + timeoutMs;
   let target = admin;
-  for (let hop = 0; hop <= leaderRedirectsMax; hop++) {
-    const response = await request(target, pathAndQuery, "POST", timeoutMs);
+  let redirects = 0;
+  for (;;) {
+    const response = await request(target, pathAndQuery, "POST", Math.max(1, deadline - performance.now()));
     const body = (await response.json()) as Record<string, unknown>;
     if (response.status === 200) return body as unknown as NodeClusterStatus;
-    if (response.status === 421 && typeof body.leaderAdmin === "string" && body.leaderAdmin !== "") {
-      target = body.leaderAdmin;
+    const leaderAdmin = typeof body.leaderAdmin === "string" ? body.leaderAdmin : "";
+    if (response.status === 421 && leaderAdmin !== "" && redirects < leaderRedirectsMax) {
+      target = leaderAdmin;
+      redirects++;
       continue;
+    }
+    // 421 with no leader named: an election is under way (a removed leader has just handed over).
+    // Ask the same node again once it may know the new leader, while the deadline allows.
+    if (response.status === 421 && leaderAdmin === "" && performance.now() + leaderUnknownRetryMs < deadline) {
+      await Bun.sleep(leaderUnknownRetryMs);
+      continue;
+    }
+    if (response.status === 421 && redirects >= leaderRedirectsMax) {
+      throw new ClusterCommandError(`leadership kept moving after ${leaderRedirectsMax} redirects`, true);
     }
     throw new ClusterCommandError(`${target}: ${String(body.error ?? response.statusText)}`, response.status === 421 || response.status === 504);
   }
-  throw new ClusterCommandError(`leadership kept moving after ${leaderRedirectsMax} redirects`, true);
 }
 
 async function printStatus(admin: string, timeoutMs: number): Promise<ExitCodeValue> {
