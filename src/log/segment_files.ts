@@ -5,19 +5,13 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { fsyncDirectory } from "../util/durable_file.ts";
 import { encodeSegmentHeader, segmentFileName } from "./record_format.ts";
 
 export const temporaryFileSuffix = ".tmp";
 export const setAsideFileSuffix = ".corrupt";
 
-export function fsyncDirectory(dir: string): void {
-  const directoryFd = fs.openSync(dir, "r");
-  try {
-    fs.fsyncSync(directoryFd);
-  } finally {
-    fs.closeSync(directoryFd);
-  }
-}
+export { fsyncDirectory };
 
 /**
  * Writes `contents` as the segment file of `firstIndex`, replacing any file of that name

@@ -21,7 +21,7 @@ import { crc32c } from "@node-rs/crc32";
 import type { HardState } from "../raft/types.ts";
 import { RaftStorageCorruptError } from "./types.ts";
 import { hardStateRecordsPerFileMax } from "./storage_constants.ts";
-import { replaceFileAtomically, writeFully } from "./durable_file.ts";
+import { replaceFileAtomically, writeFully } from "../../util/durable_file.ts";
 
 export const hardStateRecordBytes = 32;
 const hardStateMagic = 0x31535448;

@@ -20,7 +20,7 @@ import { decodeConfState, encodeConfState } from "../raft/config_entry.ts";
 import type { ConfState, Snapshot } from "../raft/types.ts";
 import { AssertionError } from "../../util/assert.ts";
 import { RaftStorageCorruptError } from "./types.ts";
-import { replaceFileAtomically } from "./durable_file.ts";
+import { replaceFileAtomically } from "../../util/durable_file.ts";
 
 const snapshotMagic = 0x31504e53;
 const headerBytes = 32;
