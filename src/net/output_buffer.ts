@@ -9,26 +9,38 @@ export interface WritableSocket {
 }
 
 export class OutputBuffer {
-  private bytes = new Uint8Array(bufferBytesInitial);
+  private buffer = new Uint8Array(bufferBytesInitial);
   length = 0;
 
+  /** The buffer that claim() reserved room in; valid until the next claim() or append(). */
+  get bytes(): Uint8Array {
+    return this.buffer;
+  }
+
   append(frame: Uint8Array): void {
-    if (this.length + frame.length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.length + frame.length, this.bytes.length * 2));
-      grown.set(this.bytes.subarray(0, this.length));
-      this.bytes = grown;
+    const start = this.claim(frame.length);
+    this.buffer.set(frame, start);
+  }
+
+  /** Reserves `byteCount` bytes at the end for the caller to fill; returns where they start in `bytes` (read `bytes` after this call: it may grow). */
+  claim(byteCount: number): number {
+    const start = this.length;
+    if (start + byteCount > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(start + byteCount, this.buffer.length * 2));
+      grown.set(this.buffer.subarray(0, start));
+      this.buffer = grown;
     }
-    this.bytes.set(frame, this.length);
-    this.length += frame.length;
+    this.length = start + byteCount;
+    return start;
   }
 
   /** Writes what the socket takes; returns the bytes written. */
   flush(socket: WritableSocket): number {
     if (this.length === 0) return 0;
-    const written = Math.max(0, socket.write(this.bytes.subarray(0, this.length)));
-    if (written < this.length) this.bytes.copyWithin(0, written, this.length);
+    const written = Math.max(0, socket.write(this.buffer.subarray(0, this.length)));
+    if (written < this.length) this.buffer.copyWithin(0, written, this.length);
     this.length -= written;
-    if (this.length === 0 && this.bytes.length > bufferBytesInitial) this.bytes = new Uint8Array(bufferBytesInitial);
+    if (this.length === 0 && this.buffer.length > bufferBytesInitial) this.buffer = new Uint8Array(bufferBytesInitial);
     return written;
   }
 }

@@ -7,6 +7,7 @@
  * A broken envelope (no trustworthy request id) is a fatal rejection: the connection closes.
  * Anything wrong past the request id is answered with a typed status for that request.
  */
+import { readGetRequest } from "./get_request_reader";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
 import type { Command, ScanOptions } from "../engine/types";
 import {
@@ -54,7 +55,13 @@ function readRequestId(frame: Uint8Array, limits: Limits): { envelope: Envelope;
   return { envelope, rootPosition };
 }
 
+/** The request in `frame`; gets of the common shape take the one-pass reader (get_request_reader.ts). */
 export function decodeRequest(frame: Uint8Array, limits: Limits): Request {
+  return readGetRequest(frame, limits) ?? decodeAnyRequest(frame, limits);
+}
+
+/** The general path: the whole frame verified against the schema rules, then read with the generated code. */
+export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
   const { envelope, rootPosition } = readRequestId(frame, limits);
   const requestId = envelope.requestId();
   const reject = new Reject(requestId);

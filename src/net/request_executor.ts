@@ -35,7 +35,7 @@ export function execute(context: ExecutorContext, request: Request, receivedAtMs
     case "ping":
       return { status: "OK", message: "", leaderHint: "", result: { kind: "ping", serverInstanceId: context.serverInstanceId } };
     case "get":
-      return settle(context, () => context.service.get(body.key, readContext(request, receivedAtMs)), getReply);
+      return executeGet(context, body.key, readContext(request, receivedAtMs));
     case "scan":
       return settle(context, () => context.service.scan(body.options, readContext(request, receivedAtMs)), (page) => scanReply(page, context.replyBytesMax));
     case "write":
@@ -50,6 +50,18 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
     deadlineAtMs: request.deadlineMs === 0 ? Infinity : receivedAtMs + request.deadlineMs,
     trace: request.trace,
   };
+}
+
+/** settle() for a get, without its closures: this runs for every get. */
+function executeGet(context: ExecutorContext, key: Uint8Array, readContext: ReadContext): Reply | Promise<Reply> {
+  let entry: Entry | null | Promise<Entry | null>;
+  try {
+    entry = context.service.get(key, readContext);
+  } catch (error) {
+    return failureReply(error, context.logError);
+  }
+  if (entry instanceof Promise) return entry.then(getReply, (error: unknown) => failureReply(error, context.logError));
+  return getReply(entry);
 }
 
 function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: number): Promise<Reply> {

@@ -11,6 +11,7 @@ import * as flatbuffers from "flatbuffers";
 import type { Socket, TCPSocketListener } from "bun";
 import { AssertionError } from "../util/assert";
 import { FrameAssembler } from "./frame_assembler";
+import { appendGetReply } from "./get_reply_writer";
 import type { KeyValueService } from "./key_value_service";
 import { resolveLimits, type ServerLimits } from "./limits";
 import { errorReply, type Reply, type Request } from "./messages";
@@ -221,7 +222,12 @@ class ClientPortServer {
   private reply(connection: Connection, requestId: number, reply: Reply, operation: string, receivedAtMs: number): void {
     this.observer.requestCompleted(operation, reply.status, (performance.now() - receivedAtMs) / 1000);
     if (connection.closed) return;
-    connection.output.append(encodeResponse(this.builder, requestId, reply));
+    const result = reply.result;
+    if (result.kind === "get" && reply.status === "OK" && reply.message === "" && reply.leaderHint === "") {
+      appendGetReply(connection.output, requestId, result.value, result.version);
+    } else {
+      connection.output.append(encodeResponse(this.builder, requestId, reply));
+    }
     if (connection.insideDataCallback || connection.flushScheduled) return;
     connection.flushScheduled = true;
     queueMicrotask(() => this.flush(connection));

@@ -1,0 +1,86 @@
+/**
+ * The server's fast path for the reply it sends most: a found get (status OK, a value and its
+ * version), written straight into the connection's output buffer from a fixed layout instead
+ * of through a flatbuffers Builder and a copy. The layout is an ordinary FlatBuffer that the
+ * generated code and the verifier read like the Builder's own (test/net/get_reply_writer.test.ts
+ * decodes it both ways). Offsets below are from the start of the Envelope, after the u32
+ * length prefix; every double sits on an 8-byte boundary.
+ *
+ *   0   u32  root offset -> Envelope table at 28
+ *   4   Envelope vtable: size 22, table size 20, slot 0 (request_id) at +4, slots 1-6 absent,
+ *       slot 7 (body_type) at +16, slot 8 (body) at +12; 2 bytes of padding
+ *   28  Envelope table: i32 24 (back to its vtable), f64 request_id at 32, u32 body offset at
+ *       40 (-> 64), u8 body_type Response at 44, 3 bytes of padding
+ *   48  Response vtable: size 14, table size 12, status at +8, message and leader_hint absent,
+ *       result_type at +9, result at +4; 2 bytes of padding
+ *   64  Response table: i32 16, u32 result offset at 68 (-> 84), u8 status OK at 72,
+ *       u8 result_type GetResult at 73, 2 bytes of padding
+ *   76  GetResult vtable: size 8, table size 16, value at +12, version at +4
+ *   84  GetResult table: i32 8, f64 version at 88, u32 value offset at 96 (-> 100)
+ *   100 u32 value length, then the value's bytes
+ */
+import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
+import type { OutputBuffer } from "./output_buffer";
+
+const lengthPrefixBytes = 4;
+const requestIdPosition = 32;
+const versionPosition = 88;
+const valueLengthPosition = 100;
+const valuePosition = 104;
+const doubleBytes = 8;
+
+/** The constant bytes of the layout above (request id, version and value length are patched in). */
+const template = buildTemplate();
+
+function buildTemplate(): Uint8Array {
+  const bytes = new Uint8Array(valuePosition);
+  const view = new DataView(bytes.buffer);
+  const u16 = (position: number, value: number) => view.setUint16(position, value, true);
+  const u32 = (position: number, value: number) => view.setUint32(position, value, true);
+  u32(0, 28);
+  [22, 20, 4, 0, 0, 0, 0, 0, 0, 16, 12].forEach((value, index) => u16(4 + index * 2, value));
+  view.setInt32(28, 24, true);
+  u32(40, 64 - 40);
+  bytes[44] = Body.Response;
+  [14, 12, 8, 0, 0, 9, 4].forEach((value, index) => u16(48 + index * 2, value));
+  view.setInt32(64, 16, true);
+  u32(68, 84 - 68);
+  bytes[72] = Status.Ok;
+  bytes[73] = Result.GetResult;
+  [8, 16, 12, 4].forEach((value, index) => u16(76 + index * 2, value));
+  view.setInt32(84, 8, true);
+  u32(96, valueLengthPosition - 96);
+  return bytes;
+}
+
+const doubleScratch = new Float64Array(1);
+const doubleScratchBytes = new Uint8Array(doubleScratch.buffer);
+const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function writeDouble(bytes: Uint8Array, position: number, value: number): void {
+  doubleScratch[0] = value;
+  for (let index = 0; index < doubleBytes; index++) {
+    bytes[position + index] = doubleScratchBytes[hostIsLittleEndian ? index : doubleBytes - 1 - index]!;
+  }
+}
+
+function writeUint32(bytes: Uint8Array, position: number, value: number): void {
+  bytes[position] = value;
+  bytes[position + 1] = value >>> 8;
+  bytes[position + 2] = value >>> 16;
+  bytes[position + 3] = value >>> 24;
+}
+
+/** Appends the frame (length prefix + Envelope) of a found get's reply to `output`. */
+export function appendGetReply(output: OutputBuffer, requestId: number, value: Uint8Array, version: number): void {
+  const envelopeBytes = valuePosition + value.length;
+  const start = output.claim(lengthPrefixBytes + envelopeBytes);
+  const bytes = output.bytes;
+  writeUint32(bytes, start, envelopeBytes);
+  const envelope = start + lengthPrefixBytes;
+  bytes.set(template, envelope);
+  writeDouble(bytes, envelope + requestIdPosition, requestId);
+  writeDouble(bytes, envelope + versionPosition, version);
+  writeUint32(bytes, envelope + valueLengthPosition, value.length);
+  bytes.set(value, envelope + valuePosition);
+}
