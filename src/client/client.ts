@@ -10,6 +10,7 @@
 import * as flatbuffers from "flatbuffers";
 import type { Command, ScanOptions } from "../engine/types";
 import type { Reply, Request, RequestBody } from "../net/messages";
+import { encodeGetRequest, isPlainGet } from "../net/get_request_writer";
 import { encodeRequest } from "../net/request_encoder";
 import type { DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
@@ -92,13 +93,14 @@ export class ClientCore {
     if (payloadBytes(body) > this.options.frameSizeBytesMax) {
       return Promise.reject(new FileStoreError("TOO_LARGE", `request carries more than the ${this.options.frameSizeBytesMax}-byte frame limit`));
     }
-    const frame = encodeRequest(this.builder, request);
+    // Each frame is kept (copied out of the builder) to be resent after a reconnect.
+    const frame = body.kind === "get" && isPlainGet(request) ? encodeGetRequest(request, body.key) : encodeRequest(this.builder, request).slice();
     if (frame.length - 4 > this.options.frameSizeBytesMax) {
       return Promise.reject(new FileStoreError("TOO_LARGE", `request of ${frame.length} bytes is over the frame limit`));
     }
     return new Promise<Reply>((resolve, reject) => {
       this.pending.add({
-        requestId: request.requestId, frame: frame.slice(), isWrite, deadlineMs: performance.now() + timeoutMs,
+        requestId: request.requestId, frame, isWrite, deadlineMs: performance.now() + timeoutMs,
         sent: false, settled: false, resolve, reject,
       });
       this.pump();

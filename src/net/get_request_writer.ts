@@ -1,0 +1,90 @@
+/**
+ * The client's fast path for the request it sends most: a get without trace context or session
+ * id, laid out by hand into a frame of its own (the client keeps each frame to resend it after
+ * a reconnect) instead of through a flatbuffers Builder and a copy. The layout is an ordinary
+ * FlatBuffer that the generated code and the verifier read like the Builder's own
+ * (test/net/get_request_writer.test.ts decodes it with the server's general decoder). Offsets
+ * below are from the start of the Envelope, after the u32 length prefix; doubles on 8 bytes.
+ *
+ *   0   u32  root offset -> Envelope table at 28
+ *   4   Envelope vtable: size 22, table size 36, request_id at +4, trace absent,
+ *       consistency at +32, max_staleness_ms at +20, deadline_ms at +24, client_session_id
+ *       absent, sequence at +12, body_type at +33, body at +28; 2 bytes of padding
+ *   28  Envelope table: i32 24 (back to its vtable), f64 request_id at 32, f64 sequence at 40,
+ *       u32 max_staleness_ms at 48, u32 deadline_ms at 52, u32 body offset at 56 (-> 72),
+ *       u8 consistency at 60, u8 body_type GetRequest at 61, 2 bytes of padding
+ *   64  GetRequest vtable: size 6, table size 8, key at +4; 2 bytes of padding
+ *   72  GetRequest table: i32 8, u32 key offset at 76 (-> 80)
+ *   80  u32 key length, then the key's bytes
+ */
+import { Body } from "../../schemas/generated/filestore_generated";
+import type { Request } from "./messages";
+import { consistencyByName } from "./request_encoder";
+
+const lengthPrefixBytes = 4;
+const requestIdPosition = 32;
+const sequencePosition = 40;
+const maxStalenessPosition = 48;
+const deadlinePosition = 52;
+const consistencyPosition = 60;
+const keyLengthPosition = 80;
+const keyPosition = 84;
+const doubleBytes = 8;
+
+/** The constant bytes of the layout above (the request's own fields are patched in). */
+const template = buildTemplate();
+
+function buildTemplate(): Uint8Array {
+  const bytes = new Uint8Array(keyPosition);
+  const view = new DataView(bytes.buffer);
+  const u16 = (position: number, value: number) => view.setUint16(position, value, true);
+  view.setUint32(0, 28, true);
+  [22, 36, 4, 0, 32, 20, 24, 0, 12, 33, 28].forEach((value, index) => u16(4 + index * 2, value));
+  view.setInt32(28, 24, true);
+  view.setUint32(56, 72 - 56, true);
+  bytes[61] = Body.GetRequest;
+  [6, 8, 4].forEach((value, index) => u16(64 + index * 2, value));
+  view.setInt32(72, 8, true);
+  view.setUint32(76, keyLengthPosition - 76, true);
+  return bytes;
+}
+
+const doubleScratch = new Float64Array(1);
+const doubleScratchBytes = new Uint8Array(doubleScratch.buffer);
+const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function writeDouble(bytes: Uint8Array, position: number, value: number): void {
+  doubleScratch[0] = value;
+  for (let index = 0; index < doubleBytes; index++) {
+    bytes[position + index] = doubleScratchBytes[hostIsLittleEndian ? index : doubleBytes - 1 - index]!;
+  }
+}
+
+function writeUint32(bytes: Uint8Array, position: number, value: number): void {
+  bytes[position] = value;
+  bytes[position + 1] = value >>> 8;
+  bytes[position + 2] = value >>> 16;
+  bytes[position + 3] = value >>> 24;
+}
+
+/** Whether `request` is a get this writer lays out (no trace context, no session id). */
+export function isPlainGet(request: Request): boolean {
+  return request.body.kind === "get" && request.trace === null && request.sessionId === null;
+}
+
+/** The frame (length prefix + Envelope) of a plain get (see isPlainGet), in a new array. */
+export function encodeGetRequest(request: Request, key: Uint8Array): Uint8Array {
+  const envelopeBytes = keyPosition + key.length;
+  const frame = new Uint8Array(lengthPrefixBytes + envelopeBytes);
+  writeUint32(frame, 0, envelopeBytes);
+  const envelope = lengthPrefixBytes;
+  frame.set(template, envelope);
+  writeDouble(frame, envelope + requestIdPosition, request.requestId);
+  writeDouble(frame, envelope + sequencePosition, request.sequence);
+  writeUint32(frame, envelope + maxStalenessPosition, request.maxStalenessMs);
+  writeUint32(frame, envelope + deadlinePosition, request.deadlineMs);
+  frame[envelope + consistencyPosition] = consistencyByName[request.consistency];
+  writeUint32(frame, envelope + keyLengthPosition, key.length);
+  frame.set(key, envelope + keyPosition);
+  return frame;
+}
