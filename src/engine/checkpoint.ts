@@ -22,7 +22,7 @@ import { crc32c } from "@node-rs/crc32";
 import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BTree } from "./sorted_btree.ts";
-import { KeyIndex, type IndexEntry } from "./key_index.ts";
+import { KeyIndex, newIndexEntry, type IndexEntry } from "./key_index.ts";
 import { keyToStringAt } from "./key_string.ts";
 import { maintenanceEntriesPerClockCheck, maintenanceStepPauseMillisecondsMax } from "./limits.ts";
 import { yieldToEventLoop } from "./yield.ts";
@@ -141,15 +141,14 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
     const logIndex = view.getFloat64(offset + 20, true);
     logIndexMin = Math.min(logIndexMin, logIndex);
     logIndexMax = Math.max(logIndexMax, logIndex);
-    index.set({
+    index.set(newIndexEntry({
       keyString: keyToStringAt(bytes, keyOffset, keyOffset + keyLength),
       keyHash: view.getInt32(offset + 28, true),
       valueOffset: view.getUint32(offset + 4, true),
       valueLength: view.getUint32(offset + 8, true),
       version: view.getFloat64(offset + 12, true),
       logIndex,
-      value: null,
-    });
+    }));
     offset = keyOffset + keyLength;
   }
   if (offset !== crcOffset) return null;

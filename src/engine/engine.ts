@@ -19,6 +19,7 @@ import { appendRecord, readValue, RecentRecords, type EngineState } from "./engi
 import { EngineError } from "./errors.ts";
 import { evaluateCommand, type StateView } from "./evaluate.ts";
 import { MaintenanceLock } from "./maintenance_lock.ts";
+import { newIndexEntry } from "./key_index.ts";
 import { keyHash } from "./key_string.ts";
 import { encodeRecord, OperationKind, RecordKind, type RecordOperation } from "./record_codec.ts";
 import { recoverEngineState, type EngineRecoveryReport } from "./recovery.ts";
@@ -127,7 +128,7 @@ export class Engine {
       if (effect.value === null) this.state.index.delete(effect.keyString);
       else {
         const { keyString, key } = effect;
-        const entry = { keyString, keyHash: keyHash(key), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: effect.value.length, value: null };
+        const entry = newIndexEntry({ keyString, keyHash: keyHash(key), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: effect.value.length });
         this.state.index.set(entry);
       }
     });

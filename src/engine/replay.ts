@@ -5,7 +5,7 @@
  * compaction relocates every live value past its boundary before dropping a prefix.
  */
 import { assert } from "../util/assert.ts";
-import { KeyIndex } from "./key_index.ts";
+import { KeyIndex, newIndexEntry } from "./key_index.ts";
 import { keyHash, keyToStringAt } from "./key_string.ts";
 import { decodeRecordHeader, forEachOperation, OperationKind, RecordKind } from "./record_codec.ts";
 
@@ -55,6 +55,6 @@ export function indexOperations(index: KeyIndex, payload: Uint8Array, operationC
     }
     assert(version > 0, "a stored key has a positive version");
     const hash = keyHash(payload.subarray(keyOffset, keyOffset + keyLength));
-    index.set({ keyString, keyHash: hash, version, logIndex, valueOffset, valueLength, value: null });
+    index.set(newIndexEntry({ keyString, keyHash: hash, version, logIndex, valueOffset, valueLength }));
   });
 }

@@ -4,14 +4,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { KeyIndex, type IndexEntry } from "../../src/engine/key_index.ts";
+import { KeyIndex, newIndexEntry, type IndexEntry } from "../../src/engine/key_index.ts";
 import { keyToString } from "../../src/engine/key_string.ts";
 
 /** Four possible hashes: most keys share theirs with another. */
 const tinyHash = (key: Uint8Array) => key.reduce((sum, byte) => sum + byte, 0) % 4;
 
 function entryFor(key: Uint8Array, version: number): IndexEntry {
-  return { keyString: keyToString(key), keyHash: tinyHash(key), version, logIndex: version, valueOffset: 0, valueLength: 1, value: null };
+  return newIndexEntry({ keyString: keyToString(key), keyHash: tinyHash(key), version, logIndex: version, valueOffset: 0, valueLength: 1 });
 }
 
 describe("key index", () => {
@@ -54,6 +54,44 @@ describe("key index", () => {
         for (const each of operations) if (!model.has(keyToString(each.key))) expect(index.get(each.key, tinyHash(each.key))).toBeUndefined();
       }),
       { numRuns: 200 },
+    );
+  });
+
+  test("keys of one length and hash that differ in any single word of the head, or in the tail, are told apart", () => {
+    const base = new Uint8Array(20).fill(1);
+    const index = new KeyIndex();
+    index.set(entryFor(base, 1));
+    for (let position = 0; position < base.length; position++) {
+      // Two bytes changed so the byte sum, and so tinyHash, stays the same.
+      const other = base.slice();
+      other[position] = 2;
+      other[(position + 1) % base.length] = 0;
+      expect(tinyHash(other)).toBe(tinyHash(base));
+      expect(index.get(other, tinyHash(other))).toBeUndefined();
+    }
+    expect(index.get(base, tinyHash(base))?.version).toBe(1);
+  });
+
+  test("tells apart long keys that share their head, their length or their hash", () => {
+    // A prefix of one of two long stems, then a short tail of bytes 0-2: many keys share their
+    // 16-byte head, their length and (tinyHash) their hash, so every part of the comparison
+    // decides some lookups.
+    const stems = [new Uint8Array(24).fill(1), Uint8Array.from({ length: 24 }, (_, index) => index % 3)];
+    const key = fc
+      .tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 24 }), fc.uint8Array({ maxLength: 6, max: 2 }))
+      .map(([stem, length, tail]) => Uint8Array.from([...stems[stem]!.subarray(0, length), ...tail]))
+      .filter((bytes) => bytes.length > 0);
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 60 }), fc.array(key, { maxLength: 30 }), (stored, probes) => {
+        const index = new KeyIndex();
+        const model = new Map<string, number>();
+        stored.forEach((each, version) => {
+          index.set(entryFor(each, version + 1));
+          model.set(keyToString(each), version + 1);
+        });
+        for (const probe of [...stored, ...probes]) expect(index.get(probe, tinyHash(probe))?.version).toBe(model.get(keyToString(probe)));
+      }),
+      { numRuns: 300 },
     );
   });
 });
