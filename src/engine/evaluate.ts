@@ -29,7 +29,7 @@ interface Outcome {
   wrote: boolean;
   /** cas only: whether its expectation held. */
   succeeded: boolean;
-  /** The key's version before the command, for a failed cas. */
+  /** The key's version before the command, for a failed cas (0 otherwise: not reported). */
   versionBefore: number;
 }
 
@@ -57,6 +57,11 @@ export function evaluateCommand(command: Command, state: StateView): Evaluation 
   };
 }
 
+/**
+ * Reads of the state are kept to what each operation needs: a put reads nothing (reading the
+ * current value meant a log read and a CRC check of its record on every overwrite), a delete
+ * reads whether the key exists, a cas its value, and a failed cas its version.
+ */
 function evaluateSimple(
   command: SimpleCommand,
   state: StateView,
@@ -64,22 +69,23 @@ function evaluateSimple(
   effects: Effect[],
 ): Outcome {
   const keyString = keyToString(command.key);
-  const current = pending?.has(keyString) === true ? (pending.get(keyString) ?? null) : state.valueOf(command.key);
-  const versionBefore = state.versionOf(command.key);
+  const pendingHere = pending?.has(keyString) === true;
   let value: Uint8Array | null;
   if (command.op === "put") {
     value = command.value;
   } else if (command.op === "delete") {
-    if (current === null) return { op: "delete", wrote: false, succeeded: true, versionBefore };
+    const exists = pendingHere ? pending!.get(keyString) !== null : state.versionOf(command.key) !== 0;
+    if (!exists) return { op: "delete", wrote: false, succeeded: true, versionBefore: 0 };
     value = null;
   } else {
+    const current = pendingHere ? (pending!.get(keyString) ?? null) : state.valueOf(command.key);
     const holds = command.expected === null ? current === null : current !== null && bytesEqual(current, command.expected);
-    if (!holds) return { op: "cas", wrote: false, succeeded: false, versionBefore };
+    if (!holds) return { op: "cas", wrote: false, succeeded: false, versionBefore: state.versionOf(command.key) };
     value = command.value;
   }
   pending?.set(keyString, value);
   effects.push({ keyString, key: command.key, value });
-  return { op: command.op, wrote: true, succeeded: true, versionBefore };
+  return { op: command.op, wrote: true, succeeded: true, versionBefore: 0 };
 }
 
 function resultOf(outcome: Outcome, applied: boolean, writeRevision: number): CommandResult {
