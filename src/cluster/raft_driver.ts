@@ -5,9 +5,11 @@
  *
  *   1. hand the core every write queued since the last turn as one proposeBatch, and every
  *      strong read queued as one ReadIndex request;
- *   2. ready(); await storage.persist(ready) (snapshot, entries, hard state: one group commit);
+ *   2. ready(); send ready.messagesBeforePersist (a leader's appends and heartbeats, which
+ *      followers write while the leader writes too, §10.2.1); await storage.persist(ready)
+ *      (snapshot, entries, hard state: one group commit);
  *   3. install a snapshot received from the leader into the state machine;
- *   4. advance() → send the messages (only now: they may depend on what was just persisted);
+ *   4. advance() → send the other messages (only now: they may depend on what was just persisted);
  *   5. apply committed entries to the state machine, resolve their proposals with the results;
  *   6. serve strong reads whose index is applied; every `snapshotEveryEntries` applied entries,
  *      take a state-machine snapshot and compact the Raft log behind it (snapshot_scheduler.ts).
@@ -272,6 +274,8 @@ export class RaftDriver {
     this.turnWanted = true;
     const ready = this.node.ready();
     this.observeSoftState(ready.softState);
+    // A leader's appends and heartbeats go out while its own write runs (§10.2.1, raw_node.ts).
+    this.send(ready.messagesBeforePersist);
     await this.options.storage.persist(ready);
     if (ready.snapshot !== undefined) await this.installSnapshot(ready);
     const messages = this.node.advance(ready);
@@ -332,7 +336,7 @@ export class RaftDriver {
     });
   }
 
-  private send(messages: Message[]): void {
+  private send(messages: readonly Message[]): void {
     for (const message of messages) if (message.type === "snapshot") this.counters.snapshotChunksSent++;
     this.options.transport.send(messages);
   }

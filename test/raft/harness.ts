@@ -59,6 +59,9 @@ export class Harness {
         if (!node.hasReady()) continue;
         progressed = true;
         const ready = node.ready();
+        // A leader's appends and heartbeats leave before its own write (§10.2.1).
+        this.queue.push(...ready.messagesBeforePersist);
+        this.sent.push(...ready.messagesBeforePersist);
         const storage = this.storages.get(id) as MemoryStorage;
         if (ready.snapshot !== undefined) storage.applySnapshot(ready.snapshot);
         storage.append(ready.entries);

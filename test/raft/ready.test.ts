@@ -1,4 +1,7 @@
-/** The Ready/advance contract: messages leave only after the Ready's state is persisted. */
+/**
+ * The Ready/advance contract: messages leave only after the Ready's state is persisted
+ * (a leader's appends and heartbeats excepted: parallel_persist.test.ts).
+ */
 import { describe, expect, test } from "bun:test";
 import { makeRaftConfig } from "../../src/cluster/raft/config.ts";
 import { seededRandom } from "../../src/cluster/raft/random.ts";
@@ -16,11 +19,12 @@ function campaign(node: RawNode): void {
 }
 
 describe("Ready", () => {
-  test("messages are not on the Ready; advance() hands them out with the hard state they depend on", () => {
+  test("votes are not on the Ready; advance() hands them out with the hard state they depend on", () => {
     const node = singleNode();
     campaign(node);
     const ready = node.ready();
     expect(Object.keys(ready)).not.toContain("messages");
+    expect(ready.messagesBeforePersist).toEqual([]);
     expect(ready.hardState).toBeUndefined();
     const preVotes = node.advance(ready);
     expect(preVotes.map((message) => message.type)).toEqual(["preVote"]);

@@ -60,11 +60,17 @@ export class SafetyMonitor {
     }
   }
 
-  /** A Ready's entries are now in `node`'s log: register them (Log Matching). */
+  /**
+   * A Ready's entries are now in `node`'s persisted log: register them (Log Matching). The
+   * previous term comes from that persisted log, not the node's memory: during a slow write
+   * the node may already hold a newer, conflicting tail that the next Ready will write.
+   */
   onPersisted(node: SimNode, ready: Ready): void {
+    const storage = node.storage;
     for (const entry of ready.entries) {
-      const previousTerm = node.raw?.termAt(entry.index - 1);
-      this.registerEntry(node.id, entry, previousTerm);
+      const previousIndex = entry.index - 1;
+      const previousHeld = previousIndex >= storage.firstIndex() - 1 && previousIndex <= storage.lastIndex();
+      this.registerEntry(node.id, entry, previousHeld ? storage.term(previousIndex) : undefined);
     }
   }
 

@@ -1,5 +1,7 @@
 /**
- * One simulated server: a RawNode over a MemoryStorage that stands for its disk. A crash
+ * One simulated server: a RawNode over a MemoryStorage that stands for its disk. Like the
+ * real driver, it sends a leader's early messages (Ready.messagesBeforePersist) before
+ * writing, and a write may be slow: the node keeps stepping while it is under way. A crash
  * throws away the RawNode, the state machine and anything of the current Ready not yet
  * written; a restart rebuilds them from the storage alone (what was persisted).
  */
@@ -12,6 +14,22 @@ import { KvMachine } from "./kv_machine.ts";
 
 /** Where in Ready handling a crash strikes: each leaves a different prefix on disk. */
 export type CrashPoint = "beforePersist" | "afterEntries" | "afterPersist" | "none";
+
+/**
+ * A crash, and whether the messages sent before persisting died with the process (still in
+ * its send buffers) or reached the network: peers may hold entries the leader lost, or the
+ * leader may hold entries nobody else saw (the Figure 3.7 set-up).
+ */
+export interface CrashPlan {
+  point: CrashPoint;
+  earlyMessagesLost: boolean;
+  /**
+   * With no crash: the write is slow. The Ready stays outstanding over later steps while the
+   * node keeps stepping messages and ticks (as the real driver does during an fsync); a crash
+   * meanwhile loses the whole write after its early messages left.
+   */
+  holdWrite: boolean;
+}
 
 export interface ReadyObserver {
   /** Called before the Ready's entries replace the tail of the node's log. */
@@ -40,6 +58,8 @@ export class SimNode {
    */
   unsafeSendBeforePersist = false;
   restarts = 0;
+  /** A Ready whose write is still under way (CrashPlan.holdWrite); lost on a crash. */
+  private heldWrite: Ready | undefined = undefined;
 
   constructor(
     readonly id: NodeId,
@@ -68,7 +88,12 @@ export class SimNode {
     this.machine = KvMachine.fromSnapshot(this.storage.snapshot().data);
   }
 
+  get writeHeld(): boolean {
+    return this.heldWrite !== undefined;
+  }
+
   crash(): void {
+    this.heldWrite = undefined;
     this.raw = undefined;
     this.machine = undefined;
     this.pendingReads = [];
@@ -79,22 +104,62 @@ export class SimNode {
     this.start();
   }
 
-  /** Persists and applies one Ready; returns the messages to send (none when it crashed). */
-  handleReady(crashPointFor: (ready: Ready) => CrashPoint, observer: ReadyObserver): Message[] {
+  /**
+   * Persists and applies one Ready; returns the messages to send: when it crashed, only those
+   * already sent before persisting (a leader's appends and heartbeats).
+   */
+  handleReady(crashPlanFor: (ready: Ready) => CrashPlan, observer: ReadyObserver): Message[] {
     const raw = this.node();
-    if (!raw.hasReady()) return [];
+    if (this.heldWrite !== undefined || !raw.hasReady()) return [];
     const ready = raw.ready();
-    const crashPoint = crashPointFor(ready);
-    const sentEarly = this.unsafeSendBeforePersist ? raw.advance(ready) : undefined;
-    if (crashPoint === "beforePersist") return [...this.crashNow(observer), ...(sentEarly ?? [])];
+    const { point: crashPoint, earlyMessagesLost, holdWrite } = crashPlanFor(ready);
+    if (this.unsafeSendBeforePersist) return this.handleReadySendingFirst(raw, ready, crashPoint, observer);
+    // A leader's appends and heartbeats leave before its own write (§10.2.1).
+    const sentEarly = [...ready.messagesBeforePersist];
+    if (holdWrite && crashPoint === "none") {
+      this.heldWrite = ready;
+      return sentEarly;
+    }
+    const survivingEarly = earlyMessagesLost ? [] : sentEarly;
+    if (crashPoint === "beforePersist") return [...this.crashNow(observer), ...survivingEarly];
+    this.persist(ready, observer);
+    if (crashPoint === "afterEntries") return [...this.crashNow(observer), ...survivingEarly];
+    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+    if (crashPoint === "afterPersist") return [...this.crashNow(observer), ...survivingEarly];
+    const messages = [...sentEarly, ...raw.advance(ready)];
+    this.applyReady(ready, observer);
+    return messages;
+  }
+
+  /** The slow write finishes: persists the held Ready, applies it; returns the messages that waited. */
+  finishHeldWrite(observer: ReadyObserver): Message[] {
+    const ready = this.heldWrite;
+    if (ready === undefined) return [];
+    this.heldWrite = undefined;
+    this.persist(ready, observer);
+    if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
+    const messages = this.node().advance(ready);
+    this.applyReady(ready, observer);
+    return messages;
+  }
+
+  /** Writes the Ready's snapshot and entries (the hard state is the caller's next step). */
+  private persist(ready: Ready, observer: ReadyObserver): void {
     if (ready.snapshot !== undefined) this.storage.applySnapshot(ready.snapshot);
     observer.beforePersist(this, ready);
     this.storage.append(ready.entries);
     observer.persisted(this, ready);
+  }
+
+  /** The deliberate driver bug: every message (votes, acknowledgements) leaves before persisting. */
+  private handleReadySendingFirst(raw: RawNode, ready: Ready, crashPoint: CrashPoint, observer: ReadyObserver): Message[] {
+    const sentEarly = [...ready.messagesBeforePersist, ...raw.advance(ready)];
+    if (crashPoint === "beforePersist") return [...this.crashNow(observer), ...sentEarly];
+    this.persist(ready, observer);
     if (crashPoint === "afterEntries") return this.crashNow(observer);
     if (ready.hardState !== undefined) this.storage.setHardState(ready.hardState);
     if (crashPoint === "afterPersist") return this.crashNow(observer);
-    const messages = sentEarly ?? raw.advance(ready);
+    const messages = sentEarly;
     this.applyReady(ready, observer);
     return messages;
   }

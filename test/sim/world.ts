@@ -18,7 +18,7 @@ import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
 import { decodeCommand } from "./kv_machine.ts";
 import { reliableNetwork, SimNetwork } from "./network.ts";
 import { SafetyMonitor } from "./safety_monitor.ts";
-import { type CrashPoint, SimNode } from "./sim_node.ts";
+import { type CrashPlan, type CrashPoint, SimNode } from "./sim_node.ts";
 import { Workload } from "./workload.ts";
 
 export interface WorldOptions {
@@ -44,6 +44,11 @@ export interface WorldOptions {
    * spread evenly (no random bursts), and clockDriftPercentMax set to match.
    */
   leaseReadSeedShare: number;
+  /**
+   * Chance that a Ready's write is slow: it stays outstanding for a few steps while the node
+   * keeps stepping (and a leader's early appends are already out), as during a real fsync.
+   */
+  slowWriteProbability: number;
   /** Compact a node's log once it has applied this many entries past its snapshot. */
   compactAfterEntries: number;
   /**
@@ -77,6 +82,10 @@ const asymmetricShare = 0.3;
 /** In lease seeds clocks run at 80-100% speed: one is at most 25% faster than another. */
 const leaseTickRateMin = 0.8;
 const leaseClockDriftPercentMax = 25;
+/** Share of crashes in Ready handling that also lose the messages sent before persisting. */
+const earlyMessagesLostShare = 0.5;
+/** Per-step chance that a slow write (WorldOptions.slowWriteProbability) finishes: a few steps on average. */
+const slowWriteFinishProbability = 0.4;
 /** Share of seeds whose append messages carry one entry each (batches split between entries). */
 const oneEntryAppendSeedShare = 0.5;
 
@@ -108,6 +117,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   unsafeLocalReads: false,
   unsafeSendBeforePersist: false,
   leaseReadSeedShare: 0.5,
+  slowWriteProbability: 0.2,
   compactAfterEntries: 20,
   swarm: true,
 };
@@ -149,7 +159,7 @@ export class World {
   private readonly raftOverrides: ReturnType<typeof simRaftConfig>;
   readonly leaseReads: boolean;
   /** What happened in the run; stepsToSettle: steps from healing to a leader and no pending request. */
-  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, stepsToSettle: 0 };
+  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, slowWrites: 0, stepsToSettle: 0 };
 
   readonly options: WorldOptions;
 
@@ -205,34 +215,44 @@ export class World {
   }
 
   /**
-   * Crashes strike at random points of Ready handling; a leader is also struck right after
-   * its commit index moved, before it can tell anyone (the moment commit rules matter most).
+   * Crashes strike at random points of Ready handling, the messages a leader sent before
+   * persisting either lost with the process or already out; a leader is also struck right
+   * after its commit index moved, before it can tell anyone (the moment commit rules matter most).
    */
-  private crashPointFor(ready: Ready, chaos: boolean): CrashPoint {
-    if (!chaos) return "none";
-    if (this.random() < this.options.crashProbability / 4) return this.pickCrashPoint();
+  private crashPlanFor(ready: Ready, chaos: boolean): CrashPlan {
+    if (!chaos) return { point: "none", earlyMessagesLost: false, holdWrite: false };
+    const crashAt = (point: CrashPoint, earlyMessagesLost: boolean): CrashPlan => ({ point, earlyMessagesLost, holdWrite: false });
+    if (this.random() < this.options.crashProbability / 4) return crashAt(this.pickCrashPoint(), this.random() < earlyMessagesLostShare);
     const leaderCommitted = ready.softState.role === "leader" && ready.hardState !== undefined && ready.committedEntries.length > 0;
-    if (leaderCommitted && this.random() < this.options.leaderCommitCrashProbability) return "afterPersist";
+    if (leaderCommitted && this.random() < this.options.leaderCommitCrashProbability) return crashAt("afterPersist", true);
     // A new leader's first Ready holds its no-op; dying before sending it leaves a lone entry of its term.
     const newLeader = ready.softState.role === "leader" && ready.entries.some((entry) => entry.data.length === 0 && entry.kind === "normal");
-    if (newLeader && this.random() < this.options.leaderCommitCrashProbability) return "afterPersist";
-    return "none";
+    if (newLeader && this.random() < this.options.leaderCommitCrashProbability) return crashAt("afterPersist", true);
+    return { point: "none", earlyMessagesLost: false, holdWrite: this.random() < this.options.slowWriteProbability };
   }
 
   private processReady(node: SimNode, chaos: boolean): void {
     let crashPoint: CrashPoint = "none";
+    const observer = {
+      crashing: (owner: SimNode) => this.monitor.recordCommitted(owner),
+      beforePersist: (owner: SimNode, ready: Ready) => this.monitor.beforePersist(owner, ready),
+      persisted: (owner: SimNode, ready: Ready) => this.monitor.onPersisted(owner, ready),
+      applied: (owner: SimNode, entry: Entry) => this.onApplied(owner, entry),
+    };
+    if (node.writeHeld) {
+      if (chaos && this.random() >= slowWriteFinishProbability) return;
+      for (const message of node.finishHeldWrite(observer)) this.network.send(message, this.now);
+      return;
+    }
     const messages = node.handleReady((ready) => {
-      crashPoint = this.crashPointFor(ready, chaos);
-      return crashPoint;
-    }, {
-      crashing: (owner) => this.monitor.recordCommitted(owner),
-      beforePersist: (owner, ready) => this.monitor.beforePersist(owner, ready),
-      persisted: (owner, ready) => this.monitor.onPersisted(owner, ready),
-      applied: (owner, entry) => this.onApplied(owner, entry),
-    });
+      const plan = this.crashPlanFor(ready, chaos);
+      crashPoint = plan.point;
+      if (plan.holdWrite) this.stats.slowWrites++;
+      return plan;
+    }, observer);
     if (crashPoint !== "none") this.stats.crashes++;
     for (const message of messages) this.network.send(message, this.now);
-    if (node.up && node.node().status().applied - node.storage.snapshot().metadata.index >= this.options.compactAfterEntries) {
+    if (node.up && !node.writeHeld && node.node().status().applied - node.storage.snapshot().metadata.index >= this.options.compactAfterEntries) {
       node.compact(randomInteger(this.random, 0, 10));
       this.stats.snapshotsTaken++;
     }

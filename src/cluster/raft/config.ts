@@ -137,4 +137,6 @@ export interface UnsafeMutations {
   forgetVoteOnRestart?: boolean;
   /** Grant votes without the "candidate's log is at least as up to date" check (§3.6.1). */
   grantVoteWithoutLogCheck?: boolean;
+  /** Count the leader's own entries towards commit when appended, before they are durable (§10.2.1). */
+  countLeaderBeforePersist?: boolean;
 }

@@ -166,7 +166,8 @@ export class Raft {
         continue;
       }
       const progress = new Progress(this.log.lastIndex() + 1, isLearner, this.config.inflightAppendsMax);
-      if (node === this.id) progress.match = this.log.lastIndex();
+      // Our own copy counts towards commit only where durable (§10.2.1, raw_node.ts).
+      if (node === this.id) progress.match = this.mutations.countLeaderBeforePersist ? this.log.lastIndex() : this.log.persistedLastIndex();
       this.progress.set(node, progress);
     }
     if (this.leadTransferee !== noNode && !voters.includes(this.leadTransferee)) this.leadTransferee = noNode;

@@ -156,6 +156,15 @@ export class RaftLog {
     return this.unstable.entries;
   }
 
+  /**
+   * Last index of the longest prefix of this log known durable: below the unstable buffer,
+   * storage holds exactly this log's entries. 0 while a received snapshot is not yet durable.
+   */
+  persistedLastIndex(): number {
+    if (this.unstable.snapshot !== undefined) return 0;
+    return Math.min(this.unstable.offset - 1, this.storage.lastIndex());
+  }
+
   stableTo(entries: Entry[]): void {
     const last = lastEntry(entries);
     if (last !== undefined) this.unstable.stableTo(last.index, last.term);

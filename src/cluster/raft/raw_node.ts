@@ -2,14 +2,26 @@
  * The driver's handle on a Raft node, and the Ready contract:
  *
  *   const ready = node.ready();          // what this turn produced
+ *   send ready.messagesBeforePersist;     // may leave at once (see below)
  *   persist ready.snapshot, ready.entries, then ready.hardState (in that order, durably);
- *   const messages = node.advance(ready); // only now: the messages to send
+ *   const messages = node.advance(ready); // only now: the other messages
  *   send messages; apply ready.committedEntries; serve ready.readStates.
  *
- * Messages are not on the Ready at all: advance() hands them out, so a driver cannot send
- * a vote or an acknowledgement before the state it depends on is durable (§3.8). One Ready
- * is outstanding at a time; the node may keep stepping meanwhile (for an asynchronous
- * fsync), and what it produces goes into the next Ready.
+ * Messages that depend on local durability are not on the Ready: advance() hands them
+ * out, so a driver cannot send a vote or an acknowledgement before the state it depends on
+ * is durable (§3.8). One Ready is outstanding at a time; the node may keep stepping
+ * meanwhile (for an asynchronous fsync), and what it produces goes into the next Ready.
+ *
+ * The exception, `messagesBeforePersist` (§10.2.1, "the leader can write to its disk in
+ * parallel"): a leader's appends and heartbeats in a Ready that persists no new term or vote.
+ * The leader's own log copy then counts towards commit only once persisted (its progress moves
+ * in advance(), see persistedLastIndex), so such a message carries entries that are merely in
+ * the leader's memory and a commit index made of durable copies only: a crash before the
+ * local write loses the entries on this node, which is as harmless as losing them in transit.
+ * Everything else waits for persistence: votes and vote answers (a vote must be durable
+ * before anyone relies on it), append and snapshot answers (they claim durable entries),
+ * anything sent in a Ready whose term or vote is not yet durable (peers would learn a term
+ * this node could forget), snapshot chunks and TimeoutNow (rare: no latency to gain).
  */
 import { assert } from "../../util/assert.ts";
 import type { RaftConfig, UnsafeMutations } from "./config.ts";
@@ -19,7 +31,7 @@ import * as leaderApi from "./leader_api.ts";
 import type { RandomSource } from "./random.ts";
 import type { Raft } from "./raft.ts";
 import { checkMessage } from "./message_check.ts";
-import { flushBroadcasts } from "./role_leader.ts";
+import { flushBroadcasts, maybeCommit } from "./role_leader.ts";
 import { startRaft, stepMessage } from "./roles.ts";
 import type { Storage } from "./storage.ts";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.ts";
@@ -39,6 +51,8 @@ export interface Ready {
   readonly committedEntries: Entry[];
   /** Answers to readIndex(): serve each once the applied index reaches it. */
   readonly readStates: ReadState[];
+  /** A leader's appends and heartbeats: the driver may send them before persisting (see above). */
+  readonly messagesBeforePersist: readonly Message[];
 }
 
 interface OutstandingReady {
@@ -150,18 +164,21 @@ export class RawNode {
     assert(this.outstanding === undefined, "ready() while the previous Ready is not advanced");
     const raft = this.raft;
     flushBroadcasts(raft);
-    const hardState = this.currentHardState();
+    const current = this.currentHardState();
+    const hardState = hardStatesEqual(current, this.persistedHardState) ? undefined : current;
     const snapshot = raft.log.unstable.snapshot;
+    const { early, afterPersist } = splitOutbox(raft.outbox, hardState, this.persistedHardState);
     const ready: Ready = {
       sequence: ++this.sequence,
       softState: { leader: raft.leader, role: raft.role },
-      hardState: hardStatesEqual(hardState, this.persistedHardState) ? undefined : hardState,
+      hardState,
       entries: [...raft.log.unstable.entries],
       snapshot,
       committedEntries: snapshot === undefined ? raft.log.nextCommittedEntries(raft.config.committedEntriesBytesMax) : [],
       readStates: raft.readStates,
+      messagesBeforePersist: early,
     };
-    this.outstanding = { ready, messages: raft.outbox };
+    this.outstanding = { ready, messages: afterPersist };
     raft.outbox = [];
     raft.readStates = [];
     return ready;
@@ -181,8 +198,40 @@ export class RawNode {
     const applied = lastEntry(ready.committedEntries);
     if (applied !== undefined) log.appliedTo(applied.index);
     if (ready.hardState !== undefined) this.persistedHardState = ready.hardState;
+    countOwnPersistedEntries(this.raft);
     // Keeps the config history as short as the log: older configurations are never asked for.
     this.raft.configs.forgetBefore(Math.min(log.applied, log.firstIndex() - 1));
     return outstanding.messages;
   }
+}
+
+/**
+ * Message types a leader may send before its own write is durable (§10.2.1). Only a leader
+ * sends them (role_leader.ts); one that stepped down in the same term (check-quorum) sent
+ * them as leader of a term already durable, so they may still leave early.
+ */
+const sendableBeforePersist: ReadonlySet<Message["type"]> = new Set(["append", "heartbeat"]);
+
+/** Parts the outbox into messages that may leave at once and those that wait for persistence. */
+function splitOutbox(
+  outbox: Message[],
+  hardState: HardState | undefined,
+  persistedHardState: HardState,
+): { early: Message[]; afterPersist: Message[] } {
+  const termOrVoteChanges = hardState !== undefined && (hardState.term !== persistedHardState.term || hardState.vote !== persistedHardState.vote);
+  if (termOrVoteChanges) return { early: [], afterPersist: outbox };
+  const early: Message[] = [];
+  const afterPersist: Message[] = [];
+  for (const message of outbox) {
+    if (sendableBeforePersist.has(message.type)) early.push(message);
+    else afterPersist.push(message);
+  }
+  return { early, afterPersist };
+}
+
+/** The leader's own copy counts towards commit only once durable: after a Ready is persisted. */
+function countOwnPersistedEntries(raft: Raft): void {
+  if (raft.role !== "leader" || raft.mutations.countLeaderBeforePersist) return;
+  const own = raft.progress.get(raft.id);
+  if (own !== undefined && own.maybeUpdate(raft.log.persistedLastIndex()) && maybeCommit(raft)) raft.commitBroadcastPending = true;
 }

@@ -37,9 +37,13 @@ export function appendEntries(raft: Raft, entries: Entry[]): { firstIndex: numbe
   const stamped = entries.map((entry, offset) => ({ ...entry, index: firstIndex + offset, term: raft.term }));
   raft.appendToLog(stamped);
   const lastIndex = firstIndex + stamped.length - 1;
-  raft.progress.get(raft.id)?.maybeUpdate(lastIndex);
+  // The leader's own copy counts once durable, in RawNode.advance() (§10.2.1): its appends
+  // may leave before its own write, so counting it here could commit entries it may lose.
+  if (raft.mutations.countLeaderBeforePersist) {
+    raft.progress.get(raft.id)?.maybeUpdate(lastIndex);
+    maybeCommit(raft);
+  }
   raft.appendBroadcastPending = true;
-  maybeCommit(raft);
   return { firstIndex, lastIndex };
 }
 
