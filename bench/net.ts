@@ -166,10 +166,25 @@ async function measureGets(setup: Setup, schedule: InterleaveSchedule, measureme
   }
   const fileStorePipelined = findMeasurement(pipelinedResults, "filestore", "get");
   const redisPipelined = findMeasurement(pipelinedResults, "redis", "get");
+  notePipelinedCeiling(setup, pipelinedResults);
   if (fileStorePipelined && redisPipelined) {
     targets.push(checkTarget("pipelined get vs redis (same harness)", fileStorePipelined.throughputPerSecond,
       redisPipelined.throughputPerSecond, ">=", 1, "ops/s"));
   }
+}
+
+/**
+ * The pipelined loopback row is a Bun server that answers each frame with a canned reply and no
+ * work: the ceiling any Bun server reaches in this harness on this machine. Each system's share
+ * of it says how much of the gap to a peer is the server's own work.
+ */
+function notePipelinedCeiling(setup: Setup, results: Measurement[]): void {
+  const ceiling = findMeasurement(results, "loopback", "pipelined");
+  if (!ceiling || ceiling.throughputPerSecond <= 0) return;
+  const shares = results
+    .filter((measurement) => measurement !== ceiling)
+    .map((measurement) => `${measurement.system} ${measurement.operation}${measurement.shape.note ? ` (${measurement.shape.note})` : ""} ${(measurement.throughputPerSecond / ceiling.throughputPerSecond).toFixed(2)}x`);
+  setup.notes.push(`pipelined, share of the loopback ceiling (a Bun server doing no work, ${Math.round(ceiling.throughputPerSecond).toLocaleString("en-US")} ops/s): ${shares.join(", ")}`);
 }
 
 /** The measurement of `system` and `operation` through the standard client (not the raw-frame diagnostic). */
