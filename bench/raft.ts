@@ -58,7 +58,7 @@ function makeGroup(): Group {
   return group;
 }
 
-/** One loop turn: deliver last turn's messages, then persist every Ready and collect messages. */
+/** One loop turn: deliver last turn's messages, then send what may go early, persist every Ready and collect the rest. */
 function turn(group: Group): void {
   const delivering = group.inFlight;
   group.inFlight = [];
@@ -67,6 +67,8 @@ function turn(group: Group): void {
     if (!node.hasReady()) continue;
     const ready = node.ready();
     const storage = group.storages.get(id) as MemoryStorage;
+    // A leader's appends and heartbeats may leave before its own write (§10.2.1).
+    group.inFlight.push(...ready.messagesBeforePersist);
     if (ready.snapshot !== undefined) storage.applySnapshot(ready.snapshot);
     storage.append(ready.entries);
     if (ready.hardState !== undefined) storage.setHardState(ready.hardState);

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeClusterStatus } from "../../src/cluster/cluster_status.ts";
+import { findFreePort } from "../../bench/lib/free_port.ts";
 
 const repositoryRoot = join(import.meta.dir, "../..");
 /** Longest a node may take to print its ready line: generous for a loaded 2-core machine. */
@@ -33,12 +34,7 @@ export interface ProcessClusterOptions {
   extraFlags?: string[];
 }
 
-export function findFreePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
+export { findFreePort };
 
 export class ProcessCluster {
   readonly nodes = new Map<number, ProcessNode>();
