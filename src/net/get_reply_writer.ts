@@ -21,13 +21,13 @@
  */
 import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
 import type { OutputBuffer } from "./output_buffer";
+import { writeDouble, writeUint32 } from "./little_endian";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
 const versionPosition = 88;
 const valueLengthPosition = 100;
 const valuePosition = 104;
-const doubleBytes = 8;
 
 /** The constant bytes of the layout above (request id, version and value length are patched in). */
 const template = buildTemplate();
@@ -53,23 +53,6 @@ function buildTemplate(): Uint8Array {
   return bytes;
 }
 
-const doubleScratch = new Float64Array(1);
-const doubleScratchBytes = new Uint8Array(doubleScratch.buffer);
-const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function writeDouble(bytes: Uint8Array, position: number, value: number): void {
-  doubleScratch[0] = value;
-  for (let index = 0; index < doubleBytes; index++) {
-    bytes[position + index] = doubleScratchBytes[hostIsLittleEndian ? index : doubleBytes - 1 - index]!;
-  }
-}
-
-function writeUint32(bytes: Uint8Array, position: number, value: number): void {
-  bytes[position] = value;
-  bytes[position + 1] = value >>> 8;
-  bytes[position + 2] = value >>> 16;
-  bytes[position + 3] = value >>> 24;
-}
 
 /** Appends the frame (length prefix + Envelope) of a found get's reply to `output`. */
 export function appendGetReply(output: OutputBuffer, requestId: number, value: Uint8Array, version: number): void {

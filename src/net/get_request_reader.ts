@@ -11,6 +11,7 @@ import type { ServerLimits } from "./limits";
 import type { ConsistencyLevel, Request } from "./messages";
 import { envelopeHeaderRule } from "./schema_rules";
 import { fieldOffset, followOffset, inlineField, rootTablePosition, VerificationError, verifyTableHeader, verifyVector, type TableRule } from "./verify";
+import { readDouble } from "./little_endian";
 
 /** Envelope slots (schemas/filestore.fbs). */
 const requestIdSlot = 0;
@@ -30,17 +31,6 @@ const offsetBytes = 4;
 const integerMax = Number.MAX_SAFE_INTEGER;
 const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 const getRequestRule: TableRule = { name: "GetRequest", fields: [] };
-
-const doubleScratch = new Float64Array(1);
-const doubleScratchBytes = new Uint8Array(doubleScratch.buffer);
-const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function readDouble(bytes: Uint8Array, position: number): number {
-  for (let index = 0; index < doubleBytes; index++) {
-    doubleScratchBytes[hostIsLittleEndian ? index : doubleBytes - 1 - index] = bytes[position + index]!;
-  }
-  return doubleScratch[0]!;
-}
 
 function readUint32(bytes: Uint8Array, position: number): number {
   return (bytes[position]! | (bytes[position + 1]! << 8) | (bytes[position + 2]! << 16) | (bytes[position + 3]! << 24)) >>> 0;

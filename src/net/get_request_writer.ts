@@ -20,6 +20,7 @@
 import { Body } from "../../schemas/generated/filestore_generated";
 import type { Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
+import { writeDouble, writeUint32 } from "./little_endian";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
@@ -29,7 +30,6 @@ const deadlinePosition = 52;
 const consistencyPosition = 60;
 const keyLengthPosition = 80;
 const keyPosition = 84;
-const doubleBytes = 8;
 
 /** The constant bytes of the layout above (the request's own fields are patched in). */
 const template = buildTemplate();
@@ -49,23 +49,6 @@ function buildTemplate(): Uint8Array {
   return bytes;
 }
 
-const doubleScratch = new Float64Array(1);
-const doubleScratchBytes = new Uint8Array(doubleScratch.buffer);
-const hostIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function writeDouble(bytes: Uint8Array, position: number, value: number): void {
-  doubleScratch[0] = value;
-  for (let index = 0; index < doubleBytes; index++) {
-    bytes[position + index] = doubleScratchBytes[hostIsLittleEndian ? index : doubleBytes - 1 - index]!;
-  }
-}
-
-function writeUint32(bytes: Uint8Array, position: number, value: number): void {
-  bytes[position] = value;
-  bytes[position + 1] = value >>> 8;
-  bytes[position + 2] = value >>> 16;
-  bytes[position + 3] = value >>> 24;
-}
 
 /** Whether `request` is a get this writer lays out (no trace context, no session id). */
 export function isPlainGet(request: Request): boolean {
