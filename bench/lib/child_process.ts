@@ -6,6 +6,8 @@
 import type { Subprocess } from "bun";
 import { sleepMilliseconds } from "./clock.ts";
 import { BenchError } from "./errors.ts";
+import { findFreePort } from "./free_port.ts";
+import { makeTempDirectory, removeTempDirectory } from "./temp_directory.ts";
 
 /** A peer that does not accept connections within this time is reported as failed to start. */
 export const startTimeoutMilliseconds = 10_000;
@@ -87,4 +89,34 @@ export async function waitForLogLine(logPath: string, pattern: RegExp, child: Su
     await sleepMilliseconds(connectRetryMilliseconds);
   }
   throw new BenchError(`no line matching ${pattern} within ${startTimeoutMilliseconds} ms: ${await readLogTail(logPath)}`);
+}
+
+/** A peer process listening on a port of 127.0.0.1; stop() ends it and removes its folder. */
+export interface RunningPeer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a peer that listens on a TCP port: a fresh temp folder and free port, `command(port,
+ * directory)` spawned with its output in the folder's log, and a bounded wait for the port. A peer
+ * that does not come up is stopped, its folder removed, and reported with the tail of its log.
+ */
+export async function startListeningPeer(label: string, command: (port: number, directory: string) => string[]): Promise<RunningPeer> {
+  const directory = makeTempDirectory(label);
+  const port = findFreePort();
+  const logPath = `${directory}/${label}.log`;
+  const child = spawnPeer(command(port, directory), logPath);
+  const stop = async () => {
+    await stopPeer(child);
+    removeTempDirectory(directory);
+  };
+  try {
+    await waitForPort(port, child);
+  } catch (error) {
+    const tail = await readLogTail(logPath);
+    await stop();
+    throw new BenchError(`${label} did not start: ${(error as Error).message} ${tail}`);
+  }
+  return { port, stop };
 }

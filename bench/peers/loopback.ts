@@ -4,37 +4,16 @@
  * the same machine, so targets are stated as a multiple of it. The server runs as its own
  * process (loopback_server.ts), as FileStore's and Redis's do.
  */
-import { readLogTail, spawnPeer, stopPeer, waitForPort } from "../lib/child_process.ts";
-import { BenchError } from "../lib/errors.ts";
+import { startListeningPeer, type RunningPeer } from "../lib/child_process.ts";
 import { FramedClient } from "../lib/framed_client.ts";
 import { buildFrame } from "../lib/frames.ts";
-import { findFreePort } from "../lib/free_port.ts";
 import type { RequestSender } from "../lib/load.ts";
-import { makeTempDirectory, removeTempDirectory } from "../lib/temp_directory.ts";
 
-export interface RunningServer {
-  port: number;
-  stop(): Promise<void>;
-}
+export type RunningServer = RunningPeer;
 
-export async function startLoopbackServer(replyPayloadBytes: number): Promise<RunningServer> {
-  const directory = makeTempDirectory("loopback");
-  const port = findFreePort();
-  const logPath = `${directory}/server.log`;
+export function startLoopbackServer(replyPayloadBytes: number): Promise<RunningServer> {
   const serverScript = new URL("./loopback_server.ts", import.meta.url).pathname;
-  const server = spawnPeer([process.execPath, serverScript, String(port), String(replyPayloadBytes)], logPath);
-  const stop = async () => {
-    await stopPeer(server);
-    removeTempDirectory(directory);
-  };
-  try {
-    await waitForPort(port, server);
-  } catch (error) {
-    const tail = await readLogTail(logPath);
-    await stop();
-    throw new BenchError(`loopback server did not start: ${(error as Error).message} ${tail}`);
-  }
-  return { port, stop };
+  return startListeningPeer("loopback", (port) => [process.execPath, serverScript, String(port), String(replyPayloadBytes)]);
 }
 
 export interface SenderPool {

@@ -5,12 +5,10 @@
  * fsync-always write comparison. Driven by a small RESP client in Bun through the same harness
  * and load shape as FileStore, and by redis-benchmark (redis_benchmark.ts).
  */
-import { isExecutableOnPath, readLogTail, spawnPeer, stopPeer, waitForPort } from "../lib/child_process.ts";
+import { isExecutableOnPath, startListeningPeer } from "../lib/child_process.ts";
 import * as defaults from "../lib/defaults.ts";
 import { BenchError } from "../lib/errors.ts";
-import { findFreePort } from "../lib/free_port.ts";
 import type { RequestSender } from "../lib/load.ts";
-import { makeTempDirectory, removeTempDirectory } from "../lib/temp_directory.ts";
 import type { RunningServer, SenderPool } from "./loopback.ts";
 import { RespClient, encodeCommand } from "./resp_client.ts";
 
@@ -27,27 +25,11 @@ const persistenceArguments: Record<RedisPersistence, string[]> = {
   "appendfsync-always": ["--save", "", "--appendonly", "yes", "--appendfsync", "always"],
 };
 
-export async function startRedis(persistence: RedisPersistence): Promise<RunningServer> {
-  const directory = makeTempDirectory("redis");
-  const port = findFreePort();
-  const logPath = `${directory}/redis.log`;
-  const server = spawnPeer(
-    ["redis-server", "--port", String(port), "--bind", "127.0.0.1", ...persistenceArguments[persistence],
-      "--dir", directory, "--protected-mode", "no", "--daemonize", "no"],
-    logPath,
-  );
-  const stop = async () => {
-    await stopPeer(server);
-    removeTempDirectory(directory);
-  };
-  try {
-    await waitForPort(port, server);
-  } catch (error) {
-    const tail = await readLogTail(logPath);
-    await stop();
-    throw new BenchError(`redis-server did not start: ${(error as Error).message} ${tail}`);
-  }
-  return { port, stop };
+export function startRedis(persistence: RedisPersistence): Promise<RunningServer> {
+  return startListeningPeer("redis", (port, directory) => [
+    "redis-server", "--port", String(port), "--bind", "127.0.0.1", ...persistenceArguments[persistence],
+    "--dir", directory, "--protected-mode", "no", "--daemonize", "no",
+  ]);
 }
 
 export async function connectRedis(port: number, count: number): Promise<RespClient[]> {
