@@ -3,12 +3,12 @@
  * record with one write and covers them all with one fdatasync, then resolves every waiter.
  *
  * The flush runs in a setImmediate callback (`always`), i.e. once per event-loop turn after
- * the turn's I/O callbacks have queued their appends, or after batchDelayMs (`batch`). Its
- * fdatasync runs in the thread pool, one at a time: while the disk works, the event loop goes
- * on reading requests and appending their records, and when the fdatasync completes the next
- * flush covers everything queued meanwhile. (A synchronous fdatasync blocked the loop for the
- * whole disk round trip, so at 64 clients the server's own work could never overlap the disk.)
- * Explicit flushes (sync(), truncation, reset, close) still write and fdatasync synchronously.
+ * the turn's I/O callbacks have queued their appends, or after batchDelayMs (`batch`). The
+ * fdatasync itself is synchronous: bench/log.ts measures it beside the thread-pool version in
+ * interleaved slices, and on the shared disk the two stayed within each other's noise, so the
+ * simpler one wins: no descriptor is ever in use by a pool thread when a segment rolls over or is
+ * truncated. While it runs, new requests wait in the kernel's socket buffers; the next turn
+ * picks them all up, so the next fdatasync covers all of them.
  */
 import { assert } from "../util/assert.ts";
 import type { FsyncMode } from "./types.ts";
@@ -19,27 +19,16 @@ interface Waiter {
   lastIndex: number;
 }
 
-/** What a flush does to the disk; each step throws (or reports) an I/O failure. */
-export interface FlushSteps {
-  /** Writes the queued records to the file (page cache). */
-  write(): void;
-  /** fdatasync on this thread. */
-  syncNow(): void;
-  /** fdatasync in the thread pool; `done` gets null or the failure. */
-  syncInBackground(done: (failure: unknown | null) => void): void;
-}
-
 export class GroupCommit {
   private waiters: Waiter[] = [];
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** A background fdatasync is running; its completion schedules the next flush. */
-  private syncing = false;
 
   constructor(
     private readonly mode: FsyncMode,
     private readonly batchDelayMs: number,
-    private readonly steps: FlushSteps,
+    /** Writes queued records and, when `forceSync` or the mode asks, fdatasyncs them. Throws on I/O failure. */
+    private readonly flushToDisk: (forceSync: boolean) => void,
   ) {}
 
   /** Resolves with `lastIndex` once a flush has covered every record appended so far. */
@@ -54,46 +43,32 @@ export class GroupCommit {
     return this.waiters.length;
   }
 
-  /**
-   * Writes and fdatasyncs now, whatever the mode, and settles every queued waiter. Waiters of a
-   * background fdatasync still running are settled by it; their records are covered by this one too.
-   */
+  /** Flushes now, fdatasync included whatever the mode, and settles every waiter. */
   flushNow(): void {
     this.cancelSchedule();
-    const settled = this.takeWaiters();
-    try {
-      this.steps.write();
-      this.steps.syncNow();
-    } catch (error) {
-      settle(settled, error);
-      throw error;
-    }
-    settle(settled, null);
+    const failure = this.flush(true);
+    if (failure !== null) throw failure;
   }
 
   /** Rejects every waiter, for a log that can no longer write. */
   failAll(error: unknown): void {
     this.cancelSchedule();
-    settle(this.takeWaiters(), error);
-  }
-
-  private takeWaiters(): Waiter[] {
-    const taken = this.waiters;
+    const failed = this.waiters;
     this.waiters = [];
-    return taken;
+    for (const waiter of failed) waiter.reject(error);
   }
 
   private schedule(): void {
-    if (this.immediate !== null || this.timer !== null || this.syncing) return;
+    if (this.immediate !== null || this.timer !== null) return;
     if (this.mode === "batch") {
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.flushScheduled();
+        this.flush(false);
       }, this.batchDelayMs);
     } else {
       this.immediate = setImmediate(() => {
         this.immediate = null;
-        this.flushScheduled();
+        this.flush(false);
       });
     }
   }
@@ -105,36 +80,20 @@ export class GroupCommit {
     this.timer = null;
   }
 
-  private flushScheduled(): void {
-    if (this.syncing) return;
-    const settled = this.takeWaiters();
-    if (settled.length === 0) return;
+  /** Returns the failure, if any, after rejecting the waiters with it (a scheduled flush has no caller to throw to). */
+  private flush(forceSync: boolean): unknown | null {
+    const settled = this.waiters;
+    this.waiters = [];
     try {
-      this.steps.write();
+      this.flushToDisk(forceSync);
     } catch (error) {
-      settle(settled, error);
-      return;
+      for (const waiter of settled) waiter.reject(error);
+      return error;
     }
-    if (this.mode === "unsafe-no-fsync") {
-      settle(settled, null);
-      return;
+    for (const waiter of settled) {
+      assert(waiter.lastIndex >= 1, "waiter without a record");
+      waiter.resolve(waiter.lastIndex);
     }
-    this.syncing = true;
-    this.steps.syncInBackground((failure) => {
-      this.syncing = false;
-      settle(settled, failure);
-      if (this.waiters.length > 0) this.schedule();
-    });
-  }
-}
-
-function settle(waiters: Waiter[], failure: unknown | null): void {
-  for (const waiter of waiters) {
-    if (failure !== null) {
-      waiter.reject(failure);
-      continue;
-    }
-    assert(waiter.lastIndex >= 1, "waiter without a record");
-    waiter.resolve(waiter.lastIndex);
+    return null;
   }
 }
