@@ -9,21 +9,12 @@ import { assert } from "../../util/assert.ts";
 import { MemoryStorage } from "../raft/storage.ts";
 import type { InitialState } from "../raft/storage.ts";
 import type { ConfState, Entry, Snapshot } from "../raft/types.ts";
-import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "./types.ts";
+import { type DurableRaftStorage, type PersistBatch, type RaftStorageStats, zeroRaftStorageCounters } from "./types.ts";
 
 export class MemoryRaftStorage implements DurableRaftStorage {
   private readonly memory: MemoryStorage;
   private writeQueue: Promise<void> = Promise.resolve();
-  private readonly counters: RaftStorageStats = {
-    persistCount: 0,
-    entriesAppended: 0,
-    entriesTruncated: 0,
-    hardStateWrites: 0,
-    snapshotsWritten: 0,
-    entryCacheHits: 0,
-    entryCacheMisses: 0,
-    logSizeBytes: 0,
-  };
+  private readonly counters = zeroRaftStorageCounters();
 
   constructor(confState: ConfState = { voters: [], learners: [] }) {
     this.memory = new MemoryStorage(confState);
@@ -99,6 +90,6 @@ export class MemoryRaftStorage implements DurableRaftStorage {
   async close(): Promise<void> {}
 
   stats(): RaftStorageStats {
-    return { ...this.counters };
+    return { ...this.counters, logSizeBytes: 0 };
   }
 }

@@ -35,21 +35,14 @@ import {
   type RaftDiskStorageOptions,
   RaftStorageCorruptError,
   type RaftStorageStats,
+  zeroRaftStorageCounters,
 } from "./types.ts";
 
 export class RaftDiskStorage implements DurableRaftStorage {
   private readonly recent = new RecentEntries(entryCacheCountMax, entryCacheBytesMax);
   private writeQueue: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly counters = {
-    persistCount: 0,
-    entriesAppended: 0,
-    entriesTruncated: 0,
-    hardStateWrites: 0,
-    snapshotsWritten: 0,
-    entryCacheHits: 0,
-    entryCacheMisses: 0,
-  };
+  private readonly counters = zeroRaftStorageCounters();
 
   private constructor(
     private readonly dir: string,

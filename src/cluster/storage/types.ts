@@ -55,6 +55,19 @@ export interface RaftStorageStats {
   logSizeBytes: number;
 }
 
+/** Counters of a storage that has done nothing yet (logSizeBytes is measured, not counted). */
+export function zeroRaftStorageCounters(): Omit<RaftStorageStats, "logSizeBytes"> {
+  return {
+    persistCount: 0,
+    entriesAppended: 0,
+    entriesTruncated: 0,
+    hardStateWrites: 0,
+    snapshotsWritten: 0,
+    entryCacheHits: 0,
+    entryCacheMisses: 0,
+  };
+}
+
 export interface RaftDiskStorageOptions {
   /** `always` for production; `unsafe-no-fsync` only in tests and benchmarks. */
   fsync: FsyncMode;
