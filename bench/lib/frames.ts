@@ -19,18 +19,22 @@ export function buildFrame(payloadBytes: number): Uint8Array {
   return frame;
 }
 
+/** `chunk` after the unparsed tail of the previous read; `chunk` itself when there is none. */
+export function joinPending(pending: Uint8Array, chunk: Uint8Array): Uint8Array {
+  if (pending.length === 0) return chunk;
+  const joined = new Uint8Array(pending.length + chunk.length);
+  joined.set(pending, 0);
+  joined.set(chunk, pending.length);
+  return joined;
+}
+
 export class FrameReassembler {
   private pending: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly onFrame: (payload: Uint8Array) => void) {}
 
   push(chunk: Uint8Array): void {
-    let buffer = chunk;
-    if (this.pending.length > 0) {
-      buffer = new Uint8Array(this.pending.length + chunk.length);
-      buffer.set(this.pending, 0);
-      buffer.set(chunk, this.pending.length);
-    }
+    const buffer = joinPending(this.pending, chunk);
     let offset = 0;
     while (buffer.length - offset >= frameLengthPrefixBytes) {
       const view = new DataView(buffer.buffer, buffer.byteOffset + offset, frameLengthPrefixBytes);

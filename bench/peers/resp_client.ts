@@ -5,7 +5,7 @@
  */
 import type { Socket } from "bun";
 import { BenchError } from "../lib/errors.ts";
-import { WriteQueue } from "../lib/frames.ts";
+import { joinPending, WriteQueue } from "../lib/frames.ts";
 
 const carriageReturn = 13;
 const encoder = new TextEncoder();
@@ -87,12 +87,7 @@ export class RespClient {
   }
 
   private receive(chunk: Uint8Array): void {
-    let buffer = chunk;
-    if (this.pending.length > 0) {
-      buffer = new Uint8Array(this.pending.length + chunk.length);
-      buffer.set(this.pending, 0);
-      buffer.set(chunk, this.pending.length);
-    }
+    const buffer = joinPending(this.pending, chunk);
     let offset = 0;
     try {
       for (let parsed = parseReply(buffer, offset); parsed; parsed = parseReply(buffer, offset)) {
