@@ -24,7 +24,7 @@ import { ProposalTracker } from "./proposal_tracker.ts";
 import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
 import { InvalidMessageError } from "./raft/errors.ts";
 import { seededRandom } from "./raft/random.ts";
-import { RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
+import { committedDurableCount, RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
 import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types.ts";
 import { ReadTracker } from "./read_tracker.ts";
 import { fromRaftError, ReplicationError } from "./replication_error.ts";
@@ -276,11 +276,16 @@ export class RaftDriver {
     this.observeSoftState(ready.softState);
     // A leader's appends and heartbeats go out while its own write runs (§10.2.1, raw_node.ts).
     this.send(ready.messagesBeforePersist);
+    // Committed entries already durable here need not wait for this Ready's write: applying
+    // them first answers their clients one fdatasync sooner (a leader's acknowledgements arrive
+    // while it writes the next batch, so nearly all its committed entries are such).
+    const durableCount = committedDurableCount(ready, this.options.storage.lastIndex());
+    this.applyCommitted(ready.committedEntries.slice(0, durableCount));
     await this.options.storage.persist(ready);
     if (ready.snapshot !== undefined) await this.installSnapshot(ready);
     const messages = this.node.advance(ready);
     this.send(messages);
-    this.applyCommitted(ready.committedEntries);
+    this.applyCommitted(ready.committedEntries.slice(durableCount));
     for (const state of ready.readStates) this.reads.confirm(state);
     this.reads.serveUpTo(this.machine.appliedIndex);
     if (await this.snapshots.onTurn(this.node)) this.counters.snapshotsTaken++;

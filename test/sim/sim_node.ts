@@ -7,7 +7,7 @@
  */
 import { makeRaftConfig, type RaftConfig, type UnsafeMutations } from "../../src/cluster/raft/config.ts";
 import { seededRandom } from "../../src/cluster/raft/random.ts";
-import { type Ready, RawNode } from "../../src/cluster/raft/raw_node.ts";
+import { committedDurableCount, type Ready, RawNode } from "../../src/cluster/raft/raw_node.ts";
 import { MemoryStorage } from "../../src/cluster/raft/storage.ts";
 import type { ConfState, Entry, Message, NodeId, ReadState } from "../../src/cluster/raft/types.ts";
 import { KvMachine } from "./kv_machine.ts";
@@ -60,6 +60,8 @@ export class SimNode {
   restarts = 0;
   /** A Ready whose write is still under way (CrashPlan.holdWrite); lost on a crash. */
   private heldWrite: Ready | undefined = undefined;
+  /** How many of the outstanding Ready's committed entries were applied before its write. */
+  private appliedEarly = 0;
 
   constructor(
     readonly id: NodeId,
@@ -94,6 +96,7 @@ export class SimNode {
 
   crash(): void {
     this.heldWrite = undefined;
+    this.appliedEarly = 0;
     this.raw = undefined;
     this.machine = undefined;
     this.pendingReads = [];
@@ -116,6 +119,8 @@ export class SimNode {
     if (this.unsafeSendBeforePersist) return this.handleReadySendingFirst(raw, ready, crashPoint, observer);
     // A leader's appends and heartbeats leave before its own write (§10.2.1).
     const sentEarly = [...ready.messagesBeforePersist];
+    // As the driver does: committed entries already durable here are applied before the write.
+    this.applyDurableCommitted(ready, observer);
     if (holdWrite && crashPoint === "none") {
       this.heldWrite = ready;
       return sentEarly;
@@ -172,8 +177,15 @@ export class SimNode {
 
   private applyReady(ready: Ready, observer: ReadyObserver): void {
     if (ready.snapshot !== undefined) this.machine = KvMachine.fromSnapshot(ready.snapshot.data);
-    for (const entry of ready.committedEntries) observer.applied(this, entry);
+    for (const entry of ready.committedEntries.slice(this.appliedEarly)) observer.applied(this, entry);
+    this.appliedEarly = 0;
     this.pendingReads.push(...ready.readStates);
+  }
+
+  /** Applies the committed entries of `ready` that are durable before it is persisted. */
+  private applyDurableCommitted(ready: Ready, observer: ReadyObserver): void {
+    this.appliedEarly = committedDurableCount(ready, this.storage.lastIndex());
+    for (const entry of ready.committedEntries.slice(0, this.appliedEarly)) observer.applied(this, entry);
   }
 
   /** Takes a state-machine snapshot at the applied index and compacts the log up to it (§5.1). */

@@ -7,6 +7,9 @@
  *   const messages = node.advance(ready); // only now: the other messages
  *   send messages; apply ready.committedEntries; serve ready.readStates.
  *
+ * Committed entries already durable locally (committedDurableCount) may be applied before
+ * the persist step.
+ *
  * Messages that depend on local durability are not on the Ready: advance() hands them
  * out, so a driver cannot send a vote or an acknowledgement before the state it depends on
  * is durable (§3.8). One Ready is outstanding at a time; the node may keep stepping
@@ -203,6 +206,22 @@ export class RawNode {
     this.raft.configs.forgetBefore(Math.min(log.applied, log.firstIndex() - 1));
     return outstanding.messages;
   }
+}
+
+/**
+ * How many of `ready.committedEntries` (from the first) are already durable in local storage,
+ * so a driver may apply them before persisting `ready` (they are committed, and a crash cannot
+ * take them from this node either): those up to `storedLastIndex`, the last index the storage
+ * holds durably (everything before this Ready), and below the first entry `ready` writes (it
+ * may replace a stale suffix whose indexes the storage still holds). None with a snapshot.
+ */
+export function committedDurableCount(ready: Ready, storedLastIndex: number): number {
+  if (ready.snapshot !== undefined) return 0;
+  const firstWritten = ready.entries.length > 0 ? ready.entries[0]!.index : Infinity;
+  const durableThrough = Math.min(storedLastIndex, firstWritten - 1);
+  let count = 0;
+  while (count < ready.committedEntries.length && ready.committedEntries[count]!.index <= durableThrough) count++;
+  return count;
 }
 
 /**
