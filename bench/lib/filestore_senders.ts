@@ -59,7 +59,7 @@ export async function connectRawGetSenders(address: string, count: number): Prom
   const builder = new flatbuffers.Builder(builderBytesInitial);
   const frames = benchKeys.map((key, index) => encodeRequest(builder, {
     requestId: index + 1, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
-    sessionId: null, sequence: 0, trace: null, body: { kind: "get", key },
+    sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "get", key },
   }).slice());
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port, "filestore server")));

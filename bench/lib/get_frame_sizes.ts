@@ -24,7 +24,7 @@ export function measureGetFrameSizes(): GetFrameSizes {
   const builder = new flatbuffers.Builder(builderBytesInitial);
   const requestBytes = encodeRequest(builder, {
     requestId: sampleRequestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 1000,
-    sessionId: null, sequence: 0, trace: null, body: { kind: "get", key: new TextEncoder().encode(benchKey(0)) },
+    sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "get", key: new TextEncoder().encode(benchKey(0)) },
   }).length;
   const replyBytes = encodeResponse(builder, sampleRequestId, {
     status: "OK", message: "", leaderHint: "", result: { kind: "get", value: benchValue(), version: sampleRequestId },

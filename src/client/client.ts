@@ -79,13 +79,16 @@ export class ClientCore {
     }
     const isWrite = body.kind === "write";
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const sequence = isWrite ? this.nextSequence++ : 0;
     const request: Request = {
       requestId: this.nextRequestId++,
       consistency: options.consistency ?? "strong",
       maxStalenessMs: options.maxStalenessMs ?? 0,
       deadlineMs: Math.min(Math.ceil(timeoutMs), 0xffff_ffff),
       sessionId: isWrite ? this.sessionId : null,
-      sequence: isWrite ? this.nextSequence++ : 0,
+      sequence,
+      // Writes older than every one still unanswered are never resent: the server may forget them.
+      oldestPendingSequence: isWrite ? (this.pending.oldestWriteSequence() ?? sequence) : 0,
       trace: options.trace ?? null,
       body,
     };
@@ -100,7 +103,7 @@ export class ClientCore {
     }
     return new Promise<Reply>((resolve, reject) => {
       this.pending.add({
-        requestId: request.requestId, frame, isWrite, deadlineMs: performance.now() + timeoutMs,
+        requestId: request.requestId, frame, isWrite, sequence, deadlineMs: performance.now() + timeoutMs,
         sent: false, settled: false, resolve, reject,
       });
       this.pump();
@@ -195,10 +198,10 @@ export class ClientCore {
   private ping(resolve: (instanceId: Uint8Array | null) => void): PendingRequest {
     const request: Request = {
       requestId: this.nextRequestId++, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
-      sessionId: null, sequence: 0, trace: null, body: { kind: "ping" },
+      sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "ping" },
     };
     const pending: PendingRequest = {
-      requestId: request.requestId, frame: encodeRequest(this.builder, request).slice(), isWrite: false,
+      requestId: request.requestId, frame: encodeRequest(this.builder, request).slice(), isWrite: false, sequence: 0,
       deadlineMs: performance.now() + this.options.connectTimeoutMs, sent: false, settled: false,
       resolve: (reply) => resolve(reply.result.kind === "ping" ? reply.result.serverInstanceId.slice() : null),
       reject: () => resolve(null),

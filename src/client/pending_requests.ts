@@ -12,6 +12,8 @@ export interface PendingRequest {
   readonly frame: Uint8Array;
   /** A write may have been applied once sent: it is never resent without deduplication. */
   readonly isWrite: boolean;
+  /** A write's sequence in the client's session; 0 for other requests. */
+  readonly sequence: number;
   readonly deadlineMs: number;
   /** Handed to a connection (the current one, or one now lost). */
   sent: boolean;
@@ -22,6 +24,8 @@ export interface PendingRequest {
 
 export class PendingRequests {
   private readonly byId = new Map<number, PendingRequest>();
+  /** Sequences of the writes pending, in increasing order (they are added in that order). */
+  private readonly writeSequences = new Set<number>();
   /** Requests to send, oldest first; settled ones are skipped when taken. */
   private unsent: PendingRequest[] = [];
   /** Index of the oldest entry of `unsent` still to take (a queue without O(n) shifts). */
@@ -43,7 +47,14 @@ export class PendingRequests {
     return this.unsent.length - this.unsentHead;
   }
 
+  /** The lowest sequence of a write still pending; undefined when none is. */
+  oldestWriteSequence(): number | undefined {
+    for (const sequence of this.writeSequences) return sequence;
+    return undefined;
+  }
+
   add(request: PendingRequest): void {
+    if (request.sequence > 0) this.writeSequences.add(request.sequence);
     this.byId.set(request.requestId, request);
     this.unsent.push(request);
   }
@@ -118,6 +129,7 @@ export class PendingRequests {
   private remove(request: PendingRequest): void {
     request.settled = true;
     this.byId.delete(request.requestId);
+    if (request.sequence > 0) this.writeSequences.delete(request.sequence);
     if (request.sent) this.sentCount--;
     if (this.byId.size === 0 && this.emptyWaiters.length > 0) {
       for (const resolve of this.emptyWaiters.splice(0)) resolve();

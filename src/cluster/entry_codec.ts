@@ -1,8 +1,11 @@
 /**
  * What a normal Raft entry carries (its `data`), encoded with msgpack as a small array whose
  * first element says which kind it is:
- *   [1, sessionId | null, sequence, command]   a client write; (sessionId, sequence) make it
- *                                               idempotent (deduplicated by session_table.ts)
+ *   [1, sessionId | null, sequence, command, oldestPending]
+ *                                              a client write; (sessionId, sequence) make it
+ *                                              idempotent (deduplicated by session_table.ts),
+ *                                              oldestPending lets the table forget older ones
+ *                                              (entries written before it existed have 4 fields)
  *   [2, nodeId, clientAddress, adminAddress, peerAddress]
  *                                              where a member is reached: a leader announces
  *                                              itself (so every replica can hint NOT_LEADER to
@@ -23,6 +26,8 @@ export interface WriteIdentity {
   sessionId: Uint8Array;
   /** Per-session sequence, > 0; a resend of a write reuses it. */
   sequence: number;
+  /** The lowest sequence of the session the client still waited for (1..sequence); 0 when not given. */
+  oldestPendingSequence: number;
 }
 
 export type EntryPayload =
@@ -46,7 +51,7 @@ const decoder = new Decoder();
 export function encodeEntryPayload(payload: EntryPayload): Uint8Array {
   const tuple =
     payload.kind === "write"
-      ? [writeTag, payload.identity?.sessionId ?? null, payload.identity?.sequence ?? 0, commandTuple(payload.command)]
+      ? [writeTag, payload.identity?.sessionId ?? null, payload.identity?.sequence ?? 0, commandTuple(payload.command), payload.identity?.oldestPendingSequence ?? 0]
       : [memberTag, payload.node, payload.addresses.clientAddress, payload.addresses.adminAddress, payload.addresses.peerAddress];
   // The encoder returns a view of its reused buffer: the copy outlives the next encode.
   return encoder.encode(tuple).slice();
@@ -61,11 +66,12 @@ export function decodeEntryPayload(data: Uint8Array): EntryPayload {
     assert(typeof clientAddress === "string" && typeof adminAddress === "string" && typeof peerAddress === "string", "member entry: bad addresses");
     return { kind: "member", node, addresses: { clientAddress, adminAddress, peerAddress } };
   }
-  assert(tuple[0] === writeTag && tuple.length === 4, `entry payload: unknown tag ${String(tuple[0])}`);
-  const [, sessionId, sequence, command] = tuple;
+  assert(tuple[0] === writeTag && (tuple.length === 4 || tuple.length === 5), `entry payload: unknown tag ${String(tuple[0])}`);
+  const [, sessionId, sequence, command, oldestPendingSequence = 0] = tuple;
   assert(sessionId === null || sessionId instanceof Uint8Array, "write entry: bad session id");
   assert(typeof sequence === "number", "write entry: bad sequence");
-  const identity = sessionId === null ? null : { sessionId, sequence };
+  assert(typeof oldestPendingSequence === "number", "write entry: bad oldest pending sequence");
+  const identity = sessionId === null ? null : { sessionId, sequence, oldestPendingSequence };
   return { kind: "write", identity, command: commandFromTuple(command) };
 }
 

@@ -40,13 +40,15 @@ export class ReplicatedKeyValueService implements KeyValueService {
   }
 
   apply(command: Command): Promise<CommandResult> {
-    return this.applyWithContext(command, { deadlineAtMs: Infinity, sessionId: null, sequence: 0 });
+    return this.applyWithContext(command, { deadlineAtMs: Infinity, sessionId: null, sequence: 0, oldestPendingSequence: 0 });
   }
 
   async applyWithContext(command: Command, context: WriteContext): Promise<CommandResult> {
     validateCommand(command);
     this.requireLeader();
-    const identity = context.sessionId !== null && context.sequence > 0 ? { sessionId: context.sessionId.slice(), sequence: context.sequence } : null;
+    const identity = context.sessionId !== null && context.sequence > 0
+      ? { sessionId: context.sessionId.slice(), sequence: context.sequence, oldestPendingSequence: context.oldestPendingSequence }
+      : null;
     const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : performance.now() + writeTimeoutMsDefault;
     // propose() encodes the command before its first await: the views into the receive buffer are read in time.
     const outcome = await this.driver.propose({ kind: "write", identity, command }, deadlineAtMs).catch((error: unknown) => {

@@ -5,8 +5,11 @@
  * with its first outcome instead of being applied again.
  *
  * Every change happens while applying a committed entry, in log order, so the table (including
- * which session is forgotten first) is the same on every replica. It is bounded twice: sessions
- * (least recently written forgotten first) and outcomes per session (oldest first). A write whose
+ * which session is forgotten first) is the same on every replica. Each write carries the oldest
+ * sequence its client still waits for (§6.3's "lowest sequence number without a response"):
+ * outcomes below it are forgotten at once, so a session normally holds only its client's window.
+ * It is also bounded twice: sessions (least recently written forgotten first) and outcomes per
+ * session (oldest first), for clients that do not say. A write whose
  * outcome was forgotten, or was applied before a restart and is known only by its index, is
  * reported as such: the caller answers it with an error, never by applying it again.
  */
@@ -57,15 +60,9 @@ export class SessionTable {
 
   remember(sessionId: Uint8Array, sequence: number, outcome: RememberedOutcome): void {
     assert(sequence > 0, "session write with sequence 0");
-    const key = sessionKey(sessionId);
-    let session = this.sessions.get(key);
-    if (session === undefined) {
-      session = { outcomes: new Map(), forgottenThrough: 0 };
-    } else {
-      this.sessions.delete(key); // re-inserted below: the most recently written session goes last
-    }
-    this.sessions.set(key, session);
-    if (this.sessions.size > this.limits.sessionsMax) this.sessions.delete(this.sessions.keys().next().value!);
+    const session = this.touch(sessionKey(sessionId));
+    // Below the client's oldest pending write (forgetBelow ran first): it will never be resent.
+    if (sequence <= session.forgottenThrough) return;
     session.outcomes.set(sequence, outcome);
     if (session.outcomes.size > this.limits.outcomesPerSessionMax) {
       const oldest = session.outcomes.keys().next().value!;
@@ -74,8 +71,44 @@ export class SessionTable {
     }
   }
 
+  /**
+   * The client no longer waits for any write of this session below `oldestPending`: forgets
+   * their outcomes (a late copy of one is then refused as forgotten, never applied).
+   */
+  forgetBelow(sessionId: Uint8Array, oldestPending: number): void {
+    if (oldestPending <= 1) return;
+    const session = this.touch(sessionKey(sessionId));
+    if (oldestPending - 1 <= session.forgottenThrough) return;
+    session.forgottenThrough = oldestPending - 1;
+    // Outcomes are remembered in increasing sequence order, so the ones to drop come first.
+    for (const sequence of session.outcomes.keys()) {
+      if (sequence >= oldestPending) break;
+      session.outcomes.delete(sequence);
+    }
+  }
+
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Outcomes remembered over all sessions. */
+  get outcomeCount(): number {
+    let count = 0;
+    for (const session of this.sessions.values()) count += session.outcomes.size;
+    return count;
+  }
+
+  /** The session (created when new), moved to the most recently written end; the least recent one past the bound is forgotten. */
+  private touch(key: string): Session {
+    let session = this.sessions.get(key);
+    if (session === undefined) {
+      session = { outcomes: new Map(), forgottenThrough: 0 };
+    } else {
+      this.sessions.delete(key); // re-inserted below: the most recently written session goes last
+    }
+    this.sessions.set(key, session);
+    if (this.sessions.size > this.limits.sessionsMax) this.sessions.delete(this.sessions.keys().next().value!);
+    return session;
   }
 
   /** The whole table for a state-machine snapshot, in the order that decides what is forgotten next. */

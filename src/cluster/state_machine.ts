@@ -49,6 +49,7 @@ export class ReplicatedStateMachine {
 
   private applyWrite(index: number, identity: WriteIdentity | null, command: Command): Promise<WriteOutcome> | undefined {
     if (identity !== null) {
+      this.sessions.forgetBelow(identity.sessionId, identity.oldestPendingSequence);
       const prior = this.priorOutcome(identity);
       if (prior !== undefined) return prior;
     }

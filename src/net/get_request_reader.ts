@@ -1,6 +1,6 @@
 /**
- * The server's fast path for the request it gets most: a get without trace context or session
- * id. It reads the Envelope and the GetRequest field by field with the verifier's own checks
+ * The server's fast path for the request it gets most: a get without trace context, session
+ * id or oldest pending sequence. It reads the Envelope and the GetRequest field by field with the verifier's own checks
  * (verify.ts), in one pass and without the generated objects, and returns a request only when
  * every check of the general path (request_decoder.ts) would pass: any doubt returns null and
  * the general path decodes the frame again and gives the verdict (and the typed rejection).
@@ -23,6 +23,7 @@ const sessionIdSlot = 5;
 const sequenceSlot = 6;
 const bodyTypeSlot = 7;
 const bodySlot = 8;
+const oldestPendingSequenceSlot = 9;
 const keySlot = 0;
 const doubleBytes = 8;
 const uintBytes = 4;
@@ -63,6 +64,7 @@ function readGet(frame: Uint8Array, limits: Limits): Request | null {
   const envelope = rootTablePosition(frame);
   const size = verifyTableHeader(frame, envelope, envelopeHeaderRule);
   if (fieldOffset(frame, envelope, traceSlot) !== 0 || fieldOffset(frame, envelope, sessionIdSlot) !== 0) return null;
+  if (fieldOffset(frame, envelope, oldestPendingSequenceSlot) !== 0) return null;
   if (scalarField(frame, envelope, size, bodyTypeSlot, 1) !== Body.GetRequest) return null;
   const requestId = scalarField(frame, envelope, size, requestIdSlot, doubleBytes);
   const sequence = scalarField(frame, envelope, size, sequenceSlot, doubleBytes);
@@ -72,7 +74,7 @@ function readGet(frame: Uint8Array, limits: Limits): Request | null {
   const deadlineMs = scalarField(frame, envelope, size, deadlineSlot, uintBytes);
   const key = readKey(frame, envelope, size, limits);
   if (key === null) return null;
-  return { requestId, consistency, maxStalenessMs, deadlineMs, sessionId: null, sequence, trace: null, body: { kind: "get", key } };
+  return { requestId, consistency, maxStalenessMs, deadlineMs, sessionId: null, sequence, oldestPendingSequence: 0, trace: null, body: { kind: "get", key } };
 }
 
 function readKey(frame: Uint8Array, envelope: number, envelopeSize: number, limits: Limits): Uint8Array | null {

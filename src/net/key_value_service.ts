@@ -37,6 +37,8 @@ export interface WriteContext {
   /** With sequence > 0: the identity of the write. */
   sessionId: Uint8Array | null;
   sequence: number;
+  /** The lowest sequence of the session the client still waits for (Request.oldestPendingSequence); 0 when not given. */
+  oldestPendingSequence: number;
 }
 
 export interface KeyValueService {

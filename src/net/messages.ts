@@ -31,6 +31,11 @@ export interface Request {
   /** With sequence > 0 on a write: the identity the server deduplicates by. */
   sessionId: Uint8Array | null;
   sequence: number;
+  /**
+   * With an identified write: the lowest sequence of the session's writes the client still
+   * waits for (1..sequence); the server forgets outcomes below it. 0 when not given.
+   */
+  oldestPendingSequence: number;
   trace: TraceContext | null;
   body: RequestBody;
 }

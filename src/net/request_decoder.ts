@@ -77,6 +77,10 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
   if (!Number.isInteger(sequence) || sequence < 0 || sequence > requestIdMax) {
     reject.with("INVALID_REQUEST", `sequence ${sequence} is not an integer in 0..2^53`);
   }
+  const oldestPendingSequence = envelope.oldestPendingSequence();
+  if (!Number.isInteger(oldestPendingSequence) || oldestPendingSequence < 0 || oldestPendingSequence > sequence) {
+    reject.with("INVALID_REQUEST", `oldest pending sequence ${oldestPendingSequence} is not an integer in 0..sequence (${sequence})`);
+  }
   const sessionId = envelope.clientSessionIdArray();
   if (sessionId !== null && sessionId.length > limits.sessionIdBytesMax) {
     reject.with("INVALID_REQUEST", `session id is longer than ${limits.sessionIdBytesMax} bytes`);
@@ -88,6 +92,7 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
     deadlineMs: envelope.deadlineMs(),
     sessionId,
     sequence,
+    oldestPendingSequence,
     trace: decodeTrace(envelope, reject),
     body: decodeBody(envelope, limits, reject),
   };

@@ -93,6 +93,7 @@ export function encodeRequest(builder: flatbuffers.Builder, request: Request): U
   Envelope.addDeadlineMs(builder, request.deadlineMs);
   if (sessionId !== 0) Envelope.addClientSessionId(builder, sessionId);
   Envelope.addSequence(builder, request.sequence);
+  if (request.oldestPendingSequence > 0) Envelope.addOldestPendingSequence(builder, request.oldestPendingSequence);
   Envelope.addBodyType(builder, bodyType);
   Envelope.addBody(builder, body);
   builder.finishSizePrefixed(Envelope.endEnvelope(builder));

@@ -74,12 +74,13 @@ function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: 
       deadlineAtMs: request.deadlineMs === 0 ? Infinity : receivedAtMs + request.deadlineMs,
       sessionId: request.sessionId,
       sequence: request.sequence,
+      oldestPendingSequence: request.oldestPendingSequence,
     };
     return Promise.resolve(settle(context, () => service.applyWithContext!(command, writeContext), writeReply));
   }
   const apply = () => Promise.resolve(settle(context, () => service.apply(command), writeReply));
   if (request.sessionId === null || request.sequence === 0) return apply();
-  const outcome = context.deduplicator.findOrApply(request.sessionId, request.sequence, apply);
+  const outcome = context.deduplicator.findOrApply(request.sessionId, request.sequence, request.oldestPendingSequence, apply);
   if (outcome !== "forgotten") return outcome;
   return Promise.resolve(errorReply("CONFLICT", `sequence ${request.sequence} is older than the deduplication window; its outcome is unknown`));
 }

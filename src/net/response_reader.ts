@@ -22,6 +22,7 @@ const envelopeOmittedSlotFirst = 1;
 const envelopeOmittedSlotLast = 6;
 const envelopeBodyTypeSlot = 7;
 const envelopeBodySlot = 8;
+const envelopeOldestPendingSequenceSlot = 9;
 /** Response slots. */
 const responseStatusSlot = 0;
 const responseMessageSlot = 1;
@@ -69,6 +70,7 @@ export function readCommonResponse(frame: Uint8Array): DecodedResponse | null {
   for (let slot = envelopeOmittedSlotFirst; slot <= envelopeOmittedSlotLast; slot++) {
     if (fieldOffset(frame, envelope, slot) !== 0) return null;
   }
+  if (fieldOffset(frame, envelope, envelopeOldestPendingSequenceSlot) !== 0) return null;
   const requestId = doubleField(frame, envelope, envelopeSize, envelopeHeaderRule, envelopeRequestIdSlot);
   if (byteField(frame, envelope, envelopeSize, envelopeHeaderRule, envelopeBodyTypeSlot) !== Body.Response) return null;
   const response = tableField(frame, envelope, envelopeSize, envelopeHeaderRule, envelopeBodySlot);

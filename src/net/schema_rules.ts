@@ -148,6 +148,7 @@ export const envelopeHeaderRule: TableRule = {
     { kind: "scalar", slot: 3, sizeBytes: 4 },
     { kind: "scalar", slot: 4, sizeBytes: 4 },
     { kind: "scalar", slot: 6, sizeBytes: 8 },
+    { kind: "scalar", slot: 9, sizeBytes: 8 },
   ],
 };
 

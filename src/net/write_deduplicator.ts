@@ -1,8 +1,9 @@
 /**
  * Remembers the outcome of recent writes per client session, so a write resent with the same
  * (session id, sequence) after a lost reply returns the first outcome instead of applying
- * twice. Bounded twice: sessions (least recently used forgotten first) and outcomes per
- * session (oldest first). The table lives in memory: a restarted server has forgotten it, and
+ * twice. Each write carries the oldest sequence its client still waits for: outcomes below it
+ * are forgotten at once, so a session normally holds only its client's window. Also bounded
+ * twice: sessions (least recently used forgotten first) and outcomes per session (oldest first). The table lives in memory: a restarted server has forgotten it, and
  * says so through a new server instance id in its ping reply.
  */
 import type { Reply } from "./messages";
@@ -24,9 +25,10 @@ export class WriteDeduplicator {
    * The outcome of an earlier write with this identity, or "forgotten" when it may have been
    * applied but is no longer known; otherwise `apply()` runs and its outcome is remembered.
    */
-  findOrApply(sessionId: Uint8Array, sequence: number, apply: () => Promise<Reply>): PriorOutcome | Promise<Reply> {
+  findOrApply(sessionId: Uint8Array, sequence: number, oldestPending: number, apply: () => Promise<Reply>): PriorOutcome | Promise<Reply> {
     const key = sessionKey(sessionId);
     const session = this.touch(key);
+    if (session !== undefined) forgetBelow(session, oldestPending);
     const prior = session?.outcomes.get(sequence);
     if (prior !== undefined) return prior;
     if (session !== undefined && sequence <= session.forgottenThrough) return "forgotten";
@@ -61,6 +63,17 @@ export class WriteDeduplicator {
     this.sessions.delete(key);
     this.sessions.set(key, session);
     return session;
+  }
+}
+
+/** The client waits for no write below `oldestPending` any more: it will never resend one. */
+function forgetBelow(session: SessionWrites, oldestPending: number): void {
+  if (oldestPending - 1 <= session.forgottenThrough) return;
+  session.forgottenThrough = oldestPending - 1;
+  // Outcomes are remembered as writes arrive, nearly always in increasing sequence order.
+  for (const sequence of session.outcomes.keys()) {
+    if (sequence >= oldestPending) break;
+    session.outcomes.delete(sequence);
   }
 }
 

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connect, FileStoreError, type FileStore } from "../../src/client/index";
 import type { Entry } from "../../src/engine/types";
-import { ServiceError, type ReadContext } from "../../src/net/key_value_service";
+import { ServiceError, type ReadContext, type WriteContext } from "../../src/net/key_value_service";
+import type { Command, CommandResult } from "../../src/engine/types";
 import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "../net/memory_service";
 
@@ -181,5 +182,35 @@ describe("client errors", () => {
     await db.put("k", "v");
     await db.close();
     expect(await codeOf(db.get("k"))).toBe("CLOSED");
+  });
+});
+
+describe("write identity", () => {
+  /** Records the identity the server passes on with each write. */
+  class RecordingService extends MemoryService {
+    readonly contexts: WriteContext[] = [];
+    applyWithContext(command: Command, context: WriteContext): Promise<CommandResult> {
+      this.contexts.push({ ...context, sessionId: context.sessionId?.slice() ?? null });
+      return this.apply(command);
+    }
+  }
+
+  test("each write carries its sequence and the oldest sequence the client still waits for", async () => {
+    const service = new RecordingService();
+    const server = await serve(service);
+    const db = await open(`127.0.0.1:${server.port}`, { timeoutMs: 2000 });
+    await db.put("a", "1");
+    await Promise.all([db.put("b", "2"), db.put("c", "3"), db.delete("a")]);
+    await db.cas("b", "2", "4");
+    const seen = service.contexts.map(({ sequence, oldestPendingSequence }) => ({ sequence, oldestPendingSequence }));
+    expect(seen).toEqual([
+      { sequence: 1, oldestPendingSequence: 1 },
+      { sequence: 2, oldestPendingSequence: 2 },
+      { sequence: 3, oldestPendingSequence: 2 },
+      { sequence: 4, oldestPendingSequence: 2 },
+      { sequence: 5, oldestPendingSequence: 5 },
+    ]);
+    const sessions = new Set(service.contexts.map((context) => text(context.sessionId)));
+    expect(sessions.size).toBe(1);
   });
 });

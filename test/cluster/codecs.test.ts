@@ -1,3 +1,4 @@
+import { Encoder } from "@msgpack/msgpack";
 import { describe, expect, test } from "bun:test";
 import { decodeEntryPayload, encodeEntryPayload, type EntryPayload } from "../../src/cluster/entry_codec.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeers } from "../../src/cluster/node_id.ts";
@@ -29,7 +30,7 @@ describe("node ids", () => {
 describe("entry payloads", () => {
   const payloads: EntryPayload[] = [
     { kind: "write", identity: null, command: { op: "put", key: bytes("k"), value: bytes("v") } },
-    { kind: "write", identity: { sessionId: bytes("s"), sequence: 9 }, command: { op: "delete", key: bytes("k") } },
+    { kind: "write", identity: { sessionId: bytes("s"), sequence: 9, oldestPendingSequence: 7 }, command: { op: "delete", key: bytes("k") } },
     { kind: "write", identity: null, command: { op: "cas", key: bytes("k"), expected: null, value: bytes("v") } },
     {
       kind: "write",
@@ -40,6 +41,12 @@ describe("entry payloads", () => {
   ];
   test.each(payloads.map((payload) => [payload.kind, payload] as const))("%s round-trips", (_kind, payload) => {
     expect(decodeEntryPayload(encodeEntryPayload(payload))).toEqual(payload);
+  });
+  test("a write entry of the earlier four-field form decodes with no oldest pending sequence", () => {
+    const earlier = new Encoder().encode([1, bytes("s"), 9, ["d", bytes("k")]]);
+    expect(decodeEntryPayload(earlier)).toEqual({
+      kind: "write", identity: { sessionId: bytes("s"), sequence: 9, oldestPendingSequence: 0 }, command: { op: "delete", key: bytes("k") },
+    });
   });
 });
 
@@ -60,5 +67,26 @@ describe("session table", () => {
     const copy = SessionTable.decode(table.encode(), { sessionsMax: 2, outcomesPerSessionMax: 2 });
     expect(copy.lookup(bytes("b"), 1)).toEqual(table.lookup(bytes("b"), 1));
     expect(copy.lookup(bytes("c"), 1)).toEqual(table.lookup(bytes("c"), 1));
+  });
+
+  test("forgets outcomes below the client's oldest pending write, in the snapshot too", () => {
+    const table = new SessionTable({ sessionsMax: 10, outcomesPerSessionMax: 100 });
+    // A client with two writes in flight: write s says it still waits for s - 1.
+    for (let sequence = 1; sequence <= 50; sequence++) {
+      table.forgetBelow(bytes("a"), Math.max(1, sequence - 1));
+      table.remember(bytes("a"), sequence, { op: "put", version: sequence });
+    }
+    expect(table.outcomeCount).toBe(2);
+    expect(table.lookup(bytes("a"), 48)).toEqual({ kind: "forgotten" });
+    expect(table.lookup(bytes("a"), 49)).toEqual({ kind: "applied", outcome: { op: "put", version: 49 } });
+    // A late outcome below the watermark is not kept; an older watermark changes nothing.
+    table.remember(bytes("a"), 10, outcomeUnknown);
+    table.forgetBelow(bytes("a"), 5);
+    expect(table.lookup(bytes("a"), 10)).toEqual({ kind: "forgotten" });
+    expect(table.outcomeCount).toBe(2);
+    const copy = SessionTable.decode(table.encode(), { sessionsMax: 10, outcomesPerSessionMax: 100 });
+    expect(copy.lookup(bytes("a"), 48)).toEqual({ kind: "forgotten" });
+    expect(copy.lookup(bytes("a"), 50)).toEqual({ kind: "applied", outcome: { op: "put", version: 50 } });
+    expect(copy.lookup(bytes("a"), 51)).toEqual({ kind: "new" });
   });
 });

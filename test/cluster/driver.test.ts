@@ -50,10 +50,29 @@ describe("Raft driver, three nodes in one process", () => {
     expect(readText((await follower.service.get(text("k"), eventual))?.value)).toBe("v");
   });
 
+  test("every replica forgets a session's outcomes below the oldest write its client still waits for", async () => {
+    cluster = await InProcessCluster.start([1, 2, 3]);
+    const leader = await cluster.leader();
+    const sessionId = text("session-closed-loop");
+    for (let sequence = 1; sequence <= 40; sequence++) {
+      const context = { deadlineAtMs: soon(), sessionId, sequence, oldestPendingSequence: sequence };
+      await leader.service.applyWithContext({ op: "put", key: text(`k${sequence % 4}`), value: text(`v${sequence}`) }, context);
+    }
+    for (const node of cluster.nodes.values()) {
+      await waitFor(() => node.driver.machine.sessions.lookup(sessionId, 40).kind === "applied", 5000, `write 40 on node ${node.id}`);
+      expect(node.driver.machine.sessions.outcomeCount).toBe(1);
+      expect(node.driver.machine.sessions.lookup(sessionId, 39).kind).toBe("forgotten");
+    }
+    // A late copy of a forgotten write is refused, never applied again.
+    const late = leader.service.applyWithContext({ op: "put", key: text("k0"), value: text("late") }, { deadlineAtMs: soon(), sessionId, sequence: 12, oldestPendingSequence: 12 });
+    await expect(late).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(readText(leader.engine.get(text("k0"))?.value)).toBe("v40");
+  });
+
   test("a resent write with the same identity is applied once and answered with its first outcome (§6.3)", async () => {
     cluster = await InProcessCluster.start([1, 2, 3]);
     const leader = await cluster.leader();
-    const context = { deadlineAtMs: soon(), sessionId: text("session-1"), sequence: 7 };
+    const context = { deadlineAtMs: soon(), sessionId: text("session-1"), sequence: 7, oldestPendingSequence: 0 };
     const first = await leader.service.applyWithContext({ op: "put", key: text("k"), value: text("a") }, context);
     await leader.service.apply({ op: "put", key: text("k"), value: text("b") });
     const resent = await leader.service.applyWithContext({ op: "put", key: text("k"), value: text("a") }, context);
@@ -94,7 +113,7 @@ describe("Raft driver, three nodes in one process", () => {
   test("a restarted node keeps its data and the session table of its snapshot", async () => {
     cluster = await InProcessCluster.start([1, 2, 3], { snapshotEveryEntries: 10, entriesKeptAfterSnapshot: 2 });
     const leader = await cluster.leader();
-    const context = { deadlineAtMs: soon(), sessionId: text("session-2"), sequence: 1 };
+    const context = { deadlineAtMs: soon(), sessionId: text("session-2"), sequence: 1, oldestPendingSequence: 0 };
     await leader.service.applyWithContext({ op: "put", key: text("once"), value: text("x") }, context);
     for (let i = 0; i < 30; i++) await leader.service.apply({ op: "put", key: text(`fill-${i}`), value: text("y") });
     await waitFor(() => leader.driver.counters.snapshotsTaken > 0, 5000, "a snapshot");

@@ -129,6 +129,16 @@ describe("request codec", () => {
     }
   });
 
+  test("an oldest pending sequence round-trips, and one above the write's own sequence is refused", () => {
+    const put = { kind: "write" as const, command: { op: "put" as const, key: bytes("k"), value: bytes("v") } };
+    const identified = request(11, put, { sessionId: bytes("session"), sequence: 9, oldestPendingSequence: 4 });
+    expect(decodeChecked(envelopeBytes(identified))).toEqual(identified);
+    for (const oldestPendingSequence of [10, 2.5, 2 ** 60]) {
+      const result = rejection(envelopeBytes(request(12, put, { sessionId: bytes("session"), sequence: 9, oldestPendingSequence })));
+      expect({ status: result.status, requestId: result.requestId, fatal: result.fatal }).toEqual({ status: "INVALID_REQUEST", requestId: 12, fatal: false });
+    }
+  });
+
   test("a value over the limit is TOO_LARGE", () => {
     const small = resolveLimits({ valueSizeBytesMax: 16, frameSizeBytesMax: 8192, receiveBufferBytesInitial: 1024 });
     const frame = envelopeBytes(request(9, { kind: "write", command: { op: "put", key: bytes("k"), value: new Uint8Array(17) } }));

@@ -10,7 +10,7 @@ export const text = (data: Uint8Array | null) => (data === null ? null : Buffer.
 
 export function request(requestId: number, body: RequestBody, extra: Partial<Request> = {}): Request {
   return {
-    requestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0, sessionId: null, sequence: 0, trace: null, body, ...extra,
+    requestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0, sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body, ...extra,
   };
 }
 
@@ -36,7 +36,7 @@ export function withLengthPrefix(envelope: Uint8Array): Uint8Array {
 /** One of every request kind, each with every optional field set somewhere. */
 export function sampleRequests(): Request[] {
   const trace = { traceId: new Uint8Array(16).fill(7), spanId: new Uint8Array(8).fill(9) };
-  const session = { sessionId: bytes("session-0123456789"), sequence: 42 };
+  const session = { sessionId: bytes("session-0123456789"), sequence: 42, oldestPendingSequence: 40 };
   return [
     request(1, { kind: "ping" }),
     request(2, { kind: "get", key: bytes("user/1") }, { consistency: "bounded", maxStalenessMs: 250, trace }),

@@ -95,8 +95,19 @@ body<T extends flatbuffers.Table>(obj:any):any|null {
   return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
 }
 
+/**
+ * Write deduplication: the lowest sequence among this session's writes the client still
+ * waits for (at most `sequence`; the write's own when no older one is unanswered). The
+ * client never resends a write below it, so the server forgets those outcomes and its
+ * table stays as small as the client's window. 0: not given.
+ */
+oldestPendingSequence():number {
+  const offset = this.bb!.__offset(this.bb_pos, 22);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startEnvelope(builder:flatbuffers.Builder) {
-  builder.startObject(9);
+  builder.startObject(10);
 }
 
 static addRequestId(builder:flatbuffers.Builder, requestId:number) {
@@ -145,6 +156,10 @@ static addBodyType(builder:flatbuffers.Builder, bodyType:Body) {
 
 static addBody(builder:flatbuffers.Builder, bodyOffset:flatbuffers.Offset) {
   builder.addFieldOffset(8, bodyOffset, 0);
+}
+
+static addOldestPendingSequence(builder:flatbuffers.Builder, oldestPendingSequence:number) {
+  builder.addFieldFloat64(9, oldestPendingSequence, 0.0);
 }
 
 static endEnvelope(builder:flatbuffers.Builder):flatbuffers.Offset {
