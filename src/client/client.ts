@@ -48,10 +48,10 @@ export class ClientCore {
   private closed = false;
   /** close() was called: no new requests; those pending settle (each by its deadline at the latest). */
   private closing = false;
-  private readonly sweepTimer: ReturnType<typeof setInterval>;
+  /** Checks deadlines while requests are pending; none runs while the client is idle. */
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly addresses: Address[], readonly options: ResolvedClientOptions) {
-    this.sweepTimer = setInterval(() => this.pending.expire(performance.now()), deadlineSweepIntervalMs);
   }
 
   /** Connects to the first address that answers a ping; throws UNAVAILABLE when none does. */
@@ -106,6 +106,7 @@ export class ClientCore {
         requestId: request.requestId, frame, isWrite, sequence, deadlineMs: performance.now() + timeoutMs,
         sent: false, settled: false, resolve, reject,
       });
+      this.startSweeping();
       this.pump();
     });
   }
@@ -120,10 +121,23 @@ export class ClientCore {
 
   private shutDown(): void {
     this.closed = true;
-    clearInterval(this.sweepTimer);
+    this.stopSweeping();
     this.pending.failAll(new FileStoreError("CLOSED", "the client was closed"));
     this.connection?.close();
     this.connection = null;
+  }
+
+  private startSweeping(): void {
+    if (this.sweepTimer !== null) return;
+    this.sweepTimer = setInterval(() => {
+      this.pending.expire(performance.now());
+      if (this.pending.size === 0) this.stopSweeping();
+    }, deadlineSweepIntervalMs);
+  }
+
+  private stopSweeping(): void {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
   }
 
   /** Sends queued requests while the pipelining window has room. */
@@ -207,6 +221,7 @@ export class ClientCore {
       reject: () => resolve(null),
     };
     this.pending.addSent(pending);
+    this.startSweeping();
     return pending;
   }
 
