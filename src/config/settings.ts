@@ -164,7 +164,7 @@ export const settings: readonly Setting[] = [
     property: "snapshotEveryEntries",
     type: { kind: "optional-integer", min: 1, max: Number.MAX_SAFE_INTEGER },
     default: "",
-    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries (default 10000)",
+    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries (default 100000)",
   },
 ];
 
