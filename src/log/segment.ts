@@ -26,6 +26,10 @@ export class Segment {
   unreadable: CorruptRecordInfo | null = null;
   /** Bytes of the file already handed to write(); only the active segment has unwritten bytes. */
   private writtenOffset: number;
+  /** fdatasyncs running in the thread pool on this segment's descriptor. */
+  private backgroundSyncs = 0;
+  /** A descriptor given up while background fdatasyncs ran on it: closed when the last one completes. */
+  private deferredCloseFd: number | null = null;
 
   constructor(
     readonly firstIndex: number,
@@ -80,12 +84,39 @@ export class Segment {
     fs.fdatasyncSync(this.fd);
   }
 
+  /**
+   * fdatasync in the thread pool. The descriptor stays open until it completes, even if the
+   * segment is sealed or closed meanwhile: a descriptor closed (and its number reused by the
+   * next segment) under a queued fdatasync would sync the wrong file or fail with EBADF.
+   */
+  fdatasyncInBackground(done: (error: Error | null) => void): void {
+    const fd = this.fd;
+    assert(fd !== null, "fdatasync of a sealed segment");
+    this.backgroundSyncs += 1;
+    fs.fdatasync(fd, (error) => {
+      this.backgroundSyncs -= 1;
+      if (this.backgroundSyncs === 0 && this.deferredCloseFd !== null) {
+        closeQuietly(this.deferredCloseFd);
+        this.deferredCloseFd = null;
+      }
+      done(error);
+    });
+  }
+
+  /** Gives up the descriptor: closed now, or when the last background fdatasync on it completes. */
+  private releaseFile(): void {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd === null) return;
+    if (this.backgroundSyncs > 0) this.deferredCloseFd = fd;
+    else fs.closeSync(fd);
+  }
+
   /** Turns the active segment into a sealed one read through mmap; its bytes must be written. */
   seal(): void {
     assert(this.fd !== null, "seal of a sealed segment");
     assert(this.writtenOffset === this.endOffset, "seal with unwritten bytes");
-    fs.closeSync(this.fd);
-    this.fd = null;
+    this.releaseFile();
     this.bytes = mapSegmentFile(this.filePath);
     assert(this.bytes.length === this.endOffset, "sealed segment file length differs from its records");
   }
@@ -120,8 +151,7 @@ export class Segment {
   }
 
   closeFile(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
-    this.fd = null;
+    this.releaseFile();
   }
 
   /** The payload of `index` as a view, after checking its frame and CRC again. */
@@ -152,4 +182,13 @@ export class Segment {
 /** Maps a whole segment file for reading (see the head comment for why private). */
 export function mapSegmentFile(filePath: string): Uint8Array {
   return Bun.mmap(filePath, { shared: false });
+}
+
+/** Closes a descriptor whose data is already synced; a failure here loses nothing, so it is not raised from a callback. */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // The descriptor's records were covered by an fdatasync that completed; nothing to report.
+  }
 }

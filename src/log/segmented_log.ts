@@ -50,7 +50,11 @@ export class SegmentedLog implements AppendLog {
   ) {
     assert(segments.length > 0 && segments[segments.length - 1].isActive(), "a log needs an active last segment");
     this.segments = segments;
-    this.groupCommit = new GroupCommit(options.fsync, options.batchDelayMs, (forceSync) => this.flushToDisk(forceSync));
+    this.groupCommit = new GroupCommit(options.fsync, options.batchDelayMs, {
+      write: () => this.writeToDisk(),
+      syncNow: () => this.syncToDisk(),
+      syncInBackground: (done) => this.syncToDiskInBackground(done),
+    });
   }
 
   static async open(options: LogOptions): Promise<SegmentedLog> {
@@ -188,21 +192,44 @@ export class SegmentedLog implements AppendLog {
     return segment;
   }
 
-  /** Writes pending records of the active segment and, unless the mode forbids it, fdatasyncs them. */
-  private flushToDisk(forceSync: boolean): void {
+  /** Writes pending records of the active segment to its file. */
+  private writeToDisk(): void {
     this.guardIo(() => {
-      const active = this.activeSegment();
-      const bytesWritten = active.writePending();
+      const bytesWritten = this.activeSegment().writePending();
       if (bytesWritten > 0) {
         this.counters.writeCount += 1;
         this.counters.bytesWritten += bytesWritten;
       }
-      if (!forceSync && !this.isDurable()) return;
-      const startedNanoseconds = Bun.nanoseconds();
-      active.fdatasync();
-      this.counters.fdatasyncCount += 1;
-      this.options.onFsync?.((Bun.nanoseconds() - startedNanoseconds) / 1e9);
     });
+  }
+
+  /** fdatasync of the active segment on this thread. */
+  private syncToDisk(): void {
+    this.guardIo(() => {
+      const startedNanoseconds = Bun.nanoseconds();
+      this.activeSegment().fdatasync();
+      this.countFsync(startedNanoseconds);
+    });
+  }
+
+  /** fdatasync of the active segment in the thread pool; a failure fails the log as guardIo does. */
+  private syncToDiskInBackground(done: (failure: unknown | null) => void): void {
+    const startedNanoseconds = Bun.nanoseconds();
+    this.activeSegment().fdatasyncInBackground((error) => {
+      if (error === null) {
+        this.countFsync(startedNanoseconds);
+        done(null);
+        return;
+      }
+      this.failure ??= new LogWriteError(`log I/O failed; reopen the log: ${String(error)}`, error);
+      this.groupCommit.failAll(this.failure);
+      done(this.failure);
+    });
+  }
+
+  private countFsync(startedNanoseconds: number): void {
+    this.counters.fdatasyncCount += 1;
+    this.options.onFsync?.((Bun.nanoseconds() - startedNanoseconds) / 1e9);
   }
 
   /** Seals the full active segment (its records written and synced) and starts the next one. */

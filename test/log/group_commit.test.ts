@@ -1,0 +1,68 @@
+/**
+ * GroupCommit's choice of where to fdatasync: on the event-loop thread for a small flush (a lone
+ * writer), in the thread pool for a large one, and never settling a waiter before the fdatasync
+ * that covers it.
+ */
+import { describe, expect, test } from "bun:test";
+import { backgroundSyncRecordsMin, GroupCommit, type FlushSteps } from "../../src/log/group_commit.ts";
+
+class RecordingSteps implements FlushSteps {
+  readonly calls: string[] = [];
+  private pendingBackground: Array<(failure: unknown | null) => void> = [];
+  write(): void {
+    this.calls.push("write");
+  }
+  syncNow(): void {
+    this.calls.push("syncNow");
+  }
+  syncInBackground(done: (failure: unknown | null) => void): void {
+    this.calls.push("syncInBackground");
+    this.pendingBackground.push(done);
+  }
+  /** Completes the background fdatasync in flight. */
+  completeBackground(failure: unknown | null = null): void {
+    const done = this.pendingBackground.shift();
+    expect(done).toBeDefined();
+    done!(failure);
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("group commit", () => {
+  test("a flush of a few records fdatasyncs on this thread; a large one in the thread pool", async () => {
+    const steps = new RecordingSteps();
+    const commit = new GroupCommit("always", 0, steps);
+    let index = 0;
+    const small = [commit.enqueue(++index)];
+    await Promise.all(small);
+    expect(steps.calls).toEqual(["write", "syncNow"]);
+
+    steps.calls.length = 0;
+    const large = Array.from({ length: backgroundSyncRecordsMin }, () => commit.enqueue(++index));
+    let settled = 0;
+    for (const waiter of large) void waiter.then(() => settled++);
+    await nextTurn();
+    expect(steps.calls).toEqual(["write", "syncInBackground"]);
+    // Appends meanwhile wait for the next flush, which starts only once this fdatasync is done.
+    const meanwhile = commit.enqueue(++index);
+    await nextTurn();
+    expect(settled).toBe(0);
+    expect(steps.calls).toEqual(["write", "syncInBackground"]);
+    steps.completeBackground();
+    await Promise.all(large);
+    expect(settled).toBe(backgroundSyncRecordsMin);
+    expect(await meanwhile).toBe(index);
+    expect(steps.calls).toEqual(["write", "syncInBackground", "write", "syncNow"]);
+  });
+
+  test("a failed background fdatasync rejects the waiters it covered", async () => {
+    const steps = new RecordingSteps();
+    const commit = new GroupCommit("always", 0, steps);
+    await commit.enqueue(1);
+    const waiters = Array.from({ length: backgroundSyncRecordsMin }, (_, offset) => commit.enqueue(2 + offset));
+    await nextTurn();
+    steps.completeBackground(new Error("disk gone"));
+    for (const waiter of waiters) await expect(waiter).rejects.toThrow("disk gone");
+  });
+});
