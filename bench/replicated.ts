@@ -2,7 +2,8 @@
  * Replicated FileStore: a 3-node Raft group of real `filestore serve` processes on 127.0.0.1
  * (Raft log fsync always), beside a 3-member etcd cluster in the same run.
  * - put P50/P99/P99.9 at 1 and 64 clients (closed loop, one request in flight per client),
- *   FileStore through its binary client to the leader, etcd through its JSON gateway;
+ *   FileStore through its binary client to the leader, etcd through its JSON gateway, the two
+ *   alternating in slices (both clusters run side by side, idle when not measured);
  * - get at 1 client: strong (ReadIndex on the leader) vs eventual (a follower, local read);
  * - failover RTO: time from SIGKILL of the leader to the first write acknowledged afterwards
  *   (by the new leader), P50 over several runs, with the default election timeouts.
@@ -15,20 +16,23 @@ import { isExecutableOnPath } from "./lib/child_process.ts";
 import * as defaults from "./lib/defaults.ts";
 import type { RunDurations } from "./lib/defaults.ts";
 import type { RequestSender } from "./lib/load.ts";
-import { measureClosedLoop } from "./lib/measure.ts";
+import { runInterleaved, type InterleaveSchedule } from "./lib/interleave.ts";
+import { closedLoopContender, measureClosedLoop } from "./lib/measure.ts";
 import { checkTarget, type Measurement, type SectionResult, type TargetCheck } from "./lib/result.ts";
 import { formatSection } from "./lib/table.ts";
-import { measureEtcdPuts } from "./peers/etcd.ts";
-import { startEtcdCluster } from "./peers/etcd_cluster.ts";
+import { etcdPutSenders } from "./peers/etcd.ts";
+import { type EtcdCluster, startEtcdCluster } from "./peers/etcd_cluster.ts";
 
 const quickDurations: RunDurations = { warmupMilliseconds: 100, measureMilliseconds: 500 };
 /**
- * Warm-up of each replicated run, for both systems alike: three server processes compile their
- * hot paths (JIT) while sharing the 2 cores with the load, and on this machine a 3-node
- * FileStore's 64-client throughput kept rising for several seconds after start; half a second
- * measured the compiler, not the store.
+ * Puts are measured interleaved (lib/interleave.ts): FileStore and etcd take turns in one-second
+ * slices, so both meet the same drift of this shared machine (between separate runs etcd's own
+ * 64-client P99 moved from 36 to 71 ms). The first slice of each gets a long warm-up: three
+ * server processes compile their hot paths (JIT) while sharing the 2 cores with the load, and a
+ * 3-node FileStore's 64-client throughput kept rising for several seconds after start.
  */
-const clusterDurations: RunDurations = { warmupMilliseconds: 3_000, measureMilliseconds: defaults.measureMilliseconds };
+const putSchedule: InterleaveSchedule = { rounds: 3, sliceMilliseconds: 1_000, firstWarmupMilliseconds: 3_000, sliceWarmupMilliseconds: 300 };
+const quickPutSchedule: InterleaveSchedule = { rounds: 1, sliceMilliseconds: 500, firstWarmupMilliseconds: 100, sliceWarmupMilliseconds: 100 };
 /** Failover runs: enough for a median; each costs an election and a restart. */
 const failoverRunsCount = 5;
 const failoverRunsCountQuick = 2;
@@ -42,42 +46,68 @@ export interface ReplicatedBenchOptions {
 }
 
 export async function runReplicatedBench(options: ReplicatedBenchOptions = {}): Promise<SectionResult> {
-  const durations = options.quick ? quickDurations : clusterDurations;
+  const durations = options.quick ? quickDurations : defaults.defaultDurations;
+  const schedule = options.quick ? quickPutSchedule : putSchedule;
   const measurements: Measurement[] = [];
   const targets: TargetCheck[] = [];
   const notes: string[] = [
     "FileStore: 3 processes, Raft log fsync always on every node, binary client to the leader; engine log unsynced (the Raft log is the WAL)",
-    `each run, both systems: ${durations.warmupMilliseconds} ms of the same load unmeasured (warm-up), then ${durations.measureMilliseconds} ms measured`,
+    `puts: FileStore and etcd alternate in ${schedule.rounds} rounds of ${schedule.sliceMilliseconds} ms slices; ` +
+      `${schedule.firstWarmupMilliseconds} ms of the same load unmeasured before each one's first slice, ${schedule.sliceWarmupMilliseconds} ms before the others`,
   ];
   const cluster = await ProcessCluster.start({ nodes: 3, fsync: "always" });
+  let etcd: EtcdCluster | null = null;
   let failoverMilliseconds: number[] = [];
   try {
-    measurements.push(...(await measureFileStore(cluster, durations)));
+    if (isExecutableOnPath("etcd")) {
+      etcd = await startEtcdCluster();
+      notes.push("etcd: default durability (WAL fsync per commit on each member), HTTP/1.1 JSON gateway with keep-alive, not gRPC");
+    } else {
+      notes.push("etcd skipped: etcd is not installed (apt-get install -y etcd-server)");
+    }
+    measurements.push(...(await measurePuts(cluster, etcd, schedule)));
+    if (etcd !== null) await etcd.stop();
+    etcd = null;
+    measurements.push(...(await measureGets(cluster, durations)));
     failoverMilliseconds = await measureFailovers(cluster, options.quick ? failoverRunsCountQuick : failoverRunsCount);
   } finally {
+    await etcd?.stop();
     await cluster.close();
   }
-  const etcd = await measureEtcd(durations, notes);
-  measurements.push(...etcd);
-  addTargets(measurements, etcd, failoverMilliseconds, targets, notes);
+  addTargets(measurements, failoverMilliseconds, targets, notes);
   return { section: "replicated: 3-node FileStore (Raft) vs 3-member etcd on 127.0.0.1", measurements, targets, notes };
 }
 
-async function measureFileStore(cluster: ProcessCluster, durations: RunDurations): Promise<Measurement[]> {
-  const leader = await cluster.leader();
-  const leaderAddress = cluster.nodes.get(leader)!.clientAddress;
-  const followerAddress = [...cluster.nodes.values()].find((node) => node.id !== leader)!.clientAddress;
-  const label = { system: "filestore", valueSizeBytes: defaults.valueSizeBytes, note: "3 nodes, fsync always" };
+const fileStoreLabel = { system: "filestore", valueSizeBytes: defaults.valueSizeBytes, note: "3 nodes, fsync always" };
+
+/** Puts at 1 and 64 clients, FileStore and etcd interleaved. */
+async function measurePuts(cluster: ProcessCluster, etcd: EtcdCluster | null, schedule: InterleaveSchedule): Promise<Measurement[]> {
+  const leaderAddress = cluster.nodes.get(await cluster.leader())!.clientAddress;
+  const etcdLabel = { system: "etcd", operation: "put", valueSizeBytes: defaults.valueSizeBytes, note: "3 members" };
   const results: Measurement[] = [];
   for (const clients of [1, defaults.concurrentWritersCount]) {
     const stores = await openStores(leaderAddress, clients);
-    results.push(await measureClosedLoop({ ...label, operation: "put" }, stores.map(putSender), 1, durations));
-    await Promise.all(stores.map((store) => store.close()));
+    const contenders = [closedLoopContender({ ...fileStoreLabel, operation: "put" }, stores.map(putSender), 1)];
+    if (etcd !== null) contenders.push(closedLoopContender(etcdLabel, etcdPutSenders(etcd.leaderUrl, clients), 1));
+    try {
+      results.push(...(await runInterleaved(contenders, schedule)));
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
   }
+  return results;
+}
+
+/** Gets at 1 client: strong on the leader, eventual on a follower. */
+async function measureGets(cluster: ProcessCluster, durations: RunDurations): Promise<Measurement[]> {
+  const leader = await cluster.leader();
+  const leaderAddress = cluster.nodes.get(leader)!.clientAddress;
+  const followerAddress = [...cluster.nodes.values()].find((node) => node.id !== leader)!.clientAddress;
   const [leaderStore] = await openStores(leaderAddress, 1);
   const [followerStore] = await openStores(followerAddress, 1);
-  results.push(await measureClosedLoop({ ...label, operation: "get strong (leader)" }, [getSender(leaderStore, "strong")], 1, durations));
-  results.push(await measureClosedLoop({ ...label, operation: "get eventual (follower)" }, [getSender(followerStore, "eventual")], 1, durations));
+  const results: Measurement[] = [];
+  results.push(await measureClosedLoop({ ...fileStoreLabel, operation: "get strong (leader)" }, [getSender(leaderStore, "strong")], 1, durations));
+  results.push(await measureClosedLoop({ ...fileStoreLabel, operation: "get eventual (follower)" }, [getSender(followerStore, "eventual")], 1, durations));
   await leaderStore.close();
   await followerStore.close();
   return results;
@@ -122,24 +152,10 @@ async function measureFailovers(cluster: ProcessCluster, runs: number): Promise<
   return results;
 }
 
-async function measureEtcd(durations: RunDurations, notes: string[]): Promise<Measurement[]> {
-  if (!isExecutableOnPath("etcd")) {
-    notes.push("etcd skipped: etcd is not installed (apt-get install -y etcd-server)");
-    return [];
-  }
-  const etcd = await startEtcdCluster();
-  try {
-    notes.push("etcd: default durability (WAL fsync per commit on each member), HTTP/1.1 JSON gateway with keep-alive, not gRPC");
-    return await measureEtcdPuts(etcd.leaderUrl, durations);
-  } finally {
-    await etcd.stop();
-  }
-}
-
-function addTargets(measurements: Measurement[], etcd: Measurement[], failoverMilliseconds: number[], targets: TargetCheck[], notes: string[]): void {
+function addTargets(measurements: Measurement[], failoverMilliseconds: number[], targets: TargetCheck[], notes: string[]): void {
   for (const clients of [1, defaults.concurrentWritersCount]) {
     const ours = measurements.find((m) => m.system === "filestore" && m.operation === "put" && m.shape.clients === clients);
-    const theirs = etcd.find((m) => m.shape.clients === clients);
+    const theirs = measurements.find((m) => m.system === "etcd" && m.operation === "put" && m.shape.clients === clients);
     if (ours && theirs) {
       targets.push(checkTarget(`replicated put P99 at ${clients} client(s) vs etcd`, ours.latency.p99Microseconds, theirs.latency.p99Microseconds, "<=", 1, "µs"));
     }

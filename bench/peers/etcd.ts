@@ -39,13 +39,13 @@ export async function runEtcdBench(options: EtcdBenchOptions = {}): Promise<Sect
 
 export async function measureEtcdPuts(leaderUrl: string, durations: RunDurations): Promise<Measurement[]> {
   const label = { system: "etcd", operation: "put", valueSizeBytes: defaults.valueSizeBytes, note: "3 members" };
-  const single = await measureClosedLoop(label, putSenders(leaderUrl, 1), 1, durations);
-  const concurrent = await measureClosedLoop(label, putSenders(leaderUrl, defaults.concurrentWritersCount), 1, durations);
+  const single = await measureClosedLoop(label, etcdPutSenders(leaderUrl, 1), 1, durations);
+  const concurrent = await measureClosedLoop(label, etcdPutSenders(leaderUrl, defaults.concurrentWritersCount), 1, durations);
   return [single, concurrent];
 }
 
 /** One sender per client; each put is a JSON body with base64 key and value, as the gateway wants. */
-function putSenders(leaderUrl: string, clientsCount: number): RequestSender[] {
+export function etcdPutSenders(leaderUrl: string, clientsCount: number): RequestSender[] {
   const value = Buffer.from(defaults.benchValue()).toString("base64");
   const bodies = Array.from({ length: defaults.keyspaceCount }, (_, index) =>
     JSON.stringify({ key: Buffer.from(defaults.benchKey(index)).toString("base64"), value }));
