@@ -93,6 +93,11 @@ export class SafetyMonitor {
   }
 
   onApplied(node: SimNode, entry: Entry): void {
+    // Each entry applied once, in log order, on every node (a driver applying some early must not skip or repeat).
+    if (entry.index !== node.appliedThrough + 1) {
+      this.fail("State Machine Safety", `node ${node.id} applied entry ${entry.index} after ${node.appliedThrough}`);
+    }
+    node.appliedThrough = entry.index;
     const key = `${entry.term}/${contentKey(entry)}`;
     const known = this.applied.get(entry.index);
     if (known === undefined) this.applied.set(entry.index, key);

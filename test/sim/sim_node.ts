@@ -60,6 +60,8 @@ export class SimNode {
   restarts = 0;
   /** A Ready whose write is still under way (CrashPlan.holdWrite); lost on a crash. */
   private heldWrite: Ready | undefined = undefined;
+  /** The last index applied to `machine` (its snapshot's index after a start or an install). */
+  appliedThrough = 0;
   /** How many of the outstanding Ready's committed entries were applied before its write. */
   private appliedEarly = 0;
 
@@ -88,6 +90,7 @@ export class SimNode {
     const random = seededRandom((this.seed * 31 + this.id * 1009 + this.restarts * 7) >>> 0);
     this.raw = new RawNode(config, this.storage, random, this.mutations);
     this.machine = KvMachine.fromSnapshot(this.storage.snapshot().data);
+    this.appliedThrough = this.storage.snapshot().metadata.index;
   }
 
   get writeHeld(): boolean {
@@ -176,7 +179,10 @@ export class SimNode {
   }
 
   private applyReady(ready: Ready, observer: ReadyObserver): void {
-    if (ready.snapshot !== undefined) this.machine = KvMachine.fromSnapshot(ready.snapshot.data);
+    if (ready.snapshot !== undefined) {
+      this.machine = KvMachine.fromSnapshot(ready.snapshot.data);
+      this.appliedThrough = ready.snapshot.metadata.index;
+    }
     for (const entry of ready.committedEntries.slice(this.appliedEarly)) observer.applied(this, entry);
     this.appliedEarly = 0;
     this.pendingReads.push(...ready.readStates);
