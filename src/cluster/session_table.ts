@@ -15,6 +15,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { CommandResult } from "../engine/types.ts";
+import { forgetOutcomesBelow, newSessionOutcomes, rememberOutcome, sessionKey, type SessionOutcomes } from "../net/session_outcomes.ts";
 import { assert } from "../util/assert.ts";
 
 /**
@@ -39,10 +40,7 @@ export type PriorWrite =
   /** Older than the oldest outcome kept for the session: it may have been applied. */
   | { kind: "forgotten" };
 
-interface Session {
-  outcomes: Map<number, RememberedOutcome>;
-  forgottenThrough: number;
-}
+type Session = SessionOutcomes<RememberedOutcome>;
 
 export class SessionTable {
   private sessions = new Map<string, Session>();
@@ -63,12 +61,7 @@ export class SessionTable {
     const session = this.touch(sessionKey(sessionId));
     // Below the client's oldest pending write (forgetBelow ran first): it will never be resent.
     if (sequence <= session.forgottenThrough) return;
-    session.outcomes.set(sequence, outcome);
-    if (session.outcomes.size > this.limits.outcomesPerSessionMax) {
-      const oldest = session.outcomes.keys().next().value!;
-      session.outcomes.delete(oldest);
-      session.forgottenThrough = Math.max(session.forgottenThrough, oldest);
-    }
+    rememberOutcome(session, sequence, outcome, this.limits.outcomesPerSessionMax);
   }
 
   /**
@@ -77,14 +70,7 @@ export class SessionTable {
    */
   forgetBelow(sessionId: Uint8Array, oldestPending: number): void {
     if (oldestPending <= 1) return;
-    const session = this.touch(sessionKey(sessionId));
-    if (oldestPending - 1 <= session.forgottenThrough) return;
-    session.forgottenThrough = oldestPending - 1;
-    // Outcomes are remembered in increasing sequence order, so the ones to drop come first.
-    for (const sequence of session.outcomes.keys()) {
-      if (sequence >= oldestPending) break;
-      session.outcomes.delete(sequence);
-    }
+    forgetOutcomesBelow(this.touch(sessionKey(sessionId)), oldestPending);
   }
 
   get sessionCount(): number {
@@ -102,7 +88,7 @@ export class SessionTable {
   private touch(key: string): Session {
     let session = this.sessions.get(key);
     if (session === undefined) {
-      session = { outcomes: new Map(), forgottenThrough: 0 };
+      session = newSessionOutcomes();
     } else {
       this.sessions.delete(key); // re-inserted below: the most recently written session goes last
     }
@@ -131,8 +117,4 @@ export class SessionTable {
     }
     return table;
   }
-}
-
-function sessionKey(sessionId: Uint8Array): string {
-  return Buffer.from(sessionId.buffer, sessionId.byteOffset, sessionId.length).toString("latin1");
 }

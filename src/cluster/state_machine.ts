@@ -12,6 +12,7 @@ import type { Engine } from "../engine/engine.ts";
 import type { Command, CommandResult } from "../engine/types.ts";
 import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./entry_codec.ts";
 import type { Entry, NodeId } from "./raft/types.ts";
+import { sessionKey } from "../net/session_outcomes.ts";
 import { outcomeUnknown, SessionTable } from "./session_table.ts";
 
 /** A write's result, or the typed error its proposer answers with (wire status name + message). */
@@ -93,8 +94,7 @@ export class ReplicatedStateMachine {
 }
 
 function unsettledKey(identity: WriteIdentity): string {
-  const { sessionId } = identity;
-  return `${Buffer.from(sessionId.buffer, sessionId.byteOffset, sessionId.length).toString("latin1")}#${identity.sequence}`;
+  return `${sessionKey(identity.sessionId)}#${identity.sequence}`;
 }
 
 function engineFailure(error: unknown): WriteOutcome {

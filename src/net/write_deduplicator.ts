@@ -7,12 +7,9 @@
  * says so through a new server instance id in its ping reply.
  */
 import type { Reply } from "./messages";
+import { forgetOutcomesBelow, newSessionOutcomes, rememberOutcome, sessionKey, type SessionOutcomes } from "./session_outcomes";
 
-interface SessionWrites {
-  outcomes: Map<number, Promise<Reply>>;
-  /** Highest sequence whose outcome was dropped to respect the bound; 0 when none. */
-  forgottenThrough: number;
-}
+type SessionWrites = SessionOutcomes<Promise<Reply>>;
 
 export type PriorOutcome = Promise<Reply> | "forgotten";
 
@@ -28,7 +25,7 @@ export class WriteDeduplicator {
   findOrApply(sessionId: Uint8Array, sequence: number, oldestPending: number, apply: () => Promise<Reply>): PriorOutcome | Promise<Reply> {
     const key = sessionKey(sessionId);
     const session = this.touch(key);
-    if (session !== undefined) forgetBelow(session, oldestPending);
+    if (session !== undefined) forgetOutcomesBelow(session, oldestPending);
     const prior = session?.outcomes.get(sequence);
     if (prior !== undefined) return prior;
     if (session !== undefined && sequence <= session.forgottenThrough) return "forgotten";
@@ -40,16 +37,11 @@ export class WriteDeduplicator {
   private remember(key: string, existing: SessionWrites | undefined, sequence: number, outcome: Promise<Reply>): void {
     let session = existing;
     if (session === undefined) {
-      session = { outcomes: new Map(), forgottenThrough: 0 };
+      session = newSessionOutcomes();
       this.sessions.set(key, session);
       if (this.sessions.size > this.sessionsMax) this.sessions.delete(this.sessions.keys().next().value!);
     }
-    session.outcomes.set(sequence, outcome);
-    if (session.outcomes.size > this.writesPerSessionMax) {
-      const oldest = session.outcomes.keys().next().value!;
-      session.outcomes.delete(oldest);
-      session.forgottenThrough = Math.max(session.forgottenThrough, oldest);
-    }
+    rememberOutcome(session, sequence, outcome, this.writesPerSessionMax);
   }
 
   get sessionCount(): number {
@@ -64,19 +56,4 @@ export class WriteDeduplicator {
     this.sessions.set(key, session);
     return session;
   }
-}
-
-/** The client waits for no write below `oldestPending` any more: it will never resend one. */
-function forgetBelow(session: SessionWrites, oldestPending: number): void {
-  if (oldestPending - 1 <= session.forgottenThrough) return;
-  session.forgottenThrough = oldestPending - 1;
-  // Outcomes are remembered as writes arrive, nearly always in increasing sequence order.
-  for (const sequence of session.outcomes.keys()) {
-    if (sequence >= oldestPending) break;
-    session.outcomes.delete(sequence);
-  }
-}
-
-function sessionKey(sessionId: Uint8Array): string {
-  return Buffer.from(sessionId.buffer, sessionId.byteOffset, sessionId.length).toString("latin1");
 }
