@@ -4,40 +4,9 @@
  * a field the schema lacks. A schema change not carried into the rules fails here.
  */
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { bodyMembers, envelopeBodyRule, envelopeHeaderRule, responseRule } from "../../src/net/schema_rules";
-import type { FieldRule, TableRule } from "../../src/net/verify";
-
-const generated = join(import.meta.dir, "..", "..", "schemas", "generated", "filestore", "wire");
-const widthByAdder: Record<string, number> = { Int8: 1, Int16: 2, Int32: 4, Float64: 8, Offset: 4 };
-
-function kebab(name: string): string {
-  return name.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
-}
-
-/** slot -> width in bytes, as the generated builder writes them. */
-function generatedSlots(table: string): Map<number, number> {
-  const source = readFileSync(join(generated, `${kebab(table)}.ts`), "utf8");
-  const slots = new Map<number, number>();
-  for (const match of source.matchAll(/builder\.addField(Int8|Int16|Int32|Float64|Offset)\((\d+),/g)) {
-    slots.set(Number(match[2]), widthByAdder[match[1]!]!);
-  }
-  return slots;
-}
-
-function ruleSlots(fields: FieldRule[]): Map<number, number> {
-  const slots = new Map<number, number>();
-  for (const field of fields) {
-    if (field.kind === "union") {
-      slots.set(field.typeSlot, 1);
-      slots.set(field.valueSlot, 4);
-    } else {
-      slots.set(field.slot, field.kind === "scalar" ? field.sizeBytes : 4);
-    }
-  }
-  return slots;
-}
+import type { TableRule } from "../../src/net/verify";
+import { generatedSlots, ruleSlots } from "./generated_slots";
 
 function collect(rule: TableRule, into: Map<string, TableRule>): void {
   if (into.has(rule.name)) return;

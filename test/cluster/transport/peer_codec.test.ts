@@ -1,12 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { decodePeerFrame, encodeHelloFrame, encodeMessageFrame } from "../../../src/cluster/transport/peer_codec.ts";
 import { PeerFrameError } from "../../../src/cluster/transport/peer_frame_error.ts";
 import { encodeEntry } from "../../../src/cluster/storage/entry_codec.ts";
 import { peerEnvelopeRule, peerHelloRule, peerMessageRule, raftMessageMembers } from "../../../src/net/peer_schema_rules.ts";
-import type { FieldRule, TableRule } from "../../../src/net/verify.ts";
+import type { TableRule } from "../../../src/net/verify.ts";
+import { generatedSlots, ruleSlots } from "../../net/generated_slots.ts";
 import { clientGetFrame, sampleMessages } from "./sample_messages.ts";
 
 const builder = new flatbuffers.Builder(1024);
@@ -73,28 +72,6 @@ function catchError(work: () => unknown): unknown {
   } catch (error) {
     return error;
   }
-}
-
-const generated = join(import.meta.dir, "..", "..", "..", "schemas", "generated", "filestore", "wire");
-const widthByAdder: Record<string, number> = { Int8: 1, Int16: 2, Int32: 4, Float64: 8, Offset: 4 };
-
-function generatedSlots(table: string): Map<number, number> {
-  const file = table.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase();
-  const source = readFileSync(join(generated, `${file}.ts`), "utf8");
-  const slots = new Map<number, number>();
-  for (const match of source.matchAll(/builder\.addField(Int8|Int16|Int32|Float64|Offset)\((\d+),/g)) slots.set(Number(match[2]), widthByAdder[match[1]!]!);
-  return slots;
-}
-
-function ruleSlots(fields: FieldRule[]): Map<number, number> {
-  const slots = new Map<number, number>();
-  for (const field of fields) {
-    if (field.kind === "union") {
-      slots.set(field.typeSlot, 1);
-      slots.set(field.valueSlot, 4);
-    } else slots.set(field.slot, field.kind === "scalar" ? field.sizeBytes : 4);
-  }
-  return slots;
 }
 
 describe("peer verifier rules match the generated code", () => {
