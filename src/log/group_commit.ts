@@ -77,18 +77,30 @@ export class GroupCommit {
     const settled = this.takeWaiters();
     try {
       this.steps.write();
-      this.steps.syncNow();
     } catch (error) {
       settle(settled, error);
       throw error;
     }
-    settle(settled, null);
+    const failure = this.syncNowAndSettle(settled);
+    if (failure !== null) throw failure;
   }
 
   /** Rejects every waiter, for a log that can no longer write. */
   failAll(error: unknown): void {
     this.cancelSchedule();
     settle(this.takeWaiters(), error);
+  }
+
+  /** fdatasync on this thread, then settles `settled`; returns the failure, if any (already given to the waiters). */
+  private syncNowAndSettle(settled: Waiter[]): unknown | null {
+    try {
+      this.steps.syncNow();
+    } catch (error) {
+      settle(settled, error);
+      return error;
+    }
+    settle(settled, null);
+    return null;
   }
 
   private takeWaiters(): Waiter[] {
@@ -137,13 +149,7 @@ export class GroupCommit {
       return;
     }
     if (recordsCount < backgroundSyncRecordsMin) {
-      try {
-        this.steps.syncNow();
-      } catch (error) {
-        settle(settled, error);
-        return;
-      }
-      settle(settled, null);
+      this.syncNowAndSettle(settled);
       return;
     }
     this.syncing = true;
