@@ -10,12 +10,12 @@
 import * as flatbuffers from "flatbuffers";
 import type { Command, ScanOptions } from "../engine/types";
 import type { Reply, Request, RequestBody } from "../net/messages";
-import { encodeGetRequest, isPlainGet } from "../net/get_request_writer";
+import { encodeGetFrame } from "../net/get_request_writer";
 import { encodeRequest } from "../net/request_encoder";
 import type { DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
 import { FileStoreError } from "./errors";
-import { PendingRequests, type PendingRequest } from "./pending_requests";
+import { PendingRequests, wholeReply, type PendingRequest, type ReplyReader } from "./pending_requests";
 import type { ClientOptions, RequestOptions } from "./types";
 import { WireConnection } from "./wire_connection";
 import { newSessionId } from "./session_id";
@@ -26,6 +26,19 @@ const reconnectDelayMsMax = 500;
 /** How often request deadlines are checked; a deadline may fire this much late. */
 const deadlineSweepIntervalMs = 10;
 const builderBytesInitial = 64 * 1024;
+const noOptions: RequestOptions = {};
+
+/*
+ * One executor for every request's promise: it hands the promise's settle functions to the
+ * caller through these two variables (the executor runs synchronously inside the constructor),
+ * so no closure is made per request.
+ */
+let capturedResolve: (value: unknown) => void = () => {};
+let capturedReject: (error: unknown) => void = () => {};
+function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
+}
 
 export interface ResolvedClientOptions {
   timeoutMs: number;
@@ -71,20 +84,35 @@ export class ClientCore {
     return this.connection !== null && this.connection.isOpen;
   }
 
-  /** Sends one request and resolves with its reply (any status); rejects with client-side failures. */
-  request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
+  /**
+   * Sends one request and resolves with what `read` makes of its reply (any status reaches
+   * `read`); rejects with client-side failures and with whatever `read` throws.
+   */
+  request<T>(body: RequestBody, options: RequestOptions | undefined, read: ReplyReader<T>): Promise<T> {
+    options ??= noOptions;
     if (this.closed || this.closing) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));
     if (this.pending.unsentCount >= this.options.queuedRequestsMax) {
       return Promise.reject(new FileStoreError("OVERLOADED", `${this.options.queuedRequestsMax} requests already queued`));
     }
-    const isWrite = body.kind === "write";
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const requestId = this.nextRequestId++;
+    const consistency = options.consistency ?? "strong";
+    const maxStalenessMs = options.maxStalenessMs ?? 0;
+    const deadlineMs = Math.min(Math.ceil(timeoutMs), 0xffff_ffff);
+    // Each frame is kept to be resent after a reconnect. A plain get (the most common request)
+    // is laid out by hand, without a Request object or a Builder.
+    if (body.kind === "get" && options.trace === undefined) {
+      const frame = encodeGetFrame(requestId, consistency, maxStalenessMs, deadlineMs, body.key);
+      if (frame.length - 4 > this.options.frameSizeBytesMax) return this.frameTooLarge(frame);
+      return this.enqueue(requestId, frame, false, 0, timeoutMs, read);
+    }
+    const isWrite = body.kind === "write";
     const sequence = isWrite ? this.nextSequence++ : 0;
     const request: Request = {
-      requestId: this.nextRequestId++,
-      consistency: options.consistency ?? "strong",
-      maxStalenessMs: options.maxStalenessMs ?? 0,
-      deadlineMs: Math.min(Math.ceil(timeoutMs), 0xffff_ffff),
+      requestId,
+      consistency,
+      maxStalenessMs,
+      deadlineMs,
       sessionId: isWrite ? this.sessionId : null,
       sequence,
       // Writes older than every one still unanswered are never resent: the server may forget them.
@@ -96,19 +124,24 @@ export class ClientCore {
     if (payloadBytes(body) > this.options.frameSizeBytesMax) {
       return Promise.reject(new FileStoreError("TOO_LARGE", `request carries more than the ${this.options.frameSizeBytesMax}-byte frame limit`));
     }
-    // Each frame is kept (copied out of the builder) to be resent after a reconnect.
-    const frame = body.kind === "get" && isPlainGet(request) ? encodeGetRequest(request, body.key) : encodeRequest(this.builder, request).slice();
-    if (frame.length - 4 > this.options.frameSizeBytesMax) {
-      return Promise.reject(new FileStoreError("TOO_LARGE", `request of ${frame.length} bytes is over the frame limit`));
-    }
-    return new Promise<Reply>((resolve, reject) => {
-      this.pending.add({
-        requestId: request.requestId, frame, isWrite, sequence, deadlineMs: performance.now() + timeoutMs,
-        sent: false, settled: false, resolve, reject,
-      });
-      this.startSweeping();
-      this.pump();
+    const frame = encodeRequest(this.builder, request).slice();
+    if (frame.length - 4 > this.options.frameSizeBytesMax) return this.frameTooLarge(frame);
+    return this.enqueue(requestId, frame, isWrite, sequence, timeoutMs, read);
+  }
+
+  private frameTooLarge(frame: Uint8Array): Promise<never> {
+    return Promise.reject(new FileStoreError("TOO_LARGE", `request of ${frame.length} bytes is over the ${this.options.frameSizeBytesMax}-byte frame limit`));
+  }
+
+  private enqueue<T>(requestId: number, frame: Uint8Array, isWrite: boolean, sequence: number, timeoutMs: number, read: ReplyReader<T>): Promise<T> {
+    const promise = new Promise<T>(captureSettlers);
+    this.pending.add({
+      requestId, frame, isWrite, sequence, deadlineMs: performance.now() + timeoutMs,
+      sent: false, settled: false, read, resolve: capturedResolve, reject: capturedReject,
     });
+    this.startSweeping();
+    this.pump();
+    return promise;
   }
 
   /** Waits for requests in flight to settle (each within its deadline), then closes. */
@@ -216,8 +249,11 @@ export class ClientCore {
     };
     const pending: PendingRequest = {
       requestId: request.requestId, frame: encodeRequest(this.builder, request).slice(), isWrite: false, sequence: 0,
-      deadlineMs: performance.now() + this.options.connectTimeoutMs, sent: false, settled: false,
-      resolve: (reply) => resolve(reply.result.kind === "ping" ? reply.result.serverInstanceId.slice() : null),
+      deadlineMs: performance.now() + this.options.connectTimeoutMs, sent: false, settled: false, read: wholeReply,
+      resolve: (value) => {
+        const reply = value as Reply;
+        resolve(reply.result.kind === "ping" ? reply.result.serverInstanceId.slice() : null);
+      },
       reject: () => resolve(null),
     };
     this.pending.addSent(pending);

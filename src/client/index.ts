@@ -11,11 +11,12 @@
  * Every failure is a FileStoreError whose `code` is the wire status (see src/client/errors.ts).
  */
 import type { Command, ScanOptions } from "../engine/types";
-import type { Reply } from "../net/messages";
+import type { Reply, RequestBody } from "../net/messages";
 import { parseAddress } from "./address";
 import { ClientCore, resolveClientOptions } from "./client";
 import { FileStoreError } from "./errors";
 import { LeaderRouter, type RequestSender } from "./leader_router";
+import type { ReplyReader } from "./pending_requests";
 import type {
   BatchOperation, BatchOutcome, Bytes, ClientOptions, RequestOptions, ScanEntry, ScanRequestOptions,
 } from "./types";
@@ -43,6 +44,33 @@ function expectOk(reply: Reply, notFoundIsOk = false): Reply {
   throw new FileStoreError(reply.status, reply.message, reply.leaderHint);
 }
 
+/*
+ * Readers of replies (see ReplyReader): each call below resolves straight from the reply, with
+ * no async wrapper between the wire and the caller.
+ */
+const okReply = (reply: Reply): Reply => expectOk(reply);
+
+function readGetValue(reply: Reply): Uint8Array | null {
+  expectOk(reply, true);
+  // The decoder copied the value out of the receive buffer already (response_codec.ts).
+  return reply.result.kind === "get" ? reply.result.value : null;
+}
+
+function writeOutcome(reply: Reply): { applied: boolean; version: number } {
+  expectOk(reply);
+  if (reply.result.kind !== "write") throw new FileStoreError("INTERNAL", "reply to a write carries no write result");
+  return reply.result.outcome;
+}
+
+const readPutVersion = (reply: Reply): { version: bigint } => ({ version: BigInt(writeOutcome(reply).version) });
+const readApplied = (reply: Reply): boolean => writeOutcome(reply).applied;
+
+function readBatchOutcome(reply: Reply): BatchOutcome {
+  expectOk(reply);
+  if (reply.result.kind !== "batch") throw new FileStoreError("INTERNAL", "reply to a batch carries no batch result");
+  return { succeeded: reply.result.succeeded, version: BigInt(reply.result.version) };
+}
+
 function batchCommand(operation: BatchOperation): Exclude<Command, { op: "batch" }> {
   switch (operation.op) {
     case "put":
@@ -60,33 +88,38 @@ export class FileStore {
   /** @internal use connect() */
   constructor(private readonly core: RequestSender) {}
 
-  async get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null> {
-    const reply = expectOk(await this.core.request({ kind: "get", key: toKey(key) }, options), true);
-    // The reply's bytes live in a reused receive buffer: hand out a copy.
-    return reply.result.kind === "get" ? reply.result.value.slice() : null;
+  get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null> {
+    let body: RequestBody;
+    try {
+      body = { kind: "get", key: toKey(key) };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.core.request(body, options, readGetValue);
   }
 
-  async put(key: Bytes, value: Bytes, options?: RequestOptions): Promise<{ version: bigint }> {
-    return { version: BigInt(this.writeOutcome(await this.write({ op: "put", key: toKey(key), value: toBytes(value) }, options)).version) };
+  put(key: Bytes, value: Bytes, options?: RequestOptions): Promise<{ version: bigint }> {
+    return this.send(() => writeBody({ op: "put", key: toKey(key), value: toBytes(value) }), options, readPutVersion);
   }
 
   /** True when the key existed. */
-  async delete(key: Bytes, options?: RequestOptions): Promise<boolean> {
-    return this.writeOutcome(await this.write({ op: "delete", key: toKey(key) }, options)).applied;
+  delete(key: Bytes, options?: RequestOptions): Promise<boolean> {
+    return this.send(() => writeBody({ op: "delete", key: toKey(key) }), options, readApplied);
   }
 
   /** Writes `next` only when the key holds `expected` (null: only when absent); true when it did. */
-  async cas(key: Bytes, expected: Bytes | null, next: Bytes, options?: RequestOptions): Promise<boolean> {
-    const command: Command = { op: "cas", key: toKey(key), expected: expected === null ? null : toBytes(expected), value: toBytes(next) };
-    return this.writeOutcome(await this.write(command, options)).applied;
+  cas(key: Bytes, expected: Bytes | null, next: Bytes, options?: RequestOptions): Promise<boolean> {
+    return this.send(() => writeBody({
+      op: "cas", key: toKey(key), expected: expected === null ? null : toBytes(expected), value: toBytes(next),
+    }), options, readApplied);
   }
 
   /** All or nothing, in one revision. */
-  async batch(operations: BatchOperation[], options?: RequestOptions): Promise<BatchOutcome> {
-    if (operations.length === 0) throw new FileStoreError("INVALID_REQUEST", "batch is empty");
-    const reply = await this.write({ op: "batch", commands: operations.map(batchCommand) }, options);
-    if (reply.result.kind !== "batch") throw new FileStoreError("INTERNAL", "reply to a batch carries no batch result");
-    return { succeeded: reply.result.succeeded, version: BigInt(reply.result.version) };
+  batch(operations: BatchOperation[], options?: RequestOptions): Promise<BatchOutcome> {
+    return this.send(() => {
+      if (operations.length === 0) throw new FileStoreError("INVALID_REQUEST", "batch is empty");
+      return writeBody({ op: "batch", commands: operations.map(batchCommand) });
+    }, options, readBatchOutcome);
   }
 
   /** Entries in key order, fetched a page at a time as the loop asks for them. */
@@ -99,7 +132,7 @@ export class FileStore {
     if (options.end !== undefined) request.end = toBytes(options.end);
     while (remaining > 0) {
       request.limit = Math.min(pageSize, remaining);
-      const reply = expectOk(await this.core.request({ kind: "scan", options: request }, options));
+      const reply = await this.core.request({ kind: "scan", options: request }, options, okReply);
       if (reply.result.kind !== "scan") throw new FileStoreError("INTERNAL", "reply to a scan carries no scan result");
       const { entries, nextCursor } = reply.result;
       const copies = entries.map((entry) => ({ key: entry.key.slice(), value: entry.value.slice(), version: BigInt(entry.version) }));
@@ -118,14 +151,20 @@ export class FileStore {
     return this.core.close();
   }
 
-  private async write(command: Command, options?: RequestOptions): Promise<Reply> {
-    return expectOk(await this.core.request({ kind: "write", command }, options));
+  /** Sends the body `makeBody` builds; a bad argument (it throws) rejects the call rather than throwing. */
+  private send<T>(makeBody: () => RequestBody, options: RequestOptions | undefined, read: ReplyReader<T>): Promise<T> {
+    let body: RequestBody;
+    try {
+      body = makeBody();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.core.request(body, options, read);
   }
+}
 
-  private writeOutcome(reply: Reply): { applied: boolean; version: number } {
-    if (reply.result.kind !== "write") throw new FileStoreError("INTERNAL", "reply to a write carries no write result");
-    return reply.result.outcome;
-  }
+function writeBody(command: Command): RequestBody {
+  return { kind: "write", command };
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Reply, RequestBody } from "../net/messages";
 import { parseAddress } from "./address";
 import { ClientCore, type ResolvedClientOptions } from "./client";
 import { FileStoreError } from "./errors";
+import { wholeReply, type ReplyReader } from "./pending_requests";
 import type { RequestOptions } from "./types";
 
 /** First wait before retrying during an election, doubled up to the max: elections take ~0.2-0.6 s. */
@@ -21,7 +22,8 @@ const retryDelayMsInitial = 10;
 const retryDelayMsMax = 100;
 
 export interface RequestSender {
-  request(body: RequestBody, options?: RequestOptions): Promise<Reply>;
+  /** Sends `body`; resolves with what `read` makes of the reply (see ClientCore.request). */
+  request<T>(body: RequestBody, options: RequestOptions | undefined, read: ReplyReader<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export class LeaderRouter implements RequestSender {
     throw new FileStoreError("UNAVAILABLE", `no server answered: ${reasons.join("; ")}`);
   }
 
-  async request(body: RequestBody, options: RequestOptions = {}): Promise<Reply> {
+  async request<T>(body: RequestBody, options: RequestOptions = {}, read: ReplyReader<T>): Promise<T> {
     const deadlineMs = performance.now() + (options.timeoutMs ?? this.options.timeoutMs);
     let delayMs = retryDelayMsInitial;
     let target = this.leader;
@@ -60,16 +62,16 @@ export class LeaderRouter implements RequestSender {
       const remainingMs = deadlineMs - performance.now();
       if (remainingMs <= 0) throw new FileStoreError("TIMEOUT", "no leader answered within the deadline");
       const core = await this.coreFor(target, remainingMs);
-      const reply = core === null ? null : await core.request(body, { ...options, timeoutMs: remainingMs });
+      const reply = core === null ? null : await core.request(body, { ...options, timeoutMs: remainingMs }, wholeReply);
       if (reply !== null && reply.status === "NOT_LEADER" && reply.leaderHint !== "" && reply.leaderHint !== target) {
         target = this.leader = reply.leaderHint;
         continue;
       }
       if (reply !== null && reply.status !== "NOT_LEADER" && reply.status !== "UNAVAILABLE") {
         this.leader = target;
-        return reply;
+        return read(reply);
       }
-      if (reply !== null && performance.now() + delayMs >= deadlineMs) return reply;
+      if (reply !== null && performance.now() + delayMs >= deadlineMs) return read(reply);
       await Bun.sleep(delayMs);
       delayMs = Math.min(delayMs * 2, retryDelayMsMax);
       target = this.nextAddress(target);

@@ -4,7 +4,17 @@
  * are checked by one sweep rather than a timer per request, so thousands in flight stay cheap.
  */
 import type { Reply } from "../net/messages";
+import { ChurnMap } from "../util/churn_map";
 import { FileStoreError } from "./errors";
+
+/**
+ * Turns a reply into what the caller's promise resolves with; throws (a FileStoreError) to
+ * reject it instead. Applied when the reply arrives, so a call costs one promise, not a chain.
+ */
+export type ReplyReader<T> = (reply: Reply) => T;
+
+/** The reader that hands the reply on as it is (the handshake, the leader router). */
+export const wholeReply: ReplyReader<Reply> = (reply) => reply;
 
 export interface PendingRequest {
   readonly requestId: number;
@@ -18,12 +28,14 @@ export interface PendingRequest {
   /** Handed to a connection (the current one, or one now lost). */
   sent: boolean;
   settled: boolean;
-  resolve(reply: Reply): void;
-  reject(error: FileStoreError): void;
+  read: ReplyReader<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
 export class PendingRequests {
-  private readonly byId = new Map<number, PendingRequest>();
+  /** Every request comes and goes through here: a ChurnMap, so answered ones are garbage at once. */
+  private readonly byId = new ChurnMap<number, PendingRequest>();
   /** Sequences of the writes pending, in increasing order (they are added in that order). */
   private readonly writeSequences = new Set<number>();
   /** Requests to send, oldest first; settled ones are skipped when taken. */
@@ -87,7 +99,14 @@ export class PendingRequests {
     const request = this.byId.get(requestId);
     if (request === undefined || !request.sent) return false;
     this.remove(request);
-    request.resolve(reply);
+    let value: unknown;
+    try {
+      value = request.read(reply);
+    } catch (error) {
+      request.reject(error);
+      return true;
+    }
+    request.resolve(value);
     return true;
   }
 

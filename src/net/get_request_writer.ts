@@ -18,7 +18,7 @@
  *   80  u32 key length, then the key's bytes
  */
 import { Body } from "../../schemas/generated/filestore_generated";
-import type { Request } from "./messages";
+import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
 import { writeDouble, writeUint32 } from "./little_endian";
 
@@ -57,16 +57,26 @@ export function isPlainGet(request: Request): boolean {
 
 /** The frame (length prefix + Envelope) of a plain get (see isPlainGet), in a new array. */
 export function encodeGetRequest(request: Request, key: Uint8Array): Uint8Array {
+  return encodeGetFrame(request.requestId, request.consistency, request.maxStalenessMs, request.deadlineMs, key, request.sequence);
+}
+
+/**
+ * The same frame from the fields themselves: the client's hot path, which builds no Request
+ * object for a plain get. `sequence` is 0 for a get the client sends (gets are not identified).
+ */
+export function encodeGetFrame(
+  requestId: number, consistency: ConsistencyLevel, maxStalenessMs: number, deadlineMs: number, key: Uint8Array, sequence = 0,
+): Uint8Array {
   const envelopeBytes = keyPosition + key.length;
   const frame = new Uint8Array(lengthPrefixBytes + envelopeBytes);
   writeUint32(frame, 0, envelopeBytes);
   const envelope = lengthPrefixBytes;
   frame.set(template, envelope);
-  writeDouble(frame, envelope + requestIdPosition, request.requestId);
-  writeDouble(frame, envelope + sequencePosition, request.sequence);
-  writeUint32(frame, envelope + maxStalenessPosition, request.maxStalenessMs);
-  writeUint32(frame, envelope + deadlinePosition, request.deadlineMs);
-  frame[envelope + consistencyPosition] = consistencyByName[request.consistency];
+  writeDouble(frame, envelope + requestIdPosition, requestId);
+  writeDouble(frame, envelope + sequencePosition, sequence);
+  writeUint32(frame, envelope + maxStalenessPosition, maxStalenessMs);
+  writeUint32(frame, envelope + deadlinePosition, deadlineMs);
+  frame[envelope + consistencyPosition] = consistencyByName[consistency];
   writeUint32(frame, envelope + keyLengthPosition, key.length);
   frame.set(key, envelope + keyPosition);
   return frame;

@@ -87,7 +87,7 @@ function decodeResult(response: Response): ReplyResult {
   switch (response.resultType()) {
     case Result.GetResult: {
       const result = response.result(new GetResult()) as GetResult;
-      return { kind: "get", value: result.valueArray() ?? new Uint8Array(0), version: result.version() };
+      return { kind: "get", value: result.valueArray()?.slice() ?? new Uint8Array(0), version: result.version() };
     }
     case Result.WriteResult:
       return { kind: "write", outcome: outcome(response.result(new WriteResult()) as WriteResult) };
@@ -112,7 +112,7 @@ function decodeResult(response: Response): ReplyResult {
 
 /**
  * Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are
- * views. The common replies (gets, writes, statuses without text) are read in one pass by
+ * views, except a get's value, which is a copy (the one byte field a caller always keeps). The common replies (gets, writes, statuses without text) are read in one pass by
  * response_reader.ts; the rest are verified whole, then read with the generated code.
  */
 export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): DecodedResponse {

@@ -94,7 +94,8 @@ function readResult(frame: Uint8Array, response: number, responseSize: number): 
     const version = doubleField(frame, result, size, getResult, resultVersionSlot);
     if (vector === 0) return { kind: "get", value: new Uint8Array(0), version };
     const length = verifyVector(frame, vector, 1, getResult, resultFirstSlot);
-    return { kind: "get", value: frame.subarray(vector + offsetBytes, vector + offsetBytes + length), version };
+    // A copy, not a view: the value outlives the receive buffer (the caller keeps it).
+    return { kind: "get", value: frame.slice(vector + offsetBytes, vector + offsetBytes + length), version };
   }
   if (resultType === Result.WriteResult) {
     const size = verifyTableHeader(frame, result, writeResult);

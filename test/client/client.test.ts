@@ -126,6 +126,25 @@ describe("client errors", () => {
     expect(await db.put("after", "fine")).toEqual({ version: 1n });
   });
 
+  test("a bad argument rejects the returned promise (it never throws) and the connection carries on", async () => {
+    const server = await serve();
+    const db = await open(`127.0.0.1:${server.port}`, { frameSizeBytesMax: 64 * 1024 });
+    const calls: (() => Promise<unknown>)[] = [
+      () => db.get(""), () => db.put("", "x"), () => db.delete(""), () => db.cas("", null, "x"),
+      () => db.batch([]), () => db.batch([{ op: "put", key: "", value: "x" }]),
+    ];
+    for (const call of calls) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => { promise = call(); }).not.toThrow();
+      expect(await codeOf(promise!)).toBe("INVALID_REQUEST");
+    }
+    // Over the frame limit, found before sending: nothing reaches the server, which would close the connection.
+    expect(await codeOf(db.get("k".repeat(65 * 1024)))).toBe("TOO_LARGE");
+    expect(await codeOf(db.put("k", new Uint8Array(65 * 1024)))).toBe("TOO_LARGE");
+    expect(await db.put("after", "fine")).toEqual({ version: 1n });
+    expect(text(await db.get("after"))).toBe("fine");
+  });
+
   test("service errors arrive with their wire status and leader hint", async () => {
     const service = new MemoryService();
     service.get = () => { throw new ServiceError("NOT_LEADER", "follower", "127.0.0.1:7999"); };
