@@ -4,6 +4,7 @@
  * ours and its outcome resolves the proposal; another term means a new leader overwrote it and
  * it was never applied (Raft §6.3: the client may resend it with the same identity).
  */
+import { ChurnMap } from "../util/churn_map.ts";
 import { ReplicationError } from "./replication_error.ts";
 import type { Entry } from "./raft/types.ts";
 import type { WriteOutcome } from "./state_machine.ts";
@@ -17,7 +18,8 @@ export interface ProposalWaiter {
 }
 
 export class ProposalTracker {
-  private readonly waiters = new Map<number, ProposalWaiter>();
+  /** One waiter in and out per proposal: a ChurnMap, so settled waiters are garbage at once. */
+  private readonly waiters = new ChurnMap<number, ProposalWaiter>();
 
   get size(): number {
     return this.waiters.size;

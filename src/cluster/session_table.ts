@@ -17,6 +17,7 @@ import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { CommandResult } from "../engine/types.ts";
 import { forgetOutcomesBelow, newSessionOutcomes, rememberOutcome, sessionKey, type SessionOutcomes } from "../net/session_outcomes.ts";
 import { assert } from "../util/assert.ts";
+import { ChurnMap } from "../util/churn_map.ts";
 
 /**
  * Sessions remembered; a client session forgotten here gets CONFLICT for a resend of a write
@@ -43,7 +44,8 @@ export type PriorWrite =
 type Session = SessionOutcomes<RememberedOutcome>;
 
 export class SessionTable {
-  private sessions = new Map<string, Session>();
+  /** Every write moves its session to the end (delete and set): a ChurnMap. */
+  private sessions = new ChurnMap<string, Session>();
 
   constructor(private readonly limits = { sessionsMax, outcomesPerSessionMax }) {}
 
@@ -113,7 +115,7 @@ export class SessionTable {
     for (const row of rows as unknown[]) {
       assert(Array.isArray(row) && row.length === 3 && typeof row[0] === "string", "session table: bad row");
       const [key, forgottenThrough, outcomes] = row as [string, number, Array<[number, RememberedOutcome]>];
-      table.sessions.set(key, { forgottenThrough, outcomes: new Map(outcomes) });
+      table.sessions.set(key, { forgottenThrough, outcomes: new ChurnMap(outcomes) });
     }
     return table;
   }

@@ -14,6 +14,7 @@ import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./
 import type { Entry, NodeId } from "./raft/types.ts";
 import { sessionKey } from "../net/session_outcomes.ts";
 import { outcomeUnknown, SessionTable } from "./session_table.ts";
+import { ChurnMap } from "../util/churn_map.ts";
 
 /** A write's result, or the typed error its proposer answers with (wire status name + message). */
 export type WriteOutcome = { ok: true; result: CommandResult } | { ok: false; code: "CONFLICT" | "INVALID_REQUEST" | "TOO_LARGE" | "UNAVAILABLE"; message: string };
@@ -29,7 +30,8 @@ export class ReplicatedStateMachine {
    */
   onFatal: (error: Error) => void = () => {};
   /** Writes evaluated whose engine append has not resolved: their outcome is not in `sessions` yet. */
-  private readonly unsettled = new Map<string, Promise<WriteOutcome>>();
+  /** One entry in and out per identified write: a ChurnMap. */
+  private readonly unsettled = new ChurnMap<string, Promise<WriteOutcome>>();
 
   constructor(readonly engine: Engine, appliedIndex: number, sessions = new SessionTable()) {
     this.appliedIndex = appliedIndex;

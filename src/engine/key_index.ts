@@ -123,13 +123,16 @@ export class KeyIndex {
 
   set(entry: IndexEntry): void {
     const keyString = entry.keyString;
-    const previous = this.ordered.get(keyString);
+    // The key's current entry, found through the hash index: every key in the tree is either the
+    // holder of its hash or in `collided`, so this costs no descent of the tree (the set does one).
+    const holder = this.byHash.get(entry.keyHash);
+    const holdsThisKey = holder !== undefined && holder.keyString === keyString;
+    const previous = holdsThisKey ? holder : this.collided.size === 0 ? undefined : this.collided.get(keyString);
     if (previous !== undefined) this.forget(previous);
     this.ordered.set(keyString, entry, true);
     this.liveValueBytesTotal += entry.valueLength;
     this.keyBytesTotal += keyString.length;
-    const holder = this.byHash.get(entry.keyHash);
-    if (holder === undefined || holder.keyString === keyString) this.byHash.set(entry.keyHash, entry);
+    if (holder === undefined || holdsThisKey) this.byHash.set(entry.keyHash, entry);
     else this.collided.set(keyString, entry);
   }
 

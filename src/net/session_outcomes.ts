@@ -1,16 +1,19 @@
+import { ChurnMap } from "../util/churn_map";
+
 /**
  * One client session's remembered write outcomes, the part shared by the single node's
  * WriteDeduplicator and the replicated SessionTable: outcomes by sequence in the order they were
  * remembered (nearly always increasing), and the highest sequence already forgotten.
  */
 export interface SessionOutcomes<T> {
-  outcomes: Map<number, T>;
+  /** A ChurnMap: one outcome in and one out per write. */
+  outcomes: ChurnMap<number, T>;
   /** Highest sequence whose outcome was dropped (bound or client watermark); 0 when none. */
   forgottenThrough: number;
 }
 
 export function newSessionOutcomes<T>(): SessionOutcomes<T> {
-  return { outcomes: new Map(), forgottenThrough: 0 };
+  return { outcomes: new ChurnMap(), forgottenThrough: 0 };
 }
 
 /** Remembers `outcome`; past `outcomesMax`, the oldest one is forgotten. */

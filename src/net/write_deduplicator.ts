@@ -6,6 +6,7 @@
  * twice: sessions (least recently used forgotten first) and outcomes per session (oldest first). The table lives in memory: a restarted server has forgotten it, and
  * says so through a new server instance id in its ping reply.
  */
+import { ChurnMap } from "../util/churn_map";
 import type { Reply } from "./messages";
 import { forgetOutcomesBelow, newSessionOutcomes, rememberOutcome, sessionKey, type SessionOutcomes } from "./session_outcomes";
 
@@ -14,7 +15,8 @@ type SessionWrites = SessionOutcomes<Promise<Reply>>;
 export type PriorOutcome = Promise<Reply> | "forgotten";
 
 export class WriteDeduplicator {
-  private readonly sessions = new Map<string, SessionWrites>();
+  /** Every write moves its session to the end (delete and set): a ChurnMap. */
+  private readonly sessions = new ChurnMap<string, SessionWrites>();
 
   constructor(private readonly sessionsMax: number, private readonly writesPerSessionMax: number) {}
 

@@ -24,8 +24,12 @@
 export const deletesBeforeCopyMin = 64;
 
 export class ChurnMap<K, V> {
-  private map = new Map<K, V>();
+  private map: Map<K, V>;
   private deletesSinceCopy = 0;
+
+  constructor(entries?: Iterable<readonly [K, V]>) {
+    this.map = new Map(entries);
+  }
 
   get size(): number {
     return this.map.size;
