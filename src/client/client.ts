@@ -135,12 +135,20 @@ export class ClientCore {
 
   private enqueue<T>(requestId: number, frame: Uint8Array, isWrite: boolean, sequence: number, timeoutMs: number, read: ReplyReader<T>): Promise<T> {
     const promise = new Promise<T>(captureSettlers);
-    this.pending.add({
+    const pending: PendingRequest = {
       requestId, frame, isWrite, sequence, deadlineMs: performance.now() + timeoutMs,
       sent: false, settled: false, read, resolve: capturedResolve, reject: capturedReject,
-    });
+    };
     this.startSweeping();
-    this.pump();
+    const connection = this.connection;
+    if (connection !== null && connection.isOpen && this.pending.unsentCount === 0 && this.pending.sentCount < this.options.inflightRequestsMax) {
+      // Nothing waits ahead of it and the window has room: straight to the connection.
+      this.pending.addSent(pending);
+      connection.send(frame);
+    } else {
+      this.pending.add(pending);
+      this.pump();
+    }
     return promise;
   }
 

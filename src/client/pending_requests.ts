@@ -71,8 +71,9 @@ export class PendingRequests {
     this.unsent.push(request);
   }
 
-  /** A request sent at once, ahead of the queue (the handshake ping after a reconnect). */
+  /** A request sent at once, ahead of the queue (a handshake ping, or any request when nothing waits to be sent). */
   addSent(request: PendingRequest): void {
+    if (request.sequence > 0) this.writeSequences.add(request.sequence);
     request.sent = true;
     this.sentCount++;
     this.byId.set(request.requestId, request);

@@ -21,13 +21,15 @@
  */
 import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
 import type { OutputBuffer } from "./output_buffer";
-import { writeDouble, writeUint32 } from "./little_endian";
+import { readDouble, writeDouble, writeUint32 } from "./little_endian";
+import type { DecodedResponse } from "./response_codec";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
 const versionPosition = 88;
 const valueLengthPosition = 100;
 const valuePosition = 104;
+const doubleBytes = 8;
 
 /** The constant bytes of the layout above (request id, version and value length are patched in). */
 const template = buildTemplate();
@@ -66,4 +68,32 @@ export function appendGetReply(output: OutputBuffer, requestId: number, value: U
   writeDouble(bytes, envelope + versionPosition, version);
   writeUint32(bytes, envelope + valueLengthPosition, value.length);
   bytes.set(value, envelope + valuePosition);
+}
+
+/**
+ * The client's side of the same layout: when `frame` (an Envelope without its length prefix)
+ * holds, byte for byte, the layout above (only the request id, the version and the value vary,
+ * and the value fills the rest of the frame exactly), it is a valid FlatBuffer by construction
+ * and is read without the verifier's walk. Any other frame returns null: the general readers
+ * decide it. The value is copied out (it outlives the receive buffer).
+ */
+export function readLaidOutGetReply(frame: Uint8Array): DecodedResponse | null {
+  if (frame.length < valuePosition) return null;
+  for (let position = 0; position < requestIdPosition; position++) if (frame[position] !== template[position]) return null;
+  for (let position = requestIdPosition + doubleBytes; position < versionPosition; position++) {
+    if (frame[position] !== template[position]) return null;
+  }
+  for (let position = versionPosition + doubleBytes; position < valueLengthPosition; position++) {
+    if (frame[position] !== template[position]) return null;
+  }
+  const valueLength = (frame[valueLengthPosition]! | (frame[valueLengthPosition + 1]! << 8) | (frame[valueLengthPosition + 2]! << 16)
+    | (frame[valueLengthPosition + 3]! << 24)) >>> 0;
+  if (valueLength !== frame.length - valuePosition) return null;
+  return {
+    requestId: readDouble(frame, requestIdPosition),
+    reply: {
+      status: "OK", message: "", leaderHint: "",
+      result: { kind: "get", value: frame.slice(valuePosition), version: readDouble(frame, versionPosition) },
+    },
+  };
 }

@@ -5,6 +5,7 @@
  */
 import * as flatbuffers from "flatbuffers";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
+import { readLaidOutGetReply } from "./get_reply_writer";
 import { readCommonResponse } from "./response_reader";
 import type { Entry } from "../engine/types";
 import {
@@ -112,11 +113,13 @@ function decodeResult(response: Response): ReplyResult {
 
 /**
  * Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are
- * views, except a get's value, which is a copy (the one byte field a caller always keeps). The common replies (gets, writes, statuses without text) are read in one pass by
+ * views, except a get's value, which is a copy (the one byte field a caller always keeps). A
+ * found get in the server's own fixed layout is recognised byte for byte (get_reply_writer.ts);
+ * the other common replies (gets, writes, statuses without text) are read in one pass by
  * response_reader.ts; the rest are verified whole, then read with the generated code.
  */
 export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): DecodedResponse {
-  return readCommonResponse(frame) ?? decodeAnyResponse(frame, tablesPerVectorMax);
+  return readLaidOutGetReply(frame) ?? readCommonResponse(frame) ?? decodeAnyResponse(frame, tablesPerVectorMax);
 }
 
 /** The general path: the whole reply verified against the schema rules, then read with the generated code. */

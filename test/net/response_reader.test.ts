@@ -9,6 +9,8 @@ import type { Reply } from "../../src/net/messages";
 import { errorReply } from "../../src/net/messages";
 import { decodeAnyResponse, decodeResponse, encodeResponse, type DecodedResponse } from "../../src/net/response_codec";
 import { readCommonResponse } from "../../src/net/response_reader";
+import { appendGetReply, readLaidOutGetReply } from "../../src/net/get_reply_writer";
+import { OutputBuffer } from "../../src/net/output_buffer";
 
 const tablesPerVectorMax = 1000;
 const builder = new flatbuffers.Builder(256);
@@ -65,6 +67,35 @@ describe("common reply reader", () => {
       const frame = envelopeOf(12345, reply);
       const variants: Uint8Array[] = [];
       for (let length = 0; length < frame.length; length++) variants.push(frame.slice(0, length));
+      for (let position = 0; position < frame.length; position++) {
+        for (const replacement of [0x00, 0x01, 0x04, 0x7f, 0x80, 0xff, frame[position]! ^ 0x10]) {
+          const changed = frame.slice();
+          changed[position] = replacement;
+          variants.push(changed);
+        }
+      }
+      for (const variant of variants) {
+        const general = outcome(() => decodeAnyResponse(variant, tablesPerVectorMax));
+        expect(outcome(() => decodeResponse(variant, tablesPerVectorMax))).toEqual(general);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+
+  test("the server's laid-out get reply is recognised byte for byte; every change and truncation of it is read as the general path reads it", () => {
+    let compared = 0;
+    for (const length of [0, 1, 100]) {
+      const output = new OutputBuffer();
+      const laidOutValue = value.slice(0, length);
+      appendGetReply(output, 2 ** 40 + 3, laidOutValue, 17.5);
+      const frame = output.bytes.slice(4, output.length);
+      expect(readLaidOutGetReply(frame)).toEqual({ requestId: 2 ** 40 + 3, reply: ok({ kind: "get", value: laidOutValue, version: 17.5 }) });
+      const variants: Uint8Array[] = [];
+      for (let cut = 0; cut < frame.length; cut++) variants.push(frame.slice(0, cut));
+      const grown = new Uint8Array(frame.length + 1);
+      grown.set(frame);
+      variants.push(grown);
       for (let position = 0; position < frame.length; position++) {
         for (const replacement of [0x00, 0x01, 0x04, 0x7f, 0x80, 0xff, frame[position]! ^ 0x10]) {
           const changed = frame.slice();
