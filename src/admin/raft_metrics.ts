@@ -22,6 +22,7 @@ export function renderRaftMetrics(lines: string[], driver: RaftDriver): void {
     ["snapshot_chunks_sent_total", "counter", "InstallSnapshot chunks sent to lagging followers.", driver.counters.snapshotChunksSent],
     ["snapshots_taken_total", "counter", "State-machine snapshots taken (each followed by log compaction).", driver.counters.snapshotsTaken],
     ["snapshots_installed_total", "counter", "Snapshots received from a leader and installed.", driver.counters.snapshotsInstalled],
+    ["entries_applied_during_write_total", "counter", "Entries committed by the other members and applied while this node's own write of them ran.", driver.counters.entriesAppliedDuringWrite],
     ["peer_messages_refused_total", "counter", "Malformed peer messages refused by the Raft core.", driver.counters.messagesRefused],
   ];
   for (const [name, type, help, value] of gauges) {

@@ -10,7 +10,9 @@
  *      (snapshot, entries, hard state: one group commit);
  *   3. install a snapshot received from the leader into the state machine;
  *   4. advance() → send the other messages (only now: they may depend on what was just persisted);
- *   5. apply committed entries to the state machine, resolve their proposals with the results;
+ *   5. apply committed entries to the state machine, resolve their proposals with the results
+ *      (entries that commit while the write runs, by acknowledgements stepped meanwhile, are
+ *      applied at once instead: applyCommittedMeanwhile);
  *   6. serve strong reads whose index is applied; every `snapshotEveryEntries` applied entries,
  *      take a state-machine snapshot and compact the Raft log behind it (snapshot_scheduler.ts).
  * Messages and ticks arriving while a turn awaits the disk are stepped at once; what they
@@ -65,13 +67,15 @@ export interface DriverCounters {
   snapshotsTaken: number;
   snapshotsInstalled: number;
   entriesApplied: number;
+  /** Of those, entries that committed and were applied while this node's own write of them ran. */
+  entriesAppliedDuringWrite: number;
   /** Peer messages the core refused as malformed (InvalidMessageError): dropped, nothing changed. */
   messagesRefused: number;
 }
 
 export class RaftDriver {
   readonly nodeId: NodeId;
-  readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, messagesRefused: 0 };
+  readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0 };
   /** performance.now() of the last message from the current leader (this node's own time when it leads). */
   lastLeaderContactMs = -Infinity;
   /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
@@ -89,6 +93,11 @@ export class RaftDriver {
   private readonly tickTimer: ReturnType<typeof setInterval>;
   private loopDone: Promise<void> = Promise.resolve();
   private self: MemberAddresses;
+  /**
+   * While a Ready's write runs: its committed entries not applied yet (they go first when
+   * entries commit meanwhile); null when no Ready is outstanding.
+   */
+  private unappliedOfReady: Entry[] | null = null;
 
   private constructor(
     private readonly options: RaftDriverOptions,
@@ -243,7 +252,28 @@ export class RaftDriver {
     if (message.type === "appendResponse" && !message.reject) {
       this.peerMatchIndex.set(message.from, Math.max(this.peerMatchIndex.get(message.from) ?? 0, message.index));
     }
+    try {
+      this.applyCommittedMeanwhile();
+    } catch (error) {
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     this.kick();
+  }
+
+  /**
+   * During a Ready's write: applies what committed since (RawNode.takeCommittedEntries), after
+   * the Ready's own committed entries. On a leader whose own fdatasync is slow, a write is then
+   * answered once both followers have it, without waiting for the local disk (§10.2.1).
+   */
+  private applyCommittedMeanwhile(): void {
+    if (this.unappliedOfReady === null || this.failure !== null || this.closed) return;
+    const taken = this.node.takeCommittedEntries();
+    if (taken.length === 0) return;
+    this.applyCommitted(this.unappliedOfReady);
+    this.unappliedOfReady = [];
+    this.applyCommitted(taken);
+    this.counters.entriesAppliedDuringWrite += taken.length;
   }
 
   /** Asks for a loop turn; at most one runs, and it runs again while work keeps arriving. */
@@ -281,11 +311,15 @@ export class RaftDriver {
     // while it writes the next batch, so nearly all its committed entries are such).
     const durableCount = committedDurableCount(ready, this.options.storage.lastIndex());
     this.applyCommitted(ready.committedEntries.slice(0, durableCount));
+    this.unappliedOfReady = ready.committedEntries.slice(durableCount);
     await this.options.storage.persist(ready);
     if (ready.snapshot !== undefined) await this.installSnapshot(ready);
+    // What was not applied meanwhile (none, once anything committed during the write).
+    const unapplied = this.unappliedOfReady;
+    this.unappliedOfReady = null;
     const messages = this.node.advance(ready);
     this.send(messages);
-    this.applyCommitted(ready.committedEntries.slice(durableCount));
+    this.applyCommitted(unapplied);
     for (const state of ready.readStates) this.reads.confirm(state);
     this.reads.serveUpTo(this.machine.appliedIndex);
     if (await this.snapshots.onTurn(this.node)) this.counters.snapshotsTaken++;

@@ -4,6 +4,7 @@
  */
 import type { FsyncMode, LogOptions } from "./types.ts";
 import { LogOptionError } from "./errors.ts";
+import { backgroundSyncRecordsMinDefault } from "./group_commit.ts";
 import { batchDelayMsDefault, batchDelayMsMax, segmentSizeBytesDefault, segmentSizeBytesMax, segmentSizeBytesMin } from "./constants.ts";
 
 export interface ResolvedLogOptions {
@@ -12,6 +13,7 @@ export interface ResolvedLogOptions {
   batchDelayMs: number;
   segmentSizeBytes: number;
   onFsync: ((durationSeconds: number) => void) | null;
+  backgroundSyncRecordsMin: number;
 }
 
 const fsyncModes: readonly FsyncMode[] = ["always", "batch", "unsafe-no-fsync"];
@@ -22,7 +24,8 @@ export function resolveLogOptions(options: LogOptions): ResolvedLogOptions {
   if (!fsyncModes.includes(fsync)) throw new LogOptionError(`fsync: must be one of ${fsyncModes.join(", ")}, got ${String(fsync)}`);
   const batchDelayMs = checkInteger("batchDelayMs", options.batchDelayMs ?? batchDelayMsDefault, 0, batchDelayMsMax);
   const segmentSizeBytes = checkInteger("segmentSizeBytes", options.segmentSizeBytes ?? segmentSizeBytesDefault, segmentSizeBytesMin, segmentSizeBytesMax);
-  return { dir: options.dir, fsync, batchDelayMs, segmentSizeBytes, onFsync: options.onFsync ?? null };
+  const backgroundSyncRecordsMin = checkInteger("backgroundSyncRecordsMin", options.backgroundSyncRecordsMin ?? backgroundSyncRecordsMinDefault, 1, Number.MAX_SAFE_INTEGER);
+  return { dir: options.dir, fsync, batchDelayMs, segmentSizeBytes, onFsync: options.onFsync ?? null, backgroundSyncRecordsMin };
 }
 
 function checkInteger(field: string, value: number, min: number, max: number): number {

@@ -54,7 +54,7 @@ export class SegmentedLog implements AppendLog {
       write: () => this.writeToDisk(),
       syncNow: () => this.syncToDisk(),
       syncInBackground: (done) => this.syncToDiskInBackground(done),
-    });
+    }, options.backgroundSyncRecordsMin);
   }
 
   static async open(options: LogOptions): Promise<SegmentedLog> {

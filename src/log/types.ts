@@ -25,6 +25,12 @@ export interface LogOptions {
   segmentSizeBytes?: number;
   /** Called after every fdatasync with its duration, for the fsync latency metric. */
   onFsync?: (durationSeconds: number) => void;
+  /**
+   * With fsync `always`: records in one flush from which its fdatasync runs in the thread pool
+   * instead of on the event loop (group_commit.ts). 1 sends every fdatasync there, for a caller
+   * with work to do while the disk works (a Raft leader counting its followers' acknowledgements).
+   */
+  backgroundSyncRecordsMin?: number;
 }
 
 /** What recovery found when the log was opened. */

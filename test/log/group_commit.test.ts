@@ -4,7 +4,7 @@
  * that covers it.
  */
 import { describe, expect, test } from "bun:test";
-import { backgroundSyncRecordsMin, GroupCommit, type FlushSteps } from "../../src/log/group_commit.ts";
+import { backgroundSyncRecordsMinDefault, GroupCommit, type FlushSteps } from "../../src/log/group_commit.ts";
 
 class RecordingSteps implements FlushSteps {
   readonly calls: string[] = [];
@@ -39,7 +39,7 @@ describe("group commit", () => {
     expect(steps.calls).toEqual(["write", "syncNow"]);
 
     steps.calls.length = 0;
-    const large = Array.from({ length: backgroundSyncRecordsMin }, () => commit.enqueue(++index));
+    const large = Array.from({ length: backgroundSyncRecordsMinDefault }, () => commit.enqueue(++index));
     let settled = 0;
     for (const waiter of large) void waiter.then(() => settled++);
     await nextTurn();
@@ -51,16 +51,26 @@ describe("group commit", () => {
     expect(steps.calls).toEqual(["write", "syncInBackground"]);
     steps.completeBackground();
     await Promise.all(large);
-    expect(settled).toBe(backgroundSyncRecordsMin);
+    expect(settled).toBe(backgroundSyncRecordsMinDefault);
     expect(await meanwhile).toBe(index);
     expect(steps.calls).toEqual(["write", "syncInBackground", "write", "syncNow"]);
+  });
+
+  test("with backgroundSyncRecordsMin 1, a lone record's fdatasync runs in the thread pool too", async () => {
+    const steps = new RecordingSteps();
+    const commit = new GroupCommit("always", 0, steps, 1);
+    const lone = commit.enqueue(1);
+    await nextTurn();
+    expect(steps.calls).toEqual(["write", "syncInBackground"]);
+    steps.completeBackground();
+    expect(await lone).toBe(1);
   });
 
   test("a failed background fdatasync rejects the waiters it covered", async () => {
     const steps = new RecordingSteps();
     const commit = new GroupCommit("always", 0, steps);
     await commit.enqueue(1);
-    const waiters = Array.from({ length: backgroundSyncRecordsMin }, (_, offset) => commit.enqueue(2 + offset));
+    const waiters = Array.from({ length: backgroundSyncRecordsMinDefault }, (_, offset) => commit.enqueue(2 + offset));
     await nextTurn();
     steps.completeBackground(new Error("disk gone"));
     for (const waiter of waiters) await expect(waiter).rejects.toThrow("disk gone");

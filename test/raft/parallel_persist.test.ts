@@ -75,6 +75,27 @@ describe("a leader's appends leave before its own write (§10.2.1)", () => {
     expect(leader.status().commit).toBe(index);
   });
 
+  test("what commits during the leader's write is handed out once by takeCommittedEntries, and never again by a Ready", () => {
+    const cluster = new Harness([1, 2, 3]);
+    const { ready, index } = leaderWithPendingProposal(cluster);
+    const leader = cluster.node(1);
+    expect(leader.takeCommittedEntries()).toEqual([]);
+    const [first, second] = ready.messagesBeforePersist;
+    leader.step(followerAcknowledges(cluster, first));
+    expect(leader.takeCommittedEntries()).toEqual([]); // one follower and an unpersisted leader: no majority
+    leader.step(followerAcknowledges(cluster, second));
+    expect(leader.takeCommittedEntries().map((entry) => [entry.index, Buffer.from(entry.data).toString()])).toEqual([[index, "x"]]);
+    expect(leader.takeCommittedEntries()).toEqual([]);
+    persist(cluster.storages.get(1) as MemoryStorage, ready);
+    leader.advance(ready);
+    expect(leader.status().applied).toBe(index);
+    const next = leader.ready();
+    expect(next.committedEntries).toEqual([]);
+    expect(() => leader.takeCommittedEntries()).not.toThrow();
+    leader.advance(next);
+    expect(() => leader.takeCommittedEntries()).toThrow(/without an outstanding Ready/);
+  });
+
   test("countLeaderBeforePersist (a deliberate bug) counts the unpersisted copy at once", () => {
     const cluster = new Harness([1, 2, 3], {}, [1, 2, 3], { countLeaderBeforePersist: true });
     const { ready, index } = leaderWithPendingProposal(cluster);

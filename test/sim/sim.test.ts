@@ -49,8 +49,8 @@ describe("simulated cluster keeps Raft's guarantees", () => {
     expect(first.stats.committed).toBeGreaterThan(0);
   });
 
-  test("faults really happen: crashes, partitions, transfers, membership changes, snapshots sent in chunks, slow writes, lease seeds", () => {
-    const totals = { crashes: 0, partitions: 0, transfers: 0, timeoutNows: 0, membershipChanges: 0, snapshotsTaken: 0, snapshotChunks: 0, slowWrites: 0, leaseSeeds: 0, operations: 0 };
+  test("faults really happen: crashes, partitions, transfers, membership changes, snapshots sent in chunks, slow writes (and entries applied during them), lease seeds", () => {
+    const totals = { crashes: 0, partitions: 0, transfers: 0, timeoutNows: 0, membershipChanges: 0, snapshotsTaken: 0, snapshotChunks: 0, slowWrites: 0, entriesAppliedDuringWrite: 0, leaseSeeds: 0, operations: 0 };
     for (let seed = 1; seed <= 20; seed++) {
       const { stats, operations } = runSeed(seed, { nodes: 3, steps: stepsPerSeed });
       const { leaseReads, ...counts } = stats;

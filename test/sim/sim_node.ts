@@ -64,6 +64,8 @@ export class SimNode {
   appliedThrough = 0;
   /** How many of the outstanding Ready's committed entries were applied before its write. */
   private appliedEarly = 0;
+  /** Entries applied while their own write was still held (applyCommittedDuringWrite). */
+  appliedDuringWrite = 0;
 
   constructor(
     readonly id: NodeId,
@@ -137,6 +139,21 @@ export class SimNode {
     const messages = [...sentEarly, ...raw.advance(ready)];
     this.applyReady(ready, observer);
     return messages;
+  }
+
+  /**
+   * While a write is held (slow): as the driver does (applyCommittedMeanwhile), entries that
+   * committed since the Ready was made are applied at once, after the Ready's own committed entries.
+   */
+  applyCommittedDuringWrite(observer: ReadyObserver): void {
+    const ready = this.heldWrite;
+    if (ready === undefined) return;
+    const taken = this.node().takeCommittedEntries();
+    if (taken.length === 0) return;
+    for (const entry of ready.committedEntries.slice(this.appliedEarly)) observer.applied(this, entry);
+    this.appliedEarly = ready.committedEntries.length;
+    for (const entry of taken) observer.applied(this, entry);
+    this.appliedDuringWrite += taken.length;
   }
 
   /** The slow write finishes: persists the held Ready, applies it; returns the messages that waited. */

@@ -159,7 +159,7 @@ export class World {
   private readonly raftOverrides: ReturnType<typeof simRaftConfig>;
   readonly leaseReads: boolean;
   /** What happened in the run; stepsToSettle: steps from healing to a leader and no pending request. */
-  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, slowWrites: 0, stepsToSettle: 0 };
+  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, slowWrites: 0, entriesAppliedDuringWrite: 0, stepsToSettle: 0 };
 
   readonly options: WorldOptions;
 
@@ -240,6 +240,9 @@ export class World {
       applied: (owner: SimNode, entry: Entry) => this.onApplied(owner, entry),
     };
     if (node.writeHeld) {
+      const appliedBefore = node.appliedDuringWrite;
+      node.applyCommittedDuringWrite(observer);
+      this.stats.entriesAppliedDuringWrite += node.appliedDuringWrite - appliedBefore;
       if (chaos && this.random() >= slowWriteFinishProbability) return;
       for (const message of node.finishHeldWrite(observer)) this.network.send(message, this.now);
       return;

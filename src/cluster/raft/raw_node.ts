@@ -8,7 +8,9 @@
  *   send messages; apply ready.committedEntries; serve ready.readStates.
  *
  * Committed entries already durable locally (committedDurableCount) may be applied before
- * the persist step.
+ * the persist step. While the write runs, takeCommittedEntries() hands out entries that
+ * commit meanwhile (a leader's followers acknowledged them), to apply at once, after all of
+ * the outstanding Ready's committedEntries.
  *
  * Messages that depend on local durability are not on the Ready: advance() hands them
  * out, so a driver cannot send a vote or an acknowledgement before the state it depends on
@@ -81,6 +83,8 @@ export class RawNode {
   private persistedHardState: HardState;
   private outstanding: OutstandingReady | undefined = undefined;
   private sequence = 0;
+  /** Last index handed to the driver to apply: by the outstanding Ready or by takeCommittedEntries(). */
+  private handedOutThrough = 0;
 
   constructor(config: RaftConfig, storage: Storage, random: RandomSource, unsafeMutations?: UnsafeMutations) {
     validateRaftConfig(config);
@@ -182,9 +186,32 @@ export class RawNode {
       messagesBeforePersist: early,
     };
     this.outstanding = { ready, messages: afterPersist };
+    this.handedOutThrough = lastEntry(ready.committedEntries)?.index ?? raft.log.applied;
     raft.outbox = [];
     raft.readStates = [];
     return ready;
+  }
+
+  /**
+   * While a Ready is outstanding (its write under way): the entries committed since it, or since
+   * the last call, for the driver to apply now, after every entry of the Ready's own
+   * committedEntries. They are committed, so a majority holds them durably: applying them before
+   * this node's copy is durable is safe (a crash loses the local copy at most, and the leader
+   * sends it again; the state machine skips what it already holds, driver_start.ts). This is
+   * what lets a leader answer once both followers acknowledged, while its own fdatasync is slow
+   * (§10.2.1). None while a snapshot is outstanding or arrived meanwhile.
+   */
+  takeCommittedEntries(): Entry[] {
+    const outstanding = this.outstanding;
+    assert(outstanding !== undefined, "takeCommittedEntries() without an outstanding Ready");
+    const log = this.raft.log;
+    if (outstanding.ready.snapshot !== undefined || log.unstable.snapshot !== undefined) return [];
+    const from = this.handedOutThrough + 1;
+    if (log.committed < from || from < log.firstIndex()) return [];
+    const entries = log.slice(from, log.committed + 1, this.raft.config.committedEntriesBytesMax);
+    const last = lastEntry(entries);
+    if (last !== undefined) this.handedOutThrough = last.index;
+    return entries;
   }
 
   /** The driver persisted `ready`; returns the messages that may now be sent. */
@@ -198,8 +225,7 @@ export class RawNode {
       log.applied = Math.max(log.applied, ready.snapshot.metadata.index);
     }
     log.stableTo(ready.entries);
-    const applied = lastEntry(ready.committedEntries);
-    if (applied !== undefined) log.appliedTo(applied.index);
+    if (ready.snapshot === undefined && this.handedOutThrough > log.applied) log.appliedTo(this.handedOutThrough);
     if (ready.hardState !== undefined) this.persistedHardState = ready.hardState;
     countOwnPersistedEntries(this.raft);
     // Keeps the config history as short as the log: older configurations are never asked for.

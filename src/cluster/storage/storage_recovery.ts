@@ -40,6 +40,9 @@ export async function recoverStorage(dir: string, options: RaftDiskStorageOption
     fsync: options.fsync,
     segmentSizeBytes: options.segmentSizeBytes,
     onFsync: options.onFsync,
+    // Every fdatasync off the event loop: while a leader's own write runs, its loop counts the
+    // followers' acknowledgements and applies what they commit (raft_driver.ts).
+    backgroundSyncRecordsMin: 1,
   });
   try {
     await reconcileLogWithSnapshot(log, snapshot);
