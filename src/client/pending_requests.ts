@@ -4,7 +4,7 @@
  * are checked by one sweep rather than a timer per request, so thousands in flight stay cheap.
  */
 import type { Reply } from "../net/messages";
-import { ChurnMap } from "../util/churn_map";
+import { RequestSlots } from "./request_slots";
 import { FileStoreError } from "./errors";
 
 /**
@@ -34,8 +34,8 @@ export interface PendingRequest {
 }
 
 export class PendingRequests {
-  /** Every request comes and goes through here: a ChurnMap, so answered ones are garbage at once. */
-  private readonly byId = new ChurnMap<number, PendingRequest>();
+  /** Every request comes and goes through here (request_slots.ts: a ring, nearly always). */
+  private readonly byId = new RequestSlots<PendingRequest>();
   /** Sequences of the writes pending, in increasing order (they are added in that order). */
   private readonly writeSequences = new Set<number>();
   /** Requests to send, oldest first; settled ones are skipped when taken. */
@@ -67,7 +67,7 @@ export class PendingRequests {
 
   add(request: PendingRequest): void {
     if (request.sequence > 0) this.writeSequences.add(request.sequence);
-    this.byId.set(request.requestId, request);
+    this.byId.add(request);
     this.unsent.push(request);
   }
 
@@ -76,7 +76,7 @@ export class PendingRequests {
     if (request.sequence > 0) this.writeSequences.add(request.sequence);
     request.sent = true;
     this.sentCount++;
-    this.byId.set(request.requestId, request);
+    this.byId.add(request);
   }
 
   /** The next request to send, marked as sent; null when none waits. */
@@ -119,7 +119,7 @@ export class PendingRequests {
 
   /** After a connection is lost: every sent request, for the caller to resend or fail. */
   takeSent(): PendingRequest[] {
-    const sent = [...this.byId.values()].filter((request) => request.sent);
+    const sent = this.byId.values().filter((request) => request.sent);
     this.sentCount = 0;
     for (const request of sent) request.sent = false;
     return sent;
@@ -143,7 +143,7 @@ export class PendingRequests {
   }
 
   failAll(error: FileStoreError): void {
-    for (const request of [...this.byId.values()]) this.fail(request, error);
+    for (const request of this.byId.values()) this.fail(request, error);
   }
 
   private remove(request: PendingRequest): void {
