@@ -4,6 +4,7 @@
  */
 import type { Socket } from "bun";
 import { FrameAssembler } from "../net/frame_assembler";
+import { readLaidOutGetReply } from "../net/get_reply_writer";
 import { OutputBuffer } from "../net/output_buffer";
 import { decodeResponse, type DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
@@ -85,8 +86,9 @@ export class WireConnection {
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     try {
-      this.assembler.feed(chunk, (frame) => {
-        this.events.onReply(decodeResponse(frame, replyTablesPerVectorMax));
+      // Found gets in the server's fixed layout are read in place; the rest through a view.
+      this.assembler.feedRanges(chunk, (bytes, start, end) => {
+        this.events.onReply(readLaidOutGetReply(bytes, start, end) ?? decodeResponse(bytes.subarray(start, end), replyTablesPerVectorMax));
         return !this.closed;
       });
     } catch (error) {

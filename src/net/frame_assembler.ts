@@ -14,6 +14,8 @@ const bufferShrinkFactor = 4;
 
 /** Returns false to stop handing on frames from the current read (the connection is closing). */
 export type FrameHandler = (frame: Uint8Array) => boolean;
+/** The same, given the frame as bytes[start, end) instead of a view of its own. */
+export type FrameRangeHandler = (bytes: Uint8Array, start: number, end: number) => boolean;
 
 export class FrameAssembler {
   private buffer: Uint8Array;
@@ -27,6 +29,15 @@ export class FrameAssembler {
 
   /** Hands on every complete frame in `chunk`; throws a fatal RequestRejection on a bad length. */
   feed(chunk: Uint8Array, onFrame: FrameHandler): void {
+    this.feedRanges(chunk, (bytes, start, end) => onFrame(bytes.subarray(start, end)));
+  }
+
+  /**
+   * feed() without a view per frame: each frame is handed on as a range of `chunk` (or of the
+   * buffer holding a frame that was split across reads), valid during the call only. For a
+   * reader that takes what it needs by position (a view per frame costs an object each).
+   */
+  feedRanges(chunk: Uint8Array, onFrame: FrameRangeHandler): void {
     let offset = 0;
     if (this.heldBytes > 0) {
       offset = this.completeHeldFrame(chunk, onFrame);
@@ -37,7 +48,7 @@ export class FrameAssembler {
       if (chunk.length - offset - lengthPrefixBytes < frameBytes) break;
       const start = offset + lengthPrefixBytes;
       offset = start + frameBytes;
-      if (!onFrame(chunk.subarray(start, offset))) return;
+      if (!onFrame(chunk, start, offset)) return;
     }
     if (offset < chunk.length) this.hold(chunk.subarray(offset));
   }
@@ -68,7 +79,7 @@ export class FrameAssembler {
   }
 
   /** Adds from `chunk` to the held frame; returns where the rest of `chunk` starts, or -1 to stop. */
-  private completeHeldFrame(chunk: Uint8Array, onFrame: FrameHandler): number {
+  private completeHeldFrame(chunk: Uint8Array, onFrame: FrameRangeHandler): number {
     let offset = 0;
     if (this.heldBytes < lengthPrefixBytes) {
       offset = Math.min(lengthPrefixBytes - this.heldBytes, chunk.length);
@@ -80,10 +91,10 @@ export class FrameAssembler {
     this.hold(chunk.subarray(offset, offset + taken));
     offset += taken;
     if (this.heldBytes < totalBytes) return chunk.length;
-    const frame = this.buffer.subarray(lengthPrefixBytes, totalBytes);
+    const frameBuffer = this.buffer;
     this.heldBytes = 0;
     this.partialSinceMs = null;
-    const keepGoing = onFrame(frame);
+    const keepGoing = onFrame(frameBuffer, lengthPrefixBytes, totalBytes);
     if (this.buffer.length > this.bufferBytesInitial * bufferShrinkFactor) {
       this.buffer = new Uint8Array(this.bufferBytesInitial);
     }

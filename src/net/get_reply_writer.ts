@@ -71,29 +71,31 @@ export function appendGetReply(output: OutputBuffer, requestId: number, value: U
 }
 
 /**
- * The client's side of the same layout: when `frame` (an Envelope without its length prefix)
- * holds, byte for byte, the layout above (only the request id, the version and the value vary,
- * and the value fills the rest of the frame exactly), it is a valid FlatBuffer by construction
- * and is read without the verifier's walk. Any other frame returns null: the general readers
- * decide it. The value is copied out (it outlives the receive buffer).
+ * The client's side of the same layout: when the frame bytes[start, end) (an Envelope without
+ * its length prefix) holds, byte for byte, the layout above (only the request id, the version
+ * and the value vary, and the value fills the rest of the frame exactly), it is a valid
+ * FlatBuffer by construction and is read without the verifier's walk. Any other frame returns
+ * null: the general readers decide it. The value is copied out (it outlives the receive buffer).
  */
-export function readLaidOutGetReply(frame: Uint8Array): DecodedResponse | null {
-  if (frame.length < valuePosition) return null;
-  for (let position = 0; position < requestIdPosition; position++) if (frame[position] !== template[position]) return null;
-  for (let position = requestIdPosition + doubleBytes; position < versionPosition; position++) {
-    if (frame[position] !== template[position]) return null;
-  }
-  for (let position = versionPosition + doubleBytes; position < valueLengthPosition; position++) {
-    if (frame[position] !== template[position]) return null;
-  }
-  const valueLength = (frame[valueLengthPosition]! | (frame[valueLengthPosition + 1]! << 8) | (frame[valueLengthPosition + 2]! << 16)
-    | (frame[valueLengthPosition + 3]! << 24)) >>> 0;
-  if (valueLength !== frame.length - valuePosition) return null;
+export function readLaidOutGetReply(bytes: Uint8Array, start = 0, end = bytes.length): DecodedResponse | null {
+  if (end - start < valuePosition) return null;
+  if (!matchesTemplate(bytes, start, 0, requestIdPosition)
+    || !matchesTemplate(bytes, start, requestIdPosition + doubleBytes, versionPosition)
+    || !matchesTemplate(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return null;
+  const lengthAt = start + valueLengthPosition;
+  const valueLength = (bytes[lengthAt]! | (bytes[lengthAt + 1]! << 8) | (bytes[lengthAt + 2]! << 16) | (bytes[lengthAt + 3]! << 24)) >>> 0;
+  if (valueLength !== end - start - valuePosition) return null;
   return {
-    requestId: readDouble(frame, requestIdPosition),
+    requestId: readDouble(bytes, start + requestIdPosition),
     reply: {
       status: "OK", message: "", leaderHint: "",
-      result: { kind: "get", value: frame.slice(valuePosition), version: readDouble(frame, versionPosition) },
+      result: { kind: "get", value: bytes.slice(start + valuePosition, end), version: readDouble(bytes, start + versionPosition) },
     },
   };
+}
+
+/** Whether bytes[start + from, start + to) equal the template's bytes [from, to). */
+function matchesTemplate(bytes: Uint8Array, start: number, from: number, to: number): boolean {
+  for (let position = from; position < to; position++) if (bytes[start + position] !== template[position]) return false;
+  return true;
 }

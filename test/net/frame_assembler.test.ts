@@ -7,9 +7,12 @@ import { withLengthPrefix } from "./wire_fixtures";
 
 const frameSizeBytesMax = 4096;
 
-function collect(assembler: FrameAssembler, reads: Uint8Array[]): Uint8Array[] {
+function collect(assembler: FrameAssembler, reads: Uint8Array[], byRange = false): Uint8Array[] {
   const frames: Uint8Array[] = [];
-  for (const read of reads) assembler.feed(read, (frame) => { frames.push(frame.slice()); return true; });
+  for (const read of reads) {
+    if (byRange) assembler.feedRanges(read, (bytes, start, end) => { frames.push(bytes.slice(start, end)); return true; });
+    else assembler.feed(read, (frame) => { frames.push(frame.slice()); return true; });
+  }
   return frames;
 }
 
@@ -32,6 +35,8 @@ describe("frame assembler", () => {
         const assembler = new FrameAssembler(frameSizeBytesMax, initialBufferBytes);
         expect(collect(assembler, reads)).toEqual(frames);
         expect(assembler.partialSinceMs).toBeNull();
+        // The same frames as ranges of the reads (or of the buffer of a frame split across them).
+        expect(collect(new FrameAssembler(frameSizeBytesMax, initialBufferBytes), reads, true)).toEqual(frames);
       },
     ), { numRuns: 300, seed: 4 });
   });

@@ -74,7 +74,13 @@ describe("common reply reader", () => {
       const laidOutValue = value.slice(0, length);
       appendGetReply(output, 2 ** 40 + 3, laidOutValue, 17.5);
       const frame = output.bytes.slice(4, output.length);
-      expect(readLaidOutGetReply(frame)).toEqual({ requestId: 2 ** 40 + 3, reply: ok({ kind: "get", value: laidOutValue, version: 17.5 }) });
+      const expected = { requestId: 2 ** 40 + 3, reply: ok({ kind: "get", value: laidOutValue, version: 17.5 }) };
+      expect(readLaidOutGetReply(frame)).toEqual(expected);
+      // Read in place, as a range of a larger buffer (the client's receive path).
+      const within = new Uint8Array(frame.length + 11).fill(0xee);
+      within.set(frame, 7);
+      expect(readLaidOutGetReply(within, 7, 7 + frame.length)).toEqual(expected);
+      expect(readLaidOutGetReply(within, 7, 8 + frame.length)).toBeNull();
       const grown = new Uint8Array(frame.length + 1);
       grown.set(frame);
       compared += expectReadAsTheGeneralPath([...variantsOf(frame), grown]);
