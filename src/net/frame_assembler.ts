@@ -4,6 +4,7 @@
  * split across reads is gathered in a reusable buffer, which grows to the frame's size and
  * shrinks back once a large frame has passed.
  */
+import { readUint32 } from "./little_endian";
 import { RequestRejection } from "./status";
 
 const lengthPrefixBytes = 4;
@@ -54,7 +55,7 @@ export class FrameAssembler {
   }
 
   private frameLength(bytes: Uint8Array, offset: number): number {
-    const length = (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+    const length = readUint32(bytes, offset);
     if (length > this.frameSizeBytesMax) {
       throw new RequestRejection("TOO_LARGE", `frame of ${length} bytes is over the ${this.frameSizeBytesMax}-byte limit`, 0, true);
     }

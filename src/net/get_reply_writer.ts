@@ -21,7 +21,7 @@
  */
 import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
 import type { OutputBuffer } from "./output_buffer";
-import { readDouble, writeDouble, writeUint32 } from "./little_endian";
+import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
 import type { DecodedResponse } from "./response_codec";
 
 const lengthPrefixBytes = 4;
@@ -82,9 +82,7 @@ export function readLaidOutGetReply(bytes: Uint8Array, start = 0, end = bytes.le
   if (!matchesTemplate(bytes, start, 0, requestIdPosition)
     || !matchesTemplate(bytes, start, requestIdPosition + doubleBytes, versionPosition)
     || !matchesTemplate(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return null;
-  const lengthAt = start + valueLengthPosition;
-  const valueLength = (bytes[lengthAt]! | (bytes[lengthAt + 1]! << 8) | (bytes[lengthAt + 2]! << 16) | (bytes[lengthAt + 3]! << 24)) >>> 0;
-  if (valueLength !== end - start - valuePosition) return null;
+  if (readUint32(bytes, start + valueLengthPosition) !== end - start - valuePosition) return null;
   return {
     requestId: readDouble(bytes, start + requestIdPosition),
     reply: {

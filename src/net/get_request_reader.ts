@@ -11,7 +11,7 @@ import type { ServerLimits } from "./limits";
 import type { ConsistencyLevel, Request } from "./messages";
 import { envelopeHeaderRule } from "./schema_rules";
 import { fieldOffset, followOffset, inlineField, rootTablePosition, VerificationError, verifyTableHeader, verifyVector, type TableRule } from "./verify";
-import { readDouble } from "./little_endian";
+import { readDouble, readUint32 } from "./little_endian";
 
 /** Envelope slots (schemas/filestore.fbs). */
 const requestIdSlot = 0;
@@ -32,10 +32,6 @@ const offsetBytes = 4;
 const integerMax = Number.MAX_SAFE_INTEGER;
 const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 const getRequestRule: TableRule = { name: "GetRequest", fields: [] };
-
-function readUint32(bytes: Uint8Array, position: number): number {
-  return (bytes[position]! | (bytes[position + 1]! << 8) | (bytes[position + 2]! << 16) | (bytes[position + 3]! << 24)) >>> 0;
-}
 
 function scalarField(bytes: Uint8Array, table: number, tableSize: number, slot: number, sizeBytes: number): number {
   const position = inlineField(bytes, table, tableSize, envelopeHeaderRule, slot, sizeBytes);

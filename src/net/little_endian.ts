@@ -22,6 +22,10 @@ export function writeUint32(bytes: Uint8Array, position: number, value: number):
   bytes[position + 3] = value >>> 24;
 }
 
+export function readUint32(bytes: Uint8Array, position: number): number {
+  return (bytes[position]! | (bytes[position + 1]! << 8) | (bytes[position + 2]! << 16) | (bytes[position + 3]! << 24)) >>> 0;
+}
+
 export function readDouble(bytes: Uint8Array, position: number): number {
   for (let index = 0; index < doubleBytes; index++) {
     doubleScratchBytes[hostIsLittleEndian ? index : doubleBytes - 1 - index] = bytes[position + index]!;
