@@ -4,9 +4,8 @@
  */
 import type { Socket } from "bun";
 import { FrameAssembler } from "../net/frame_assembler";
-import { readLaidOutGetReply } from "../net/get_reply_writer";
 import { OutputBuffer } from "../net/output_buffer";
-import { decodeResponse, type DecodedResponse } from "../net/response_codec";
+import { decodeResponseAt, type DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
 
 /** Replies can be larger than requests (a scan page): accept frames up to this size. */
@@ -86,9 +85,8 @@ export class WireConnection {
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     try {
-      // Found gets in the server's fixed layout are read in place; the rest through a view.
       this.assembler.feedRanges(chunk, (bytes, start, end) => {
-        this.events.onReply(readLaidOutGetReply(bytes, start, end) ?? decodeResponse(bytes.subarray(start, end), replyTablesPerVectorMax));
+        this.events.onReply(decodeResponseAt(bytes, start, end, replyTablesPerVectorMax));
         return !this.closed;
       });
     } catch (error) {

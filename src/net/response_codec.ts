@@ -119,7 +119,15 @@ function decodeResult(response: Response): ReplyResult {
  * response_reader.ts; the rest are verified whole, then read with the generated code.
  */
 export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): DecodedResponse {
-  return readLaidOutGetReply(frame) ?? readCommonResponse(frame) ?? decodeAnyResponse(frame, tablesPerVectorMax);
+  return decodeResponseAt(frame, 0, frame.length, tablesPerVectorMax);
+}
+
+/** decodeResponse() of the frame bytes[start, end): a laid-out get is read in place, the rest through a view. */
+export function decodeResponseAt(bytes: Uint8Array, start: number, end: number, tablesPerVectorMax: number): DecodedResponse {
+  const laidOutGet = readLaidOutGetReply(bytes, start, end);
+  if (laidOutGet !== null) return laidOutGet;
+  const frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+  return readCommonResponse(frame) ?? decodeAnyResponse(frame, tablesPerVectorMax);
 }
 
 /** The general path: the whole reply verified against the schema rules, then read with the generated code. */

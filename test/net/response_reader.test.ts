@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
 import type { Reply } from "../../src/net/messages";
 import { errorReply } from "../../src/net/messages";
-import { decodeAnyResponse, decodeResponse, encodeResponse, type DecodedResponse } from "../../src/net/response_codec";
+import { decodeAnyResponse, decodeResponse, decodeResponseAt, encodeResponse, type DecodedResponse } from "../../src/net/response_codec";
 import { readCommonResponse } from "../../src/net/response_reader";
 import { appendGetReply, readLaidOutGetReply } from "../../src/net/get_reply_writer";
 import { OutputBuffer } from "../../src/net/output_buffer";
@@ -103,11 +103,17 @@ function variantsOf(frame: Uint8Array): Uint8Array[] {
   return variants;
 }
 
-/** decodeResponse (fast paths first) rejects or reads each variant exactly as the general path does; returns how many. */
+/**
+ * decodeResponse (fast paths first) rejects or reads each variant exactly as the general path
+ * does, and so does decodeResponseAt on the variant as a range of a larger buffer; returns how many.
+ */
 function expectReadAsTheGeneralPath(variants: Uint8Array[]): number {
   for (const variant of variants) {
     const general = outcome(() => decodeAnyResponse(variant, tablesPerVectorMax));
     expect(outcome(() => decodeResponse(variant, tablesPerVectorMax))).toEqual(general);
+    const within = new Uint8Array(variant.length + 5).fill(0xee);
+    within.set(variant, 3);
+    expect(outcome(() => decodeResponseAt(within, 3, 3 + variant.length, tablesPerVectorMax))).toEqual(general);
   }
   return variants.length;
 }
