@@ -10,7 +10,7 @@ import { resolveLimits } from "../../src/net/limits";
 import type { Request } from "../../src/net/messages";
 import { decodeAnyRequest, decodeRequest } from "../../src/net/request_decoder";
 import { RequestRejection } from "../../src/net/status";
-import { bytes, envelopeBytes, request, sampleRequests } from "./wire_fixtures";
+import { bytes, envelopeBytes, request, sampleRequests, truncatedAndChangedVariants } from "./wire_fixtures";
 
 const limits = resolveLimits();
 
@@ -55,16 +55,7 @@ describe("get request reader", () => {
   test("every one-byte change and every truncation of a get is decoded as by the general path alone", () => {
     let compared = 0;
     for (const get of gets.slice(0, 2)) {
-      const frame = envelopeBytes(get);
-      const variants: Uint8Array[] = [];
-      for (let length = 0; length < frame.length; length++) variants.push(frame.slice(0, length));
-      for (let position = 0; position < frame.length; position++) {
-        for (const replacement of [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff, frame[position]! ^ 0x08]) {
-          const changed = frame.slice();
-          changed[position] = replacement;
-          variants.push(changed);
-        }
-      }
+      const variants = truncatedAndChangedVariants(envelopeBytes(get), [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff], 0x08);
       for (const variant of variants) {
         expect(outcome(() => decodeRequest(variant, limits))).toEqual(outcome(() => decodeAnyRequest(variant, limits)));
         compared++;

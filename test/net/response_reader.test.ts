@@ -11,6 +11,7 @@ import { decodeAnyResponse, decodeResponse, decodeResponseAt, encodeResponse, ty
 import { readCommonResponse } from "../../src/net/response_reader";
 import { appendGetReply, readLaidOutGetReply } from "../../src/net/get_reply_writer";
 import { OutputBuffer } from "../../src/net/output_buffer";
+import { truncatedAndChangedVariants } from "./wire_fixtures";
 
 const tablesPerVectorMax = 1000;
 const builder = new flatbuffers.Builder(256);
@@ -91,16 +92,7 @@ describe("common reply reader", () => {
 
 /** Every truncation of `frame`, and each byte of it replaced by a few telling values. */
 function variantsOf(frame: Uint8Array): Uint8Array[] {
-  const variants: Uint8Array[] = [];
-  for (let length = 0; length < frame.length; length++) variants.push(frame.slice(0, length));
-  for (let position = 0; position < frame.length; position++) {
-    for (const replacement of [0x00, 0x01, 0x04, 0x7f, 0x80, 0xff, frame[position]! ^ 0x10]) {
-      const changed = frame.slice();
-      changed[position] = replacement;
-      variants.push(changed);
-    }
-  }
-  return variants;
+  return truncatedAndChangedVariants(frame, [0x00, 0x01, 0x04, 0x7f, 0x80, 0xff], 0x10);
 }
 
 /**

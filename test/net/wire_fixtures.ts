@@ -90,3 +90,21 @@ export function pingWithConsistency(requestId: number, consistency: number): Uin
   builder.finish(Envelope.endEnvelope(builder));
   return builder.asUint8Array().slice();
 }
+
+/**
+ * Every truncation of `frame`, and each of its bytes replaced in turn by each of `replacements`
+ * and by the byte with `flipBits` flipped: the variants a one-pass reader must judge as the
+ * general path does.
+ */
+export function truncatedAndChangedVariants(frame: Uint8Array, replacements: readonly number[], flipBits: number): Uint8Array[] {
+  const variants: Uint8Array[] = [];
+  for (let length = 0; length < frame.length; length++) variants.push(frame.slice(0, length));
+  for (let position = 0; position < frame.length; position++) {
+    for (const replacement of [...replacements, frame[position]! ^ flipBits]) {
+      const changed = frame.slice();
+      changed[position] = replacement;
+      variants.push(changed);
+    }
+  }
+  return variants;
+}
