@@ -89,6 +89,7 @@ export class FileStore {
   constructor(private readonly core: RequestSender) {}
 
   get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null> {
+    // send() inlined: the commonest call makes no closure for its body.
     let body: RequestBody;
     try {
       body = { kind: "get", key: toKey(key) };

@@ -66,16 +66,19 @@ export class PendingRequests {
   }
 
   add(request: PendingRequest): void {
-    if (request.sequence > 0) this.writeSequences.add(request.sequence);
-    this.byId.add(request);
+    this.track(request);
     this.unsent.push(request);
   }
 
   /** A request sent at once, ahead of the queue (a handshake ping, or any request when nothing waits to be sent). */
   addSent(request: PendingRequest): void {
-    if (request.sequence > 0) this.writeSequences.add(request.sequence);
     request.sent = true;
     this.sentCount++;
+    this.track(request);
+  }
+
+  private track(request: PendingRequest): void {
+    if (request.sequence > 0) this.writeSequences.add(request.sequence);
     this.byId.add(request);
   }
 

@@ -7,8 +7,8 @@
  *
  * Where its fdatasync runs depends on the load it sees:
  * - a flush of at least backgroundSyncRecordsMin records (writers are many; a log option,
- *   default backgroundSyncRecordsMinDefault) fdatasyncs in the thread pool, one at a time: while the disk works, the event loop goes on reading requests
- *   and appending their records, and when the fdatasync completes the next flush covers
+ *   default backgroundSyncRecordsMinDefault) fdatasyncs in the thread pool, one at a time:
+ *   while the disk works, the event loop goes on reading requests and appending their records, and when the fdatasync completes the next flush covers
  *   everything queued meanwhile (a synchronous fdatasync would block the loop for the whole
  *   disk round trip, so the process's own work could never overlap the disk);
  * - a smaller flush (a lone writer) fdatasyncs on this thread: there is little to overlap, and
