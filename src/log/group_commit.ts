@@ -8,9 +8,10 @@
  * Where its fdatasync runs depends on the load it sees:
  * - a flush of at least backgroundSyncRecordsMin records (writers are many; a log option,
  *   default backgroundSyncRecordsMinDefault) fdatasyncs in the thread pool, one at a time:
- *   while the disk works, the event loop goes on reading requests and appending their records, and when the fdatasync completes the next flush covers
- *   everything queued meanwhile (a synchronous fdatasync would block the loop for the whole
- *   disk round trip, so the process's own work could never overlap the disk);
+ *   while the disk works, the event loop goes on reading requests and appending their
+ *   records, and when the fdatasync completes the next flush covers everything queued
+ *   meanwhile (a synchronous fdatasync would block the loop for the whole disk round trip, so
+ *   the process's own work could never overlap the disk);
  * - a smaller flush (a lone writer) fdatasyncs on this thread: there is little to overlap, and
  *   the hand-off to a pool thread and back costs more than it saves (about 50 µs measured
  *   here). The Raft storage sets the option to 1: its leader has acknowledgements to count
