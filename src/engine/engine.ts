@@ -15,9 +15,9 @@ import type { AppendLog, FsyncMode } from "../log/types.ts";
 import { encodeCheckpoint, writeCheckpointFile } from "./checkpoint.ts";
 import { compactLog, type CompactionReport } from "./compaction.ts";
 import { BackgroundMaintenance, type AutoCheckpointOptions, type AutoCompactionOptions } from "./background_maintenance.ts";
-import { appendRecord, readValue, RecentRecords, type EngineState } from "./engine_state.ts";
+import { appendFailure, checkAppendedIndex, readValue, RecentRecords, startAppend, type EngineState } from "./engine_state.ts";
 import { EngineError } from "./errors.ts";
-import { evaluateCommand, type StateView } from "./evaluate.ts";
+import { evaluateCommand, evaluationResult, type Evaluation, type StateView } from "./evaluate.ts";
 import { MaintenanceLock } from "./maintenance_lock.ts";
 import { newIndexEntry } from "./key_index.ts";
 import { keyHash } from "./key_string.ts";
@@ -30,6 +30,7 @@ import type { Command, CommandResult, EngineStats, Entry, ScanOptions, ScanPage 
 import { validateCommand, validateKey, validateRaftIndex, validateScanOptions } from "./validation.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { InFlightCount } from "../util/in_flight_count.ts";
 
 export interface EngineOptions {
   /** Folder of the engine: its log in `log/`, its checkpoint beside it. Created when missing. */
@@ -56,7 +57,8 @@ export interface CheckpointReport {
 
 export class Engine {
   private readonly maintenance = new MaintenanceLock();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Applies whose append is not durable yet: close() and installSnapshot() wait for them. */
+  private readonly writesInFlight = new InFlightCount();
   private closing = false;
   private installing = false;
   private readonly stateView: StateView;
@@ -104,38 +106,61 @@ export class Engine {
     return new Engine(engineState, options.dir, automatic, report);
   }
 
-  /** Applies a command; resolves once its record is durable under the log's fsync mode. */
-  async apply(command: Command, meta: { raftIndex?: number } = {}): Promise<CommandResult> {
+  /**
+   * Applies a command; resolves once its record is durable under the log's fsync mode.
+   * This runs for every write, so it allocates little: the work is done in writeNow (not
+   * async: inside an async function every block scope becomes a heap object), and the one
+   * promise awaited is the log's.
+   */
+  async apply(command: Command, meta?: { raftIndex?: number }): Promise<CommandResult> {
+    const write = this.writeNow(command, meta?.raftIndex);
+    if (write.appended === null) return evaluationResult(write.evaluation, write.revision);
+    this.writesInFlight.begin();
+    let lastIndex: number;
+    try {
+      lastIndex = await write.appended;
+    } catch (error) {
+      throw appendFailure(this.state, error);
+    } finally {
+      this.writesInFlight.end();
+    }
+    checkAppendedIndex(lastIndex, write.logIndex);
+    return evaluationResult(write.evaluation, write.revision);
+  }
+
+  /** Evaluates a command, appends its record and updates the index; `appended` is null when nothing is written. */
+  private writeNow(command: Command, givenRaftIndex: number | undefined): PendingWrite {
     this.checkWritable();
     validateCommand(command);
-    validateRaftIndex(meta.raftIndex, this.state.raftIndex);
+    validateRaftIndex(givenRaftIndex, this.state.raftIndex);
     const evaluation = evaluateCommand(command, this.stateView);
-    const raftIndex = meta.raftIndex ?? this.state.raftIndex;
+    const raftIndex = givenRaftIndex ?? this.state.raftIndex;
     const { effects } = evaluation;
-    if (effects.length === 0 && raftIndex === this.state.raftIndex) return evaluation.result(this.state.revision);
+    if (effects.length === 0 && raftIndex === this.state.raftIndex) return { evaluation, revision: this.state.revision, appended: null, logIndex: 0 };
     const revision = effects.length > 0 ? this.state.revision + 1 : this.state.revision;
-    const operations: RecordOperation[] = effects.map((effect) => ({
-      operation: effect.value === null ? OperationKind.delete : OperationKind.set,
-      key: effect.key,
-      value: effect.value ?? emptyValue,
-      version: revision,
-    }));
+    const operations: RecordOperation[] = [];
+    for (const effect of effects) {
+      operations.push({
+        operation: effect.value === null ? OperationKind.delete : OperationKind.set,
+        key: effect.key,
+        value: effect.value ?? emptyValue,
+        version: revision,
+      });
+    }
     const { payload, valueOffsets } = encodeRecord({ kind: RecordKind.apply, revision, raftIndex }, operations);
-    const { logIndex, durable } = appendRecord(this.state, payload);
+    const appended = startAppend(this.state, payload);
+    const logIndex = this.state.log.lastIndex();
     this.state.revision = revision;
     this.state.raftIndex = raftIndex;
-    effects.forEach((effect, position) => {
-      if (effect.value === null) this.state.index.delete(effect.keyString);
+    for (let position = 0; position < effects.length; position++) {
+      const { keyString, key, value } = effects[position]!;
+      if (value === null) this.state.index.delete(keyString);
       else {
-        const { keyString, key } = effect;
-        const entry = newIndexEntry({ keyString, keyHash: keyHash(key), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: effect.value.length });
-        this.state.index.set(entry);
+        this.state.index.set(newIndexEntry({ keyString, keyHash: keyHash(key), version: revision, logIndex, valueOffset: valueOffsets[position], valueLength: value.length }));
       }
-    });
-    this.track(durable);
+    }
     this.background.afterApply();
-    await durable;
-    return evaluation.result(revision);
+    return { evaluation, revision, appended, logIndex };
   }
 
   /**
@@ -206,7 +231,7 @@ export class Engine {
     const release = await this.maintenance.acquire();
     this.installing = true;
     try {
-      await Promise.all(this.inFlight);
+      await this.writesInFlight.idle();
       return await installSnapshotChunks(this.state, chunks, async () => {
         await this.writeCheckpoint();
       });
@@ -221,7 +246,7 @@ export class Engine {
     if (this.closing) return;
     this.closing = true;
     await this.maintenance.run(async () => {
-      await Promise.all(this.inFlight);
+      await this.writesInFlight.idle();
       await this.state.log.close();
     });
   }
@@ -251,13 +276,6 @@ export class Engine {
     });
   }
 
-  /** Keeps pending appends so close() and installSnapshot() can wait for them. */
-  private track(durable: Promise<void>): void {
-    const settled = durable.catch(() => undefined);
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
-  }
-
   private checkReadable(): void {
     if (this.closing) throw new EngineError("UNAVAILABLE", "engine is closed");
   }
@@ -270,3 +288,13 @@ export class Engine {
 }
 
 const emptyValue = new Uint8Array(0);
+
+/** A write evaluated and appended, waiting for its record to be durable. */
+interface PendingWrite {
+  evaluation: Evaluation;
+  /** The revision the caller is told. */
+  revision: number;
+  /** The log's promise for the record; null when the command wrote nothing. */
+  appended: Promise<number> | null;
+  logIndex: number;
+}

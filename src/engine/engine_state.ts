@@ -68,6 +68,23 @@ export function readValue(state: EngineState, entry: IndexEntry): Uint8Array {
  * A refused append poisons the engine: state in memory would otherwise outrun the log.
  */
 export function appendRecord(state: EngineState, payload: Uint8Array): { logIndex: number; durable: Promise<void> } {
+  const appended = startAppend(state, payload);
+  const logIndex = state.log.lastIndex();
+  const durable = appended.then(
+    (lastIndex) => checkAppendedIndex(lastIndex, logIndex),
+    (error: unknown) => {
+      throw appendFailure(state, error);
+    },
+  );
+  return { logIndex, durable };
+}
+
+/**
+ * The first half of appendRecord, for the write path that awaits the log's promise itself
+ * (one promise per write instead of two): the record's index is `state.log.lastIndex()` right
+ * after the call; a rejection of the promise goes through appendFailure.
+ */
+export function startAppend(state: EngineState, payload: Uint8Array): Promise<number> {
   if (state.failure !== null) throw new EngineError("UNAVAILABLE", `log failed earlier: ${state.failure.message}`);
   const logIndex = state.log.lastIndex() + 1;
   const appended = state.log.append([payload]);
@@ -78,14 +95,15 @@ export function appendRecord(state: EngineState, payload: Uint8Array): { logInde
     void appended.catch(() => undefined);
     throw new EngineError("UNAVAILABLE", "the log refused the append");
   }
-  const durable = appended.then(
-    (lastIndex) => {
-      assert(lastIndex === logIndex, "log acknowledged another index than it assigned");
-    },
-    (error: unknown) => {
-      state.failure ??= error instanceof Error ? error : new Error(String(error));
-      throw new EngineError("UNAVAILABLE", `log append failed: ${state.failure.message}`);
-    },
-  );
-  return { logIndex, durable };
+  return appended;
+}
+
+export function checkAppendedIndex(lastIndex: number, logIndex: number): void {
+  assert(lastIndex === logIndex, "log acknowledged another index than it assigned");
+}
+
+/** Records a failed append as the engine's failure; returns the error for the writer. */
+export function appendFailure(state: EngineState, error: unknown): EngineError {
+  state.failure ??= error instanceof Error ? error : new Error(String(error));
+  return new EngineError("UNAVAILABLE", `log append failed: ${state.failure.message}`);
 }

@@ -23,7 +23,7 @@ export interface Effect {
   value: Uint8Array | null;
 }
 
-interface Outcome {
+export interface Outcome {
   op: SimpleCommand["op"];
   /** This command changed state (put, delete of a present key, successful cas). */
   wrote: boolean;
@@ -33,28 +33,41 @@ interface Outcome {
   versionBefore: number;
 }
 
+/** Plain data, no closures: evaluation runs for every write, so it allocates as little as it can. */
 export interface Evaluation {
   effects: Effect[];
-  /** The caller's result once `writeRevision` (a new one when effects exist) is known. */
-  result(writeRevision: number): CommandResult;
+  /** One per simple command, in order (exactly one when the command is not a batch). */
+  outcomes: Outcome[];
+  allSucceeded: boolean;
+  isBatch: boolean;
 }
 
 export function evaluateCommand(command: Command, state: StateView): Evaluation {
-  // Only a batch can read its own earlier writes; a single command needs no overlay.
-  const pending = command.op === "batch" ? new Map<string, Uint8Array | null>() : null;
   const effects: Effect[] = [];
-  const simpleCommands = command.op === "batch" ? command.commands : [command];
-  const outcomes = simpleCommands.map((simple) => evaluateSimple(simple, state, pending, effects));
-  const allSucceeded = outcomes.every((outcome) => outcome.succeeded);
+  if (command.op !== "batch") {
+    // Only a batch can read its own earlier writes; a single command needs no overlay.
+    const outcome = evaluateSimple(command, state, null, effects);
+    if (!outcome.succeeded) effects.length = 0;
+    return { effects, outcomes: [outcome], allSucceeded: outcome.succeeded, isBatch: false };
+  }
+  const pending = new Map<string, Uint8Array | null>();
+  const outcomes: Outcome[] = [];
+  let allSucceeded = true;
+  for (const simple of command.commands) {
+    const outcome = evaluateSimple(simple, state, pending, effects);
+    outcomes.push(outcome);
+    if (!outcome.succeeded) allSucceeded = false;
+  }
   if (!allSucceeded) effects.length = 0;
-  return {
-    effects,
-    result(writeRevision: number): CommandResult {
-      const results = outcomes.map((outcome) => resultOf(outcome, allSucceeded, writeRevision));
-      if (command.op !== "batch") return results[0];
-      return { op: "batch", succeeded: allSucceeded, version: writeRevision, results };
-    },
-  };
+  return { effects, outcomes, allSucceeded, isBatch: true };
+}
+
+/** The caller's result once `writeRevision` (a new one when effects exist) is known. */
+export function evaluationResult(evaluation: Evaluation, writeRevision: number): CommandResult {
+  const { outcomes, allSucceeded } = evaluation;
+  if (!evaluation.isBatch) return resultOf(outcomes[0]!, allSucceeded, writeRevision);
+  const results = outcomes.map((outcome) => resultOf(outcome, allSucceeded, writeRevision));
+  return { op: "batch", succeeded: allSucceeded, version: writeRevision, results };
 }
 
 /**
@@ -85,8 +98,15 @@ function evaluateSimple(
   }
   pending?.set(keyString, value);
   effects.push({ keyString, key: command.key, value });
-  return { op: command.op, wrote: true, succeeded: true, versionBefore: 0 };
+  return writtenOutcomes[command.op];
 }
+
+/** The outcome of a command that wrote, shared: outcomes are never changed after evaluation. */
+const writtenOutcomes: Readonly<Record<SimpleCommand["op"], Outcome>> = {
+  put: { op: "put", wrote: true, succeeded: true, versionBefore: 0 },
+  delete: { op: "delete", wrote: true, succeeded: true, versionBefore: 0 },
+  cas: { op: "cas", wrote: true, succeeded: true, versionBefore: 0 },
+};
 
 function resultOf(outcome: Outcome, applied: boolean, writeRevision: number): CommandResult {
   const wrote = applied && outcome.wrote;

@@ -52,6 +52,12 @@ export class GroupCommit {
   /** The last record index a flush covered (0 before the first). */
   private flushedThroughIndex = 0;
 
+  /** Made once: a flush is scheduled for nearly every write, a closure each time adds up. */
+  private readonly flushOnImmediate = (): void => {
+    this.immediate = null;
+    this.flushScheduled();
+  };
+
   constructor(
     private readonly mode: FsyncMode,
     private readonly batchDelayMs: number,
@@ -120,10 +126,7 @@ export class GroupCommit {
         this.flushScheduled();
       }, this.batchDelayMs);
     } else {
-      this.immediate = setImmediate(() => {
-        this.immediate = null;
-        this.flushScheduled();
-      });
+      this.immediate = setImmediate(this.flushOnImmediate);
     }
   }
 
