@@ -18,7 +18,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { Command } from "../engine/types.ts";
-import { assert } from "../util/assert.ts";
+import { assert, fail } from "../util/assert.ts";
 import type { NodeId } from "./raft/types.ts";
 
 export interface WriteIdentity {
@@ -66,7 +66,7 @@ export function decodeEntryPayload(data: Uint8Array): EntryPayload {
     assert(typeof clientAddress === "string" && typeof adminAddress === "string" && typeof peerAddress === "string", "member entry: bad addresses");
     return { kind: "member", node, addresses: { clientAddress, adminAddress, peerAddress } };
   }
-  assert(tuple[0] === writeTag && (tuple.length === 4 || tuple.length === 5), `entry payload: unknown tag ${String(tuple[0])}`);
+  if (!(tuple[0] === writeTag && (tuple.length === 4 || tuple.length === 5))) fail(`entry payload: unknown tag ${String(tuple[0])}`);
   const [, sessionId, sequence, command, oldestPendingSequence = 0] = tuple;
   assert(sessionId === null || sessionId instanceof Uint8Array, "write entry: bad session id");
   assert(typeof sequence === "number", "write entry: bad sequence");

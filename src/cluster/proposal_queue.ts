@@ -4,17 +4,13 @@
  * them (STYLE.md point 9). Placed proposals move to the ProposalTracker until applied.
  */
 import { assert } from "../util/assert.ts";
-import type { ProposalTracker } from "./proposal_tracker.ts";
+import type { ProposalTracker, ProposalWaiter } from "./proposal_tracker.ts";
 import type { RawNode } from "./raft/raw_node.ts";
 import { ReplicationError } from "./replication_error.ts";
-import type { WriteOutcome } from "./state_machine.ts";
 
-export interface QueuedProposal {
+/** A write before it is proposed; it becomes its own ProposalWaiter once placed (`term` set then). */
+export interface QueuedProposal extends ProposalWaiter {
   data: Uint8Array;
-  deadlineAtMs: number;
-  proposedAtMs: number;
-  resolve: (outcome: WriteOutcome | undefined) => void;
-  reject: (error: Error) => void;
 }
 
 export class ProposalQueue {
@@ -38,16 +34,22 @@ export class ProposalQueue {
   submit(node: RawNode, tracker: ProposalTracker, translate: (error: unknown) => Error): boolean {
     if (this.queued.length === 0) return false;
     const batch = this.queued.splice(0, this.proposalsPerTurnMax);
+    const data: Uint8Array[] = [];
+    for (const queued of batch) data.push(queued.data);
     let placement;
     try {
-      placement = node.proposeBatch(batch.map((queued) => queued.data));
+      placement = node.proposeBatch(data);
     } catch (error) {
       const refusal = translate(error);
       for (const queued of batch) queued.reject(refusal);
       return this.queued.length > 0;
     }
     assert(placement.lastIndex - placement.firstIndex + 1 === batch.length, "proposal batch placed with another length");
-    batch.forEach((queued, offset) => tracker.add(placement.firstIndex + offset, { ...queued, term: placement.term }));
+    for (let offset = 0; offset < batch.length; offset++) {
+      const queued = batch[offset]!;
+      queued.term = placement.term;
+      tracker.add(placement.firstIndex + offset, queued);
+    }
     return this.queued.length > 0;
   }
 

@@ -22,7 +22,7 @@ import type { Engine } from "../engine/engine.ts";
 import * as limits from "./cluster_limits.ts";
 import { restoreAtStart } from "./driver_start.ts";
 import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_codec.ts";
-import { ProposalTracker } from "./proposal_tracker.ts";
+import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
 import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
 import { InvalidMessageError } from "./raft/errors.ts";
 import { seededRandom } from "./raft/random.ts";
@@ -143,7 +143,7 @@ export class RaftDriver {
     }
     const data = encodeEntryPayload(payload);
     return new Promise((resolve, reject) => {
-      this.queuedProposals.push({ data, deadlineAtMs, proposedAtMs: performance.now(), resolve, reject });
+      this.queuedProposals.push({ data, term: 0, deadlineAtMs, proposedAtMs: performance.now(), resolve, reject });
       this.kick();
     });
   }
@@ -281,14 +281,22 @@ export class RaftDriver {
     this.turnWanted = true;
     if (this.loopRunning || this.closed || this.failure !== null) return;
     this.loopRunning = true;
-    this.loopDone = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.loop());
+    setImmediate(this.startLoop);
   }
+
+  /** Made once: kick() runs several times per write, a closure and promise each time add up. */
+  private readonly startLoop = (): void => {
+    this.loopDone = this.loop();
+  };
 
   private async loop(): Promise<void> {
     try {
       while (this.turnWanted && !this.closed) {
         this.turnWanted = false;
-        await this.turn();
+        // Most turns find nothing to do: checked here, so only a turn with a Ready is an async call.
+        this.submitProposals();
+        this.submitReads();
+        if (this.node.hasReady()) await this.turn();
       }
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
@@ -297,10 +305,8 @@ export class RaftDriver {
     }
   }
 
+  /** Handles one Ready (the caller found one). */
   private async turn(): Promise<void> {
-    this.submitProposals();
-    this.submitReads();
-    if (!this.node.hasReady()) return;
     this.turnWanted = true;
     const ready = this.node.ready();
     this.observeSoftState(ready.softState);
@@ -368,6 +374,7 @@ export class RaftDriver {
     const payload: EntryPayload = { kind: "member", node: this.nodeId, addresses: self };
     this.queuedProposals.push({
       data: encodeEntryPayload(payload),
+      term: 0,
       deadlineAtMs: Infinity,
       proposedAtMs: performance.now(),
       resolve: () => {},
@@ -380,12 +387,17 @@ export class RaftDriver {
     this.options.transport.send(messages);
   }
 
+  /** Made once rather than per applied entry. */
+  private readonly reportProposalApplied = (waiter: ProposalWaiter): void => {
+    this.options.onProposalApplied?.((performance.now() - waiter.proposedAtMs) / 1000);
+  };
+
   private applyCommitted(entries: Entry[]): void {
     let membershipChanged = false;
     for (const entry of entries) {
       const outcome = this.machine.applyEntry(entry);
       this.counters.entriesApplied++;
-      this.proposals.applied(entry, outcome, (waiter) => this.options.onProposalApplied?.((performance.now() - waiter.proposedAtMs) / 1000));
+      this.proposals.applied(entry, outcome, this.reportProposalApplied);
       if (entry.kind === "config" || (entry.data.length > 0 && outcome === undefined)) membershipChanged = true;
     }
     if (membershipChanged) this.refreshPeers();

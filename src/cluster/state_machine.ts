@@ -51,36 +51,41 @@ export class ReplicatedStateMachine {
   }
 
   private applyWrite(index: number, identity: WriteIdentity | null, command: Command): Promise<WriteOutcome> | undefined {
-    if (identity !== null) {
-      this.sessions.forgetBelow(identity.sessionId, identity.oldestPendingSequence);
-      const prior = this.priorOutcome(identity);
-      if (prior !== undefined) return prior;
-    }
+    if (identity === null) return index <= this.engine.appliedRaftIndex() ? undefined : this.applyCommand(index, command);
+    this.sessions.forgetBelow(identity.sessionId, identity.oldestPendingSequence);
+    const key = unsettledKey(identity);
+    const prior = this.priorOutcome(identity, key);
+    if (prior !== undefined) return prior;
     if (index <= this.engine.appliedRaftIndex()) {
-      if (identity !== null) this.sessions.remember(identity.sessionId, identity.sequence, outcomeUnknown);
+      this.sessions.remember(identity.sessionId, identity.sequence, outcomeUnknown);
       return undefined;
     }
-    const outcome = this.engine.apply(command, { raftIndex: index }).then(
-      (result): WriteOutcome => ({ ok: true, result }),
-      (error: unknown): WriteOutcome => {
-        const failure = engineFailure(error);
-        if (!failure.ok && failure.code === "UNAVAILABLE") this.onFatal(error instanceof Error ? error : new Error(String(error)));
-        return failure;
-      },
-    );
-    if (identity === null) return outcome;
-    const key = unsettledKey(identity);
+    const outcome = this.applyIdentified(index, identity, command, key);
     this.unsettled.set(key, outcome);
-    return outcome.then((settled) => {
-      this.unsettled.delete(key);
-      // A refused command had no effect: a resend may be evaluated again, so nothing is remembered.
-      if (settled.ok) this.sessions.remember(identity.sessionId, identity.sequence, settled.result);
-      return settled;
-    });
+    return outcome;
   }
 
-  private priorOutcome(identity: WriteIdentity): Promise<WriteOutcome> | undefined {
-    const unsettled = this.unsettled.get(unsettledKey(identity));
+  /** The engine's answer as an outcome (async functions, not then() callbacks: this runs per write). */
+  private async applyCommand(index: number, command: Command): Promise<WriteOutcome> {
+    try {
+      return { ok: true, result: await this.engine.apply(command, { raftIndex: index }) };
+    } catch (error) {
+      const failure = engineFailure(error);
+      if (!failure.ok && failure.code === "UNAVAILABLE") this.onFatal(error instanceof Error ? error : new Error(String(error)));
+      return failure;
+    }
+  }
+
+  private async applyIdentified(index: number, identity: WriteIdentity, command: Command, key: string): Promise<WriteOutcome> {
+    const settled = await this.applyCommand(index, command);
+    this.unsettled.delete(key);
+    // A refused command had no effect: a resend may be evaluated again, so nothing is remembered.
+    if (settled.ok) this.sessions.remember(identity.sessionId, identity.sequence, settled.result);
+    return settled;
+  }
+
+  private priorOutcome(identity: WriteIdentity, key: string): Promise<WriteOutcome> | undefined {
+    const unsettled = this.unsettled.get(key);
     if (unsettled !== undefined) return unsettled;
     const prior = this.sessions.lookup(identity.sessionId, identity.sequence);
     if (prior.kind === "new") return undefined;

@@ -14,3 +14,12 @@ export function assert(condition: unknown, message: string): asserts condition {
 export function unreachable(value: never, message = "unreachable"): never {
   throw new AssertionError(`${message}: ${String(value)}`);
 }
+
+/**
+ * A failed invariant, for checks on hot paths written `if (!condition) fail(message)`: the
+ * message (often a template with numbers) is then built only when the check fails, not on
+ * every call as with assert().
+ */
+export function fail(message: string): never {
+  throw new AssertionError(message);
+}

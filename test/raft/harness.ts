@@ -87,6 +87,17 @@ export class Harness {
     throw new Error("cluster did not go quiet");
   }
 
+  /**
+   * A leader announces a commit index that no append carried on its second tick after it
+   * (announceCommit in role_leader.ts): ticks the leader (by default the first node that thinks
+   * it leads) twice and delivers, so every reachable follower knows (and applies) what is committed.
+   */
+  announceCommit(leader = this.leader()): void {
+    if (leader === undefined) throw new Error("no leader to announce the commit index");
+    this.tick(leader, 2);
+    this.deliverAll();
+  }
+
   tick(id: NodeId, times = 1): void {
     for (let i = 0; i < times; i++) this.node(id).tick();
     this.processReadies();

@@ -63,6 +63,7 @@ describe("membership", () => {
     cluster.drop = (message) => message.to === 3 || message.from === 3;
     cluster.node(1).propose(bytes("two voters"));
     cluster.deliverAll();
+    cluster.announceCommit();
     expect(cluster.appliedData(2)).toEqual(["two voters"]);
   });
 

@@ -63,8 +63,18 @@ describe("a leader's appends leave before its own write (§10.2.1)", () => {
     expect(leader.status().commit).toBe(index);
     const next = leader.ready();
     expect(next.committedEntries.map((entry) => entry.index)).toEqual([index]);
-    // The followers learn the new commit index at once: it is made of durable copies only.
-    expect(next.messagesBeforePersist.map((message) => message.type === "append" && message.commit)).toEqual([index, index]);
+    // No message carries the new commit index alone: the next append or heartbeat does, by the
+    // leader's second tick after it at the latest (announceCommit in role_leader.ts).
+    expect(next.messagesBeforePersist).toEqual([]);
+    persist(cluster.storages.get(1) as MemoryStorage, next);
+    leader.advance(next);
+    leader.tick();
+    leader.tick();
+    const announced = leader.ready();
+    // By a heartbeat where the follower's match allows, else by an empty append.
+    const told = (to: number) =>
+      announced.messagesBeforePersist.some((message) => message.to === to && (message.type === "append" || message.type === "heartbeat") && message.commit === index);
+    expect([told(2), told(3)]).toEqual([true, true]);
   });
 
   test("two followers' acknowledgements commit while the leader's own write is still under way", () => {

@@ -55,6 +55,7 @@ describe("replication", () => {
       cluster.sent.slice(before).filter((message) => message.type === "append" && message.to === to && message.entries.length > 0).length;
     expect(appends(2)).toBe(4);
     expect(appends(3)).toBe(20);
+    cluster.announceCommit();
     expect(cluster.appliedData(3)).toHaveLength(20);
   });
 

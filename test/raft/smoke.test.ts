@@ -7,5 +7,6 @@ test("three nodes elect a leader and replicate a proposal (§3.4, §3.5)", () =>
   expect(cluster.leader()).toBe(1);
   cluster.node(1).propose(bytes("x"));
   cluster.deliverAll();
+  cluster.announceCommit();
   for (const id of [1, 2, 3]) expect(cluster.appliedData(id)).toEqual(["x"]);
 });

@@ -55,6 +55,8 @@ export class Progress {
   probeSent = false;
   /** Heard from since the last check-quorum round (§6.2). */
   recentActive = false;
+  /** The highest commit index sent to this follower (in an append or a heartbeat). */
+  sentCommit = 0;
   isLearner: boolean;
   readonly inflights: Inflights;
   snapshotTransfer: SnapshotTransfer | undefined = undefined;

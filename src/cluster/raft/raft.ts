@@ -5,7 +5,7 @@
  * into a Ready. The role's behaviour lives in role_follower.ts / role_candidate.ts /
  * role_leader.ts: a role change swaps the `stepRole` and `tickRole` handlers.
  */
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import type { RaftConfig, UnsafeMutations } from "./config.ts";
 import { ConfigHistory } from "./config_history.ts";
 import { Progress } from "./progress.ts";
@@ -58,8 +58,10 @@ export class Raft {
   readStates: ReadState[] = [];
   /** The leader appended entries this turn: send appends when the Ready is built (batching). */
   appendBroadcastPending = false;
-  /** The commit index moved: tell every follower, even with no new entries. */
+  /** Tell every follower the commit index this turn, even with no new entries. */
   commitBroadcastPending = false;
+  /** The leader's commit index at its previous tick (commit_announce in role_leader.ts). */
+  commitAtPreviousTick = 0;
   /** A ReadIndex request arrived: one heartbeat round when the Ready is built. */
   heartbeatBroadcastPending = false;
   snapshotReceive: SnapshotReceive | undefined = undefined;
@@ -125,7 +127,7 @@ export class Raft {
   /** Common entry to the current term: clears per-term state (§3.3). */
   reset(term: number): void {
     if (term !== this.term) {
-      assert(term > this.term, `term moves backwards: ${this.term} -> ${term}`);
+      if (term <= this.term) fail(`term moves backwards: ${this.term} -> ${term}`);
       this.term = term;
       this.vote = noNode;
       this.snapshotReceive = undefined;

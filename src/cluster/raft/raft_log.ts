@@ -3,7 +3,7 @@
  * the commit index (known stored on a quorum) and the applied index (handed to the state
  * machine). Invariant: applied <= committed <= lastIndex.
  */
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import { lastEntry } from "./entries.ts";
 import { CompactedError } from "./errors.ts";
 import { limitBytes, type Storage } from "./storage.ts";
@@ -91,7 +91,7 @@ export class RaftLog {
     const lastNew = prevIndex + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict === 0) return { lastNew, appended: [] };
-    assert(conflict > this.committed, `conflict at ${conflict} within the committed prefix ${this.committed}`);
+    if (conflict <= this.committed) fail(`conflict at ${conflict} within the committed prefix ${this.committed}`);
     const appended = entries.slice(conflict - prevIndex - 1);
     this.append(appended);
     return { lastNew, appended };
@@ -99,8 +99,8 @@ export class RaftLog {
 
   append(entries: Entry[]): void {
     if (entries.length === 0) return;
-    assert(entries[0].index > this.committed, `append at ${entries[0].index} would rewrite committed entries`);
-    assert(entries[0].index <= this.lastIndex() + 1, `append at ${entries[0].index} leaves a gap`);
+    if (entries[0].index <= this.committed) fail(`append at ${entries[0].index} would rewrite committed entries`);
+    if (!(entries[0].index <= this.lastIndex() + 1)) fail(`append at ${entries[0].index} leaves a gap`);
     this.unstable.truncateAndAppend(entries);
   }
 
@@ -123,7 +123,7 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return;
-    assert(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    if (!(index <= this.lastIndex())) fail(`commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
   }
 
@@ -137,7 +137,7 @@ export class RaftLog {
   }
 
   appliedTo(index: number): void {
-    assert(index <= this.committed && index >= this.applied, `applied ${index} outside [${this.applied}, ${this.committed}]`);
+    if (!(index <= this.committed && index >= this.applied)) fail(`applied ${index} outside [${this.applied}, ${this.committed}]`);
     this.applied = index;
   }
 

@@ -278,5 +278,6 @@ function splitOutbox(
 function countOwnPersistedEntries(raft: Raft): void {
   if (raft.role !== "leader" || raft.mutations.countLeaderBeforePersist) return;
   const own = raft.progress.get(raft.id);
-  if (own !== undefined && own.maybeUpdate(raft.log.persistedLastIndex()) && maybeCommit(raft)) raft.commitBroadcastPending = true;
+  // Followers learn a commit this makes from the next append or heartbeat (announceCommit).
+  if (own !== undefined && own.maybeUpdate(raft.log.persistedLastIndex())) maybeCommit(raft);
 }

@@ -3,7 +3,7 @@
  * (§3.3), vote and pre-vote requests (§3.4, §3.6.1, §9.6) and the leader lease that makes
  * a node ignore disruptive vote requests while it hears from a leader (§4.2.3).
  */
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import { Raft, type RaftOptions } from "./raft.ts";
 import { stepCandidate } from "./role_candidate.ts";
 import { stepFollower } from "./role_follower.ts";
@@ -98,7 +98,7 @@ export function campaign(raft: Raft, kind: CampaignKind): void {
 
 /** Every message enters here: term checks first, then votes, then the role's handler. */
 export function stepMessage(raft: Raft, message: Message): void {
-  assert(message.to === raft.id, `message for ${message.to} delivered to ${raft.id}`);
+  if (message.to !== raft.id) fail(`message for ${message.to} delivered to ${raft.id}`);
   if (message.term > raft.term) {
     if (!handleHigherTerm(raft, message)) return;
   } else if (message.term < raft.term) {

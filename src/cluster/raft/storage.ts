@@ -8,7 +8,7 @@
  * term 0 initially) whose index is at least firstIndex() - 1: a driver may keep a few
  * entries older than its snapshot so slightly slow followers need no snapshot.
  */
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import { cloneConfState } from "./config_entry.ts";
 import { CompactedError } from "./errors.ts";
 import type { ConfState, Entry, HardState, Snapshot } from "./types.ts";
@@ -66,14 +66,14 @@ export class MemoryStorage implements PersistentStorage {
   term(index: number): number {
     const offset = this.log[0].index;
     if (index < offset) throw new CompactedError(`term of ${index}: compacted up to ${offset}`);
-    assert(index <= this.lastIndex(), `term of ${index}: beyond last index ${this.lastIndex()}`);
+    if (!(index <= this.lastIndex())) fail(`term of ${index}: beyond last index ${this.lastIndex()}`);
     return this.log[index - offset].term;
   }
 
   entries(low: number, highExclusive: number, bytesMax: number): Entry[] {
     const offset = this.log[0].index;
     if (low <= offset) throw new CompactedError(`entries from ${low}: compacted up to ${offset}`);
-    assert(highExclusive <= this.lastIndex() + 1, `entries up to ${highExclusive}: beyond last index`);
+    if (!(highExclusive <= this.lastIndex() + 1)) fail(`entries up to ${highExclusive}: beyond last index`);
     return limitBytes(this.log.slice(low - offset, highExclusive - offset), bytesMax);
   }
 
@@ -89,7 +89,7 @@ export class MemoryStorage implements PersistentStorage {
     if (entries.length === 0) return;
     const first = entries[0].index;
     const offset = this.log[0].index;
-    assert(first <= this.lastIndex() + 1, `append at ${first} leaves a gap after ${this.lastIndex()}`);
+    if (!(first <= this.lastIndex() + 1)) fail(`append at ${first} leaves a gap after ${this.lastIndex()}`);
     if (first + entries.length - 1 <= offset) return;
     const kept = first <= offset ? entries.slice(offset + 1 - first) : entries;
     const keepUntil = kept[0].index - offset;

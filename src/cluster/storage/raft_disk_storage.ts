@@ -14,7 +14,7 @@
  * Operations that write run one at a time, in call order.
  */
 import path from "node:path";
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import { appendPayloadsPerCallMax } from "../../log/constants.ts";
 import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { entryBytes } from "../raft/entries.ts";
@@ -84,7 +84,7 @@ export class RaftDiskStorage implements DurableRaftStorage {
 
   entries(low: number, highExclusive: number, bytesMax: number): Entry[] {
     if (low < this.firstIndex()) throw new CompactedError(`entries from ${low}: compacted up to ${this.terms.anchorIndex()}`);
-    assert(highExclusive <= this.lastIndex() + 1, `entries up to ${highExclusive}: beyond last index ${this.lastIndex()}`);
+    if (!(highExclusive <= this.lastIndex() + 1)) fail(`entries up to ${highExclusive}: beyond last index ${this.lastIndex()}`);
     const result: Entry[] = [];
     let totalBytes = 0;
     for (let index = low; index < highExclusive; index++) {
@@ -139,7 +139,7 @@ export class RaftDiskStorage implements DurableRaftStorage {
   }
 
   private writeHardState(hardState: HardState, sync: boolean): void {
-    assert(hardState.term >= this.hardState.term, `hard state term going back from ${this.hardState.term} to ${hardState.term}`);
+    if (hardState.term < this.hardState.term) fail(`hard state term going back from ${this.hardState.term} to ${hardState.term}`);
     this.hardStateFile.write(hardState, sync);
     this.hardState = { ...hardState };
     this.counters.hardStateWrites++;
@@ -159,7 +159,7 @@ export class RaftDiskStorage implements DurableRaftStorage {
 
   private async appendEntries(received: readonly Entry[]): Promise<void> {
     const anchor = this.terms.anchorIndex();
-    assert(received[0].index <= this.lastIndex() + 1, `append at ${received[0].index} leaves a gap after ${this.lastIndex()}`);
+    if (!(received[0].index <= this.lastIndex() + 1)) fail(`append at ${received[0].index} leaves a gap after ${this.lastIndex()}`);
     const entries = received.filter((entry) => entry.index > anchor);
     if (entries.length === 0) return;
     const first = entries[0].index;
@@ -184,7 +184,7 @@ export class RaftDiskStorage implements DurableRaftStorage {
 
   private async compactNow(throughIndex: number, snapshot: Snapshot): Promise<void> {
     const { index, term } = snapshot.metadata;
-    assert(throughIndex <= index, `compact through ${throughIndex}: past the snapshot at ${index}`);
+    if (throughIndex > index) fail(`compact through ${throughIndex}: past the snapshot at ${index}`);
     assert(index >= this.latestSnapshot.metadata.index, "compact: snapshot older than the stored one");
     assert(index <= this.lastIndex() && term === this.term(index), "compact: snapshot does not match the log");
     writeSnapshotFile(path.join(this.dir, snapshotFileName), snapshot, this.durable);

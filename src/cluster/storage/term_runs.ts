@@ -4,7 +4,7 @@
  * disk read. Covers [anchorIndex, lastIndex], where the anchor is the entry just before the
  * first stored one (the snapshot's, or index 0 with term 0).
  */
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 
 interface Run {
   firstIndex: number;
@@ -55,7 +55,7 @@ export class TermRuns {
 
   /** Forgets every index after `lastKept` (>= anchorIndex). */
   truncateAfter(lastKept: number): void {
-    assert(lastKept >= this.anchorIndex(), `truncate to ${lastKept} below the anchor ${this.anchorIndex()}`);
+    if (!(lastKept >= this.anchorIndex())) fail(`truncate to ${lastKept} below the anchor ${this.anchorIndex()}`);
     if (lastKept >= this.last) return;
     while (this.runs.length > 1 && this.runs[this.runs.length - 1].firstIndex > lastKept) this.runs.pop();
     this.last = lastKept;

@@ -4,7 +4,7 @@
  * later event-loop turn, order kept per pair, drops counted) but no sockets. Links can be cut
  * one way (`cut(from, to)`) or around a node (`isolate(node)`) and restored.
  */
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { resolvePeerTransportLimits } from "./transport_limits.ts";
@@ -18,7 +18,7 @@ export class MemoryPeerNetwork {
   join(nodeId: NodeId, peers: PeerAddresses = new Map(), limits: Partial<PeerTransportLimits> = {}): MemoryPeerTransport {
     assert(nodeId > 0, "node ids are positive");
     const existing = this.members.get(nodeId);
-    assert(existing === undefined || existing.isClosed(), `node ${nodeId} already joined`);
+    if (!(existing === undefined || existing.isClosed())) fail(`node ${nodeId} already joined`);
     const transport = new MemoryPeerTransport(this, nodeId, peers, resolvePeerTransportLimits(limits));
     this.members.set(nodeId, transport);
     return transport;
@@ -88,7 +88,7 @@ export class MemoryPeerTransport implements PeerTransport {
   }
 
   private enqueue(message: Message): void {
-    assert(message.from === this.nodeId, `message from ${message.from} sent by node ${this.nodeId}`);
+    if (message.from !== this.nodeId) fail(`message from ${message.from} sent by node ${this.nodeId}`);
     if (this.closed || message.to === this.nodeId || !this.peers.has(message.to)) {
       this.counters.messagesDroppedUnknownPeer++;
       return;

@@ -8,7 +8,7 @@
 import type { Socket, TCPSocketListener } from "bun";
 import * as flatbuffers from "flatbuffers";
 import { formatHostPort, parseHostPort } from "../../config/address.ts";
-import { assert } from "../../util/assert.ts";
+import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { InboundConnection } from "./inbound_connection.ts";
 import { OutboundPeer } from "./outbound_peer.ts";
@@ -63,7 +63,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
 
   send(messages: readonly Message[]): void {
     for (const message of messages) {
-      assert(message.from === this.nodeId, `message from ${message.from} sent by node ${this.nodeId}`);
+      if (message.from !== this.nodeId) fail(`message from ${message.from} sent by node ${this.nodeId}`);
       const peer = this.closed ? undefined : this.outbound.get(message.to);
       if (peer === undefined) this.counters.messagesDroppedUnknownPeer++;
       else if (!peer.enqueue(message)) this.counters.messagesDroppedQueueFull++;
@@ -89,7 +89,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       if (this.outbound.has(node)) continue;
       // Addresses come from validated configuration or a validated membership change.
       const parsed = parseHostPort(address);
-      assert(typeof parsed !== "string", `peer ${node} address: ${parsed}`);
+      if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
       const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame };
       this.outbound.set(node, new OutboundPeer(node, parsed, context));
     }
