@@ -54,7 +54,8 @@ function requireContext(context: unknown): void {
 function checkEntries(entries: Entry[], prevIndex: number, prevTerm: number, messageTerm: number): void {
   if (!Array.isArray(entries)) throw new InvalidMessageError("append: entries is not a list");
   let previousTerm = prevTerm;
-  for (const [offset, entry] of entries.entries()) {
+  for (let offset = 0; offset < entries.length; offset++) {
+    const entry = entries[offset]!;
     if (entry.index !== prevIndex + 1 + offset) throw new InvalidMessageError(`append: entry ${offset} has index ${entry.index}, expected ${prevIndex + 1 + offset}`);
     if (!isCount(entry.term) || entry.term < previousTerm || entry.term > messageTerm) throw new InvalidMessageError(`append: entry ${entry.index} has term ${entry.term}`);
     if (entry.kind !== "normal" && entry.kind !== "config") throw new InvalidMessageError(`append: entry ${entry.index} has kind ${String(entry.kind)}`);

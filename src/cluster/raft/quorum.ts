@@ -10,12 +10,19 @@ export function majority(voterCount: number): number {
   return Math.floor(voterCount / 2) + 1;
 }
 
-/** The largest index stored on a majority of voters, given each voter's match index. */
-export function committedIndex(voters: NodeId[], matchOf: (node: NodeId) => number): number {
+/**
+ * The largest index stored on a majority of voters, given each voter's match index (0 for a
+ * voter without progress). Runs on every acknowledgement: no callback, one small array.
+ */
+export function committedIndex(voters: NodeId[], progress: ReadonlyMap<NodeId, { match: number }>): number {
   if (voters.length === 0) return 0;
-  const matches = voters.map(matchOf).sort((left, right) => right - left);
+  const matches: number[] = [];
+  for (const voter of voters) matches.push(progress.get(voter)?.match ?? 0);
+  matches.sort(descending);
   return matches[majority(voters.length) - 1];
 }
+
+const descending = (left: number, right: number): number => right - left;
 
 export function voteResult(voters: NodeId[], votes: Map<NodeId, boolean>): VoteResult {
   let granted = 0;

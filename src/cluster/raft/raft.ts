@@ -120,8 +120,11 @@ export class Raft {
 
   send(message: Outgoing): void {
     assert(message.to !== this.id, "send to self");
-    const term = message.term ?? this.term;
-    this.outbox.push({ ...message, from: this.id, term } as Message);
+    // Completed in place, not copied: every caller passes a fresh object literal.
+    const sent = message as Message;
+    sent.from = this.id;
+    sent.term = message.term ?? this.term;
+    this.outbox.push(sent);
   }
 
   /** Common entry to the current term: clears per-term state (§3.3). */

@@ -159,7 +159,9 @@ export class RawNode {
       raft.log.unstable.entries.length > 0 ||
       raft.log.unstable.snapshot !== undefined ||
       raft.log.hasNextCommittedEntries() ||
-      !hardStatesEqual(this.currentHardState(), this.persistedHardState)
+      raft.term !== this.persistedHardState.term ||
+      raft.vote !== this.persistedHardState.vote ||
+      raft.log.committed !== this.persistedHardState.commit
     );
   }
 

@@ -179,7 +179,7 @@ function handleSnapshotResponse(raft: Raft, progress: Progress, response: Snapsh
  * (entries of earlier terms are committed indirectly). Returns whether commit moved.
  */
 export function maybeCommit(raft: Raft): boolean {
-  const candidate = committedIndex(raft.voters(), (node) => raft.progress.get(node)?.match ?? 0);
+  const candidate = committedIndex(raft.voters(), raft.progress);
   if (candidate <= raft.log.committed) return false;
   const ownTerm = raft.log.term(candidate) === raft.term;
   if (!ownTerm && !raft.mutations.commitPriorTermByCounting) return false;

@@ -157,29 +157,41 @@ export class RaftDiskStorage implements DurableRaftStorage {
     this.recent.clear();
   }
 
-  private async appendEntries(received: readonly Entry[]): Promise<void> {
+  /** Not async in the common case (an append at the end): one promise per Ready, the log's. */
+  private appendEntries(received: readonly Entry[]): Promise<unknown> | undefined {
     const anchor = this.terms.anchorIndex();
-    if (!(received[0].index <= this.lastIndex() + 1)) fail(`append at ${received[0].index} leaves a gap after ${this.lastIndex()}`);
-    const entries = received.filter((entry) => entry.index > anchor);
-    if (entries.length === 0) return;
+    if (received[0].index > this.lastIndex() + 1) fail(`append at ${received[0].index} leaves a gap after ${this.lastIndex()}`);
+    const entries: Entry[] = [];
+    for (const entry of received) if (entry.index > anchor) entries.push(entry);
+    if (entries.length === 0) return undefined;
+    if (entries[0].index <= this.lastIndex()) return this.replaceSuffix(entries);
+    return this.appendAtEnd(entries);
+  }
+
+  /** A new leader's entries replace a stale tail: cut it, then append. */
+  private async replaceSuffix(entries: Entry[]): Promise<void> {
     const first = entries[0].index;
-    if (first <= this.lastIndex()) {
-      this.counters.entriesTruncated += this.lastIndex() - first + 1;
-      await this.log.truncateSuffix(first - 1);
-      this.terms.truncateAfter(first - 1);
-      this.recent.truncateAfter(first - 1);
-    }
+    this.counters.entriesTruncated += this.lastIndex() - first + 1;
+    await this.log.truncateSuffix(first - 1);
+    this.terms.truncateAfter(first - 1);
+    this.recent.truncateAfter(first - 1);
+    await this.appendAtEnd(entries);
+  }
+
+  private appendAtEnd(entries: Entry[]): Promise<unknown> {
     const appends: Promise<number>[] = [];
     for (let start = 0; start < entries.length; start += appendPayloadsPerCallMax) {
-      const chunk = entries.slice(start, start + appendPayloadsPerCallMax);
-      appends.push(this.log.append(chunk.map(encodeEntry)));
-      for (const entry of chunk) {
+      const payloads: Uint8Array[] = [];
+      for (let position = start; position < Math.min(entries.length, start + appendPayloadsPerCallMax); position++) {
+        const entry = entries[position]!;
+        payloads.push(encodeEntry(entry));
         this.terms.push(entry.index, entry.term);
         this.recent.add(entry);
       }
+      appends.push(this.log.append(payloads));
     }
-    await Promise.all(appends);
     this.counters.entriesAppended += entries.length;
+    return appends.length === 1 ? appends[0]! : Promise.all(appends);
   }
 
   private async compactNow(throughIndex: number, snapshot: Snapshot): Promise<void> {

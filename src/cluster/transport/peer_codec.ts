@@ -19,10 +19,13 @@ import { decodeRaftMessage } from "./peer_message_decoder.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
 import { peerEnvelopeRule } from "../../net/peer_schema_rules.ts";
 import { VerificationError, verifyRoot } from "../../net/verify.ts";
+import { ReusableByteBuffer } from "../../net/reusable_byte_buffer.ts";
 
 /** The peer protocol version this code speaks (PeerHello.protocol_version). */
 export const peerProtocolVersion = 1;
 const lengthPrefixBytes = 4;
+/** Decoding reads every field eagerly (entries are views of the frame, not of this buffer). */
+const sharedByteBuffer = new ReusableByteBuffer();
 
 /**
  * Entries one append frame may carry. The core caps a message at appendEntriesCountMax
@@ -115,7 +118,7 @@ export function decodePeerFrame(frame: Uint8Array): PeerFrame {
     if (error instanceof VerificationError) throw new PeerFrameError("malformedFrame", error.message);
     throw error;
   }
-  const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(frame));
+  const envelope = Envelope.getRootAsEnvelope(sharedByteBuffer.over(frame));
   const bodyType = envelope.bodyType();
   if (bodyType === Body.PeerHello) return decodeHello(envelope.body(new PeerHello()) as PeerHello);
   if (bodyType === Body.PeerMessage) return { kind: "message", message: decodeRaftMessage(envelope.body(new PeerMessage()) as PeerMessage) };

@@ -70,7 +70,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     }
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.flushQueued);
   }
 
   onMessage(handler: (message: Message) => void): void {
@@ -113,6 +113,9 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     for (const [node, peer] of this.outbound) queued[String(node)] = peer.queuedMessages();
     return this.counters.snapshot(queued);
   }
+
+  /** Made once: a flush is queued for nearly every Ready. */
+  private readonly flushQueued = (): void => this.flush();
 
   private flush(): void {
     this.flushScheduled = false;
