@@ -51,9 +51,12 @@ export class ReplicatedKeyValueService implements KeyValueService {
       : null;
     const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : performance.now() + writeTimeoutMsDefault;
     // propose() encodes the command before its first await: the views into the receive buffer are read in time.
-    const outcome = await this.driver.propose({ kind: "write", identity, command }, deadlineAtMs).catch((error: unknown) => {
+    let outcome;
+    try {
+      outcome = await this.driver.propose({ kind: "write", identity, command }, deadlineAtMs);
+    } catch (error) {
       throw this.serviceError(error);
-    });
+    }
     if (outcome === undefined) throw new ServiceError("INTERNAL", "a write entry applied without an outcome");
     if (!outcome.ok) throw new ServiceError(outcome.code, outcome.message);
     return outcome.result;

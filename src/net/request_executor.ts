@@ -76,13 +76,33 @@ function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: 
       sequence: request.sequence,
       oldestPendingSequence: request.oldestPendingSequence,
     };
-    return Promise.resolve(settle(context, () => service.applyWithContext!(command, writeContext), writeReply));
+    return replyWhenApplied(context, () => service.applyWithContext!(command, writeContext));
   }
-  const apply = () => Promise.resolve(settle(context, () => service.apply(command), writeReply));
+  const apply = () => replyWhenApplied(context, () => service.apply(command));
   if (request.sessionId === null || request.sequence === 0) return apply();
   const outcome = context.deduplicator.findOrApply(request.sessionId, request.sequence, request.oldestPendingSequence, apply);
   if (outcome !== "forgotten") return outcome;
   return Promise.resolve(errorReply("CONFLICT", `sequence ${request.sequence} is older than the deduplication window; its outcome is unknown`));
+}
+
+/** settle() for a write: one then() with a failure handler made once per context, as this runs for every write. */
+function replyWhenApplied(context: ExecutorContext, run: () => Promise<CommandResult>): Promise<Reply> {
+  try {
+    return run().then(writeReply, failureHandlerOf(context));
+  } catch (error) {
+    return Promise.resolve(failureReply(error, context.logError));
+  }
+}
+
+const failureHandlers = new WeakMap<ExecutorContext, (error: unknown) => Reply>();
+
+function failureHandlerOf(context: ExecutorContext): (error: unknown) => Reply {
+  let handler = failureHandlers.get(context);
+  if (handler === undefined) {
+    handler = (error) => failureReply(error, context.logError);
+    failureHandlers.set(context, handler);
+  }
+  return handler;
 }
 
 /** Calls `run`, shapes its value with `shape`, and turns any failure into a typed reply; stays synchronous when `run` does. */

@@ -47,14 +47,14 @@ export class InboundConnection {
     this.assembler = new FrameAssembler(context.frameSizeBytesMax, receiveBufferBytesInitial);
   }
 
-  /** Made once, not per chunk. A copy: the entries of an append stay views of their frame. */
-  private readonly onAssembledFrame = (frame: Uint8Array): boolean => this.onFrame(frame.slice());
+  /** Made once, not per chunk. A copy: the entries of an append stay views of their own frame. */
+  private readonly onAssembledFrame = (bytes: Uint8Array, start: number, end: number): boolean => this.onFrame(bytes.slice(start, end));
 
   onData(chunk: Uint8Array): void {
     if (this.closed) return;
     if (this.firstPrefix !== null && !this.checkFirstLength(chunk)) return;
     try {
-      this.assembler.feed(chunk, this.onAssembledFrame);
+      this.assembler.feedRanges(chunk, this.onAssembledFrame);
     } catch (error) {
       if (!(error instanceof RequestRejection)) throw error;
       this.refuse("malformedFrame");
