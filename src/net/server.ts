@@ -10,7 +10,7 @@
 import * as flatbuffers from "flatbuffers";
 import type { Socket, TCPSocketListener } from "bun";
 import { AssertionError } from "../util/assert";
-import { FrameAssembler } from "./frame_assembler";
+import { FrameAssembler, type FrameRangeHandler } from "./frame_assembler";
 import { appendGetReply } from "./get_reply_writer";
 import type { KeyValueService } from "./key_value_service";
 import { resolveLimits, type ServerLimits } from "./limits";
@@ -70,7 +70,13 @@ class Connection {
   closeAfterFlush = false;
   closed = false;
 
-  constructor(readonly socket: Socket<Connection | undefined>, limits: ServerLimits) {
+  constructor(
+    readonly socket: Socket<Connection | undefined>,
+    limits: ServerLimits,
+    /** The server's frame handler and flush for this connection, made once rather than per read or reply. */
+    readonly onFrameRange: FrameRangeHandler,
+    readonly flushQueued: () => void,
+  ) {
     this.assembler = new FrameAssembler(limits.frameSizeBytesMax, limits.receiveBufferBytesInitial);
   }
 }
@@ -142,7 +148,12 @@ class ClientPortServer {
       return;
     }
     socket.setNoDelay(true);
-    const connection = new Connection(socket, this.limits);
+    const connection: Connection = new Connection(
+      socket,
+      this.limits,
+      (bytes, start, end) => this.onFrame(connection, bytes.subarray(start, end)),
+      () => this.flush(connection),
+    );
     socket.data = connection;
     this.connections.add(connection);
     this.observer.connectionsChanged(1);
@@ -163,7 +174,7 @@ class ClientPortServer {
     connection.lastActivityMs = performance.now();
     connection.insideDataCallback = true;
     try {
-      connection.assembler.feed(chunk, (frame) => this.onFrame(connection, frame));
+      connection.assembler.feedRanges(chunk, connection.onFrameRange);
     } catch (error) {
       if (error instanceof AssertionError) throw error;
       const rejection = error instanceof RequestRejection ? error
@@ -230,7 +241,7 @@ class ClientPortServer {
     }
     if (connection.insideDataCallback || connection.flushScheduled) return;
     connection.flushScheduled = true;
-    queueMicrotask(() => this.flush(connection));
+    queueMicrotask(connection.flushQueued);
   }
 
   private flush(connection: Connection): void {
