@@ -27,11 +27,14 @@ const quickDurations: RunDurations = { warmupMilliseconds: 100, measureMilliseco
 /**
  * Puts are measured interleaved (lib/interleave.ts): FileStore and etcd take turns in one-second
  * slices, so both meet the same drift of this shared machine (between separate runs etcd's own
- * 64-client P99 moved from 36 to 71 ms). The first slice of each gets a long warm-up: three
- * server processes compile their hot paths (JIT) while sharing the 2 cores with the load, and a
- * 3-node FileStore's 64-client throughput kept rising for several seconds after start.
+ * 64-client P99 moved from 36 to 71 ms). The first slice of each gets a long warm-up, the same
+ * for both: three FileStore processes compile their hot paths (JIT) while sharing the 2 cores
+ * with the load. Measured here at 1 client, the JIT threads took 27% of a node's CPU in the
+ * first 3 s, 11% after 6 s and 1-3% from 12 s on, and the put P99 settled with them (4.4 ms in
+ * the first 3 s, 1.7-2.1 ms from 15 s, without fsync); a 3 s warm-up measured the compiler.
+ * Five rounds give each P99 about 50 samples above it at 1 client.
  */
-const putSchedule: InterleaveSchedule = { rounds: 3, sliceMilliseconds: 1_000, firstWarmupMilliseconds: 3_000, sliceWarmupMilliseconds: 300 };
+const putSchedule: InterleaveSchedule = { rounds: 5, sliceMilliseconds: 1_000, firstWarmupMilliseconds: 15_000, sliceWarmupMilliseconds: 300 };
 const quickPutSchedule: InterleaveSchedule = { rounds: 1, sliceMilliseconds: 500, firstWarmupMilliseconds: 100, sliceWarmupMilliseconds: 100 };
 /** Failover runs: enough for a median; each costs an election and a restart. */
 const failoverRunsCount = 5;

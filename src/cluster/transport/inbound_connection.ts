@@ -30,6 +30,8 @@ export interface InboundContext {
   isPeer(node: NodeId): boolean;
   reject(reason: keyof PeerRejections): void;
   deliver(message: Message): void;
+  /** A peer's hello was accepted: it is up. */
+  greeted(node: NodeId): void;
 }
 
 export class InboundConnection {
@@ -99,6 +101,7 @@ export class InboundConnection {
     if (clusterId !== this.context.clusterId) return this.refuse("wrongClusterId");
     if (nodeId === this.context.nodeId || !this.context.isPeer(nodeId)) return this.refuse("unknownNode");
     this.peerNode = nodeId;
+    this.context.greeted(nodeId);
     return true;
   }
 

@@ -4,7 +4,8 @@
  * message into one buffer and writes it with one call. What the socket does not take waits
  * for `drain`, and meanwhile new messages stay queued, so the queue bound is the back-pressure.
  * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
- * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing.
+ * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
+ * once when the peer shows it is back by dialing this node (redialNow).
  */
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
@@ -72,6 +73,20 @@ export class OutboundPeer {
     }
     this.queue = [];
     this.output.flush(socket);
+  }
+
+  /**
+   * The peer dialed this node, so it is up again: dial it now instead of at the end of the
+   * backoff. After a restart the backoff may have reached reconnectDelayMsMax; waiting it out
+   * would leave the restarted node without heartbeats (and, if it is needed for a quorum, the
+   * group without a leader) for up to that long.
+   */
+  redialNow(): void {
+    if (this.closed || this.socket !== null || this.connecting) return;
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.reconnectDelayMs = this.context.limits.reconnectDelayMsMin;
+    this.connectUnlessWaiting();
   }
 
   close(): void {

@@ -134,6 +134,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       isPeer: (node) => this.peers.has(node),
       reject: (reason) => this.counters.rejected[reason]++,
       deliver: (message) => this.deliver(message),
+      greeted: (node) => this.outbound.get(node)?.redialNow(),
     });
     socket.data = connection;
     this.inbound.add(connection);
