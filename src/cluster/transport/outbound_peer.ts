@@ -5,7 +5,7 @@
  * for `drain`, and meanwhile new messages stay queued, so the queue bound is the back-pressure.
  * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
  * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
- * once when the peer shows it is back by dialing this node (redialNow).
+ * once when the peer shows it is back by dialing this node (dialNow).
  */
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
@@ -76,12 +76,13 @@ export class OutboundPeer {
   }
 
   /**
-   * The peer dialed this node, so it is up again: dial it now instead of at the end of the
-   * backoff. After a restart the backoff may have reached reconnectDelayMsMax; waiting it out
-   * would leave the restarted node without heartbeats (and, if it is needed for a quorum, the
-   * group without a leader) for up to that long.
+   * Dials now unless connected or dialing: at start (so the peer hears this node's hello at
+   * once, see below), and when the peer dialed this node, which shows it is up again. After a
+   * restart the backoff may have reached reconnectDelayMsMax; waiting it out would leave the
+   * restarted node without heartbeats (and, if it is needed for a quorum, the group without a
+   * leader) for up to that long.
    */
-  redialNow(): void {
+  dialNow(): void {
     if (this.closed || this.socket !== null || this.connecting) return;
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;

@@ -91,7 +91,11 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       const parsed = parseHostPort(address);
       if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
       const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame };
-      this.outbound.set(node, new OutboundPeer(node, parsed, context));
+      const peer = new OutboundPeer(node, parsed, context);
+      this.outbound.set(node, peer);
+      // Dialed at once, not at the first message: a node that just restarted sends nothing
+      // until its election timeout, and its hello is what tells the leader to redial it.
+      peer.dialNow();
     }
     for (const connection of this.inbound) {
       if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.close();
@@ -134,7 +138,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       isPeer: (node) => this.peers.has(node),
       reject: (reason) => this.counters.rejected[reason]++,
       deliver: (message) => this.deliver(message),
-      greeted: (node) => this.outbound.get(node)?.redialNow(),
+      greeted: (node) => this.outbound.get(node)?.dialNow(),
     });
     socket.data = connection;
     this.inbound.add(connection);
