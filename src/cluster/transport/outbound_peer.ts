@@ -5,7 +5,8 @@
  * for `drain`, and meanwhile new messages stay queued, so the queue bound is the back-pressure.
  * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
  * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
- * once when the peer shows it is back by dialing this node (dialNow).
+ * once when the peer shows it is back by dialing this node (dialNow). An attempt that is not
+ * open within connectTimeoutMs counts as failed.
  */
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
@@ -14,7 +15,7 @@ import { OutputBuffer } from "../../net/output_buffer.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { encodeMessageFrame } from "./peer_codec.ts";
 import type { PeerCounters } from "./peer_stats.ts";
-import type { PeerTransportLimits } from "./types.ts";
+import type { PeerDialer, PeerTransportLimits } from "./types.ts";
 
 const lengthPrefixBytes = 4;
 
@@ -23,6 +24,7 @@ export interface OutboundContext {
   counters: PeerCounters;
   builder: flatbuffers.Builder;
   helloFrame: Uint8Array;
+  dial: PeerDialer;
 }
 
 export class OutboundPeer {
@@ -33,6 +35,8 @@ export class OutboundPeer {
   private attempt = 0;
   private connecting = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Abandons the attempt in progress when it takes too long. */
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectDelayMs: number;
   private closed = false;
 
@@ -95,6 +99,7 @@ export class OutboundPeer {
     this.queue = [];
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    this.stopConnectTimer();
     this.socket?.terminate();
     this.socket = null;
   }
@@ -103,7 +108,8 @@ export class OutboundPeer {
     if (this.connecting || this.reconnectTimer !== null) return;
     this.connecting = true;
     const attempt = ++this.attempt;
-    Bun.connect<undefined>({
+    this.connectTimer = setTimeout(() => this.onLost(attempt), this.context.limits.connectTimeoutMs);
+    this.context.dial({
       hostname: this.address.host,
       port: this.address.port,
       socket: {
@@ -118,10 +124,12 @@ export class OutboundPeer {
   }
 
   private onOpen(socket: Socket<undefined>, attempt: number): void {
+    // Late: the attempt was abandoned (timed out), or the peer was closed meanwhile.
     if (this.closed || attempt !== this.attempt) {
       socket.terminate();
       return;
     }
+    this.stopConnectTimer();
     socket.setNoDelay(true);
     this.socket = socket;
     this.connecting = false;
@@ -135,6 +143,7 @@ export class OutboundPeer {
 
   private onLost(attempt: number): void {
     if (attempt !== this.attempt) return;
+    this.stopConnectTimer();
     this.attempt++;
     this.socket = null;
     this.connecting = false;
@@ -146,5 +155,10 @@ export class OutboundPeer {
       this.reconnectTimer = null;
       this.flush();
     }, delayMs);
+  }
+
+  private stopConnectTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
   }
 }

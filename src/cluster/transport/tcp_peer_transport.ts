@@ -15,7 +15,7 @@ import { OutboundPeer } from "./outbound_peer.ts";
 import { encodeHelloFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
-import type { PeerAddresses, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions } from "./types.ts";
+import type { PeerAddresses, PeerDialer, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions } from "./types.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
 const encoderBytesInitial = 64 * 1024;
@@ -42,9 +42,11 @@ class BunTcpPeerTransport implements TcpPeerTransport {
   private handler: (message: Message) => void = () => {};
   private flushScheduled = false;
   private closed = false;
+  private readonly dial: PeerDialer;
 
   constructor(options: TcpPeerTransportOptions, private readonly limits: PeerTransportLimits) {
     this.nodeId = options.nodeId;
+    this.dial = options.dial ?? Bun.connect;
     this.clusterId = options.clusterId;
     this.helloFrame = encodeHelloFrame(this.builder, options.clusterId, options.nodeId).slice();
     this.listener = Bun.listen<InboundConnection | undefined>({
@@ -90,7 +92,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       // Addresses come from validated configuration or a validated membership change.
       const parsed = parseHostPort(address);
       if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
-      const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame };
+      const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame, dial: this.dial };
       const peer = new OutboundPeer(node, parsed, context);
       this.outbound.set(node, peer);
       // Dialed at once, not at the first message: a node that just restarted sends nothing

@@ -25,6 +25,14 @@ export const reconnectDelayMsMin = 10;
 /** Longest wait between connect attempts to a peer that stays down: bounds the cost of a dead peer. */
 export const reconnectDelayMsMax = 1000;
 
+/**
+ * Longest a connect attempt may take before it is abandoned and retried. A connect to a host
+ * that drops packets (a partition) would otherwise wait for the kernel's SYN retransmits, up to
+ * minutes, and no other attempt starts meanwhile: the peer could be back long before this node
+ * dials it again. On a working network a connect takes well under a millisecond to a few tens.
+ */
+export const connectTimeoutMs = 1000;
+
 /** Bytes an outbound connection may have unsent in the kernel's view before queued messages wait. */
 export const unsentBytesPerConnectionMax = 8 * 1024 * 1024;
 
@@ -40,10 +48,12 @@ export function resolvePeerTransportLimits(overrides: Partial<PeerTransportLimit
     frameSizeBytesMax: overrides.frameSizeBytesMax ?? peerFrameSizeBytesMax,
     reconnectDelayMsMin: overrides.reconnectDelayMsMin ?? reconnectDelayMsMin,
     reconnectDelayMsMax: overrides.reconnectDelayMsMax ?? reconnectDelayMsMax,
+    connectTimeoutMs: overrides.connectTimeoutMs ?? connectTimeoutMs,
   };
   assert(limits.queuedMessagesPerPeerMax >= 1, "peer queue must hold at least one message");
   assert(limits.frameSizeBytesMax >= 1024, "peer frames must hold at least a hello and a heartbeat");
   assert(limits.reconnectDelayMsMin >= 1, "reconnect delay must be positive");
   assert(limits.reconnectDelayMsMax >= limits.reconnectDelayMsMin, "reconnect delay max below its min");
+  assert(limits.connectTimeoutMs >= 1, "connect timeout must be positive");
   return limits;
 }

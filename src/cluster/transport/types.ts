@@ -16,6 +16,7 @@
  * Entries of an append message arrive with their data as views over the received frame
  * (which is never reused), so the receiver may keep them.
  */
+import type { Socket, TCPSocketConnectOptions } from "bun";
 import type { Message, NodeId } from "../raft/types.ts";
 
 /** Peer addresses by node id, "host:port" each; this node's own entry is allowed and ignored. */
@@ -72,7 +73,12 @@ export interface TcpPeerTransportOptions {
   peers: PeerAddresses;
   /** Overrides of the bounds in transport_limits.ts (tests use small ones). */
   limits?: Partial<PeerTransportLimits>;
+  /** Opens outbound connections; Bun.connect unless a test stands in for it. */
+  dial?: PeerDialer;
 }
+
+/** Opens a TCP connection, as Bun.connect does. */
+export type PeerDialer = (options: TCPSocketConnectOptions<undefined>) => Promise<Socket<undefined>>;
 
 export interface PeerTransportLimits {
   /** Messages waiting per peer before new ones are dropped. */
@@ -82,6 +88,8 @@ export interface PeerTransportLimits {
   /** First reconnect delay after a failed connect, doubled up to reconnectDelayMsMax. */
   reconnectDelayMsMin: number;
   reconnectDelayMsMax: number;
+  /** A connect attempt not open after this long is abandoned and counts as failed. */
+  connectTimeoutMs: number;
 }
 
 export class PeerTransportClosedError extends Error {

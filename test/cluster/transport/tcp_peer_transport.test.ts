@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
 import type { Message } from "../../../src/cluster/raft/types.ts";
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
-import type { PeerTransportLimits, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
+import type { PeerDialer, PeerTransportLimits, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
 import { runTransportContract } from "./transport_contract.ts";
 import { waitFor } from "./wait.ts";
 
@@ -64,4 +64,33 @@ test("TcpPeerTransport: a restarted peer dials in at start and is redialed at on
   // its hello tells node 1 that it is back.
   await waitFor(() => afterRestart.length > 0, "delivery after restart", 10_000);
   expect(afterRestart[0]).toEqual(heartbeat(1, 2, queuedCommit));
+});
+
+test("TcpPeerTransport: a connect attempt that never completes is abandoned after the connect timeout and retried", async () => {
+  const receiver = await startNode(2);
+  running.push(receiver);
+  const received: Message[] = [];
+  receiver.onMessage((message) => received.push(message));
+  // The first dial hangs for good, as a connect whose SYN is lost in a partition does.
+  const dials: string[] = [];
+  const dial: PeerDialer = (options) => {
+    dials.push(`${options.hostname}:${options.port}`);
+    return dials.length === 1 ? new Promise(() => {}) : Bun.connect(options);
+  };
+  const sender = await startTcpPeerTransport({
+    nodeId: 1, clusterId: "test-cluster", listen: { host: "127.0.0.1", port: 0 }, peers: new Map(), dial,
+    limits: { connectTimeoutMs: 20, reconnectDelayMsMin: 1, reconnectDelayMsMax: 1 },
+  });
+  running.push(sender);
+  const addresses = new Map([
+    [1, `127.0.0.1:${sender.listenAddress.port}`],
+    [2, `127.0.0.1:${receiver.listenAddress.port}`],
+  ]);
+  receiver.setPeers(addresses);
+  sender.setPeers(addresses);
+  sender.send([heartbeat(1, 2, 7)]);
+  await waitFor(() => received.length === 1, "delivery over the second attempt");
+  expect(received[0]).toEqual(heartbeat(1, 2, 7));
+  expect(dials.length).toBe(2);
+  expect(dials[0]).toBe(`127.0.0.1:${receiver.listenAddress.port}`);
 });
