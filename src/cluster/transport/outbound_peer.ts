@@ -80,11 +80,11 @@ export class OutboundPeer {
   }
 
   /**
-   * Dials now unless connected or dialing: at start (so the peer hears this node's hello at
-   * once, see below), and when the peer dialed this node, which shows it is up again. After a
-   * restart the backoff may have reached reconnectDelayMsMax; waiting it out would leave the
-   * restarted node without heartbeats (and, if it is needed for a quorum, the group without a
-   * leader) for up to that long.
+   * Dials now unless connected or dialing. Called when the peer becomes known, so that it
+   * hears this node's hello at once, and when the peer dialed this node, which shows it is up
+   * again: after a restart the backoff may have reached reconnectDelayMsMax, and waiting it out
+   * would leave the restarted node without heartbeats (and, if it is needed for a quorum, the
+   * group without a leader) for up to that long.
    */
   dialNow(): void {
     if (this.closed || this.socket !== null || this.connecting) return;
