@@ -88,8 +88,7 @@ export class OutboundPeer {
    */
   dialNow(): void {
     if (this.closed || this.socket !== null || this.connecting) return;
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+    this.stopReconnectTimer();
     this.reconnectDelayMs = this.context.limits.reconnectDelayMsMin;
     this.connectUnlessWaiting();
   }
@@ -97,8 +96,7 @@ export class OutboundPeer {
   close(): void {
     this.closed = true;
     this.queue = [];
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+    this.stopReconnectTimer();
     this.stopConnectTimer();
     this.socket?.terminate();
     this.socket = null;
@@ -155,6 +153,11 @@ export class OutboundPeer {
       this.reconnectTimer = null;
       this.flush();
     }, delayMs);
+  }
+
+  private stopReconnectTimer(): void {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
   }
 
   private stopConnectTimer(): void {
