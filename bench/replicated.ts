@@ -43,7 +43,6 @@ const failoverRunsCountQuick = 2;
 const failoverWriteTimeoutMs = 5000;
 /** Longest a restarted node may take to rejoin and catch up before the next failover run. */
 const catchUpWaitMsMax = 60_000;
-const catchUpPollMs = 20;
 /** The issue's failover target with default timeouts. */
 const failoverTargetMilliseconds = 1000;
 
@@ -156,24 +155,12 @@ async function measureFailovers(cluster: ProcessCluster, runs: number): Promise<
       }
       results.push(performance.now() - killedAtMs);
       await cluster.launch(leader, []);
-      await waitUntilCaughtUp(cluster, leader);
+      await cluster.waitUntilCaughtUp(leader, catchUpWaitMsMax);
     }
   } finally {
     await store.close();
   }
   return results;
-}
-
-/** Waits until node `id` follows the current leader and has applied everything it had committed. */
-async function waitUntilCaughtUp(cluster: ProcessCluster, id: number): Promise<void> {
-  const deadline = performance.now() + catchUpWaitMsMax;
-  while (performance.now() < deadline) {
-    const leaderStatus = await cluster.status(await cluster.leader());
-    const nodeStatus = await cluster.status(id);
-    if (leaderStatus !== null && nodeStatus !== null && nodeStatus.leader === leaderStatus.node && nodeStatus.appliedIndex >= leaderStatus.commitIndex) return;
-    await Bun.sleep(catchUpPollMs);
-  }
-  throw new Error(`n${id} did not catch up within ${catchUpWaitMsMax} ms of its restart`);
 }
 
 function addTargets(measurements: Measurement[], failoverMilliseconds: number[], targets: TargetCheck[], notes: string[]): void {

@@ -77,7 +77,7 @@ test("membership: a fourth node joins as learner, is promoted, and an old node i
   await finalReads(running.clientAddresses(), result);
   expect(await missingAcknowledged(running.clientAddresses(), result.acknowledgedKeys)).toEqual([]);
   expect(checkLinearizable(kvModel, result.history, { maxSteps: 2_000_000 })).toEqual({ result: "ok" });
-  await waitUntil(async () => ((await running.status(4))?.appliedIndex ?? 0) >= ((await running.status(leader))?.commitIndex ?? Infinity), 10_000, "n4 to catch up");
+  await running.waitUntilCaughtUp(4, 10_000);
   const onNewcomer = await connect(newcomer.clientAddress, { timeoutMs: 5000 });
   const [someKey, someValue] = [...result.acknowledgedKeys][0]!;
   expect(new TextDecoder().decode((await onNewcomer.get(someKey, { consistency: "eventual" }))!)).toBe(someValue);

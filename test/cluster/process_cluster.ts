@@ -16,6 +16,8 @@ const repositoryRoot = join(import.meta.dir, "../..");
 const readyWaitMsMax = 20_000;
 /** Longest a status request to one admin endpoint may take. */
 const statusTimeoutMs = 1000;
+/** Between status polls while waiting for a node to catch up. */
+const catchUpPollMs = 20;
 
 export interface ProcessNode {
   id: number;
@@ -140,6 +142,18 @@ export class ProcessCluster {
       await Bun.sleep(20);
     }
     throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
+  /** Waits until node `id` follows the current leader and has applied all the leader has committed. */
+  async waitUntilCaughtUp(id: number, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const leaderStatus = await this.status(await this.leader());
+      const nodeStatus = await this.status(id);
+      if (leaderStatus !== null && nodeStatus !== null && nodeStatus.leader === leaderStatus.node && nodeStatus.appliedIndex >= leaderStatus.commitIndex) return;
+      await Bun.sleep(catchUpPollMs);
+    }
+    throw new Error(`n${id} did not catch up with the leader within ${timeoutMs} ms`);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,11 @@ import type { Message } from "../../../src/cluster/raft/types.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+/** A heartbeat whose commit field tells messages apart. */
+export function heartbeat(from: number, to: number, commit: number): Message {
+  return { type: "heartbeat", from, to, term: 1, commit, context: null, round: 0 };
+}
+
 /** One message of every type (both vote flavours), from node 1 to node 2. */
 export function sampleMessages(): Message[] {
   const envelope = { from: 1, to: 2, term: 7 };

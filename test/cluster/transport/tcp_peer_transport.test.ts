@@ -2,11 +2,17 @@ import { afterEach, expect, test } from "bun:test";
 import type { Message } from "../../../src/cluster/raft/types.ts";
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
 import type { PeerDialer, PeerTransportLimits, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
+import { heartbeat } from "./sample_messages.ts";
 import { runTransportContract } from "./transport_contract.ts";
 import { waitFor } from "./wait.ts";
 
-function startNode(nodeId: number, limits?: Partial<PeerTransportLimits>, port = 0): Promise<TcpPeerTransport> {
-  return startTcpPeerTransport({ nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits });
+function startNode(nodeId: number, limits?: Partial<PeerTransportLimits>, port = 0, dial?: PeerDialer): Promise<TcpPeerTransport> {
+  return startTcpPeerTransport({ nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits, dial });
+}
+
+/** Each transport's listen address, by node id, for setPeers. */
+function addressesOf(byNode: Map<number, TcpPeerTransport>): Map<number, string> {
+  return new Map([...byNode].map(([node, transport]) => [node, `127.0.0.1:${transport.listenAddress.port}`]));
 }
 
 runTransportContract("TcpPeerTransport", {
@@ -23,20 +29,13 @@ afterEach(async () => {
   running = [];
 });
 
-function heartbeat(from: number, to: number, commit: number): Message {
-  return { type: "heartbeat", from, to, term: 1, commit, context: null, round: 0 };
-}
-
 test("TcpPeerTransport: a restarted peer dials in at start and is redialed at once, not at the end of the backoff", async () => {
   // Node 1 would wait a minute before redialing node 2; the wait below gives up long before that.
   const backoffMs = 60_000;
   const first = await startNode(1, { reconnectDelayMsMin: backoffMs, reconnectDelayMsMax: backoffMs });
   const second = await startNode(2);
   running.push(first, second);
-  const addresses = new Map([
-    [1, `127.0.0.1:${first.listenAddress.port}`],
-    [2, `127.0.0.1:${second.listenAddress.port}`],
-  ]);
+  const addresses = addressesOf(new Map([[1, first], [2, second]]));
   first.setPeers(addresses);
   second.setPeers(addresses);
   const beforeRestart: Message[] = [];
@@ -77,15 +76,9 @@ test("TcpPeerTransport: a connect attempt that never completes is abandoned afte
     dials.push(`${options.hostname}:${options.port}`);
     return dials.length === 1 ? new Promise(() => {}) : Bun.connect(options);
   };
-  const sender = await startTcpPeerTransport({
-    nodeId: 1, clusterId: "test-cluster", listen: { host: "127.0.0.1", port: 0 }, peers: new Map(), dial,
-    limits: { connectTimeoutMs: 20, reconnectDelayMsMin: 1, reconnectDelayMsMax: 1 },
-  });
+  const sender = await startNode(1, { connectTimeoutMs: 20, reconnectDelayMsMin: 1, reconnectDelayMsMax: 1 }, 0, dial);
   running.push(sender);
-  const addresses = new Map([
-    [1, `127.0.0.1:${sender.listenAddress.port}`],
-    [2, `127.0.0.1:${receiver.listenAddress.port}`],
-  ]);
+  const addresses = addressesOf(new Map([[1, sender], [2, receiver]]));
   receiver.setPeers(addresses);
   sender.setPeers(addresses);
   sender.send([heartbeat(1, 2, 7)]);

@@ -5,7 +5,7 @@
 import { afterEach, expect, test } from "bun:test";
 import type { Message, NodeId } from "../../../src/cluster/raft/types.ts";
 import type { PeerTransport, PeerTransportLimits } from "../../../src/cluster/transport/types.ts";
-import { sampleMessages } from "./sample_messages.ts";
+import { heartbeat, sampleMessages } from "./sample_messages.ts";
 import { waitFor } from "./wait.ts";
 
 export interface StartedTransport {
@@ -21,10 +21,6 @@ export interface TransportFactory {
 
 function readdressed(message: Message, from: NodeId, to: NodeId): Message {
   return { ...message, from, to } as Message;
-}
-
-function heartbeat(from: NodeId, to: NodeId, commit: number): Message {
-  return { type: "heartbeat", from, to, term: 1, commit, context: null, round: 0 };
 }
 
 export function runTransportContract(name: string, factory: TransportFactory): void {
