@@ -16,11 +16,15 @@
  *   64  GetRequest vtable: size 6, table size 8, key at +4; 2 bytes of padding
  *   72  GetRequest table: i32 8, u32 key offset at 76 (-> 80)
  *   80  u32 key length, then the key's bytes
+ *
+ * The server reads this layout back (readLaidOutGetRequest) by comparing its constant bytes,
+ * which proves the frame a valid FlatBuffer of this shape without the verifier's walk; any
+ * other frame is left to the general readers.
  */
 import { Body } from "../../schemas/generated/filestore_generated";
 import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
-import { writeDouble, writeUint32 } from "./little_endian";
+import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
@@ -30,6 +34,9 @@ const deadlinePosition = 52;
 const consistencyPosition = 60;
 const keyLengthPosition = 80;
 const keyPosition = 84;
+/** Request ids and sequences are doubles holding integers; above this they lose precision. */
+const integerMax = Number.MAX_SAFE_INTEGER;
+const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 
 /** The constant bytes of the layout above (the request's own fields are patched in). */
 const template = buildTemplate();
@@ -80,4 +87,45 @@ export function encodeGetFrame(
   writeUint32(frame, envelope + keyLengthPosition, key.length);
   frame.set(key, envelope + keyPosition);
   return frame;
+}
+
+/**
+ * The server's side of the same layout: when bytes[start, end) (an Envelope without its length
+ * prefix) holds, byte for byte, the constant bytes above, a key that fills the rest of the frame
+ * exactly, and fields the general decoder would accept (request id and sequence integers in
+ * range, a known consistency, a key of 1..keySizeBytesMax bytes), it is that get; anything else
+ * returns null and the general readers decide it. The key is a view into `bytes`.
+ */
+export function readLaidOutGetRequest(bytes: Uint8Array, start: number, end: number, keySizeBytesMax: number): Request | null {
+  const keyLength = end - start - keyPosition;
+  if (keyLength < 1 || keyLength > keySizeBytesMax) return null;
+  if (!matchesTemplate(bytes, start, 0, requestIdPosition)
+    || !matchesTemplate(bytes, start, deadlinePosition + 4, consistencyPosition)
+    || !matchesTemplate(bytes, start, consistencyPosition + 1, keyLengthPosition)
+    || readUint32(bytes, start + keyLengthPosition) !== keyLength) return null;
+  const consistency = consistencyByWire[bytes[start + consistencyPosition]!];
+  const requestId = readDouble(bytes, start + requestIdPosition);
+  const sequence = readDouble(bytes, start + sequencePosition);
+  if (consistency === undefined || !isIntegerWithin(requestId, 1) || !isIntegerWithin(sequence, 0)) return null;
+  return {
+    requestId,
+    consistency,
+    maxStalenessMs: readUint32(bytes, start + maxStalenessPosition),
+    deadlineMs: readUint32(bytes, start + deadlinePosition),
+    sessionId: null,
+    sequence,
+    oldestPendingSequence: 0,
+    trace: null,
+    body: { kind: "get", key: bytes.subarray(start + keyPosition, end) },
+  };
+}
+
+function isIntegerWithin(value: number, lowest: number): boolean {
+  return Number.isInteger(value) && value >= lowest && value <= integerMax;
+}
+
+/** Whether bytes[start + from, start + to) equal the template's bytes [from, to). */
+function matchesTemplate(bytes: Uint8Array, start: number, from: number, to: number): boolean {
+  for (let position = from; position < to; position++) if (bytes[start + position] !== template[position]) return false;
+  return true;
 }

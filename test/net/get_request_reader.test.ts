@@ -9,8 +9,7 @@ import { readGetRequest } from "../../src/net/get_request_reader";
 import { resolveLimits } from "../../src/net/limits";
 import type { Request } from "../../src/net/messages";
 import { decodeAnyRequest, decodeRequest } from "../../src/net/request_decoder";
-import { RequestRejection } from "../../src/net/status";
-import { bytes, envelopeBytes, request, sampleRequests, truncatedAndChangedVariants } from "./wire_fixtures";
+import { bytes, decodeOutcome as outcome, envelopeBytes, request, sampleRequests, truncatedAndChangedVariants } from "./wire_fixtures";
 
 const limits = resolveLimits();
 
@@ -19,17 +18,6 @@ const gets: Request[] = [
   request(2 ** 40, { kind: "get", key: bytes("a") }, { consistency: "bounded", maxStalenessMs: 250, deadlineMs: 1000 }),
   request(7, { kind: "get", key: new Uint8Array(limits.keySizeBytesMax).fill(9) }, { consistency: "eventual" }),
 ];
-
-type Outcome = { request: Request } | { status: string; message: string; fatal: boolean; requestId: number };
-
-function outcome(decode: () => Request): Outcome {
-  try {
-    return { request: decode() };
-  } catch (error) {
-    if (!(error instanceof RequestRejection)) throw error;
-    return { status: error.status, message: error.message, fatal: error.fatal, requestId: error.requestId };
-  }
-}
 
 describe("get request reader", () => {
   test("reads gets as the general path does and leaves other requests to it", () => {

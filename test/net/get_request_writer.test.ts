@@ -1,15 +1,17 @@
 /**
  * The hand-laid get request is an ordinary FlatBuffer: the server's general decoder (whole
  * verification, then the generated code) and its one-pass reader both read back the request
- * that was written, whatever its consistency, bounds, id and key size.
+ * that was written, whatever its consistency, bounds, id and key size. The server's layout
+ * reader takes exactly these frames, and on every one-byte change and truncation of one the
+ * server answers as the general decoder alone would.
  */
 import { describe, expect, test } from "bun:test";
-import { encodeGetRequest, isPlainGet } from "../../src/net/get_request_writer";
+import { encodeGetRequest, isPlainGet, readLaidOutGetRequest } from "../../src/net/get_request_writer";
 import { readGetRequest } from "../../src/net/get_request_reader";
 import { resolveLimits } from "../../src/net/limits";
 import type { Request } from "../../src/net/messages";
-import { decodeAnyRequest } from "../../src/net/request_decoder";
-import { bytes, request, sampleRequests } from "./wire_fixtures";
+import { decodeAnyRequest, decodeRequest } from "../../src/net/request_decoder";
+import { bytes, decodeOutcome as outcome, envelopeBytes, request, sampleRequests, truncatedAndChangedVariants } from "./wire_fixtures";
 
 const limits = resolveLimits();
 
@@ -29,7 +31,39 @@ describe("get request writer", () => {
       const envelope = frame.slice(4);
       expect(decodeAnyRequest(envelope, limits)).toEqual(get);
       expect(readGetRequest(envelope, limits)).toEqual(get);
+      expect(readLaidOutGetRequest(envelope, 0, envelope.length, limits.keySizeBytesMax)).toEqual(get);
     }
+  });
+
+  test("the layout reader leaves every other frame to the general readers", () => {
+    for (const sample of sampleRequests()) {
+      const envelope = envelopeBytes(sample);
+      expect(readLaidOutGetRequest(envelope, 0, envelope.length, limits.keySizeBytesMax)).toBeNull();
+    }
+    const tooLong = encodeGetRequest(request(9, { kind: "get", key: new Uint8Array(limits.keySizeBytesMax + 1) }), new Uint8Array(limits.keySizeBytesMax + 1)).slice(4);
+    expect(readLaidOutGetRequest(tooLong, 0, tooLong.length, limits.keySizeBytesMax)).toBeNull();
+    expect(outcome(() => decodeAnyRequest(tooLong, limits))).toMatchObject({ status: "TOO_LARGE", requestId: 9 });
+  });
+
+  test("every one-byte change and truncation of a laid-out get, alone or inside a larger read, is read as by the general decoder", () => {
+    let compared = 0;
+    let takenByLayout = 0;
+    for (const get of gets.slice(0, 2)) {
+      const envelope = encodeGetRequest(get, (get.body as { key: Uint8Array }).key).slice(4);
+      for (const variant of truncatedAndChangedVariants(envelope, [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff], 0x08)) {
+        const expected = outcome(() => decodeAnyRequest(variant, limits));
+        // Inside a larger read, as the server sees frames: bytes on both sides must not matter.
+        const read = new Uint8Array(variant.length + 7).fill(0xaa);
+        read.set(variant, 3);
+        const laidOut = readLaidOutGetRequest(read, 3, 3 + variant.length, limits.keySizeBytesMax);
+        if (laidOut !== null) takenByLayout++;
+        expect(laidOut === null ? outcome(() => decodeRequest(variant, limits)) : { request: laidOut }).toEqual(expected);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+    // Changes to the variable fields (id, sequence, bounds, key bytes) keep the layout.
+    expect(takenByLayout).toBeGreaterThan(100);
   });
 
   test("gets with a trace context or a session id, and other requests, are not plain gets", () => {

@@ -3,6 +3,7 @@ import * as flatbuffers from "flatbuffers";
 import { Body, Envelope, GetRequest, PingRequest } from "../../schemas/generated/filestore_generated";
 import type { Request, RequestBody } from "../../src/net/messages";
 import { encodeRequest } from "../../src/net/request_encoder";
+import { RequestRejection } from "../../src/net/status";
 
 export const encoder = new TextEncoder();
 export const bytes = (text: string) => encoder.encode(text);
@@ -107,4 +108,16 @@ export function truncatedAndChangedVariants(frame: Uint8Array, replacements: rea
     }
   }
   return variants;
+}
+
+/** What decoding a frame came to: the request, or the rejection with everything the client would see of it. */
+export type DecodeOutcome = { request: Request } | { status: string; message: string; fatal: boolean; requestId: number };
+
+export function decodeOutcome(decode: () => Request): DecodeOutcome {
+  try {
+    return { request: decode() };
+  } catch (error) {
+    if (!(error instanceof RequestRejection)) throw error;
+    return { status: error.status, message: error.message, fatal: error.fatal, requestId: error.requestId };
+  }
 }
