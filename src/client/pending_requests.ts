@@ -44,6 +44,13 @@ export class PendingRequests {
   private unsentHead = 0;
   sentCount = 0;
   private emptyWaiters: Array<() => void> = [];
+  /**
+   * No pending request's deadline is earlier than this. Kept on add and recomputed by each
+   * walk; a request settled since only raises the true earliest deadline, so the bound stays
+   * safe, and the sweep walks the requests once this bound passes instead of at every tick
+   * (about once per timeout rather than every 10 ms under steady load).
+   */
+  private deadlineLowerBoundMs = Infinity;
 
   /** Resolves once no request is pending. */
   whenEmpty(): Promise<void> {
@@ -79,6 +86,7 @@ export class PendingRequests {
 
   private track(request: PendingRequest): void {
     if (request.sequence > 0) this.writeSequences.add(request.sequence);
+    if (request.deadlineMs < this.deadlineLowerBoundMs) this.deadlineLowerBoundMs = request.deadlineMs;
     this.byId.add(request);
   }
 
@@ -136,13 +144,19 @@ export class PendingRequests {
 
   /** Fails every request whose deadline has passed. */
   expire(nowMs: number): void {
+    if (nowMs < this.deadlineLowerBoundMs) return;
+    let earliestRemainingMs = Infinity;
     for (const request of this.byId.values()) {
-      if (request.deadlineMs > nowMs) continue;
+      if (request.deadlineMs > nowMs) {
+        earliestRemainingMs = Math.min(earliestRemainingMs, request.deadlineMs);
+        continue;
+      }
       const maybeApplied = request.sent && request.isWrite;
       this.fail(request, maybeApplied
         ? new FileStoreError("UNKNOWN_OUTCOME", "the write was sent but no reply came in time; it may have been applied")
         : new FileStoreError("TIMEOUT", request.sent ? "no reply in time" : "no connection in time; nothing was sent"));
     }
+    this.deadlineLowerBoundMs = earliestRemainingMs;
   }
 
   failAll(error: FileStoreError): void {
