@@ -22,6 +22,7 @@
 import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
 import type { OutputBuffer } from "./output_buffer";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
+import { LayoutTemplate } from "./layout_template";
 import type { DecodedResponse } from "./response_codec";
 
 const lengthPrefixBytes = 4;
@@ -32,7 +33,7 @@ const valuePosition = 104;
 const doubleBytes = 8;
 
 /** The constant bytes of the layout above (request id, version and value length are patched in). */
-const template = buildTemplate();
+const template = new LayoutTemplate(buildTemplate());
 
 function buildTemplate(): Uint8Array {
   const bytes = new Uint8Array(valuePosition);
@@ -63,7 +64,7 @@ export function appendGetReply(output: OutputBuffer, requestId: number, value: U
   const bytes = output.bytes;
   writeUint32(bytes, start, envelopeBytes);
   const envelope = start + lengthPrefixBytes;
-  bytes.set(template, envelope);
+  bytes.set(template.bytes, envelope);
   writeDouble(bytes, envelope + requestIdPosition, requestId);
   writeDouble(bytes, envelope + versionPosition, version);
   writeUint32(bytes, envelope + valueLengthPosition, value.length);
@@ -79,9 +80,9 @@ export function appendGetReply(output: OutputBuffer, requestId: number, value: U
  */
 export function readLaidOutGetReply(bytes: Uint8Array, start = 0, end = bytes.length): DecodedResponse | null {
   if (end - start < valuePosition) return null;
-  if (!matchesTemplate(bytes, start, 0, requestIdPosition)
-    || !matchesTemplate(bytes, start, requestIdPosition + doubleBytes, versionPosition)
-    || !matchesTemplate(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return null;
+  if (!template.matches(bytes, start, 0, requestIdPosition)
+    || !template.matches(bytes, start, requestIdPosition + doubleBytes, versionPosition)
+    || !template.matches(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return null;
   if (readUint32(bytes, start + valueLengthPosition) !== end - start - valuePosition) return null;
   return {
     requestId: readDouble(bytes, start + requestIdPosition),
@@ -90,10 +91,4 @@ export function readLaidOutGetReply(bytes: Uint8Array, start = 0, end = bytes.le
       result: { kind: "get", value: bytes.slice(start + valuePosition, end), version: readDouble(bytes, start + versionPosition) },
     },
   };
-}
-
-/** Whether bytes[start + from, start + to) equal the template's bytes [from, to). */
-function matchesTemplate(bytes: Uint8Array, start: number, from: number, to: number): boolean {
-  for (let position = from; position < to; position++) if (bytes[start + position] !== template[position]) return false;
-  return true;
 }

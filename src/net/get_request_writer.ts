@@ -25,6 +25,7 @@ import { Body } from "../../schemas/generated/filestore_generated";
 import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
+import { LayoutTemplate } from "./layout_template";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
@@ -39,7 +40,7 @@ const integerMax = Number.MAX_SAFE_INTEGER;
 const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 
 /** The constant bytes of the layout above (the request's own fields are patched in). */
-const template = buildTemplate();
+const template = new LayoutTemplate(buildTemplate());
 
 function buildTemplate(): Uint8Array {
   const bytes = new Uint8Array(keyPosition);
@@ -78,7 +79,7 @@ export function encodeGetFrame(
   const frame = new Uint8Array(lengthPrefixBytes + envelopeBytes);
   writeUint32(frame, 0, envelopeBytes);
   const envelope = lengthPrefixBytes;
-  frame.set(template, envelope);
+  frame.set(template.bytes, envelope);
   writeDouble(frame, envelope + requestIdPosition, requestId);
   writeDouble(frame, envelope + sequencePosition, sequence);
   writeUint32(frame, envelope + maxStalenessPosition, maxStalenessMs);
@@ -99,9 +100,9 @@ export function encodeGetFrame(
 export function readLaidOutGetRequest(bytes: Uint8Array, start: number, end: number, keySizeBytesMax: number): Request | null {
   const keyLength = end - start - keyPosition;
   if (keyLength < 1 || keyLength > keySizeBytesMax) return null;
-  if (!matchesTemplate(bytes, start, 0, requestIdPosition)
-    || !matchesTemplate(bytes, start, deadlinePosition + 4, consistencyPosition)
-    || !matchesTemplate(bytes, start, consistencyPosition + 1, keyLengthPosition)
+  if (!template.matches(bytes, start, 0, requestIdPosition)
+    || !template.matches(bytes, start, deadlinePosition + 4, consistencyPosition)
+    || !template.matches(bytes, start, consistencyPosition + 1, keyLengthPosition)
     || readUint32(bytes, start + keyLengthPosition) !== keyLength) return null;
   const consistency = consistencyByWire[bytes[start + consistencyPosition]!];
   const requestId = readDouble(bytes, start + requestIdPosition);
@@ -122,10 +123,4 @@ export function readLaidOutGetRequest(bytes: Uint8Array, start: number, end: num
 
 function isIntegerWithin(value: number, lowest: number): boolean {
   return Number.isInteger(value) && value >= lowest && value <= integerMax;
-}
-
-/** Whether bytes[start + from, start + to) equal the template's bytes [from, to). */
-function matchesTemplate(bytes: Uint8Array, start: number, from: number, to: number): boolean {
-  for (let position = from; position < to; position++) if (bytes[start + position] !== template[position]) return false;
-  return true;
 }
