@@ -17,7 +17,7 @@
  *   72  GetRequest table: i32 8, u32 key offset at 76 (-> 80)
  *   80  u32 key length, then the key's bytes
  *
- * The server reads this layout back (readLaidOutGetRequest) by comparing its constant bytes,
+ * The server reads this layout back (readLaidOutGet) by comparing its constant bytes,
  * which proves the frame a valid FlatBuffer of this shape without the verifier's walk; any
  * other frame is left to the general readers.
  */
@@ -91,34 +91,44 @@ export function encodeGetFrame(
 }
 
 /**
+ * The fields of a laid-out get as the server reads them: one instance per server, filled in place
+ * by readLaidOutGet for each frame and read before the next (no object per request).
+ */
+export class LaidOutGet {
+  requestId = 0;
+  consistency: ConsistencyLevel = "strong";
+  maxStalenessMs = 0;
+  deadlineMs = 0;
+  sequence = 0;
+  /** Where the key starts in the bytes read; it runs to the end of the frame. */
+  keyStart = 0;
+}
+
+/**
  * The server's side of the same layout: when bytes[start, end) (an Envelope without its length
  * prefix) holds, byte for byte, the constant bytes above, a key that fills the rest of the frame
  * exactly, and fields the general decoder would accept (request id and sequence integers in
- * range, a known consistency, a key of 1..keySizeBytesMax bytes), it is that get; anything else
- * returns null and the general readers decide it. The key is a view into `bytes`.
+ * range, a known consistency, a key of 1..keySizeBytesMax bytes), it is that get: its fields go
+ * into `into` and the answer is true. Anything else returns false and the general readers decide it.
  */
-export function readLaidOutGetRequest(bytes: Uint8Array, start: number, end: number, keySizeBytesMax: number): Request | null {
+export function readLaidOutGet(bytes: Uint8Array, start: number, end: number, keySizeBytesMax: number, into: LaidOutGet): boolean {
   const keyLength = end - start - keyPosition;
-  if (keyLength < 1 || keyLength > keySizeBytesMax) return null;
+  if (keyLength < 1 || keyLength > keySizeBytesMax) return false;
   if (!template.matches(bytes, start, 0, requestIdPosition)
     || !template.matches(bytes, start, deadlinePosition + 4, consistencyPosition)
     || !template.matches(bytes, start, consistencyPosition + 1, keyLengthPosition)
-    || readUint32(bytes, start + keyLengthPosition) !== keyLength) return null;
+    || readUint32(bytes, start + keyLengthPosition) !== keyLength) return false;
   const consistency = consistencyByWire[bytes[start + consistencyPosition]!];
   const requestId = readDouble(bytes, start + requestIdPosition);
   const sequence = readDouble(bytes, start + sequencePosition);
-  if (consistency === undefined || !isIntegerWithin(requestId, 1) || !isIntegerWithin(sequence, 0)) return null;
-  return {
-    requestId,
-    consistency,
-    maxStalenessMs: readUint32(bytes, start + maxStalenessPosition),
-    deadlineMs: readUint32(bytes, start + deadlinePosition),
-    sessionId: null,
-    sequence,
-    oldestPendingSequence: 0,
-    trace: null,
-    body: { kind: "get", key: bytes.subarray(start + keyPosition, end) },
-  };
+  if (consistency === undefined || !isIntegerWithin(requestId, 1) || !isIntegerWithin(sequence, 0)) return false;
+  into.requestId = requestId;
+  into.consistency = consistency;
+  into.maxStalenessMs = readUint32(bytes, start + maxStalenessPosition);
+  into.deadlineMs = readUint32(bytes, start + deadlinePosition);
+  into.sequence = sequence;
+  into.keyStart = start + keyPosition;
+  return true;
 }
 
 function isIntegerWithin(value: number, lowest: number): boolean {

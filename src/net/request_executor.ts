@@ -54,6 +54,17 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
 
 /** settle() for a get, without its closures: this runs for every get. */
 function executeGet(context: ExecutorContext, key: Uint8Array, readContext: ReadContext): Reply | Promise<Reply> {
+  const found = lookUpGet(context, key, readContext);
+  return isFoundEntry(found) ? getReply(found) : found;
+}
+
+/**
+ * A get's lookup, for the server's laid-out get path: an entry found at once comes back as the
+ * entry itself, which the server writes straight into the reply layout without a Reply object
+ * (fewer objects per get, so fewer collections under load); anything else (not found, a
+ * failure, a read that waits) comes back as the reply executeGet would give.
+ */
+export function lookUpGet(context: ExecutorContext, key: Uint8Array, readContext: ReadContext): Entry | Reply | Promise<Reply> {
   let entry: Entry | null | Promise<Entry | null>;
   try {
     entry = context.service.get(key, readContext);
@@ -61,7 +72,11 @@ function executeGet(context: ExecutorContext, key: Uint8Array, readContext: Read
     return failureReply(error, context.logError);
   }
   if (entry instanceof Promise) return entry.then(getReply, (error: unknown) => failureReply(error, context.logError));
-  return getReply(entry);
+  return entry === null ? getReply(null) : entry;
+}
+
+export function isFoundEntry(found: Entry | Reply | Promise<Reply>): found is Entry {
+  return !(found instanceof Promise) && "value" in found;
 }
 
 function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: number): Promise<Reply> {

@@ -12,14 +12,14 @@ import type { Socket, TCPSocketListener } from "bun";
 import { AssertionError } from "../util/assert";
 import { FrameAssembler, type FrameRangeHandler } from "./frame_assembler";
 import { appendGetReply } from "./get_reply_writer";
-import { readLaidOutGetRequest } from "./get_request_writer";
-import type { KeyValueService } from "./key_value_service";
+import { LaidOutGet, readLaidOutGet } from "./get_request_writer";
+import type { KeyValueService, ReadContext } from "./key_value_service";
 import { resolveLimits, type ServerLimits } from "./limits";
 import { errorReply, type Reply, type Request } from "./messages";
 import { noopObserver, type ServerObserver } from "./observer";
 import { OutputBuffer } from "./output_buffer";
 import { decodeRequest } from "./request_decoder";
-import { execute, operationName, type ExecutorContext } from "./request_executor";
+import { execute, isFoundEntry, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
 import { encodeResponse } from "./response_codec";
 import { RequestRejection } from "./status";
 import { WriteDeduplicator } from "./write_deduplicator";
@@ -92,6 +92,8 @@ class ClientPortServer {
   private readonly observer: ServerObserver;
   private readonly executor: ExecutorContext;
   private readonly builder = new flatbuffers.Builder(replyBuilderBytesInitial);
+  /** The laid-out get being read; filled per frame (see onFrame). */
+  private readonly laidOutGet = new LaidOutGet();
   private readonly connections = new Set<Connection>();
   private listener: TCPSocketListener<Connection | undefined> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -191,44 +193,76 @@ class ClientPortServer {
 
   /**
    * One complete frame, bytes[start, end); returns false when the connection can no longer be
-   * trusted. A get laid out as the client lays it out is read without a view of the frame or
-   * the verifier's walk (get_request_writer.ts); every other frame takes the general decoder.
+   * trusted. A get laid out as the client lays it out is read without a view of the frame, the
+   * verifier's walk or a Request object (get_request_writer.ts); every other frame takes the
+   * general decoder.
    */
   private onFrame(connection: Connection, bytes: Uint8Array, start: number, end: number): boolean {
     // The frames of one read arrived together: their wait behind each other counts as latency.
     const receivedAtMs = connection.lastActivityMs;
     connection.framesReceived++;
-    let request = readLaidOutGetRequest(bytes, start, end, this.limits.keySizeBytesMax);
-    if (request === null) {
-      try {
-        request = decodeRequest(bytes.subarray(start, end), this.limits);
-      } catch (error) {
-        if (!(error instanceof RequestRejection) || error.fatal) throw error;
-        this.reply(connection, error.requestId, errorReply(error.status, error.message), "invalid", receivedAtMs);
-        return true;
-      }
+    if (readLaidOutGet(bytes, start, end, this.limits.keySizeBytesMax, this.laidOutGet)) {
+      this.answerLaidOutGet(connection, bytes.subarray(this.laidOutGet.keyStart, end), receivedAtMs);
+      return true;
+    }
+    let request: Request;
+    try {
+      request = decodeRequest(bytes.subarray(start, end), this.limits);
+    } catch (error) {
+      if (!(error instanceof RequestRejection) || error.fatal) throw error;
+      this.reply(connection, error.requestId, errorReply(error.status, error.message), "invalid", receivedAtMs);
+      return true;
     }
     const operation = operationName(request);
+    const refusal = this.refusal(connection);
+    if (refusal !== null) {
+      this.reply(connection, request.requestId, refusal, operation, receivedAtMs);
+      return true;
+    }
+    this.answer(connection, request.requestId, execute(this.executor, request, receivedAtMs), operation, receivedAtMs);
+    return true;
+  }
+
+  /** The get just read into this.laidOutGet: a found entry goes straight into the reply layout. */
+  private answerLaidOutGet(connection: Connection, key: Uint8Array, receivedAtMs: number): void {
+    const get = this.laidOutGet;
+    const requestId = get.requestId;
+    const refusal = this.refusal(connection);
+    if (refusal !== null) {
+      this.reply(connection, requestId, refusal, "get", receivedAtMs);
+      return;
+    }
+    const readContext: ReadContext = {
+      consistency: get.consistency,
+      maxStalenessMs: get.maxStalenessMs,
+      deadlineAtMs: get.deadlineMs === 0 ? Infinity : receivedAtMs + get.deadlineMs,
+      trace: null,
+    };
+    const found = lookUpGet(this.executor, key, readContext);
+    if (isFoundEntry(found)) this.replyFound(connection, requestId, found, receivedAtMs);
+    else this.answer(connection, requestId, found, "get", receivedAtMs);
+  }
+
+  /** Why a request cannot be taken now (nothing is applied), or null when it can. */
+  private refusal(connection: Connection): Reply | null {
     if (connection.inflight >= this.limits.inflightRequestsPerConnectionMax || this.inflight >= this.limits.inflightRequestsPerServerMax) {
-      this.reply(connection, request.requestId, errorReply("OVERLOADED", "too many requests in flight; nothing was applied"), operation, receivedAtMs);
-      return true;
+      return errorReply("OVERLOADED", "too many requests in flight; nothing was applied");
     }
-    if (this.closing !== null) {
-      this.reply(connection, request.requestId, errorReply("UNAVAILABLE", "server is shutting down; nothing was applied"), operation, receivedAtMs);
-      return true;
-    }
-    const reply = execute(this.executor, request, receivedAtMs);
+    if (this.closing !== null) return errorReply("UNAVAILABLE", "server is shutting down; nothing was applied");
+    return null;
+  }
+
+  /** Replies now, or once `reply` settles (counted in flight meanwhile). */
+  private answer(connection: Connection, requestId: number, reply: Reply | Promise<Reply>, operation: string, receivedAtMs: number): void {
     if (!(reply instanceof Promise)) {
-      this.reply(connection, request.requestId, reply, operation, receivedAtMs);
-      return true;
+      this.reply(connection, requestId, reply, operation, receivedAtMs);
+      return;
     }
     this.inflightChanged(connection, 1);
-    const requestId = request.requestId;
     reply.then((settled) => {
       this.inflightChanged(connection, -1);
       this.reply(connection, requestId, settled, operation, receivedAtMs);
     });
-    return true;
   }
 
   private inflightChanged(connection: Connection, delta: number): void {
@@ -239,14 +273,27 @@ class ClientPortServer {
   }
 
   private reply(connection: Connection, requestId: number, reply: Reply, operation: string, receivedAtMs: number): void {
-    this.observer.requestCompleted(operation, reply.status, (performance.now() - receivedAtMs) / 1000);
-    if (connection.closed) return;
     const result = reply.result;
     if (result.kind === "get" && reply.status === "OK" && reply.message === "" && reply.leaderHint === "") {
-      appendGetReply(connection.output, requestId, result.value, result.version);
-    } else {
-      connection.output.append(encodeResponse(this.builder, requestId, reply));
+      this.replyFound(connection, requestId, result, receivedAtMs);
+      return;
     }
+    this.observer.requestCompleted(operation, reply.status, (performance.now() - receivedAtMs) / 1000);
+    if (connection.closed) return;
+    connection.output.append(encodeResponse(this.builder, requestId, reply));
+    this.scheduleFlush(connection);
+  }
+
+  /** A found get's reply, laid out straight into the output (get_reply_writer.ts). */
+  private replyFound(connection: Connection, requestId: number, found: { value: Uint8Array; version: number }, receivedAtMs: number): void {
+    this.observer.requestCompleted("get", "OK", (performance.now() - receivedAtMs) / 1000);
+    if (connection.closed) return;
+    appendGetReply(connection.output, requestId, found.value, found.version);
+    this.scheduleFlush(connection);
+  }
+
+  /** Replies made inside a data callback go out with its flush; others at the end of this turn. */
+  private scheduleFlush(connection: Connection): void {
     if (connection.insideDataCallback || connection.flushScheduled) return;
     connection.flushScheduled = true;
     queueMicrotask(connection.flushQueued);

@@ -6,7 +6,7 @@
  * server answers as the general decoder alone would.
  */
 import { describe, expect, test } from "bun:test";
-import { encodeGetRequest, isPlainGet, readLaidOutGetRequest } from "../../src/net/get_request_writer";
+import { encodeGetRequest, isPlainGet, LaidOutGet, readLaidOutGet } from "../../src/net/get_request_writer";
 import { readGetRequest } from "../../src/net/get_request_reader";
 import { resolveLimits } from "../../src/net/limits";
 import type { Request } from "../../src/net/messages";
@@ -14,6 +14,17 @@ import { decodeAnyRequest, decodeRequest } from "../../src/net/request_decoder";
 import { bytes, decodeOutcome as outcome, envelopeBytes, request, sampleRequests, truncatedAndChangedVariants } from "./wire_fixtures";
 
 const limits = resolveLimits();
+
+/** What the server's layout reader makes of bytes[start, end), as a Request to compare; null when it leaves the frame to the general readers. */
+function readLaidOutGetRequest(bytes: Uint8Array, start: number, end: number, keySizeBytesMax: number): Request | null {
+  const get = new LaidOutGet();
+  if (!readLaidOutGet(bytes, start, end, keySizeBytesMax, get)) return null;
+  return {
+    requestId: get.requestId, consistency: get.consistency, maxStalenessMs: get.maxStalenessMs, deadlineMs: get.deadlineMs,
+    sessionId: null, sequence: get.sequence, oldestPendingSequence: 0, trace: null,
+    body: { kind: "get", key: bytes.subarray(get.keyStart, end) },
+  };
+}
 
 const gets: Request[] = [
   request(1, { kind: "get", key: bytes("k000000000000001") }),
