@@ -227,6 +227,9 @@ export class ClientCore {
     try {
       connection = await WireConnection.open(address, this.options.connectTimeoutMs, {
         onReply: (response) => this.onReply(connection!, response),
+        onFoundGet: (requestId, value, version) => {
+          if (this.pending.answerFoundGet(requestId, value, version)) this.pump();
+        },
         onClose: (reason) => {
           closeReason = reason;
           if (handshake !== undefined) this.pending.fail(handshake, new FileStoreError("UNAVAILABLE", reason));

@@ -17,6 +17,7 @@ import { ClientCore, resolveClientOptions } from "./client";
 import { FileStoreError } from "./errors";
 import { LeaderRouter, type RequestSender } from "./leader_router";
 import type { ReplyReader } from "./pending_requests";
+import { okReply, readApplied, readBatchOutcome, readGetValue, readPutVersion } from "./reply_readers";
 import type {
   BatchOperation, BatchOutcome, Bytes, ClientOptions, RequestOptions, ScanEntry, ScanRequestOptions,
 } from "./types";
@@ -36,39 +37,6 @@ function toKey(key: Bytes): Uint8Array {
   const bytes = toBytes(key);
   if (bytes.length === 0) throw new FileStoreError("INVALID_REQUEST", "key is empty");
   return bytes;
-}
-
-/** The reply if OK (or NOT_FOUND when `notFoundIsOk`), else its status as a FileStoreError. */
-function expectOk(reply: Reply, notFoundIsOk = false): Reply {
-  if (reply.status === "OK" || (notFoundIsOk && reply.status === "NOT_FOUND")) return reply;
-  throw new FileStoreError(reply.status, reply.message, reply.leaderHint);
-}
-
-/*
- * Readers of replies (see ReplyReader): each call below resolves straight from the reply, with
- * no async wrapper between the wire and the caller.
- */
-const okReply = (reply: Reply): Reply => expectOk(reply);
-
-function readGetValue(reply: Reply): Uint8Array | null {
-  expectOk(reply, true);
-  // The decoder copied the value out of the receive buffer already (response_codec.ts).
-  return reply.result.kind === "get" ? reply.result.value : null;
-}
-
-function writeOutcome(reply: Reply): { applied: boolean; version: number } {
-  expectOk(reply);
-  if (reply.result.kind !== "write") throw new FileStoreError("INTERNAL", "reply to a write carries no write result");
-  return reply.result.outcome;
-}
-
-const readPutVersion = (reply: Reply): { version: bigint } => ({ version: BigInt(writeOutcome(reply).version) });
-const readApplied = (reply: Reply): boolean => writeOutcome(reply).applied;
-
-function readBatchOutcome(reply: Reply): BatchOutcome {
-  expectOk(reply);
-  if (reply.result.kind !== "batch") throw new FileStoreError("INTERNAL", "reply to a batch carries no batch result");
-  return { succeeded: reply.result.succeeded, version: BigInt(reply.result.version) };
 }
 
 function batchCommand(operation: BatchOperation): Exclude<Command, { op: "batch" }> {

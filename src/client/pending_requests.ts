@@ -3,7 +3,8 @@
  * (no connection, or the pipelining window is full) or sent and awaiting its reply. Deadlines
  * are checked by one sweep rather than a timer per request, so thousands in flight stay cheap.
  */
-import type { Reply } from "../net/messages";
+import { foundGetReply, type Reply } from "../net/messages";
+import { readGetValue } from "./reply_readers";
 import { RequestSlots } from "./request_slots";
 import { FileStoreError } from "./errors";
 
@@ -118,6 +119,19 @@ export class PendingRequests {
       request.reject(error);
       return true;
     }
+    request.resolve(value);
+    return true;
+  }
+
+  /**
+   * answer() for a found get given as its value and version: a request read by readGetValue
+   * resolves with the value itself, without a Reply object; any other is answered as usual.
+   */
+  answerFoundGet(requestId: number, value: Uint8Array, version: number): boolean {
+    const request = this.byId.get(requestId);
+    if (request === undefined || !request.sent) return false;
+    if (request.read !== readGetValue) return this.answer(requestId, foundGetReply(value, version));
+    this.remove(request);
     request.resolve(value);
     return true;
   }

@@ -5,6 +5,7 @@
 import type { Socket } from "bun";
 import { FrameAssembler } from "../net/frame_assembler";
 import { OutputBuffer } from "../net/output_buffer";
+import { LaidOutGetReply, readLaidOutGetReplyInto } from "../net/get_reply_writer";
 import { decodeResponseAt, type DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
 
@@ -16,6 +17,8 @@ const receiveBufferBytesInitial = 64 * 1024;
 
 export interface WireConnectionEvents {
   onReply(reply: DecodedResponse): void;
+  /** A found get answered in the laid-out form: its value (copied out of the receive buffer) and version, without a Reply object. */
+  onFoundGet(requestId: number, value: Uint8Array, version: number): void;
   /** The connection is gone; `reason` explains when it is known. */
   onClose(reason: string): void;
 }
@@ -26,6 +29,7 @@ export class WireConnection {
   private flushScheduled = false;
   private closed = false;
   private closeReason = "connection closed";
+  private readonly laidOutGetReply = new LaidOutGetReply();
 
   private constructor(private socket: Socket<undefined> | null, private readonly events: WireConnectionEvents) {}
 
@@ -86,7 +90,12 @@ export class WireConnection {
     if (this.closed) return;
     try {
       this.assembler.feedRanges(chunk, (bytes, start, end) => {
-        this.events.onReply(decodeResponseAt(bytes, start, end, replyTablesPerVectorMax));
+        const found = this.laidOutGetReply;
+        if (readLaidOutGetReplyInto(bytes, start, end, found)) {
+          this.events.onFoundGet(found.requestId, bytes.slice(found.valueStart, end), found.version);
+        } else {
+          this.events.onReply(decodeResponseAt(bytes, start, end, replyTablesPerVectorMax));
+        }
         return !this.closed;
       });
     } catch (error) {

@@ -24,6 +24,7 @@ import type { OutputBuffer } from "./output_buffer";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
 import { LayoutTemplate } from "./layout_template";
 import type { DecodedResponse } from "./response_codec";
+import { foundGetReply } from "./messages";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
@@ -72,23 +73,40 @@ export function appendGetReply(output: OutputBuffer, requestId: number, value: U
 }
 
 /**
+ * The fields of a laid-out get reply as the client reads them: one instance per connection,
+ * filled in place by readLaidOutGetReplyInto for each frame and read before the next (no object
+ * per reply).
+ */
+export class LaidOutGetReply {
+  requestId = 0;
+  version = 0;
+  /** Where the value starts in the bytes read; it runs to the end of the frame. */
+  valueStart = 0;
+}
+
+/**
  * The client's side of the same layout: when the frame bytes[start, end) (an Envelope without
  * its length prefix) holds, byte for byte, the layout above (only the request id, the version
  * and the value vary, and the value fills the rest of the frame exactly), it is a valid
- * FlatBuffer by construction and is read without the verifier's walk. Any other frame returns
- * null: the general readers decide it. The value is copied out (it outlives the receive buffer).
+ * FlatBuffer by construction and is read without the verifier's walk: its fields go into
+ * `into` and the answer is true. Any other frame returns false: the general readers decide it.
  */
-export function readLaidOutGetReply(bytes: Uint8Array, start = 0, end = bytes.length): DecodedResponse | null {
-  if (end - start < valuePosition) return null;
+export function readLaidOutGetReplyInto(bytes: Uint8Array, start: number, end: number, into: LaidOutGetReply): boolean {
+  if (end - start < valuePosition) return false;
   if (!template.matches(bytes, start, 0, requestIdPosition)
     || !template.matches(bytes, start, requestIdPosition + doubleBytes, versionPosition)
-    || !template.matches(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return null;
-  if (readUint32(bytes, start + valueLengthPosition) !== end - start - valuePosition) return null;
-  return {
-    requestId: readDouble(bytes, start + requestIdPosition),
-    reply: {
-      status: "OK", message: "", leaderHint: "",
-      result: { kind: "get", value: bytes.slice(start + valuePosition, end), version: readDouble(bytes, start + versionPosition) },
-    },
-  };
+    || !template.matches(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return false;
+  if (readUint32(bytes, start + valueLengthPosition) !== end - start - valuePosition) return false;
+  into.requestId = readDouble(bytes, start + requestIdPosition);
+  into.version = readDouble(bytes, start + versionPosition);
+  into.valueStart = start + valuePosition;
+  return true;
+}
+
+const scratchReply = new LaidOutGetReply();
+
+/** readLaidOutGetReplyInto as a decoded response, or null; the value is copied out (it outlives the receive buffer). */
+export function readLaidOutGetReply(bytes: Uint8Array, start = 0, end = bytes.length): DecodedResponse | null {
+  if (!readLaidOutGetReplyInto(bytes, start, end, scratchReply)) return null;
+  return { requestId: scratchReply.requestId, reply: foundGetReply(bytes.slice(scratchReply.valueStart, end), scratchReply.version) };
 }

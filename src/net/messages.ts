@@ -65,6 +65,11 @@ export interface Reply {
 
 export const noResult: ReplyResult = { kind: "none" };
 
+/** The reply to a get that found its key. */
+export function foundGetReply(value: Uint8Array, version: number): Reply {
+  return { status: "OK", message: "", leaderHint: "", result: { kind: "get", value, version } };
+}
+
 export function errorReply(status: StatusName, message: string, leaderHint = ""): Reply {
   return { status, message, leaderHint, result: noResult };
 }

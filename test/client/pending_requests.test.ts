@@ -7,7 +7,8 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { FileStoreError } from "../../src/client/errors";
 import { PendingRequests, wholeReply, type PendingRequest } from "../../src/client/pending_requests";
-import { errorReply } from "../../src/net/messages";
+import { errorReply, foundGetReply } from "../../src/net/messages";
+import { readGetValue, readPutVersion } from "../../src/client/reply_readers";
 
 type Step =
   | { op: "add"; timeoutMs: number; sent: boolean }
@@ -81,5 +82,32 @@ describe("pending requests", () => {
     pending.expire(1_000);
     expect(outcomes[1]).toEqual({ requestId: 1, error: "TIMEOUT" });
     expect(pending.size).toBe(0);
+  });
+
+  test("a found get given as its value resolves a get with that value, and any other request as its reply would", () => {
+    const pending = new PendingRequests();
+    const settled: Array<{ requestId: number; value?: unknown; error?: unknown }> = [];
+    const tracked = (requestId: number, read: PendingRequest["read"]): PendingRequest => ({
+      ...pendingRequest(requestId, 1_000, []), read,
+      resolve: (value) => settled.push({ requestId, value }),
+      reject: (error) => settled.push({ requestId, error: (error as FileStoreError).code }),
+    });
+    const value = new Uint8Array([1, 2, 3]);
+    pending.addSent(tracked(1, readGetValue as PendingRequest["read"]));
+    pending.addSent(tracked(2, wholeReply));
+    pending.addSent(tracked(3, readPutVersion as PendingRequest["read"]));
+    pending.add(tracked(4, readGetValue as PendingRequest["read"]));
+    expect(pending.answerFoundGet(1, value, 7)).toBe(true);
+    expect(pending.answerFoundGet(2, value, 7)).toBe(true);
+    expect(pending.answerFoundGet(3, value, 7)).toBe(true);
+    // Not sent yet, or not pending at all: not answered.
+    expect(pending.answerFoundGet(4, value, 7)).toBe(false);
+    expect(pending.answerFoundGet(99, value, 7)).toBe(false);
+    expect(settled).toEqual([
+      { requestId: 1, value },
+      { requestId: 2, value: foundGetReply(value, 7) },
+      { requestId: 3, error: "INTERNAL" },
+    ]);
+    expect(pending.size).toBe(1);
   });
 });
