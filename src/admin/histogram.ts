@@ -45,7 +45,8 @@ export class Histogram {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
-  observe(value: number): void {
+  /** Records `value` once, or `times` times (requests answered together share one reading). */
+  observe(value: number, times = 1): void {
     const bounds = this.bounds;
     let low = 0;
     let high = bounds.length; // answer in [low, high]: first bound >= value, or bounds.length (+Inf)
@@ -54,8 +55,8 @@ export class Histogram {
       if (bounds[middle] < value) low = middle + 1;
       else high = middle;
     }
-    this.counts[low] += 1;
-    this.sum += value;
-    this.count += 1;
+    this.counts[low] += times;
+    this.sum += value * times;
+    this.count += times;
   }
 }

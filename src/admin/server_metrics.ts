@@ -27,14 +27,14 @@ export class ServerMetrics implements ServerObserver {
   private receivedBytes = 0;
   private sentBytes = 0;
 
-  requestCompleted(operation: string, status: string, latencySeconds: number): void {
+  requestCompleted(operation: string, status: string, latencySeconds: number, count = 1): void {
     let metrics = this.operations.get(operation);
     if (metrics === undefined) {
       metrics = { latency: new Histogram(), statusCounts: new Map() };
       this.operations.set(operation, metrics);
     }
-    metrics.latency.observe(latencySeconds);
-    metrics.statusCounts.set(status, (metrics.statusCounts.get(status) ?? 0) + 1);
+    metrics.latency.observe(latencySeconds, count);
+    metrics.statusCounts.set(status, (metrics.statusCounts.get(status) ?? 0) + count);
   }
 
   inflightChanged(delta: number): void {

@@ -4,8 +4,11 @@
  * so src/net/ knows nothing of the metrics library.
  */
 export interface ServerObserver {
-  /** One request answered: its operation (e.g. "get"), wire status (e.g. "OK") and latency. */
-  requestCompleted(operation: string, status: string, latencySeconds: number): void;
+  /**
+   * A request answered: its operation (e.g. "get"), wire status (e.g. "OK") and latency; or
+   * `count` such requests with the same latency (found gets answered within one read).
+   */
+  requestCompleted(operation: string, status: string, latencySeconds: number, count?: number): void;
   /** Requests accepted and not yet answered changed by `delta`. */
   inflightChanged(delta: number): void;
   /** Open client connections changed by `delta`. */

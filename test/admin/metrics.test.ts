@@ -62,6 +62,7 @@ describe("server metrics", () => {
     observer.requestCompleted("get", "OK", 30e-6);
     observer.requestCompleted("get", "NOT_FOUND", 10e-6);
     observer.requestCompleted("put", "OK", 200e-6);
+    observer.requestCompleted("put", "OK", 100e-6, 3);
     observer.inflightChanged(3);
     observer.inflightChanged(-1);
     observer.connectionsChanged(2);
@@ -72,11 +73,11 @@ describe("server metrics", () => {
     expect(samples(text, "filestore_requests_total")).toEqual([
       { labels: '{op="get",status="OK"}', value: 2 },
       { labels: '{op="get",status="NOT_FOUND"}', value: 1 },
-      { labels: '{op="put",status="OK"}', value: 1 },
+      { labels: '{op="put",status="OK"}', value: 4 },
     ]);
     expect(samples(text, "filestore_request_duration_seconds_count")).toEqual([
       { labels: '{op="get"}', value: 3 },
-      { labels: '{op="put"}', value: 1 },
+      { labels: '{op="put"}', value: 4 },
     ]);
     expect(samples(text, "filestore_requests_in_flight")).toEqual([{ labels: "", value: 2 }]);
     expect(samples(text, "filestore_connections")).toEqual([{ labels: "", value: 2 }]);

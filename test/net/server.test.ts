@@ -1,5 +1,6 @@
 /** The client-port server over real sockets on 127.0.0.1: round trips, pipelining, limits and back-pressure. */
 import { afterEach, describe, expect, test } from "bun:test";
+import { encodeGetFrame } from "../../src/net/get_request_writer";
 import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/limits";
 import type { ServerObserver } from "../../src/net/observer";
 import { startServer, type RunningServer } from "../../src/net/server";
@@ -173,6 +174,30 @@ describe("observer and reply size", () => {
     await waitFor(() => seen.sent > 0);
     raw.close();
     await waitFor(() => seen.connections === 0);
+  });
+
+  test("gets laid out as the client sends them are answered and counted, found ones once per read", async () => {
+    const counts = new Map<string, number>();
+    const observer: ServerObserver = {
+      requestCompleted: (operation, status, latencySeconds, count = 1) => {
+        expect(latencySeconds).toBeGreaterThanOrEqual(0);
+        counts.set(`${operation}:${status}`, (counts.get(`${operation}:${status}`) ?? 0) + count);
+      },
+      inflightChanged: () => {}, connectionsChanged: () => {}, bytesReceived: () => {}, bytesSent: () => {},
+    };
+    const { service, port } = await start({}, observer);
+    service.entries.set("k", { value: bytes("value"), version: 7 });
+    const raw = await client(port);
+    const foundCount = 50;
+    const frames = Array.from({ length: foundCount }, (_, index) => encodeGetFrame(index + 1, "strong", 0, 1000, bytes("k")));
+    frames.push(encodeGetFrame(foundCount + 1, "eventual", 0, 0, bytes("missing")));
+    raw.send(Buffer.concat(frames));
+    for (let id = 1; id <= foundCount; id++) {
+      expect(await raw.reply(id)).toEqual({ status: "OK", message: "", leaderHint: "", result: { kind: "get", value: bytes("value"), version: 7 } });
+    }
+    expect((await raw.reply(foundCount + 1)).status).toBe("NOT_FOUND");
+    await waitFor(() => (counts.get("get:OK") ?? 0) + (counts.get("get:NOT_FOUND") ?? 0) === foundCount + 1);
+    expect(Object.fromEntries(counts)).toEqual({ "get:OK": foundCount, "get:NOT_FOUND": 1 });
   });
 
   test("a scan page is cut short with a cursor when its reply would exceed the frame limit", async () => {
