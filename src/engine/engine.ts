@@ -26,8 +26,8 @@ import { recoverEngineState, type EngineRecoveryReport } from "./recovery.ts";
 import { scanIndex } from "./scan.ts";
 import { snapshotChunks } from "./snapshot.ts";
 import { installSnapshotChunks, type InstallReport } from "./snapshot_install.ts";
-import type { Command, CommandResult, EngineStats, Entry, ScanOptions, ScanPage } from "./types.ts";
-import { validateCommand, validateKey, validateRaftIndex, validateScanOptions } from "./validation.ts";
+import type { Command, CommandResult, EngineStats, Entry, FoundValue, ScanOptions, ScanPage } from "./types.ts";
+import { validateCommand, validateKey, validateKeyLength, validateRaftIndex, validateScanOptions } from "./validation.ts";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { InFlightCount } from "../util/in_flight_count.ts";
@@ -173,6 +173,18 @@ export class Engine {
     const entry = this.state.index.get(key);
     if (entry === undefined) return null;
     return { key, value: readValue(this.state, entry), version: entry.version };
+  }
+
+  /**
+   * get() of the key held in bytes[start, end), without a view of it (the server's get path,
+   * for a key inside a receive buffer). The value is as get()'s.
+   */
+  getAt(bytes: Uint8Array, start: number, end: number): FoundValue | null {
+    this.checkReadable();
+    validateKeyLength(end - start);
+    const entry = this.state.index.getAt(bytes, start, end);
+    if (entry === undefined) return null;
+    return { value: readValue(this.state, entry), version: entry.version };
   }
 
   /** One page of live entries in bytewise key order (see ScanOptions). */

@@ -15,7 +15,7 @@
 import { BTree } from "./sorted_btree.ts";
 import { HashSlots } from "./hash_slots.ts";
 import { assert } from "../util/assert.ts";
-import { keyEqualsFrom, keyHash, keyHeadBytes, keyStringWord, keyToString, keyWord } from "./key_string.ts";
+import { keyEqualsFromAt, keyHash, keyHashAt, keyHeadBytes, keyStringWord, keyToStringAt, keyWordAt } from "./key_string.ts";
 
 export interface IndexEntry {
   /**
@@ -26,7 +26,7 @@ export interface IndexEntry {
   /** keyHash() of the key's bytes: the hash index's key. */
   readonly keyHash: number;
   /**
-   * The key's length and its first keyHeadBytes bytes as four words (keyWord()), so a get
+   * The key's length and its first keyHeadBytes bytes as four words (keyWordAt()), so a get
    * compares the key with the entry it has loaded anyway. At a million keys every object a get
    * touches is a cache miss, and the key string costs two (its cell and its characters); only
    * keys longer than the head still read the string, for their tail.
@@ -67,11 +67,12 @@ export function newIndexEntry(fields: IndexEntryFields): IndexEntry {
   };
 }
 
-/** Whether `entry` is the entry of `key`. */
-function holdsKey(entry: IndexEntry, key: Uint8Array): boolean {
-  return entry.keyLength === key.length && entry.keyHead0 === keyWord(key, 0) && entry.keyHead1 === keyWord(key, 4)
-    && entry.keyHead2 === keyWord(key, 8) && entry.keyHead3 === keyWord(key, 12)
-    && (key.length <= keyHeadBytes || keyEqualsFrom(entry.keyString, key, keyHeadBytes));
+/** Whether `entry` is the entry of the key held in bytes[start, end). */
+function holdsKeyAt(entry: IndexEntry, bytes: Uint8Array, start: number, end: number): boolean {
+  const length = end - start;
+  return entry.keyLength === length && entry.keyHead0 === keyWordAt(bytes, start, end, 0) && entry.keyHead1 === keyWordAt(bytes, start, end, 4)
+    && entry.keyHead2 === keyWordAt(bytes, start, end, 8) && entry.keyHead3 === keyWordAt(bytes, start, end, 12)
+    && (length <= keyHeadBytes || keyEqualsFromAt(entry.keyString, bytes, start, end, keyHeadBytes));
 }
 
 /**
@@ -110,10 +111,15 @@ export class KeyIndex {
 
   /** The entry of a key; `hash` is keyHash(key), passed when the caller has it already. */
   get(key: Uint8Array, hash = keyHash(key)): IndexEntry | undefined {
+    return this.getAt(key, 0, key.length, hash);
+  }
+
+  /** The entry of the key held in bytes[start, end) (a key inside a receive buffer, without a view of it). */
+  getAt(bytes: Uint8Array, start: number, end: number, hash = keyHashAt(bytes, start, end)): IndexEntry | undefined {
     const holder = this.byHash.get(hash);
     if (holder === undefined) return undefined;
-    if (holdsKey(holder, key)) return holder;
-    return this.collided.size === 0 ? undefined : this.collided.get(keyToString(key));
+    if (holdsKeyAt(holder, bytes, start, end)) return holder;
+    return this.collided.size === 0 ? undefined : this.collided.get(keyToStringAt(bytes, start, end));
   }
 
   /** The entry of a key given as its latin1 string. */

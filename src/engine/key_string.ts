@@ -28,19 +28,25 @@ export function keyHash(key: Uint8Array): number {
   return xxHash32(key);
 }
 
+/** keyHash() of the key held in bytes[start, end). */
+export function keyHashAt(bytes: Uint8Array, start: number, end: number): number {
+  return xxHash32(bytes, start, end);
+}
+
 /** Bytes of a key held as words in an index entry (see IndexEntry.keyHead0). */
 export const keyHeadBytes = 16;
 const wordBytes = 4;
 
-/** Bytes [offset, offset + 4) of `key` as a little-endian int32, zero past its end. */
-export function keyWord(key: Uint8Array, offset: number): number {
-  if (offset + wordBytes <= key.length) return key[offset]! | (key[offset + 1]! << 8) | (key[offset + 2]! << 16) | (key[offset + 3]! << 24);
+/** Bytes [offset, offset + 4) of the key held in bytes[start, end) as a little-endian int32, zero past its end. */
+export function keyWordAt(bytes: Uint8Array, start: number, end: number, offset: number): number {
+  const at = start + offset;
+  if (at + wordBytes <= end) return bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
   let word = 0;
-  for (let position = key.length - 1; position >= offset; position--) word = (word << 8) | key[position]!;
+  for (let position = end - 1; position >= at; position--) word = (word << 8) | bytes[position]!;
   return word;
 }
 
-/** keyWord() of the key whose latin1 string is `keyString`. */
+/** keyWordAt() of the key whose latin1 string is `keyString`. */
 export function keyStringWord(keyString: string, offset: number): number {
   let word = 0;
   for (let position = Math.min(keyString.length, offset + wordBytes) - 1; position >= offset; position--) {
@@ -49,9 +55,9 @@ export function keyStringWord(keyString: string, offset: number): number {
   return word;
 }
 
-/** Whether `key` from byte `from` on holds the same bytes as `keyString` (same length already checked). */
-export function keyEqualsFrom(keyString: string, key: Uint8Array, from: number): boolean {
-  for (let position = from; position < key.length; position++) if (keyString.charCodeAt(position) !== key[position]) return false;
+/** Whether the key held in bytes[start, end), from its byte `from` on, holds the same bytes as `keyString` (same length already checked). */
+export function keyEqualsFromAt(keyString: string, bytes: Uint8Array, start: number, end: number, from: number): boolean {
+  for (let position = from; start + position < end; position++) if (keyString.charCodeAt(position) !== bytes[start + position]) return false;
   return true;
 }
 

@@ -29,6 +29,9 @@ export interface Entry {
   version: number;
 }
 
+/** What a get answers with: an Entry without its key. */
+export type FoundValue = Pick<Entry, "value" | "version">;
+
 export interface ScanOptions {
   /** Keys starting with these bytes. Exclusive of start/end. */
   prefix?: Uint8Array;

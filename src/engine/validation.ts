@@ -9,9 +9,14 @@ import type { Command, ScanOptions } from "./types.ts";
 
 export function validateKey(key: unknown, field = "key"): asserts key is Uint8Array {
   if (!(key instanceof Uint8Array)) throw new EngineError("INVALID_REQUEST", `${field} must be a Uint8Array`);
-  if (key.length === 0) throw new EngineError("INVALID_REQUEST", `${field} must not be empty`);
-  if (key.length > keySizeBytesMax) {
-    throw new EngineError("TOO_LARGE", `${field} is ${key.length} bytes, over keySizeBytesMax ${keySizeBytesMax}`);
+  validateKeyLength(key.length, field);
+}
+
+/** The length checks of validateKey, for a key given as a range of a buffer. */
+export function validateKeyLength(length: number, field = "key"): void {
+  if (length === 0) throw new EngineError("INVALID_REQUEST", `${field} must not be empty`);
+  if (length > keySizeBytesMax) {
+    throw new EngineError("TOO_LARGE", `${field} is ${length} bytes, over keySizeBytesMax ${keySizeBytesMax}`);
   }
 }
 

@@ -29,14 +29,14 @@ function accumulate(accumulator: number, lane: number): number {
   return Math.imul(rotateLeft((accumulator + Math.imul(lane, prime2)) | 0, 13), prime1);
 }
 
-/** The four-accumulator pass over whole stripes; returns the merged state and where it stopped. */
-function hashStripes(bytes: Uint8Array, state: { position: number }): number {
+/** The four-accumulator pass over the whole stripes of bytes[start, end); returns the merged state and where it stopped. */
+function hashStripes(bytes: Uint8Array, start: number, end: number, state: { position: number }): number {
   let first = (prime1 + prime2) | 0;
   let second = prime2 | 0;
   let third = 0;
   let fourth = -prime1 | 0;
-  let position = 0;
-  const last = bytes.length - stripeBytes;
+  let position = start;
+  const last = end - stripeBytes;
   while (position <= last) {
     first = accumulate(first, readLane(bytes, position));
     second = accumulate(second, readLane(bytes, position + 4));
@@ -50,20 +50,23 @@ function hashStripes(bytes: Uint8Array, state: { position: number }): number {
 
 const stripeState = { position: 0 };
 
-/** XXH32(bytes, seed 0) as a signed int32 (Bun.hash.xxHash32(bytes) | 0). */
-export function xxHash32(bytes: Uint8Array): number {
-  const length = bytes.length;
-  let position = 0;
+/**
+ * XXH32(bytes[start, end), seed 0) as a signed int32 (Bun.hash.xxHash32 of those bytes | 0); the
+ * whole array by default. A range hashes a key inside a receive buffer without a view of it.
+ */
+export function xxHash32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  const length = end - start;
+  let position = start;
   let hash = prime5;
   if (length >= stripeBytes) {
-    hash = hashStripes(bytes, stripeState);
+    hash = hashStripes(bytes, start, end, stripeState);
     position = stripeState.position;
   }
   hash = (hash + length) | 0;
-  for (; position + laneBytes <= length; position += laneBytes) {
+  for (; position + laneBytes <= end; position += laneBytes) {
     hash = Math.imul(rotateLeft((hash + Math.imul(readLane(bytes, position), prime3)) | 0, 17), prime4);
   }
-  for (; position < length; position++) {
+  for (; position < end; position++) {
     hash = Math.imul(rotateLeft((hash + Math.imul(bytes[position]!, prime5)) | 0, 11), prime1);
   }
   hash ^= hash >>> 15;

@@ -13,7 +13,7 @@
  * "TOO_LARGE"); its message goes to the client. ServiceError below is one such error.
  * Anything else is answered INTERNAL without details.
  */
-import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../engine/types";
+import type { Command, CommandResult, Entry, FoundValue, ScanOptions, ScanPage } from "../engine/types";
 import type { ConsistencyLevel, TraceContext } from "./messages";
 import type { StatusName } from "./status";
 
@@ -43,6 +43,11 @@ export interface WriteContext {
 
 export interface KeyValueService {
   get(key: Uint8Array, context: ReadContext): Entry | null | Promise<Entry | null>;
+  /**
+   * Optional: get() of the key held in bytes[start, end), for a service that can look a key up
+   * without a view of it (the engine). The server uses it for every get when it is there.
+   */
+  getAt?(bytes: Uint8Array, start: number, end: number, context: ReadContext): FoundValue | null | Promise<FoundValue | null>;
   scan(options: ScanOptions, context: ReadContext): ScanPage | Promise<ScanPage>;
   apply(command: Command): Promise<CommandResult>;
   /**

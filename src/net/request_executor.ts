@@ -5,7 +5,7 @@
  * handed to the service still as views into the receive buffer: the service stores (copies or
  * encodes) them before its first await, which is the one copy a write needs.
  */
-import type { CommandResult, Entry, ScanPage } from "../engine/types";
+import type { CommandResult, FoundValue, ScanPage } from "../engine/types";
 import type { KeyValueService, ReadContext } from "./key_value_service";
 import { errorReply, type Reply, type Request, type WriteOutcome } from "./messages";
 import { isStatusName } from "./status";
@@ -54,28 +54,30 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
 
 /** settle() for a get, without its closures: this runs for every get. */
 function executeGet(context: ExecutorContext, key: Uint8Array, readContext: ReadContext): Reply | Promise<Reply> {
-  const found = lookUpGet(context, key, readContext);
-  return isFoundEntry(found) ? getReply(found) : found;
+  const found = lookUpGet(context, key, 0, key.length, readContext);
+  return isFoundValue(found) ? getReply(found) : found;
 }
 
 /**
- * A get's lookup, for the server's laid-out get path: an entry found at once comes back as the
- * entry itself, which the server writes straight into the reply layout without a Reply object
- * (fewer objects per get, so fewer collections under load); anything else (not found, a
- * failure, a read that waits) comes back as the reply executeGet would give.
+ * A get of the key held in bytes[start, end), for the server's laid-out get path: a value found
+ * at once comes back as itself, which the server writes straight into the reply layout without
+ * a Reply object (fewer objects per get, so fewer collections under load); anything else (not
+ * found, a failure, a read that waits) comes back as the reply executeGet would give. Services
+ * with getAt look the key up in place; others get a view of it.
  */
-export function lookUpGet(context: ExecutorContext, key: Uint8Array, readContext: ReadContext): Entry | Reply | Promise<Reply> {
-  let entry: Entry | null | Promise<Entry | null>;
+export function lookUpGet(context: ExecutorContext, bytes: Uint8Array, start: number, end: number, readContext: ReadContext): FoundValue | Reply | Promise<Reply> {
+  const service = context.service;
+  let found: FoundValue | null | Promise<FoundValue | null>;
   try {
-    entry = context.service.get(key, readContext);
+    found = service.getAt !== undefined ? service.getAt(bytes, start, end, readContext) : service.get(bytes.subarray(start, end), readContext);
   } catch (error) {
     return failureReply(error, context.logError);
   }
-  if (entry instanceof Promise) return entry.then(getReply, (error: unknown) => failureReply(error, context.logError));
-  return entry === null ? getReply(null) : entry;
+  if (found instanceof Promise) return found.then(getReply, (error: unknown) => failureReply(error, context.logError));
+  return found === null ? getReply(null) : found;
 }
 
-export function isFoundEntry(found: Entry | Reply | Promise<Reply>): found is Entry {
+export function isFoundValue(found: FoundValue | Reply | Promise<Reply>): found is FoundValue {
   return !(found instanceof Promise) && "value" in found;
 }
 
@@ -144,7 +146,7 @@ function failureReply(error: unknown, logError: ExecutorContext["logError"]): Re
   return errorReply("INTERNAL", "internal error");
 }
 
-function getReply(entry: Entry | null): Reply {
+function getReply(entry: FoundValue | null): Reply {
   if (entry === null) return errorReply("NOT_FOUND", "");
   return { status: "OK", message: "", leaderHint: "", result: { kind: "get", value: entry.value, version: entry.version } };
 }

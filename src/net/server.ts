@@ -9,6 +9,7 @@
  */
 import * as flatbuffers from "flatbuffers";
 import type { Socket, TCPSocketListener } from "bun";
+import type { FoundValue } from "../engine/types";
 import { AssertionError } from "../util/assert";
 import { FrameAssembler, type FrameRangeHandler } from "./frame_assembler";
 import { appendGetReply } from "./get_reply_writer";
@@ -19,7 +20,7 @@ import { errorReply, type Reply, type Request } from "./messages";
 import { noopObserver, type ServerObserver } from "./observer";
 import { OutputBuffer } from "./output_buffer";
 import { decodeRequest } from "./request_decoder";
-import { execute, isFoundEntry, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
+import { execute, isFoundValue, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
 import { encodeResponse } from "./response_codec";
 import { RequestRejection } from "./status";
 import { WriteDeduplicator } from "./write_deduplicator";
@@ -209,7 +210,7 @@ class ClientPortServer {
     const receivedAtMs = connection.lastActivityMs;
     connection.framesReceived++;
     if (readLaidOutGet(bytes, start, end, this.limits.keySizeBytesMax, this.laidOutGet)) {
-      this.answerLaidOutGet(connection, bytes.subarray(this.laidOutGet.keyStart, end), receivedAtMs);
+      this.answerLaidOutGet(connection, bytes, end, receivedAtMs);
       return true;
     }
     let request: Request;
@@ -230,8 +231,8 @@ class ClientPortServer {
     return true;
   }
 
-  /** The get just read into this.laidOutGet: a found entry goes straight into the reply layout. */
-  private answerLaidOutGet(connection: Connection, key: Uint8Array, receivedAtMs: number): void {
+  /** The get just read into this.laidOutGet (its key runs to `end`): a found value goes straight into the reply layout. */
+  private answerLaidOutGet(connection: Connection, bytes: Uint8Array, end: number, receivedAtMs: number): void {
     const get = this.laidOutGet;
     const requestId = get.requestId;
     const refusal = this.refusal(connection);
@@ -245,8 +246,8 @@ class ClientPortServer {
       deadlineAtMs: get.deadlineMs === 0 ? Infinity : receivedAtMs + get.deadlineMs,
       trace: null,
     };
-    const found = lookUpGet(this.executor, key, readContext);
-    if (isFoundEntry(found)) this.replyFound(connection, requestId, found, receivedAtMs);
+    const found = lookUpGet(this.executor, bytes, get.keyStart, end, readContext);
+    if (isFoundValue(found)) this.replyFound(connection, requestId, found, receivedAtMs);
     else this.answer(connection, requestId, found, "get", receivedAtMs);
   }
 
@@ -295,7 +296,7 @@ class ClientPortServer {
    * A found get's reply, laid out straight into the output (get_reply_writer.ts). One answered
    * inside a data callback is counted when that callback has flushed (see onData).
    */
-  private replyFound(connection: Connection, requestId: number, found: { value: Uint8Array; version: number }, receivedAtMs: number): void {
+  private replyFound(connection: Connection, requestId: number, found: FoundValue, receivedAtMs: number): void {
     if (connection.insideDataCallback) connection.foundGetsInRead++;
     else this.observer.requestCompleted("get", "OK", (performance.now() - receivedAtMs) / 1000);
     if (connection.closed) return;

@@ -18,6 +18,11 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
     expect(text(engine.get(bytes("a"))!.value)).toBe("3");
     expect(engine.get(bytes("a"))!.version).toBe(3);
     expect(engine.get(bytes("b"))!.version).toBe(2);
+    // The same key read in place from inside a larger buffer (the server's get path).
+    const framed = bytes("xxaby");
+    expect(engine.getAt(framed, 2, 3)).toEqual({ value: bytes("3"), version: 3 });
+    expect(engine.getAt(framed, 3, 4)).toEqual({ value: bytes("2"), version: 2 });
+    expect(engine.getAt(framed, 2, 4)).toBeNull();
     expect(await engine.apply({ op: "delete", key: bytes("a") })).toEqual({ op: "delete", existed: true, version: 4 });
     expect(await engine.apply({ op: "delete", key: bytes("a") })).toEqual({ op: "delete", existed: false, version: 4 });
     expect(engine.get(bytes("a"))).toBeNull();
@@ -99,6 +104,8 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
       expect((failure as EngineError).code).toBe(code as EngineError["code"]);
     }
     expect(() => engine.get(new Uint8Array(0))).toThrow(EngineError);
+    expect(() => engine.getAt(bytes("abc"), 1, 1)).toThrow(EngineError);
+    expect(() => engine.getAt(new Uint8Array(keySizeBytesMax + 2), 1, keySizeBytesMax + 2)).toThrow("over keySizeBytesMax");
     expect(() => engine.scan({ limit: 0 })).toThrow(EngineError);
     expect(dump(engine)).toEqual([["keep", "me", 1]]);
     expect(engine.revision()).toBe(1);

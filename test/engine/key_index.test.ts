@@ -57,6 +57,24 @@ describe("key index", () => {
     );
   });
 
+  test("a key looked up in place inside a larger buffer finds what a lookup of the key alone finds", () => {
+    const input = fc.record({
+      stored: fc.array(fc.uint8Array({ minLength: 1, maxLength: 24, max: 3 }), { maxLength: 30 }),
+      probe: fc.uint8Array({ minLength: 1, maxLength: 24, max: 3 }),
+      before: fc.uint8Array({ maxLength: 5 }),
+      after: fc.uint8Array({ maxLength: 5 }),
+    });
+    fc.assert(fc.property(input, ({ stored, probe, before, after }) => {
+      const index = new KeyIndex();
+      stored.forEach((key, version) => index.set(entryFor(key, version + 1)));
+      for (const key of [probe, ...stored]) {
+        const buffer = new Uint8Array([...before, ...key, ...after]);
+        const found = index.getAt(buffer, before.length, before.length + key.length, tinyHash(key));
+        expect(found).toBe(index.get(key, tinyHash(key)));
+      }
+    }), { numRuns: 300 });
+  });
+
   test("keys of one length and hash that differ in any single word of the head, or in the tail, are told apart", () => {
     const base = new Uint8Array(20).fill(1);
     const index = new KeyIndex();

@@ -19,7 +19,7 @@ describe("xxHash32 in JavaScript", () => {
     expect(xxHash32(encoder.encode("abc")) >>> 0).toBe(0x32d153ff);
   });
 
-  test("equals Bun.hash.xxHash32 on every length up to 300 bytes and on views into a larger buffer", () => {
+  test("equals Bun.hash.xxHash32 on every length up to 300 bytes, on views into a larger buffer and on ranges of it", () => {
     for (let length = 0; length <= 300; length++) {
       for (let seed = 1; seed <= 5; seed++) {
         const bytes = seededBytes(seed * 1000 + length, length);
@@ -27,6 +27,7 @@ describe("xxHash32 in JavaScript", () => {
         const framed = new Uint8Array(length + 7);
         framed.set(bytes, 3);
         expect(xxHash32(framed.subarray(3, 3 + length))).toBe(Bun.hash.xxHash32(bytes) | 0);
+        expect(xxHash32(framed, 3, 3 + length)).toBe(Bun.hash.xxHash32(bytes) | 0);
       }
     }
   });
