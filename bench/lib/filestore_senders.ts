@@ -2,8 +2,7 @@
  * Load for FileStore: gets and puts of the bench keys through the public client, and gets as
  * pre-encoded raw frames (to measure the server without the client library).
  */
-import * as flatbuffers from "flatbuffers";
-import { encodeRequest } from "../../src/net/request_encoder.ts";
+import { encodeGetFrame } from "../../src/net/get_request_writer.ts";
 import * as defaults from "./defaults.ts";
 import { BenchError } from "./errors.ts";
 import type { FileStoreClient } from "./filestore_runner.ts";
@@ -12,8 +11,6 @@ import type { RequestSender } from "./load.ts";
 import type { SenderPool } from "../peers/loopback.ts";
 
 const encoder = new TextEncoder();
-/** Starting size of the encoder's buffer: a get request is under 100 bytes, so it never grows. */
-const builderBytesInitial = 256;
 const benchKeys = Array.from({ length: defaults.keyspaceCount }, (_, index) => encoder.encode(defaults.benchKey(index)));
 
 export async function populateFileStore(client: FileStoreClient): Promise<void> {
@@ -56,11 +53,8 @@ export function fileStorePutSenders(clients: FileStoreClient[]): RequestSender[]
  * than the requests in flight, so ids in flight on one connection stay unique.
  */
 export async function connectRawGetSenders(address: string, count: number): Promise<SenderPool> {
-  const builder = new flatbuffers.Builder(builderBytesInitial);
-  const frames = benchKeys.map((key, index) => encodeRequest(builder, {
-    requestId: index + 1, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
-    sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "get", key },
-  }).slice());
+  // Laid out as the client library lays out its gets, so the server takes the same path for both.
+  const frames = benchKeys.map((key, index) => encodeGetFrame(index + 1, "strong", 0, 0, key));
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port, "filestore server")));
   // The server drops connections whose first frame is late (flood protection): speak at once.

@@ -1,10 +1,11 @@
 /**
- * Sizes of a FileStore get request and reply on the wire, measured with FileStore's own codec,
- * for the loopback floor to send frames of exactly that size.
+ * Sizes of a FileStore get request and reply on the wire, measured with FileStore's own codec
+ * (the laid-out frames of get_request_writer.ts and get_reply_writer.ts), for the loopback floor
+ * to send frames of exactly that size.
  */
-import * as flatbuffers from "flatbuffers";
-import { encodeRequest } from "../../src/net/request_encoder.ts";
-import { encodeResponse } from "../../src/net/response_codec.ts";
+import { appendGetReply } from "../../src/net/get_reply_writer.ts";
+import { encodeGetFrame } from "../../src/net/get_request_writer.ts";
+import { OutputBuffer } from "../../src/net/output_buffer.ts";
 import { benchKey, benchValue } from "./defaults.ts";
 import { frameLengthPrefixBytes } from "./frames.ts";
 
@@ -17,20 +18,13 @@ export interface GetFrameSizes {
 /** A request id and version of realistic magnitude (both are encoded as fixed-width fields). */
 const sampleRequestId = 123_456;
 
-/** Starting size of the encoder's buffer: room for a get reply with its value, so it never grows. */
-const builderBytesInitial = 1024;
-
+/** The frames the client library and the server exchange for a found get (their laid-out forms). */
 export function measureGetFrameSizes(): GetFrameSizes {
-  const builder = new flatbuffers.Builder(builderBytesInitial);
-  const requestBytes = encodeRequest(builder, {
-    requestId: sampleRequestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 1000,
-    sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "get", key: new TextEncoder().encode(benchKey(0)) },
-  }).length;
-  const replyBytes = encodeResponse(builder, sampleRequestId, {
-    status: "OK", message: "", leaderHint: "", result: { kind: "get", value: benchValue(), version: sampleRequestId },
-  }).length;
+  const requestBytes = encodeGetFrame(sampleRequestId, "strong", 0, 1000, new TextEncoder().encode(benchKey(0))).length;
+  const reply = new OutputBuffer();
+  appendGetReply(reply, sampleRequestId, benchValue(), sampleRequestId);
   return {
     requestPayloadBytes: requestBytes - frameLengthPrefixBytes,
-    replyPayloadBytes: replyBytes - frameLengthPrefixBytes,
+    replyPayloadBytes: reply.length - frameLengthPrefixBytes,
   };
 }
