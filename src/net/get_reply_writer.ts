@@ -37,7 +37,19 @@ const doubleBytes = 8;
 const template = new LayoutTemplate(buildTemplate());
 
 function buildTemplate(): Uint8Array {
-  const bytes = new Uint8Array(valuePosition);
+  const bytes = replyTemplateBytes(valuePosition, Result.GetResult);
+  writeUint32(bytes, 96, valueLengthPosition - 96);
+  return bytes;
+}
+
+/**
+ * The bytes the laid-out replies share (this file's get reply and write_reply_writer.ts's): the
+ * Envelope, the Response with status OK and `resultType`, and the result table's vtable and
+ * header at 76 and 84 (GetResult and WriteResult both keep a field at +12 and version at +4),
+ * in an array of `envelopeBytes` whose other bytes are zero for the caller to fill.
+ */
+export function replyTemplateBytes(envelopeBytes: number, resultType: Result): Uint8Array {
+  const bytes = new Uint8Array(envelopeBytes);
   const view = new DataView(bytes.buffer);
   const u16 = (position: number, value: number) => view.setUint16(position, value, true);
   const u32 = (position: number, value: number) => view.setUint32(position, value, true);
@@ -50,17 +62,26 @@ function buildTemplate(): Uint8Array {
   view.setInt32(64, 16, true);
   u32(68, 84 - 68);
   bytes[72] = Status.Ok;
-  bytes[73] = Result.GetResult;
+  bytes[73] = resultType;
   [8, 16, 12, 4].forEach((value, index) => u16(76 + index * 2, value));
   view.setInt32(84, 8, true);
-  u32(96, valueLengthPosition - 96);
   return bytes;
 }
 
-
 /** Appends the frame (length prefix + Envelope) of a found get's reply to `output`. */
 export function appendGetReply(output: OutputBuffer, requestId: number, value: Uint8Array, version: number): void {
-  const envelopeBytes = valuePosition + value.length;
+  const envelope = appendReplyHead(output, template, valuePosition + value.length, requestId, version);
+  const bytes = output.bytes;
+  writeUint32(bytes, envelope + valueLengthPosition, value.length);
+  bytes.set(value, envelope + valuePosition);
+}
+
+/**
+ * Claims a laid-out reply's frame in `output` and writes its length prefix, `template`'s bytes,
+ * the request id and the version (at the same places in every laid-out reply); returns where
+ * its Envelope starts in output.bytes, for the caller to fill in the rest.
+ */
+export function appendReplyHead(output: OutputBuffer, template: LayoutTemplate, envelopeBytes: number, requestId: number, version: number): number {
   const start = output.claim(lengthPrefixBytes + envelopeBytes);
   const bytes = output.bytes;
   writeUint32(bytes, start, envelopeBytes);
@@ -68,8 +89,7 @@ export function appendGetReply(output: OutputBuffer, requestId: number, value: U
   bytes.set(template.bytes, envelope);
   writeDouble(bytes, envelope + requestIdPosition, requestId);
   writeDouble(bytes, envelope + versionPosition, version);
-  writeUint32(bytes, envelope + valueLengthPosition, value.length);
-  bytes.set(value, envelope + valuePosition);
+  return envelope;
 }
 
 /**

@@ -6,6 +6,7 @@
 import * as flatbuffers from "flatbuffers";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
 import { readLaidOutGetReply } from "./get_reply_writer";
+import { readLaidOutWriteReply } from "./write_reply_writer";
 import { readCommonResponse } from "./response_reader";
 import type { Entry } from "../engine/types";
 import {
@@ -122,10 +123,10 @@ export function decodeResponse(frame: Uint8Array, tablesPerVectorMax: number): D
   return decodeResponseAt(frame, 0, frame.length, tablesPerVectorMax);
 }
 
-/** decodeResponse() of the frame bytes[start, end): a laid-out get is read in place, the rest through a view. */
+/** decodeResponse() of the frame bytes[start, end): a laid-out get or write reply is read in place, the rest through a view. */
 export function decodeResponseAt(bytes: Uint8Array, start: number, end: number, tablesPerVectorMax: number): DecodedResponse {
-  const laidOutGet = readLaidOutGetReply(bytes, start, end);
-  if (laidOutGet !== null) return laidOutGet;
+  const laidOut = readLaidOutGetReply(bytes, start, end) ?? readLaidOutWriteReply(bytes, start, end);
+  if (laidOut !== null) return laidOut;
   const frame = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
   return readCommonResponse(frame) ?? decodeAnyResponse(frame, tablesPerVectorMax);
 }

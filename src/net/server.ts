@@ -24,6 +24,7 @@ import { execute, isFoundValue, lookUpGet, operationName, type ExecutorContext }
 import { encodeResponse } from "./response_codec";
 import { RequestRejection } from "./status";
 import { WriteDeduplicator } from "./write_deduplicator";
+import { appendWriteReply } from "./write_reply_writer";
 
 export interface ServerOptions {
   host: string;
@@ -288,7 +289,11 @@ class ClientPortServer {
     }
     this.observer.requestCompleted(operation, reply.status, (performance.now() - receivedAtMs) / 1000);
     if (connection.closed) return;
-    connection.output.append(encodeResponse(this.builder, requestId, reply));
+    if (result.kind === "write" && reply.status === "OK" && reply.message === "" && reply.leaderHint === "") {
+      appendWriteReply(connection.output, requestId, result.outcome.applied, result.outcome.version);
+    } else {
+      connection.output.append(encodeResponse(this.builder, requestId, reply));
+    }
     this.scheduleFlush(connection);
   }
 

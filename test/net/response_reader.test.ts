@@ -1,7 +1,8 @@
 /**
  * The one-pass reader of common replies against the general path (whole verification, then
  * the generated code): on valid replies of every kind and on every one-byte change and every
- * truncation of the common ones, both reject, or both decode to the same reply.
+ * truncation of the common ones and of the server's laid-out get and write replies, both
+ * reject, or both decode to the same reply.
  */
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
@@ -11,6 +12,8 @@ import { decodeAnyResponse, decodeResponse, decodeResponseAt, encodeResponse, ty
 import { readCommonResponse } from "../../src/net/response_reader";
 import { appendGetReply, readLaidOutGetReply } from "../../src/net/get_reply_writer";
 import { OutputBuffer } from "../../src/net/output_buffer";
+import { appendWriteReply, readLaidOutWriteReply } from "../../src/net/write_reply_writer";
+import { Envelope, Response, WriteResult } from "../../schemas/generated/filestore_generated";
 import { truncatedAndChangedVariants } from "./wire_fixtures";
 
 const tablesPerVectorMax = 1000;
@@ -82,6 +85,44 @@ describe("common reply reader", () => {
       within.set(frame, 7);
       expect(readLaidOutGetReply(within, 7, 7 + frame.length)).toEqual(expected);
       expect(readLaidOutGetReply(within, 7, 8 + frame.length)).toBeNull();
+      const grown = new Uint8Array(frame.length + 1);
+      grown.set(frame);
+      compared += expectReadAsTheGeneralPath([...variantsOf(frame), grown]);
+    }
+    expect(compared).toBeGreaterThan(1000);
+  });
+});
+
+describe("laid-out write reply", () => {
+  test("is recognised byte for byte and read as the general path and the generated code read it, also after other frames", () => {
+    const output = new OutputBuffer();
+    output.append(encodeResponse(builder, 99, errorReply("NOT_FOUND", "")));
+    const cases = [{ requestId: 1, applied: true, version: 1 }, { requestId: 2 ** 53 - 1, applied: false, version: 2 ** 40 + 0.5 }];
+    for (const { requestId, applied, version } of cases) appendWriteReply(output, requestId, applied, version);
+    const bytes = output.bytes.slice(0, output.length);
+    let offset = 4 + new DataView(bytes.buffer).getUint32(0, true);
+    for (const { requestId, applied, version } of cases) {
+      const length = new DataView(bytes.buffer).getUint32(offset, true);
+      const frame = bytes.slice(offset + 4, offset + 4 + length);
+      offset += 4 + length;
+      const expected = { requestId, reply: ok({ kind: "write", outcome: { applied, version } }) };
+      expect(readLaidOutWriteReply(frame)).toEqual(expected);
+      expect(decodeAnyResponse(frame, tablesPerVectorMax)).toEqual(expected);
+      expect(readLaidOutWriteReply(bytes, offset - length, offset)).toEqual(expected);
+      const envelope = Envelope.getRootAsEnvelope(new flatbuffers.ByteBuffer(frame));
+      const result = (envelope.body(new Response()) as Response).result(new WriteResult()) as WriteResult;
+      expect([envelope.requestId(), result.applied(), result.version()]).toEqual([requestId, applied, version]);
+    }
+    // Other replies are not taken for it.
+    for (const [, reply] of commonReplies) expect(readLaidOutWriteReply(envelopeOf(5, reply))).toBeNull();
+  });
+
+  test("every one-byte change and truncation of it is read as the general path reads it", () => {
+    let compared = 0;
+    for (const applied of [true, false]) {
+      const output = new OutputBuffer();
+      appendWriteReply(output, 2 ** 40 + 3, applied, 17.5);
+      const frame = output.bytes.slice(4, output.length);
       const grown = new Uint8Array(frame.length + 1);
       grown.set(frame);
       compared += expectReadAsTheGeneralPath([...variantsOf(frame), grown]);
