@@ -11,6 +11,7 @@ import * as flatbuffers from "flatbuffers";
 import type { Command, ScanOptions } from "../engine/types";
 import type { Reply, Request, RequestBody } from "../net/messages";
 import { encodeGetFrame } from "../net/get_request_writer";
+import { encodePutFrame } from "../net/put_request_writer";
 import { encodeRequest } from "../net/request_encoder";
 import type { DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
@@ -124,7 +125,10 @@ export class ClientCore {
     if (payloadBytes(body) > this.options.frameSizeBytesMax) {
       return Promise.reject(new FileStoreError("TOO_LARGE", `request carries more than the ${this.options.frameSizeBytesMax}-byte frame limit`));
     }
-    const frame = encodeRequest(this.builder, request).slice();
+    // A put (the commonest write) is laid out by hand, without the Builder.
+    const frame = body.kind === "write" && body.command.op === "put" && request.trace === null
+      ? encodePutFrame({ ...request, sessionId: this.sessionId, key: body.command.key, value: body.command.value })
+      : encodeRequest(this.builder, request).slice();
     if (frame.length - 4 > this.options.frameSizeBytesMax) return this.frameTooLarge(frame);
     return this.enqueue(requestId, frame, isWrite, sequence, timeoutMs, read);
   }

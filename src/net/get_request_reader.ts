@@ -8,10 +8,11 @@
  */
 import { Body } from "../../schemas/generated/filestore_generated";
 import type { ServerLimits } from "./limits";
-import type { ConsistencyLevel, Request } from "./messages";
+import type { Request } from "./messages";
 import { envelopeHeaderRule } from "./schema_rules";
 import { fieldOffset, followOffset, inlineField, rootTablePosition, VerificationError, verifyTableHeader, verifyVector, type TableRule } from "./verify";
 import { readDouble, readUint32 } from "./little_endian";
+import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 /** Envelope slots (schemas/filestore.fbs). */
 const requestIdSlot = 0;
@@ -28,9 +29,6 @@ const keySlot = 0;
 const doubleBytes = 8;
 const uintBytes = 4;
 const offsetBytes = 4;
-/** Request ids and sequences are doubles holding integers; above this they lose precision. */
-const integerMax = Number.MAX_SAFE_INTEGER;
-const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 const getRequestRule: TableRule = { name: "GetRequest", fields: [] };
 
 function scalarField(bytes: Uint8Array, table: number, tableSize: number, slot: number, sizeBytes: number): number {
@@ -40,9 +38,6 @@ function scalarField(bytes: Uint8Array, table: number, tableSize: number, slot: 
   return sizeBytes === uintBytes ? readUint32(bytes, position) : bytes[position]!;
 }
 
-function isIntegerWithin(value: number, lowest: number): boolean {
-  return Number.isInteger(value) && value >= lowest && value <= integerMax;
-}
 
 type Limits = Pick<ServerLimits, "keySizeBytesMax">;
 

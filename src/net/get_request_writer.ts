@@ -26,6 +26,7 @@ import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
 import { LayoutTemplate } from "./layout_template";
+import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 const lengthPrefixBytes = 4;
 const requestIdPosition = 32;
@@ -35,9 +36,6 @@ const deadlinePosition = 52;
 const consistencyPosition = 60;
 const keyLengthPosition = 80;
 const keyPosition = 84;
-/** Request ids and sequences are doubles holding integers; above this they lose precision. */
-const integerMax = Number.MAX_SAFE_INTEGER;
-const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 
 /** The constant bytes of the layout above (the request's own fields are patched in). */
 const template = new LayoutTemplate(buildTemplate());
@@ -131,6 +129,3 @@ export function readLaidOutGet(bytes: Uint8Array, start: number, end: number, ke
   return true;
 }
 
-function isIntegerWithin(value: number, lowest: number): boolean {
-  return Number.isInteger(value) && value >= lowest && value <= integerMax;
-}

@@ -8,6 +8,7 @@
  * Anything wrong past the request id is answered with a typed status for that request.
  */
 import { readGetRequest } from "./get_request_reader";
+import { readLaidOutPutRequest } from "./put_request_writer";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
 import type { Command, ScanOptions } from "../engine/types";
 import {
@@ -15,10 +16,11 @@ import {
   PutRequest, ScanRequest,
 } from "../../schemas/generated/filestore_generated";
 import type { ServerLimits } from "./limits";
-import type { ConsistencyLevel, Request, RequestBody, TraceContext } from "./messages";
+import type { Request, RequestBody, TraceContext } from "./messages";
 import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
 import { RequestRejection, type StatusName } from "./status";
 import { VerificationError, verifyRoot, verifyTable } from "./verify";
+import { consistencyByWire } from "./wire_values";
 
 /** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
 const sharedByteBuffer = new ReusableByteBuffer();
@@ -27,7 +29,6 @@ const sharedByteBuffer = new ReusableByteBuffer();
 const requestIdMax = Number.MAX_SAFE_INTEGER;
 const traceIdBytes = 16;
 const spanIdBytes = 8;
-const consistencyByWire: ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 
 type Limits = Pick<ServerLimits, "keySizeBytesMax" | "valueSizeBytesMax" | "batchOperationsMax"
   | "scanPageEntriesMax" | "scanPageEntriesDefault" | "sessionIdBytesMax">;
@@ -55,9 +56,13 @@ function readRequestId(frame: Uint8Array, limits: Limits): { envelope: Envelope;
   return { envelope, rootPosition };
 }
 
-/** The request in `frame`; gets of the common shape take the one-pass reader (get_request_reader.ts). */
+/**
+ * The request in `frame`; gets of the common shape take the one-pass reader
+ * (get_request_reader.ts), puts laid out as the client lays them out the layout check
+ * (put_request_writer.ts).
+ */
 export function decodeRequest(frame: Uint8Array, limits: Limits): Request {
-  return readGetRequest(frame, limits) ?? decodeAnyRequest(frame, limits);
+  return readGetRequest(frame, limits) ?? readLaidOutPutRequest(frame, limits) ?? decodeAnyRequest(frame, limits);
 }
 
 /** The general path: the whole frame verified against the schema rules, then read with the generated code. */
