@@ -2,7 +2,7 @@
  * Load for FileStore: gets and puts of the bench keys through the public client, and gets as
  * pre-encoded raw frames (to measure the server without the client library).
  */
-import { encodeGetFrame } from "../../src/net/get_request_writer.ts";
+import { encodeGetFrame } from "../../src/net/get_request_layout.ts";
 import * as defaults from "./defaults.ts";
 import { BenchError } from "./errors.ts";
 import type { FileStoreClient } from "./filestore_runner.ts";

@@ -1,10 +1,10 @@
 /**
  * Sizes of a FileStore get request and reply on the wire, measured with FileStore's own codec
- * (the laid-out frames of get_request_writer.ts and get_reply_writer.ts), for the loopback floor
+ * (the laid-out frames of get_request_layout.ts and get_reply_layout.ts), for the loopback floor
  * to send frames of exactly that size.
  */
-import { appendGetReply } from "../../src/net/get_reply_writer.ts";
-import { encodeGetFrame } from "../../src/net/get_request_writer.ts";
+import { appendGetReply } from "../../src/net/get_reply_layout.ts";
+import { encodeGetFrame } from "../../src/net/get_request_layout.ts";
 import { OutputBuffer } from "../../src/net/output_buffer.ts";
 import { benchKey, benchValue } from "./defaults.ts";
 import { frameLengthPrefixBytes } from "./frames.ts";

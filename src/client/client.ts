@@ -10,8 +10,8 @@
 import * as flatbuffers from "flatbuffers";
 import type { Command, ScanOptions } from "../engine/types";
 import type { Reply, Request, RequestBody } from "../net/messages";
-import { encodeGetFrame } from "../net/get_request_writer";
-import { encodePutFrame } from "../net/put_request_writer";
+import { encodeGetFrame } from "../net/get_request_layout";
+import { encodePutFrame } from "../net/put_request_layout";
 import { encodeRequest } from "../net/request_encoder";
 import type { DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";

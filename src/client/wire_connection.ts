@@ -5,7 +5,7 @@
 import type { Socket } from "bun";
 import { FrameAssembler } from "../net/frame_assembler";
 import { OutputBuffer } from "../net/output_buffer";
-import { LaidOutGetReply, readLaidOutGetReplyInto } from "../net/get_reply_writer";
+import { LaidOutGetReply, readLaidOutGetReplyInto } from "../net/get_reply_layout";
 import { decodeResponseAt, type DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
 

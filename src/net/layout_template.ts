@@ -1,6 +1,6 @@
 /**
- * The constant bytes of a hand-laid frame layout (the get fast paths: get_request_writer.ts,
- * get_reply_writer.ts), and the check that a received frame holds them. Spans are compared
+ * The constant bytes of a hand-laid frame layout (the get fast paths: get_request_layout.ts,
+ * get_reply_layout.ts), and the check that a received frame holds them. Spans are compared
  * four bytes at a time where they are aligned to the template: about twice as fast as byte by
  * byte, and this runs for every get on both sides of the wire.
  */

@@ -8,7 +8,7 @@
  * Anything wrong past the request id is answered with a typed status for that request.
  */
 import { readGetRequest } from "./get_request_reader";
-import { readLaidOutPutRequest } from "./put_request_writer";
+import { readLaidOutPutRequest } from "./put_request_layout";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
 import type { Command, ScanOptions } from "../engine/types";
 import {
@@ -59,7 +59,7 @@ function readRequestId(frame: Uint8Array, limits: Limits): { envelope: Envelope;
 /**
  * The request in `frame`; gets of the common shape take the one-pass reader
  * (get_request_reader.ts), puts laid out as the client lays them out the layout check
- * (put_request_writer.ts).
+ * (put_request_layout.ts).
  */
 export function decodeRequest(frame: Uint8Array, limits: Limits): Request {
   return readGetRequest(frame, limits) ?? readLaidOutPutRequest(frame, limits) ?? decodeAnyRequest(frame, limits);

@@ -5,8 +5,8 @@
  */
 import * as flatbuffers from "flatbuffers";
 import { ReusableByteBuffer } from "./reusable_byte_buffer";
-import { readLaidOutGetReply } from "./get_reply_writer";
-import { readLaidOutWriteReply } from "./write_reply_writer";
+import { readLaidOutGetReply } from "./get_reply_layout";
+import { readLaidOutWriteReply } from "./write_reply_layout";
 import { readCommonResponse } from "./response_reader";
 import type { Entry } from "../engine/types";
 import {
@@ -115,7 +115,7 @@ function decodeResult(response: Response): ReplyResult {
 /**
  * Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are
  * views, except a get's value, which is a copy (the one byte field a caller always keeps). A
- * found get in the server's own fixed layout is recognised byte for byte (get_reply_writer.ts);
+ * found get in the server's own fixed layout is recognised byte for byte (get_reply_layout.ts);
  * the other common replies (gets, writes, statuses without text) are read in one pass by
  * response_reader.ts; the rest are verified whole, then read with the generated code.
  */

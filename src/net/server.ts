@@ -12,8 +12,8 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { FoundValue } from "../engine/types";
 import { AssertionError } from "../util/assert";
 import { FrameAssembler, type FrameRangeHandler } from "./frame_assembler";
-import { appendGetReply } from "./get_reply_writer";
-import { LaidOutGet, readLaidOutGet } from "./get_request_writer";
+import { appendGetReply } from "./get_reply_layout";
+import { LaidOutGet, readLaidOutGet } from "./get_request_layout";
 import type { KeyValueService, ReadContext } from "./key_value_service";
 import { resolveLimits, type ServerLimits } from "./limits";
 import { errorReply, type Reply, type Request } from "./messages";
@@ -24,7 +24,7 @@ import { execute, isFoundValue, lookUpGet, operationName, type ExecutorContext }
 import { encodeResponse } from "./response_codec";
 import { RequestRejection } from "./status";
 import { WriteDeduplicator } from "./write_deduplicator";
-import { appendWriteReply } from "./write_reply_writer";
+import { appendWriteReply } from "./write_reply_layout";
 
 export interface ServerOptions {
   host: string;
@@ -203,7 +203,7 @@ class ClientPortServer {
   /**
    * One complete frame, bytes[start, end); returns false when the connection can no longer be
    * trusted. A get laid out as the client lays it out is read without a view of the frame, the
-   * verifier's walk or a Request object (get_request_writer.ts); every other frame takes the
+   * verifier's walk or a Request object (get_request_layout.ts); every other frame takes the
    * general decoder.
    */
   private onFrame(connection: Connection, bytes: Uint8Array, start: number, end: number): boolean {
@@ -298,7 +298,7 @@ class ClientPortServer {
   }
 
   /**
-   * A found get's reply, laid out straight into the output (get_reply_writer.ts). One answered
+   * A found get's reply, laid out straight into the output (get_reply_layout.ts). One answered
    * inside a data callback is counted when that callback has flushed (see onData).
    */
   private replyFound(connection: Connection, requestId: number, found: FoundValue, receivedAtMs: number): void {

@@ -1,6 +1,6 @@
 /** The client-port server over real sockets on 127.0.0.1: round trips, pipelining, limits and back-pressure. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { encodeGetFrame } from "../../src/net/get_request_writer";
+import { encodeGetFrame } from "../../src/net/get_request_layout";
 import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/limits";
 import type { ServerObserver } from "../../src/net/observer";
 import { startServer, type RunningServer } from "../../src/net/server";

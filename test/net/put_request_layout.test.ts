@@ -10,7 +10,7 @@ import * as flatbuffers from "flatbuffers";
 import { Envelope, PutRequest } from "../../schemas/generated/filestore_generated";
 import { resolveLimits } from "../../src/net/limits";
 import type { Request } from "../../src/net/messages";
-import { encodePutFrame, readLaidOutPutRequest } from "../../src/net/put_request_writer";
+import { encodePutFrame, readLaidOutPutRequest } from "../../src/net/put_request_layout";
 import { decodeAnyRequest, decodeRequest } from "../../src/net/request_decoder";
 import { bytes, decodeOutcome as outcome, envelopeBytes, request, sampleRequests, truncatedAndChangedVariants } from "./wire_fixtures";
 

@@ -3,7 +3,7 @@
  * hand into a frame of its own instead of through a flatbuffers Builder; and the server's check
  * of that layout, which reads such a put without the verifier's walk. The layout is an ordinary
  * FlatBuffer that the generated code and the verifier read like the Builder's own
- * (test/net/put_request_writer.test.ts). Offsets are from the start of the Envelope, after the
+ * (test/net/put_request_layout.test.ts). Offsets are from the start of the Envelope, after the
  * u32 length prefix; doubles on 8 bytes, vectors on 4.
  *
  *   0   u32  root offset -> Envelope table at 32

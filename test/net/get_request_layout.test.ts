@@ -6,7 +6,7 @@
  * server answers as the general decoder alone would.
  */
 import { describe, expect, test } from "bun:test";
-import { encodeGetRequest, isPlainGet, LaidOutGet, readLaidOutGet } from "../../src/net/get_request_writer";
+import { encodeGetRequest, isPlainGet, LaidOutGet, readLaidOutGet } from "../../src/net/get_request_layout";
 import { readGetRequest } from "../../src/net/get_request_reader";
 import { resolveLimits } from "../../src/net/limits";
 import type { Request } from "../../src/net/messages";

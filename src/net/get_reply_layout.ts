@@ -2,7 +2,7 @@
  * The server's fast path for the reply it sends most: a found get (status OK, a value and its
  * version), written straight into the connection's output buffer from a fixed layout instead
  * of through a flatbuffers Builder and a copy. The layout is an ordinary FlatBuffer that the
- * generated code and the verifier read like the Builder's own (test/net/get_reply_writer.test.ts
+ * generated code and the verifier read like the Builder's own (test/net/get_reply_layout.test.ts
  * decodes it both ways). Offsets below are from the start of the Envelope, after the u32
  * length prefix; every double sits on an 8-byte boundary.
  *
@@ -43,7 +43,7 @@ function buildTemplate(): Uint8Array {
 }
 
 /**
- * The bytes the laid-out replies share (this file's get reply and write_reply_writer.ts's): the
+ * The bytes the laid-out replies share (this file's get reply and write_reply_layout.ts's): the
  * Envelope, the Response with status OK and `resultType`, and the result table's vtable and
  * header at 76 and 84 (GetResult and WriteResult both keep a field at +12 and version at +4),
  * in an array of `envelopeBytes` whose other bytes are zero for the caller to fill.

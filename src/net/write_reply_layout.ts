@@ -3,9 +3,9 @@
  * applied and the version), written straight into the connection's output buffer from a fixed
  * layout instead of through a flatbuffers Builder; and the client's one-pass check of it. The
  * layout is an ordinary FlatBuffer that the generated code and the verifier read like the
- * Builder's own (test/net/write_reply_writer.test.ts). Offsets are from the start of the
+ * Builder's own (test/net/response_reader.test.ts). Offsets are from the start of the
  * Envelope, after the u32 length prefix; every double sits on an 8-byte boundary. The Envelope
- * and Response parts are the get reply's (get_reply_writer.ts) with another result type.
+ * and Response parts are the get reply's (get_reply_layout.ts) with another result type.
  *
  *   0   u32  root offset -> Envelope table at 28
  *   4   Envelope vtable: size 22, table size 20, slot 0 (request_id) at +4, slots 1-6 absent,
@@ -20,7 +20,7 @@
  *   84  WriteResult table: i32 8, f64 version at 88, u8 applied (0 or 1) at 96, 3 bytes of padding
  */
 import { Result } from "../../schemas/generated/filestore_generated";
-import { appendReplyHead, replyTemplateBytes } from "./get_reply_writer";
+import { appendReplyHead, replyTemplateBytes } from "./get_reply_layout";
 import { LayoutTemplate } from "./layout_template";
 import { readDouble } from "./little_endian";
 import type { DecodedResponse } from "./response_codec";

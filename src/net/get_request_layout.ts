@@ -3,7 +3,7 @@
  * id, laid out by hand into a frame of its own (the client keeps each frame to resend it after
  * a reconnect) instead of through a flatbuffers Builder and a copy. The layout is an ordinary
  * FlatBuffer that the generated code and the verifier read like the Builder's own
- * (test/net/get_request_writer.test.ts decodes it with the server's general decoder). Offsets
+ * (test/net/get_request_layout.test.ts decodes it with the server's general decoder). Offsets
  * below are from the start of the Envelope, after the u32 length prefix; doubles on 8 bytes.
  *
  *   0   u32  root offset -> Envelope table at 28
