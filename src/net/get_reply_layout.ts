@@ -22,7 +22,7 @@
 import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
 import type { OutputBuffer } from "./output_buffer";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
-import { LayoutTemplate } from "./layout_template";
+import { LayoutBytes, LayoutTemplate } from "./layout_template";
 import type { DecodedResponse } from "./response_codec";
 import { foundGetReply } from "./messages";
 
@@ -49,23 +49,20 @@ function buildTemplate(): Uint8Array {
  * in an array of `envelopeBytes` whose other bytes are zero for the caller to fill.
  */
 export function replyTemplateBytes(envelopeBytes: number, resultType: Result): Uint8Array {
-  const bytes = new Uint8Array(envelopeBytes);
-  const view = new DataView(bytes.buffer);
-  const u16 = (position: number, value: number) => view.setUint16(position, value, true);
-  const u32 = (position: number, value: number) => view.setUint32(position, value, true);
-  u32(0, 28);
-  [22, 20, 4, 0, 0, 0, 0, 0, 0, 16, 12].forEach((value, index) => u16(4 + index * 2, value));
-  view.setInt32(28, 24, true);
-  u32(40, 64 - 40);
-  bytes[44] = Body.Response;
-  [14, 12, 8, 0, 0, 9, 4].forEach((value, index) => u16(48 + index * 2, value));
-  view.setInt32(64, 16, true);
-  u32(68, 84 - 68);
-  bytes[72] = Status.Ok;
-  bytes[73] = resultType;
-  [8, 16, 12, 4].forEach((value, index) => u16(76 + index * 2, value));
-  view.setInt32(84, 8, true);
-  return bytes;
+  return new LayoutBytes(envelopeBytes)
+    .u32(0, 28)
+    .u16s(4, [22, 20, 4, 0, 0, 0, 0, 0, 0, 16, 12])
+    .i32(28, 24)
+    .u32(40, 64 - 40)
+    .u8(44, Body.Response)
+    .u16s(48, [14, 12, 8, 0, 0, 9, 4])
+    .i32(64, 16)
+    .u32(68, 84 - 68)
+    .u8(72, Status.Ok)
+    .u8(73, resultType)
+    .u16s(76, [8, 16, 12, 4])
+    .i32(84, 8)
+    .bytes;
 }
 
 /** Appends the frame (length prefix + Envelope) of a found get's reply to `output`. */

@@ -25,7 +25,7 @@ import { Body } from "../../schemas/generated/filestore_generated";
 import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
-import { LayoutTemplate } from "./layout_template";
+import { LayoutBytes, LayoutTemplate } from "./layout_template";
 import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 const lengthPrefixBytes = 4;
@@ -41,18 +41,16 @@ const keyPosition = 84;
 const template = new LayoutTemplate(buildTemplate());
 
 function buildTemplate(): Uint8Array {
-  const bytes = new Uint8Array(keyPosition);
-  const view = new DataView(bytes.buffer);
-  const u16 = (position: number, value: number) => view.setUint16(position, value, true);
-  view.setUint32(0, 28, true);
-  [22, 36, 4, 0, 32, 20, 24, 0, 12, 33, 28].forEach((value, index) => u16(4 + index * 2, value));
-  view.setInt32(28, 24, true);
-  view.setUint32(56, 72 - 56, true);
-  bytes[61] = Body.GetRequest;
-  [6, 8, 4].forEach((value, index) => u16(64 + index * 2, value));
-  view.setInt32(72, 8, true);
-  view.setUint32(76, keyLengthPosition - 76, true);
-  return bytes;
+  return new LayoutBytes(keyPosition)
+    .u32(0, 28)
+    .u16s(4, [22, 36, 4, 0, 32, 20, 24, 0, 12, 33, 28])
+    .i32(28, 24)
+    .u32(56, 72 - 56)
+    .u8(61, Body.GetRequest)
+    .u16s(64, [6, 8, 4])
+    .i32(72, 8)
+    .u32(76, keyLengthPosition - 76)
+    .bytes;
 }
 
 

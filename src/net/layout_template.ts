@@ -8,6 +8,41 @@ import { readUint32 } from "./little_endian";
 
 const wordBytes = 4;
 
+/**
+ * Writes the constant bytes of a layout: u32 offsets, i32 table headers, single bytes and
+ * vtables (runs of u16), little-endian, into a zeroed array of `length` bytes.
+ */
+export class LayoutBytes {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+
+  constructor(length: number) {
+    this.bytes = new Uint8Array(length);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  u8(position: number, value: number): this {
+    this.bytes[position] = value;
+    return this;
+  }
+
+  u32(position: number, value: number): this {
+    this.view.setUint32(position, value, true);
+    return this;
+  }
+
+  i32(position: number, value: number): this {
+    this.view.setInt32(position, value, true);
+    return this;
+  }
+
+  /** A vtable (its size, its table's size, then one offset per field) from `position` on. */
+  u16s(position: number, values: readonly number[]): this {
+    values.forEach((value, index) => this.view.setUint16(position + index * 2, value, true));
+    return this;
+  }
+}
+
 export class LayoutTemplate {
   /** The template's little-endian 32-bit words (the last one zero-padded). */
   private readonly words: Int32Array;

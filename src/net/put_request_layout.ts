@@ -21,7 +21,7 @@
  *       the value: u32 length and its bytes, to the end of the frame
  */
 import { Body } from "../../schemas/generated/filestore_generated";
-import { LayoutTemplate } from "./layout_template";
+import { LayoutBytes, LayoutTemplate } from "./layout_template";
 import type { ServerLimits } from "./limits";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
 import type { ConsistencyLevel, Request } from "./messages";
@@ -44,18 +44,16 @@ const vectorLengthBytes = 4;
 const template = new LayoutTemplate(buildTemplate());
 
 function buildTemplate(): Uint8Array {
-  const bytes = new Uint8Array(sessionIdPosition);
-  const view = new DataView(bytes.buffer);
-  const u16 = (position: number, value: number) => view.setUint16(position, value, true);
-  view.setUint32(0, 32, true);
-  [24, 52, 8, 0, 48, 40, 44, 36, 16, 49, 32, 24].forEach((value, index) => u16(4 + index * 2, value));
-  view.setInt32(32, 28, true);
-  view.setUint32(64, 92 - 64, true);
-  view.setUint32(68, sessionIdPosition - 68, true);
-  bytes[81] = Body.PutRequest;
-  [8, 12, 4, 8].forEach((value, index) => u16(84 + index * 2, value));
-  view.setInt32(92, 8, true);
-  return bytes;
+  return new LayoutBytes(sessionIdPosition)
+    .u32(0, 32)
+    .u16s(4, [24, 52, 8, 0, 48, 40, 44, 36, 16, 49, 32, 24])
+    .i32(32, 28)
+    .u32(64, 92 - 64)
+    .u32(68, sessionIdPosition - 68)
+    .u8(81, Body.PutRequest)
+    .u16s(84, [8, 12, 4, 8])
+    .i32(92, 8)
+    .bytes;
 }
 
 /** `length` rounded up to a multiple of 4 (where the next vector may start). */
