@@ -11,7 +11,7 @@
  * resend after a failover is answered with the first outcome, never applied twice.
  */
 import type { Engine } from "../engine/engine.ts";
-import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../engine/types.ts";
+import type { Command, CommandResult, Entry, FoundValue, ScanOptions, ScanPage } from "../engine/types.ts";
 import { validateCommand } from "../engine/validation.ts";
 import { ServiceError, type KeyValueService, type ReadContext, type WriteContext } from "../net/key_value_service.ts";
 import { formatNodeId } from "./node_id.ts";
@@ -27,16 +27,30 @@ export class ReplicatedKeyValueService implements KeyValueService {
     private readonly engine: Engine,
   ) {}
 
+  /*
+   * Keys and bounds handed to a read are views into a receive buffer, valid until the call
+   * returns (key_value_service.ts): a read that waits for a barrier reads a copy of them.
+   */
+
   get(key: Uint8Array, context: ReadContext): Entry | null | Promise<Entry | null> {
     const barrier = this.readBarrier(context);
     if (barrier === null) return this.engine.get(key);
-    return barrier.then(() => this.engine.get(key));
+    const owned = key.slice();
+    return barrier.then(() => this.engine.get(owned));
+  }
+
+  getAt(bytes: Uint8Array, start: number, end: number, context: ReadContext): FoundValue | null | Promise<FoundValue | null> {
+    const barrier = this.readBarrier(context);
+    if (barrier === null) return this.engine.getAt(bytes, start, end);
+    const owned = bytes.slice(start, end);
+    return barrier.then(() => this.engine.getAt(owned, 0, owned.length));
   }
 
   scan(options: ScanOptions, context: ReadContext): ScanPage | Promise<ScanPage> {
     const barrier = this.readBarrier(context);
     if (barrier === null) return this.engine.scan(options);
-    return barrier.then(() => this.engine.scan(options));
+    const owned = copyScanOptions(options);
+    return barrier.then(() => this.engine.scan(owned));
   }
 
   apply(command: Command): Promise<CommandResult> {
@@ -101,4 +115,14 @@ export class ReplicatedKeyValueService implements KeyValueService {
   private clientAddressOf(node: number): string {
     return this.driver.machine.members.get(node)?.clientAddress ?? "";
   }
+}
+
+/** `options` with copies of its byte fields. */
+function copyScanOptions(options: ScanOptions): ScanOptions {
+  const copy: ScanOptions = { limit: options.limit };
+  if (options.prefix !== undefined) copy.prefix = options.prefix.slice();
+  if (options.start !== undefined) copy.start = options.start.slice();
+  if (options.end !== undefined) copy.end = options.end.slice();
+  if (options.cursor !== undefined) copy.cursor = options.cursor.slice();
+  return copy;
 }
