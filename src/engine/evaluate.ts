@@ -29,7 +29,7 @@ export interface Outcome {
   wrote: boolean;
   /** cas only: whether its expectation held. */
   succeeded: boolean;
-  /** The key's version before the command, for a failed cas (0 otherwise: not reported). */
+  /** The key's version before the command (its batch), for a cas that may be reported failed (0 otherwise: not reported). */
   versionBefore: number;
 }
 
@@ -98,6 +98,9 @@ function evaluateSimple(
   }
   pending?.set(keyString, value);
   effects.push({ keyString, key: command.key, value });
+  // In a batch, a cas that held is reported as failed when another operation fails: with the
+  // key's version, as any failed cas is.
+  if (pending !== null && command.op === "cas") return { op: "cas", wrote: true, succeeded: true, versionBefore: state.versionOf(command.key) };
   return writtenOutcomes[command.op];
 }
 

@@ -81,6 +81,18 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
     expect(refused.version).toBe(2);
     expect(dump(engine)).toEqual([["a", "2", 2], ["x", "1", 2]]);
     expect(engine.revision()).toBe(2);
+    // A cas that held in a batch that failed is reported failed with the key's version, as any failed cas.
+    const heldThenRefused = await engine.apply({
+      op: "batch",
+      commands: [
+        { op: "cas", key: bytes("x"), expected: bytes("1"), value: bytes("3") },
+        { op: "cas", key: bytes("x"), expected: null, value: bytes("4") },
+      ],
+    });
+    expect(heldThenRefused).toEqual({
+      op: "batch", succeeded: false, version: 2,
+      results: [{ op: "cas", succeeded: false, version: 2 }, { op: "cas", succeeded: false, version: 2 }],
+    });
     await engine.close();
   });
 
