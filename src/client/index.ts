@@ -11,7 +11,7 @@
  * Every failure is a FileStoreError whose `code` is the wire status (see src/client/errors.ts).
  */
 import type { Command, ScanOptions } from "../engine/types";
-import type { Reply, RequestBody } from "../net/messages";
+import type { RequestBody } from "../net/messages";
 import { parseAddress } from "./address";
 import { ClientCore, resolveClientOptions } from "./client";
 import { FileStoreError } from "./errors";

@@ -89,6 +89,21 @@ export function appendReplyHead(output: OutputBuffer, template: LayoutTemplate, 
   return envelope;
 }
 
+/** appendReplyHead's other side: whether the frame at `start` holds `template`'s bytes up to the version, but for the request id. */
+export function matchesReplyHead(template: LayoutTemplate, bytes: Uint8Array, start: number): boolean {
+  return template.matches(bytes, start, 0, requestIdPosition) && template.matches(bytes, start, requestIdPosition + doubleBytes, versionPosition);
+}
+
+/** The request id of a laid-out reply starting at `start`. */
+export function replyRequestId(bytes: Uint8Array, start: number): number {
+  return readDouble(bytes, start + requestIdPosition);
+}
+
+/** The version of a laid-out reply starting at `start`. */
+export function replyVersion(bytes: Uint8Array, start: number): number {
+  return readDouble(bytes, start + versionPosition);
+}
+
 /**
  * The fields of a laid-out get reply as the client reads them: one instance per connection,
  * filled in place by readLaidOutGetReplyInto for each frame and read before the next (no object
@@ -110,12 +125,11 @@ export class LaidOutGetReply {
  */
 export function readLaidOutGetReplyInto(bytes: Uint8Array, start: number, end: number, into: LaidOutGetReply): boolean {
   if (end - start < valuePosition) return false;
-  if (!template.matches(bytes, start, 0, requestIdPosition)
-    || !template.matches(bytes, start, requestIdPosition + doubleBytes, versionPosition)
+  if (!matchesReplyHead(template, bytes, start)
     || !template.matches(bytes, start, versionPosition + doubleBytes, valueLengthPosition)) return false;
   if (readUint32(bytes, start + valueLengthPosition) !== end - start - valuePosition) return false;
-  into.requestId = readDouble(bytes, start + requestIdPosition);
-  into.version = readDouble(bytes, start + versionPosition);
+  into.requestId = replyRequestId(bytes, start);
+  into.version = replyVersion(bytes, start);
   into.valueStart = start + valuePosition;
   return true;
 }

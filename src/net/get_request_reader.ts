@@ -38,7 +38,6 @@ function scalarField(bytes: Uint8Array, table: number, tableSize: number, slot: 
   return sizeBytes === uintBytes ? readUint32(bytes, position) : bytes[position]!;
 }
 
-
 type Limits = Pick<ServerLimits, "keySizeBytesMax">;
 
 /** The get request in `frame`, or null when it is anything else or the general path should judge it. */

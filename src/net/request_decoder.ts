@@ -20,13 +20,11 @@ import type { Request, RequestBody, TraceContext } from "./messages";
 import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
 import { RequestRejection, type StatusName } from "./status";
 import { VerificationError, verifyRoot, verifyTable } from "./verify";
-import { consistencyByWire } from "./wire_values";
+import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 /** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
 const sharedByteBuffer = new ReusableByteBuffer();
 
-/** Request ids are doubles holding integers; above this they lose precision. */
-const requestIdMax = Number.MAX_SAFE_INTEGER;
 const traceIdBytes = 16;
 const spanIdBytes = 8;
 
@@ -50,7 +48,7 @@ function readRequestId(frame: Uint8Array, limits: Limits): { envelope: Envelope;
   }
   const envelope = Envelope.getRootAsEnvelope(sharedByteBuffer.over(frame));
   const requestId = envelope.requestId();
-  if (!Number.isInteger(requestId) || requestId < 1 || requestId > requestIdMax) {
+  if (!isIntegerWithin(requestId, 1)) {
     throw new RequestRejection("INVALID_REQUEST", `request id ${requestId} is not an integer in 1..2^53`, 0, true);
   }
   return { envelope, rootPosition };
@@ -79,11 +77,11 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
   const consistency = consistencyByWire[envelope.consistency()];
   if (consistency === undefined) reject.with("INVALID_REQUEST", `unknown consistency ${envelope.consistency()}`);
   const sequence = envelope.sequence();
-  if (!Number.isInteger(sequence) || sequence < 0 || sequence > requestIdMax) {
+  if (!isIntegerWithin(sequence, 0)) {
     reject.with("INVALID_REQUEST", `sequence ${sequence} is not an integer in 0..2^53`);
   }
   const oldestPendingSequence = envelope.oldestPendingSequence();
-  if (!Number.isInteger(oldestPendingSequence) || oldestPendingSequence < 0 || oldestPendingSequence > sequence) {
+  if (!isIntegerWithin(oldestPendingSequence, 0, sequence)) {
     reject.with("INVALID_REQUEST", `oldest pending sequence ${oldestPendingSequence} is not an integer in 0..sequence (${sequence})`);
   }
   const sessionId = envelope.clientSessionIdArray();

@@ -7,7 +7,7 @@
  */
 import type { CommandResult, FoundValue, ScanPage } from "../engine/types";
 import type { KeyValueService, ReadContext } from "./key_value_service";
-import { errorReply, type Reply, type Request, type WriteOutcome } from "./messages";
+import { errorReply, foundGetReply, type Reply, type Request, type WriteOutcome } from "./messages";
 import { isStatusName } from "./status";
 import type { WriteDeduplicator } from "./write_deduplicator";
 
@@ -47,9 +47,14 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
   return {
     consistency: request.consistency,
     maxStalenessMs: request.maxStalenessMs,
-    deadlineAtMs: request.deadlineMs === 0 ? Infinity : receivedAtMs + request.deadlineMs,
+    deadlineAtMs: deadlineAtMs(receivedAtMs, request.deadlineMs),
     trace: request.trace,
   };
+}
+
+/** When a request received at `receivedAtMs` with the budget `deadlineMs` (0: none) is no longer waited for. */
+export function deadlineAtMs(receivedAtMs: number, deadlineMs: number): number {
+  return deadlineMs === 0 ? Infinity : receivedAtMs + deadlineMs;
 }
 
 /** settle() for a get, without its closures: this runs for every get. */
@@ -88,7 +93,7 @@ function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: 
     // The service deduplicates identified writes in its replicated state machine, which a resend
     // after a failover reaches too; a table in this process would not.
     const writeContext = {
-      deadlineAtMs: request.deadlineMs === 0 ? Infinity : receivedAtMs + request.deadlineMs,
+      deadlineAtMs: deadlineAtMs(receivedAtMs, request.deadlineMs),
       sessionId: request.sessionId,
       sequence: request.sequence,
       oldestPendingSequence: request.oldestPendingSequence,
@@ -148,7 +153,7 @@ function failureReply(error: unknown, logError: ExecutorContext["logError"]): Re
 
 function getReply(entry: FoundValue | null): Reply {
   if (entry === null) return errorReply("NOT_FOUND", "");
-  return { status: "OK", message: "", leaderHint: "", result: { kind: "get", value: entry.value, version: entry.version } };
+  return foundGetReply(entry.value, entry.version);
 }
 
 function scanReply(page: ScanPage, replyBytesMax: number): Reply {

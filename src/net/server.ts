@@ -20,7 +20,7 @@ import { errorReply, type Reply, type Request } from "./messages";
 import { noopObserver, type ServerObserver } from "./observer";
 import { OutputBuffer } from "./output_buffer";
 import { decodeRequest } from "./request_decoder";
-import { execute, isFoundValue, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
+import { deadlineAtMs, execute, isFoundValue, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
 import { encodeResponse } from "./response_codec";
 import { RequestRejection } from "./status";
 import { WriteDeduplicator } from "./write_deduplicator";
@@ -244,7 +244,7 @@ class ClientPortServer {
     const readContext: ReadContext = {
       consistency: get.consistency,
       maxStalenessMs: get.maxStalenessMs,
-      deadlineAtMs: get.deadlineMs === 0 ? Infinity : receivedAtMs + get.deadlineMs,
+      deadlineAtMs: deadlineAtMs(receivedAtMs, get.deadlineMs),
       trace: null,
     };
     const found = lookUpGet(this.executor, bytes, get.keyStart, end, readContext);
@@ -283,13 +283,15 @@ class ClientPortServer {
 
   private reply(connection: Connection, requestId: number, reply: Reply, operation: string, receivedAtMs: number): void {
     const result = reply.result;
-    if (result.kind === "get" && reply.status === "OK" && reply.message === "" && reply.leaderHint === "") {
+    // Found gets and successful writes without text have laid-out replies.
+    const laidOut = reply.status === "OK" && reply.message === "" && reply.leaderHint === "";
+    if (laidOut && result.kind === "get") {
       this.replyFound(connection, requestId, result, receivedAtMs);
       return;
     }
     this.observer.requestCompleted(operation, reply.status, (performance.now() - receivedAtMs) / 1000);
     if (connection.closed) return;
-    if (result.kind === "write" && reply.status === "OK" && reply.message === "" && reply.leaderHint === "") {
+    if (laidOut && result.kind === "write") {
       appendWriteReply(connection.output, requestId, result.outcome.applied, result.outcome.version);
     } else {
       connection.output.append(encodeResponse(this.builder, requestId, reply));

@@ -20,17 +20,13 @@
  *   84  WriteResult table: i32 8, f64 version at 88, u8 applied (0 or 1) at 96, 3 bytes of padding
  */
 import { Result } from "../../schemas/generated/filestore_generated";
-import { appendReplyHead, replyTemplateBytes } from "./get_reply_layout";
+import { appendReplyHead, matchesReplyHead, replyRequestId, replyTemplateBytes, replyVersion } from "./get_reply_layout";
 import { LayoutTemplate } from "./layout_template";
-import { readDouble } from "./little_endian";
 import type { DecodedResponse } from "./response_codec";
 import type { OutputBuffer } from "./output_buffer";
 
-const requestIdPosition = 32;
-const versionPosition = 88;
 const appliedPosition = 96;
 const envelopeBytes = 100;
-const doubleBytes = 8;
 
 /** The constant bytes of the layout above (request id, version and applied are patched in). */
 const template = new LayoutTemplate(replyTemplateBytes(envelopeBytes, Result.WriteResult));
@@ -51,11 +47,9 @@ export function readLaidOutWriteReply(bytes: Uint8Array, start = 0, end = bytes.
   if (end - start !== envelopeBytes) return null;
   const applied = bytes[start + appliedPosition];
   if (applied !== 0 && applied !== 1) return null;
-  if (!template.matches(bytes, start, 0, requestIdPosition)
-    || !template.matches(bytes, start, requestIdPosition + doubleBytes, versionPosition)
-    || !template.matches(bytes, start, appliedPosition + 1, envelopeBytes)) return null;
+  if (!matchesReplyHead(template, bytes, start) || !template.matches(bytes, start, appliedPosition + 1, envelopeBytes)) return null;
   return {
-    requestId: readDouble(bytes, start + requestIdPosition),
-    reply: { status: "OK", message: "", leaderHint: "", result: { kind: "write", outcome: { applied: applied === 1, version: readDouble(bytes, start + versionPosition) } } },
+    requestId: replyRequestId(bytes, start),
+    reply: { status: "OK", message: "", leaderHint: "", result: { kind: "write", outcome: { applied: applied === 1, version: replyVersion(bytes, start) } } },
   };
 }
