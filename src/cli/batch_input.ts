@@ -27,7 +27,9 @@ export function parseBatchLines(text: string): BatchOperation[] {
     if (line === "") continue;
     operations.push(parseLine(line, (problem) => new UsageError(`batch: line ${index + 1}: ${problem}`, "batch")));
   }
-  if (operations.length === 0) throw new UsageError("batch: stdin holds no operations (one JSON object per line)", "batch");
+  if (operations.length === 0) {
+    throw new UsageError("batch: stdin holds no operations (one JSON object per line)", "batch");
+  }
   return operations;
 }
 
@@ -44,10 +46,14 @@ function parseLine(line: string, problem: Problem): BatchOperation {
   const record = object as Record<string, unknown>;
   const op = record.op;
   const fields = typeof op === "string" ? fieldsByOp[op] : undefined;
-  if (fields === undefined) throw problem(`"op" must be one of ${Object.keys(fieldsByOp).join(", ")}, got ${JSON.stringify(op)}`);
+  if (fields === undefined) {
+    throw problem(`"op" must be one of ${Object.keys(fieldsByOp).join(", ")}, got ${JSON.stringify(op)}`);
+  }
   const allowed = new Set(["op", ...fields.flatMap((field) => [field, `${field}Base64`])]);
   const unknown = Object.keys(record).find((name) => !allowed.has(name));
-  if (unknown !== undefined) throw problem(`unknown field "${unknown}" for op ${op} (fields: ${[...allowed].join(", ")})`);
+  if (unknown !== undefined) {
+    throw problem(`unknown field "${unknown}" for op ${op} (fields: ${[...allowed].join(", ")})`);
+  }
   const key = notNull(bytesField(record, "key", problem));
   if (op === "delete") return { op, key };
   const value = notNull(bytesField(record, "value", problem));

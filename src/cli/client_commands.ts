@@ -16,6 +16,7 @@ import { positiveIntegerOption } from "./parse.ts";
 import { readOptionsOf, type ReadOptions } from "./read_options.ts";
 
 type Bytes = string | Uint8Array;
+type ScanOptions = { prefix?: string; limit?: number } & ReadOptions;
 
 /** The part of the public client the CLI uses. */
 export interface CliStore {
@@ -24,7 +25,7 @@ export interface CliStore {
   delete(key: string): Promise<boolean>;
   cas(key: string, expected: Bytes | null, next: Bytes): Promise<boolean>;
   batch(operations: BatchOperation[]): Promise<BatchOutcome>;
-  scan(options: { prefix?: string; limit?: number } & ReadOptions): AsyncIterable<{ key: Uint8Array; value: Uint8Array; version: bigint }>;
+  scan(options: ScanOptions): AsyncIterable<{ key: Uint8Array; value: Uint8Array; version: bigint }>;
   close(): Promise<void>;
 }
 
@@ -58,7 +59,8 @@ type Run = (store: CliStore) => Promise<ExitCodeValue>;
 export async function runClientCommand(input: ClientCommandInput, connect: ConnectStore): Promise<ExitCodeValue> {
   const server = (input.options.server as string | undefined) ?? defaultServerAddress;
   const timeoutText = input.options["timeout-ms"] as string | undefined;
-  const timeoutMs = positiveIntegerOption(input.command, "timeout-ms", timeoutText, requestTimeoutMsMax) ?? requestTimeoutMsDefault;
+  const timeoutMs =
+    positiveIntegerOption(input.command, "timeout-ms", timeoutText, requestTimeoutMsMax) ?? requestTimeoutMsDefault;
   const run = await planCommand(input);
   const store = await connect(server, timeoutMs);
   try {
@@ -104,7 +106,12 @@ async function put(store: CliStore, key: string, value: Bytes): Promise<ExitCode
   return ExitCode.ok;
 }
 
-async function get(store: CliStore, key: string, read: ReadOptions, output: { json: boolean; stdoutIsTerminal: boolean }): Promise<ExitCodeValue> {
+async function get(
+  store: CliStore,
+  key: string,
+  read: ReadOptions,
+  output: { json: boolean; stdoutIsTerminal: boolean },
+): Promise<ExitCodeValue> {
   const value = await store.get(key, read);
   if (value === null) {
     await writeErrorLine(`not found: ${escapeForLine(new TextEncoder().encode(key))}`);
@@ -147,11 +154,9 @@ async function batch(store: CliStore, operations: BatchOperation[]): Promise<Exi
   return ExitCode.conditionNotMet;
 }
 
-async function scan(
-  store: CliStore,
-  request: { prefix?: string; limit?: number } & ReadOptions,
-  output: { keysOnly: boolean; json: boolean },
-): Promise<ExitCodeValue> {
+type ScanOutput = { keysOnly: boolean; json: boolean };
+
+async function scan(store: CliStore, request: ScanOptions, output: ScanOutput): Promise<ExitCodeValue> {
   let chunk = "";
   for await (const entry of store.scan(request)) {
     if (output.json) chunk += jsonEntryLine(output.keysOnly ? { key: entry.key } : entry);
@@ -168,19 +173,24 @@ async function scan(
 
 /** Probes until --count intervals are printed or SIGINT (Ctrl-C) arrives; either way exit 0. */
 function planLatency(options: Record<string, string | boolean | undefined>): Run {
-  const intervalMs = positiveIntegerOption("latency", "interval-ms", options["interval-ms"] as string | undefined, latencyIntervalMsMax);
-  const intervalsCount = positiveIntegerOption("latency", "count", options.count as string | undefined, Number.MAX_SAFE_INTEGER);
-  const gapText = options["gap-ms"] as string | undefined;
+  const text = (name: string) => options[name] as string | undefined;
+  const intervalMs = positiveIntegerOption("latency", "interval-ms", text("interval-ms"), latencyIntervalMsMax);
+  const intervalsCount = positiveIntegerOption("latency", "count", text("count"), Number.MAX_SAFE_INTEGER);
+  const gapText = text("gap-ms");
   const gapMs = gapText === "0" ? 0 : positiveIntegerOption("latency", "gap-ms", gapText, latencyGapMsMax);
-  const read = readOptionsOf("latency", options);
-  const key = (options.key as string | undefined) ?? latencyKeyDefault;
+  const probe = {
+    key: text("key") ?? latencyKeyDefault,
+    intervalMs: intervalMs ?? latencyIntervalMsDefault,
+    intervalsCount,
+    gapMs: gapMs ?? latencyGapMsDefault,
+    read: readOptionsOf("latency", options),
+  };
   return async (store) => {
     const stop = new AbortController();
     const onInterrupt = () => stop.abort();
     process.on("SIGINT", onInterrupt);
     try {
-      const probe = { key, intervalMs: intervalMs ?? latencyIntervalMsDefault, intervalsCount, gapMs: gapMs ?? latencyGapMsDefault };
-      await runLatencyProbe(store, { ...probe, read, stop: stop.signal }, writeStdout);
+      await runLatencyProbe(store, { ...probe, stop: stop.signal }, writeStdout);
     } finally {
       process.off("SIGINT", onInterrupt);
     }

@@ -67,18 +67,20 @@ const readOptions: Record<string, OptionSpec> = {
     type: "string",
     valueName: "strong|bounded|eventual",
     choices: ["strong", "bounded", "eventual"],
-    description: "strong (default): linearizable, from the leader; bounded: a replica at most --max-staleness-ms behind; eventual: any replica",
+    description:
+      "strong (default): linearizable, from the leader; bounded: a replica at most --max-staleness-ms behind; " +
+      "eventual: any replica",
   },
   "max-staleness-ms": {
     type: "string",
     valueName: "MS",
-    description: "with --consistency bounded (and only then): how long ago the replica may last have heard from its leader",
+    description: "with --consistency bounded (and only then): longest since the replica last heard from its leader",
   },
 };
 
 const jsonOption: OptionSpec = {
   type: "boolean",
-  description: 'one JSON object per line: {"key":...,"value":...}; bytes that are not UTF-8 as "keyBase64"/"valueBase64"',
+  description: 'one JSON object per line: {"key":...,"value":...}; bytes not UTF-8 as "keyBase64"/"valueBase64"',
 };
 
 /** serve takes --config plus one flag per configuration setting. */
@@ -184,10 +186,15 @@ export const commands: readonly CommandSpec[] = [
     summary: "probe the server with gets without end and print min/avg/P50/P99/max per interval",
     positionals: [],
     options: {
-      "interval-ms": { type: "string", valueName: "MS", description: "print one line per interval of this length (default 1000)" },
-      count: { type: "string", short: "n", valueName: "N", description: "stop after N intervals (default: until Ctrl-C)" },
-      "gap-ms": { type: "string", valueName: "MS", description: "wait between two probes (default 10; 0: back to back)" },
-      key: { type: "string", short: "k", valueName: "KEY", description: "key the probes read (default filestore-latency-probe; it need not exist)" },
+      "interval-ms": { type: "string", valueName: "MS", description: "one line per interval this long (default 1000)" },
+      count: { type: "string", short: "n", valueName: "N", description: "stop after N intervals (default: Ctrl-C)" },
+      "gap-ms": { type: "string", valueName: "MS", description: "wait between two probes (default 10; 0: none)" },
+      key: {
+        type: "string",
+        short: "k",
+        valueName: "KEY",
+        description: "key the probes read (default filestore-latency-probe; it need not exist)",
+      },
       ...readOptions,
       ...clientOptions,
     },
@@ -209,10 +216,11 @@ export const commands: readonly CommandSpec[] = [
     positionals: ["ACTION", "NODE"],
     options: adminOptions,
     details:
-      "add-node n4=HOST:PORT  adds n4 (its peer address) as a learner and promotes it to voter once\n" +
-      "                       caught up; start it first with `filestore serve --join ...`\n" +
-      "remove-node n2         removes n2 from the group\n" +
-      "transfer-leader n2     hands leadership to n2\n" +
+      "add-node db-d=HOST:PORT  adds db-d (its peer address) as a learner and promotes it to voter once\n" +
+      "                         caught up; start it first with `filestore serve --join ...`\n" +
+      "remove-node db-b         removes db-b from the group\n" +
+      "transfer-leader db-b     hands leadership to db-b\n" +
+      "NAME is the node's --node-id: letters, digits and -, starting with a letter (or n1, n2, ...).\n" +
       "Sent to the admin endpoint of any member; a follower forwards the command to its leader.",
   },
   {

@@ -31,7 +31,8 @@ export function commandHelp(command: CommandSpec): string {
   const parts = [`Usage: ${usage}`];
   const alternative = command.positionalsWith;
   if (alternative !== undefined) {
-    parts.push(`       ${["filestore", command.name, "[OPTIONS]", `--${alternative.option}`, ...alternative.positionals].join(" ")}`);
+    const words = ["filestore", command.name, "[OPTIONS]", `--${alternative.option}`, ...alternative.positionals];
+    parts.push(`       ${words.join(" ")}`);
   }
   parts.push("", command.summary);
   if (command.details !== undefined) parts.push("", command.details);

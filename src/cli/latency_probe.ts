@@ -27,9 +27,14 @@ export interface ProbeStore {
   get(key: string, options: ReadOptions): Promise<Uint8Array | null>;
 }
 
-export async function runLatencyProbe(store: ProbeStore, options: LatencyProbeOptions, print: (line: string) => Promise<void>): Promise<void> {
+export async function runLatencyProbe(
+  store: ProbeStore,
+  options: LatencyProbeOptions,
+  print: (line: string) => Promise<void>,
+): Promise<void> {
   const hdr = await import("hdr-histogram-js");
-  const build = () => hdr.build({ numberOfSignificantValueDigits: significantDigitsCount, autoResize: true, useWebAssembly: false });
+  const build = () =>
+    hdr.build({ numberOfSignificantValueDigits: significantDigitsCount, autoResize: true, useWebAssembly: false });
   for (let printed = 0; options.intervalsCount === undefined || printed < options.intervalsCount; printed++) {
     if (options.stop.aborted) return;
     const interval = new IntervalStats(build());
@@ -61,7 +66,8 @@ class IntervalStats {
   }
 
   line(): string {
-    const percentileMs = (percentile: number) => this.histogram.getValueAtPercentile(percentile) / microsecondsPerMillisecond;
+    const percentileMs = (percentile: number) =>
+      this.histogram.getValueAtPercentile(percentile) / microsecondsPerMillisecond;
     const fields = [
       ["min_ms", this.minMs],
       ["avg_ms", this.sumMs / this.count],

@@ -27,7 +27,9 @@ export function normaliseOptionTokens(command: CommandSpec, args: readonly strin
     }
     const next = args[index + 1];
     const takesValue = command.options[name].type === "string" && !token.includes("=") && !isShortCluster(token);
-    if (takesValue && next !== undefined && next.startsWith("-") && next !== "-" && optionNameOf(command, next, false) === null) {
+    const nextLooksLikeOption = next !== undefined && next.startsWith("-") && next !== "-";
+    const nextIsValue = nextLooksLikeOption && optionNameOf(command, next, false) === null;
+    if (takesValue && nextIsValue) {
       normalised.push(`--${name}=${next}`);
       index++;
     } else {
@@ -66,8 +68,9 @@ function unknownOption(command: CommandSpec, spelled: string, name: string | nul
   const suggestion = name === null ? null : closestOption(Object.keys(command.options), name);
   let hint = "";
   if (suggestion !== null) hint = ` (did you mean --${suggestion}?)`;
-  else if (/^-\d/.test(spelled)) hint = ` (a value starting with "-" goes after "--": filestore ${command.name} ... -- ${spelled})`;
-  return new UsageError(`${command.name}: unknown option ${spelled}${hint} (see \`filestore help ${command.name}\`)`, command.name);
+  else if (/^-\d/.test(spelled)) hint = ` (a value starting with "-" goes after "--", as in -- ${spelled})`;
+  const message = `${command.name}: unknown option ${spelled}${hint} (see \`filestore help ${command.name}\`)`;
+  return new UsageError(message, command.name);
 }
 
 /** The known name fewest edits away from `typed`, when it is close enough to be a typo. */

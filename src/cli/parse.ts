@@ -43,7 +43,7 @@ function parseCommand(command: CommandSpec, args: string[]): ParsedCommandLine {
     parsed = parseArgs({ args: tokens, options: command.options, strict: true, allowPositionals: true });
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${command.name}: ${parseArgsProblem(error as Error)} (see \`filestore help ${command.name}\`)`, command.name);
+    throw usageError(command, parseArgsProblem(error as Error));
   }
   if (parsed.values.help === true) return { kind: "help", text: commandHelp(command) };
   const options = parsed.values as Record<string, string | boolean | undefined>;
@@ -54,11 +54,12 @@ function parseCommand(command: CommandSpec, args: string[]): ParsedCommandLine {
 
 function checkPositionals(command: CommandSpec, positionals: string[], options: Record<string, unknown>): void {
   const alternative = command.positionalsWith;
-  const expected = alternative !== undefined && options[alternative.option] === true ? alternative.positionals : command.positionals;
+  const alternativeChosen = alternative !== undefined && options[alternative.option] === true;
+  const expected = alternativeChosen ? alternative.positionals : command.positionals;
   if (positionals.length === expected.length) return;
   const names = expected.length === 0 ? "no arguments" : expected.join(" ");
   const problem = positionals.length < expected.length ? "missing argument" : "too many arguments";
-  throw new UsageError(`${command.name}: ${problem}; expected ${names} (see \`filestore help ${command.name}\`)`, command.name);
+  throw usageError(command, `${problem}; expected ${names}`);
 }
 
 /** Values the table constrains: HOST:PORT addresses and fixed choices. */
@@ -70,9 +71,15 @@ function checkOptionValues(command: CommandSpec, options: Record<string, string 
       throw new UsageError(`${command.name}: --${name} must be HOST:PORT, got "${value}"`, command.name);
     }
     if (spec.choices !== undefined && !spec.choices.includes(value)) {
-      throw new UsageError(`${command.name}: --${name} must be one of ${spec.choices.join(", ")}, got "${value}"`, command.name);
+      const choices = spec.choices.join(", ");
+      throw new UsageError(`${command.name}: --${name} must be one of ${choices}, got "${value}"`, command.name);
     }
   }
+}
+
+/** "COMMAND: problem (see `filestore help COMMAND`)". */
+function usageError(command: CommandSpec, problem: string): UsageError {
+  return new UsageError(`${command.name}: ${problem} (see \`filestore help ${command.name}\`)`, command.name);
 }
 
 /** HOST:PORT (or [IPV6]:PORT) with a port one can connect to (not 0). */

@@ -21,7 +21,8 @@ export function readOptionsOf(command: string, options: Record<string, string | 
   const stalenessText = options["max-staleness-ms"] as string | undefined;
   const maxStalenessMs = positiveIntegerOption(command, "max-staleness-ms", stalenessText, maxStalenessMsMax);
   if (consistency === "bounded" && maxStalenessMs === undefined) {
-    throw new UsageError(`${command}: --consistency bounded needs --max-staleness-ms MS (how far behind a replica may be)`, command);
+    const problem = "--consistency bounded needs --max-staleness-ms MS (how far behind a replica may be)";
+    throw new UsageError(`${command}: ${problem}`, command);
   }
   if (consistency !== "bounded" && maxStalenessMs !== undefined) {
     throw new UsageError(`${command}: --max-staleness-ms goes with --consistency bounded only`, command);

@@ -53,7 +53,11 @@ test("get and scan pass --consistency and --max-staleness-ms to the client", asy
 
 test("cas passes EXPECTED, or null for --absent; --server is used as given", async () => {
   const plain = await run(["cas", "k", "old", "new", "--server", "db.internal:7400"]);
-  expect(plain).toEqual({ exitCode: ExitCode.ok, calls: [{ method: "cas", args: ["k", "old", "new"] }], server: "db.internal:7400" });
+  expect(plain).toEqual({
+    exitCode: ExitCode.ok,
+    calls: [{ method: "cas", args: ["k", "old", "new"] }],
+    server: "db.internal:7400",
+  });
   expect((await run(["cas", "--absent", "k", "new"])).calls).toEqual([{ method: "cas", args: ["k", null, "new"] }]);
 });
 
@@ -63,5 +67,7 @@ test("latency probes the key with gets at the asked consistency, for --count int
   ]);
   expect(exitCode).toBe(ExitCode.ok);
   expect(calls.length).toBeGreaterThanOrEqual(2);
-  for (const call of calls) expect(call).toEqual({ method: "get", args: ["probe", { consistency: "eventual" }] });
+  expect(new Set(calls.map((call) => JSON.stringify(call)))).toEqual(
+    new Set([JSON.stringify({ method: "get", args: ["probe", { consistency: "eventual" }] })]),
+  );
 });

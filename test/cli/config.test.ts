@@ -160,13 +160,15 @@ describe("validation errors name the field and the source", () => {
     ];
     for (const [text, position] of cases) {
       const path = writeToml("positioned.toml", text);
-      await expect(loadConfig({ configPath: path })).rejects.toThrow(`config: config (from ${path}): not valid TOML ${position}`);
+      const expected = `config: config (from ${path}): not valid TOML ${position}`;
+      await expect(loadConfig({ configPath: path })).rejects.toThrow(expected);
     }
     const bad = writeToml("bad.toml", 'listen = "127.0.0.1:0"\nfsync = \n');
     const serve = await runCommand(sourceProgram, ["serve", "--config", bad]);
     expect(serve.exitCode).toBe(ExitCode.serveFailed);
     const reason = "Missing value after '='; values must be on the same line";
-    expect(serve.stderrText).toBe(`filestore: config: config (from ${bad}): not valid TOML at line 2, column 9: ${reason}\n`);
+    const line = `filestore: config: config (from ${bad}): not valid TOML at line 2, column 9: ${reason}\n`;
+    expect(serve.stderrText).toBe(line);
   });
 });
 

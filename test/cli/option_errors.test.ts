@@ -63,7 +63,9 @@ describe("option values", () => {
   });
 
   test("--server and --admin must be HOST:PORT", () => {
-    expect(usageMessage(["get", "k", "--server", "127.0.0.1"])).toBe('get: --server must be HOST:PORT, got "127.0.0.1"');
+    expect(usageMessage(["get", "k", "--server", "127.0.0.1"])).toBe(
+      'get: --server must be HOST:PORT, got "127.0.0.1"',
+    );
     expect(usageMessage(["put", "k", "v", "-s", "host:0"])).toBe('put: --server must be HOST:PORT, got "host:0"');
     expect(usageMessage(["status", "--admin", "localhost"])).toBe('status: --admin must be HOST:PORT, got "localhost"');
     expect(parseCommandLine(["get", "k", "--server", "[::1]:7400"]).kind).toBe("run");
@@ -82,7 +84,10 @@ describe("option values", () => {
 describe("cas arguments", () => {
   test("KEY EXPECTED NEW, or --absent KEY NEW", () => {
     expect(parseCommandLine(["cas", "k", "a", "b"])).toMatchObject({ positionals: ["k", "a", "b"] });
-    expect(parseCommandLine(["cas", "--absent", "k", "b"])).toMatchObject({ positionals: ["k", "b"], options: { absent: true } });
+    expect(parseCommandLine(["cas", "--absent", "k", "b"])).toMatchObject({
+      positionals: ["k", "b"],
+      options: { absent: true },
+    });
     expect(usageMessage(["cas", "k", "b"])).toContain("cas: missing argument; expected KEY EXPECTED NEW");
     expect(usageMessage(["cas", "--absent", "k", "a", "b"])).toContain("cas: too many arguments; expected KEY NEW");
   });
@@ -91,7 +96,8 @@ describe("cas arguments", () => {
     const help = parseCommandLine(["help", "cas"]);
     expect(help.kind).toBe("help");
     const text = (help as { text: string }).text;
-    expect(text).toContain("Usage: filestore cas [OPTIONS] KEY EXPECTED NEW\n       filestore cas [OPTIONS] --absent KEY NEW\n");
+    const usage = "Usage: filestore cas [OPTIONS] KEY EXPECTED NEW\n       filestore cas [OPTIONS] --absent KEY NEW\n";
+    expect(text).toContain(usage);
     expect(text).toContain("condition not met (cas, batch");
   });
 });
