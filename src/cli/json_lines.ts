@@ -8,7 +8,7 @@
 // ignoreBOM: a value that starts with a byte order mark keeps it.
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-export interface JsonEntry {
+interface JsonEntry {
   key: Uint8Array;
   /** Absent with scan --keys-only. */
   value?: Uint8Array;

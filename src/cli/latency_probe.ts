@@ -6,13 +6,14 @@
  * ends it after the probe in flight, printing the unfinished interval.
  */
 import type { Histogram } from "hdr-histogram-js";
+import { assert } from "../util/assert.ts";
 import type { ReadOptions } from "./read_options.ts";
 
 /** Three significant digits: 1234 µs is kept as 1234 µs (±0.1%), finer than any network jitter. */
 const significantDigitsCount = 3;
 const microsecondsPerMillisecond = 1000;
 
-export interface LatencyProbeOptions {
+interface LatencyProbeOptions {
   key: string;
   intervalMs: number;
   /** Intervals to print before stopping; undefined: until `stop`. */
@@ -23,7 +24,7 @@ export interface LatencyProbeOptions {
   stop: AbortSignal;
 }
 
-export interface ProbeStore {
+interface ProbeStore {
   get(key: string, options: ReadOptions): Promise<Uint8Array | null>;
 }
 
@@ -32,6 +33,9 @@ export async function runLatencyProbe(
   options: LatencyProbeOptions,
   print: (line: string) => Promise<void>,
 ): Promise<void> {
+  assert(Number.isSafeInteger(options.intervalMs) && options.intervalMs >= 1, "latency: interval of at least 1 ms");
+  assert(Number.isSafeInteger(options.gapMs) && options.gapMs >= 0, "latency: gap of 0 ms or more");
+  assert(options.intervalsCount === undefined || options.intervalsCount >= 1, "latency: at least one interval");
   const hdr = await import("hdr-histogram-js");
   const build = () =>
     hdr.build({ numberOfSignificantValueDigits: significantDigitsCount, autoResize: true, useWebAssembly: false });
