@@ -10,6 +10,10 @@ export interface OptionSpec {
   /** Placeholder shown in help, e.g. HOST:PORT. */
   valueName?: string;
   description: string;
+  /** The value must be HOST:PORT (checked before anything is sent; a usage error otherwise). */
+  format?: "hostPort";
+  /** The value must be one of these. */
+  choices?: readonly string[];
 }
 
 export interface CommandSpec {
@@ -20,6 +24,8 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   /** Extra paragraphs for `filestore help COMMAND`. */
   details?: string;
+  /** With this boolean option given, these positionals instead (e.g. cas --absent takes no EXPECTED). */
+  positionalsWith?: { option: string; positionals: string[] };
 }
 
 export const defaultServerAddress = "127.0.0.1:7400";
@@ -29,7 +35,13 @@ export const requestTimeoutMsDefault = 5000;
 const helpOption: OptionSpec = { type: "boolean", short: "h", description: "show this help" };
 
 const clientOptions: Record<string, OptionSpec> = {
-  server: { type: "string", short: "s", valueName: "HOST:PORT", description: `server to talk to (default ${defaultServerAddress})` },
+  server: {
+    type: "string",
+    short: "s",
+    valueName: "HOST:PORT",
+    format: "hostPort",
+    description: `server to talk to (default ${defaultServerAddress})`,
+  },
   "timeout-ms": {
     type: "string",
     valueName: "MS",
@@ -39,9 +51,36 @@ const clientOptions: Record<string, OptionSpec> = {
 };
 
 const adminOptions: Record<string, OptionSpec> = {
-  admin: { type: "string", short: "a", valueName: "HOST:PORT", description: "admin endpoint of any member (default 127.0.0.1:7401)" },
+  admin: {
+    type: "string",
+    short: "a",
+    valueName: "HOST:PORT",
+    format: "hostPort",
+    description: "admin endpoint of any member (default 127.0.0.1:7401)",
+  },
   "timeout-ms": { type: "string", valueName: "MS", description: "give up after this long (default 30000)" },
   help: helpOption,
+};
+
+const readOptions: Record<string, OptionSpec> = {
+  consistency: {
+    type: "string",
+    valueName: "strong|bounded|eventual",
+    choices: ["strong", "bounded", "eventual"],
+    description:
+      "strong (default): linearizable, from the leader; bounded: a replica at most --max-staleness-ms behind; " +
+      "eventual: any replica",
+  },
+  "max-staleness-ms": {
+    type: "string",
+    valueName: "MS",
+    description: "with --consistency bounded (and only then): longest since the replica last heard from its leader",
+  },
+};
+
+const jsonOption: OptionSpec = {
+  type: "boolean",
+  description: 'one JSON object per line: {"key":...,"value":...}; bytes not UTF-8 as "keyBase64"/"valueBase64"',
 };
 
 /** serve takes --config plus one flag per configuration setting. */
@@ -86,8 +125,10 @@ export const commands: readonly CommandSpec[] = [
     name: "get",
     summary: "print the value of KEY, raw, to stdout",
     positionals: ["KEY"],
-    options: clientOptions,
-    details: "Writes the value's bytes unchanged (a newline is added only when stdout is a terminal).\nExits 1 when the key does not exist.",
+    options: { ...readOptions, json: jsonOption, ...clientOptions },
+    details:
+      "Writes the value's bytes unchanged (a newline is added only when stdout is a terminal);\n" +
+      'with --json, one line {"key":...,"value":...} instead. Exits 1 when the key does not exist.',
   },
   {
     name: "del",
@@ -104,11 +145,63 @@ export const commands: readonly CommandSpec[] = [
       prefix: { type: "string", short: "p", valueName: "P", description: "only keys starting with P" },
       limit: { type: "string", short: "n", valueName: "N", description: "at most N entries (default: all)" },
       "keys-only": { type: "boolean", short: "k", description: "print keys only" },
+      ...readOptions,
+      json: jsonOption,
       ...clientOptions,
     },
     details:
       "Prints one line per entry: KEY<TAB>VALUE. Backslash, tab, newline, carriage return and\n" +
-      "non-printable bytes are escaped (\\\\, \\t, \\n, \\r, \\xHH) so each entry stays on one line.",
+      "non-printable bytes are escaped (\\\\, \\t, \\n, \\r, \\xHH) so each entry stays on one line.\n" +
+      'With --json, one JSON object per line instead: {"key":...,"value":...,"version":N}.',
+  },
+  {
+    name: "cas",
+    summary: "compare and set: store NEW under KEY only if KEY holds EXPECTED (or, with --absent, does not exist)",
+    positionals: ["KEY", "EXPECTED", "NEW"],
+    positionalsWith: { option: "absent", positionals: ["KEY", "NEW"] },
+    options: {
+      absent: { type: "boolean", description: "write only if KEY does not exist (instead of an EXPECTED value)" },
+      ...clientOptions,
+    },
+    details:
+      "Prints nothing and exits 0 when NEW was written. When KEY did not hold EXPECTED (or exists,\n" +
+      "with --absent) nothing is written and it exits 1, the condition not met. NEW - reads it from stdin.",
+  },
+  {
+    name: "batch",
+    summary: "apply the writes of JSON lines on stdin, all or nothing, in one revision",
+    positionals: [],
+    options: clientOptions,
+    details:
+      "One operation per line (blank lines are skipped):\n" +
+      '  {"op":"put","key":"a","value":"1"}\n' +
+      '  {"op":"delete","key":"b"}\n' +
+      '  {"op":"cas","key":"c","expected":"old","value":"new"}      "expected":null: c must not exist\n' +
+      'Keys and values are UTF-8 strings; for other bytes write "keyBase64", "valueBase64" or\n' +
+      '"expectedBase64" with the bytes in base64 instead. Prints the batch\'s version when it was\n' +
+      "applied; exits 1 (the condition not met) with nothing applied when a cas in it did not hold.",
+  },
+  {
+    name: "latency",
+    summary: "probe the server with gets without end and print min/avg/P50/P99/max per interval",
+    positionals: [],
+    options: {
+      "interval-ms": { type: "string", valueName: "MS", description: "one line per interval this long (default 1000)" },
+      count: { type: "string", short: "n", valueName: "N", description: "stop after N intervals (default: Ctrl-C)" },
+      "gap-ms": { type: "string", valueName: "MS", description: "wait between two probes (default 10; 0: none)" },
+      key: {
+        type: "string",
+        short: "k",
+        valueName: "KEY",
+        description: "key the probes read (default filestore-latency-probe; it need not exist)",
+      },
+      ...readOptions,
+      ...clientOptions,
+    },
+    details:
+      "Sends one get at a time and prints, per interval, one line:\n" +
+      "  probes=N min_ms=... avg_ms=... p50_ms=... p99_ms=... max_ms=...\n" +
+      "Ctrl-C (SIGINT) stops it after the probe in flight; it then exits 0.",
   },
   {
     name: "status",
@@ -123,10 +216,11 @@ export const commands: readonly CommandSpec[] = [
     positionals: ["ACTION", "NODE"],
     options: adminOptions,
     details:
-      "add-node n4=HOST:PORT  adds n4 (its peer address) as a learner and promotes it to voter once\n" +
-      "                       caught up; start it first with `filestore serve --join ...`\n" +
-      "remove-node n2         removes n2 from the group\n" +
-      "transfer-leader n2     hands leadership to n2\n" +
+      "add-node db-d=HOST:PORT  adds db-d (its peer address) as a learner and promotes it to voter once\n" +
+      "                         caught up; start it first with `filestore serve --join ...`\n" +
+      "remove-node db-b         removes db-b from the group\n" +
+      "transfer-leader db-b     hands leadership to db-b\n" +
+      "NAME is the node's --node-id: letters, digits and -, starting with a letter (or n1, n2, ...).\n" +
       "Sent to the admin endpoint of any member; a follower forwards the command to its leader.",
   },
   {

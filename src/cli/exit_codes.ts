@@ -7,6 +7,8 @@ export const ExitCode = {
   ok: 0,
   /** get/del: the key does not exist. */
   notFound: 1,
+  /** cas/batch: a compare did not hold, so nothing was written (the same code as not found: a "no"). */
+  conditionNotMet: 1,
   /** Bad command line: unknown command or option, missing or extra argument, bad value. */
   usage: 2,
   /** The server could not be reached, the connection broke, or the request timed out. */
@@ -24,7 +26,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** The exit code table as printed in `filestore --help`. */
 export const exitCodeHelp = `Exit codes:
   0   ok
-  1   not found (get, del)
+  1   not found (get, del), or the condition not met (cas, batch: nothing written)
   2   usage error
   3   server unreachable, connection lost or timeout
   4   the server refused the request (invalid, too large, overloaded, ...)

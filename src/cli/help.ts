@@ -28,7 +28,13 @@ export function commandHelp(command: CommandSpec): string {
     return { left: `  ${short}--${name}${value}`, right: option.description };
   });
   const width = Math.max(0, ...optionLines.map((line) => line.left.length));
-  const parts = [`Usage: ${usage}`, "", command.summary];
+  const parts = [`Usage: ${usage}`];
+  const alternative = command.positionalsWith;
+  if (alternative !== undefined) {
+    const words = ["filestore", command.name, "[OPTIONS]", `--${alternative.option}`, ...alternative.positionals];
+    parts.push(`       ${words.join(" ")}`);
+  }
+  parts.push("", command.summary);
   if (command.details !== undefined) parts.push("", command.details);
   if (optionLines.length > 0) {
     parts.push("", "Options:", ...optionLines.map((line) => `${line.left.padEnd(width)}  ${line.right}`));

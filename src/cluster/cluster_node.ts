@@ -15,6 +15,7 @@ import { formatHostPort } from "../config/address.ts";
 import { Engine } from "../engine/engine.ts";
 import type { FsyncMode } from "../log/types.ts";
 import type { KeyValueService } from "../net/key_value_service.ts";
+import { formatNodeId } from "./node_id.ts";
 import type { NodeId } from "./raft/types.ts";
 import { entriesKeptAfterSnapshot } from "./cluster_limits.ts";
 import { RaftDriver } from "./raft_driver.ts";
@@ -60,7 +61,9 @@ export class ClusterNode {
 
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const listen = options.peerListen ?? options.peers.get(options.nodeId);
-    if (listen === undefined) throw new Error(`peers must list this node (n${options.nodeId}) or peer-listen must be given`);
+    if (listen === undefined) {
+      throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
+    }
     const initialConf = options.join ? { voters: [], learners: [] } : { voters: [...options.peers.keys()], learners: [] };
     const storage = await RaftDiskStorage.open(joinPath(options.dataDir, "raft"), { fsync: options.fsync, onFsync: options.onFsync }, initialConf);
     const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync" });

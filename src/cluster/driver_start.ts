@@ -14,7 +14,7 @@ import { ChunkKind, decodeSnapshotChunk } from "../engine/snapshot.ts";
 import { assert } from "../util/assert.ts";
 import { SessionTable } from "./session_table.ts";
 import { ReplicatedStateMachine } from "./state_machine.ts";
-import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import { installStateMachineSnapshot, restoreMembers, type MemberTuple } from "./state_machine_snapshot.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 
 export async function restoreAtStart(engine: Engine, storage: DurableRaftStorage): Promise<ReplicatedStateMachine> {
@@ -25,9 +25,10 @@ export async function restoreAtStart(engine: Engine, storage: DurableRaftStorage
     await installStateMachineSnapshot(machine, snapshot.data);
     return machine;
   }
-  const [, , , sessions, members] = new Decoder().decode(snapshot.data) as [number, number, Uint8Array[], Uint8Array, Array<[number, string, string, string]>];
+  type Decoded = [number, number, Uint8Array[], Uint8Array, MemberTuple[]];
+  const [, , , sessions, members] = new Decoder().decode(snapshot.data) as Decoded;
   machine.sessions = SessionTable.decode(sessions);
-  for (const [node, clientAddress, adminAddress, peerAddress] of members) machine.members.set(node, { clientAddress, adminAddress, peerAddress });
+  restoreMembers(machine.members, members);
   return machine;
 }
 

@@ -6,11 +6,13 @@
  *                                              idempotent (deduplicated by session_table.ts),
  *                                              oldestPending lets the table forget older ones
  *                                              (entries written before it existed have 4 fields)
- *   [2, nodeId, clientAddress, adminAddress, peerAddress]
+ *   [2, nodeId, clientAddress, adminAddress, peerAddress, name]
  *                                              where a member is reached: a leader announces
  *                                              itself (so every replica can hint NOT_LEADER to
  *                                              it), a node being added is announced before it
- *                                              joins (so every member can reach it)
+ *                                              joins (so every member can reach it); its name
+ *                                              (node_id.ts) lets every replica print it
+ *                                              (entries written before names have 5 fields)
  * A command is [op, ...fields]: ["p", key, value], ["d", key], ["c", key, expected | null, value],
  * ["b", [command, ...]]. An empty `data` is the no-op a new leader appends (Raft §6.4).
  * Entries are written only by this code and checksummed on disk and on the wire, so a malformed
@@ -19,6 +21,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { Command } from "../engine/types.ts";
 import { assert, fail } from "../util/assert.ts";
+import { formatNodeId } from "./node_id.ts";
 import type { NodeId } from "./raft/types.ts";
 
 export interface WriteIdentity {
@@ -32,7 +35,8 @@ export interface WriteIdentity {
 
 export type EntryPayload =
   | { kind: "write"; identity: WriteIdentity | null; command: Command }
-  | { kind: "member"; node: NodeId; addresses: MemberAddresses };
+  /** `name` defaults, when encoding, to formatNodeId(node); it is absent from entries written before names. */
+  | { kind: "member"; node: NodeId; addresses: MemberAddresses; name?: string };
 
 /** "host:port" of a member's client port, admin endpoint and peer port ("" when not known). */
 export interface MemberAddresses {
@@ -52,7 +56,7 @@ export function encodeEntryPayload(payload: EntryPayload): Uint8Array {
   const tuple =
     payload.kind === "write"
       ? [writeTag, payload.identity?.sessionId ?? null, payload.identity?.sequence ?? 0, commandTuple(payload.command), payload.identity?.oldestPendingSequence ?? 0]
-      : [memberTag, payload.node, payload.addresses.clientAddress, payload.addresses.adminAddress, payload.addresses.peerAddress];
+      : memberTuple(payload);
   // The encoder returns a view of its reused buffer: the copy outlives the next encode.
   return encoder.encode(tuple).slice();
 }
@@ -61,10 +65,13 @@ export function decodeEntryPayload(data: Uint8Array): EntryPayload {
   const tuple = decoder.decode(data);
   assert(Array.isArray(tuple), "entry payload: not an array");
   if (tuple[0] === memberTag) {
-    const [, node, clientAddress, adminAddress, peerAddress] = tuple;
-    assert(tuple.length === 5 && typeof node === "number", "member entry: bad node");
+    const [, node, clientAddress, adminAddress, peerAddress, name] = tuple;
+    assert((tuple.length === 5 || tuple.length === 6) && typeof node === "number", "member entry: bad node");
     assert(typeof clientAddress === "string" && typeof adminAddress === "string" && typeof peerAddress === "string", "member entry: bad addresses");
-    return { kind: "member", node, addresses: { clientAddress, adminAddress, peerAddress } };
+    const addresses = { clientAddress, adminAddress, peerAddress };
+    if (tuple.length === 5) return { kind: "member", node, addresses };
+    assert(typeof name === "string", "member entry: bad name");
+    return { kind: "member", node, addresses, name };
   }
   if (!(tuple[0] === writeTag && (tuple.length === 4 || tuple.length === 5))) fail(`entry payload: unknown tag ${String(tuple[0])}`);
   const [, sessionId, sequence, command, oldestPendingSequence = 0] = tuple;
@@ -73,6 +80,11 @@ export function decodeEntryPayload(data: Uint8Array): EntryPayload {
   assert(typeof oldestPendingSequence === "number", "write entry: bad oldest pending sequence");
   const identity = sessionId === null ? null : { sessionId, sequence, oldestPendingSequence };
   return { kind: "write", identity, command: commandFromTuple(command) };
+}
+
+function memberTuple(member: Extract<EntryPayload, { kind: "member" }>): unknown[] {
+  const { clientAddress, adminAddress, peerAddress } = member.addresses;
+  return [memberTag, member.node, clientAddress, adminAddress, peerAddress, member.name ?? formatNodeId(member.node)];
 }
 
 function commandTuple(command: Command): unknown[] {

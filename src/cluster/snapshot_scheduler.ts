@@ -12,6 +12,7 @@
 import { Encoder } from "@msgpack/msgpack";
 import type { RawNode } from "./raft/raw_node.ts";
 import type { ReplicatedStateMachine } from "./state_machine.ts";
+import { memberTuples } from "./state_machine_snapshot.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 
 /** Matches state_machine_snapshot.ts, which decodes what is built here. */
@@ -52,7 +53,7 @@ export class SnapshotScheduler {
     await this.machine.settle();
     const index = this.machine.appliedIndex;
     const sessions = this.machine.sessions.encode();
-    const members = [...this.machine.members].map(([id, a]) => [id, a.clientAddress, a.adminAddress, a.peerAddress]);
+    const members = memberTuples(this.machine.members);
     const chunks = this.machine.engine.exportSnapshot()[Symbol.asyncIterator]();
     const first = await chunks.next(); // the engine's picture is taken here, at `index`
     this.running = this.finish(index, first.done ? [] : [first.value.slice()], chunks, sessions, members).finally(() => {

@@ -11,6 +11,7 @@
 import type { Engine } from "../engine/engine.ts";
 import type { Command, CommandResult } from "../engine/types.ts";
 import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./entry_codec.ts";
+import { rememberMemberName } from "./node_id.ts";
 import type { Entry, NodeId } from "./raft/types.ts";
 import { sessionKey } from "../net/session_outcomes.ts";
 import { outcomeUnknown, SessionTable } from "./session_table.ts";
@@ -45,6 +46,7 @@ export class ReplicatedStateMachine {
     const payload = decodeEntryPayload(entry.data);
     if (payload.kind === "member") {
       this.members.set(payload.node, payload.addresses);
+      if (payload.name !== undefined) rememberMemberName(payload.name, payload.node);
       return undefined;
     }
     return this.applyWrite(entry.index, payload.identity, payload.command);

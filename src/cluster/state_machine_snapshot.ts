@@ -1,12 +1,17 @@
 /**
  * A state-machine snapshot as one byte string, the `data` of a Raft snapshot (what the leader
  * streams to a lagging follower, §5): msgpack of
- *   [formatVersion, appliedIndex, engineChunks: bytes[], sessionTable: bytes, members: [id, client, admin, peer][]]
+ *   [formatVersion, appliedIndex, engineChunks: bytes[], sessionTable: bytes, members: MemberTuple[]]
+ * where a MemberTuple is [id, client, admin, peer, name] (snapshots taken before member names
+ * have no name in their member tuples).
  * The engine chunks are the engine's own checksummed snapshot stream (src/engine/snapshot.ts);
  * the whole is checksummed again by the Raft storage and the peer transport.
  */
 import { Decoder } from "@msgpack/msgpack";
 import { assert } from "../util/assert.ts";
+import type { MemberAddresses } from "./entry_codec.ts";
+import { formatNodeId, rememberMemberName } from "./node_id.ts";
+import type { NodeId } from "./raft/types.ts";
 import { SessionTable } from "./session_table.ts";
 import type { ReplicatedStateMachine } from "./state_machine.ts";
 
@@ -17,11 +22,29 @@ const formatVersion = 1;
 export async function installStateMachineSnapshot(machine: ReplicatedStateMachine, data: Uint8Array): Promise<void> {
   const decoded = new Decoder().decode(data);
   assert(Array.isArray(decoded) && decoded.length === 5 && decoded[0] === formatVersion, "state-machine snapshot: unknown format");
-  const [, index, chunks, sessions, members] = decoded as [number, number, Uint8Array[], Uint8Array, Array<[number, string, string, string]>];
+  const [, index, chunks, sessions, members] = decoded as [number, number, Uint8Array[], Uint8Array, MemberTuple[]];
   await machine.settle();
   await machine.engine.installSnapshot(chunks);
   machine.sessions = SessionTable.decode(sessions);
   machine.members.clear();
-  for (const [node, clientAddress, adminAddress, peerAddress] of members) machine.members.set(node, { clientAddress, adminAddress, peerAddress });
+  restoreMembers(machine.members, members);
   machine.appliedIndex = index;
+}
+
+/** One member in a snapshot: id, client, admin and peer address, and (since names exist) its name. */
+export type MemberTuple = [NodeId, string, string, string, string?];
+
+/** A member table as a snapshot holds it. */
+export function memberTuples(members: ReadonlyMap<NodeId, MemberAddresses>): MemberTuple[] {
+  return [...members].map(([id, a]) => [id, a.clientAddress, a.adminAddress, a.peerAddress, formatNodeId(id)]);
+}
+
+/** Fills a member table (and the names node_id.ts prints) from a snapshot's member tuples. */
+export function restoreMembers(into: Map<NodeId, MemberAddresses>, members: MemberTuple[]): void {
+  for (const [node, clientAddress, adminAddress, peerAddress, name] of members) {
+    assert(typeof node === "number", "state-machine snapshot: bad member id");
+    assert(name === undefined || typeof name === "string", "state-machine snapshot: bad member name");
+    into.set(node, { clientAddress, adminAddress, peerAddress });
+    if (name !== undefined) rememberMemberName(name, node);
+  }
 }

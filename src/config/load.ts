@@ -3,6 +3,7 @@
  * defaults of the settings table. Unknown keys in the file are errors, not silently ignored:
  * a misspelt `lisen = ...` must not leave the node on its default address.
  */
+import { parse as parseToml, TomlError } from "smol-toml";
 import { assert } from "../util/assert.ts";
 import { ConfigError } from "./config_error.ts";
 import { settingNamed, settings, type FileStoreConfig } from "./settings.ts";
@@ -50,14 +51,30 @@ export function resolveConfig(
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const file = Bun.file(path);
   if (!(await file.exists())) throw new ConfigError("config", path, "file not found");
+  const text = await file.text();
   let parsed: unknown;
   try {
-    parsed = Bun.TOML.parse(await file.text());
+    parsed = Bun.TOML.parse(text);
   } catch (error) {
-    throw new ConfigError("config", path, `not valid TOML: ${(error as Error).message}`);
+    const reason = (error as Error).message.replace(/^TOML Parse error: /, "");
+    throw new ConfigError("config", path, `not valid TOML${tomlErrorPosition(text)}: ${reason}`);
   }
   assert(typeof parsed === "object" && parsed !== null, "TOML parser returned a non-table");
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * " at line L, column C" of the first TOML error in `text`, or "" when it cannot be found. Bun's
+ * parser says what is wrong but not where; smol-toml, a strict TOML 1.0 parser, says where.
+ * It runs only on text Bun already refused, so it never decides what a valid file means.
+ */
+function tomlErrorPosition(text: string): string {
+  try {
+    parseToml(text);
+  } catch (error) {
+    if (error instanceof TomlError) return ` at line ${error.line}, column ${error.column}`;
+  }
+  return "";
 }
 
 /** The defaults alone, e.g. for tests and for documentation. */

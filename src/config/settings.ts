@@ -143,14 +143,18 @@ export const settings: readonly Setting[] = [
     property: "nodeId",
     type: { kind: "string" },
     default: "",
-    doc: "this node's name in a replicated group (n1, n2, ...); with peers, the node runs as a Raft replica",
+    doc:
+      "this node's name in a replicated group: letters, digits and -, starting with a letter, at most 63 " +
+      "characters, case-insensitive (e.g. db-a; n1, n2, ... also work); with peers, the node runs as a Raft replica",
   },
   {
     name: "peers",
     property: "peers",
     type: { kind: "address-list" },
     default: [],
-    doc: "every node of the replicated group, this one included, as NAME=HOST:PORT of its peer port (e.g. n1=127.0.0.1:7500,n2=127.0.0.1:7501); none: a single node",
+    doc:
+      "every node of the replicated group, this one included, as NAME=HOST:PORT of its peer port " +
+      "(e.g. db-a=127.0.0.1:7500,db-b=127.0.0.1:7501); none: a single node",
   },
   {
     name: "peer-listen",

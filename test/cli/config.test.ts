@@ -6,6 +6,8 @@ import { formatHostPort, parseHostPort } from "../../src/config/address.ts";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { defaultConfig, loadConfig, resolveConfig } from "../../src/config/load.ts";
 import { settings } from "../../src/config/settings.ts";
+import { ExitCode } from "../../src/cli/exit_codes.ts";
+import { runCommand, sourceProgram } from "./process_harness.ts";
 
 const tempDir = mkdtempSync(join(tmpdir(), "filestore-config-"));
 afterAll(() => rmSync(tempDir, { recursive: true, force: true }));
@@ -148,6 +150,25 @@ describe("validation errors name the field and the source", () => {
     const broken = writeToml("broken.toml", 'listen = "127.0.0.1:1\n');
     await expect(loadConfig({ configPath: broken })).rejects.toBeInstanceOf(ConfigError);
     await expect(loadConfig({ configPath: broken })).rejects.toThrow(/not valid TOML/);
+  });
+
+  test("invalid TOML is reported with its line and column", async () => {
+    const cases: Array<[string, string]> = [
+      ['listen = "127.0.0.1:7400"\nfsync = \n', "at line 2, column 9: Missing value after '='"],
+      ['data = "./d"\n\n[peers\nx = 1\n', "at line 3, column 7: Expected ']' to close a table header"],
+      ["fsync = \"always\"\nfsync = \"batch\"\n", "at line 2, column 1: Cannot redefine key 'fsync'"],
+    ];
+    for (const [text, position] of cases) {
+      const path = writeToml("positioned.toml", text);
+      const expected = `config: config (from ${path}): not valid TOML ${position}`;
+      await expect(loadConfig({ configPath: path })).rejects.toThrow(expected);
+    }
+    const bad = writeToml("bad.toml", 'listen = "127.0.0.1:0"\nfsync = \n');
+    const serve = await runCommand(sourceProgram, ["serve", "--config", bad]);
+    expect(serve.exitCode).toBe(ExitCode.serveFailed);
+    const reason = "Missing value after '='; values must be on the same line";
+    const line = `filestore: config: config (from ${bad}): not valid TOML at line 2, column 9: ${reason}\n`;
+    expect(serve.stderrText).toBe(line);
   });
 });
 

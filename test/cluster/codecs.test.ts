@@ -13,7 +13,7 @@ describe("node ids", () => {
     expect(formatNodeId(42)).toBe("n42");
   });
 
-  test.each(["", "1", "n0", "n01", "node1", "n-1", "n1.5", "n99999999999"])("%p is refused with a typed error", (text) => {
+  test.each(["", "1", "n0", "n01", "n-", "-n1", "n1.5", "n99999999999"])("%p is refused with a typed error", (text) => {
     expect(() => parseNodeId(text)).toThrow(NodeIdError);
   });
 
@@ -37,7 +37,12 @@ describe("entry payloads", () => {
       identity: null,
       command: { op: "batch", commands: [{ op: "put", key: bytes("a"), value: bytes("1") }, { op: "cas", key: bytes("b"), expected: bytes("x"), value: bytes("y") }] },
     },
-    { kind: "member", node: 3, addresses: { clientAddress: "127.0.0.1:7400", adminAddress: "127.0.0.1:7401", peerAddress: "127.0.0.1:7500" } },
+    {
+      kind: "member",
+      node: 3,
+      addresses: { clientAddress: "127.0.0.1:7400", adminAddress: "127.0.0.1:7401", peerAddress: "127.0.0.1:7500" },
+      name: "n3",
+    },
   ];
   test.each(payloads.map((payload) => [payload.kind, payload] as const))("%s round-trips", (_kind, payload) => {
     expect(decodeEntryPayload(encodeEntryPayload(payload))).toEqual(payload);

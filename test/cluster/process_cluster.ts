@@ -34,6 +34,8 @@ export interface ProcessClusterOptions {
   fsync?: "always" | "batch" | "unsafe-no-fsync";
   /** Extra serve flags for every node. */
   extraFlags?: string[];
+  /** The name node `id` is given in --node-id and --peers (default n<id>). */
+  nodeName?: (id: number) => string;
 }
 
 export { findFreePort };
@@ -69,7 +71,12 @@ export class ProcessCluster {
   }
 
   peerList(ids: number[]): string {
-    return ids.map((id) => `n${id}=${this.nodes.get(id)!.peerAddress}`).join(",");
+    return ids.map((id) => `${this.nameOf(id)}=${this.nodes.get(id)!.peerAddress}`).join(",");
+  }
+
+  /** The name node `id` runs under. */
+  nameOf(id: number): string {
+    return this.options.nodeName?.(id) ?? `n${id}`;
   }
 
   clientAddresses(): string[] {
@@ -81,7 +88,7 @@ export class ProcessCluster {
     const node = this.nodes.get(id)!;
     const command = [
       process.execPath, join(repositoryRoot, "src/main.ts"), "serve",
-      "--node-id", `n${id}`, "--listen", node.clientAddress, "--admin", node.adminAddress,
+      "--node-id", this.nameOf(id), "--listen", node.clientAddress, "--admin", node.adminAddress,
       "--peers", peers, "--data", join(this.directory, `n${id}`),
       "--fsync", this.options.fsync ?? "always", ...(this.options.extraFlags ?? []), ...extraFlags,
     ];

@@ -21,7 +21,7 @@ describe("replica settings of serve", () => {
 
   test.each([
     ["a missing node id", { peers: "n1=127.0.0.1:7500" }, "node-id"],
-    ["a bad node id", { "node-id": "one", peers: "n1=127.0.0.1:7500" }, "node-id"],
+    ["a bad node id", { "node-id": "one_", peers: "n1=127.0.0.1:7500" }, "node-id"],
     ["an unnamed peer", { "node-id": "n1", peers: "127.0.0.1:7500" }, "peers"],
     ["a peer listed twice", { "node-id": "n1", peers: "n1=127.0.0.1:7500,n1=127.0.0.1:7501" }, "peers"],
     ["this node missing", { "node-id": "n3", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501" }, "peers"],
