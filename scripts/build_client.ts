@@ -46,7 +46,8 @@ function copyPublicDeclarations(): void {
     const text = readFileSync(join(sourceFolder, name), "utf8");
     for (const [, specifier] of text.matchAll(relativeImportPattern)) {
       if (!specifier!.startsWith("./") || !specifier!.endsWith(".ts") || specifier!.slice(2).includes("/")) {
-        throw new Error(`dist/client/${name} imports "${specifier}": the public declarations must import ./<file>.ts beside them`);
+        const rule = "the public declarations must import ./<file>.ts beside them";
+        throw new Error(`dist/client/${name} imports "${specifier}": ${rule}`);
       }
       pending.push(specifier!.slice(2, -".ts".length) + ".d.ts");
     }
@@ -57,7 +58,8 @@ function copyPublicDeclarations(): void {
 
 /** Files of `folder` (under the root) whose names end with `suffix`. */
 function filesEndingWith(folder: string, suffix: string): string[] {
-  return readdirSync(join(root, folder)).filter((name) => name.endsWith(suffix)).map((name) => join(root, folder, name));
+  const names = readdirSync(join(root, folder)).filter((name) => name.endsWith(suffix));
+  return names.map((name) => join(root, folder, name));
 }
 
 function nodeTestEntries(): string[] {

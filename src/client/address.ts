@@ -14,14 +14,18 @@ const portMax = 65_535;
 const example = "e.g. 127.0.0.1:7400 or [::1]:7400";
 
 export function parseAddress(text: unknown): Address {
-  if (typeof text !== "string") throw invalidArgument("address", `address must be a string HOST:PORT (${example}); got ${shown(text)}`);
+  if (typeof text !== "string") {
+    throw invalidArgument("address", `address must be a string HOST:PORT (${example}); got ${shown(text)}`);
+  }
   const match = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
   if (match === null) {
     const reason = /^(\[[^\]]+\]|[^:\s]+)$/.test(text.trim()) ? "has no port" : "is not HOST:PORT";
     throw invalidArgument("address", `address ${shown(text)} ${reason}: give HOST:PORT (${example})`);
   }
   const port = Number(match[3]);
-  if (port < 1 || port > portMax) throw invalidArgument("address", `address ${shown(text)}: port must be from 1 to ${portMax}`);
+  if (port < 1 || port > portMax) {
+    throw invalidArgument("address", `address ${shown(text)}: port must be from 1 to ${portMax}`);
+  }
   return { host: match[1] ?? match[2]!, port };
 }
 

@@ -24,7 +24,8 @@ import type { ReplyReader } from "./pending_requests.ts";
 import { okReply, readApplied, readBatchOutcome, readGetValue, readPutVersion } from "./reply_readers.ts";
 import { checkReadOptions, checkScanOptions, checkWriteOptions } from "./request_options.ts";
 import type {
-  BatchOperation, BatchOutcome, Bytes, ClientOptions, FileStore, RequestOptions, ScanEntry, ScanRequestOptions, WriteOptions,
+  BatchOperation, BatchOutcome, Bytes, ClientOptions, FileStore, RequestOptions, ScanEntry, ScanRequestOptions,
+  WriteOptions,
 } from "./types.ts";
 
 export { FileStoreError, type FileStoreErrorCode } from "./errors.ts";
@@ -54,11 +55,14 @@ function batchCommand(operation: BatchOperation): Exclude<Command, { op: "batch"
       return { op: "delete", key: toKey(operation.key) };
     case "cas":
       return {
-        op: "cas", key: toKey(operation.key), expected: operation.expected === null ? null : toBytes(operation.expected, "expected"),
+        op: "cas",
+        key: toKey(operation.key),
+        expected: operation.expected === null ? null : toBytes(operation.expected, "expected"),
         value: toBytes(operation.value, "value"),
       };
     default:
-      throw invalidArgument("operations", `unknown batch operation ${shown((operation as { op?: unknown } | null)?.op)}: give "put", "delete" or "cas"`);
+      const op = shown((operation as { op?: unknown } | null)?.op);
+      throw invalidArgument("operations", `unknown batch operation ${op}: give "put", "delete" or "cas"`);
   }
 }
 
@@ -79,7 +83,8 @@ class FileStoreClient implements FileStore {
   }
 
   put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<{ version: bigint }> {
-    return this.send(() => writeBody({ op: "put", key: toKey(key), value: toBytes(value, "value") }), options, readPutVersion);
+    const body = () => writeBody({ op: "put", key: toKey(key), value: toBytes(value, "value") });
+    return this.send(body, options, readPutVersion);
   }
 
   delete(key: Bytes, options?: WriteOptions): Promise<boolean> {
@@ -88,13 +93,18 @@ class FileStoreClient implements FileStore {
 
   cas(key: Bytes, expected: Bytes | null, next: Bytes, options?: WriteOptions): Promise<boolean> {
     return this.send(() => writeBody({
-      op: "cas", key: toKey(key), expected: expected === null ? null : toBytes(expected, "expected"), value: toBytes(next, "value"),
+      op: "cas",
+      key: toKey(key),
+      expected: expected === null ? null : toBytes(expected, "expected"),
+      value: toBytes(next, "value"),
     }), options, readApplied);
   }
 
   batch(operations: BatchOperation[], options?: WriteOptions): Promise<BatchOutcome> {
     return this.send(() => {
-      if (!Array.isArray(operations)) throw invalidArgument("operations", `batch takes an array of operations; got ${shown(operations)}`);
+      if (!Array.isArray(operations)) {
+        throw invalidArgument("operations", `batch takes an array of operations; got ${shown(operations)}`);
+      }
       if (operations.length === 0) throw invalidArgument("operations", "batch is empty");
       return writeBody({ op: "batch", commands: operations.map(batchCommand) });
     }, options, readBatchOutcome);
@@ -171,7 +181,9 @@ export async function connect(address: string | readonly string[], options: Clie
 
 function parseAddresses(address: unknown): Address[] {
   if (typeof address === "string") return [parseAddress(address)];
-  if (!Array.isArray(address)) throw invalidArgument("address", `address must be HOST:PORT or a list of them; got ${shown(address)}`);
+  if (!Array.isArray(address)) {
+    throw invalidArgument("address", `address must be HOST:PORT or a list of them; got ${shown(address)}`);
+  }
   if (address.length === 0) throw invalidArgument("address", "the list of addresses is empty");
   return address.map(parseAddress);
 }

@@ -47,7 +47,9 @@ export class LeaderRouter implements RequestSender {
     for (const address of addresses) {
       const core = new ClientCore([address], options);
       const failures = await core.open();
-      if (failures === null) return new LeaderRouter(addresses.map(formatAddress), options, formatAddress(address), core);
+      if (failures === null) {
+        return new LeaderRouter(addresses.map(formatAddress), options, formatAddress(address), core);
+      }
       reasons.push(...failures);
     }
     throw noServerReached(reasons);

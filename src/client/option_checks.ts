@@ -45,7 +45,8 @@ function closestName(name: string, known: ReadonlySet<string>): string | null {
   const lower = name.toLowerCase();
   for (const candidate of known) {
     const other = candidate.toLowerCase();
-    if (other === lower || other.startsWith(lower) || other.endsWith(lower) || lower.startsWith(other)) return candidate;
+    const related = other.startsWith(lower) || other.endsWith(lower) || lower.startsWith(other);
+    if (related) return candidate;
   }
   return null;
 }

@@ -50,23 +50,32 @@ function checkConsistency(options: RequestOptions): void {
   const { consistency, maxStalenessMs } = options;
   if (consistency === "bounded") {
     if (maxStalenessMs === undefined) {
-      throw invalidArgument("maxStalenessMs", `consistency "bounded" needs maxStalenessMs (how far behind a replica may be, in ms)`);
+      const what = "how far behind a replica may be, in ms";
+      throw invalidArgument("maxStalenessMs", `consistency "bounded" needs maxStalenessMs (${what})`);
     }
     checkInteger("maxStalenessMs", maxStalenessMs, 1, maxStalenessMsMax, "ms");
     return;
   }
   if (consistency !== undefined && consistency !== "strong" && consistency !== "eventual") {
-    throw invalidArgument("consistency", `consistency must be "strong", "bounded" or "eventual"; got ${shown(consistency)}`);
+    const levels = `"strong", "bounded" or "eventual"`;
+    throw invalidArgument("consistency", `consistency must be ${levels}; got ${shown(consistency)}`);
   }
   if (maxStalenessMs !== undefined) {
-    throw invalidArgument("maxStalenessMs", `maxStalenessMs applies only with consistency "bounded"; got consistency ${shown(consistency ?? "strong")}`);
+    const given = shown(consistency ?? "strong");
+    const message = `maxStalenessMs applies only with consistency "bounded"; got consistency ${given}`;
+    throw invalidArgument("maxStalenessMs", message);
   }
 }
 
 function checkTrace(trace: unknown): void {
-  const { traceId, spanId } = (typeof trace === "object" && trace !== null ? trace : {}) as Partial<Record<string, unknown>>;
-  if (traceId instanceof Uint8Array && traceId.length === traceIdBytes && spanId instanceof Uint8Array && spanId.length === spanIdBytes) return;
-  throw invalidArgument("trace", `trace must be { traceId: ${traceIdBytes} bytes, spanId: ${spanIdBytes} bytes } (Uint8Array)`);
+  const fields = (typeof trace === "object" && trace !== null ? trace : {}) as Partial<Record<string, unknown>>;
+  if (isBytesOfLength(fields.traceId, traceIdBytes) && isBytesOfLength(fields.spanId, spanIdBytes)) return;
+  const shape = `{ traceId: ${traceIdBytes} bytes, spanId: ${spanIdBytes} bytes } (Uint8Arrays)`;
+  throw invalidArgument("trace", `trace must be ${shape}`);
+}
+
+function isBytesOfLength(value: unknown, length: number): boolean {
+  return value instanceof Uint8Array && value.length === length;
 }
 
 function checkBytes(name: string, value: unknown): void {

@@ -6,7 +6,10 @@
 
 export type Bytes = string | Uint8Array;
 
-/** `strong`: linearizable (the leader, after a ReadIndex round); `bounded`: any replica at most `maxStalenessMs` behind; `eventual`: any replica. */
+/**
+ * `strong`: linearizable (the leader, after a ReadIndex round); `bounded`: any replica at most
+ * `maxStalenessMs` behind; `eventual`: any replica.
+ */
 export type ConsistencyLevel = "strong" | "bounded" | "eventual";
 
 /** W3C trace context: a 16-byte trace id and the 8-byte id of the caller's span. */
@@ -49,7 +52,7 @@ export interface WriteOptions {
 export interface RequestOptions extends WriteOptions {
   /** Default "strong". */
   consistency?: ConsistencyLevel;
-  /** With consistency "bounded" (and only then, where it is required): how far behind its leader a replica may be, in ms. */
+  /** With consistency "bounded" (required there, refused elsewhere): how far behind its leader a replica may be, ms. */
   maxStalenessMs?: number;
 }
 

@@ -41,7 +41,9 @@ export class WireConnection {
   private constructor(private readonly events: WireConnectionEvents) {}
 
   /** Connects; rejects with an Error saying why in words (refused, not open within the deadline, ...). */
-  static async open(address: Address, connectTimeoutMs: number, events: WireConnectionEvents, dial: Dial = dialSocket): Promise<WireConnection> {
+  static async open(
+    address: Address, connectTimeoutMs: number, events: WireConnectionEvents, dial: Dial = dialSocket,
+  ): Promise<WireConnection> {
     const connection = new WireConnection(events);
     const connecting = dial(address.host, address.port, {
       data: (chunk) => connection.onData(chunk),
@@ -92,7 +94,9 @@ export class WireConnection {
     if (this.awaitingFirstBytes) {
       this.awaitingFirstBytes = false;
       // Read as a frame length, "HTTP" is a 1.3 GB frame: say what it is instead.
-      if (startsWith(chunk, httpReplyStart)) return this.fail("answered with HTTP: this looks like the admin endpoint; use the client port");
+      if (startsWith(chunk, httpReplyStart)) {
+        return this.fail("answered with HTTP: this looks like the admin endpoint; use the client port");
+      }
     }
     try {
       this.assembler.feedRanges(chunk, (bytes, start, end) => {

@@ -173,7 +173,7 @@ describe("client errors", () => {
     releaseReads();
   });
 
-  test("connect fails with UNAVAILABLE when nothing listens; cluster: false with a list fails over to the next address", async () => {
+  test("connect fails UNAVAILABLE when nothing listens; cluster: false with a list fails over", async () => {
     const server = await serve();
     const dead = await serve();
     const deadPort = dead.port;

@@ -5,7 +5,9 @@
  */
 import { expect, test } from "bun:test";
 import type { ConsistencyLevel, FileStoreErrorCode, TraceContext } from "../../src/client/index.ts";
-import type { ConsistencyLevel as WireConsistencyLevel, TraceContext as WireTraceContext } from "../../src/net/messages.ts";
+import type {
+  ConsistencyLevel as WireConsistencyLevel, TraceContext as WireTraceContext,
+} from "../../src/net/messages.ts";
 import type { StatusName } from "../../src/net/status.ts";
 
 /** true when A and B are the same type, a compile error otherwise (the assignment below fails). */

@@ -9,6 +9,8 @@ import { connect, FileStoreError } from "filestore";
 import { closedAddress, startFileStore, startSilentServer, type FileStoreProcess } from "./filestore_process.ts";
 
 let server: FileStoreProcess;
+/** How every connect failure starts, said once. */
+const unreachable = "UNAVAILABLE: could not reach a FileStore server: ";
 
 before(async () => {
   server = await startFileStore();
@@ -33,7 +35,7 @@ test("nothing listening: UNAVAILABLE, said once, with the address and the reason
   for (const cluster of [false, true]) {
     const error = await failure(connect(address, { timeoutMs: 2000, cluster }));
     assert.equal(error.code, "UNAVAILABLE");
-    assert.equal(error.message, `UNAVAILABLE: could not reach a FileStore server: ${address}: connection refused (nothing listens on that port)`);
+    assert.equal(error.message, `${unreachable}${address}: connection refused (nothing listens on that port)`);
   }
 });
 
@@ -50,7 +52,7 @@ test("a server that accepts and never answers is a timeout, not a closed connect
   try {
     for (const cluster of [false, true]) {
       const error = await failure(connect(silent.address, { timeoutMs: 200, cluster }));
-      assert.equal(error.message, `UNAVAILABLE: could not reach a FileStore server: ${silent.address}: connected, but no answer within 200 ms`);
+      assert.equal(error.message, `${unreachable}${silent.address}: connected, but no answer within 200 ms`);
     }
   } finally {
     await silent.stop();
@@ -60,8 +62,8 @@ test("a server that accepts and never answers is a timeout, not a closed connect
 test("the admin port is recognised by its HTTP answer", async () => {
   const error = await failure(connect(server.adminAddress, { timeoutMs: 5000 }));
   assert.equal(error.code, "UNAVAILABLE");
-  assert.equal(error.message,
-    `UNAVAILABLE: could not reach a FileStore server: ${server.adminAddress}: answered with HTTP: this looks like the admin endpoint; use the client port`);
+  const reason = "answered with HTTP: this looks like the admin endpoint; use the client port";
+  assert.equal(error.message, `${unreachable}${server.adminAddress}: ${reason}`);
 });
 
 test("a list with one reachable member connects to it", async () => {

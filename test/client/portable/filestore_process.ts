@@ -55,7 +55,8 @@ export async function startFileStore(): Promise<FileStoreProcess> {
   };
   try {
     const ready = await readyLine(child);
-    return { clientAddress: clientAddressPattern.exec(ready)![1]!, adminAddress: adminAddressPattern.exec(ready)![1]!, stop };
+    const clientAddress = clientAddressPattern.exec(ready)![1]!;
+    return { clientAddress, adminAddress: adminAddressPattern.exec(ready)![1]!, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -66,10 +67,13 @@ export async function startFileStore(): Promise<FileStoreProcess> {
 function readyLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     const output: string[] = [];
-    const timer = setTimeout(() => reject(new Error(`serve printed no ready line in ${readyWaitMsMax} ms: ${output.join("")}`)), readyWaitMsMax);
+    const timer = setTimeout(() => {
+      reject(new Error(`serve printed no ready line in ${readyWaitMsMax} ms: ${output.join("")}`));
+    }, readyWaitMsMax);
     const onText = (chunk: Buffer) => {
       output.push(chunk.toString());
-      const line = output.join("").split("\n").find((text) => clientAddressPattern.test(text) && adminAddressPattern.test(text));
+      const lines = output.join("").split("\n");
+      const line = lines.find((text) => clientAddressPattern.test(text) && adminAddressPattern.test(text));
       if (line === undefined) return;
       clearTimeout(timer);
       resolve(line);

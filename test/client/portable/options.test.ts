@@ -21,7 +21,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** Calls `call`, which must return (not throw) a promise that rejects with INVALID_REQUEST; returns [argument, message]. */
+/** Calls `call`, which must return (not throw) a promise rejecting with INVALID_REQUEST; gives [argument, message]. */
 async function refusal(call: () => Promise<unknown>): Promise<[string, string]> {
   let promise: Promise<unknown> | undefined;
   assert.doesNotThrow(() => { promise = call(); });
@@ -54,7 +54,8 @@ test("bad connect options reject connect, naming the option", async () => {
 test("bad addresses reject connect with argument address", async () => {
   const cases: [unknown, RegExp][] = [
     ["127.0.0.1", /address "127.0.0.1" has no port: give HOST:PORT/], ["not an address", /is not HOST:PORT/],
-    ["127.0.0.1:70000", /port must be from 1 to 65535/], [[], /list of addresses is empty/], [7400, /must be HOST:PORT or a list of them; got 7400/],
+    ["127.0.0.1:70000", /port must be from 1 to 65535/], [[], /list of addresses is empty/],
+    [7400, /must be HOST:PORT or a list of them; got 7400/],
   ];
   for (const [address, pattern] of cases) {
     const [argument, message] = await refusal(() => connect(address as never));
@@ -70,7 +71,8 @@ test("bad read options reject the read, naming the option", async () => {
     [{ consistency: "bounded", maxStalenessMs: 0 }, "maxStalenessMs", /maxStalenessMs must be an integer from 1/],
     [{ consistency: "bounded", maxStalenessMs: -5 }, "maxStalenessMs", /got -5/],
     [{ maxStalenessMs: 100 }, "maxStalenessMs", /applies only with consistency "bounded"/],
-    [{ timeoutMs: -1 }, "timeoutMs", /timeoutMs must be an integer/], [{ timeoutMs: Number.NaN }, "timeoutMs", /got NaN/],
+    [{ timeoutMs: -1 }, "timeoutMs", /timeoutMs must be an integer/],
+    [{ timeoutMs: Number.NaN }, "timeoutMs", /got NaN/],
     [{ timeoutMs: 2.5 }, "timeoutMs", /got 2.5/], [{ consistancy: "eventual" }, "consistancy", /unknown read option/],
     [{ trace: { traceId: new Uint8Array(3), spanId: new Uint8Array(8) } }, "trace", /16 bytes/],
   ];

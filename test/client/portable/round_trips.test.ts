@@ -40,9 +40,13 @@ test("put, get, delete and cas with strings and bytes", async () => {
 });
 
 test("a batch applies all or nothing", async () => {
-  const done = await db.batch([{ op: "put", key: "b/1", value: "1" }, { op: "cas", key: "b/2", expected: null, value: "2" }]);
+  const done = await db.batch([
+    { op: "put", key: "b/1", value: "1" }, { op: "cas", key: "b/2", expected: null, value: "2" },
+  ]);
   assert.equal(done.succeeded, true);
-  const refused = await db.batch([{ op: "put", key: "b/1", value: "changed" }, { op: "cas", key: "b/2", expected: "wrong", value: "3" }]);
+  const refused = await db.batch([
+    { op: "put", key: "b/1", value: "changed" }, { op: "cas", key: "b/2", expected: "wrong", value: "3" },
+  ]);
   assert.equal(refused.succeeded, false);
   assert.deepEqual([text(await db.get("b/1")), text(await db.get("b/2"))], ["1", "2"]);
 });
@@ -54,7 +58,9 @@ test("scan walks pages in key order, up to a limit", async () => {
   for await (const entry of db.scan({ prefix: "scan/", pageSize: 5 })) seen.push(text(entry.key)!);
   assert.deepEqual(seen, keys);
   const limited: string[] = [];
-  for await (const entry of db.scan({ start: "scan/03", end: "scan/99", limit: 4, pageSize: 3 })) limited.push(text(entry.key)!);
+  for await (const entry of db.scan({ start: "scan/03", end: "scan/99", limit: 4, pageSize: 3 })) {
+    limited.push(text(entry.key)!);
+  }
   assert.deepEqual(limited, keys.slice(3, 7));
 });
 
