@@ -8,18 +8,19 @@
  *   otherwise they fail with UNKNOWN_OUTCOME. A write is never silently applied twice.
  */
 import * as flatbuffers from "flatbuffers";
-import type { Command, ScanOptions } from "../engine/types";
-import type { Reply, Request, RequestBody } from "../net/messages";
-import { encodeGetFrame } from "../net/get_request_layout";
-import { encodePutFrame } from "../net/put_request_layout";
-import { encodeRequest } from "../net/request_encoder";
-import type { DecodedResponse } from "../net/response_codec";
-import type { Address } from "./address";
-import { FileStoreError } from "./errors";
-import { PendingRequests, wholeReply, type PendingRequest, type ReplyReader } from "./pending_requests";
-import type { ClientOptions, RequestOptions } from "./types";
-import { WireConnection } from "./wire_connection";
-import { newSessionId } from "./session_id";
+import type { Reply, Request, RequestBody } from "../net/messages.ts";
+import { encodeGetFrame } from "../net/get_request_layout.ts";
+import { encodePutFrame } from "../net/put_request_layout.ts";
+import { encodeRequest } from "../net/request_encoder.ts";
+import type { DecodedResponse } from "../net/response_codec.ts";
+import type { Address } from "./address.ts";
+import { FileStoreError } from "./errors.ts";
+import { PendingRequests, wholeReply, type PendingRequest, type ReplyReader } from "./pending_requests.ts";
+import type { ResolvedClientOptions } from "./client_options.ts";
+import type { RequestOptions } from "./types.ts";
+import { WireConnection } from "./wire_connection.ts";
+import { newSessionId } from "./session_id.ts";
+import { sleep } from "./sleep.ts";
 
 /** Reconnect backoff: first wait, doubling up to the max, so a restarting server is not hammered. */
 const reconnectDelayMsInitial = 5;
@@ -39,14 +40,6 @@ let capturedReject: (error: unknown) => void = () => {};
 function captureSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
   capturedResolve = resolve as (value: unknown) => void;
   capturedReject = reject;
-}
-
-export interface ResolvedClientOptions {
-  timeoutMs: number;
-  connectTimeoutMs: number;
-  inflightRequestsMax: number;
-  queuedRequestsMax: number;
-  frameSizeBytesMax: number;
 }
 
 export class ClientCore {
@@ -70,14 +63,23 @@ export class ClientCore {
 
   /** Connects to the first address that answers a ping; throws UNAVAILABLE when none does. */
   async start(): Promise<void> {
+    const reasons = await this.open();
+    if (reasons !== null) throw noServerReached(reasons);
+  }
+
+  /**
+   * Connects to the first address that answers a ping. Returns null, or when none does, why
+   * each failed ("host:port: reason"); the client is then closed.
+   */
+  async open(): Promise<string[] | null> {
     const reasons: string[] = [];
     for (let attempt = 0; attempt < this.addresses.length; attempt++) {
       const reason = await this.tryConnect();
-      if (reason === null) return;
+      if (reason === null) return null;
       reasons.push(reason);
     }
     this.shutDown();
-    throw new FileStoreError("UNAVAILABLE", `no server answered: ${reasons.join("; ")}`);
+    return reasons;
   }
 
   /** Whether a connection to the server is open now (false while reconnecting). */
@@ -216,7 +218,7 @@ export class ClientCore {
     while (!this.closed && this.connection === null) {
       const reason = await this.tryConnect();
       if (reason === null) return;
-      await Bun.sleep(delayMs);
+      await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, reconnectDelayMsMax);
     }
   }
@@ -249,8 +251,10 @@ export class ClientCore {
     });
     handshake = undefined;
     if (instanceId === null || this.closed || !connection.isOpen) {
+      // Why it failed is known now: closing may report a close of our own making after it.
+      const reason = closeReason || `connected, but no answer within ${this.options.connectTimeoutMs} ms`;
       connection.close();
-      return `${name}: ${closeReason || "no answer to ping"}`;
+      return `${name}: ${reason}`;
     }
     this.adopt(connection, instanceId);
     return null;
@@ -308,15 +312,7 @@ function payloadBytes(body: RequestBody): number {
   return total;
 }
 
-export function resolveClientOptions(options: ClientOptions): ResolvedClientOptions {
-  const timeoutMs = options.timeoutMs ?? 1000;
-  if (!(timeoutMs > 0)) throw new FileStoreError("INVALID_REQUEST", "timeoutMs must be positive");
-  return {
-    timeoutMs,
-    connectTimeoutMs: options.connectTimeoutMs ?? timeoutMs,
-    inflightRequestsMax: options.inflightRequestsMax ?? 4096,
-    queuedRequestsMax: options.queuedRequestsMax ?? 1_000_000,
-    frameSizeBytesMax: options.frameSizeBytesMax ?? 16 * 1024 * 1024,
-  };
+/** UNAVAILABLE for a connect that reached no server: each address with why it failed, said once. */
+export function noServerReached(reasons: string[]): FileStoreError {
+  return new FileStoreError("UNAVAILABLE", `could not reach a FileStore server: ${reasons.join("; ")}`);
 }
-

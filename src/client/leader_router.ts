@@ -10,12 +10,14 @@
  * UNKNOWN_OUTCOME), are returned as they are: a write whose outcome is unknown is never resent
  * to another server.
  */
-import type { Reply, RequestBody } from "../net/messages";
-import { parseAddress } from "./address";
-import { ClientCore, type ResolvedClientOptions } from "./client";
-import { FileStoreError } from "./errors";
-import { wholeReply, type ReplyReader } from "./pending_requests";
-import type { RequestOptions } from "./types";
+import type { RequestBody } from "../net/messages.ts";
+import { formatAddress, parseAddress, type Address } from "./address.ts";
+import { ClientCore, noServerReached } from "./client.ts";
+import type { ResolvedClientOptions } from "./client_options.ts";
+import { FileStoreError } from "./errors.ts";
+import { wholeReply, type ReplyReader } from "./pending_requests.ts";
+import { sleep } from "./sleep.ts";
+import type { RequestOptions } from "./types.ts";
 
 /** First wait before retrying during an election, doubled up to the max: elections take ~0.2-0.6 s. */
 const retryDelayMsInitial = 10;
@@ -39,19 +41,18 @@ export class LeaderRouter implements RequestSender {
     this.cores.set(first, core);
   }
 
-  /** Connects to the first address that answers (UNAVAILABLE when none does). */
-  static async start(addresses: string[], options: ResolvedClientOptions): Promise<LeaderRouter> {
+  /** Connects to the first address that answers (UNAVAILABLE, saying why each failed, when none does). */
+  static async start(addresses: Address[], options: ResolvedClientOptions): Promise<LeaderRouter> {
     const reasons: string[] = [];
     for (const address of addresses) {
-      const core = new ClientCore([parseAddress(address)], options);
-      try {
-        await core.start();
-        return new LeaderRouter(addresses, options, address, core);
-      } catch (error) {
-        reasons.push((error as Error).message);
+      const core = new ClientCore([address], options);
+      const failures = await core.open();
+      if (failures === null) {
+        return new LeaderRouter(addresses.map(formatAddress), options, formatAddress(address), core);
       }
+      reasons.push(...failures);
     }
-    throw new FileStoreError("UNAVAILABLE", `no server answered: ${reasons.join("; ")}`);
+    throw noServerReached(reasons);
   }
 
   async request<T>(body: RequestBody, options: RequestOptions = {}, read: ReplyReader<T>): Promise<T> {
@@ -72,7 +73,7 @@ export class LeaderRouter implements RequestSender {
         return read(reply);
       }
       if (reply !== null && performance.now() + delayMs >= deadlineMs) return read(reply);
-      await Bun.sleep(delayMs);
+      await sleep(delayMs);
       delayMs = Math.min(delayMs * 2, retryDelayMsMax);
       target = this.nextAddress(target);
     }
@@ -89,7 +90,7 @@ export class LeaderRouter implements RequestSender {
     if (this.closed) throw new FileStoreError("CLOSED", "the client is closed");
     const existing = this.cores.get(address);
     if (existing !== undefined) return existing.connected ? existing : null;
-    let parsed;
+    let parsed: Address;
     try {
       parsed = parseAddress(address);
     } catch {

@@ -3,10 +3,10 @@
  * (no connection, or the pipelining window is full) or sent and awaiting its reply. Deadlines
  * are checked by one sweep rather than a timer per request, so thousands in flight stay cheap.
  */
-import { foundGetReply, type Reply } from "../net/messages";
-import { readGetValue } from "./reply_readers";
-import { RequestSlots } from "./request_slots";
-import { FileStoreError } from "./errors";
+import { foundGetReply, type Reply } from "../net/messages.ts";
+import { readGetValue } from "./reply_readers.ts";
+import { RequestSlots } from "./request_slots.ts";
+import { FileStoreError } from "./errors.ts";
 
 /**
  * Turns a reply into what the caller's promise resolves with; throws (a FileStoreError) to

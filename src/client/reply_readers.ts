@@ -5,9 +5,9 @@
  * caller. readGetValue is also recognised by identity for found gets answered in the laid-out
  * form, which resolve with their value without a Reply object (PendingRequests.answerFoundGet).
  */
-import type { Reply } from "../net/messages";
-import { FileStoreError } from "./errors";
-import type { BatchOutcome } from "./types";
+import type { Reply } from "../net/messages.ts";
+import { FileStoreError } from "./errors.ts";
+import type { BatchOutcome } from "./types.ts";
 
 /** The reply if OK (or NOT_FOUND when `notFoundIsOk`), else its status as a FileStoreError. */
 function expectOk(reply: Reply, notFoundIsOk = false): Reply {

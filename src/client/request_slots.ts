@@ -9,8 +9,8 @@
  * Measured on pipelined gets: the insert, lookup and delete through a ChurnMap were about 7%
  * of the client's CPU; through the ring they are array accesses.
  */
-import { assert } from "../util/assert";
-import { ChurnMap } from "../util/churn_map";
+import { assert } from "../util/assert.ts";
+import { ChurnMap } from "../util/churn_map.ts";
 
 /** Slots in the ring: a power of two, above the default pipelining window (4096 in flight). */
 export const requestSlotsCount = 8192;

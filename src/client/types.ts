@@ -1,13 +1,28 @@
-/** Public option and value types of the client. */
-import type { ConsistencyLevel, TraceContext } from "../net/messages";
+/**
+ * Public option and value types of the client. They stand alone (no import from the server's
+ * modules), so the published declarations (dist/client/*.d.ts) are these files and nothing else;
+ * test/client/public_types.test.ts checks that they agree with the wire's own types.
+ */
 
 export type Bytes = string | Uint8Array;
-export type { ConsistencyLevel, TraceContext };
 
+/**
+ * `strong`: linearizable (the leader, after a ReadIndex round); `bounded`: any replica at most
+ * `maxStalenessMs` behind; `eventual`: any replica.
+ */
+export type ConsistencyLevel = "strong" | "bounded" | "eventual";
+
+/** W3C trace context: a 16-byte trace id and the 8-byte id of the caller's span. */
+export interface TraceContext {
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+}
+
+/** Options of connect(); a bad or unknown one makes connect reject with INVALID_REQUEST naming it. */
 export interface ClientOptions {
-  /** Default deadline of each request, from the call until its reply (default 1000). */
+  /** Default deadline of each request in ms, from the call until its reply: an integer, 1 to 2^31-1 (default 1000). */
   timeoutMs?: number;
-  /** Deadline to open a connection and get the server's first answer (default: timeoutMs). */
+  /** Deadline in ms to open a connection and get the server's first answer (default: timeoutMs). */
   connectTimeoutMs?: number;
   /** Requests sent and unanswered on the connection; more wait in a local queue (default 4096). */
   inflightRequestsMax?: number;
@@ -16,19 +31,29 @@ export interface ClientOptions {
   /** Largest request frame, as configured on the server (default 16 MiB). Larger ones fail with TOO_LARGE before sending. */
   frameSizeBytesMax?: number;
   /**
-   * The addresses are replicas of one Raft group: requests go to the leader, follow NOT_LEADER
-   * hints and retry through elections within their deadline (default false: one server).
+   * true: the addresses are members of one replicated group (a list of several, or a single
+   * one to start from): requests go to the leader, follow NOT_LEADER hints and retry through
+   * elections within their deadline. false: the addresses are one server, reachable at any of
+   * them: the client uses the first that answers and, after a lost connection, the next.
+   * Default: true for a list, false for a single address.
    */
   cluster?: boolean;
 }
 
-export interface RequestOptions {
+/** Options of a write (put, delete, cas, batch). */
+export interface WriteOptions {
+  /** Deadline in ms for this call (default: the client's timeoutMs). */
   timeoutMs?: number;
-  consistency?: ConsistencyLevel;
-  /** With consistency "bounded": how far behind the leader a replica may be. */
-  maxStalenessMs?: number;
-  /** W3C trace context (16-byte trace id, 8-byte parent span id) carried to the server. */
+  /** W3C trace context carried to the server. */
   trace?: TraceContext;
+}
+
+/** Options of a read (get, scan). */
+export interface RequestOptions extends WriteOptions {
+  /** Default "strong". */
+  consistency?: ConsistencyLevel;
+  /** With consistency "bounded" (required there, refused elsewhere): how far behind its leader a replica may be, ms. */
+  maxStalenessMs?: number;
 }
 
 export type BatchOperation =
@@ -50,9 +75,9 @@ export interface ScanRequestOptions extends RequestOptions {
   start?: Bytes;
   /** Exclusive upper bound. */
   end?: Bytes;
-  /** Most entries to yield in all (default: no limit). */
+  /** Most entries to yield in all: a positive integer (default: no limit). */
   limit?: number;
-  /** Entries fetched per request (default 1000, capped by the server). */
+  /** Entries fetched per request: a positive integer (default 1000, capped by the server). */
   pageSize?: number;
 }
 
@@ -60,4 +85,24 @@ export interface ScanEntry {
   key: Uint8Array;
   value: Uint8Array;
   version: bigint;
+}
+
+/**
+ * A connection to FileStore (connect() makes one). Every call returns a promise and never
+ * throws: a bad argument or option rejects it with INVALID_REQUEST, and nothing is sent.
+ */
+export interface FileStore {
+  /** The value, or null when the key is absent. */
+  get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null>;
+  put(key: Bytes, value: Bytes, options?: WriteOptions): Promise<{ version: bigint }>;
+  /** True when the key existed. */
+  delete(key: Bytes, options?: WriteOptions): Promise<boolean>;
+  /** Writes `next` only when the key holds `expected` (null: only when absent); true when it did. */
+  cas(key: Bytes, expected: Bytes | null, next: Bytes, options?: WriteOptions): Promise<boolean>;
+  /** All or nothing, in one revision. */
+  batch(operations: BatchOperation[], options?: WriteOptions): Promise<BatchOutcome>;
+  /** Entries in key order, fetched a page at a time as the loop asks for them. */
+  scan(options?: ScanRequestOptions): AsyncGenerator<ScanEntry>;
+  /** Lets requests in flight finish (each within its deadline), then closes the connection(s). */
+  close(): Promise<void>;
 }

@@ -1,19 +1,23 @@
 /**
  * One TCP connection to a server: writes frames (gathered per event-loop turn into one socket
- * write), reassembles reply frames, verifies and decodes them, and reports when it closes.
+ * write), reassembles reply frames, verifies and decodes them, and reports when it closes, with
+ * the reason in words (refused, no answer in time, a peer that speaks HTTP, a malformed reply).
+ * The socket itself comes from the runtime's transport (socket_transport.ts).
  */
-import type { Socket } from "bun";
-import { FrameAssembler } from "../net/frame_assembler";
-import { OutputBuffer } from "../net/output_buffer";
-import { LaidOutGetReply, readLaidOutGetReplyInto } from "../net/get_reply_layout";
-import { decodeResponseAt, type DecodedResponse } from "../net/response_codec";
-import type { Address } from "./address";
+import { FrameAssembler } from "../net/frame_assembler.ts";
+import { OutputBuffer } from "../net/output_buffer.ts";
+import { LaidOutGetReply, readLaidOutGetReplyInto } from "../net/get_reply_layout.ts";
+import { decodeResponseAt, type DecodedResponse } from "../net/response_codec.ts";
+import type { Address } from "./address.ts";
+import { dialSocket, type ClientSocket, type Dial } from "./socket_transport.ts";
 
 /** Replies can be larger than requests (a scan page): accept frames up to this size. */
 export const replyFrameSizeBytesMax = 256 * 1024 * 1024;
 /** Entries in one reply's vectors (scan entries, batch results) the client accepts. */
 export const replyTablesPerVectorMax = 1_000_000;
 const receiveBufferBytesInitial = 64 * 1024;
+/** How an HTTP response starts: what the admin endpoint answers to a FileStore frame. */
+const httpReplyStart = new TextEncoder().encode("HTTP/");
 
 export interface WireConnectionEvents {
   onReply(reply: DecodedResponse): void;
@@ -26,29 +30,29 @@ export interface WireConnectionEvents {
 export class WireConnection {
   private readonly output = new OutputBuffer();
   private readonly assembler = new FrameAssembler(replyFrameSizeBytesMax, receiveBufferBytesInitial);
+  private socket: ClientSocket | null = null;
   private flushScheduled = false;
   private closed = false;
-  private closeReason = "connection closed";
+  /** No byte has arrived yet: the first ones tell a FileStore server from an HTTP one. */
+  private awaitingFirstBytes = true;
+  private closeReason = "the server closed the connection";
   private readonly laidOutGetReply = new LaidOutGetReply();
 
-  private constructor(private socket: Socket<undefined> | null, private readonly events: WireConnectionEvents) {}
+  private constructor(private readonly events: WireConnectionEvents) {}
 
-  static async open(address: Address, connectTimeoutMs: number, events: WireConnectionEvents): Promise<WireConnection> {
-    const connection = new WireConnection(null, events);
-    const connecting = Bun.connect<undefined>({
-      hostname: address.host,
-      port: address.port,
-      socket: {
-        data: (_socket, chunk) => connection.onData(chunk),
-        drain: () => connection.flush(),
-        close: () => connection.onClosed(),
-        error: (_socket, error) => connection.onClosed(error.message),
-        connectError: () => {},
-      },
+  /** Connects; rejects with an Error saying why in words (refused, not open within the deadline, ...). */
+  static async open(
+    address: Address, connectTimeoutMs: number, events: WireConnectionEvents, dial: Dial = dialSocket,
+  ): Promise<WireConnection> {
+    const connection = new WireConnection(events);
+    const connecting = dial(address.host, address.port, {
+      data: (chunk) => connection.onData(chunk),
+      drain: () => connection.flush(),
+      close: (error) => connection.onClosed(error),
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`connecting to ${address.host}:${address.port} timed out`)), connectTimeoutMs);
+      timer = setTimeout(() => reject(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     });
     try {
       connection.socket = await Promise.race([connecting, timeout]);
@@ -59,7 +63,6 @@ export class WireConnection {
     } finally {
       clearTimeout(timer);
     }
-    connection.socket.setNoDelay(true);
     return connection;
   }
 
@@ -88,6 +91,13 @@ export class WireConnection {
 
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
+    if (this.awaitingFirstBytes) {
+      this.awaitingFirstBytes = false;
+      // Read as a frame length, "HTTP" is a 1.3 GB frame: say what it is instead.
+      if (startsWith(chunk, httpReplyStart)) {
+        return this.fail("answered with HTTP: this looks like the admin endpoint; use the client port");
+      }
+    }
     try {
       this.assembler.feedRanges(chunk, (bytes, start, end) => {
         const found = this.laidOutGetReply;
@@ -100,10 +110,14 @@ export class WireConnection {
       });
     } catch (error) {
       // A reply we cannot verify means the stream cannot be trusted: drop the connection.
-      this.closeReason = `malformed reply: ${(error as Error).message}`;
-      this.socket?.terminate();
-      this.onClosed();
+      this.fail(`malformed reply (is this a FileStore client port?): ${(error as Error).message}`);
     }
+  }
+
+  private fail(reason: string): void {
+    this.closeReason = reason;
+    this.socket?.terminate();
+    this.onClosed();
   }
 
   private onClosed(reason?: string): void {
@@ -116,4 +130,11 @@ export class WireConnection {
   noteCloseReason(reason: string): void {
     this.closeReason = reason;
   }
+}
+
+/** Whether the first chunk of a stream starts with `prefix` (a first chunk shorter than it never does). */
+function startsWith(chunk: Uint8Array, prefix: Uint8Array): boolean {
+  if (chunk.length < prefix.length) return false;
+  for (let index = 0; index < prefix.length; index++) if (chunk[index] !== prefix[index]) return false;
+  return true;
 }

@@ -173,13 +173,13 @@ describe("client errors", () => {
     releaseReads();
   });
 
-  test("connect fails with UNAVAILABLE when nothing listens, and uses the next address of a list", async () => {
+  test("connect fails UNAVAILABLE when nothing listens; cluster: false with a list fails over", async () => {
     const server = await serve();
     const dead = await serve();
     const deadPort = dead.port;
     await dead.close();
     expect(await codeOf(connect(`127.0.0.1:${deadPort}`, { timeoutMs: 500 }))).toBe("UNAVAILABLE");
-    const db = await open([`127.0.0.1:${deadPort}`, `127.0.0.1:${server.port}`]);
+    const db = await open([`127.0.0.1:${deadPort}`, `127.0.0.1:${server.port}`], { cluster: false });
     expect(await db.put("k", "v")).toEqual({ version: 1n });
     expect(await codeOf(connect("not an address"))).toBe("INVALID_REQUEST");
   });

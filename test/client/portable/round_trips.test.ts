@@ -1,0 +1,82 @@
+/**
+ * The public client against a real `filestore serve` process, under whichever runtime runs
+ * this file: Bun (`bun test`, the client's source) or Node.js (`npm run test:node`, the
+ * compiled dist/client/index.js with the node:net transport). Imports the client by the
+ * package's own name, so each runtime takes its entry from package.json "exports".
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type FileStore } from "filestore";
+import { startFileStore, type FileStoreProcess } from "./filestore_process.ts";
+
+let server: FileStoreProcess;
+let db: FileStore;
+const text = (bytes: Uint8Array | null) => (bytes === null ? null : new TextDecoder().decode(bytes));
+
+before(async () => {
+  server = await startFileStore();
+  db = await connect(server.clientAddress, { timeoutMs: 10_000 });
+});
+
+after(async () => {
+  await db?.close();
+  await server?.stop();
+});
+
+test("put, get, delete and cas with strings and bytes", async () => {
+  const { version } = await db.put("user/1", "alice");
+  assert.equal(typeof version, "bigint");
+  assert.equal(text(await db.get("user/1")), "alice");
+  assert.equal(await db.get("user/404"), null);
+  const binary = Uint8Array.of(0, 255, 1, 254);
+  await db.put(Uint8Array.of(1, 2), binary);
+  assert.deepEqual(await db.get(Uint8Array.of(1, 2)), binary);
+  assert.equal(await db.delete("user/1"), true);
+  assert.equal(await db.delete("user/1"), false);
+  assert.equal(await db.cas("lock", null, "owner-a"), true);
+  assert.equal(await db.cas("lock", null, "owner-b"), false);
+  assert.equal(await db.cas("lock", "owner-a", "owner-c"), true);
+  assert.equal(text(await db.get("lock")), "owner-c");
+});
+
+test("a batch applies all or nothing", async () => {
+  const done = await db.batch([
+    { op: "put", key: "b/1", value: "1" }, { op: "cas", key: "b/2", expected: null, value: "2" },
+  ]);
+  assert.equal(done.succeeded, true);
+  const refused = await db.batch([
+    { op: "put", key: "b/1", value: "changed" }, { op: "cas", key: "b/2", expected: "wrong", value: "3" },
+  ]);
+  assert.equal(refused.succeeded, false);
+  assert.deepEqual([text(await db.get("b/1")), text(await db.get("b/2"))], ["1", "2"]);
+});
+
+test("scan walks pages in key order, up to a limit", async () => {
+  const keys = Array.from({ length: 12 }, (_, index) => `scan/${String(index).padStart(2, "0")}`);
+  await Promise.all(keys.map((key) => db.put(key, `v-${key}`)));
+  const seen: string[] = [];
+  for await (const entry of db.scan({ prefix: "scan/", pageSize: 5 })) seen.push(text(entry.key)!);
+  assert.deepEqual(seen, keys);
+  const limited: string[] = [];
+  for await (const entry of db.scan({ start: "scan/03", end: "scan/99", limit: 4, pageSize: 3 })) {
+    limited.push(text(entry.key)!);
+  }
+  assert.deepEqual(limited, keys.slice(3, 7));
+});
+
+test("1,000 requests pipelined at once each get their own answer", async () => {
+  const count = 1000;
+  await Promise.all(Array.from({ length: count }, (_, index) => db.put(`many/${index}`, `value-${index}`)));
+  const values = await Promise.all(Array.from({ length: count }, (_, index) => db.get(`many/${index}`)));
+  assert.deepEqual(values.map(text), Array.from({ length: count }, (_, index) => `value-${index}`));
+});
+
+test("reads at every consistency level are served by a single node", async () => {
+  await db.put("levels", "x");
+  const reads = await Promise.all([
+    db.get("levels", { consistency: "strong" }),
+    db.get("levels", { consistency: "bounded", maxStalenessMs: 500 }),
+    db.get("levels", { consistency: "eventual", timeoutMs: 5000 }),
+  ]);
+  assert.deepEqual(reads.map(text), ["x", "x", "x"]);
+});
