@@ -57,8 +57,8 @@ test("the admin port given as the server: says it answered with HTTP", async () 
   ]);
 });
 
-test("an address without a port says so", async () => {
-  const lines = await stderrOf(["get", "k", "--server", "127.0.0.1"]);
-  expect(lines.length).toBe(1);
-  expect(lines[0]).toContain(`address "127.0.0.1" has no port: give HOST:PORT`);
+test("an address without a port is a usage error, said once", async () => {
+  const result = await runCommand(sourceProgram, ["get", "k", "--server", "127.0.0.1"]);
+  expect(result.exitCode).toBe(2);
+  expect(result.stderrText).toBe(`filestore: get: --server must be HOST:PORT, got "127.0.0.1"\n`);
 });
