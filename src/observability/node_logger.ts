@@ -12,10 +12,7 @@
  */
 import pino from "pino";
 import { logfmtLine } from "./logfmt.ts";
-import type { LogFields, Logger, LogLevel } from "../util/logger.ts";
-
-export const logFormats = ["logfmt", "json"] as const;
-export type LogFormat = (typeof logFormats)[number];
+import type { LogFields, LogFormat, Logger, LogLevel } from "../util/logger.ts";
 
 /** Where finished lines go (each ends with a newline). */
 export interface LogDestination {

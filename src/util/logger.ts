@@ -13,6 +13,10 @@
 export const logLevels = ["error", "warn", "info", "debug"] as const;
 export type LogLevel = (typeof logLevels)[number];
 
+/** logfmt (`key=value` pairs, the default) or JSON (one object per line). */
+export const logFormats = ["logfmt", "json"] as const;
+export type LogFormat = (typeof logFormats)[number];
+
 export type LogValue = string | number | boolean | null | undefined;
 /** Flat fields of one line; undefined values are left out. */
 export type LogFields = Readonly<Record<string, LogValue>>;

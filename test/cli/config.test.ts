@@ -40,6 +40,9 @@ describe("defaults", () => {
       idleTimeoutMs: 300_000,
       nodeId: "",
       peers: [],
+      logFormat: "logfmt",
+      logLevel: "info",
+      slowFsyncMs: 100,
     });
   });
 
@@ -118,6 +121,9 @@ describe("validation errors name the field and the source", () => {
     ["node id not a string", { "node-id": 3 }, "node-id", /must be a string/],
     ["peers bad entry", { peers: ["a:1", "b"] }, "peers", /expected HOST:PORT/],
     ["peers not a list", { peers: 5 }, "peers", /list of "HOST:PORT"/],
+    ["log format unknown", { "log-format": "text" }, "log-format", /must be one of logfmt, json; got "text"/],
+    ["log level unknown", { "log-level": "trace" }, "log-level", /must be one of error, warn, info, debug; got "trace"/],
+    ["slow fsync zero", { "slow-fsync-ms": 0 }, "slow-fsync-ms", /at least 1, got 0/],
     ["unknown key", { lisen: "127.0.0.1:1" }, "lisen", /unknown setting/],
   ];
   for (const [label, file, field, reason] of cases) {

@@ -4,8 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { logfmtLine } from "../../src/observability/logfmt.ts";
-import { createNodeLogger, type LogFormat } from "../../src/observability/node_logger.ts";
-import type { LogLevel } from "../../src/util/logger.ts";
+import { createNodeLogger } from "../../src/observability/node_logger.ts";
+import type { LogFormat, LogLevel } from "../../src/util/logger.ts";
 
 const isoTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
