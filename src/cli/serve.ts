@@ -42,7 +42,9 @@ export async function serve(options: Record<string, string | boolean | undefined
   const logger = await openNodeLogger(config, cluster);
   logger.info("starting", { ...configFields(config), config: options.config as string | undefined, pid: process.pid });
   const slowFsync = slowFsyncLog(logger, config, cluster);
-  const node: RunningNode = { admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync };
+  const node: RunningNode = {
+    admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync,
+  };
   // Listen for signals before starting, so one that arrives during start-up (or right after the
   // ready line) still gets a clean stop rather than the default abrupt exit.
   const shutdownSignal = waitForShutdownSignal();
@@ -100,7 +102,11 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
   if (cluster === null) {
     node.engine = await startStepAsync(`data folder ${config.data}`, () =>
       Engine.open({
-        dir: config.data, fsync: config.fsync, batchDelayMs: config.batchDelayMs, onFsync: fsyncObserver(node, metrics), logger: node.logger,
+        dir: config.data,
+        fsync: config.fsync,
+        batchDelayMs: config.batchDelayMs,
+        onFsync: fsyncObserver(node, metrics),
+        logger: node.logger,
       }),
     );
     return node.engine;
@@ -135,10 +141,12 @@ async function stop(node: RunningNode): Promise<void> {
   if (wasServing) node.logger.info("client port closed; requests in flight answered");
   node.server = null;
   if (wasServing && node.engine !== null) await checkpointBeforeExit(node.engine, node.logger);
-  await logStep(node, node.engine, "engine closed; its log synced", () => node.engine!.close()); // syncs and closes the log
+  // syncs and closes the log
+  await logStep(node, node.engine, "engine closed; its log synced", () => node.engine!.close());
   node.engine = null;
   // stops Raft, the peer port, then syncs and closes both logs
-  await logStep(node, node.cluster, "replica stopped; peer port closed, raft log and engine synced", () => node.cluster!.close());
+  const replicaStopped = "replica stopped; peer port closed, raft log and engine synced";
+  await logStep(node, node.cluster, replicaStopped, () => node.cluster!.close());
   node.cluster = null;
   await logStep(node, node.admin, "admin endpoint closed", () => node.admin!.close());
   node.admin = null;
@@ -159,7 +167,8 @@ async function logStep(node: RunningNode, part: object | null, done: string, ste
 async function checkpointBeforeExit(engine: Engine, logger: Logger): Promise<void> {
   try {
     const report = await engine.checkpoint();
-    logger.info("checkpoint written", { keys: report.entries, covered_log_index: report.coveredLogIndex, bytes: report.bytes });
+    const fields = { keys: report.entries, covered_log_index: report.coveredLogIndex, bytes: report.bytes };
+    logger.info("checkpoint written", fields);
   } catch (error) {
     logger.warn("checkpoint at shutdown failed (the next start replays the log)", { error: errorText(error) });
   }

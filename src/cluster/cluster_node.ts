@@ -70,7 +70,9 @@ export class ClusterNode {
     const storage = await RaftDiskStorage.open(joinPath(options.dataDir, "raft"), storageOptions, initialConf);
     const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync", logger });
     const peerAddresses = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
-    const transport = await startTcpPeerTransport({ nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: peerAddresses, logger });
+    const transport = await startTcpPeerTransport({
+      nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: peerAddresses, logger,
+    });
     const driver = await RaftDriver.start({
       nodeId: options.nodeId,
       storage,

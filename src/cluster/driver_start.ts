@@ -18,7 +18,11 @@ import { ReplicatedStateMachine } from "./state_machine.ts";
 import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 
-export async function restoreAtStart(engine: Engine, storage: DurableRaftStorage, logger: Logger): Promise<ReplicatedStateMachine> {
+export async function restoreAtStart(
+  engine: Engine,
+  storage: DurableRaftStorage,
+  logger: Logger,
+): Promise<ReplicatedStateMachine> {
   const snapshot = storage.snapshot();
   const machine = new ReplicatedStateMachine(engine, snapshot.metadata.index, new SessionTable());
   if (snapshot.data.length === 0) return machine;

@@ -74,7 +74,8 @@ export class RaftEventLog {
   }
 
   failed(error: unknown): void {
-    this.logger.error("replication stopped: this node refuses reads and writes until restarted", { error: errorText(error) });
+    const message = "replication stopped: this node refuses reads and writes until restarted";
+    this.logger.error(message, { error: errorText(error) });
   }
 
   private roleChanged(from: Role, to: SoftState): void {
@@ -96,17 +97,19 @@ export class RaftEventLog {
   private membershipChanged(voters: Set<NodeId>, learners: Set<NodeId>): void {
     for (const member of learners) {
       if (this.learners.has(member)) continue;
-      if (this.voters.has(member)) this.logger.info("member demoted to learner", { term: this.term, member: formatNodeId(member) });
-      else this.logger.info("member added as learner", { term: this.term, member: formatNodeId(member) });
+      this.memberChanged(this.voters.has(member) ? "member demoted to learner" : "member added as learner", member);
     }
     for (const member of voters) {
       if (this.voters.has(member)) continue;
-      if (this.learners.has(member)) this.logger.info("member promoted to voter", { term: this.term, member: formatNodeId(member) });
-      else this.logger.info("member added as voter", { term: this.term, member: formatNodeId(member) });
+      this.memberChanged(this.learners.has(member) ? "member promoted to voter" : "member added as voter", member);
     }
     for (const member of [...this.voters, ...this.learners]) {
-      if (!voters.has(member) && !learners.has(member)) this.logger.info("member removed", { term: this.term, member: formatNodeId(member) });
+      if (!voters.has(member) && !learners.has(member)) this.memberChanged("member removed", member);
     }
+  }
+
+  private memberChanged(message: string, member: NodeId): void {
+    this.logger.info(message, { term: this.term, member: formatNodeId(member) });
   }
 }
 

@@ -195,9 +195,9 @@ export const settings: readonly Setting[] = [
   {
     name: "slow-fsync-ms",
     property: "slowFsyncMs",
-    type: { kind: "integer", min: 1, max: slowFsyncMsCeiling },
+    type: { kind: "integer", min: 0, max: slowFsyncMsCeiling },
     default: slowFsyncMsDefault,
-    doc: "log a warning for an fdatasync of the log that takes at least this long (milliseconds)",
+    doc: "warn about an fdatasync of the log that takes at least this long (milliseconds; 0: every one, to diagnose)",
   },
 ];
 

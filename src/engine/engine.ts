@@ -84,7 +84,8 @@ export class Engine {
     };
     const tasks = { compact: () => this.compact(), checkpoint: () => this.checkpoint() };
     const coveredAtOpen = state.log.lastIndex() - recovery.recordsReplayed;
-    this.background = new BackgroundMaintenance(state, tasks, automatic.compaction, automatic.checkpointing, coveredAtOpen, logger);
+    const { compaction, checkpointing } = automatic;
+    this.background = new BackgroundMaintenance(state, tasks, compaction, checkpointing, coveredAtOpen, logger);
   }
 
   /** The last failure of a background compaction or checkpoint, if any (never thrown at a caller). */

@@ -25,7 +25,9 @@ interface SegmentFile {
 export function recoverLog(dir: string, durable: boolean): RecoveredLog {
   fs.mkdirSync(dir, { recursive: true });
   const files = listSegmentFiles(dir, durable);
-  const report: RecoveryReport = { segmentsScanned: 0, recordsRecovered: 0, tornTail: null, corruptRecords: [], segmentsSetAside: [] };
+  const report: RecoveryReport = {
+    segmentsScanned: 0, recordsRecovered: 0, tornTail: null, corruptRecords: [], segmentsSetAside: [],
+  };
   const segments: Segment[] = [];
   for (let position = 0; position < files.length; position += 1) {
     const file = files[position];
@@ -117,7 +119,8 @@ function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport,
   reportCorruptRecords(file.filePath, scan, report);
   const fd = fs.openSync(file.filePath, "r+");
   if (scan.validEndOffset < contents.length) {
-    report.tornTail = { file: file.filePath, offset: scan.validEndOffset, bytesCut: contents.length - scan.validEndOffset };
+    const bytesCut = contents.length - scan.validEndOffset;
+    report.tornTail = { file: file.filePath, offset: scan.validEndOffset, bytesCut };
     fs.ftruncateSync(fd, scan.validEndOffset);
     if (durable) fs.fdatasyncSync(fd);
   }

@@ -18,7 +18,8 @@ export function logRecovery(logger: Logger, dir: string, report: RecoveryReport)
     logger.warn("torn tail cut", { file: torn.file, offset: torn.offset, bytes: torn.bytesCut });
   }
   for (const record of report.corruptRecords) {
-    logger.error("corrupt record", { file: record.file, offset: record.offset, index: record.index, reason: record.reason });
+    const { file, offset, index, reason } = record;
+    logger.error("corrupt record", { file, offset, index, reason });
   }
   for (const segment of report.segmentsSetAside) {
     logger.error("segment set aside", { file: segment.file, moved_to: segment.movedTo, reason: segment.reason });

@@ -28,7 +28,8 @@ export interface NodeLoggerOptions {
 
 export function createNodeLogger(options: NodeLoggerOptions): Logger {
   const json = options.destination ?? stderrDestination();
-  const destination = options.format === "json" ? json : { write: (line: string) => json.write(logfmtLine(JSON.parse(line))) };
+  const logfmt = { write: (line: string) => json.write(logfmtLine(JSON.parse(line))) };
+  const destination = options.format === "json" ? json : logfmt;
   const root = pino(
     {
       level: options.level,

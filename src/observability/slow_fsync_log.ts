@@ -11,7 +11,7 @@ export class SlowFsyncLog {
   private readonly thresholdSeconds: number;
   private readonly slow: RepeatedEventLog;
 
-  constructor(logger: Logger, thresholdMs: number, private readonly dir: string) {
+  constructor(logger: Logger, private readonly thresholdMs: number, private readonly dir: string) {
     this.thresholdSeconds = thresholdMs / 1000;
     this.slow = new RepeatedEventLog(logger, "warn", "slow fsync");
   }
@@ -19,7 +19,8 @@ export class SlowFsyncLog {
   /** The fsync hook of the log (LogOptions.onFsync): the duration of one fdatasync. */
   readonly observe = (durationSeconds: number): void => {
     if (durationSeconds < this.thresholdSeconds) return;
-    this.slow.note({ dir: this.dir, duration_ms: Math.round(durationSeconds * 1000), threshold_ms: this.thresholdSeconds * 1000 });
+    const durationMs = Math.round(durationSeconds * 1000);
+    this.slow.note({ dir: this.dir, duration_ms: durationMs, threshold_ms: this.thresholdMs });
   };
 
   close(): void {

@@ -5,7 +5,9 @@
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { freshNodeArgs, makeTempDir, processWaitMsMax, repositoryRoot, runCommand, startServe, type ServeProcess } from "./process_harness.ts";
+import {
+  freshNodeArgs, makeTempDir, processWaitMsMax, repositoryRoot, runCommand, startServe, type ServeProcess,
+} from "./process_harness.ts";
 import { parseJsonLogLines } from "../util/json_log.ts";
 
 const workDir = makeTempDir("compiled");
@@ -41,7 +43,9 @@ test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTER
 
   expect(await node.stop("SIGTERM")).toBe(0);
   // The compiled node logs (pino inside the binary): logfmt by default, JSON when asked.
-  expect(await node.stderr.waitFor((line) => line.includes("level=info msg=stopped signal=SIGTERM"), processWaitMsMax)).not.toBeNull();
+  const isStopped = (line: string) => line.includes("level=info msg=stopped signal=SIGTERM");
+  const stopped = await node.stderr.waitFor(isStopped, processWaitMsMax);
+  expect(stopped).not.toBeNull();
   expect(node.stderr.lines[0]).toMatch(/^time=\S+ level=info msg=starting listen=/);
 
   node = await startServe([binary], [...freshNodeArgs(join(workDir.path, "data")), "--log-format", "json"]);

@@ -122,8 +122,9 @@ describe("validation errors name the field and the source", () => {
     ["peers bad entry", { peers: ["a:1", "b"] }, "peers", /expected HOST:PORT/],
     ["peers not a list", { peers: 5 }, "peers", /list of "HOST:PORT"/],
     ["log format unknown", { "log-format": "text" }, "log-format", /must be one of logfmt, json; got "text"/],
-    ["log level unknown", { "log-level": "trace" }, "log-level", /must be one of error, warn, info, debug; got "trace"/],
-    ["slow fsync zero", { "slow-fsync-ms": 0 }, "slow-fsync-ms", /at least 1, got 0/],
+    ["log level unknown", { "log-level": "trace" }, "log-level", /one of error, warn, info, debug; got "trace"/],
+    ["slow fsync negative", { "slow-fsync-ms": -5 }, "slow-fsync-ms", /at least 0, got -5/],
+    ["slow fsync too long", { "slow-fsync-ms": 60_001 }, "slow-fsync-ms", /at most 60000/],
     ["unknown key", { lisen: "127.0.0.1:1" }, "lisen", /unknown setting/],
   ];
   for (const [label, file, field, reason] of cases) {

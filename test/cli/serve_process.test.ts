@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { errorLines, freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
+import {
+  errorLines, freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess,
+} from "./process_harness.ts";
 
 const dataDir = makeTempDir("serve");
 let node: ServeProcess;

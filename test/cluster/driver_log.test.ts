@@ -29,8 +29,9 @@ test("an election and a leader change: who leads, in which term, as each node sa
   const firstTerm = won[0].fields.term as number;
   expect(firstTerm).toBe(first.driver.status().term);
   for (const follower of ["n1", "n2", "n3"].filter((name) => name !== firstName)) {
-    await waitFor(() => linesOf(logger, follower, "leader changed").length > 0, 5000, `${follower} to hear of the leader`);
-    expect(linesOf(logger, follower, "leader changed")[0].fields).toEqual({ node: follower, term: firstTerm, leader: firstName });
+    const heard = () => linesOf(logger, follower, "leader changed");
+    await waitFor(() => heard().length > 0, 5000, `${follower} to hear of the leader`);
+    expect(heard()[0].fields).toEqual({ node: follower, term: firstTerm, leader: firstName });
     expect(linesOf(logger, follower, "membership")[0].fields).toMatchObject({ voters: "n1,n2,n3", learners: "" });
   }
 
@@ -41,8 +42,9 @@ test("an election and a leader change: who leads, in which term, as each node sa
   expect(secondWon.at(-1)!.fields.term as number).toBeGreaterThan(firstTerm);
   expect(linesOf(logger, secondName, "election started").at(-1)!.fields.term).toBe(secondWon.at(-1)!.fields.term);
   const other = ["n1", "n2", "n3"].find((name) => name !== firstName && name !== secondName)!;
-  await waitFor(() => linesOf(logger, other, "leader changed").some((line) => line.fields.leader === secondName), 5000, "the change");
-  const changed = linesOf(logger, other, "leader changed").find((line) => line.fields.leader === secondName)!;
+  const change = () => linesOf(logger, other, "leader changed").find((line) => line.fields.leader === secondName);
+  await waitFor(() => change() !== undefined, 5000, "the change");
+  const changed = change()!;
   expect(changed.fields.term).toBe(secondWon.at(-1)!.fields.term);
 });
 
@@ -53,7 +55,8 @@ test("membership changes are logged by every member that applies them", async ()
   await leader.driver.changeMembership({ kind: "addLearner", node: 4 }, soon());
   await leader.driver.changeMembership({ kind: "promoteLearner", node: 4 }, soon());
   await leader.driver.changeMembership({ kind: "removeNode", node: 4 }, soon());
-  const changesOf = (name: string) => logger.lines.filter((line) => line.fields.node === name && line.message.startsWith("member "));
+  const changesOf = (name: string) =>
+    logger.lines.filter((line) => line.fields.node === name && line.message.startsWith("member "));
   for (const name of ["n1", "n2", "n3"]) {
     await waitFor(() => changesOf(name).length >= 3, 5000, `${name} to apply the changes`);
     expect(changesOf(name).map((line) => [line.message, line.fields.member])).toEqual([
@@ -71,7 +74,9 @@ test("snapshots taken by the leader and installed by a follower that fell behind
   const lagging = [...cluster.nodes.values()].find((node) => node.id !== leader.id)!;
   cluster.network.isolate(lagging.id);
   const writes = [];
-  for (let i = 0; i < 60; i++) writes.push(leader.service.apply({ op: "put", key: text(`key-${i}`), value: text("v") }));
+  for (let i = 0; i < 60; i++) {
+    writes.push(leader.service.apply({ op: "put", key: text(`key-${i}`), value: text("v") }));
+  }
   await Promise.all(writes);
   await waitFor(() => linesOf(logger, `n${leader.id}`, "snapshot taken").length > 0, 5000, "a snapshot on the leader");
   const taken = linesOf(logger, `n${leader.id}`, "snapshot taken")[0].fields;

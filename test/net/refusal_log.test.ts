@@ -33,14 +33,18 @@ afterEach(async () => {
 });
 
 /** Closes the server, which writes the lines still held back, and sums the counts of `message`'s lines. */
-async function countedAfterClose(logger: CollectingLogger, message: string): Promise<{ lines: LoggedLine[]; count: number }> {
+async function countedAfterClose(
+  logger: CollectingLogger,
+  message: string,
+): Promise<{ lines: LoggedLine[]; count: number }> {
   await server!.close();
   server = null;
   const lines = logger.lines.filter((line) => line.message === message);
   return { lines, count: lines.reduce((sum, line) => sum + (line.fields.count as number), 0) };
 }
 
-const put = (id: number, key: string) => wireFrame(request(id, { kind: "write", command: { op: "put", key: bytes(key), value: bytes("v") } }));
+const put = (id: number, key: string) =>
+  wireFrame(request(id, { kind: "write", command: { op: "put", key: bytes(key), value: bytes("v") } }));
 
 test("connections past connections-max: logged with the limit, every refusal counted", async () => {
   const { logger, port } = await start({ connectionsMax: 1 });

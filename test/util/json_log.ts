@@ -26,14 +26,19 @@ export function parseJsonLogLines(lines: readonly string[]): JsonLogLine[] {
       throw new Error(`not a JSON log line: ${line}`);
     }
     const event = parsed as JsonLogLine;
-    const shaped = typeof parsed === "object" && parsed !== null && levelNames.includes(event.level) && isoTime.test(event.time);
+    const isObject = typeof parsed === "object" && parsed !== null;
+    const shaped = isObject && levelNames.includes(event.level) && isoTime.test(event.time);
     if (!shaped || typeof event.msg !== "string") throw new Error(`not a log object (level, time, msg): ${line}`);
     return event;
   });
 }
 
 /** Waits until a line of `lines` (filled as the process writes) parses to an event that `matches`. */
-export async function waitForLogLine(lines: readonly string[], matches: (event: JsonLogLine) => boolean, what: string): Promise<JsonLogLine> {
+export async function waitForLogLine(
+  lines: readonly string[],
+  matches: (event: JsonLogLine) => boolean,
+  what: string,
+): Promise<JsonLogLine> {
   for (let poll = 0; poll < logLinePollsMax; poll++) {
     const found = parseJsonLogLines(lines).find(matches);
     if (found !== undefined) return found;

@@ -30,7 +30,8 @@ describe("RepeatedEventLog", () => {
     const clock = new ManualSchedule();
     const log = new RepeatedEventLog(logger, "warn", "client connection refused", clock.schedule);
     for (let event = 0; event < 500; event++) log.note({ reason: "connections-max" });
-    expect(logger.lines).toEqual([{ level: "warn", message: "client connection refused", fields: { reason: "connections-max", count: 1 } }]);
+    const fields = { reason: "connections-max", count: 1 };
+    expect(logger.lines).toEqual([{ level: "warn", message: "client connection refused", fields }]);
     clock.fire();
     expect(counts(logger)).toEqual([1, 499]);
     expect(logger.lines[1].fields.reason).toBe("connections-max");

@@ -179,7 +179,8 @@ export class OutboundPeer {
   }
 
   private logConnected(): void {
-    const fields = { peer: formatNodeId(this.nodeId), address: formatHostPort(this.address), failed_attempts: this.failedAttempts };
+    const peer = formatNodeId(this.nodeId);
+    const fields = { peer, address: formatHostPort(this.address), failed_attempts: this.failedAttempts };
     if (!this.everConnected) this.context.logger.info("peer connected", fields);
     else this.regainedLog.note({ ...fields, down_ms: Math.round(performance.now() - this.lostAtMs) });
     this.everConnected = true;
@@ -195,7 +196,8 @@ export class OutboundPeer {
       return;
     }
     this.failedAttempts++;
-    if (!this.everConnected && this.failedAttempts === 1) this.context.logger.info("peer not reachable yet; redialing", fields);
+    if (this.everConnected || this.failedAttempts > 1) return;
+    this.context.logger.info("peer not reachable yet; redialing", fields);
   }
 
   private stopReconnectTimer(): void {

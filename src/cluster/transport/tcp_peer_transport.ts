@@ -16,7 +16,13 @@ import { encodeHelloFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
 import type {
-  PeerAddresses, PeerDialer, PeerRejections, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions,
+  PeerAddresses,
+  PeerDialer,
+  PeerRejections,
+  PeerTransportLimits,
+  PeerTransportStats,
+  TcpPeerTransport,
+  TcpPeerTransportOptions,
 } from "./types.ts";
 import { silentLogger, type Logger } from "../../util/logger.ts";
 import { RepeatedEventLog } from "../../util/repeated_event_log.ts";
@@ -110,7 +116,12 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       const parsed = parseHostPort(address);
       if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
       const context = {
-        limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame, dial: this.dial, logger: this.logger,
+        limits: this.limits,
+        counters: this.counters,
+        builder: this.builder,
+        helloFrame: this.helloFrame,
+        dial: this.dial,
+        logger: this.logger,
       };
       const peer = new OutboundPeer(node, parsed, context);
       this.outbound.set(node, peer);

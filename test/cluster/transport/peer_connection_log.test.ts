@@ -19,7 +19,12 @@ afterEach(async () => {
   running = [];
 });
 
-async function startNode(nodeId: number, port: number, logger?: CollectingLogger, dial?: PeerDialer): Promise<TcpPeerTransport> {
+async function startNode(
+  nodeId: number,
+  port: number,
+  logger?: CollectingLogger,
+  dial?: PeerDialer,
+): Promise<TcpPeerTransport> {
   const limits = { reconnectDelayMsMin: 1, reconnectDelayMsMax: 5 };
   const transport = await startTcpPeerTransport({
     nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits, dial, logger,
@@ -28,7 +33,7 @@ async function startNode(nodeId: number, port: number, logger?: CollectingLogger
   return transport;
 }
 
-/** A transport redials a lost peer only while it has messages for it (as a Raft node always has): send one, then check. */
+/** A transport redials a lost peer only while it has messages for it (a Raft node always has): send one, then check. */
 function sentAnd(transport: TcpPeerTransport, condition: () => boolean): boolean {
   transport.send([heartbeat(1, 2, 1)]);
   return condition();
@@ -54,7 +59,8 @@ test("a peer lost and regained gives one line each, not one per failed redial", 
   const dialsAtLoss = dials;
   await waitFor(() => sentAnd(first, () => dials >= dialsAtLoss + failedRedialsWanted), "failed redials");
   (await startNode(2, second.listenAddress.port)).setPeers(peers);
-  await waitFor(() => sentAnd(first, () => logger.messages().includes("peer connection regained")), "the regained connection");
+  const regainedYet = () => logger.messages().includes("peer connection regained");
+  await waitFor(() => sentAnd(first, regainedYet), "the regained connection");
 
   const peerLines = logger.lines.filter((line) => line.fields.peer === "n2");
   expect(peerLines.map((line) => [line.level, line.message])).toEqual([
@@ -113,10 +119,12 @@ test("a peer that drops every connection at once is not logged per redial", asyn
 test("refused peer input is logged with its reason", async () => {
   const logger = new CollectingLogger();
   const transport = await startNode(1, 0, logger);
-  const socket = await Bun.connect({ hostname: "127.0.0.1", port: transport.listenAddress.port, socket: { data() {} } });
+  const port = transport.listenAddress.port;
+  const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
   // A length prefix far past the frame limit: refused as malformed.
   socket.write(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]));
   await waitFor(() => logger.messages().includes("peer input refused"), "the refusal line");
-  expect(logger.lines[0]).toEqual({ level: "warn", message: "peer input refused", fields: { reason: "malformed frame", count: 1 } });
+  const fields = { reason: "malformed frame", count: 1 };
+  expect(logger.lines[0]).toEqual({ level: "warn", message: "peer input refused", fields });
   socket.end();
 });
