@@ -22,6 +22,7 @@ import { ServeError } from "./serve_error.ts";
 import { serverLimitsFor } from "./server_limits.ts";
 import { waitForShutdownSignal } from "./shutdown_signal.ts";
 import { openNodeLogger, slowFsyncLog } from "./serve_logging.ts";
+import packageJson from "../../package.json";
 import { configFields } from "../config/config_fields.ts";
 import type { SlowFsyncLog } from "../observability/slow_fsync_log.ts";
 import { errorText, type Logger } from "../util/logger.ts";
@@ -40,7 +41,9 @@ export async function serve(options: Record<string, string | boolean | undefined
   const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
   const cluster = clusterSettings(config, typeof options.config === "string" ? options.config : "flags");
   const logger = await openNodeLogger(config, cluster);
-  logger.info("starting", { ...configFields(config), config: options.config as string | undefined, pid: process.pid });
+  const configPath = options.config as string | undefined;
+  const { version } = packageJson;
+  logger.info("starting", { version, ...configFields(config), config: configPath, pid: process.pid });
   const slowFsync = slowFsyncLog(logger, config, cluster);
   const node: RunningNode = {
     admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync,

@@ -48,14 +48,14 @@ export interface RecoveryReport {
   segmentsSetAside: SetAsideSegment[];
 }
 
-export interface TornTail {
+interface TornTail {
   file: string;
   /** Where the file now ends: the end of its last whole record. */
   offset: number;
   bytesCut: number;
 }
 
-export interface SetAsideSegment {
+interface SetAsideSegment {
   file: string;
   movedTo: string;
   reason: string;

@@ -15,11 +15,11 @@ import { logfmtLine } from "./logfmt.ts";
 import type { LogFields, LogFormat, Logger, LogLevel } from "../util/logger.ts";
 
 /** Where finished lines go (each ends with a newline). */
-export interface LogDestination {
+interface LogDestination {
   write(line: string): void;
 }
 
-export interface NodeLoggerOptions {
+interface NodeLoggerOptions {
   format: LogFormat;
   level: LogLevel;
   /** stderr (file descriptor 2) unless a test collects the lines. */

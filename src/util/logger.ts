@@ -17,7 +17,7 @@ export type LogLevel = (typeof logLevels)[number];
 export const logFormats = ["logfmt", "json"] as const;
 export type LogFormat = (typeof logFormats)[number];
 
-export type LogValue = string | number | boolean | null | undefined;
+type LogValue = string | number | boolean | null | undefined;
 /** Flat fields of one line; undefined values are left out. */
 export type LogFields = Readonly<Record<string, LogValue>>;
 

@@ -8,6 +8,7 @@ import { afterAll, expect, test } from "bun:test";
 import { appendFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
+import packageJson from "../../package.json";
 import { parseJsonLogLines, waitForLogLine } from "../util/json_log.ts";
 import {
   freshNodeArgs, makeTempDir, processWaitMsMax, sourceProgram, startServe, type ServeProcess,
@@ -91,6 +92,8 @@ test("at the default level, logfmt lines tell the start, the recovery and the st
   expect(await node.stop("SIGINT")).toBe(0);
   const messages = (await allLines(node)).map((line) => {
     expect(line).toMatch(/^time=\S+ level=info msg=/);
+    const starting = ` msg=starting version=${packageJson.version} listen=127.0.0.1:0 `;
+    if (line.includes("msg=starting")) expect(line).toContain(starting);
     return /msg=("(?:[^"\\]|\\.)*"|\S+)/.exec(line)![1].replace(/^"|"$/g, "");
   });
   expect(messages).toEqual([

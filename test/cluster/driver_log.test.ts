@@ -87,3 +87,19 @@ test("snapshots taken by the leader and installed by a follower that fell behind
   expect(installed).toMatchObject({ leader: `n${leader.id}`, term: leader.driver.status().term });
   expect(installed.index as number).toBeGreaterThanOrEqual(taken.index as number);
 });
+
+test("a failure of the driver's loop is logged once as replication stopped, with the error", async () => {
+  const logger = new CollectingLogger();
+  cluster = await InProcessCluster.start([1, 2, 3], { logger });
+  const leader = await cluster.leader();
+  const follower = [...cluster.nodes.values()].find((node) => node.id !== leader.id)!;
+  follower.storage.persist = () => Promise.reject(new Error("disk on fire"));
+  await leader.service.apply({ op: "put", key: text("k"), value: text("v") });
+  const stopped = () => logger.lines.filter((line) => line.fields.node === `n${follower.id}` && line.level === "error");
+  await waitFor(() => stopped().length > 0, 5000, "the failure line");
+  expect(stopped()).toEqual([{
+    level: "error",
+    message: "replication stopped: this node refuses reads and writes until restarted",
+    fields: { node: `n${follower.id}`, error: "disk on fire" },
+  }]);
+});

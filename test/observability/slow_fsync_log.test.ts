@@ -11,7 +11,11 @@ test("fdatasyncs below the threshold are silent; one at or over it is a warning 
   expect(logger.lines).toEqual([]);
   slow.observe(0.25);
   expect(logger.lines).toEqual([
-    { level: "warn", message: "slow fsync", fields: { dir: "/data/log", duration_ms: 250, threshold_ms: 100, count: 1 } },
+    {
+      level: "warn",
+      message: "slow fsync",
+      fields: { dir: "/data/log", duration_ms: 250, threshold_ms: 100, count: 1 },
+    },
   ]);
   slow.close();
 });
