@@ -46,7 +46,7 @@ test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTER
   const isStopped = (line: string) => line.includes("level=info msg=stopped signal=SIGTERM");
   const stopped = await node.stderr.waitFor(isStopped, processWaitMsMax);
   expect(stopped).not.toBeNull();
-  expect(node.stderr.lines[0]).toMatch(/^time=\S+ level=info msg=starting listen=/);
+  expect(node.stderr.lines[0]).toMatch(/^time=\S+ level=info msg=starting version=\S+ listen=/);
 
   node = await startServe([binary], [...freshNodeArgs(join(workDir.path, "data")), "--log-format", "json"]);
   expect(await node.stop("SIGTERM")).toBe(0);
