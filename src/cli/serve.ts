@@ -3,7 +3,7 @@
  * /healthz answers 503 until serving), open the engine (recovery), start the client port, print
  * one ready line, and on SIGINT/SIGTERM shut down in order: stop accepting and finish in-flight
  * requests, checkpoint the engine (a fast next start), close it (which syncs its log), close the
- * admin endpoint; exit 0.
+ * admin endpoint; exit 0. Each step is also logged (serve_logging.ts), on stderr.
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode } from "../cluster/cluster_node.ts";
@@ -17,10 +17,15 @@ import { Engine } from "../engine/engine.ts";
 import { startServer } from "../net/index.ts";
 import { AssertionError } from "../util/assert.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
-import { writeErrorLine, writeStdout } from "./output.ts";
+import { writeStdout } from "./output.ts";
 import { ServeError } from "./serve_error.ts";
 import { serverLimitsFor } from "./server_limits.ts";
 import { waitForShutdownSignal } from "./shutdown_signal.ts";
+import { openNodeLogger, slowFsyncLog } from "./serve_logging.ts";
+import packageJson from "../../package.json";
+import { configFields } from "../config/config_fields.ts";
+import type { SlowFsyncLog } from "../observability/slow_fsync_log.ts";
+import { errorText, type Logger } from "../util/logger.ts";
 
 interface RunningNode {
   admin: AdminServer | null;
@@ -28,24 +33,36 @@ interface RunningNode {
   cluster: ClusterNode | null;
   server: { host: string; port: number; close(): Promise<void> } | null;
   serving: boolean;
+  logger: Logger;
+  slowFsync: SlowFsyncLog;
 }
 
 export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
   const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
-  const node: RunningNode = { admin: null, engine: null, cluster: null, server: null, serving: false };
   const cluster = clusterSettings(config, typeof options.config === "string" ? options.config : "flags");
+  const logger = await openNodeLogger(config, cluster);
+  const configPath = options.config as string | undefined;
+  const { version } = packageJson;
+  logger.info("starting", { version, ...configFields(config), config: configPath, pid: process.pid });
+  const slowFsync = slowFsyncLog(logger, config, cluster);
+  const node: RunningNode = {
+    admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync,
+  };
   // Listen for signals before starting, so one that arrives during start-up (or right after the
   // ready line) still gets a clean stop rather than the default abrupt exit.
   const shutdownSignal = waitForShutdownSignal();
   try {
     await start(node, config, cluster, options.join === true);
   } catch (error) {
+    logger.error("start failed", { error: errorText(error) });
     await stop(node);
     throw asServeError(error);
   }
   const signal = await shutdownSignal;
+  logger.info("shutting down", { signal });
   await stop(node);
   await writeStdout(`filestore stopped signal=${signal}\n`);
+  logger.info("stopped", { signal });
   return ExitCode.ok;
 }
 
@@ -69,7 +86,7 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
       service,
       limits: serverLimitsFor(config),
       observer: metrics,
-      logError: (message, error) => void writeErrorLine(`${message}: ${error instanceof Error ? error.message : String(error)}`),
+      logger: node.logger,
     }),
   );
   node.server = server;
@@ -79,13 +96,21 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
   node.cluster?.setAddresses(client, admin);
   const replica = node.cluster === null ? "" : ` node=n${node.cluster.driver.nodeId} peer=${formatHostPort(node.cluster.transport.listenAddress)}`;
   await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}${replica}\n`);
+  const peer = node.cluster === null ? undefined : formatHostPort(node.cluster.transport.listenAddress);
+  node.logger.info("listening", { client, admin, peer });
 }
 
 /** A single node serves from its engine; a replica from the Raft group (cluster_node.ts). */
 async function openService(node: RunningNode, config: FileStoreConfig, cluster: ClusterSettings | null, join: boolean, metrics: ServerMetrics): Promise<KeyValueService> {
   if (cluster === null) {
     node.engine = await startStepAsync(`data folder ${config.data}`, () =>
-      Engine.open({ dir: config.data, fsync: config.fsync, batchDelayMs: config.batchDelayMs, onFsync: metrics.fsyncCompleted }),
+      Engine.open({
+        dir: config.data,
+        fsync: config.fsync,
+        batchDelayMs: config.batchDelayMs,
+        onFsync: fsyncObserver(node, metrics),
+        logger: node.logger,
+      }),
     );
     return node.engine;
   }
@@ -95,38 +120,60 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
       dataDir: config.data,
       fsync: config.fsync,
       join,
-      onFsync: metrics.fsyncCompleted,
+      onFsync: fsyncObserver(node, metrics),
       onProposalApplied: metrics.proposalApplied,
-      onFailure: (error) => void writeErrorLine(`replication stopped: ${error.message}`),
+      logger: node.logger,
     }),
   );
   return node.cluster.service;
 }
 
-/** Stops whatever was started, in dependency order; safe after a partial start. */
+/** Each fdatasync of the write-ahead log: its duration into the metric, and a warning when slow. */
+function fsyncObserver(node: RunningNode, metrics: ServerMetrics): (seconds: number) => void {
+  return (seconds) => {
+    metrics.fsyncCompleted(seconds);
+    node.slowFsync.observe(seconds);
+  };
+}
+
+/** Stops whatever was started, in dependency order; safe after a partial start. Logs each step. */
 async function stop(node: RunningNode): Promise<void> {
   node.serving = false;
   const wasServing = node.server !== null;
   await node.server?.close(); // stops accepting, answers in-flight requests
+  if (wasServing) node.logger.info("client port closed; requests in flight answered");
   node.server = null;
-  if (wasServing && node.engine !== null) await checkpointBeforeExit(node.engine);
-  await node.engine?.close(); // syncs and closes the log
+  if (wasServing && node.engine !== null) await checkpointBeforeExit(node.engine, node.logger);
+  // syncs and closes the log
+  await logStep(node, node.engine, "engine closed; its log synced", () => node.engine!.close());
   node.engine = null;
-  await node.cluster?.close(); // stops Raft, the peer port, then syncs and closes both logs
+  // stops Raft, the peer port, then syncs and closes both logs
+  const replicaStopped = "replica stopped; peer port closed, raft log and engine synced";
+  await logStep(node, node.cluster, replicaStopped, () => node.cluster!.close());
   node.cluster = null;
-  await node.admin?.close();
+  await logStep(node, node.admin, "admin endpoint closed", () => node.admin!.close());
   node.admin = null;
+  node.slowFsync.close();
+}
+
+/** Runs one stop step when its part was started, and logs it once done. */
+async function logStep(node: RunningNode, part: object | null, done: string, step: () => Promise<void>): Promise<void> {
+  if (part === null) return;
+  await step();
+  node.logger.info(done);
 }
 
 /**
  * A checkpoint at a clean stop makes the next start load the index instead of replaying the log.
  * Its failure loses nothing (the log holds every write), so it is reported and the stop goes on.
  */
-async function checkpointBeforeExit(engine: Engine): Promise<void> {
+async function checkpointBeforeExit(engine: Engine, logger: Logger): Promise<void> {
   try {
-    await engine.checkpoint();
+    const report = await engine.checkpoint();
+    const fields = { keys: report.entries, covered_log_index: report.coveredLogIndex, bytes: report.bytes };
+    logger.info("checkpoint written", fields);
   } catch (error) {
-    await writeErrorLine(`checkpoint at shutdown failed (the next start replays the log): ${(error as Error).message}`);
+    logger.warn("checkpoint at shutdown failed (the next start replays the log)", { error: errorText(error) });
   }
 }
 

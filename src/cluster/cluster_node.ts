@@ -24,6 +24,7 @@ import { ReplicatedKeyValueService } from "./replicated_service.ts";
 import { RaftDiskStorage } from "./storage/raft_disk_storage.ts";
 import { startTcpPeerTransport } from "./transport/tcp_peer_transport.ts";
 import type { TcpPeerTransport } from "./transport/types.ts";
+import { silentLogger, type Logger } from "../util/logger.ts";
 
 /** Every node of one group shares it; a node of another FileStore group is refused at the peer handshake. */
 export const clusterIdDefault = "filestore";
@@ -43,6 +44,8 @@ export interface ClusterNodeOptions {
   onFsync?: (durationSeconds: number) => void;
   onProposalApplied?: (seconds: number) => void;
   onFailure?: (error: Error) => void;
+  /** The node's operational log (recovery, elections, membership, peers, snapshots); silent when absent. */
+  logger?: Logger;
 }
 
 export class ClusterNode {
@@ -65,10 +68,14 @@ export class ClusterNode {
       throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
     }
     const initialConf = options.join ? { voters: [], learners: [] } : { voters: [...options.peers.keys()], learners: [] };
-    const storage = await RaftDiskStorage.open(joinPath(options.dataDir, "raft"), { fsync: options.fsync, onFsync: options.onFsync }, initialConf);
-    const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync" });
+    const logger = options.logger ?? silentLogger;
+    const storageOptions = { fsync: options.fsync, onFsync: options.onFsync, logger };
+    const storage = await RaftDiskStorage.open(joinPath(options.dataDir, "raft"), storageOptions, initialConf);
+    const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync", logger });
     const peerAddresses = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
-    const transport = await startTcpPeerTransport({ nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: peerAddresses });
+    const transport = await startTcpPeerTransport({
+      nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: peerAddresses, logger,
+    });
     const driver = await RaftDriver.start({
       nodeId: options.nodeId,
       storage,
@@ -80,6 +87,7 @@ export class ClusterNode {
       snapshotEveryEntries: options.snapshotEveryEntries,
       entriesKeptAfterSnapshot: options.snapshotEveryEntries === undefined ? undefined : Math.min(entriesKeptAfterSnapshot, Math.floor(options.snapshotEveryEntries / 2)),
       onFailure: options.onFailure,
+      logger,
     });
     return new ClusterNode(driver, engine, storage, transport, new ReplicatedKeyValueService(driver, engine));
   }

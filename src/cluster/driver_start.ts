@@ -12,16 +12,24 @@ import { Decoder } from "@msgpack/msgpack";
 import type { Engine } from "../engine/engine.ts";
 import { ChunkKind, decodeSnapshotChunk } from "../engine/snapshot.ts";
 import { assert } from "../util/assert.ts";
+import type { Logger } from "../util/logger.ts";
 import { SessionTable } from "./session_table.ts";
 import { ReplicatedStateMachine } from "./state_machine.ts";
 import { installStateMachineSnapshot, restoreMembers, type MemberTuple } from "./state_machine_snapshot.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 
-export async function restoreAtStart(engine: Engine, storage: DurableRaftStorage): Promise<ReplicatedStateMachine> {
+export async function restoreAtStart(
+  engine: Engine,
+  storage: DurableRaftStorage,
+  logger: Logger,
+): Promise<ReplicatedStateMachine> {
   const snapshot = storage.snapshot();
   const machine = new ReplicatedStateMachine(engine, snapshot.metadata.index, new SessionTable());
   if (snapshot.data.length === 0) return machine;
   if (engine.appliedRaftIndex() < engineIndexOf(snapshot.data)) {
+    logger.info("engine behind the raft snapshot: installing the snapshot", {
+      engine_index: engine.appliedRaftIndex(), snapshot_index: snapshot.metadata.index,
+    });
     await installStateMachineSnapshot(machine, snapshot.data);
     return machine;
   }

@@ -31,6 +31,8 @@ import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types
 import { ReadTracker } from "./read_tracker.ts";
 import { fromRaftError, ReplicationError } from "./replication_error.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
+import { RaftEventLog } from "./raft_event_log.ts";
+import { silentLogger, type Logger } from "../util/logger.ts";
 import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
 import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
 import { SnapshotScheduler } from "./snapshot_scheduler.ts";
@@ -56,6 +58,8 @@ export interface RaftDriverOptions {
   onProposalApplied?: (seconds: number) => void;
   /** Called when the loop fails (a storage or state-machine failure): the node must stop serving. */
   onFailure?: (error: Error) => void;
+  /** Where elections, leader and membership changes, snapshots and failures are logged (raft_event_log.ts). */
+  logger?: Logger;
 }
 
 export interface DriverCounters {
@@ -86,6 +90,7 @@ export class RaftDriver {
   private softState: SoftState = { leader: 0, role: "follower" };
   private lastTerm = 0;
   private readonly snapshots: SnapshotScheduler;
+  private readonly events: RaftEventLog;
   private loopRunning = false;
   private turnWanted = false;
   private closed = false;
@@ -107,11 +112,13 @@ export class RaftDriver {
     this.nodeId = options.nodeId;
     machine.onFatal = (error) => this.fail(error);
     this.self = { ...options.self };
+    this.events = new RaftEventLog(options.logger ?? silentLogger, options.nodeId, node.status().term);
     this.snapshots = new SnapshotScheduler(
       machine,
       options.storage,
       options.snapshotEveryEntries ?? limits.snapshotEveryEntries,
       options.entriesKeptAfterSnapshot ?? limits.entriesKeptAfterSnapshot,
+      (error) => this.events.snapshotFailed(error),
     );
     this.lastTerm = node.status().term;
     options.transport.onMessage((message) => this.receive(message));
@@ -128,7 +135,7 @@ export class RaftDriver {
       appendEntriesBytesMax: limits.proposalBytesMax,
       ...options.raft,
     });
-    const machine = await restoreAtStart(options.engine, options.storage);
+    const machine = await restoreAtStart(options.engine, options.storage, options.logger ?? silentLogger);
     const seed = options.randomSeed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const node = new RawNode(raftConfig, options.storage, seededRandom(seed));
     return new RaftDriver(options, node, machine);
@@ -186,6 +193,7 @@ export class RaftDriver {
     } catch (error) {
       throw this.translate(error);
     }
+    this.events.transferStarted(to);
     this.kick();
   }
 
@@ -328,7 +336,10 @@ export class RaftDriver {
     this.applyCommitted(unapplied);
     for (const state of ready.readStates) this.reads.confirm(state);
     this.reads.serveUpTo(this.machine.appliedIndex);
-    if (await this.snapshots.onTurn(this.node)) this.counters.snapshotsTaken++;
+    if (await this.snapshots.onTurn(this.node)) {
+      this.counters.snapshotsTaken++;
+      this.events.snapshotTaken(this.options.storage.snapshot().metadata);
+    }
   }
 
   private submitProposals(): void {
@@ -350,6 +361,7 @@ export class RaftDriver {
 
   private observeSoftState(softState: SoftState): void {
     const status = this.node.status();
+    this.events.observe(softState, status.term);
     if (status.term !== this.lastTerm) {
       this.lastTerm = status.term;
       this.counters.termChanges++;
@@ -409,6 +421,7 @@ export class RaftDriver {
     this.proposals.droppedThrough(snapshot.metadata.index);
     this.snapshots.installed(snapshot.metadata.index);
     this.counters.snapshotsInstalled++;
+    this.events.snapshotInstalled(snapshot.metadata);
     this.refreshPeers();
   }
 
@@ -416,6 +429,7 @@ export class RaftDriver {
   private refreshPeers(): void {
     const peers = new Map(this.options.peers);
     const { voters, learners } = this.node.status().confState;
+    this.events.membership({ voters, learners });
     for (const member of [...voters, ...learners]) {
       const announced = this.machine.members.get(member)?.peerAddress ?? "";
       if (announced !== "") peers.set(member, announced);
@@ -431,6 +445,7 @@ export class RaftDriver {
   private fail(error: Error): void {
     if (this.failure !== null) return;
     this.failure = error;
+    this.events.failed(error);
     clearInterval(this.tickTimer);
     this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));
     this.options.onFailure?.(error);

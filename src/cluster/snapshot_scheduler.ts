@@ -35,6 +35,8 @@ export class SnapshotScheduler {
     private readonly storage: DurableRaftStorage,
     private readonly everyEntries: number,
     private readonly entriesKept: number,
+    /** Told of a background failure (for the log). */
+    private readonly onFailure: (error: Error) => void = () => {},
   ) {
     this.lastIndex = storage.snapshot().metadata.index;
   }
@@ -75,6 +77,7 @@ export class SnapshotScheduler {
     } catch (error) {
       this.lastError = error instanceof Error ? error : new Error(String(error));
       this.lastIndex = this.storage.snapshot().metadata.index;
+      this.onFailure(this.lastError);
     }
   }
 

@@ -4,6 +4,7 @@
  * a share of the log. Either runs in the background under the maintenance lock; a failure is
  * kept for stats and never thrown at the writer that happened to trigger it.
  */
+import { errorText, silentLogger, type Logger } from "../util/logger.ts";
 import type { EngineState } from "./engine_state.ts";
 import {
   autoCheckpointRecordsMin,
@@ -54,6 +55,7 @@ export class BackgroundMaintenance {
     private readonly checkpointing: Required<AutoCheckpointOptions> | null,
     /** The last log index the checkpoint found at open covered (replay started after it). */
     coveredAtOpen: number,
+    private readonly logger: Logger = silentLogger,
   ) {
     this.coveredByLastCheckpoint = coveredAtOpen;
   }
@@ -82,11 +84,14 @@ export class BackgroundMaintenance {
   afterApply(): void {
     if (this.running !== null || ++this.appliesSinceCheck < autoCompactionCheckEveryApplies) return;
     this.appliesSinceCheck = 0;
-    if (this.compactionDue()) this.start(async () => {
+    if (this.compactionDue()) this.start("compaction", async () => {
       this.logBytesAfterLastCompaction = (await this.tasks.compact()).logBytesAfter;
+      this.logger.debug("compaction done", { log_bytes: this.logBytesAfterLastCompaction });
     });
-    else if (this.checkpointDue()) this.start(async () => {
-      this.noteCheckpoint((await this.tasks.checkpoint()).coveredLogIndex);
+    else if (this.checkpointDue()) this.start("checkpoint", async () => {
+      const coveredLogIndex = (await this.tasks.checkpoint()).coveredLogIndex;
+      this.noteCheckpoint(coveredLogIndex);
+      this.logger.debug("checkpoint written", { covered_log_index: coveredLogIndex });
     });
   }
 
@@ -113,10 +118,11 @@ export class BackgroundMaintenance {
     return this.checkpointing !== null && this.state.log.lastIndex() - this.coveredByLastCheckpoint >= this.checkpointing.recordsMin;
   }
 
-  private start(task: () => Promise<void>): void {
+  private start(what: string, task: () => Promise<void>): void {
     this.running = task()
       .catch((error: unknown) => {
         this.lastError = error instanceof Error ? error : new Error(String(error));
+        this.logger.warn(`background ${what} failed; it is tried again later`, { error: errorText(error) });
       })
       .finally(() => {
         this.running = null;

@@ -22,7 +22,7 @@ import { MaintenanceLock } from "./maintenance_lock.ts";
 import { newIndexEntry } from "./key_index.ts";
 import { keyHash } from "./key_string.ts";
 import { encodeRecord, OperationKind, RecordKind, type RecordOperation } from "./record_codec.ts";
-import { recoverEngineState, type EngineRecoveryReport } from "./recovery.ts";
+import { logEngineRecovery, recoverEngineState, type EngineRecoveryReport } from "./recovery.ts";
 import { scanIndex } from "./scan.ts";
 import { snapshotChunks } from "./snapshot.ts";
 import { installSnapshotChunks, type InstallReport } from "./snapshot_install.ts";
@@ -31,6 +31,7 @@ import { validateCommand, validateKey, validateKeyLength, validateRaftIndex, val
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { InFlightCount } from "../util/in_flight_count.ts";
+import { silentLogger, type Logger } from "../util/logger.ts";
 
 export interface EngineOptions {
   /** Folder of the engine: its log in `log/`, its checkpoint beside it. Created when missing. */
@@ -46,6 +47,8 @@ export interface EngineOptions {
   autoCompaction?: AutoCompactionOptions | false;
   /** Background checkpoint every so many log records; on by default, `false` turns it off. */
   autoCheckpoint?: AutoCheckpointOptions | false;
+  /** Where open() reports its recovery and background maintenance its failures; silent when absent. */
+  logger?: Logger;
 }
 
 export interface CheckpointReport {
@@ -70,6 +73,7 @@ export class Engine {
     automatic: ReturnType<typeof BackgroundMaintenance.resolve>,
     /** What open() found: checkpoint used or not, records replayed, time taken. */
     readonly recovery: EngineRecoveryReport,
+    logger: Logger,
   ) {
     this.stateView = {
       valueOf: (key) => {
@@ -80,7 +84,8 @@ export class Engine {
     };
     const tasks = { compact: () => this.compact(), checkpoint: () => this.checkpoint() };
     const coveredAtOpen = state.log.lastIndex() - recovery.recordsReplayed;
-    this.background = new BackgroundMaintenance(state, tasks, automatic.compaction, automatic.checkpointing, coveredAtOpen);
+    const { compaction, checkpointing } = automatic;
+    this.background = new BackgroundMaintenance(state, tasks, compaction, checkpointing, coveredAtOpen, logger);
   }
 
   /** The last failure of a background compaction or checkpoint, if any (never thrown at a caller). */
@@ -98,12 +103,15 @@ export class Engine {
         batchDelayMs: options.batchDelayMs,
         segmentSizeBytes: options.segmentSizeBytes,
         onFsync: options.onFsync,
+        logger: options.logger,
       }));
     const { state, report } = await recoverEngineState(log, options.dir);
+    const logger = options.logger ?? silentLogger;
+    logEngineRecovery(logger, options.dir, report, state.index.size);
     const engineState: EngineState = { log, index: state.index, revision: state.revision, raftIndex: state.raftIndex, failure: null, recentRecords: new RecentRecords() };
     const segmentSizeBytes = options.log === undefined ? (options.segmentSizeBytes ?? segmentSizeBytesDefault) : undefined;
     const automatic = BackgroundMaintenance.resolve({ ...options, segmentSizeBytes });
-    return new Engine(engineState, options.dir, automatic, report);
+    return new Engine(engineState, options.dir, automatic, report, logger);
   }
 
   /**

@@ -5,6 +5,7 @@
  * always correct); the outcome says which happened.
  */
 import type { AppendLog } from "../log/types.ts";
+import type { Logger } from "../util/logger.ts";
 import { decodeCheckpoint, readCheckpointFile, type CheckpointContents } from "./checkpoint.ts";
 import { KeyIndex } from "./key_index.ts";
 import { ReplayState } from "./replay.ts";
@@ -37,6 +38,18 @@ export async function recoverEngineState(
     recordsReplayed += 1;
   }
   return { state, report: { checkpoint, recordsReplayed, durationMilliseconds: performance.now() - started } };
+}
+
+/** One line: where the state came from and how much was replayed; a warning when a checkpoint was unusable. */
+export function logEngineRecovery(logger: Logger, dir: string, report: EngineRecoveryReport, keys: number): void {
+  if (report.checkpoint === "invalid") logger.warn("checkpoint unusable: the whole log was replayed", { dir });
+  logger.info("engine recovered", {
+    dir,
+    checkpoint: report.checkpoint,
+    records_replayed: report.recordsReplayed,
+    keys,
+    duration_ms: Math.round(report.durationMilliseconds),
+  });
 }
 
 /** A checkpoint is usable only when the log still holds every record it covers or points at. */

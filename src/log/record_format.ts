@@ -33,7 +33,7 @@
  * a valid record carrying the next index, the framing is confirmed: the record alone is corrupt
  * (reported, reads of it throw CorruptRecordError) and the scan goes on. Otherwise the framing is
  * lost: in the last segment that is a torn tail (a write cut by a crash; everything from o on is
- * truncated and counted in tornTailBytesTruncated); in a sealed segment it is corruption, and
+ * truncated and reported as the recovery's tornTail); in a sealed segment it is corruption, and
  * every index from there to the next segment's first index is reported unreadable and throws on
  * read, since the offsets of those records cannot be trusted.
  * Reads verify the CRC again (a paired check), so bytes damaged after open are never served.

@@ -25,7 +25,9 @@ interface SegmentFile {
 export function recoverLog(dir: string, durable: boolean): RecoveredLog {
   fs.mkdirSync(dir, { recursive: true });
   const files = listSegmentFiles(dir, durable);
-  const report: RecoveryReport = { segmentsScanned: 0, recordsRecovered: 0, tornTailBytesTruncated: 0, corruptRecords: [] };
+  const report: RecoveryReport = {
+    segmentsScanned: 0, recordsRecovered: 0, tornTail: null, corruptRecords: [], segmentsSetAside: [],
+  };
   const segments: Segment[] = [];
   for (let position = 0; position < files.length; position += 1) {
     const file = files[position];
@@ -109,14 +111,16 @@ function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport,
   const headerProblem = segmentHeaderProblem(contents, file.firstIndex);
   if (headerProblem !== null) {
     report.corruptRecords.push({ file: file.filePath, offset: 0, index: file.firstIndex, reason: `${headerProblem}: segment set aside, its records unreadable` });
-    setFileAside(dir, file.filePath, durable);
+    const movedTo = setFileAside(dir, file.filePath, durable);
+    report.segmentsSetAside.push({ file: file.filePath, movedTo, reason: headerProblem });
     return null;
   }
   const scan = scanSegment(contents, file.firstIndex, false);
   reportCorruptRecords(file.filePath, scan, report);
   const fd = fs.openSync(file.filePath, "r+");
   if (scan.validEndOffset < contents.length) {
-    report.tornTailBytesTruncated += contents.length - scan.validEndOffset;
+    const bytesCut = contents.length - scan.validEndOffset;
+    report.tornTail = { file: file.filePath, offset: scan.validEndOffset, bytesCut };
     fs.ftruncateSync(fd, scan.validEndOffset);
     if (durable) fs.fdatasyncSync(fd);
   }

@@ -53,8 +53,10 @@ export function removeFiles(dir: string, paths: string[], durable: boolean): voi
   if (durable) fsyncDirectory(dir);
 }
 
-/** Moves an unreadable file out of the way, keeping its bytes for inspection. */
-export function setFileAside(dir: string, filePath: string, durable: boolean): void {
-  fs.renameSync(filePath, filePath + setAsideFileSuffix);
+/** Moves an unreadable file out of the way, keeping its bytes for inspection; returns its new path. */
+export function setFileAside(dir: string, filePath: string, durable: boolean): string {
+  const movedTo = filePath + setAsideFileSuffix;
+  fs.renameSync(filePath, movedTo);
   if (durable) fsyncDirectory(dir);
+  return movedTo;
 }

@@ -19,6 +19,7 @@ import { appendPayloadsPerCallMax, recordPayloadBytesMax } from "./constants.ts"
 import { type ResolvedLogOptions, resolveLogOptions } from "./log_options.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { createActiveSegment, recoverLog } from "./recovery.ts";
+import { logRecovery } from "./recovery_log.ts";
 import { Segment } from "./segment.ts";
 import { OffsetTable } from "./offset_table.ts";
 import { isValidRecordIndex, segmentFileName } from "./record_format.ts";
@@ -60,6 +61,7 @@ export class SegmentedLog implements AppendLog {
   static async open(options: LogOptions): Promise<SegmentedLog> {
     const resolved = resolveLogOptions(options);
     const { segments, report } = recoverLog(resolved.dir, resolved.fsync !== "unsafe-no-fsync");
+    if (options.logger !== undefined) logRecovery(options.logger, resolved.dir, report);
     return new SegmentedLog(resolved, segments, report);
   }
 

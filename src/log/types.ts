@@ -3,6 +3,7 @@
  * numbered by a dense, 1-based, monotonically increasing index. The log knows nothing of
  * keys or Raft: Raft entries and engine commands are both just payloads to it.
  */
+import type { Logger } from "../util/logger.ts";
 
 /**
  * When an append is acknowledged.
@@ -18,6 +19,8 @@ export type FsyncMode = "always" | "batch" | "unsafe-no-fsync";
 export interface LogOptions {
   /** Folder holding the segment files; created when missing. */
   dir: string;
+  /** Where open() reports what recovery found (recovery_log.ts); silent when absent. */
+  logger?: Logger;
   fsync?: FsyncMode;
   /** With fsync `batch`: the longest an append waits for its fdatasync. */
   batchDelayMs?: number;
@@ -37,10 +40,25 @@ export interface LogOptions {
 export interface RecoveryReport {
   segmentsScanned: number;
   recordsRecovered: number;
-  /** Bytes cut from the tail segment: a torn (partial or garbage) last write. */
-  tornTailBytesTruncated: number;
+  /** What was cut from the last segment: a torn (partial or garbage) last write; null when it ended cleanly. */
+  tornTail: TornTail | null;
   /** Records whose checksum failed before the tail: refused, never served. */
   corruptRecords: CorruptRecordInfo[];
+  /** Last segments whose header was unreadable: renamed aside (kept for inspection), not used. */
+  segmentsSetAside: SetAsideSegment[];
+}
+
+interface TornTail {
+  file: string;
+  /** Where the file now ends: the end of its last whole record. */
+  offset: number;
+  bytesCut: number;
+}
+
+interface SetAsideSegment {
+  file: string;
+  movedTo: string;
+  reason: string;
 }
 
 export interface CorruptRecordInfo {

@@ -19,6 +19,8 @@ import { resolveLimits, type ServerLimits } from "./limits";
 import { errorReply, type Reply, type Request } from "./messages";
 import { noopObserver, type ServerObserver } from "./observer";
 import { OutputBuffer } from "./output_buffer";
+import { RefusalLog } from "./refusal_log";
+import type { Logger } from "../util/logger";
 import { decodeRequest } from "./request_decoder";
 import { deadlineAtMs, execute, isFoundValue, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
 import { encodeResponse } from "./response_codec";
@@ -33,8 +35,10 @@ export interface ServerOptions {
   service: KeyValueService;
   limits?: Partial<ServerLimits>;
   observer?: ServerObserver;
-  /** Where failures inside the service are reported (the client only sees INTERNAL). */
+  /** Where failures inside the service are reported (the client only sees INTERNAL); default: the logger. */
   logError?: (message: string, error: unknown) => void;
+  /** Where refusals by the limits and internal failures are logged, at most once a second each (refusal_log.ts). */
+  logger?: Logger;
 }
 
 export interface ServerStats {
@@ -104,9 +108,11 @@ class ClientPortServer {
   private inflight = 0;
   private closing: Promise<void> | null = null;
   private inflightDrained: (() => void) | null = null;
+  private readonly refusals: RefusalLog | null;
 
   constructor(private readonly options: ServerOptions) {
     this.limits = resolveLimits(options.limits);
+    this.refusals = options.logger === undefined ? null : new RefusalLog(options.logger, this.limits);
     this.observer = options.observer ?? noopObserver;
     this.executor = {
       service: options.service,
@@ -150,6 +156,7 @@ class ClientPortServer {
   private onOpen(socket: Socket<Connection | undefined>): void {
     if (this.closing !== null || this.connections.size >= this.limits.connectionsMax) {
       const reason = this.closing !== null ? "server is shutting down" : `connection limit ${this.limits.connectionsMax} reached`;
+      if (this.closing === null) this.refusals?.connectionRefused(socket.remoteAddress);
       socket.data = undefined;
       socket.end(encodeResponse(this.builder, 0, errorReply(this.closing !== null ? "UNAVAILABLE" : "OVERLOADED", reason)));
       return;
@@ -187,6 +194,7 @@ class ClientPortServer {
       const rejection = error instanceof RequestRejection ? error
         : new RequestRejection("INTERNAL", "internal error", 0, true);
       if (!(error instanceof RequestRejection)) this.logError("request handling failed", error);
+      else this.refusals?.frameRefused(rejection.status === "TOO_LARGE", socket.remoteAddress, rejection.message);
       this.reply(connection, rejection.requestId, errorReply(rejection.status, rejection.message), "invalid", performance.now());
       this.closeAfterFlush(connection);
     } finally {
@@ -255,6 +263,7 @@ class ClientPortServer {
   /** Why a request cannot be taken now (nothing is applied), or null when it can. */
   private refusal(connection: Connection): Reply | null {
     if (connection.inflight >= this.limits.inflightRequestsPerConnectionMax || this.inflight >= this.limits.inflightRequestsPerServerMax) {
+      this.refusals?.inflightRefused();
       return errorReply("OVERLOADED", "too many requests in flight; nothing was applied");
     }
     if (this.closing !== null) return errorReply("UNAVAILABLE", "server is shutting down; nothing was applied");
@@ -372,7 +381,9 @@ class ClientPortServer {
   }
 
   private logError(message: string, error: unknown): void {
-    (this.options.logError ?? ((text, detail) => console.error(text, detail)))(message, error);
+    if (this.options.logError !== undefined) this.options.logError(message, error);
+    else if (this.refusals !== null) this.refusals.failed(message, error);
+    else console.error(message, error);
   }
 
   private close(): Promise<void> {
@@ -390,5 +401,6 @@ class ClientPortServer {
       connection.socket.end();
     }
     this.listener?.stop(true);
+    this.refusals?.close();
   }
 }

@@ -1,11 +1,14 @@
 /**
  * The single-file program: `bun build --compile` (what `bun run build` does) into a temp
- * folder, then that file serves and answers its own CLI commands.
+ * folder, then that file serves, answers its own CLI commands and writes its log (logfmt, JSON).
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { freshNodeArgs, makeTempDir, repositoryRoot, runCommand, startServe, type ServeProcess } from "./process_harness.ts";
+import {
+  freshNodeArgs, makeTempDir, processWaitMsMax, repositoryRoot, runCommand, startServe, type ServeProcess,
+} from "./process_harness.ts";
+import { parseJsonLogLines } from "../util/json_log.ts";
 
 const workDir = makeTempDir("compiled");
 let node: ServeProcess | null = null;
@@ -39,5 +42,17 @@ test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTER
   expect((await fetch(`${node.adminUrl}/healthz`)).status).toBe(200);
 
   expect(await node.stop("SIGTERM")).toBe(0);
+  // The compiled node logs (pino inside the binary): logfmt by default, JSON when asked.
+  const isStopped = (line: string) => line.includes("level=info msg=stopped signal=SIGTERM");
+  const stopped = await node.stderr.waitFor(isStopped, processWaitMsMax);
+  expect(stopped).not.toBeNull();
+  expect(node.stderr.lines[0]).toMatch(/^time=\S+ level=info msg=starting version=\S+ listen=/);
+
+  node = await startServe([binary], [...freshNodeArgs(join(workDir.path, "data")), "--log-format", "json"]);
+  expect(await node.stop("SIGTERM")).toBe(0);
+  await node.stderr.waitFor(() => false, processWaitMsMax);
+  const messages = parseJsonLogLines(node.stderr.lines).map((event) => event.msg);
+  expect(messages).toContain("engine recovered");
+  expect(messages.at(-1)).toBe("stopped");
   node = null;
 }, buildAndServeTimeoutMs);

@@ -42,6 +42,9 @@ describe("defaults", () => {
       idleTimeoutMs: 300_000,
       nodeId: "",
       peers: [],
+      logFormat: "logfmt",
+      logLevel: "info",
+      slowFsyncMs: 100,
     });
   });
 
@@ -120,6 +123,10 @@ describe("validation errors name the field and the source", () => {
     ["node id not a string", { "node-id": 3 }, "node-id", /must be a string/],
     ["peers bad entry", { peers: ["a:1", "b"] }, "peers", /expected HOST:PORT/],
     ["peers not a list", { peers: 5 }, "peers", /list of "HOST:PORT"/],
+    ["log format unknown", { "log-format": "text" }, "log-format", /must be one of logfmt, json; got "text"/],
+    ["log level unknown", { "log-level": "trace" }, "log-level", /one of error, warn, info, debug; got "trace"/],
+    ["slow fsync negative", { "slow-fsync-ms": -5 }, "slow-fsync-ms", /at least 0, got -5/],
+    ["slow fsync too long", { "slow-fsync-ms": 60_001 }, "slow-fsync-ms", /at most 60000/],
     ["unknown key", { lisen: "127.0.0.1:1" }, "lisen", /unknown setting/],
   ];
   for (const [label, file, field, reason] of cases) {

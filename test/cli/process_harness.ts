@@ -124,6 +124,14 @@ export interface CommandResult {
   stderrText: string;
 }
 
+/**
+ * The `filestore: ...` error lines of a command's stderr. `serve` also writes its operational log
+ * there (logfmt or JSON lines), so a test of a failed start looks for its error line among them.
+ */
+export function errorLines(stderrText: string): string[] {
+  return stderrText.split("\n").filter((line) => line.startsWith("filestore: "));
+}
+
 /** Runs one CLI command to completion, optionally feeding stdin. */
 export async function runCommand(program: string[], args: string[], stdin?: Uint8Array | string): Promise<CommandResult> {
   const child = Bun.spawn([...program, ...args], {

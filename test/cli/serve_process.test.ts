@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
+import {
+  errorLines, freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess,
+} from "./process_harness.ts";
 
 const dataDir = makeTempDir("serve");
 let node: ServeProcess;
@@ -138,7 +140,11 @@ describe("serve configuration and start-up failures", () => {
     const args = ["serve", "--listen", node.clientAddress, "--admin", "127.0.0.1:0", "--data", join(dataDir.path, "busy")];
     const result = await runCommand(sourceProgram, args);
     expect(result.exitCode).toBe(ExitCode.serveFailed);
-    expect(result.stderrText).toStartWith(`filestore: client port ${node.clientAddress}: `);
+    // One error line, the last one: the node's log lines of the failed start come before it.
+    const [errorLine, ...more] = errorLines(result.stderrText);
+    expect(more).toEqual([]);
+    expect(errorLine).toStartWith(`filestore: client port ${node.clientAddress}: `);
+    expect(result.stderrText).toEndWith(`${errorLine}\n`);
   });
 });
 

@@ -62,6 +62,8 @@ export class InProcessCluster {
       self: { clientAddress: `client:${id}`, adminAddress: `admin:${id}`, peerAddress: `memory:${id}` },
       randomSeed: id * 7919,
       ...this.driverOverrides,
+      // A logger given to the cluster tells each line's node.
+      logger: this.driverOverrides.logger?.child({ node: `n${id}` }),
     });
     const node = { id, storage, engine, driver, service: new ReplicatedKeyValueService(driver, engine), transport };
     this.nodes.set(id, node);

@@ -27,6 +27,8 @@ export interface ProcessNode {
   process: Subprocess<"ignore", "pipe", "pipe"> | null;
   paused: boolean;
   output: string[];
+  /** The current process's stderr, line by line: its operational log (and any error line). */
+  logLines: string[];
 }
 
 export interface ProcessClusterOptions {
@@ -65,6 +67,7 @@ export class ProcessCluster {
       process: null,
       paused: false,
       output: [],
+      logLines: [],
     };
     this.nodes.set(id, node);
     return node;
@@ -95,7 +98,8 @@ export class ProcessCluster {
     const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     node.process = child;
     node.paused = false;
-    void collect(child.stderr, node.output);
+    node.logLines = [];
+    void collectLines(child.stderr, node.output, node.logLines);
     const ready = await waitForLine(child.stdout, node.output, (line) => line.startsWith("filestore listening"), readyWaitMsMax);
     if (!ready) throw new Error(`n${id} did not start: ${node.output.join(" | ")}`);
   }
@@ -172,6 +176,20 @@ export class ProcessCluster {
 async function collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
   const decoder = new TextDecoder();
   for await (const chunk of stream) into.push(decoder.decode(chunk));
+}
+
+/** Collects `stream` as raw chunks into `raw` and as whole lines into `lines`. */
+async function collectLines(stream: ReadableStream<Uint8Array>, raw: string[], lines: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    const text = decoder.decode(chunk, { stream: true });
+    raw.push(text);
+    const parts = (pending + text).split("\n");
+    pending = parts.pop() ?? "";
+    lines.push(...parts);
+  }
+  if (pending !== "") lines.push(pending);
 }
 
 /** Reads `stream` until a line matches (true) or it ends or time runs out (false); keeps reading after. */

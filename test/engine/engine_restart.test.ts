@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { checkpointFileName } from "../../src/engine/checkpoint.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 import { bytes, crashTestTimeoutMilliseconds, dump, segmentedHarness, temporaryFolder, text } from "./helpers.ts";
+import { CollectingLogger } from "../util/collecting_logger.ts";
 
 async function writeWorkload(engine: Engine, from: number, count: number): Promise<void> {
   for (let step = from; step < from + count; step++) {
@@ -24,10 +25,17 @@ describe("engine restart", () => {
     await writeWorkload(engine, 1000, 120);
     const before = dump(engine);
     const revision = engine.revision();
-    engine = await harness.restart(engine);
+    const logger = new CollectingLogger();
+    engine = await harness.restart(engine, { logger });
     expect(engine.recovery.checkpoint).toBe("loaded");
     expect(engine.recovery.recordsReplayed).toBe(120);
     expect(dump(engine)).toEqual(before);
+    // The log's recovery, then the engine's: the checkpoint was used and 120 records replayed.
+    expect(logger.messages()).toEqual(["log recovered", "engine recovered"]);
+    const recovered = logger.lines[1].fields;
+    const { duration_ms } = recovered;
+    const keys = before.length;
+    expect(recovered).toEqual({ dir: folder.path, checkpoint: "loaded", records_replayed: 120, keys, duration_ms });
     // Point reads go through the hash index, rebuilt from the checkpoint's stored hashes.
     for (const [key, value, version] of before) expect([text(engine.get(bytes(key))!.value), engine.get(bytes(key))!.version]).toEqual([value, version]);
     expect(engine.revision()).toBe(revision);

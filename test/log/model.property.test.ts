@@ -92,7 +92,7 @@ test("the log behaves as an array under random appends, truncations, compactions
             await log.close();
             log = await SegmentedLog.open(options);
             expect(log.recovery.corruptRecords).toEqual([]);
-            expect(log.recovery.tornTailBytesTruncated).toBe(0);
+            expect(log.recovery.tornTail).toBeNull();
             return log;
           };
           for (const operation of operations) {

@@ -5,6 +5,7 @@ import { SegmentedLog } from "../../src/log/segmented_log.ts";
 import { CorruptRecordError } from "../../src/log/types.ts";
 import { recordHeaderBytes, segmentHeaderBytes } from "../../src/log/record_format.ts";
 import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
+import { CollectingLogger } from "../util/collecting_logger.ts";
 
 const payloadBytes = 40;
 const frameBytes = recordHeaderBytes + payloadBytes;
@@ -50,12 +51,14 @@ describe("torn tail", () => {
     const tail = lastSegmentPath(dir);
     fs.truncateSync(tail, fs.statSync(tail).size - 7);
     const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-    expect(log.recovery).toEqual({ segmentsScanned: 2, recordsRecovered: 7, tornTailBytesTruncated: frameBytes - 7, corruptRecords: [] });
+    const tornTail = { file: tail, offset: recordOffset(2), bytesCut: frameBytes - 7 };
+    const clean = { corruptRecords: [], segmentsSetAside: [] };
+    expect(log.recovery).toEqual({ segmentsScanned: 2, recordsRecovered: 7, tornTail, ...clean });
     expect(log.lastIndex()).toBe(7);
     expect(await log.append([payloadFor(8, payloadBytes)])).toBe(8);
     await log.close();
     const reopened = await SegmentedLog.open({ dir, segmentSizeBytes });
-    expect(reopened.recovery.tornTailBytesTruncated).toBe(0);
+    expect(reopened.recovery.tornTail).toBeNull();
     for (let index = 1; index <= 8; index += 1) expect(reopened.read(index)).toEqual(payloadFor(index, payloadBytes));
     await reopened.close();
   });
@@ -65,7 +68,8 @@ describe("torn tail", () => {
       const dir = await writeLog("garbage", 7);
       fs.appendFileSync(lastSegmentPath(dir), filler);
       const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-      expect(log.recovery.tornTailBytesTruncated).toBe(filler.length);
+      const tornTail = { file: lastSegmentPath(dir), offset: recordOffset(2), bytesCut: filler.length };
+      expect(log.recovery.tornTail).toEqual(tornTail);
       expect(log.recovery.corruptRecords).toEqual([]);
       expect(log.lastIndex()).toBe(7);
       expect(await log.append([payloadFor(8, payloadBytes)])).toBe(8);
@@ -81,7 +85,7 @@ describe("torn tail", () => {
     fs.writeSync(fd, new Uint8Array(payloadBytes), 0, payloadBytes, recordOffset(2) + recordHeaderBytes);
     fs.closeSync(fd);
     const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-    expect(log.recovery.tornTailBytesTruncated).toBe(frameBytes);
+    expect(log.recovery.tornTail).toEqual({ file: tail, offset: recordOffset(2), bytesCut: frameBytes });
     expect(log.lastIndex()).toBe(7);
     await log.close();
   });
@@ -95,7 +99,7 @@ describe("corruption before the tail", () => {
     const log = await SegmentedLog.open({ dir, segmentSizeBytes });
     expect(log.recovery.corruptRecords).toEqual([{ file: sealed, offset: recordOffset(2), index: 8, reason: "record checksum mismatch" }]);
     expect(log.recovery.recordsRecovered).toBe(11);
-    expect(log.recovery.tornTailBytesTruncated).toBe(0);
+    expect(log.recovery.tornTail).toBeNull();
     expect(() => log.read(8)).toThrow(CorruptRecordError);
     expect(() => [...log.readRange(6, 10)]).toThrow(CorruptRecordError);
     for (const index of [1, 6, 7, 9, 10, 12]) expect(log.read(index)).toEqual(payloadFor(index, payloadBytes));
@@ -157,7 +161,7 @@ describe("corruption before the tail", () => {
     const tail = lastSegmentPath(dir);
     flipByte(tail, recordOffset(0) + recordHeaderBytes + 3);
     const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-    expect(log.recovery.tornTailBytesTruncated).toBe(0);
+    expect(log.recovery.tornTail).toBeNull();
     expect(log.recovery.corruptRecords).toEqual([{ file: tail, offset: recordOffset(0), index: 6, reason: "record checksum mismatch" }]);
     expect(() => log.read(6)).toThrow(CorruptRecordError);
     expect(log.read(8)).toEqual(payloadFor(8, payloadBytes));
@@ -173,6 +177,8 @@ describe("corruption before the tail", () => {
     expect(log.recovery.corruptRecords[0].index).toBe(6);
     expect(log.lastIndex()).toBe(5);
     expect(fs.existsSync(`${tail}.corrupt`)).toBe(true);
+    const setAside = { file: tail, movedTo: `${tail}.corrupt`, reason: expect.any(String) };
+    expect(log.recovery.segmentsSetAside).toEqual([setAside]);
     expect(await log.append([payloadFor(6, payloadBytes)])).toBe(6);
     await log.close();
   });
@@ -187,6 +193,39 @@ describe("corruption before the tail", () => {
     ]);
     expect(() => log.read(9)).toThrow(CorruptRecordError);
     expect(log.read(8)).toEqual(payloadFor(8, payloadBytes));
+    await log.close();
+  });
+});
+
+describe("recovery is logged when a logger is given", () => {
+  test("a summary, the torn tail with file and offset, each corrupt record and each segment set aside", async () => {
+    const dir = await writeLog("logged", 12);
+    const sealed = path.join(dir, segmentFiles(dir)[1]);
+    const tail = lastSegmentPath(dir);
+    flipByte(sealed, recordOffset(2) + recordHeaderBytes + 20);
+    fs.appendFileSync(tail, new Uint8Array(9));
+    const logger = new CollectingLogger();
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes, logger });
+    expect(logger.lines).toEqual([
+      { level: "info", message: "log recovered", fields: { dir, segments: 3, records: 11, corrupt_records: 1 } },
+      { level: "warn", message: "torn tail cut", fields: { file: tail, offset: recordOffset(2), bytes: 9 } },
+      {
+        level: "error",
+        message: "corrupt record",
+        fields: { file: sealed, offset: recordOffset(2), index: 8, reason: "record checksum mismatch" },
+      },
+    ]);
+    await log.close();
+  });
+
+  test("a last segment set aside is logged with where it went", async () => {
+    const dir = await writeLog("logged-aside", 8);
+    const tail = lastSegmentPath(dir);
+    flipByte(tail, 2);
+    const logger = new CollectingLogger();
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes, logger });
+    const setAside = logger.lines.find((line) => line.message === "segment set aside");
+    expect(setAside?.fields).toEqual({ file: tail, moved_to: `${tail}.corrupt`, reason: expect.any(String) });
     await log.close();
   });
 });

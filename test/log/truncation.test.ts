@@ -25,7 +25,7 @@ async function reopen(log: SegmentedLog, dir: string): Promise<SegmentedLog> {
   await log.close();
   const reopened = await SegmentedLog.open({ dir, segmentSizeBytes });
   expect(reopened.recovery.corruptRecords).toEqual([]);
-  expect(reopened.recovery.tornTailBytesTruncated).toBe(0);
+  expect(reopened.recovery.tornTail).toBeNull();
   return reopened;
 }
 

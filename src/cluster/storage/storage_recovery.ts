@@ -16,6 +16,8 @@ import { HardStateFile } from "./hard_state_file.ts";
 import { readSnapshotFile, writeSnapshotFile } from "./snapshot_file.ts";
 import { hardStateFileName, logFolderName, snapshotFileName } from "./storage_constants.ts";
 import { TermRuns } from "./term_runs.ts";
+import { silentLogger } from "../../util/logger.ts";
+import { formatNodeId } from "../node_id.ts";
 import { RaftStorageCorruptError, type RaftDiskStorageOptions } from "./types.ts";
 
 export interface RecoveredStorage {
@@ -40,17 +42,32 @@ export async function recoverStorage(dir: string, options: RaftDiskStorageOption
     fsync: options.fsync,
     segmentSizeBytes: options.segmentSizeBytes,
     onFsync: options.onFsync,
+    logger: options.logger,
     // Every fdatasync off the event loop: while a leader's own write runs, its loop counts the
     // followers' acknowledgements and applies what they commit (raft_driver.ts).
     backgroundSyncRecordsMin: 1,
   });
   try {
-    await reconcileLogWithSnapshot(log, snapshot);
+    const logger = options.logger ?? silentLogger;
+    if (await reconcileLogWithSnapshot(log, snapshot)) {
+      logger.warn("raft log reset to the snapshot (a crash came between storing a snapshot and resetting the log)", {
+        dir, snapshot_index: snapshot.metadata.index,
+      });
+    }
     const terms = readTerms(log, snapshot);
     checkHardState(dir, hardState, snapshot, terms);
     // The commit index is volatile state in Raft (§3.8 lists term, vote and log as persistent),
     // so it is written without its own fsync and may lag; a snapshot only covers committed entries.
     const commit = Math.max(hardState.commit, snapshot.metadata.index);
+    logger.info("raft storage recovered", {
+      dir,
+      term: hardState.term,
+      vote: hardState.vote === 0 ? undefined : formatNodeId(hardState.vote),
+      snapshot_index: snapshot.metadata.index,
+      first_index: terms.anchorIndex() + 1,
+      last_index: terms.lastIndex(),
+      commit,
+    });
     return { log, hardStateFile, hardState: { ...hardState, commit }, snapshot, terms };
   } catch (error) {
     await log.close();
@@ -59,15 +76,17 @@ export async function recoverStorage(dir: string, options: RaftDiskStorageOption
   }
 }
 
-async function reconcileLogWithSnapshot(log: SegmentedLog, snapshot: Snapshot): Promise<void> {
+/** Returns whether the log had to be reset. */
+async function reconcileLogWithSnapshot(log: SegmentedLog, snapshot: Snapshot): Promise<boolean> {
   const { index, term } = snapshot.metadata;
-  if (log.firstIndex() === index + 1) return;
+  if (log.firstIndex() === index + 1) return false;
   if (index === 0) {
     throw new RaftStorageCorruptError(logFolderName, `log starts at ${log.firstIndex()} with no snapshot`);
   }
   const holdsIndex = log.firstIndex() <= index && index <= log.lastIndex();
-  if (holdsIndex && termOfRecord(log, index) === term) return;
+  if (holdsIndex && termOfRecord(log, index) === term) return false;
   await log.resetTo(index + 1);
+  return true;
 }
 
 /** Term runs from the anchor (the entry before the first readable one) to the last record. */

@@ -15,6 +15,7 @@
 import type { Storage } from "../raft/storage.ts";
 import type { ConfState, Entry, HardState, Snapshot } from "../raft/types.ts";
 import type { FsyncMode } from "../../log/types.ts";
+import type { Logger } from "../../util/logger.ts";
 
 /** The persistent part of a Ready (a Ready is assignable to it). */
 export interface PersistBatch {
@@ -75,6 +76,8 @@ export interface RaftDiskStorageOptions {
   segmentSizeBytes?: number;
   /** Called after every fdatasync of the log with its duration (for metrics). */
   onFsync?: (durationSeconds: number) => void;
+  /** Where opening reports what recovery found; silent when absent. */
+  logger?: Logger;
 }
 
 /** The on-disk state could not be read back as written: never silently reset. */

@@ -7,6 +7,12 @@
  * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
  * once when the peer shows it is back by dialing this node (dialNow). An attempt that is not
  * open within connectTimeoutMs counts as failed.
+ *
+ * Logged (one line per change of state, never one per failed redial): "peer connected" the first
+ * time, "peer not reachable yet" when the first attempts fail, "peer connection lost" when an open
+ * connection breaks, "peer connection regained" (with the failed attempts and time down) after.
+ * A peer that accepts and at once drops each connection (it does not count this node as a member)
+ * would make a pair of lines per redial, so those two are written at most once a second, counted.
  */
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
@@ -16,6 +22,10 @@ import type { Message, NodeId } from "../raft/types.ts";
 import { encodeMessageFrame } from "./peer_codec.ts";
 import type { PeerCounters } from "./peer_stats.ts";
 import type { PeerDialer, PeerTransportLimits } from "./types.ts";
+import type { Logger } from "../../util/logger.ts";
+import { RepeatedEventLog } from "../../util/repeated_event_log.ts";
+import { formatHostPort } from "../../config/address.ts";
+import { formatNodeId } from "../node_id.ts";
 
 const lengthPrefixBytes = 4;
 
@@ -25,6 +35,7 @@ export interface OutboundContext {
   builder: flatbuffers.Builder;
   helloFrame: Uint8Array;
   dial: PeerDialer;
+  logger: Logger;
 }
 
 export class OutboundPeer {
@@ -39,6 +50,12 @@ export class OutboundPeer {
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectDelayMs: number;
   private closed = false;
+  /** For the log: whether a connection was ever open, attempts failed since the last one, when it was lost. */
+  private everConnected = false;
+  private failedAttempts = 0;
+  private lostAtMs = 0;
+  private readonly lostLog: RepeatedEventLog;
+  private readonly regainedLog: RepeatedEventLog;
 
   constructor(
     readonly nodeId: NodeId,
@@ -46,6 +63,8 @@ export class OutboundPeer {
     private readonly context: OutboundContext,
   ) {
     this.reconnectDelayMs = context.limits.reconnectDelayMsMin;
+    this.lostLog = new RepeatedEventLog(context.logger, "warn", "peer connection lost; redialing");
+    this.regainedLog = new RepeatedEventLog(context.logger, "info", "peer connection regained");
   }
 
   queuedMessages(): number {
@@ -100,6 +119,8 @@ export class OutboundPeer {
     this.stopConnectTimer();
     this.socket?.terminate();
     this.socket = null;
+    this.lostLog.close();
+    this.regainedLog.close();
   }
 
   private connectUnlessWaiting(): void {
@@ -133,6 +154,7 @@ export class OutboundPeer {
     this.connecting = false;
     this.reconnectDelayMs = this.context.limits.reconnectDelayMsMin;
     this.context.counters.connectionsOpened++;
+    this.logConnected();
     this.output = new OutputBuffer();
     this.output.append(this.context.helloFrame);
     this.output.flush(socket);
@@ -141,6 +163,7 @@ export class OutboundPeer {
 
   private onLost(attempt: number): void {
     if (attempt !== this.attempt) return;
+    if (!this.closed) this.logLost(this.socket !== null);
     this.stopConnectTimer();
     this.attempt++;
     this.socket = null;
@@ -153,6 +176,28 @@ export class OutboundPeer {
       this.reconnectTimer = null;
       this.flush();
     }, delayMs);
+  }
+
+  private logConnected(): void {
+    const peer = formatNodeId(this.nodeId);
+    const fields = { peer, address: formatHostPort(this.address), failed_attempts: this.failedAttempts };
+    if (!this.everConnected) this.context.logger.info("peer connected", fields);
+    else this.regainedLog.note({ ...fields, down_ms: Math.round(performance.now() - this.lostAtMs) });
+    this.everConnected = true;
+    this.failedAttempts = 0;
+  }
+
+  /** `wasOpen`: an open connection broke (rather than an attempt failing). */
+  private logLost(wasOpen: boolean): void {
+    const fields = { peer: formatNodeId(this.nodeId), address: formatHostPort(this.address) };
+    if (wasOpen) {
+      this.lostLog.note(fields);
+      this.lostAtMs = performance.now();
+      return;
+    }
+    this.failedAttempts++;
+    if (this.everConnected || this.failedAttempts > 1) return;
+    this.context.logger.info("peer not reachable yet; redialing", fields);
   }
 
   private stopReconnectTimer(): void {

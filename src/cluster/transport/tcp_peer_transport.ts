@@ -15,7 +15,17 @@ import { OutboundPeer } from "./outbound_peer.ts";
 import { encodeHelloFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
-import type { PeerAddresses, PeerDialer, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions } from "./types.ts";
+import type {
+  PeerAddresses,
+  PeerDialer,
+  PeerRejections,
+  PeerTransportLimits,
+  PeerTransportStats,
+  TcpPeerTransport,
+  TcpPeerTransportOptions,
+} from "./types.ts";
+import { silentLogger, type Logger } from "../../util/logger.ts";
+import { RepeatedEventLog } from "../../util/repeated_event_log.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
 const encoderBytesInitial = 64 * 1024;
@@ -27,6 +37,15 @@ export async function startTcpPeerTransport(options: TcpPeerTransportOptions): P
 }
 
 type InboundSocket = Socket<InboundConnection | undefined>;
+
+/** The reasons of refused peer input, as the log writes them. */
+const refusalReasons: Record<keyof PeerRejections, string> = {
+  unknownNode: "hello from a node that is not a member",
+  wrongClusterId: "hello from a node of another cluster",
+  clientProtocol: "a client request on the peer port",
+  malformedFrame: "malformed frame",
+  misaddressed: "message addressed to another node",
+};
 
 class BunTcpPeerTransport implements TcpPeerTransport {
   readonly nodeId: NodeId;
@@ -43,9 +62,13 @@ class BunTcpPeerTransport implements TcpPeerTransport {
   private flushScheduled = false;
   private closed = false;
   private readonly dial: PeerDialer;
+  private readonly logger: Logger;
+  /** Refused inbound connections and frames, by reason, at most one line a second each. */
+  private readonly refusals = new Map<keyof PeerRejections, RepeatedEventLog>();
 
   constructor(options: TcpPeerTransportOptions, private readonly limits: PeerTransportLimits) {
     this.nodeId = options.nodeId;
+    this.logger = options.logger ?? silentLogger;
     this.dial = options.dial ?? Bun.connect;
     this.clusterId = options.clusterId;
     this.helloFrame = encodeHelloFrame(this.builder, options.clusterId, options.nodeId).slice();
@@ -92,7 +115,14 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       // Addresses come from validated configuration or a validated membership change.
       const parsed = parseHostPort(address);
       if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
-      const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame, dial: this.dial };
+      const context = {
+        limits: this.limits,
+        counters: this.counters,
+        builder: this.builder,
+        helloFrame: this.helloFrame,
+        dial: this.dial,
+        logger: this.logger,
+      };
       const peer = new OutboundPeer(node, parsed, context);
       this.outbound.set(node, peer);
       // Dialed at once, not at the first message: a node that just restarted sends nothing
@@ -112,6 +142,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     for (const connection of this.inbound) connection.close();
     this.inbound.clear();
     this.listener.stop(true);
+    for (const refusals of this.refusals.values()) refusals.close();
   }
 
   stats(): PeerTransportStats {
@@ -138,7 +169,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       clusterId: this.clusterId,
       frameSizeBytesMax: this.limits.frameSizeBytesMax,
       isPeer: (node) => this.peers.has(node),
-      reject: (reason) => this.counters.rejected[reason]++,
+      reject: (reason) => this.refused(reason),
       deliver: (message) => this.deliver(message),
       greeted: (node) => this.outbound.get(node)?.dialNow(),
     });
@@ -148,6 +179,16 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     setTimeout(() => {
       if (connection.peerNode === null) connection.close();
     }, helloTimeoutMs).unref();
+  }
+
+  private refused(reason: keyof PeerRejections): void {
+    this.counters.rejected[reason]++;
+    let log = this.refusals.get(reason);
+    if (log === undefined) {
+      log = new RepeatedEventLog(this.logger, "warn", "peer input refused");
+      this.refusals.set(reason, log);
+    }
+    log.note({ reason: refusalReasons[reason] });
   }
 
   private onInboundClosed(socket: InboundSocket): void {

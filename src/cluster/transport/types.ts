@@ -18,6 +18,7 @@
  */
 import type { Socket, TCPSocketConnectOptions } from "bun";
 import type { Message, NodeId } from "../raft/types.ts";
+import type { Logger } from "../../util/logger.ts";
 
 /** Peer addresses by node id, "host:port" each; this node's own entry is allowed and ignored. */
 export type PeerAddresses = ReadonlyMap<NodeId, string>;
@@ -75,6 +76,8 @@ export interface TcpPeerTransportOptions {
   limits?: Partial<PeerTransportLimits>;
   /** Opens outbound connections; Bun.connect unless a test stands in for it. */
   dial?: PeerDialer;
+  /** Where peer connections lost and regained, and refused peer input, are logged; silent when absent. */
+  logger?: Logger;
 }
 
 /** Opens a TCP connection, as Bun.connect does. */

@@ -1,0 +1,130 @@
+/**
+ * The TCP peer transport's log: one line when a peer is first reached, one when an open
+ * connection is lost, one when it is regained, however many redials fail in between; refused
+ * peer input is logged as well.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
+import type { PeerDialer, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
+import { CollectingLogger } from "../../util/collecting_logger.ts";
+import { heartbeat } from "./sample_messages.ts";
+import { waitFor } from "./wait.ts";
+
+/** Failed redials the test waits for while the peer is down: several, so a line per redial would show. */
+const failedRedialsWanted = 5;
+
+let running: TcpPeerTransport[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((transport) => transport.close()));
+  running = [];
+});
+
+async function startNode(
+  nodeId: number,
+  port: number,
+  logger?: CollectingLogger,
+  dial?: PeerDialer,
+): Promise<TcpPeerTransport> {
+  const limits = { reconnectDelayMsMin: 1, reconnectDelayMsMax: 5 };
+  const transport = await startTcpPeerTransport({
+    nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits, dial, logger,
+  });
+  running.push(transport);
+  return transport;
+}
+
+/** A transport redials a lost peer only while it has messages for it (a Raft node always has): send one, then check. */
+function sentAnd(transport: TcpPeerTransport, condition: () => boolean): boolean {
+  transport.send([heartbeat(1, 2, 1)]);
+  return condition();
+}
+
+test("a peer lost and regained gives one line each, not one per failed redial", async () => {
+  const logger = new CollectingLogger();
+  let dials = 0;
+  const dial: PeerDialer = (options) => {
+    dials++;
+    return Bun.connect(options);
+  };
+  const first = await startNode(1, 0, logger, dial);
+  const second = await startNode(2, 0);
+  const address = `127.0.0.1:${second.listenAddress.port}`;
+  const peers = new Map([[1, `127.0.0.1:${first.listenAddress.port}`], [2, address]]);
+  first.setPeers(peers);
+  second.setPeers(peers);
+  await waitFor(() => logger.messages().includes("peer connected"), "the first connection");
+
+  await second.close();
+  await waitFor(() => logger.messages().includes("peer connection lost; redialing"), "the loss");
+  const dialsAtLoss = dials;
+  await waitFor(() => sentAnd(first, () => dials >= dialsAtLoss + failedRedialsWanted), "failed redials");
+  (await startNode(2, second.listenAddress.port)).setPeers(peers);
+  const regainedYet = () => logger.messages().includes("peer connection regained");
+  await waitFor(() => sentAnd(first, regainedYet), "the regained connection");
+
+  const peerLines = logger.lines.filter((line) => line.fields.peer === "n2");
+  expect(peerLines.map((line) => [line.level, line.message])).toEqual([
+    ["info", "peer connected"],
+    ["warn", "peer connection lost; redialing"],
+    ["info", "peer connection regained"],
+  ]);
+  expect(peerLines[1].fields).toEqual({ peer: "n2", address, count: 1 });
+  const regained = peerLines[2].fields;
+  expect(regained).toMatchObject({ peer: "n2", address, count: 1 });
+  expect(regained.failed_attempts as number).toBeGreaterThanOrEqual(failedRedialsWanted - 1);
+  expect(regained.down_ms as number).toBeGreaterThanOrEqual(0);
+});
+
+test("a peer down from the start is logged once as not reachable yet, then as connected", async () => {
+  const logger = new CollectingLogger();
+  let dials = 0;
+  const dial: PeerDialer = (options) => {
+    dials++;
+    return Bun.connect(options);
+  };
+  const placeholder = await startNode(2, 0);
+  const port = placeholder.listenAddress.port;
+  await placeholder.close();
+  const first = await startNode(1, 0, logger, dial);
+  const peers = new Map([[1, `127.0.0.1:${first.listenAddress.port}`], [2, `127.0.0.1:${port}`]]);
+  first.setPeers(peers);
+  await waitFor(() => sentAnd(first, () => dials >= failedRedialsWanted), "failed dials");
+  (await startNode(2, port)).setPeers(peers);
+  await waitFor(() => sentAnd(first, () => logger.messages().includes("peer connected")), "the connection");
+  expect(logger.messages()).toEqual(["peer not reachable yet; redialing", "peer connected"]);
+});
+
+test("a peer that drops every connection at once is not logged per redial", async () => {
+  const logger = new CollectingLogger();
+  let dials = 0;
+  const dial: PeerDialer = (options) => {
+    dials++;
+    return Bun.connect(options);
+  };
+  const first = await startNode(1, 0, logger, dial);
+  // Node 2 does not count node 1 as a member: it accepts each connection and drops it at the hello.
+  const second = await startNode(2, 0);
+  first.setPeers(new Map([[2, `127.0.0.1:${second.listenAddress.port}`]]));
+  await waitFor(() => sentAnd(first, () => dials >= 20), "many redials");
+  await first.close();
+  // The first of each is written at once, the rest at most once a second with their count: far
+  // fewer lines than redials (each line after the first would need a second of redialing).
+  for (const message of ["peer connection lost; redialing", "peer connection regained"]) {
+    const lines = logger.lines.filter((line) => line.message === message);
+    expect(lines.length).toBeLessThan(dials / 2);
+    expect(lines.reduce((sum, line) => sum + (line.fields.count as number), 0)).toBeGreaterThanOrEqual(dials - 2);
+  }
+});
+
+test("refused peer input is logged with its reason", async () => {
+  const logger = new CollectingLogger();
+  const transport = await startNode(1, 0, logger);
+  const port = transport.listenAddress.port;
+  const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+  // A length prefix far past the frame limit: refused as malformed.
+  socket.write(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]));
+  await waitFor(() => logger.messages().includes("peer input refused"), "the refusal line");
+  const fields = { reason: "malformed frame", count: 1 };
+  expect(logger.lines[0]).toEqual({ level: "warn", message: "peer input refused", fields });
+  socket.end();
+});
