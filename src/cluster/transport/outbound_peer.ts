@@ -6,16 +6,22 @@
  * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
  * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
  * once when the peer shows it is back by dialing this node (dialNow). An attempt that is not
- * open within connectTimeoutMs counts as failed.
+ * open within connectTimeoutMs counts as failed. The one frame that may come back is a
+ * PeerRefusal (this node is not a member of the peer's group): it is handed to onRefused; anything
+ * else on the way back closes the connection.
  */
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
 import type { HostPort } from "../../config/address.ts";
+import { FrameAssembler } from "../../net/frame_assembler.ts";
 import { OutputBuffer } from "../../net/output_buffer.ts";
+import { RequestRejection } from "../../net/status.ts";
 import type { Message, NodeId } from "../raft/types.ts";
-import { encodeMessageFrame } from "./peer_codec.ts";
+import { helloFrameBytesMax } from "./inbound_connection.ts";
+import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
+import { PeerFrameError } from "./peer_frame_error.ts";
 import type { PeerCounters } from "./peer_stats.ts";
-import type { PeerDialer, PeerTransportLimits } from "./types.ts";
+import type { PeerDialer, PeerRefusal, PeerTransportLimits } from "./types.ts";
 
 const lengthPrefixBytes = 4;
 
@@ -25,12 +31,17 @@ export interface OutboundContext {
   builder: flatbuffers.Builder;
   helloFrame: Uint8Array;
   dial: PeerDialer;
+  /** This node's id: a refusal must name it. */
+  ownNodeId: NodeId;
+  onRefused(refusal: PeerRefusal): void;
 }
 
 export class OutboundPeer {
   private queue: Message[] = [];
   private socket: Socket<undefined> | null = null;
   private output = new OutputBuffer();
+  /** Frames coming back on the connection (a refusal is small: a hello's bound is plenty). */
+  private returned = new FrameAssembler(helloFrameBytesMax, 256);
   /** Bumped per connect attempt, so events of an abandoned attempt are ignored. */
   private attempt = 0;
   private connecting = false;
@@ -112,7 +123,7 @@ export class OutboundPeer {
       port: this.address.port,
       socket: {
         open: (socket) => this.onOpen(socket, attempt),
-        data: () => {},
+        data: (socket, chunk) => this.onReturned(socket, chunk),
         drain: () => this.flush(),
         close: () => this.onLost(attempt),
         error: () => this.onLost(attempt),
@@ -134,9 +145,25 @@ export class OutboundPeer {
     this.reconnectDelayMs = this.context.limits.reconnectDelayMsMin;
     this.context.counters.connectionsOpened++;
     this.output = new OutputBuffer();
+    this.returned = new FrameAssembler(helloFrameBytesMax, 256);
     this.output.append(this.context.helloFrame);
     this.output.flush(socket);
     this.flush();
+  }
+
+  /** Bytes the peer wrote back: a PeerRefusal naming this node is reported; anything else ends the connection. */
+  private onReturned(socket: Socket<undefined>, chunk: Uint8Array): void {
+    try {
+      this.returned.feed(chunk, (frame) => {
+        const decoded = decodePeerFrame(frame.slice());
+        if (decoded.kind !== "refusal" || decoded.nodeId !== this.context.ownNodeId) throw new PeerFrameError("malformedFrame", "unexpected frame");
+        this.context.onRefused({ from: this.nodeId, membershipIndex: decoded.membershipIndex, reason: decoded.reason });
+        return true;
+      });
+    } catch (error) {
+      if (!(error instanceof PeerFrameError || error instanceof RequestRejection)) throw error;
+      socket.terminate();
+    }
   }
 
   private onLost(attempt: number): void {

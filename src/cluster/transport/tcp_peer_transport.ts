@@ -12,10 +12,12 @@ import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { InboundConnection } from "./inbound_connection.ts";
 import { OutboundPeer } from "./outbound_peer.ts";
-import { encodeHelloFrame } from "./peer_codec.ts";
+import { encodeHelloFrame, encodeRefusalFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
-import type { PeerAddresses, PeerDialer, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions } from "./types.ts";
+import type {
+  PeerAddresses, PeerDialer, PeerRefusal, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions,
+} from "./types.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
 const encoderBytesInitial = 64 * 1024;
@@ -40,6 +42,9 @@ class BunTcpPeerTransport implements TcpPeerTransport {
   private readonly inbound = new Set<InboundConnection>();
   private peers = new Map<NodeId, string>();
   private handler: (message: Message) => void = () => {};
+  private refusedHandler: (refusal: PeerRefusal) => void = () => {};
+  /** See PeerTransport.setPeers; undefined: non-members are refused without being told. */
+  private membershipIndex: number | undefined = undefined;
   private flushScheduled = false;
   private closed = false;
   private readonly dial: PeerDialer;
@@ -79,9 +84,14 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     this.handler = handler;
   }
 
-  setPeers(peers: PeerAddresses): void {
+  onRefused(handler: (refusal: PeerRefusal) => void): void {
+    this.refusedHandler = handler;
+  }
+
+  setPeers(peers: PeerAddresses, membershipIndex?: number): void {
     if (this.closed) return;
     this.peers = new Map([...peers].filter(([node]) => node !== this.nodeId));
+    this.membershipIndex = membershipIndex;
     for (const [node, peer] of this.outbound) {
       if (this.peers.get(node) === formatHostPort(peer.address)) continue;
       peer.close();
@@ -92,7 +102,10 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       // Addresses come from validated configuration or a validated membership change.
       const parsed = parseHostPort(address);
       if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
-      const context = { limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame, dial: this.dial };
+      const context = {
+        limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame, dial: this.dial,
+        ownNodeId: this.nodeId, onRefused: (refusal: PeerRefusal) => this.refusedHandler(refusal),
+      };
       const peer = new OutboundPeer(node, parsed, context);
       this.outbound.set(node, peer);
       // Dialed at once, not at the first message: a node that just restarted sends nothing
@@ -100,7 +113,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       peer.dialNow();
     }
     for (const connection of this.inbound) {
-      if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.close();
+      if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.closeAsNonMember();
     }
   }
 
@@ -141,6 +154,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       reject: (reason) => this.counters.rejected[reason]++,
       deliver: (message) => this.deliver(message),
       greeted: (node) => this.outbound.get(node)?.dialNow(),
+      refusalFor: (node) => this.refusalFor(node),
     });
     socket.data = connection;
     this.inbound.add(connection);
@@ -148,6 +162,12 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     setTimeout(() => {
       if (connection.peerNode === null) connection.close();
     }, helloTimeoutMs).unref();
+  }
+
+  private refusalFor(node: NodeId): Uint8Array | null {
+    const index = this.membershipIndex;
+    if (index === undefined || this.closed) return null;
+    return encodeRefusalFrame(this.builder, node, index, `not a member of this group as of index ${index}`);
   }
 
   private onInboundClosed(socket: InboundSocket): void {
