@@ -3,10 +3,13 @@
  * /healthz answers 503 until serving), open the engine (recovery), start the client port, print
  * one ready line, and on SIGINT/SIGTERM shut down in order: stop accepting and finish in-flight
  * requests, checkpoint the engine (a fast next start), close it (which syncs its log), close the
- * admin endpoint; exit 0.
+ * admin endpoint; exit 0. A replica that learns it was removed from its group reports it in one
+ * line, stops the same way and exits 8; on the data of a removed node it refuses to start (exit 8).
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode } from "../cluster/cluster_node.ts";
+import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
+import { NodeRemovedError } from "../cluster/removal_marker.ts";
 import type { KeyValueService } from "../net/key_value_service.ts";
 import { clusterSettings, type ClusterSettings } from "./serve_cluster.ts";
 import { ServerMetrics } from "../admin/server_metrics.ts";
@@ -28,11 +31,17 @@ interface RunningNode {
   cluster: ClusterNode | null;
   server: { host: string; port: number; close(): Promise<void> } | null;
   serving: boolean;
+  /** Set when shutdown begins: /healthz then says "shutting down" rather than "starting". */
+  stopping: boolean;
+  /** Resolves when the replica learns it was removed from its group. */
+  removedFromGroup: PromiseWithResolvers<NodeRemoval>;
 }
 
 export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
   const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
-  const node: RunningNode = { admin: null, engine: null, cluster: null, server: null, serving: false };
+  const node: RunningNode = {
+    admin: null, engine: null, cluster: null, server: null, serving: false, stopping: false, removedFromGroup: Promise.withResolvers(),
+  };
   const cluster = clusterSettings(config, typeof options.config === "string" ? options.config : "flags");
   // Listen for signals before starting, so one that arrives during start-up (or right after the
   // ready line) still gets a clean stop rather than the default abrupt exit.
@@ -43,9 +52,13 @@ export async function serve(options: Record<string, string | boolean | undefined
     await stop(node);
     throw asServeError(error);
   }
-  const signal = await shutdownSignal;
+  const ended = await Promise.race([shutdownSignal, node.removedFromGroup.promise]);
   await stop(node);
-  await writeStdout(`filestore stopped signal=${signal}\n`);
+  if (typeof ended !== "string") {
+    await writeStdout("filestore stopped reason=removed\n");
+    return ExitCode.removed;
+  }
+  await writeStdout(`filestore stopped signal=${ended}\n`);
   return ExitCode.ok;
 }
 
@@ -58,6 +71,7 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
       metrics,
       engineStats: () => (node.cluster?.engine ?? node.engine)?.stats() ?? null,
       isServing: () => node.serving,
+      isStopping: () => node.stopping,
       cluster: () => node.cluster?.driver ?? null,
     }),
   );
@@ -98,6 +112,11 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
       onFsync: metrics.fsyncCompleted,
       onProposalApplied: metrics.proposalApplied,
       onFailure: (error) => void writeErrorLine(`replication stopped: ${error.message}`),
+      onRemoved: (removal, markerError) => {
+        const marker = markerError === null ? "" : `; the removal marker could not be written (${markerError})`;
+        void writeErrorLine(`${removalNotice(removal)}; stopping${marker}`);
+        node.removedFromGroup.resolve(removal);
+      },
     }),
   );
   return node.cluster.service;
@@ -106,6 +125,7 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
 /** Stops whatever was started, in dependency order; safe after a partial start. */
 async function stop(node: RunningNode): Promise<void> {
   node.serving = false;
+  node.stopping = true;
   const wasServing = node.server !== null;
   await node.server?.close(); // stops accepting, answers in-flight requests
   node.server = null;
@@ -154,7 +174,7 @@ async function startStepAsync<T>(what: string, action: () => Promise<T>): Promis
 
 /** Keeps typed configuration errors and broken invariants as they are; names the step otherwise. */
 function asServeError(error: unknown, what?: string): Error {
-  if (error instanceof ServeError || error instanceof AssertionError || (error as Error)?.name === "ConfigError") {
+  if (error instanceof ServeError || error instanceof AssertionError || error instanceof NodeRemovedError || (error as Error)?.name === "ConfigError") {
     return error as Error;
   }
   const message = error instanceof Error ? error.message : String(error);
