@@ -9,6 +9,8 @@
  *                          quorum stays live: restarting it would not bring the quorum back.
  *   GET /metrics           the Prometheus text exposition.
  */
+import packageJson from "../../package.json";
+import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
 import type { Health } from "../cluster/group_health.ts";
 import type { RaftDriver } from "../cluster/raft_driver.ts";
 import type { EngineStats } from "../engine/types.ts";
@@ -58,7 +60,9 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
-  if (path.startsWith("/cluster/")) return routeCluster(request, path, options.cluster?.() ?? null);
+  if (path.startsWith("/cluster/")) {
+    return routeCluster(request, path, options.cluster?.() ?? null, { report: () => nodeReport(options), single: () => singleNodeStatus(options) });
+  }
   if (!probePaths.has(path) && path !== "/metrics") return textResponse(404, "not found: try /healthz, /readyz, /livez or /metrics\n");
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
@@ -83,6 +87,20 @@ function readiness(options: AdminServerOptions): Health {
   if (driver?.removed) return { ok: false, reason: "removed from the group" };
   if (!options.isServing()) return { ok: false, reason: options.isStopping?.() ? "shutting down" : "starting" };
   return driver === null ? { ok: true } : driver.health();
+}
+
+function nodeReport(options: AdminServerOptions): NodeReport {
+  const health = readiness(options);
+  return {
+    health: health.ok ? "ok" : `unavailable: ${health.reason}`,
+    version: packageJson.version,
+    dataSizeBytes: options.engineStats()?.logBytes ?? 0,
+  };
+}
+
+function singleNodeStatus(options: AdminServerOptions): SingleNodeStatus {
+  const stats = options.engineStats();
+  return { kind: "single", ...nodeReport(options), keys: stats?.keys ?? 0, revision: stats?.revision ?? 0 };
 }
 
 /** Whether the process is alive and able to recover by itself (/livez). */

@@ -5,7 +5,7 @@
 import { AssertionError } from "../util/assert.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { NodeRemovedError } from "../cluster/removal_marker.ts";
-import { ClusterCommandError } from "./cluster_commands.ts";
+import { ClusterCommandError } from "./cluster_command_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { ServeError } from "./serve_error.ts";
 import { UsageError } from "./usage_error.ts";

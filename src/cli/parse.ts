@@ -43,9 +43,10 @@ function parseCommand(command: CommandSpec, args: string[]): ParsedCommandLine {
   }
   if (parsed.values.help === true) return { kind: "help", text: commandHelp(command) };
   const positionals = parsed.positionals;
-  if (positionals.length !== command.positionals.length) {
+  const fewest = command.positionalsMin ?? command.positionals.length;
+  if (positionals.length < fewest || positionals.length > command.positionals.length) {
     const expected = command.positionals.length === 0 ? "no arguments" : command.positionals.join(" ");
-    const problem = positionals.length < command.positionals.length ? "missing argument" : "too many arguments";
+    const problem = positionals.length < fewest ? "missing argument" : "too many arguments";
     throw new UsageError(`${command.name}: ${problem}; expected ${expected} (see \`filestore help ${command.name}\`)`, command.name);
   }
   const options = parsed.values as Record<string, string | boolean | undefined>;

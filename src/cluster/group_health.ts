@@ -32,9 +32,13 @@ export class ContactTracker {
     this.quorumLostAtMs = null;
   }
 
-  /** Called when leadership ends: remembers whether it ended for lack of a quorum. */
+  /**
+   * Called when leadership ends: remembers whether it ended for lack of a quorum. Check-quorum
+   * steps down after a whole window without a majority, a handover with the followers heard
+   * from a heartbeat ago; half the window tells the two apart with room for timer drift.
+   */
   steppedDown(self: NodeId, voters: readonly NodeId[], nowMs: number): void {
-    if (votersHeard(this, self, voters, nowMs) < majority(voters.length)) this.quorumLostAtMs = nowMs;
+    if (votersHeard(this, self, voters, nowMs, quorumContactWindowMs / 2) < majority(voters.length)) this.quorumLostAtMs = nowMs;
   }
 
   lastHeardMs(node: NodeId): number | undefined {
@@ -42,12 +46,12 @@ export class ContactTracker {
   }
 }
 
-/** Voters heard within the quorum window, this node counted when it is one. */
-export function votersHeard(contact: ContactTracker, self: NodeId, voters: readonly NodeId[], nowMs: number): number {
+/** Voters heard within `windowMs`, this node counted when it is one. */
+function votersHeard(contact: ContactTracker, self: NodeId, voters: readonly NodeId[], nowMs: number, windowMs: number): number {
   let heard = 0;
   for (const voter of voters) {
     const at = voter === self ? nowMs : contact.lastHeardMs(voter);
-    if (at !== undefined && nowMs - at <= quorumContactWindowMs) heard++;
+    if (at !== undefined && nowMs - at <= windowMs) heard++;
   }
   return heard;
 }
@@ -69,7 +73,7 @@ export interface HealthFacts {
 export function judgeHealth(facts: HealthFacts): Health {
   if (facts.removed) return { ok: false, reason: "removed from the group" };
   if (facts.failure !== null) return { ok: false, reason: `replication stopped: ${facts.failure}`, fatal: true };
-  const heard = votersHeard(facts.contact, facts.self, facts.voters, facts.nowMs);
+  const heard = votersHeard(facts.contact, facts.self, facts.voters, facts.nowMs, quorumContactWindowMs);
   const noQuorum = { ok: false, reason: `no quorum (heard from ${heard} of ${facts.voters.length} voters)` } as const;
   if (facts.role === "leader") return heard >= majority(facts.voters.length) ? { ok: true } : noQuorum;
   if (facts.contact.quorumLostAtMs !== null) return noQuorum;

@@ -46,6 +46,13 @@ test("a leader that stepped down without a quorum stays unavailable until it hea
   handedOver.heard(2, nowMs);
   handedOver.steppedDown(1, [1, 2, 3], nowMs);
   expect(handedOver.quorumLostAtMs).toBeNull();
+
+  // Check-quorum steps down a whole window after the last answers: more than half a window ago.
+  const checkQuorum = new ContactTracker(startedAtMs);
+  checkQuorum.heard(2, nowMs - quorumContactWindowMs / 2 - 1);
+  checkQuorum.heard(3, nowMs - quorumContactWindowMs / 2 - 1);
+  checkQuorum.steppedDown(1, [1, 2, 3], nowMs);
+  expect(checkQuorum.quorumLostAtMs).toBe(nowMs);
 });
 
 test("a follower serves while it heard from a leader within the bound, or started within it; past it, no leader is known", () => {
