@@ -61,9 +61,12 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
   if (path.startsWith("/cluster/")) {
-    return routeCluster(request, path, options.cluster?.() ?? null, { report: () => nodeReport(options), single: () => singleNodeStatus(options) });
+    const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
+    return routeCluster(request, path, options.cluster?.() ?? null, reports);
   }
-  if (!probePaths.has(path) && path !== "/metrics") return textResponse(404, "not found: try /healthz, /readyz, /livez or /metrics\n");
+  if (!probePaths.has(path) && path !== "/metrics") {
+    return textResponse(404, "not found: try /healthz, /readyz, /livez or /metrics\n");
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   }

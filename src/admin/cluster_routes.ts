@@ -23,12 +23,17 @@ import { formatHostPort } from "../config/address.ts";
 const changeTimeoutMs = 30_000;
 
 /** What the admin endpoint knows of the node beside its Raft group. */
-export interface NodeReports {
+interface NodeReports {
   report(): NodeReport;
   single(): SingleNodeStatus;
 }
 
-export async function routeCluster(request: Request, path: string, driver: RaftDriver | null, reports: NodeReports): Promise<Response> {
+export async function routeCluster(
+  request: Request,
+  path: string,
+  driver: RaftDriver | null,
+  reports: NodeReports,
+): Promise<Response> {
   if (driver === null && path === "/cluster/status") return json(200, reports.single());
   if (driver === null) return json(404, { error: "this node is not part of a replicated group" });
   if (path === "/cluster/status") return json(200, nodeClusterStatus(driver, reports.report()));

@@ -6,32 +6,39 @@
 import type { NodeClusterStatus, SingleNodeStatus } from "../cluster/cluster_status.ts";
 import { ClusterCommandError } from "./cluster_command_error.ts";
 
-export interface AdminAnswer {
+interface AdminAnswer {
   status: number;
   body: Record<string, unknown>;
 }
 
 /** One request; ClusterCommandError (unreachable) when no JSON answer came. */
-export async function adminRequest(admin: string, pathAndQuery: string, method: string, timeoutMs: number): Promise<AdminAnswer> {
+export async function adminRequest(admin: string, path: string, method: "GET" | "POST", timeoutMs: number) {
   let response: Response;
+  let body: unknown;
   try {
-    response = await fetch(`http://${admin}${pathAndQuery}`, { method, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(`http://${admin}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new ClusterCommandError(`admin endpoint ${admin}: ${describeFetchFailure(error, timeoutMs)}`, true);
   }
   try {
-    const body = (await response.json()) as unknown;
-    if (typeof body === "object" && body !== null) return { status: response.status, body: body as Record<string, unknown> };
+    body = await response.json();
   } catch {
     // Not JSON: said below.
   }
-  throw new ClusterCommandError(`admin endpoint ${admin}: did not answer with FileStore's JSON (HTTP ${response.status}); is it an admin address?`, true);
+  if (typeof body === "object" && body !== null) {
+    const answer: AdminAnswer = { status: response.status, body: body as AdminAnswer["body"] };
+    return answer;
+  }
+  const why = `did not answer with FileStore's JSON (HTTP ${response.status}); is it an admin address?`;
+  throw new ClusterCommandError(`admin endpoint ${admin}: ${why}`, true);
 }
 
 /** The node's /cluster/status: a replica's view of its group, or a single node's own state. */
 export async function getNodeStatus(admin: string, timeoutMs: number): Promise<NodeClusterStatus | SingleNodeStatus> {
   const { status, body } = await adminRequest(admin, "/cluster/status", "GET", timeoutMs);
-  if (status !== 200) throw new ClusterCommandError(`admin endpoint ${admin}: ${String(body.error ?? `HTTP ${status}`)}`, false);
+  if (status !== 200) {
+    throw new ClusterCommandError(`admin endpoint ${admin}: ${String(body.error ?? `HTTP ${status}`)}`, false);
+  }
   return body as unknown as NodeClusterStatus | SingleNodeStatus;
 }
 

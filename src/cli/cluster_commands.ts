@@ -45,7 +45,10 @@ export async function runClusterCommand(command: string, positionals: string[], 
     return printGroup(admin, timeoutMs, "members", format);
   }
   const path = actions[action];
-  if (path === undefined) throw new UsageError(`cluster: unknown action "${action}" (actions: members, ${Object.keys(actions).join(", ")})`, "cluster");
+  if (path === undefined) {
+    const known = ["members", ...Object.keys(actions)].join(", ");
+    throw new UsageError(`cluster: unknown action "${action}" (actions: ${known})`, "cluster");
+  }
   if (target === undefined) throw new UsageError(`cluster ${action}: missing NODE`, "cluster");
   const [node, peer] = action === "add-node" ? splitNamedAddress(target) : [target, ""];
   const query = new URLSearchParams({ node, ...(peer === "" ? {} : { peer }) });
@@ -70,8 +73,8 @@ async function printGroup(admin: string, timeoutMs: number, shape: Shape, format
     text = format === "json" ? `${JSON.stringify(singleJson(group))}\n` : singleText(group);
   } else {
     healthy = group.healthy;
-    const json = shape === "status" ? statusJson(group) : membersJson(group);
-    text = format === "json" ? `${JSON.stringify(json)}\n` : shape === "status" ? statusText(group) : membersText(group);
+    if (format === "json") text = `${JSON.stringify(shape === "status" ? statusJson(group) : membersJson(group))}\n`;
+    else text = shape === "status" ? statusText(group) : membersText(group);
   }
   await writeStdout(text);
   return healthy ? ExitCode.ok : ExitCode.unhealthy;
@@ -88,7 +91,13 @@ export async function postToLeader(admin: string, pathAndQuery: string, timeoutM
   return (await changeThroughLeader(admin, pathAndQuery, timeoutMs)).status;
 }
 
-async function changeThroughLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<{ status: NodeClusterStatus; leaderAdmin: string }> {
+interface ChangeDone {
+  status: NodeClusterStatus;
+  /** The admin endpoint that made the change (the leader). */
+  leaderAdmin: string;
+}
+
+async function changeThroughLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<ChangeDone> {
   const deadline = performance.now() + timeoutMs;
   let target = admin;
   let redirects = 0;
@@ -112,7 +121,8 @@ async function changeThroughLeader(admin: string, pathAndQuery: string, timeoutM
       throw new ClusterCommandError(`leadership kept moving after ${leaderRedirectsMax} redirects`, true);
     }
     const why = String(body.error ?? `HTTP ${response.status}`);
-    throw new ClusterCommandError(`${why} (admin endpoint ${target})`, response.status === 421 || response.status === 504);
+    const unreachable = response.status === 421 || response.status === 504;
+    throw new ClusterCommandError(`${why} (admin endpoint ${target})`, unreachable);
   }
 }
 

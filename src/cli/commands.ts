@@ -116,7 +116,7 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: "status",
-    summary: "print whether the group is healthy, then each member: role, term, leader, commit and applied index, lag, health",
+    summary: "say whether the group is healthy, then each member: role, term, leader, indexes, lag, health",
     positionals: [],
     options: { json: { type: "boolean", description: "print JSON instead of a table" }, ...adminOptions },
     details:
@@ -128,11 +128,13 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: "cluster",
-    summary: "a replicated group's members: members | add-node NAME=HOST:PORT | remove-node NAME | transfer-leader NAME",
+    summary: "a group's members: members | add-node NAME=HOST:PORT | remove-node NAME | transfer-leader NAME",
     positionals: ["ACTION", "[NODE]"],
     positionalsMin: 1,
     options: {
-      "write-out": { type: "string", short: "w", valueName: "table|json", description: "output format (default table)" },
+      "write-out": {
+        type: "string", short: "w", valueName: "table|json", description: "output format (default table)",
+      },
       ...adminOptions,
     },
     details:

@@ -12,8 +12,8 @@ export function statusText(group: GroupView): string {
   const rows = group.members.map((entry) => {
     if ("problem" in entry) return [entry.member.node, entry.problem, "-", "-", "-", "-", "-", entry.detail];
     const view = entry.view;
-    return [view.node, view.role, String(view.term), view.leader || "-", String(view.commitIndex), String(view.appliedIndex),
-      String(newest - view.appliedIndex), view.health];
+    const indexes = [String(view.commitIndex), String(view.appliedIndex), String(newest - view.appliedIndex)];
+    return [view.node, view.role, String(view.term), view.leader || "-", ...indexes, view.health];
   });
   return `${group.summary}\n${table(["node", "role", "term", "leader", "commit", "applied", "lag", "health"], rows)}`;
 }
@@ -26,12 +26,13 @@ export function statusJson(group: GroupView): unknown {
       const base = { node: entry.member.node, membership: entry.member.role };
       if ("problem" in entry) return { ...base, reachable: false, problem: entry.problem, detail: entry.detail };
       const { role, term, leader, commitIndex, appliedIndex, health } = entry.view;
-      return { ...base, reachable: true, health, role, term, leader: leader || null, commitIndex, appliedIndex, lag: newest - appliedIndex };
+      const lag = newest - appliedIndex;
+      return { ...base, reachable: true, health, role, term, leader: leader || null, commitIndex, appliedIndex, lag };
     }),
   };
 }
 
-/** cluster members, as etcdctl's `member list`: addresses, membership, role, term, applied index, data size, version. */
+/** cluster members, as etcdctl's `member list`: membership, role, term, applied, addresses, data size, version. */
 export function membersText(group: GroupView): string {
   const rows = group.members.map((entry) => {
     const { node, role: membership, clientAddress, peerAddress, adminAddress } = entry.member;
@@ -39,7 +40,8 @@ export function membersText(group: GroupView): string {
     const addresses = [known(clientAddress), known(peerAddress), known(adminAddress)];
     if ("problem" in entry) return [node, membership, entry.problem, "-", "-", ...addresses, "-", "-"];
     const view = entry.view;
-    return [node, membership, view.role, String(view.term), String(view.appliedIndex), ...addresses, formatBytes(view.dataSizeBytes), view.version];
+    const state = [view.role, String(view.term), String(view.appliedIndex)];
+    return [node, membership, ...state, ...addresses, formatBytes(view.dataSizeBytes), view.version];
   });
   const header = ["id", "membership", "role", "term", "applied", "client", "peer", "admin", "data", "version"];
   return `${group.summary}\n${table(header, rows)}`;
@@ -60,8 +62,9 @@ export function membersJson(group: GroupView): unknown {
 
 /** A node that is not part of a group: its health and what it stores. */
 export function singleText(single: SingleNodeStatus): string {
-  const rows = [[single.health, String(single.keys), String(single.revision), formatBytes(single.dataSizeBytes), single.version]];
-  return `single node (not part of a replicated group): ${single.health === "ok" ? "healthy" : "unhealthy"}\n` +
+  const { health, keys, revision, dataSizeBytes, version } = single;
+  const rows = [[health, String(keys), String(revision), formatBytes(dataSizeBytes), version]];
+  return `single node (not part of a replicated group): ${health === "ok" ? "healthy" : "unhealthy"}\n` +
     table(["health", "keys", "revision", "data", "version"], rows);
 }
 
@@ -71,7 +74,8 @@ export function singleJson(single: SingleNodeStatus): unknown {
 }
 
 function groupFacts(group: GroupView): Record<string, unknown> {
-  return { healthy: group.healthy, summary: group.summary, leader: group.leader || null, votersUp: group.votersUp, voters: group.voters };
+  const { healthy, summary, leader, votersUp, voters } = group;
+  return { healthy, summary, leader: leader || null, votersUp, voters };
 }
 
 function newestIndex(members: MemberView[]): number {
@@ -85,7 +89,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** 1536 → "1.5 KiB". */
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let value = bytes;
   let unit = 0;

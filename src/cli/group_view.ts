@@ -10,7 +10,7 @@
 import type { MemberStatus, NodeClusterStatus, SingleNodeStatus } from "../cluster/cluster_status.ts";
 import { getNodeStatus } from "./admin_client.ts";
 
-/** How long the first node is asked again for missing addresses or leader: announcements and an election take well under it. */
+/** How long the first node is asked again for missing addresses or leader: announcements and an election take less. */
 const settleWaitMsMax = 2000;
 /** Between those asks. */
 const settlePollMs = 50;
@@ -49,12 +49,15 @@ async function settledStatus(admin: string, timeoutMs: number): Promise<NodeClus
 }
 
 function isSettled(status: NodeClusterStatus): boolean {
-  return status.leader !== "" && status.members.every((member) => member.node === status.node || member.adminAddress !== "");
+  const addressed = status.members.every((member) => member.node === status.node || member.adminAddress !== "");
+  return status.leader !== "" && addressed;
 }
 
 async function viewOf(member: MemberStatus, first: NodeClusterStatus, timeoutMs: number): Promise<MemberView> {
   if (member.node === first.node) return { member, view: first };
-  if (member.adminAddress === "") return { member, problem: "not yet known", detail: "its addresses have not been announced" };
+  if (member.adminAddress === "") {
+    return { member, problem: "not yet known", detail: "its addresses have not been announced" };
+  }
   try {
     const view = await getNodeStatus(member.adminAddress, timeoutMs);
     if (view.kind === "replica") return { member, view };
@@ -64,7 +67,7 @@ async function viewOf(member: MemberStatus, first: NodeClusterStatus, timeoutMs:
   }
 }
 
-export function summarizeGroup(members: MemberView[]): GroupView {
+function summarizeGroup(members: MemberView[]): GroupView {
   const problems: string[] = [];
   let votersUp = 0;
   let leader = "";
@@ -80,6 +83,7 @@ export function summarizeGroup(members: MemberView[]): GroupView {
   const voters = members.filter((entry) => entry.member.role === "voter").length;
   const healthy = problems.length === 0 && leader !== "";
   const state = `${votersUp} of ${voters} voters up, ${leader === "" ? "no leader" : `leader ${leader}`}`;
-  const summary = `group ${healthy ? "healthy" : "unhealthy"}: ${problems.length === 0 ? state : `${problems.join(", ")}; ${state}`}`;
+  const facts = problems.length === 0 ? state : `${problems.join(", ")}; ${state}`;
+  const summary = `group ${healthy ? "healthy" : "unhealthy"}: ${facts}`;
   return { members, healthy, leader, votersUp, voters, summary };
 }

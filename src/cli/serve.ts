@@ -40,7 +40,8 @@ interface RunningNode {
 export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
   const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
   const node: RunningNode = {
-    admin: null, engine: null, cluster: null, server: null, serving: false, stopping: false, removedFromGroup: Promise.withResolvers(),
+    admin: null, engine: null, cluster: null, server: null, serving: false, stopping: false,
+    removedFromGroup: Promise.withResolvers(),
   };
   const cluster = clusterSettings(config, typeof options.config === "string" ? options.config : "flags");
   // Listen for signals before starting, so one that arrives during start-up (or right after the
@@ -174,7 +175,8 @@ async function startStepAsync<T>(what: string, action: () => Promise<T>): Promis
 
 /** Keeps typed configuration errors and broken invariants as they are; names the step otherwise. */
 function asServeError(error: unknown, what?: string): Error {
-  if (error instanceof ServeError || error instanceof AssertionError || error instanceof NodeRemovedError || (error as Error)?.name === "ConfigError") {
+  const typed = error instanceof ServeError || error instanceof AssertionError || error instanceof NodeRemovedError;
+  if (typed || (error as Error)?.name === "ConfigError") {
     return error as Error;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -38,7 +38,8 @@ export class ContactTracker {
    * from a heartbeat ago; half the window tells the two apart with room for timer drift.
    */
   steppedDown(self: NodeId, voters: readonly NodeId[], nowMs: number): void {
-    if (votersHeard(this, self, voters, nowMs, quorumContactWindowMs / 2) < majority(voters.length)) this.quorumLostAtMs = nowMs;
+    const heard = votersHeard(this, self, voters, nowMs, quorumContactWindowMs / 2);
+    if (heard < majority(voters.length)) this.quorumLostAtMs = nowMs;
   }
 
   lastHeardMs(node: NodeId): number | undefined {
@@ -47,7 +48,13 @@ export class ContactTracker {
 }
 
 /** Voters heard within `windowMs`, this node counted when it is one. */
-function votersHeard(contact: ContactTracker, self: NodeId, voters: readonly NodeId[], nowMs: number, windowMs: number): number {
+function votersHeard(
+  contact: ContactTracker,
+  self: NodeId,
+  voters: readonly NodeId[],
+  nowMs: number,
+  windowMs: number,
+): number {
   let heard = 0;
   for (const voter of voters) {
     const at = voter === self ? nowMs : contact.lastHeardMs(voter);
@@ -78,6 +85,6 @@ export function judgeHealth(facts: HealthFacts): Health {
   if (facts.role === "leader") return heard >= majority(facts.voters.length) ? { ok: true } : noQuorum;
   if (facts.contact.quorumLostAtMs !== null) return noQuorum;
   const leaderlessMs = facts.nowMs - Math.max(facts.lastLeaderContactMs, facts.contact.startedAtMs);
-  if (leaderlessMs > leaderlessMsMax) return { ok: false, reason: `no leader known for ${Math.round(leaderlessMs)} ms` };
-  return { ok: true };
+  if (leaderlessMs <= leaderlessMsMax) return { ok: true };
+  return { ok: false, reason: `no leader known for ${Math.round(leaderlessMs)} ms` };
 }

@@ -30,7 +30,12 @@ function isMember(confState: ConfState, node: NodeId): boolean {
 }
 
 /** The removal a peer's refusal proves, or null when it proves none (see the head comment). */
-export function removalShownByRefusal(self: NodeId, appliedIndex: number, appliedConf: ConfState, refusal: PeerRefusal): NodeRemoval | null {
+export function removalShownByRefusal(
+  self: NodeId,
+  appliedIndex: number,
+  appliedConf: ConfState,
+  refusal: PeerRefusal,
+): NodeRemoval | null {
   if (!isMember(appliedConf, self) || refusal.membershipIndex <= appliedIndex) return null;
   return { node: self, membershipIndex: refusal.membershipIndex, learnedFrom: refusal.from };
 }
@@ -42,6 +47,6 @@ export function removalClientMessage(removal: NodeRemoval): string {
 
 /** The one line the node reports when it learns it (and again when it refuses to start). */
 export function removalNotice(removal: NodeRemoval): string {
-  const node = formatNodeId(removal.node);
-  return `node ${node} was removed from the group (membership as of index ${removal.membershipIndex}, told by ${formatNodeId(removal.learnedFrom)})`;
+  const facts = `membership as of index ${removal.membershipIndex}, told by ${formatNodeId(removal.learnedFrom)}`;
+  return `node ${formatNodeId(removal.node)} was removed from the group (${facts})`;
 }

@@ -33,6 +33,6 @@ export function refuseStartIfRemoved(dataDir: string): void {
   } catch {
     // An unreadable marker still marks a removed node; the generic line says so.
   }
-  throw new NodeRemovedError(`${why}; it does not start again on ${dataDir}: start it on a new data folder and add it back ` +
-    "with `filestore cluster add-node` and `serve --join`");
+  const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
+  throw new NodeRemovedError(`${why}; it does not start again on ${dataDir}: ${remedy}`);
 }

@@ -9,7 +9,13 @@ afterEach(async () => {
   server = null;
 });
 
-function start(state: { serving: boolean; stopping?: boolean; stats: EngineStats | null }, metrics = new ServerMetrics()): string {
+interface NodeState {
+  serving: boolean;
+  stopping?: boolean;
+  stats: EngineStats | null;
+}
+
+function start(state: NodeState, metrics = new ServerMetrics()): string {
   server = startAdminServer({
     host: "127.0.0.1",
     port: 0,
@@ -22,7 +28,7 @@ function start(state: { serving: boolean; stopping?: boolean; stats: EngineStats
   return `http://127.0.0.1:${server.port}`;
 }
 
-test("/healthz and /readyz follow the serving state with the reason: starting, ok, shutting down; /livez stays 200", async () => {
+test("/healthz and /readyz say starting, ok, then shutting down; /livez stays 200", async () => {
   const state = { serving: false, stopping: false, stats: null };
   const base = start(state);
   const probe = async (path: string) => {

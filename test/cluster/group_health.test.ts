@@ -8,6 +8,7 @@ import { leaderlessMsMax, quorumContactWindowMs } from "../../src/cluster/cluste
 import { ContactTracker, judgeHealth, type HealthFacts } from "../../src/cluster/group_health.ts";
 
 const startedAtMs = 1000;
+const noQuorum = "no quorum (heard from 1 of 3 voters)";
 
 function facts(overrides: Partial<HealthFacts>): HealthFacts {
   return {
@@ -23,14 +24,14 @@ function facts(overrides: Partial<HealthFacts>): HealthFacts {
   };
 }
 
-test("a leader that heard from a majority within the quorum window serves; one that did not says how many it heard", () => {
+test("a leader that heard from a majority within the window serves; one that did not says how many it heard", () => {
   const contact = new ContactTracker(startedAtMs);
   const nowMs = startedAtMs + 5000;
   contact.heard(2, nowMs - quorumContactWindowMs);
   contact.heard(3, nowMs - quorumContactWindowMs - 1);
   expect(judgeHealth(facts({ role: "leader", contact, nowMs }))).toEqual({ ok: true });
   contact.heard(2, nowMs - quorumContactWindowMs - 1);
-  expect(judgeHealth(facts({ role: "leader", contact, nowMs }))).toEqual({ ok: false, reason: "no quorum (heard from 1 of 3 voters)" });
+  expect(judgeHealth(facts({ role: "leader", contact, nowMs }))).toEqual({ ok: false, reason: noQuorum });
   expect(judgeHealth(facts({ role: "leader", voters: [1], contact, nowMs }))).toEqual({ ok: true });
 });
 
@@ -38,7 +39,7 @@ test("a leader that stepped down without a quorum stays unavailable until it hea
   const contact = new ContactTracker(startedAtMs);
   const nowMs = startedAtMs + 5000;
   contact.steppedDown(1, [1, 2, 3], nowMs);
-  expect(judgeHealth(facts({ contact, nowMs, lastLeaderContactMs: nowMs }))).toEqual({ ok: false, reason: "no quorum (heard from 1 of 3 voters)" });
+  expect(judgeHealth(facts({ contact, nowMs, lastLeaderContactMs: nowMs }))).toEqual({ ok: false, reason: noQuorum });
   contact.heardFromLeader();
   expect(judgeHealth(facts({ contact, nowMs, lastLeaderContactMs: nowMs }))).toEqual({ ok: true });
 
@@ -55,19 +56,22 @@ test("a leader that stepped down without a quorum stays unavailable until it hea
   expect(checkQuorum.quorumLostAtMs).toBe(nowMs);
 });
 
-test("a follower serves while it heard from a leader within the bound, or started within it; past it, no leader is known", () => {
+test("a follower serves while it heard from a leader, or started, within the bound; then no leader is known", () => {
   const nowMs = startedAtMs + 5000;
   expect(judgeHealth(facts({ nowMs, lastLeaderContactMs: nowMs - leaderlessMsMax }))).toEqual({ ok: true });
   expect(judgeHealth(facts({ nowMs, lastLeaderContactMs: nowMs - leaderlessMsMax - 300 }))).toEqual({
     ok: false, reason: `no leader known for ${leaderlessMsMax + 300} ms`,
   });
   expect(judgeHealth(facts({ nowMs: startedAtMs + leaderlessMsMax }))).toEqual({ ok: true });
-  expect(judgeHealth(facts({ nowMs: startedAtMs + leaderlessMsMax + 1 }))).toEqual({ ok: false, reason: `no leader known for ${leaderlessMsMax + 1} ms` });
+  expect(judgeHealth(facts({ nowMs: startedAtMs + leaderlessMsMax + 1 }))).toEqual({
+    ok: false, reason: `no leader known for ${leaderlessMsMax + 1} ms`,
+  });
 });
 
 test("removal and a failed replication come first; only the failure is fatal", () => {
   const nowMs = startedAtMs + 5000;
-  expect(judgeHealth(facts({ nowMs, lastLeaderContactMs: nowMs, removed: true }))).toEqual({ ok: false, reason: "removed from the group" });
+  const removed = facts({ nowMs, lastLeaderContactMs: nowMs, removed: true });
+  expect(judgeHealth(removed)).toEqual({ ok: false, reason: "removed from the group" });
   expect(judgeHealth(facts({ nowMs, lastLeaderContactMs: nowMs, failure: "disk full" }))).toEqual({
     ok: false, reason: "replication stopped: disk full", fatal: true,
   });

@@ -19,7 +19,7 @@ test("a learner is a member too", () => {
   expect(removalShownByRefusal(4, 10, { voters: [1, 2, 3], learners: [4] }, refusal)).not.toBeNull();
 });
 
-test("a refusal from a peer that is not ahead of this node proves nothing (it may not know of this node's addition yet)", () => {
+test("a refusal from a peer not ahead of this node proves nothing (it may not know of this node's addition)", () => {
   expect(removalShownByRefusal(2, 40, threeVoters, refusal)).toBeNull();
   expect(removalShownByRefusal(2, 55, threeVoters, refusal)).toBeNull();
 });

@@ -90,7 +90,8 @@ export class ProcessCluster {
   /** Starts node `id` (again) on its data folder and waits for its ready line. */
   async launch(id: number, extraFlags: string[], peers = this.peersFlag): Promise<void> {
     const node = this.nodes.get(id)!;
-    const child = Bun.spawn(this.serveCommand(id, extraFlags, peers), { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const command = this.serveCommand(id, extraFlags, peers);
+    const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     node.process = child;
     node.paused = false;
     void collect(child.stderr, node.output);

@@ -18,34 +18,37 @@ afterEach(async () => {
 
 async function run(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
+  ]);
   return { exitCode, stdout, stderr };
 }
 
-test("a removed node reports its removal and exits 8, refuses to start again on its data, and the group serves on", async () => {
+test("a removed node says so and exits 8, refuses to start again on its data; the group serves on", async () => {
   cluster = await ProcessCluster.start({ nodes: 3 });
   const leader = await cluster.leader();
   const removed = [1, 2, 3].find((id) => id !== leader)!;
   const removedNode = cluster.nodes.get(removed)!;
   const removedProcess = removedNode.process!;
 
-  const removal = await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", cluster.nodes.get(leader)!.adminAddress]);
+  const leaderAdmin = cluster.nodes.get(leader)!.adminAddress;
+  const removal = await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin]);
   expect(removal.stderr).toBe("");
   expect(removal.exitCode).toBe(0);
   expect(await removedProcess.exited).toBe(8);
   removedNode.process = null;
   const lines = removedNode.output.join("").split("\n");
-  const notice = new RegExp(`^filestore: node n${removed} was removed from the group \\(membership as of index \\d+, told by n\\d\\); stopping$`);
+  const facts = "\\(membership as of index \\d+, told by n\\d\\)";
+  const removedLine = `^filestore: node n${removed} was removed from the group ${facts}`;
+  const notice = new RegExp(`${removedLine}; stopping$`);
   expect(lines.filter((line) => notice.test(line))).toHaveLength(1);
   expect(lines).toContain("filestore stopped reason=removed");
 
   const restart = await run(cluster.serveCommand(removed, []));
   expect(restart.exitCode).toBe(8);
   expect(restart.stdout).toBe("");
-  expect(restart.stderr).toMatch(new RegExp(
-    `^filestore: node n${removed} was removed from the group \\(membership as of index \\d+, told by n\\d\\); ` +
-    "it does not start again on .+: start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`\\n$",
-  ));
+  const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
+  expect(restart.stderr).toMatch(new RegExp(`${removedLine}; it does not start again on .+: ${remedy}\\n$`));
 
   const remaining = [1, 2, 3].filter((id) => id !== removed).map((id) => cluster!.nodes.get(id)!.clientAddress);
   const client = await connect(remaining, { cluster: true, timeoutMs: 10_000 });

@@ -3,8 +3,9 @@
  * cluster and a node in the peer list, then carry PeerMessages from that node to this one.
  * Anything else closes it and is counted by reason; the transport and its other connections
  * carry on. A node that is not (or no longer) a member is told so with a PeerRefusal before the
- * close, when the transport knows its membership (refusalFor), so a removed node learns it. Frames are copied out of the read buffer once, so the entries of a delivered
- * append stay valid for as long as the receiver keeps them.
+ * close, when the transport knows its membership (refusalFor), so a removed node learns it.
+ * Frames are copied out of the read buffer once, so the entries of a delivered append stay valid
+ * for as long as the receiver keeps them.
  */
 import type { Socket } from "bun";
 import { FrameAssembler } from "../../net/frame_assembler.ts";

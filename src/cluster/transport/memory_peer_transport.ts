@@ -138,7 +138,8 @@ export class MemoryPeerTransport implements PeerTransport {
 
   /** The refusal reaches `node` on a later turn, as a frame written back would, if the link back is up. */
   private tellNotMember(node: NodeId, membershipIndex: number): void {
-    const refusal = { from: this.nodeId, membershipIndex, reason: `not a member of this group as of index ${membershipIndex}` };
+    const reason = `not a member of this group as of index ${membershipIndex}`;
+    const refusal = { from: this.nodeId, membershipIndex, reason };
     setImmediate(() => this.network.reachable(this.nodeId, node)?.refused(refusal));
   }
 

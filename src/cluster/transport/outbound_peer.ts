@@ -156,7 +156,9 @@ export class OutboundPeer {
     try {
       this.returned.feed(chunk, (frame) => {
         const decoded = decodePeerFrame(frame.slice());
-        if (decoded.kind !== "refusal" || decoded.nodeId !== this.context.ownNodeId) throw new PeerFrameError("malformedFrame", "unexpected frame");
+        if (decoded.kind !== "refusal" || decoded.nodeId !== this.context.ownNodeId) {
+          throw new PeerFrameError("malformedFrame", "only a refusal naming this node may come back");
+        }
         this.context.onRefused({ from: this.nodeId, membershipIndex: decoded.membershipIndex, reason: decoded.reason });
         return true;
       });

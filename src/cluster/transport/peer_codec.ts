@@ -1,15 +1,15 @@
 /**
  * Raft messages <-> peer frames (u32 little-endian length + FlatBuffers Envelope whose body is
- * a PeerHello, a PeerMessage or a PeerRefusal; schemas/filestore.fbs). Decoding verifies the whole frame
- * first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
+ * a PeerHello, a PeerMessage or a PeerRefusal; schemas/filestore.fbs). Decoding verifies the
+ * whole frame first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
  */
 import * as flatbuffers from "flatbuffers";
 import {
-  Body, Envelope, PeerHello, PeerMessage, PeerRefusal, RaftAppendRequest, RaftAppendResponse, RaftEntryBytes, RaftHeartbeatRequest,
-  RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse, RaftTimeoutNow, RaftVoteRequest,
-  RaftVoteResponse,
+  Body, Envelope, PeerHello, PeerMessage, PeerRefusal, RaftAppendRequest, RaftAppendResponse, RaftEntryBytes,
+  RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse,
+  RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
 } from "../../../schemas/generated/filestore_generated";
 import { encodeEntry } from "../storage/entry_codec.ts";
 import { encodeConfState } from "../raft/config_entry.ts";
@@ -47,10 +47,15 @@ export function encodeHelloFrame(builder: flatbuffers.Builder, clusterId: string
 }
 
 /** The refusal a node writes back to a non-member before closing its connection (see the schema). */
-export function encodeRefusalFrame(builder: flatbuffers.Builder, nodeId: number, membershipIndex: number, reason: string): Uint8Array {
+export function encodeRefusalFrame(
+  builder: flatbuffers.Builder,
+  node: number,
+  membershipIndex: number,
+  reason: string,
+): Uint8Array {
   builder.clear();
   const text = builder.createString(reason);
-  const refusal = PeerRefusal.createPeerRefusal(builder, nodeId, membershipIndex, text);
+  const refusal = PeerRefusal.createPeerRefusal(builder, node, membershipIndex, text);
   return finishEnvelope(builder, Body.PeerRefusal, refusal);
 }
 
@@ -145,6 +150,8 @@ function decodeHello(hello: PeerHello): PeerFrame {
 function decodeRefusal(refusal: PeerRefusal): PeerFrame {
   const membershipIndex = refusal.membershipIndex();
   if (refusal.nodeId() === 0) throw new PeerFrameError("malformedFrame", "refusal without a node id");
-  if (!Number.isSafeInteger(membershipIndex) || membershipIndex < 0) throw new PeerFrameError("malformedFrame", "refusal with a bad membership index");
+  if (!Number.isSafeInteger(membershipIndex) || membershipIndex < 0) {
+    throw new PeerFrameError("malformedFrame", "refusal with a bad membership index");
+  }
   return { kind: "refusal", nodeId: refusal.nodeId(), membershipIndex, reason: refusal.reason() ?? "" };
 }

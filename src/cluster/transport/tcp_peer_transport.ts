@@ -16,7 +16,8 @@ import { encodeHelloFrame, encodeRefusalFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
 import type {
-  PeerAddresses, PeerDialer, PeerRefusal, PeerTransportLimits, PeerTransportStats, TcpPeerTransport, TcpPeerTransportOptions,
+  PeerAddresses, PeerDialer, PeerRefusal, PeerTransportLimits, PeerTransportStats, TcpPeerTransport,
+  TcpPeerTransportOptions,
 } from "./types.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
@@ -103,8 +104,8 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       const parsed = parseHostPort(address);
       if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
       const context = {
-        limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame, dial: this.dial,
-        ownNodeId: this.nodeId, onRefused: (refusal: PeerRefusal) => this.refusedHandler(refusal),
+        limits: this.limits, counters: this.counters, builder: this.builder, helloFrame: this.helloFrame,
+        dial: this.dial, ownNodeId: this.nodeId, onRefused: (refusal: PeerRefusal) => this.refusedHandler(refusal),
       };
       const peer = new OutboundPeer(node, parsed, context);
       this.outbound.set(node, peer);

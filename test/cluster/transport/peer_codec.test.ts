@@ -1,9 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
-import { decodePeerFrame, encodeHelloFrame, encodeMessageFrame, encodeRefusalFrame } from "../../../src/cluster/transport/peer_codec.ts";
+import {
+  decodePeerFrame, encodeHelloFrame, encodeMessageFrame, encodeRefusalFrame,
+} from "../../../src/cluster/transport/peer_codec.ts";
 import { PeerFrameError } from "../../../src/cluster/transport/peer_frame_error.ts";
 import { encodeEntry } from "../../../src/cluster/storage/entry_codec.ts";
-import { peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers } from "../../../src/net/peer_schema_rules.ts";
+import {
+  peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers,
+} from "../../../src/net/peer_schema_rules.ts";
 import type { TableRule } from "../../../src/net/verify.ts";
 import { generatedSlots, ruleSlots } from "../../net/generated_slots.ts";
 import { clientGetFrame, sampleMessages } from "./sample_messages.ts";
