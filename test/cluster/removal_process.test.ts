@@ -1,7 +1,7 @@
 /**
  * `filestore cluster remove-node` against real processes: the removed node says so in one line
  * and exits 8; started again on its data it refuses with exit 8 and a line saying why; the other
- * two keep serving.
+ * two keep serving. A node removed while down learns it from the others when it comes back.
  */
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -58,4 +58,19 @@ test("a removed node says so and exits 8, refuses to start again on its data; th
   } finally {
     await client.close();
   }
+}, 60_000);
+
+test("a node removed while it was down learns it from the others once restarted, and exits 8", async () => {
+  cluster = await ProcessCluster.start({ nodes: 3 });
+  const leader = await cluster.leader();
+  const removed = [1, 2, 3].find((id) => id !== leader)!;
+  await cluster.kill(removed);
+  const leaderAdmin = cluster.nodes.get(leader)!.adminAddress;
+  expect((await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin])).exitCode).toBe(0);
+
+  const restart = await run(cluster.serveCommand(removed, []));
+  expect(restart.exitCode).toBe(8);
+  expect(restart.stdout).toMatch(/^filestore listening .*\nfilestore stopped reason=removed\n$/);
+  expect(restart.stderr).toMatch(new RegExp(`^filestore: node n${removed} was removed from the group \\(.*\\); stopping\\n$`));
+  expect((await run(cluster.serveCommand(removed, []))).exitCode).toBe(8);
 }, 60_000);
