@@ -71,6 +71,7 @@ test("a node removed while it was down learns it from the others once restarted,
   const restart = await run(cluster.serveCommand(removed, []));
   expect(restart.exitCode).toBe(8);
   expect(restart.stdout).toMatch(/^filestore listening .*\nfilestore stopped reason=removed\n$/);
-  expect(restart.stderr).toMatch(new RegExp(`^filestore: node n${removed} was removed from the group \\(.*\\); stopping\\n$`));
+  const notice = new RegExp(`^filestore: node n${removed} was removed from the group \\(.*\\); stopping\\n$`);
+  expect(restart.stderr).toMatch(notice);
   expect((await run(cluster.serveCommand(removed, []))).exitCode).toBe(8);
 }, 60_000);
