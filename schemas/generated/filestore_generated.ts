@@ -14,6 +14,7 @@ export { GetResult } from './filestore/wire/get-result';
 export { KeyValue } from './filestore/wire/key-value';
 export { PeerHello } from './filestore/wire/peer-hello';
 export { PeerMessage } from './filestore/wire/peer-message';
+export { PeerRefusal } from './filestore/wire/peer-refusal';
 export { PingRequest } from './filestore/wire/ping-request';
 export { PingResult } from './filestore/wire/ping-result';
 export { PutRequest } from './filestore/wire/put-request';

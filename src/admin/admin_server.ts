@@ -1,8 +1,17 @@
 /**
- * The HTTP admin endpoint (Bun.serve): GET /healthz answers 200 while the node serves clients
- * and 503 otherwise (starting, shutting down); GET /metrics is the Prometheus text exposition.
- * It runs beside the client port so a stuck or flooded client port stays observable.
+ * The HTTP admin endpoint (Bun.serve), beside the client port so a stuck or flooded client port
+ * stays observable:
+ *   GET /healthz, /readyz  200 `ok` while the node can serve; otherwise 503 `unavailable: REASON`
+ *                          (starting, shutting down, removed from the group, no quorum, no leader
+ *                          known for too long, replication stopped: group_health.ts)
+ *   GET /livez             200 `ok` while the process runs and can recover by itself; 503 only
+ *                          when a restart is the remedy (its replication failed). A node without
+ *                          quorum stays live: restarting it would not bring the quorum back.
+ *   GET /metrics           the Prometheus text exposition.
  */
+import packageJson from "../../package.json";
+import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
+import type { Health } from "../cluster/group_health.ts";
 import type { RaftDriver } from "../cluster/raft_driver.ts";
 import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
@@ -18,6 +27,8 @@ export interface AdminServerOptions {
   engineStats: () => EngineStats | null;
   /** True while the client port accepts and serves requests. */
   isServing: () => boolean;
+  /** True once shutdown began: a node not serving is then "shutting down" rather than "starting". */
+  isStopping?: () => boolean;
   /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
   cluster?: () => RaftDriver | null;
 }
@@ -29,6 +40,7 @@ export interface AdminServer {
 }
 
 const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+const probePaths = new Set(["/healthz", "/readyz", "/livez"]);
 
 export function startAdminServer(options: AdminServerOptions): AdminServer {
   const server = Bun.serve({
@@ -48,13 +60,19 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
-  if (path.startsWith("/cluster/")) return routeCluster(request, path, options.cluster?.() ?? null);
-  if (path !== "/healthz" && path !== "/metrics") return textResponse(404, "not found: try /healthz or /metrics\n");
+  if (path.startsWith("/cluster/")) {
+    const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
+    return routeCluster(request, path, options.cluster?.() ?? null, reports);
+  }
+  if (!probePaths.has(path) && path !== "/metrics") {
+    return textResponse(404, "not found: try /healthz, /readyz, /livez or /metrics\n");
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   }
-  if (path === "/healthz") {
-    return options.isServing() ? textResponse(200, "ok\n") : textResponse(503, "unavailable\n");
+  if (probePaths.has(path)) {
+    const health = path === "/livez" ? liveness(options) : readiness(options);
+    return health.ok ? textResponse(200, "ok\n") : textResponse(503, `unavailable: ${health.reason}\n`);
   }
   let body = options.metrics.render(options.engineStats());
   const driver = options.cluster?.() ?? null;
@@ -64,6 +82,34 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
     body += `${lines.join("\n")}\n`;
   }
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });
+}
+
+/** Whether the node can serve now (/healthz, /readyz). */
+function readiness(options: AdminServerOptions): Health {
+  const driver = options.cluster?.() ?? null;
+  if (driver?.removed) return { ok: false, reason: "removed from the group" };
+  if (!options.isServing()) return { ok: false, reason: options.isStopping?.() ? "shutting down" : "starting" };
+  return driver === null ? { ok: true } : driver.health();
+}
+
+function nodeReport(options: AdminServerOptions): NodeReport {
+  const health = readiness(options);
+  return {
+    health: health.ok ? "ok" : `unavailable: ${health.reason}`,
+    version: packageJson.version,
+    dataSizeBytes: options.engineStats()?.logBytes ?? 0,
+  };
+}
+
+function singleNodeStatus(options: AdminServerOptions): SingleNodeStatus {
+  const stats = options.engineStats();
+  return { kind: "single", ...nodeReport(options), keys: stats?.keys ?? 0, revision: stats?.revision ?? 0 };
+}
+
+/** Whether the process is alive and able to recover by itself (/livez). */
+function liveness(options: AdminServerOptions): Health {
+  const health = options.cluster?.()?.health();
+  return health !== undefined && !health.ok && health.fatal === true ? health : { ok: true };
 }
 
 function textResponse(status: number, body: string): Response {

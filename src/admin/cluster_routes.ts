@@ -3,15 +3,16 @@
  * `filestore cluster ...`. They live here rather than on the client port because they are
  * operator actions, rare and off the request path: curl can drive them, and the binary client
  * protocol keeps only data operations.
- *   GET  /cluster/status                      this node's view (cluster_status.ts)
+ *   GET  /cluster/status                      this node's view (cluster_status.ts); a single node's own state
  *   POST /cluster/add-node?node=n4&peer=H:P   learner, then voter once caught up
  *   POST /cluster/remove-node?node=n2
  *   POST /cluster/transfer-leader?node=n2
  *   POST /cluster/announce?node=n2&client=H:P&admin=H:P&peer=H:P   a member's own addresses (self_announcer.ts)
  * A change sent to a follower is answered 421 with the leader's admin address in
- * {"error", "leaderAdmin"}; the CLI follows it.
+ * {"error", "leaderAdmin"}; the CLI follows it. A change naming a node that is not a member is
+ * answered 400 "no member n9".
  */
-import { nodeClusterStatus } from "../cluster/cluster_status.ts";
+import { nodeClusterStatus, type NodeReport, type SingleNodeStatus } from "../cluster/cluster_status.ts";
 import { addNode, removeNode, transferLeader } from "../cluster/membership.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeer } from "../cluster/node_id.ts";
 import type { RaftDriver } from "../cluster/raft_driver.ts";
@@ -21,15 +22,28 @@ import { formatHostPort } from "../config/address.ts";
 /** A membership change or transfer gives up after this: catching up a learner may take a while. */
 const changeTimeoutMs = 30_000;
 
-export async function routeCluster(request: Request, path: string, driver: RaftDriver | null): Promise<Response> {
+/** What the admin endpoint knows of the node beside its Raft group. */
+interface NodeReports {
+  report(): NodeReport;
+  single(): SingleNodeStatus;
+}
+
+export async function routeCluster(
+  request: Request,
+  path: string,
+  driver: RaftDriver | null,
+  reports: NodeReports,
+): Promise<Response> {
+  if (driver === null && path === "/cluster/status") return json(200, reports.single());
   if (driver === null) return json(404, { error: "this node is not part of a replicated group" });
-  if (path === "/cluster/status") return json(200, nodeClusterStatus(driver));
+  if (path === "/cluster/status") return json(200, nodeClusterStatus(driver, reports.report()));
   if (request.method !== "POST") return json(405, { error: "cluster changes are POST requests" });
   if (!driver.isLeader()) return notLeader(driver);
   const query = new URL(request.url).searchParams;
   const deadline = performance.now() + changeTimeoutMs;
   try {
     const node = parseNodeId(query.get("node") ?? "");
+    if (path === "/cluster/remove-node" || path === "/cluster/transfer-leader") requireMember(driver, node, path);
     if (path === "/cluster/add-node") {
       const [, address] = parsePeer(`${formatNodeId(node)}=${query.get("peer") ?? ""}`);
       await addNode(driver, node, formatHostPort(address), deadline);
@@ -47,12 +61,21 @@ export async function routeCluster(request: Request, path: string, driver: RaftD
     } else {
       return json(404, { error: `unknown cluster operation ${path}` });
     }
-    return json(200, nodeClusterStatus(driver));
+    return json(200, nodeClusterStatus(driver, reports.report()));
   } catch (error) {
     if (error instanceof NodeIdError) return json(400, { error: error.message });
     if (error instanceof ReplicationError) return json(error.code === "TIMEOUT" ? 504 : 409, { error: error.message, code: error.code });
     throw error;
   }
+}
+
+/** A removal or transfer names a member (a transfer, a voter): said in words, not as the core's numeric refusal. */
+function requireMember(driver: RaftDriver, node: number, path: string): void {
+  const { voters, learners } = driver.status().confState;
+  if (learners.includes(node) && path === "/cluster/transfer-leader") {
+    throw new NodeIdError(`${formatNodeId(node)} is a learner; only a voter can lead`);
+  }
+  if (!voters.includes(node) && !learners.includes(node)) throw new NodeIdError(`no member ${formatNodeId(node)}`);
 }
 
 function notLeader(driver: RaftDriver): Response {

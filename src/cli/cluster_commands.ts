@@ -1,11 +1,17 @@
 /**
- * `filestore status` and `filestore cluster add-node|remove-node|transfer-leader`: they talk to
- * the admin endpoint (HTTP + JSON, src/admin/cluster_routes.ts). status asks the given node for
- * the members, then each member for its own view, and prints one line per member with its lag
- * behind the leader. A change sent to a follower is sent again to the leader it names.
+ * `filestore status`, `filestore cluster members` and `filestore cluster add-node|remove-node|
+ * transfer-leader`: they talk to the admin endpoint (HTTP + JSON, src/admin/cluster_routes.ts).
+ * status and members ask the given node for the members, then each member for its own view
+ * (group_view.ts), print a summary line and a row per member (group_output.ts), and exit 6 when
+ * the group is not healthy. A change sent to a follower is sent again to the leader it names;
+ * after it, the group is printed as status prints it.
  */
 import type { NodeClusterStatus } from "../cluster/cluster_status.ts";
+import { adminRequest } from "./admin_client.ts";
+import { ClusterCommandError } from "./cluster_command_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
+import { membersJson, membersText, singleJson, singleText, statusJson, statusText } from "./group_output.ts";
+import { gatherGroup } from "./group_view.ts";
 import { writeStdout } from "./output.ts";
 import { positiveIntegerOption } from "./parse.ts";
 import { UsageError } from "./usage_error.ts";
@@ -19,31 +25,59 @@ const leaderRedirectsMax = 3;
 /** While no leader is known (an election after a handover), ask again this often. */
 const leaderUnknownRetryMs = 50;
 
-export class ClusterCommandError extends Error {
-  override name = "ClusterCommandError";
-  constructor(message: string, readonly unreachable: boolean) {
-    super(message);
-  }
-}
-
 const actions: Record<string, string> = {
   "add-node": "/cluster/add-node",
   "remove-node": "/cluster/remove-node",
   "transfer-leader": "/cluster/transfer-leader",
 };
 
+type Shape = "status" | "members";
+type Format = "table" | "json";
+
 export async function runClusterCommand(command: string, positionals: string[], options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
   const admin = (options.admin as string | undefined) ?? defaultAdminAddress;
   const timeoutMs = positiveIntegerOption(command, "timeout-ms", options["timeout-ms"] as string | undefined, clusterTimeoutMsMax) ?? clusterTimeoutMsDefault;
-  if (command === "status") return printStatus(admin, timeoutMs);
+  if (command === "status") return printGroup(admin, timeoutMs, "status", options.json === true ? "json" : "table");
+  const format = writeOutOption(options["write-out"] as string | undefined);
   const [action, target] = positionals;
+  if (action === "members") {
+    if (target !== undefined) throw new UsageError(`cluster members: takes no NODE, got "${target}"`, "cluster");
+    return printGroup(admin, timeoutMs, "members", format);
+  }
   const path = actions[action];
-  if (path === undefined) throw new UsageError(`cluster: unknown action "${action}" (actions: ${Object.keys(actions).join(", ")})`, "cluster");
+  if (path === undefined) {
+    const known = ["members", ...Object.keys(actions)].join(", ");
+    throw new UsageError(`cluster: unknown action "${action}" (actions: ${known})`, "cluster");
+  }
+  if (target === undefined) throw new UsageError(`cluster ${action}: missing NODE`, "cluster");
   const [node, peer] = action === "add-node" ? splitNamedAddress(target) : [target, ""];
   const query = new URLSearchParams({ node, ...(peer === "" ? {} : { peer }) });
-  const status = await postToLeader(admin, `${path}?${query}`, timeoutMs);
-  await writeStdout(formatStatus([status]));
+  const { leaderAdmin } = await changeThroughLeader(admin, `${path}?${query}`, timeoutMs);
+  // The change is done: the group is printed for the operator; its health does not change the exit code.
+  await printGroup(leaderAdmin, timeoutMs, "status", format);
   return ExitCode.ok;
+}
+
+function writeOutOption(value: string | undefined): Format {
+  if (value === undefined || value === "table" || value === "json") return value ?? "table";
+  throw new UsageError(`cluster: --write-out must be table or json, got "${value}"`, "cluster");
+}
+
+/** Prints the group (or the single node) and returns 0 when healthy, 6 when not. */
+async function printGroup(admin: string, timeoutMs: number, shape: Shape, format: Format): Promise<ExitCodeValue> {
+  const group = await gatherGroup(admin, timeoutMs);
+  let text: string;
+  let healthy: boolean;
+  if ("kind" in group) {
+    healthy = group.health === "ok";
+    text = format === "json" ? `${JSON.stringify(singleJson(group))}\n` : singleText(group);
+  } else {
+    healthy = group.healthy;
+    if (format === "json") text = `${JSON.stringify(shape === "status" ? statusJson(group) : membersJson(group))}\n`;
+    else text = shape === "status" ? statusText(group) : membersText(group);
+  }
+  await writeStdout(text);
+  return healthy ? ExitCode.ok : ExitCode.unhealthy;
 }
 
 function splitNamedAddress(text: string): [string, string] {
@@ -52,14 +86,25 @@ function splitNamedAddress(text: string): [string, string] {
   return [text.slice(0, separator), text.slice(separator + 1)];
 }
 
+/** Sends a change to `admin`, following redirects to the leader; the leader's answer. */
 export async function postToLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<NodeClusterStatus> {
+  return (await changeThroughLeader(admin, pathAndQuery, timeoutMs)).status;
+}
+
+interface ChangeDone {
+  status: NodeClusterStatus;
+  /** The admin endpoint that made the change (the leader). */
+  leaderAdmin: string;
+}
+
+async function changeThroughLeader(admin: string, pathAndQuery: string, timeoutMs: number): Promise<ChangeDone> {
   const deadline = performance.now() + timeoutMs;
   let target = admin;
   let redirects = 0;
   for (;;) {
-    const response = await request(target, pathAndQuery, "POST", Math.max(1, deadline - performance.now()));
-    const body = (await response.json()) as Record<string, unknown>;
-    if (response.status === 200) return body as unknown as NodeClusterStatus;
+    const response = await adminRequest(target, pathAndQuery, "POST", Math.max(1, deadline - performance.now()));
+    const body = response.body;
+    if (response.status === 200) return { status: body as unknown as NodeClusterStatus, leaderAdmin: target };
     const leaderAdmin = typeof body.leaderAdmin === "string" ? body.leaderAdmin : "";
     if (response.status === 421 && leaderAdmin !== "" && redirects < leaderRedirectsMax) {
       target = leaderAdmin;
@@ -75,48 +120,9 @@ export async function postToLeader(admin: string, pathAndQuery: string, timeoutM
     if (response.status === 421 && redirects >= leaderRedirectsMax) {
       throw new ClusterCommandError(`leadership kept moving after ${leaderRedirectsMax} redirects`, true);
     }
-    throw new ClusterCommandError(`${target}: ${String(body.error ?? response.statusText)}`, response.status === 421 || response.status === 504);
+    const why = String(body.error ?? `HTTP ${response.status}`);
+    const unreachable = response.status === 421 || response.status === 504;
+    throw new ClusterCommandError(`${why} (admin endpoint ${target})`, unreachable);
   }
 }
 
-async function printStatus(admin: string, timeoutMs: number): Promise<ExitCodeValue> {
-  const first = await getStatus(admin, timeoutMs);
-  const views = await Promise.all(
-    first.members.map(async (member) => {
-      if (member.node === first.node) return first;
-      if (member.adminAddress === "") return null;
-      return getStatus(member.adminAddress, timeoutMs).catch(() => null);
-    }),
-  );
-  const known = views.filter((view): view is NodeClusterStatus => view !== null);
-  const unreachable = first.members.filter((_, index) => views[index] === null).map((member) => member.node);
-  let text = formatStatus(known);
-  if (unreachable.length > 0) text += `unreachable or address unknown: ${unreachable.join(" ")}\n`;
-  await writeStdout(text);
-  return ExitCode.ok;
-}
-
-async function getStatus(admin: string, timeoutMs: number): Promise<NodeClusterStatus> {
-  const response = await request(admin, "/cluster/status", "GET", timeoutMs);
-  const body = (await response.json()) as Record<string, unknown>;
-  if (response.status !== 200) throw new ClusterCommandError(`${admin}: ${String(body.error ?? response.statusText)}`, false);
-  return body as unknown as NodeClusterStatus;
-}
-
-async function request(admin: string, pathAndQuery: string, method: string, timeoutMs: number): Promise<Response> {
-  try {
-    return await fetch(`http://${admin}${pathAndQuery}`, { method, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    throw new ClusterCommandError(`admin endpoint ${admin}: ${(error as Error).message}`, true);
-  }
-}
-
-/** One line per node: name, role, term, leader, commit, applied, lag behind the most advanced node. */
-export function formatStatus(views: NodeClusterStatus[]): string {
-  const newest = Math.max(0, ...views.map((view) => view.lastIndex));
-  const header = ["node", "role", "term", "leader", "commit", "applied", "lag"];
-  const rows = views.map((view) => [view.node, view.role, String(view.term), view.leader || "-", String(view.commitIndex), String(view.appliedIndex), String(newest - view.appliedIndex)]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
-}

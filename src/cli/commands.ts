@@ -19,8 +19,10 @@ export interface OptionSpec {
 export interface CommandSpec {
   name: string;
   summary: string;
-  /** Positional argument names, all required, in order. */
+  /** Positional argument names, in order; all required unless positionalsMin says fewer. */
   positionals: string[];
+  /** Fewest positionals accepted (default: all of them); the rest are optional, shown as [NAME]. */
+  positionalsMin?: number;
   options: Record<string, OptionSpec>;
   /** Extra paragraphs for `filestore help COMMAND`. */
   details?: string;
@@ -112,7 +114,9 @@ export const commands: readonly CommandSpec[] = [
       "Prints one line when ready (with the bound ports when port 0 was asked):\n" +
       "  filestore listening client=HOST:PORT admin=HOST:PORT data=DIR fsync=MODE\n" +
       "SIGINT or SIGTERM stops accepting, answers the requests in flight, writes a checkpoint,\n" +
-      "syncs and closes the log, prints `filestore stopped signal=NAME` and exits 0.",
+      "syncs and closes the log, prints `filestore stopped signal=NAME` and exits 0.\n" +
+      "A replica removed from its group (`filestore cluster remove-node`) says so in one line on\n" +
+      "stderr, stops the same way and exits 8; started again on that data folder it exits 8 at once.",
   },
   {
     name: "put",
@@ -205,23 +209,38 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: "status",
-    summary: "print the members of a replicated group: role, term, leader, commit and applied index, lag",
+    summary: "say whether the group is healthy, then each member: role, term, leader, indexes, lag, health",
     positionals: [],
-    options: adminOptions,
-    details: "Asks the node at --admin for the members, then each member's admin endpoint for its own view.",
+    options: { json: { type: "boolean", description: "print JSON instead of a table" }, ...adminOptions },
+    details:
+      "Asks the node at --admin for the members, then each member's admin endpoint for its own view.\n" +
+      "The first line says whether the group is healthy, e.g.\n" +
+      "  group unhealthy: n3 unreachable; 2 of 3 voters up, leader n1\n" +
+      "Exits 6 when a member is unreachable or not yet known, a member cannot serve (no quorum,\n" +
+      "no leader known), or no leader serves. On a node that is not part of a group, prints its state.",
   },
   {
     name: "cluster",
-    summary: "change a replicated group: add-node NAME=HOST:PORT | remove-node NAME | transfer-leader NAME",
-    positionals: ["ACTION", "NODE"],
-    options: adminOptions,
+    summary: "a group's members: members | add-node NAME=HOST:PORT | remove-node NAME | transfer-leader NAME",
+    positionals: ["ACTION", "[NODE]"],
+    positionalsMin: 1,
+    options: {
+      "write-out": {
+        type: "string", short: "w", valueName: "table|json", description: "output format (default table)",
+      },
+      ...adminOptions,
+    },
     details:
+      "members                  each member (as etcdctl member list): id, voter or learner, role,\n" +
+      "                         term, applied index, client/peer/admin addresses, data size, version;\n" +
+      "                         exits 6 when the group is not healthy (as status)\n" +
       "add-node db-d=HOST:PORT  adds db-d (its peer address) as a learner and promotes it to voter once\n" +
       "                         caught up; start it first with `filestore serve --join ...`\n" +
-      "remove-node db-b         removes db-b from the group\n" +
+      "remove-node db-b         removes db-b from the group; db-b then stops with exit code 8\n" +
       "transfer-leader db-b     hands leadership to db-b\n" +
       "NAME is the node's --node-id: letters, digits and -, starting with a letter (or n1, n2, ...).\n" +
-      "Sent to the admin endpoint of any member; a follower forwards the command to its leader.",
+      "Sent to the admin endpoint of any member; a follower forwards a change to its leader. After a\n" +
+      "change, the group is printed as status prints it.",
   },
   {
     name: "help",

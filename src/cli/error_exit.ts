@@ -4,7 +4,8 @@
  */
 import { AssertionError } from "../util/assert.ts";
 import { ConfigError } from "../config/config_error.ts";
-import { ClusterCommandError } from "./cluster_commands.ts";
+import { NodeRemovedError } from "../cluster/removal_marker.ts";
+import { ClusterCommandError } from "./cluster_command_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { ServeError } from "./serve_error.ts";
 import { UsageError } from "./usage_error.ts";
@@ -14,6 +15,7 @@ const refusedStatuses = new Set(["INVALID_REQUEST", "TOO_LARGE", "OVERLOADED", "
 
 export function exitCodeForError(error: unknown): ExitCodeValue {
   if (error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof NodeRemovedError) return ExitCode.removed;
   if (error instanceof ConfigError || error instanceof ServeError) return ExitCode.serveFailed;
   if (error instanceof AssertionError) return ExitCode.internal;
   if (error instanceof ClusterCommandError) return error.unreachable ? ExitCode.unavailable : ExitCode.requestFailed;

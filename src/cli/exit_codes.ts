@@ -17,6 +17,10 @@ export const ExitCode = {
   requestFailed: 4,
   /** serve: bad configuration, unusable data folder or address, or failure while serving. */
   serveFailed: 5,
+  /** status, cluster members: the group is not healthy (a member unreachable, no quorum or no leader known). */
+  unhealthy: 6,
+  /** serve: this node was removed from its group (it stops, and refuses to start again on the same data). */
+  removed: 8,
   /** A bug in FileStore itself (a broken invariant). */
   internal: 70,
 } as const;
@@ -31,4 +35,6 @@ export const exitCodeHelp = `Exit codes:
   3   server unreachable, connection lost or timeout
   4   the server refused the request (invalid, too large, overloaded, ...)
   5   serve could not start or failed while serving
+  6   status, cluster members: the group is unhealthy (a member unreachable, no quorum or no leader)
+  8   serve: this node was removed from its group (also when started again on its data)
   70  internal error`;

@@ -56,9 +56,10 @@ function checkPositionals(command: CommandSpec, positionals: string[], options: 
   const alternative = command.positionalsWith;
   const alternativeChosen = alternative !== undefined && options[alternative.option] === true;
   const expected = alternativeChosen ? alternative.positionals : command.positionals;
-  if (positionals.length === expected.length) return;
+  const fewest = alternativeChosen ? expected.length : (command.positionalsMin ?? expected.length);
+  if (positionals.length >= fewest && positionals.length <= expected.length) return;
   const names = expected.length === 0 ? "no arguments" : expected.join(" ");
-  const problem = positionals.length < expected.length ? "missing argument" : "too many arguments";
+  const problem = positionals.length < fewest ? "missing argument" : "too many arguments";
   throw usageError(command, `${problem}; expected ${names}`);
 }
 

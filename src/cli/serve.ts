@@ -3,10 +3,14 @@
  * /healthz answers 503 until serving), open the engine (recovery), start the client port, print
  * one ready line, and on SIGINT/SIGTERM shut down in order: stop accepting and finish in-flight
  * requests, checkpoint the engine (a fast next start), close it (which syncs its log), close the
- * admin endpoint; exit 0. Each step is also logged (serve_logging.ts), on stderr.
+ * admin endpoint; exit 0. Each step is also logged (serve_logging.ts), on stderr. A replica
+ * that learns it was removed from its group logs it, stops the same way and exits 8; on the data
+ * of a removed node it refuses to start (exit 8).
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode } from "../cluster/cluster_node.ts";
+import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
+import { NodeRemovedError } from "../cluster/removal_marker.ts";
 import type { KeyValueService } from "../net/key_value_service.ts";
 import { clusterSettings, type ClusterSettings } from "./serve_cluster.ts";
 import { ServerMetrics } from "../admin/server_metrics.ts";
@@ -35,6 +39,10 @@ interface RunningNode {
   serving: boolean;
   logger: Logger;
   slowFsync: SlowFsyncLog;
+  /** Set when shutdown begins: /healthz then says "shutting down" rather than "starting". */
+  stopping: boolean;
+  /** Resolves when the replica learns it was removed from its group. */
+  removedFromGroup: PromiseWithResolvers<NodeRemoval>;
 }
 
 export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
@@ -46,7 +54,8 @@ export async function serve(options: Record<string, string | boolean | undefined
   logger.info("starting", { version, ...configFields(config), config: configPath, pid: process.pid });
   const slowFsync = slowFsyncLog(logger, config, cluster);
   const node: RunningNode = {
-    admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync,
+    admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync, stopping: false,
+    removedFromGroup: Promise.withResolvers(),
   };
   // Listen for signals before starting, so one that arrives during start-up (or right after the
   // ready line) still gets a clean stop rather than the default abrupt exit.
@@ -58,11 +67,17 @@ export async function serve(options: Record<string, string | boolean | undefined
     await stop(node);
     throw asServeError(error);
   }
-  const signal = await shutdownSignal;
-  logger.info("shutting down", { signal });
+  const ended = await Promise.race([shutdownSignal, node.removedFromGroup.promise]);
+  const reason = typeof ended === "string" ? { signal: ended } : { reason: "removed from the group" };
+  logger.info("shutting down", reason);
   await stop(node);
-  await writeStdout(`filestore stopped signal=${signal}\n`);
-  logger.info("stopped", { signal });
+  if (typeof ended !== "string") {
+    await writeStdout("filestore stopped reason=removed\n");
+    logger.info("stopped", reason);
+    return ExitCode.removed;
+  }
+  await writeStdout(`filestore stopped signal=${ended}\n`);
+  logger.info("stopped", reason);
   return ExitCode.ok;
 }
 
@@ -75,6 +90,7 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
       metrics,
       engineStats: () => (node.cluster?.engine ?? node.engine)?.stats() ?? null,
       isServing: () => node.serving,
+      isStopping: () => node.stopping,
       cluster: () => node.cluster?.driver ?? null,
     }),
   );
@@ -123,6 +139,11 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
       onFsync: fsyncObserver(node, metrics),
       onProposalApplied: metrics.proposalApplied,
       logger: node.logger,
+      onRemoved: (removal, markerError) => {
+        const fields = { membership_index: removal.membershipIndex, marker_error: markerError ?? undefined };
+        node.logger.error(`${removalNotice(removal)}; stopping`, fields);
+        node.removedFromGroup.resolve(removal);
+      },
     }),
   );
   return node.cluster.service;
@@ -139,6 +160,7 @@ function fsyncObserver(node: RunningNode, metrics: ServerMetrics): (seconds: num
 /** Stops whatever was started, in dependency order; safe after a partial start. Logs each step. */
 async function stop(node: RunningNode): Promise<void> {
   node.serving = false;
+  node.stopping = true;
   const wasServing = node.server !== null;
   await node.server?.close(); // stops accepting, answers in-flight requests
   if (wasServing) node.logger.info("client port closed; requests in flight answered");
@@ -201,7 +223,8 @@ async function startStepAsync<T>(what: string, action: () => Promise<T>): Promis
 
 /** Keeps typed configuration errors and broken invariants as they are; names the step otherwise. */
 function asServeError(error: unknown, what?: string): Error {
-  if (error instanceof ServeError || error instanceof AssertionError || (error as Error)?.name === "ConfigError") {
+  const typed = error instanceof ServeError || error instanceof AssertionError || error instanceof NodeRemovedError;
+  if (typed || (error as Error)?.name === "ConfigError") {
     return error as Error;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -20,6 +20,20 @@ export const electionTimeoutTicks = 15;
 export const heartbeatIntervalTicks = 3;
 
 /**
+ * A leader that heard from fewer than a majority of voters within one election timeout (150 ms)
+ * steps down (check-quorum, §6.2); /healthz judges a leader's quorum over the same window.
+ */
+export const quorumContactWindowMs = electionTimeoutTicks * tickIntervalMs;
+
+/**
+ * /healthz reports a node that has known no leader for longer than this (1200 ms) as unavailable.
+ * A follower campaigns at the latest after the longest randomized election timeout (2 x 15 ticks,
+ * 300 ms), and a split vote costs another such timeout: four of them cover the detection and
+ * any healthy election, so only a group that cannot elect (no quorum) is reported.
+ */
+export const leaderlessMsMax = 4 * 2 * electionTimeoutTicks * tickIntervalMs;
+
+/**
  * A proposal carries one write: the largest key plus the largest value plus room for the
  * session identity and encoding. Larger would not fit one append message.
  */
@@ -56,3 +70,6 @@ export function validateDriverTiming(timing: { tickIntervalMs: number; electionT
   // The longest randomized election timeout must leave room in the 1 s failover target.
   assert(2 * timing.electionTimeoutTicks * timing.tickIntervalMs < 1000, "election timeout too long for sub-second failover");
 }
+
+// A leader judged by its quorum must be given less time than a node without any leader.
+assert(quorumContactWindowMs < leaderlessMsMax, "the quorum window must be shorter than the leaderless bound");

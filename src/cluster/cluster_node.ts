@@ -8,6 +8,9 @@
  * A new store starts with every node of `peers` as a voter (the group's first configuration),
  * unless `join` is set: a node joining an existing group starts with no configuration and
  * learns it from the leader (`filestore cluster add-node`).
+ *
+ * A node that learns it was removed from the group writes DATA/removed (removal_marker.ts)
+ * before it reports the removal, and refuses to start again on that data.
  */
 import { join as joinPath } from "node:path";
 import type { HostPort } from "../config/address.ts";
@@ -18,6 +21,8 @@ import type { KeyValueService } from "../net/key_value_service.ts";
 import { formatNodeId } from "./node_id.ts";
 import type { NodeId } from "./raft/types.ts";
 import { entriesKeptAfterSnapshot } from "./cluster_limits.ts";
+import type { NodeRemoval } from "./node_removal.ts";
+import { refuseStartIfRemoved, writeRemovalMarker } from "./removal_marker.ts";
 import { RaftDriver } from "./raft_driver.ts";
 import { SelfAnnouncer } from "./self_announcer.ts";
 import { ReplicatedKeyValueService } from "./replicated_service.ts";
@@ -46,6 +51,11 @@ export interface ClusterNodeOptions {
   onFailure?: (error: Error) => void;
   /** The node's operational log (recovery, elections, membership, peers, snapshots); silent when absent. */
   logger?: Logger;
+  /**
+   * Called once when this node learns it was removed (node_removal.ts), after DATA/removed is
+   * written; `markerError` says why it could not be (a restart then learns the removal again).
+   */
+  onRemoved?: (removal: NodeRemoval, markerError: string | null) => void;
 }
 
 export class ClusterNode {
@@ -67,6 +77,7 @@ export class ClusterNode {
     if (listen === undefined) {
       throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
     }
+    refuseStartIfRemoved(options.dataDir);
     const initialConf = options.join ? { voters: [], learners: [] } : { voters: [...options.peers.keys()], learners: [] };
     const logger = options.logger ?? silentLogger;
     const storageOptions = { fsync: options.fsync, onFsync: options.onFsync, logger };
@@ -88,6 +99,7 @@ export class ClusterNode {
       entriesKeptAfterSnapshot: options.snapshotEveryEntries === undefined ? undefined : Math.min(entriesKeptAfterSnapshot, Math.floor(options.snapshotEveryEntries / 2)),
       onFailure: options.onFailure,
       logger,
+      onRemoved: (removal) => options.onRemoved?.(removal, markRemoved(options.dataDir, removal)),
     });
     return new ClusterNode(driver, engine, storage, transport, new ReplicatedKeyValueService(driver, engine));
   }
@@ -105,5 +117,15 @@ export class ClusterNode {
     await this.transport.close();
     await this.storage.close();
     await this.engine.close();
+  }
+}
+
+/** Writes the removal marker; the error's message when it could not. */
+function markRemoved(dataDir: string, removal: NodeRemoval): string | null {
+  try {
+    writeRemovalMarker(dataDir, removal);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }

@@ -1,6 +1,7 @@
 /**
- * What one node knows of its Raft group, as plain data: for `filestore status` (which asks
- * every member for it and computes lag) and the admin endpoint's /cluster/status.
+ * What one node knows of its Raft group, as plain data: for `filestore status` and
+ * `filestore cluster members` (which ask every member for it) and the admin endpoint's
+ * /cluster/status. A single node (no group) answers with SingleNodeStatus instead.
  */
 import { formatNodeId } from "./node_id.ts";
 import type { RaftDriver } from "./raft_driver.ts";
@@ -13,7 +14,24 @@ export interface MemberStatus {
   peerAddress: string;
 }
 
-export interface NodeClusterStatus {
+/** What the node says of itself beside its Raft state (the admin endpoint knows it). */
+export interface NodeReport {
+  /** "ok" or "unavailable: REASON", as /healthz answers. */
+  health: string;
+  /** The FileStore package version this node runs. */
+  version: string;
+  /** Bytes of the engine's log: the stored data. */
+  dataSizeBytes: number;
+}
+
+export interface SingleNodeStatus extends NodeReport {
+  kind: "single";
+  keys: number;
+  revision: number;
+}
+
+export interface NodeClusterStatus extends NodeReport {
+  kind: "replica";
   node: string;
   role: string;
   term: number;
@@ -28,7 +46,7 @@ export interface NodeClusterStatus {
   counters: RaftDriver["counters"];
 }
 
-export function nodeClusterStatus(driver: RaftDriver): NodeClusterStatus {
+export function nodeClusterStatus(driver: RaftDriver, report: NodeReport): NodeClusterStatus {
   const status = driver.status();
   const addressesOf = (node: number) => driver.machine.members.get(node) ?? { clientAddress: "", adminAddress: "", peerAddress: "" };
   const members: MemberStatus[] = [
@@ -37,6 +55,8 @@ export function nodeClusterStatus(driver: RaftDriver): NodeClusterStatus {
   ];
   const sinceContact = performance.now() - driver.lastLeaderContactMs;
   return {
+    kind: "replica",
+    ...report,
     node: formatNodeId(status.id),
     role: status.softState.role,
     term: status.term,

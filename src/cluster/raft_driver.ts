@@ -17,11 +17,17 @@
  *      take a state-machine snapshot and compact the Raft log behind it (snapshot_scheduler.ts).
  * Messages and ticks arriving while a turn awaits the disk are stepped at once; what they
  * produce goes into the next Ready.
+ *
+ * A node that learns it was removed from the group (node_removal.ts: a peer refused it as a
+ * non-member) stops ticking and stepping, refuses every request with UNAVAILABLE naming the
+ * removal, and calls onRemoved once.
  */
 import type { Engine } from "../engine/engine.ts";
 import * as limits from "./cluster_limits.ts";
 import { restoreAtStart } from "./driver_start.ts";
 import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_codec.ts";
+import { ContactTracker, judgeHealth, type Health } from "./group_health.ts";
+import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "./node_removal.ts";
 import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
 import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
 import { InvalidMessageError } from "./raft/errors.ts";
@@ -37,7 +43,7 @@ import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
 import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
 import { SnapshotScheduler } from "./snapshot_scheduler.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
-import type { PeerTransport } from "./transport/types.ts";
+import type { PeerRefusal, PeerTransport } from "./transport/types.ts";
 
 export interface RaftDriverOptions {
   nodeId: NodeId;
@@ -60,6 +66,8 @@ export interface RaftDriverOptions {
   onFailure?: (error: Error) => void;
   /** Where elections, leader and membership changes, snapshots and failures are logged (raft_event_log.ts). */
   logger?: Logger;
+  /** Called once when this node learns it was removed from the group; it has stopped taking part. */
+  onRemoved?: (removal: NodeRemoval) => void;
 }
 
 export interface DriverCounters {
@@ -95,6 +103,9 @@ export class RaftDriver {
   private turnWanted = false;
   private closed = false;
   private failure: Error | null = null;
+  private removal: NodeRemoval | null = null;
+  /** When peers and leaders were last heard from: what health() judges by. */
+  private readonly contact = new ContactTracker(performance.now());
   private readonly tickTimer: ReturnType<typeof setInterval>;
   private loopDone: Promise<void> = Promise.resolve();
   private self: MemberAddresses;
@@ -122,6 +133,7 @@ export class RaftDriver {
     );
     this.lastTerm = node.status().term;
     options.transport.onMessage((message) => this.receive(message));
+    options.transport.onRefused((refusal) => this.refused(refusal));
     this.refreshPeers();
     this.tickTimer = setInterval(() => this.tick(), options.tickIntervalMs ?? limits.tickIntervalMs);
     this.kick();
@@ -230,7 +242,28 @@ export class RaftDriver {
     this.failWaiting(error);
   }
 
+  /** Whether this node may serve now, and why not (group_health.ts): for /healthz. */
+  health(): Health {
+    const status = this.node.status();
+    return judgeHealth({
+      nowMs: performance.now(),
+      self: this.nodeId,
+      role: status.softState.role,
+      voters: status.confState.voters,
+      lastLeaderContactMs: this.lastLeaderContactMs,
+      contact: this.contact,
+      removed: this.removal !== null,
+      failure: this.failure?.message ?? null,
+    });
+  }
+
+  /** Set once this node learned it was removed from the group. */
+  get removed(): NodeRemoval | null {
+    return this.removal;
+  }
+
   private refusal(): ReplicationError | null {
+    if (this.removal !== null) return new ReplicationError("UNAVAILABLE", removalClientMessage(this.removal));
     if (this.closed) return new ReplicationError("UNAVAILABLE", "the node is shutting down");
     if (this.failure !== null) return new ReplicationError("UNAVAILABLE", `the node failed: ${this.failure.message}`);
     return null;
@@ -255,8 +288,13 @@ export class RaftDriver {
       this.counters.messagesRefused++;
       return;
     }
+    const now = performance.now();
+    this.contact.heard(message.from, now);
     const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
-    if (fromLeader && message.term >= this.lastTerm) this.lastLeaderContactMs = performance.now();
+    if (fromLeader && message.term >= this.lastTerm) {
+      this.lastLeaderContactMs = now;
+      this.contact.heardFromLeader();
+    }
     if (message.type === "appendResponse" && !message.reject) {
       this.peerMatchIndex.set(message.from, Math.max(this.peerMatchIndex.get(message.from) ?? 0, message.index));
     }
@@ -287,7 +325,7 @@ export class RaftDriver {
   /** Asks for a loop turn; at most one runs, and it runs again while work keeps arriving. */
   private kick(): void {
     this.turnWanted = true;
-    if (this.loopRunning || this.closed || this.failure !== null) return;
+    if (this.loopRunning || this.closed || this.failure !== null || this.removal !== null) return;
     this.loopRunning = true;
     setImmediate(this.startLoop);
   }
@@ -370,6 +408,7 @@ export class RaftDriver {
     this.softState = softState;
     if (softState.role === "leader") this.lastLeaderContactMs = performance.now();
     if (wasLeader && softState.role !== "leader") {
+      this.contact.steppedDown(this.nodeId, status.confState.voters, performance.now());
       this.reads.rejectUnconfirmed(new ReplicationError("NOT_LEADER", "leadership was lost", softState.leader));
     }
     if (!wasLeader && softState.role === "leader") {
@@ -425,17 +464,43 @@ export class RaftDriver {
     this.refreshPeers();
   }
 
-  /** The transport reaches the peers given at start plus every member announced in the log. */
+  /**
+   * The transport reaches the members of the newest and of the applied membership, at the
+   * addresses announced in the log or else given at start (all peers given at start while this
+   * node knows no membership: it is joining). Any other node is told it is not a member as of
+   * the applied index (node_removal.ts).
+   */
   private refreshPeers(): void {
-    const peers = new Map(this.options.peers);
+    const applied = this.machine.appliedIndex;
+    const appliedConf = this.node.confStateAt(applied);
     const { voters, learners } = this.node.status().confState;
     this.events.membership({ voters, learners });
-    for (const member of [...voters, ...learners]) {
-      const announced = this.machine.members.get(member)?.peerAddress ?? "";
-      if (announced !== "") peers.set(member, announced);
+    const members = new Set([...voters, ...learners, ...appliedConf.voters, ...appliedConf.learners]);
+    const peers = new Map(members.size === 0 ? this.options.peers : []);
+    for (const member of members) {
+      const address = this.machine.members.get(member)?.peerAddress || this.options.peers.get(member) || "";
+      if (address !== "") peers.set(member, address);
     }
     peers.delete(this.nodeId);
-    this.options.transport.setPeers(peers);
+    this.options.transport.setPeers(peers, members.size === 0 ? undefined : applied);
+  }
+
+  /** A peer refused this node as a non-member: a removal when node_removal.ts says it proves one. */
+  private refused(refusal: PeerRefusal): void {
+    if (this.closed || this.removal !== null || this.failure !== null) return;
+    const applied = this.machine.appliedIndex;
+    const removal = removalShownByRefusal(this.nodeId, applied, this.node.confStateAt(applied), refusal);
+    if (removal !== null) this.learnRemoval(removal);
+  }
+
+  /** Stops taking part (no ticks, no messages, no loop turns); every request is refused from now on. */
+  private learnRemoval(removal: NodeRemoval): void {
+    if (this.removal !== null) return;
+    this.removal = removal;
+    clearInterval(this.tickTimer);
+    this.options.transport.onMessage(() => {});
+    this.failWaiting(new ReplicationError("UNAVAILABLE", removalClientMessage(removal)));
+    this.options.onRemoved?.(removal);
   }
 
   private translate(error: unknown): ReplicationError {

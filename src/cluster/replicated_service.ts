@@ -7,6 +7,8 @@
  * - Reads follow the consistency level: `strong` waits for a ReadIndex round on the leader
  *   (linearizable, §6.4); `bounded` is served by any replica that heard from its leader within
  *   the request's maxStalenessMs; `eventual` by any replica, from what it has applied.
+ * A node removed from the group refuses everything with UNAVAILABLE naming the removal, which a
+ * cluster client answers by trying another member.
  * A write carrying a client identity is deduplicated in the replicated state machine, so a
  * resend after a failover is answered with the first outcome, never applied twice.
  */
@@ -15,6 +17,7 @@ import type { Command, CommandResult, Entry, FoundValue, ScanOptions, ScanPage }
 import { validateCommand } from "../engine/validation.ts";
 import { ServiceError, type KeyValueService, type ReadContext, type WriteContext } from "../net/key_value_service.ts";
 import { formatNodeId } from "./node_id.ts";
+import { removalClientMessage } from "./node_removal.ts";
 import type { RaftDriver } from "./raft_driver.ts";
 import { ReplicationError } from "./replication_error.ts";
 
@@ -33,6 +36,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
    */
 
   get(key: Uint8Array, context: ReadContext): Entry | null | Promise<Entry | null> {
+    this.refuseIfRemoved();
     const barrier = this.readBarrier(context);
     if (barrier === null) return this.engine.get(key);
     const owned = key.slice();
@@ -40,6 +44,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
   }
 
   getAt(bytes: Uint8Array, start: number, end: number, context: ReadContext): FoundValue | null | Promise<FoundValue | null> {
+    this.refuseIfRemoved();
     const barrier = this.readBarrier(context);
     if (barrier === null) return this.engine.getAt(bytes, start, end);
     const owned = bytes.slice(start, end);
@@ -47,6 +52,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
   }
 
   scan(options: ScanOptions, context: ReadContext): ScanPage | Promise<ScanPage> {
+    this.refuseIfRemoved();
     const barrier = this.readBarrier(context);
     if (barrier === null) return this.engine.scan(options);
     const owned = copyScanOptions(options);
@@ -59,6 +65,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
 
   async applyWithContext(command: Command, context: WriteContext): Promise<CommandResult> {
     validateCommand(command);
+    this.refuseIfRemoved();
     this.requireLeader();
     const identity = context.sessionId !== null && context.sequence > 0
       ? { sessionId: context.sessionId.slice(), sequence: context.sequence, oldestPendingSequence: context.oldestPendingSequence }
@@ -93,6 +100,12 @@ export class ReplicatedKeyValueService implements KeyValueService {
           throw this.serviceError(error);
         });
     }
+  }
+
+  /** A removed node serves nothing, not even eventual reads: its data no longer follows the group. */
+  private refuseIfRemoved(): void {
+    const removal = this.driver.removed;
+    if (removal !== null) throw new ServiceError("UNAVAILABLE", removalClientMessage(removal));
   }
 
   private requireLeader(): void {

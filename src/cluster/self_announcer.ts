@@ -8,8 +8,12 @@ import type { MemberAddresses } from "./entry_codec.ts";
 import { formatNodeId } from "./node_id.ts";
 import type { RaftDriver } from "./raft_driver.ts";
 
-/** How often a follower checks that its addresses are in the log: rare, it matters only to operators. */
-const announceCheckIntervalMs = 1000;
+/**
+ * How often a follower checks that its addresses are in the log. The check is local (a request
+ * goes out only while they are missing), so it can be frequent: `filestore status` run right
+ * after a start then finds every member's address within a fraction of a second.
+ */
+const announceCheckIntervalMs = 100;
 /** One announcement request waits at most this long; the next check retries. */
 const announceTimeoutMs = 2000;
 

@@ -1,7 +1,8 @@
 /**
  * The peer protocol's part of schemas/filestore.fbs transcribed for the verifier (same
  * conventions as schema_rules.ts: fields by slot, a union takes two slots). The peer port
- * verifies an Envelope whose body may only be a PeerHello or a PeerMessage.
+ * verifies an Envelope whose body may only be a PeerHello, a PeerMessage or (on the way back to
+ * the dialing node) a PeerRefusal.
  * test/cluster/transport/peer_schema_rules.test.ts checks these slots against the generated code.
  */
 import { Body, RaftMessage } from "../../schemas/generated/filestore_generated";
@@ -16,6 +17,11 @@ const requiredBytes = (slot: number) => ({ kind: "bytes", slot, required: true }
 export const peerHelloRule: TableRule = {
   name: "PeerHello",
   fields: [{ kind: "string", slot: 0 }, { kind: "scalar", slot: 1, sizeBytes: 4 }, { kind: "scalar", slot: 2, sizeBytes: 4 }],
+};
+
+export const peerRefusalRule: TableRule = {
+  name: "PeerRefusal",
+  fields: [{ kind: "scalar", slot: 0, sizeBytes: 4 }, double(1), { kind: "string", slot: 2 }],
 };
 
 const voteRequest: TableRule = { name: "RaftVoteRequest", fields: [flag(0), double(1), double(2), flag(3)] };
@@ -60,6 +66,7 @@ export const peerMessageRule: TableRule = {
 export const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
   [Body.PeerHello, peerHelloRule],
   [Body.PeerMessage, peerMessageRule],
+  [Body.PeerRefusal, peerRefusalRule],
 ]);
 
 /** The whole Envelope as the peer port accepts it. */

@@ -9,30 +9,42 @@ afterEach(async () => {
   server = null;
 });
 
-function start(state: { serving: boolean; stats: EngineStats | null }, metrics = new ServerMetrics()): string {
+interface NodeState {
+  serving: boolean;
+  stopping?: boolean;
+  stats: EngineStats | null;
+}
+
+function start(state: NodeState, metrics = new ServerMetrics()): string {
   server = startAdminServer({
     host: "127.0.0.1",
     port: 0,
     metrics,
     engineStats: () => state.stats,
     isServing: () => state.serving,
+    isStopping: () => state.stopping === true,
   });
   expect(server.port).toBeGreaterThan(0);
   return `http://127.0.0.1:${server.port}`;
 }
 
-test("/healthz follows the serving state: 503, then 200, then 503", async () => {
-  const state = { serving: false, stats: null };
+test("/healthz and /readyz say starting, ok, then shutting down; /livez stays 200", async () => {
+  const state = { serving: false, stopping: false, stats: null };
   const base = start(state);
-  let response = await fetch(`${base}/healthz`);
-  expect(response.status).toBe(503);
-  expect(await response.text()).toBe("unavailable\n");
+  const probe = async (path: string) => {
+    const response = await fetch(`${base}${path}`);
+    return `${response.status} ${await response.text()}`;
+  };
+  expect(await probe("/healthz")).toBe("503 unavailable: starting\n");
+  expect(await probe("/readyz")).toBe("503 unavailable: starting\n");
+  expect(await probe("/livez")).toBe("200 ok\n");
   state.serving = true;
-  response = await fetch(`${base}/healthz`);
-  expect(response.status).toBe(200);
-  expect(await response.text()).toBe("ok\n");
+  expect(await probe("/healthz")).toBe("200 ok\n");
+  expect(await probe("/readyz")).toBe("200 ok\n");
   state.serving = false;
-  expect((await fetch(`${base}/healthz`)).status).toBe(503);
+  state.stopping = true;
+  expect(await probe("/healthz")).toBe("503 unavailable: shutting down\n");
+  expect(await probe("/livez")).toBe("200 ok\n");
 });
 
 test("/metrics is Prometheus text with request and engine metrics", async () => {

@@ -86,15 +86,21 @@ export class ProcessCluster {
     return [...this.nodes.values()].map((node) => node.clientAddress);
   }
 
-  /** Starts node `id` (again) on its data folder and waits for its ready line. */
-  async launch(id: number, extraFlags: string[], peers = this.peersFlag): Promise<void> {
+  /** The `filestore serve` command line of node `id` on its data folder and ports. */
+  serveCommand(id: number, extraFlags: string[], peers = this.peersFlag): string[] {
     const node = this.nodes.get(id)!;
-    const command = [
+    return [
       process.execPath, join(repositoryRoot, "src/main.ts"), "serve",
       "--node-id", this.nameOf(id), "--listen", node.clientAddress, "--admin", node.adminAddress,
       "--peers", peers, "--data", join(this.directory, `n${id}`),
       "--fsync", this.options.fsync ?? "always", ...(this.options.extraFlags ?? []), ...extraFlags,
     ];
+  }
+
+  /** Starts node `id` (again) on its data folder and waits for its ready line. */
+  async launch(id: number, extraFlags: string[], peers = this.peersFlag): Promise<void> {
+    const node = this.nodes.get(id)!;
+    const command = this.serveCommand(id, extraFlags, peers);
     const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     node.process = child;
     node.paused = false;

@@ -17,7 +17,7 @@ const eventual: ReadContext = { ...strong, consistency: "eventual" };
 function leaderWithHeldBarriers(): { driver: RaftDriver; passBarriers: () => void } {
   const held: Array<() => void> = [];
   const driver = {
-    nodeId: 1, isLeader: () => true, leaderId: () => 1, lastLeaderContactMs: 0,
+    nodeId: 1, isLeader: () => true, leaderId: () => 1, lastLeaderContactMs: 0, removed: null,
     readBarrier: () => new Promise<void>((resolve) => held.push(resolve)),
   } as unknown as RaftDriver;
   return { driver, passBarriers: () => { for (const pass of held.splice(0)) pass(); } };

@@ -2,8 +2,10 @@
  * One connection a peer dialed to this node: it must open with a PeerHello naming this
  * cluster and a node in the peer list, then carry PeerMessages from that node to this one.
  * Anything else closes it and is counted by reason; the transport and its other connections
- * carry on. Frames are copied out of the read buffer once, so the entries of a delivered
- * append stay valid for as long as the receiver keeps them.
+ * carry on. A node that is not (or no longer) a member is told so with a PeerRefusal before the
+ * close, when the transport knows its membership (refusalFor), so a removed node learns it.
+ * Frames are copied out of the read buffer once, so the entries of a delivered append stay valid
+ * for as long as the receiver keeps them.
  */
 import type { Socket } from "bun";
 import { FrameAssembler } from "../../net/frame_assembler.ts";
@@ -32,6 +34,8 @@ export interface InboundContext {
   deliver(message: Message): void;
   /** A peer's hello was accepted: it is up. */
   greeted(node: NodeId): void;
+  /** The PeerRefusal frame telling `node` it is not a member; null when it is not to be told. */
+  refusalFor(node: NodeId): Uint8Array | null;
 }
 
 export class InboundConnection {
@@ -79,6 +83,16 @@ export class InboundConnection {
     this.socket.terminate();
   }
 
+  /** The peer is no longer a member: tells it so (when the transport can) and closes, uncounted. */
+  closeAsNonMember(): void {
+    if (this.closed) return;
+    const frame = this.peerNode === null ? null : this.context.refusalFor(this.peerNode);
+    this.closed = true;
+    // end() sends the refusal before the close; terminate() could drop it.
+    if (frame === null) this.socket.terminate();
+    else this.socket.end(frame);
+  }
+
   private onFrame(frame: Uint8Array): boolean {
     let decoded;
     try {
@@ -88,10 +102,12 @@ export class InboundConnection {
       return this.refuse(error.reason);
     }
     if (decoded.kind === "hello") return this.onHello(decoded.clusterId, decoded.nodeId, decoded.protocolVersion);
+    // Refusals travel only back to the dialing node, never on a connection it dialed in.
+    if (decoded.kind === "refusal") return this.refuse("malformedFrame");
     if (this.peerNode === null) return this.refuse("malformedFrame");
     const message = decoded.message;
     if (message.to !== this.context.nodeId || message.from !== this.peerNode) return this.refuse("misaddressed");
-    if (!this.context.isPeer(this.peerNode)) return this.refuse("unknownNode");
+    if (!this.context.isPeer(this.peerNode)) return this.refuseNonMember(this.peerNode);
     this.context.deliver(message);
     return !this.closed;
   }
@@ -99,10 +115,20 @@ export class InboundConnection {
   private onHello(clusterId: string, nodeId: NodeId, protocolVersion: number): boolean {
     if (this.peerNode !== null || protocolVersion !== peerProtocolVersion) return this.refuse("malformedFrame");
     if (clusterId !== this.context.clusterId) return this.refuse("wrongClusterId");
-    if (nodeId === this.context.nodeId || !this.context.isPeer(nodeId)) return this.refuse("unknownNode");
+    if (nodeId === this.context.nodeId) return this.refuse("unknownNode");
+    if (!this.context.isPeer(nodeId)) return this.refuseNonMember(nodeId);
     this.peerNode = nodeId;
     this.context.greeted(nodeId);
     return true;
+  }
+
+  /** As refuse("unknownNode"), after writing `node` a PeerRefusal when the transport has one. */
+  private refuseNonMember(node: NodeId): false {
+    if (this.closed) return false;
+    this.context.reject("unknownNode");
+    this.peerNode = node;
+    this.closeAsNonMember();
+    return false;
   }
 
   /** Counts the refusal, closes the connection, and stops reading the rest of the chunk. */

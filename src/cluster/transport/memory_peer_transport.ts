@@ -2,13 +2,15 @@
  * In-process peer transport for driver tests: the nodes of one MemoryPeerNetwork reach each
  * other through it, with the TCP transport's semantics (bounded queue per peer, delivery on a
  * later event-loop turn, order kept per pair, drops counted) but no sockets. Links can be cut
- * one way (`cut(from, to)`) or around a node (`isolate(node)`) and restored.
+ * one way (`cut(from, to)`) or around a node (`isolate(node)`) and restored. A message from a
+ * node not in the receiver's list is dropped and, as on TCP, answered with a refusal when the
+ * receiver knows its membership (setPeers with a membership index).
  */
 import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { resolvePeerTransportLimits } from "./transport_limits.ts";
-import type { PeerAddresses, PeerTransport, PeerTransportLimits, PeerTransportStats } from "./types.ts";
+import type { PeerAddresses, PeerRefusal, PeerTransport, PeerTransportLimits, PeerTransportStats } from "./types.ts";
 
 export class MemoryPeerNetwork {
   private readonly members = new Map<NodeId, MemoryPeerTransport>();
@@ -62,6 +64,8 @@ export class MemoryPeerTransport implements PeerTransport {
   private peers: Map<NodeId, string>;
   private readonly queues = new Map<NodeId, Message[]>();
   private handler: (message: Message) => void = () => {};
+  private refusedHandler: (refusal: PeerRefusal) => void = () => {};
+  private membershipIndex: number | undefined = undefined;
   private readonly counters = new PeerCounters();
   private flushScheduled = false;
   private closed = false;
@@ -121,6 +125,7 @@ export class MemoryPeerTransport implements PeerTransport {
     if (this.closed) return;
     if (!this.peers.has(message.from)) {
       this.counters.rejected.unknownNode++;
+      if (this.membershipIndex !== undefined) this.tellNotMember(message.from, this.membershipIndex);
       return;
     }
     this.counters.messagesReceived++;
@@ -131,8 +136,25 @@ export class MemoryPeerTransport implements PeerTransport {
     this.handler = handler;
   }
 
-  setPeers(peers: PeerAddresses): void {
+  /** The refusal reaches `node` on a later turn, as a frame written back would, if the link back is up. */
+  private tellNotMember(node: NodeId, membershipIndex: number): void {
+    const reason = `not a member of this group as of index ${membershipIndex}`;
+    const refusal = { from: this.nodeId, membershipIndex, reason };
+    setImmediate(() => this.network.reachable(this.nodeId, node)?.refused(refusal));
+  }
+
+  /** @internal Called by the network: a peer refused this node. */
+  refused(refusal: PeerRefusal): void {
+    if (!this.closed) this.refusedHandler(refusal);
+  }
+
+  onRefused(handler: (refusal: PeerRefusal) => void): void {
+    this.refusedHandler = handler;
+  }
+
+  setPeers(peers: PeerAddresses, membershipIndex?: number): void {
     this.peers = new Map(peers);
+    this.membershipIndex = membershipIndex;
     for (const to of this.queues.keys()) if (!this.peers.has(to)) this.queues.delete(to);
   }
 

@@ -6,7 +6,9 @@
  * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
  * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
  * once when the peer shows it is back by dialing this node (dialNow). An attempt that is not
- * open within connectTimeoutMs counts as failed.
+ * open within connectTimeoutMs counts as failed. The one frame that may come back is a
+ * PeerRefusal (this node is not a member of the peer's group): it is handed to onRefused; anything
+ * else on the way back closes the connection.
  *
  * Logged (one line per change of state, never one per failed redial): "peer connected" the first
  * time, "peer not reachable yet" when the first attempts fail, "peer connection lost" when an open
@@ -17,11 +19,15 @@
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
 import type { HostPort } from "../../config/address.ts";
+import { FrameAssembler } from "../../net/frame_assembler.ts";
 import { OutputBuffer } from "../../net/output_buffer.ts";
+import { RequestRejection } from "../../net/status.ts";
 import type { Message, NodeId } from "../raft/types.ts";
-import { encodeMessageFrame } from "./peer_codec.ts";
+import { helloFrameBytesMax } from "./inbound_connection.ts";
+import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
+import { PeerFrameError } from "./peer_frame_error.ts";
 import type { PeerCounters } from "./peer_stats.ts";
-import type { PeerDialer, PeerTransportLimits } from "./types.ts";
+import type { PeerDialer, PeerRefusal, PeerTransportLimits } from "./types.ts";
 import type { Logger } from "../../util/logger.ts";
 import { RepeatedEventLog } from "../../util/repeated_event_log.ts";
 import { formatHostPort } from "../../config/address.ts";
@@ -36,12 +42,17 @@ export interface OutboundContext {
   helloFrame: Uint8Array;
   dial: PeerDialer;
   logger: Logger;
+  /** This node's id: a refusal must name it. */
+  ownNodeId: NodeId;
+  onRefused(refusal: PeerRefusal): void;
 }
 
 export class OutboundPeer {
   private queue: Message[] = [];
   private socket: Socket<undefined> | null = null;
   private output = new OutputBuffer();
+  /** Frames coming back on the connection (a refusal is small: a hello's bound is plenty). */
+  private returned = new FrameAssembler(helloFrameBytesMax, 256);
   /** Bumped per connect attempt, so events of an abandoned attempt are ignored. */
   private attempt = 0;
   private connecting = false;
@@ -133,7 +144,7 @@ export class OutboundPeer {
       port: this.address.port,
       socket: {
         open: (socket) => this.onOpen(socket, attempt),
-        data: () => {},
+        data: (socket, chunk) => this.onReturned(socket, chunk),
         drain: () => this.flush(),
         close: () => this.onLost(attempt),
         error: () => this.onLost(attempt),
@@ -156,9 +167,27 @@ export class OutboundPeer {
     this.context.counters.connectionsOpened++;
     this.logConnected();
     this.output = new OutputBuffer();
+    this.returned = new FrameAssembler(helloFrameBytesMax, 256);
     this.output.append(this.context.helloFrame);
     this.output.flush(socket);
     this.flush();
+  }
+
+  /** Bytes the peer wrote back: a PeerRefusal naming this node is reported; anything else ends the connection. */
+  private onReturned(socket: Socket<undefined>, chunk: Uint8Array): void {
+    try {
+      this.returned.feed(chunk, (frame) => {
+        const decoded = decodePeerFrame(frame.slice());
+        if (decoded.kind !== "refusal" || decoded.nodeId !== this.context.ownNodeId) {
+          throw new PeerFrameError("malformedFrame", "only a refusal naming this node may come back");
+        }
+        this.context.onRefused({ from: this.nodeId, membershipIndex: decoded.membershipIndex, reason: decoded.reason });
+        return true;
+      });
+    } catch (error) {
+      if (!(error instanceof PeerFrameError || error instanceof RequestRejection)) throw error;
+      socket.terminate();
+    }
   }
 
   private onLost(attempt: number): void {

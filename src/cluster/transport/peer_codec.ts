@@ -1,15 +1,15 @@
 /**
  * Raft messages <-> peer frames (u32 little-endian length + FlatBuffers Envelope whose body is
- * a PeerHello or a PeerMessage; schemas/filestore.fbs). Decoding verifies the whole frame
- * first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
+ * a PeerHello, a PeerMessage or a PeerRefusal; schemas/filestore.fbs). Decoding verifies the
+ * whole frame first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
  */
 import * as flatbuffers from "flatbuffers";
 import {
-  Body, Envelope, PeerHello, PeerMessage, RaftAppendRequest, RaftAppendResponse, RaftEntryBytes, RaftHeartbeatRequest,
-  RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse, RaftTimeoutNow, RaftVoteRequest,
-  RaftVoteResponse,
+  Body, Envelope, PeerHello, PeerMessage, PeerRefusal, RaftAppendRequest, RaftAppendResponse, RaftEntryBytes,
+  RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse,
+  RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
 } from "../../../schemas/generated/filestore_generated";
 import { encodeEntry } from "../storage/entry_codec.ts";
 import { encodeConfState } from "../raft/config_entry.ts";
@@ -36,13 +36,27 @@ export const peerEntriesPerFrameMax = 1_000_000;
 
 export type PeerFrame =
   | { kind: "hello"; clusterId: string; nodeId: number; protocolVersion: number }
-  | { kind: "message"; message: Message };
+  | { kind: "message"; message: Message }
+  | { kind: "refusal"; nodeId: number; membershipIndex: number; reason: string };
 
 export function encodeHelloFrame(builder: flatbuffers.Builder, clusterId: string, nodeId: number): Uint8Array {
   builder.clear();
   const cluster = builder.createString(clusterId);
   const hello = PeerHello.createPeerHello(builder, cluster, nodeId, peerProtocolVersion);
   return finishEnvelope(builder, Body.PeerHello, hello);
+}
+
+/** The refusal a node writes back to a non-member before closing its connection (see the schema). */
+export function encodeRefusalFrame(
+  builder: flatbuffers.Builder,
+  node: number,
+  membershipIndex: number,
+  reason: string,
+): Uint8Array {
+  builder.clear();
+  const text = builder.createString(reason);
+  const refusal = PeerRefusal.createPeerRefusal(builder, node, membershipIndex, text);
+  return finishEnvelope(builder, Body.PeerRefusal, refusal);
 }
 
 /** One message as a complete frame (a fresh array, safe to keep after the builder is reused). */
@@ -122,6 +136,7 @@ export function decodePeerFrame(frame: Uint8Array): PeerFrame {
   const bodyType = envelope.bodyType();
   if (bodyType === Body.PeerHello) return decodeHello(envelope.body(new PeerHello()) as PeerHello);
   if (bodyType === Body.PeerMessage) return { kind: "message", message: decodeRaftMessage(envelope.body(new PeerMessage()) as PeerMessage) };
+  if (bodyType === Body.PeerRefusal) return decodeRefusal(envelope.body(new PeerRefusal()) as PeerRefusal);
   throw new PeerFrameError("clientProtocol", `body type ${bodyType} is not a peer message`);
 }
 
@@ -130,4 +145,13 @@ function decodeHello(hello: PeerHello): PeerFrame {
   if (clusterId === null || clusterId.length === 0) throw new PeerFrameError("malformedFrame", "hello without a cluster id");
   if (hello.nodeId() === 0) throw new PeerFrameError("malformedFrame", "hello without a node id");
   return { kind: "hello", clusterId, nodeId: hello.nodeId(), protocolVersion: hello.protocolVersion() };
+}
+
+function decodeRefusal(refusal: PeerRefusal): PeerFrame {
+  const membershipIndex = refusal.membershipIndex();
+  if (refusal.nodeId() === 0) throw new PeerFrameError("malformedFrame", "refusal without a node id");
+  if (!Number.isSafeInteger(membershipIndex) || membershipIndex < 0) {
+    throw new PeerFrameError("malformedFrame", "refusal with a bad membership index");
+  }
+  return { kind: "refusal", nodeId: refusal.nodeId(), membershipIndex, reason: refusal.reason() ?? "" };
 }

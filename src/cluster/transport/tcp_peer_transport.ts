@@ -12,12 +12,13 @@ import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { InboundConnection } from "./inbound_connection.ts";
 import { OutboundPeer } from "./outbound_peer.ts";
-import { encodeHelloFrame } from "./peer_codec.ts";
+import { encodeHelloFrame, encodeRefusalFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
 import type {
   PeerAddresses,
   PeerDialer,
+  PeerRefusal,
   PeerRejections,
   PeerTransportLimits,
   PeerTransportStats,
@@ -59,6 +60,9 @@ class BunTcpPeerTransport implements TcpPeerTransport {
   private readonly inbound = new Set<InboundConnection>();
   private peers = new Map<NodeId, string>();
   private handler: (message: Message) => void = () => {};
+  private refusedHandler: (refusal: PeerRefusal) => void = () => {};
+  /** See PeerTransport.setPeers; undefined: non-members are refused without being told. */
+  private membershipIndex: number | undefined = undefined;
   private flushScheduled = false;
   private closed = false;
   private readonly dial: PeerDialer;
@@ -102,9 +106,14 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     this.handler = handler;
   }
 
-  setPeers(peers: PeerAddresses): void {
+  onRefused(handler: (refusal: PeerRefusal) => void): void {
+    this.refusedHandler = handler;
+  }
+
+  setPeers(peers: PeerAddresses, membershipIndex?: number): void {
     if (this.closed) return;
     this.peers = new Map([...peers].filter(([node]) => node !== this.nodeId));
+    this.membershipIndex = membershipIndex;
     for (const [node, peer] of this.outbound) {
       if (this.peers.get(node) === formatHostPort(peer.address)) continue;
       peer.close();
@@ -122,6 +131,8 @@ class BunTcpPeerTransport implements TcpPeerTransport {
         helloFrame: this.helloFrame,
         dial: this.dial,
         logger: this.logger,
+        ownNodeId: this.nodeId,
+        onRefused: (refusal: PeerRefusal) => this.refusedHandler(refusal),
       };
       const peer = new OutboundPeer(node, parsed, context);
       this.outbound.set(node, peer);
@@ -130,7 +141,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       peer.dialNow();
     }
     for (const connection of this.inbound) {
-      if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.close();
+      if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.closeAsNonMember();
     }
   }
 
@@ -172,6 +183,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       reject: (reason) => this.refused(reason),
       deliver: (message) => this.deliver(message),
       greeted: (node) => this.outbound.get(node)?.dialNow(),
+      refusalFor: (node) => this.refusalFor(node),
     });
     socket.data = connection;
     this.inbound.add(connection);
@@ -189,6 +201,12 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       this.refusals.set(reason, log);
     }
     log.note({ reason: refusalReasons[reason] });
+  }
+
+  private refusalFor(node: NodeId): Uint8Array | null {
+    const index = this.membershipIndex;
+    if (index === undefined || this.closed) return null;
+    return encodeRefusalFrame(this.builder, node, index, `not a member of this group as of index ${index}`);
   }
 
   private onInboundClosed(socket: InboundSocket): void {

@@ -29,11 +29,27 @@ export interface PeerTransport {
   send(messages: readonly Message[]): void;
   /** The one handler of received messages (a later call replaces it). Messages are already checked: `to` is this node, `from` a known peer. */
   onMessage(handler: (message: Message) => void): void;
-  /** Replaces the peer list: connections to removed peers close; inbound ones from unknown nodes are refused. */
-  setPeers(peers: PeerAddresses): void;
+  /**
+   * Replaces the peer list: connections to removed peers close; inbound ones from unknown nodes
+   * are refused. With `membershipIndex` (this node's applied index, at which its membership is
+   * exactly the listed peers and itself), a refused node is also told it is not a member as of
+   * that index (a PeerRefusal), so a node removed while cut off learns it; without, it is not told.
+   */
+  setPeers(peers: PeerAddresses, membershipIndex?: number): void;
+  /** The one handler of refusals from peers this node dialed (a later call replaces it). */
+  onRefused(handler: (refusal: PeerRefusal) => void): void;
   /** Closes every connection and the listener; queued messages are dropped. */
   close(): Promise<void>;
   stats(): PeerTransportStats;
+}
+
+/** A peer said this node is not a member of its group (schemas/filestore.fbs PeerRefusal). */
+export interface PeerRefusal {
+  /** The node that refused. */
+  from: NodeId;
+  /** Its applied index; its membership as of that index does not list this node. */
+  membershipIndex: number;
+  reason: string;
 }
 
 export interface PeerTransportStats {

@@ -1,9 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
-import { decodePeerFrame, encodeHelloFrame, encodeMessageFrame } from "../../../src/cluster/transport/peer_codec.ts";
+import {
+  decodePeerFrame, encodeHelloFrame, encodeMessageFrame, encodeRefusalFrame,
+} from "../../../src/cluster/transport/peer_codec.ts";
 import { PeerFrameError } from "../../../src/cluster/transport/peer_frame_error.ts";
 import { encodeEntry } from "../../../src/cluster/storage/entry_codec.ts";
-import { peerEnvelopeRule, peerHelloRule, peerMessageRule, raftMessageMembers } from "../../../src/net/peer_schema_rules.ts";
+import {
+  peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers,
+} from "../../../src/net/peer_schema_rules.ts";
 import type { TableRule } from "../../../src/net/verify.ts";
 import { generatedSlots, ruleSlots } from "../../net/generated_slots.ts";
 import { clientGetFrame, sampleMessages } from "./sample_messages.ts";
@@ -32,6 +36,14 @@ describe("peer frames", () => {
     expect(decodePeerFrame(withoutPrefix(encodeHelloFrame(builder, "cluster-a", 3)).slice())).toEqual({
       kind: "hello", clusterId: "cluster-a", nodeId: 3, protocolVersion: 1,
     });
+  });
+
+  test("a refusal round-trips; one naming no node is malformed", () => {
+    expect(decodePeerFrame(withoutPrefix(encodeRefusalFrame(builder, 2, 17, "not a member")).slice())).toEqual({
+      kind: "refusal", nodeId: 2, membershipIndex: 17, reason: "not a member",
+    });
+    const error = catchError(() => decodePeerFrame(withoutPrefix(encodeRefusalFrame(builder, 0, 17, "x")).slice()));
+    expect((error as PeerFrameError).reason).toBe("malformedFrame");
   });
 
   test("a client request is refused as client protocol", () => {
@@ -75,7 +87,7 @@ function catchError(work: () => unknown): unknown {
 }
 
 describe("peer verifier rules match the generated code", () => {
-  const tables: TableRule[] = [peerHelloRule, peerMessageRule, ...raftMessageMembers.values()];
+  const tables: TableRule[] = [peerHelloRule, peerMessageRule, peerRefusalRule, ...raftMessageMembers.values()];
   for (const member of raftMessageMembers.values()) for (const field of member.fields) if (field.kind === "tables") tables.push(field.table);
   for (const rule of tables) test(rule.name, () => expect(ruleSlots(rule.fields)).toEqual(generatedSlots(rule.name)));
   test("Envelope", () => expect(ruleSlots(peerEnvelopeRule.fields)).toEqual(generatedSlots("Envelope")));

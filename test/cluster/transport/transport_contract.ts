@@ -4,7 +4,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import type { Message, NodeId } from "../../../src/cluster/raft/types.ts";
-import type { PeerTransport, PeerTransportLimits } from "../../../src/cluster/transport/types.ts";
+import type { PeerRefusal, PeerTransport, PeerTransportLimits } from "../../../src/cluster/transport/types.ts";
 import { heartbeat, sampleMessages } from "./sample_messages.ts";
 import { waitFor } from "./wait.ts";
 
@@ -107,6 +107,22 @@ export function runTransportContract(name: string, factory: TransportFactory): v
       await Bun.sleep(5);
     }
     expect(nodes[0].transport.stats().rejected.unknownNode).toBeGreaterThan(0);
+    expect(received[0].length).toBe(1);
+  });
+
+  test(`${name}: a node dropped from a list given with a membership index is told it is not a member`, async () => {
+    const { nodes, received } = await startGroup(2);
+    const refusals: PeerRefusal[] = [];
+    nodes[1].transport.onRefused((refusal) => refusals.push(refusal));
+    nodes[1].transport.send([heartbeat(2, 1, 1)]);
+    await waitFor(() => received[0].length === 1, "delivery while a member");
+    expect(refusals).toEqual([]);
+    nodes[0].transport.setPeers(new Map([[1, nodes[0].address]]), 42);
+    for (let commit = 2; refusals.length === 0 && commit < 2000; commit++) {
+      nodes[1].transport.send([heartbeat(2, 1, commit)]);
+      await Bun.sleep(5);
+    }
+    expect(refusals[0]).toEqual({ from: 1, membershipIndex: 42, reason: "not a member of this group as of index 42" });
     expect(received[0].length).toBe(1);
   });
 }

@@ -6,6 +6,7 @@ import { DeleteRequest } from '../../filestore/wire/delete-request';
 import { GetRequest } from '../../filestore/wire/get-request';
 import { PeerHello } from '../../filestore/wire/peer-hello';
 import { PeerMessage } from '../../filestore/wire/peer-message';
+import { PeerRefusal } from '../../filestore/wire/peer-refusal';
 import { PingRequest } from '../../filestore/wire/ping-request';
 import { PutRequest } from '../../filestore/wire/put-request';
 import { Response } from '../../filestore/wire/response';
@@ -30,13 +31,14 @@ export enum Body {
   ScanRequest = 7,
   PeerHello = 80,
   PeerMessage = 81,
+  PeerRefusal = 82,
   Response = 128
 }
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null {
+  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(new PingRequest())! as PingRequest;
@@ -48,6 +50,7 @@ export function unionToBody(
     case 'ScanRequest': return accessor(new ScanRequest())! as ScanRequest;
     case 'PeerHello': return accessor(new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(new PeerMessage())! as PeerMessage;
+    case 'PeerRefusal': return accessor(new PeerRefusal())! as PeerRefusal;
     case 'Response': return accessor(new Response())! as Response;
     default: return null;
   }
@@ -55,9 +58,9 @@ export function unionToBody(
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null, 
+  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null, 
   index: number
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PingRequest|PutRequest|Response|ScanRequest|null {
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(index, new PingRequest())! as PingRequest;
@@ -69,6 +72,7 @@ export function unionListToBody(
     case 'ScanRequest': return accessor(index, new ScanRequest())! as ScanRequest;
     case 'PeerHello': return accessor(index, new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(index, new PeerMessage())! as PeerMessage;
+    case 'PeerRefusal': return accessor(index, new PeerRefusal())! as PeerRefusal;
     case 'Response': return accessor(index, new Response())! as Response;
     default: return null;
   }

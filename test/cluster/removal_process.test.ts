@@ -1,0 +1,77 @@
+/**
+ * `filestore cluster remove-node` against real processes: the removed node says so in one line
+ * and exits 8; started again on its data it refuses with exit 8 and a line saying why; the other
+ * two keep serving. A node removed while down learns it from the others when it comes back.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { connect } from "../../src/client/index.ts";
+import { ProcessCluster } from "./process_cluster.ts";
+
+const program = [process.execPath, join(import.meta.dir, "../../src/main.ts")];
+
+let cluster: ProcessCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function run(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
+  ]);
+  return { exitCode, stdout, stderr };
+}
+
+test("a removed node says so and exits 8, refuses to start again on its data; the group serves on", async () => {
+  cluster = await ProcessCluster.start({ nodes: 3 });
+  const leader = await cluster.leader();
+  const removed = [1, 2, 3].find((id) => id !== leader)!;
+  const removedNode = cluster.nodes.get(removed)!;
+  const removedProcess = removedNode.process!;
+
+  const leaderAdmin = cluster.nodes.get(leader)!.adminAddress;
+  const removal = await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin]);
+  expect(removal.stderr).toBe("");
+  expect(removal.exitCode).toBe(0);
+  expect(await removedProcess.exited).toBe(8);
+  removedNode.process = null;
+  const lines = removedNode.output.join("").split("\n");
+  const facts = "\\(membership as of index \\d+, told by n\\d\\)";
+  const removedLine = `^filestore: node n${removed} was removed from the group ${facts}`;
+  const notice = new RegExp(`${removedLine}; stopping$`);
+  expect(lines.filter((line) => notice.test(line))).toHaveLength(1);
+  expect(lines).toContain("filestore stopped reason=removed");
+
+  const restart = await run(cluster.serveCommand(removed, []));
+  expect(restart.exitCode).toBe(8);
+  expect(restart.stdout).toBe("");
+  const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
+  expect(restart.stderr).toMatch(new RegExp(`${removedLine}; it does not start again on .+: ${remedy}\\n$`));
+
+  const remaining = [1, 2, 3].filter((id) => id !== removed).map((id) => cluster!.nodes.get(id)!.clientAddress);
+  const client = await connect(remaining, { cluster: true, timeoutMs: 10_000 });
+  try {
+    await client.put("after-removal", "yes");
+    expect(new TextDecoder().decode((await client.get("after-removal"))!)).toBe("yes");
+  } finally {
+    await client.close();
+  }
+}, 60_000);
+
+test("a node removed while it was down learns it from the others once restarted, and exits 8", async () => {
+  cluster = await ProcessCluster.start({ nodes: 3 });
+  const leader = await cluster.leader();
+  const removed = [1, 2, 3].find((id) => id !== leader)!;
+  await cluster.kill(removed);
+  const leaderAdmin = cluster.nodes.get(leader)!.adminAddress;
+  expect((await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin])).exitCode).toBe(0);
+
+  const restart = await run(cluster.serveCommand(removed, []));
+  expect(restart.exitCode).toBe(8);
+  expect(restart.stdout).toMatch(/^filestore listening .*\nfilestore stopped reason=removed\n$/);
+  const notice = new RegExp(`^filestore: node n${removed} was removed from the group \\(.*\\); stopping\\n$`);
+  expect(restart.stderr).toMatch(notice);
+  expect((await run(cluster.serveCommand(removed, []))).exitCode).toBe(8);
+}, 60_000);
