@@ -6,6 +6,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
+import { parseJsonLogLines } from "../util/json_log.ts";
 import { ProcessCluster } from "./process_cluster.ts";
 
 const program = [process.execPath, join(import.meta.dir, "../../src/main.ts")];
@@ -25,7 +26,7 @@ async function run(command: string[]): Promise<{ exitCode: number; stdout: strin
 }
 
 test("a removed node says so and exits 8, refuses to start again on its data; the group serves on", async () => {
-  cluster = await ProcessCluster.start({ nodes: 3 });
+  cluster = await ProcessCluster.start({ nodes: 3, extraFlags: ["--log-format", "json"] });
   const leader = await cluster.leader();
   const removed = [1, 2, 3].find((id) => id !== leader)!;
   const removedNode = cluster.nodes.get(removed)!;
@@ -37,18 +38,20 @@ test("a removed node says so and exits 8, refuses to start again on its data; th
   expect(removal.exitCode).toBe(0);
   expect(await removedProcess.exited).toBe(8);
   removedNode.process = null;
-  const lines = removedNode.output.join("").split("\n");
   const facts = "\\(membership as of index \\d+, told by n\\d\\)";
-  const removedLine = `^filestore: node n${removed} was removed from the group ${facts}`;
-  const notice = new RegExp(`${removedLine}; stopping$`);
-  expect(lines.filter((line) => notice.test(line))).toHaveLength(1);
-  expect(lines).toContain("filestore stopped reason=removed");
+  const removedNotice = `node n${removed} was removed from the group ${facts}`;
+  const logged = parseJsonLogLines(removedNode.logLines).filter((event) => event.level === "error");
+  expect(logged.map((event) => event.msg)).toEqual([expect.stringMatching(new RegExp(`^${removedNotice}; stopping$`))]);
+  expect(removedNode.output.join("").split("\n")).toContain("filestore stopped reason=removed");
 
   const restart = await run(cluster.serveCommand(removed, []));
   expect(restart.exitCode).toBe(8);
   expect(restart.stdout).toBe("");
   const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
-  expect(restart.stderr).toMatch(new RegExp(`${removedLine}; it does not start again on .+: ${remedy}\\n$`));
+  const refusal = new RegExp(`^filestore: ${removedNotice}; it does not start again on .+: ${remedy}$`);
+  expect(restart.stderr.split("\n").filter((line) => line.startsWith("filestore: "))).toEqual([
+    expect.stringMatching(refusal),
+  ]);
 
   const remaining = [1, 2, 3].filter((id) => id !== removed).map((id) => cluster!.nodes.get(id)!.clientAddress);
   const client = await connect(remaining, { cluster: true, timeoutMs: 10_000 });
@@ -61,7 +64,7 @@ test("a removed node says so and exits 8, refuses to start again on its data; th
 }, 60_000);
 
 test("a node removed while it was down learns it from the others once restarted, and exits 8", async () => {
-  cluster = await ProcessCluster.start({ nodes: 3 });
+  cluster = await ProcessCluster.start({ nodes: 3, extraFlags: ["--log-format", "json"] });
   const leader = await cluster.leader();
   const removed = [1, 2, 3].find((id) => id !== leader)!;
   await cluster.kill(removed);
@@ -71,7 +74,8 @@ test("a node removed while it was down learns it from the others once restarted,
   const restart = await run(cluster.serveCommand(removed, []));
   expect(restart.exitCode).toBe(8);
   expect(restart.stdout).toMatch(/^filestore listening .*\nfilestore stopped reason=removed\n$/);
-  const notice = new RegExp(`^filestore: node n${removed} was removed from the group \\(.*\\); stopping\\n$`);
-  expect(restart.stderr).toMatch(notice);
+  const notice = new RegExp(`^node n${removed} was removed from the group \\(.*\\); stopping$`);
+  const errors = parseJsonLogLines(restart.stderr.split("\n")).filter((event) => event.level === "error");
+  expect(errors.map((event) => event.msg)).toEqual([expect.stringMatching(notice)]);
   expect((await run(cluster.serveCommand(removed, []))).exitCode).toBe(8);
 }, 60_000);
