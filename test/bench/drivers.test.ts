@@ -1,3 +1,8 @@
+/**
+ * The benchmark's load drivers: the closed loop keeps its pipeline full and stops on a failure;
+ * the open loop keeps to its timetable and counts a stall in the latency of every request due
+ * during it (no coordinated omission).
+ */
 import { describe, expect, test } from "bun:test";
 import { runClosedLoop } from "../../bench/lib/closed_loop.ts";
 import { BenchError } from "../../bench/lib/errors.ts";

@@ -1,3 +1,7 @@
+/**
+ * Configuration: documented defaults, file-then-flags precedence, the example TOML, and
+ * validation errors that name the field and where its value came from.
+ */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,3 +1,7 @@
+/**
+ * The Raft driver with three nodes in one process (in-memory transport): election, replication,
+ * NOT_LEADER, bounded reads, session outcomes, partitions, catch-up by snapshot and restarts.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ReadContext } from "../../src/net/key_value_service.ts";
 import { InProcessCluster, readText, text, waitFor } from "./in_process_cluster.ts";

@@ -1,3 +1,7 @@
+/**
+ * The storage engine on the memory log and on segment files: put, get, delete, cas, batches,
+ * scans, limits, typed errors and concurrent applies.
+ */
 import { describe, expect, test } from "bun:test";
 import { EngineError } from "../../src/engine/errors.ts";
 import { batchCommandsMax, keySizeBytesMax, scanEntriesMax, valueSizeBytesMax } from "../../src/engine/limits.ts";

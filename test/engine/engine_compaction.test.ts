@@ -1,3 +1,7 @@
+/**
+ * Engine compaction: reclaims overwritten and deleted values without changing state, stops early
+ * on close, and starts by itself past the configured share of garbage.
+ */
 import { describe, expect, test } from "bun:test";
 import { bytes, dump, segmentedHarness, temporaryFolder, text } from "./helpers.ts";
 

@@ -1,3 +1,7 @@
+/**
+ * Engine restarts: checkpoint plus log tail, damaged checkpoints ignored, checkpoints taken by
+ * themselves, and no acknowledged write lost to kill -9 (spawned fixtures).
+ */
 import { describe, expect, test } from "bun:test";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -1,3 +1,7 @@
+/**
+ * The linearizability checker: known legal and illegal histories, malformed histories, the step
+ * budget, other models, agreement with a brute force on generated histories, and a large history.
+ */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { bruteForceLinearizable, bruteForceOperationsMax } from "./brute_force.ts";

@@ -1,3 +1,7 @@
+/**
+ * Log recovery: torn tails are truncated and reported; corruption before the tail is reported at
+ * open or on read and never served.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";

@@ -1,3 +1,7 @@
+/**
+ * The segmented log: appends, reads and reopens across segments, typed errors, failed file
+ * operations, and group commit under the fsync modes.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";

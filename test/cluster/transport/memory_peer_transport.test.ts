@@ -1,3 +1,7 @@
+/**
+ * The in-memory peer transport passes the transport contract, and its cut links lose messages one
+ * way until restored.
+ */
 import { expect, test } from "bun:test";
 import { MemoryPeerNetwork } from "../../../src/cluster/transport/memory_peer_transport.ts";
 import type { Message } from "../../../src/cluster/raft/types.ts";

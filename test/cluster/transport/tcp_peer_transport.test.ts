@@ -1,3 +1,7 @@
+/**
+ * The TCP peer transport passes the transport contract on 127.0.0.1, and redials a restarted or
+ * unreachable peer as documented.
+ */
 import { afterEach, expect, test } from "bun:test";
 import type { Message } from "../../../src/cluster/raft/types.ts";
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
