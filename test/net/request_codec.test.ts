@@ -94,13 +94,18 @@ describe("request codec", () => {
       .toEqual({ status: "INVALID_REQUEST", fatal: true, requestId: 0 });
   });
 
-  test("random bytes are rejected", () => {
+  test("random bytes are rejected as a fatal INVALID_REQUEST (the connection is closed)", () => {
     let seed = 12345;
     const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
-    for (let round = 0; round < 2000; round++) {
+    const rounds = 2000;
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < rounds; round++) {
       const garbage = Uint8Array.from({ length: 12 + (round % 200) }, next);
-      decodeChecked(garbage);
+      const result = decodeChecked(garbage);
+      const outcome = result instanceof RequestRejection ? `${result.status}${result.fatal ? ", fatal" : ""}` : "decoded";
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
+    expect(Object.fromEntries(outcomes)).toEqual({ "INVALID_REQUEST, fatal": rounds });
   });
 
   test("a body type that does not exist is answered INVALID_REQUEST for that request, not fatal", () => {
