@@ -102,7 +102,8 @@ describe("request codec", () => {
     for (let round = 0; round < rounds; round++) {
       const garbage = Uint8Array.from({ length: 12 + (round % 200) }, next);
       const result = decodeChecked(garbage);
-      const outcome = result instanceof RequestRejection ? `${result.status}${result.fatal ? ", fatal" : ""}` : "decoded";
+      const rejected = result instanceof RequestRejection;
+      const outcome = rejected ? `${result.status}${result.fatal ? ", fatal" : ""}` : "decoded";
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
     expect(Object.fromEntries(outcomes)).toEqual({ "INVALID_REQUEST, fatal": rounds });

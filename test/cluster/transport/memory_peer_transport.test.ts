@@ -6,7 +6,7 @@ import { expect, test } from "bun:test";
 import { MemoryPeerNetwork } from "../../../src/cluster/transport/memory_peer_transport.ts";
 import type { Message } from "../../../src/cluster/raft/types.ts";
 import { runTransportContract } from "./transport_contract.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 const network = new MemoryPeerNetwork();
 runTransportContract("MemoryPeerTransport", {

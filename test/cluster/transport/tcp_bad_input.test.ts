@@ -10,7 +10,7 @@ import { encodeHelloFrame, encodeMessageFrame } from "../../../src/cluster/trans
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
 import type { PeerRejections, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
 import { clientGetFrame } from "./sample_messages.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 const clusterId = "bad-input-cluster";
 const builder = new flatbuffers.Builder(1024);

@@ -8,7 +8,7 @@ import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_t
 import type { PeerDialer, PeerTransportLimits, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
 import { heartbeat } from "./sample_messages.ts";
 import { runTransportContract } from "./transport_contract.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 function startNode(nodeId: number, limits?: Partial<PeerTransportLimits>, port = 0, dial?: PeerDialer): Promise<TcpPeerTransport> {
   return startTcpPeerTransport({ nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits, dial });
@@ -65,7 +65,7 @@ test("TcpPeerTransport: a restarted peer dials in at start and is redialed at on
   restarted.onMessage((message) => afterRestart.push(message));
   // The restarted node dials its peers as soon as it knows them, without a message to send:
   // its hello tells node 1 that it is back.
-  await waitFor(() => afterRestart.length > 0, "delivery after restart", 10_000);
+  await waitFor(() => afterRestart.length > 0, "delivery after restart");
   expect(afterRestart[0]).toEqual(heartbeat(1, 2, queuedCommit));
 });
 

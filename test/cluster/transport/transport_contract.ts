@@ -6,7 +6,7 @@ import { afterEach, expect, test } from "bun:test";
 import type { Message, NodeId } from "../../../src/cluster/raft/types.ts";
 import type { PeerTransport, PeerTransportLimits } from "../../../src/cluster/transport/types.ts";
 import { heartbeat, sampleMessages } from "./sample_messages.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 export interface StartedTransport {
   transport: PeerTransport;
