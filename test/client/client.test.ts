@@ -102,7 +102,9 @@ describe("client round trips", () => {
     expect(contexts[0]!.deadlineAtMs).toBeGreaterThan(before);
     expect(contexts[0]!.deadlineAtMs).toBeLessThanOrEqual(performance.now() + 700);
   });
+});
 
+describe("client pipelining", () => {
   test("10,000 requests pipelined on one connection all get their own answer", async () => {
     const service = new MemoryService();
     const server = await serve(service);
@@ -174,7 +176,9 @@ describe("client errors", () => {
     releaseReads();
     writes.open();
   });
+});
 
+describe("client connections and back-pressure", () => {
   test("connect fails with UNAVAILABLE when nothing listens, and uses the next address of a list", async () => {
     const server = await serve();
     const dead = await serve();

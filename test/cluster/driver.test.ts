@@ -84,7 +84,9 @@ describe("Raft driver, three nodes in one process", () => {
     expect(resent).toEqual(first);
     expect(readText((await leader.service.get(text("k"), strong))?.value)).toBe("b");
   });
+});
 
+describe("Raft driver, three nodes in one process: faults and recovery", () => {
   test("after the leader is cut off, another leader takes writes and the old one rejoins with them", async () => {
     cluster = await InProcessCluster.start([1, 2, 3]);
     const first = await cluster.leader();

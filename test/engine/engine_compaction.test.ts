@@ -66,7 +66,9 @@ describe("engine compaction", () => {
     expect(dump(engine)).toEqual(before);
     await engine.close();
   });
+});
 
+describe("engine compaction on its own", () => {
   test("runs by itself once garbage passes the configured share of the log", async () => {
     await using folder = await temporaryFolder();
     const harness = segmentedHarness(folder.path, 64 * 1024);

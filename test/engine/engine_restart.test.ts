@@ -86,7 +86,9 @@ describe("engine restart", () => {
     expect(engine.lastBackgroundError).toBeNull();
     await engine.close();
   });
+});
 
+describe("engine restart after kill -9", () => {
   test("acknowledged writes survive kill -9 of the process", async () => {
     await using folder = await temporaryFolder();
     const writer = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "acknowledging_writer.ts"), folder.path], {

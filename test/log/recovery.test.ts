@@ -142,7 +142,9 @@ describe("corruption before the tail", () => {
     expect(reopened.read(2)).toEqual(payloadFor(2, payloadBytes));
     await reopened.close();
   });
+});
 
+describe("corruption before the tail: segment headers and segment ends", () => {
   test("a corrupt sealed segment header makes its records unreadable; later segments still serve", async () => {
     const dir = await writeLog("header", 12);
     const sealed = path.join(dir, segmentFiles(dir)[0]);

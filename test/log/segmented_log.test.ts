@@ -74,7 +74,9 @@ describe("SegmentedLog round trips", () => {
     expect(reopened.read(3)).toEqual(payloadFor(3, 10));
     await reopened.close();
   });
+});
 
+describe("SegmentedLog errors and leftovers", () => {
   test("bad input gets typed errors and harms nothing", async () => {
     const dir = freshDirectory("bad-input");
     await expect(SegmentedLog.open({ dir, segmentSizeBytes: 3 })).rejects.toThrow(LogOptionError);

@@ -107,7 +107,9 @@ describe("bad input", () => {
     await raw.waitClosed();
     await expectUnharmed();
   });
+});
 
+describe("bad input inside a whole frame", () => {
   test("a request type that does not exist: INVALID_REQUEST for it, connection stays usable", async () => {
     const raw = await connect();
     raw.send(withLengthPrefix(envelopeWithBodyType(8, 42)));

@@ -85,7 +85,9 @@ describe("request codec", () => {
       }
     }
   });
+});
 
+describe("request codec: malformed frames", () => {
   test("a root offset outside the frame is a fatal INVALID_REQUEST", () => {
     const frame = envelopeBytes(request(1, { kind: "ping" }));
     new DataView(frame.buffer).setUint32(0, 1_000_000, true);
@@ -119,7 +121,9 @@ describe("request codec", () => {
   test("a Response sent as a request is refused", () => {
     expect(rejection(envelopeWithBodyType(5, 128)).status).toBe("INVALID_REQUEST");
   });
+});
 
+describe("request codec: field limits", () => {
   test("an empty key is INVALID_REQUEST and a key over the limit is TOO_LARGE", () => {
     expect(rejection(getEnvelope(3, new Uint8Array(0))).status).toBe("INVALID_REQUEST");
     const tooLong = rejection(getEnvelope(4, new Uint8Array(limits.keySizeBytesMax + 1).fill(97)));

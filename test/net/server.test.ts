@@ -72,7 +72,9 @@ describe("server round trips", () => {
     expect(text((await raw.reply(3)).result.kind === "get" ? ((await raw.reply(3)).result as { value: Uint8Array }).value : null)).toBe("value");
     expect((await raw.reply(4)).status).toBe("NOT_FOUND");
   });
+});
 
+describe("server requests in flight", () => {
   test("replies come back out of order: a read overtakes a slow write", async () => {
     const { service, port } = await start();
     const writes = service.holdWrites();
@@ -131,7 +133,9 @@ describe("server round trips", () => {
     expect((await second.reply(1)).status).toBe("OK");
     expect(service.applied).toBe(4);
   });
+});
 
+describe("server close and slow readers", () => {
   test("close() lets a write in flight finish and answers it", async () => {
     const { service, port } = await start();
     const writes = service.holdWrites();
