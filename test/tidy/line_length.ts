@@ -53,7 +53,7 @@ export function newLongLineOffenses(files: SourceFile[], baseline: LineLengthBas
       offenses.push({
         path: file.path,
         line,
-        message: `${columns} characters (max ${lineColumnsMax}); the file has ${long.length} such lines and `
+        message: `${columns} characters (max ${lineColumnsMax}); the file has ${lines(long.length)} this long and `
           + `its baseline allows ${allowed}: wrap the new ones`,
       });
     }
@@ -68,13 +68,17 @@ export function looseBaselineOffenses(files: SourceFile[], baseline: LineLengthB
   for (const [path, allowed] of Object.entries(baseline)) {
     const count = counts.get(path) ?? 0;
     if (count >= allowed) continue;
+    const fix = count === 0 ? "remove its entry from" : `lower its entry to ${count} in`;
     offenses.push({
       path,
       line: 1,
-      message: `the baseline allows ${allowed} lines over ${lineColumnsMax} characters and the file has ${count}: `
-        + `lower its entry in test/tidy/line_length_baseline.json to ${count} (or run the tidy test with `
-        + "FILESTORE_TIDY_LOWER_BASELINE=1)",
+      message: `the baseline allows ${lines(allowed)} over ${lineColumnsMax} characters and the file has ${count}: `
+        + `${fix} test/tidy/line_length_baseline.json (or run the tidy test with FILESTORE_TIDY_LOWER_BASELINE=1)`,
     });
   }
   return offenses;
+}
+
+function lines(count: number): string {
+  return count === 1 ? "1 line" : `${count} lines`;
 }
