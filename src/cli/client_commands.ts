@@ -10,7 +10,7 @@ import { readStdin, writeErrorLine, writeStdout } from "./output.ts";
 import { positiveIntegerOption } from "./parse.ts";
 
 /** The part of the public client the CLI uses. */
-export interface CliStore {
+interface CliStore {
   put(key: string, value: string | Uint8Array): Promise<{ version: bigint | number }>;
   get(key: string): Promise<Uint8Array | null>;
   delete(key: string): Promise<boolean>;
@@ -20,7 +20,7 @@ export interface CliStore {
 
 export type ConnectStore = (address: string, timeoutMs: number) => Promise<CliStore>;
 
-export interface ClientCommandInput {
+interface ClientCommandInput {
   command: string;
   positionals: string[];
   options: Record<string, string | boolean | undefined>;

@@ -10,7 +10,7 @@ import { writeStdout } from "./output.ts";
 import { positiveIntegerOption } from "./parse.ts";
 import { UsageError } from "./usage_error.ts";
 
-export const defaultAdminAddress = "127.0.0.1:7401";
+const defaultAdminAddress = "127.0.0.1:7401";
 /** A membership change waits for a learner to catch up: allow it more than a data request. */
 const clusterTimeoutMsDefault = 30_000;
 const clusterTimeoutMsMax = 3_600_000;
@@ -112,7 +112,7 @@ async function request(admin: string, pathAndQuery: string, method: string, time
 }
 
 /** One line per node: name, role, term, leader, commit, applied, lag behind the most advanced node. */
-export function formatStatus(views: NodeClusterStatus[]): string {
+function formatStatus(views: NodeClusterStatus[]): string {
   const newest = Math.max(0, ...views.map((view) => view.lastIndex));
   const header = ["node", "role", "term", "leader", "commit", "applied", "lag"];
   const rows = views.map((view) => [view.node, view.role, String(view.term), view.leader || "-", String(view.commitIndex), String(view.appliedIndex), String(newest - view.appliedIndex)]);

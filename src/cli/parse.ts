@@ -7,7 +7,7 @@ import { commandNamed, commands, type CommandSpec } from "./commands.ts";
 import { commandHelp, generalHelp } from "./help.ts";
 import { UsageError } from "./usage_error.ts";
 
-export type ParsedCommandLine =
+type ParsedCommandLine =
   | { kind: "help"; text: string }
   | { kind: "version" }
   | { kind: "run"; command: string; positionals: string[]; options: Record<string, string | boolean | undefined> };

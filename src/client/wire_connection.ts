@@ -10,12 +10,12 @@ import { decodeResponseAt, type DecodedResponse } from "../net/response_codec";
 import type { Address } from "./address";
 
 /** Replies can be larger than requests (a scan page): accept frames up to this size. */
-export const replyFrameSizeBytesMax = 256 * 1024 * 1024;
+const replyFrameSizeBytesMax = 256 * 1024 * 1024;
 /** Entries in one reply's vectors (scan entries, batch results) the client accepts. */
-export const replyTablesPerVectorMax = 1_000_000;
+const replyTablesPerVectorMax = 1_000_000;
 const receiveBufferBytesInitial = 64 * 1024;
 
-export interface WireConnectionEvents {
+interface WireConnectionEvents {
   onReply(reply: DecodedResponse): void;
   /** A found get answered in the laid-out form: its value (copied out of the receive buffer) and version, without a Reply object. */
   onFoundGet(requestId: number, value: Uint8Array, version: number): void;

@@ -25,7 +25,7 @@ import { startTcpPeerTransport } from "./transport/tcp_peer_transport.ts";
 import type { TcpPeerTransport } from "./transport/types.ts";
 
 /** Every node of one group shares it; a node of another FileStore group is refused at the peer handshake. */
-export const clusterIdDefault = "filestore";
+const clusterIdDefault = "filestore";
 
 export interface ClusterNodeOptions {
   nodeId: NodeId;

@@ -5,7 +5,7 @@
 import { formatNodeId } from "./node_id.ts";
 import type { RaftDriver } from "./raft_driver.ts";
 
-export interface MemberStatus {
+interface MemberStatus {
   node: string;
   role: "voter" | "learner";
   clientAddress: string;

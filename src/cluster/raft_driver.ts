@@ -58,7 +58,7 @@ export interface RaftDriverOptions {
   onFailure?: (error: Error) => void;
 }
 
-export interface DriverCounters {
+interface DriverCounters {
   /** Times this node became leader. */
   leadershipsWon: number;
   /** Terms this node has seen change. */

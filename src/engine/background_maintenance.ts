@@ -28,7 +28,7 @@ export interface AutoCheckpointOptions {
   recordsMin?: number;
 }
 
-export interface MaintenanceTasks {
+interface MaintenanceTasks {
   compact(): Promise<{ logBytesAfter: number }>;
   checkpoint(): Promise<{ coveredLogIndex: number }>;
 }

@@ -48,7 +48,7 @@ export interface EngineOptions {
   autoCheckpoint?: AutoCheckpointOptions | false;
 }
 
-export interface CheckpointReport {
+interface CheckpointReport {
   entries: number;
   coveredLogIndex: number;
   bytes: number;

@@ -18,7 +18,7 @@ import { hardStateFileName, logFolderName, snapshotFileName } from "./storage_co
 import { TermRuns } from "./term_runs.ts";
 import { RaftStorageCorruptError, type RaftDiskStorageOptions } from "./types.ts";
 
-export interface RecoveredStorage {
+interface RecoveredStorage {
   log: SegmentedLog;
   hardStateFile: HardStateFile;
   hardState: HardState;
@@ -80,7 +80,7 @@ function readTerms(log: SegmentedLog, snapshot: Snapshot): TermRuns {
   return terms;
 }
 
-export function termOfRecord(log: SegmentedLog, index: number): number {
+function termOfRecord(log: SegmentedLog, index: number): number {
   try {
     return decodeEntryTerm(index, log.read(index));
   } catch (error) {

@@ -20,10 +20,10 @@ const receiveBufferBytesInitial = 64 * 1024;
  * Largest first frame (the hello: a cluster id and two numbers). Checked before anything is
  * buffered, so a stranger cannot make this node hold a full-size frame before saying who it is.
  */
-export const helloFrameBytesMax = 4096;
+const helloFrameBytesMax = 4096;
 const lengthPrefixBytes = 4;
 
-export interface InboundContext {
+interface InboundContext {
   nodeId: NodeId;
   clusterId: string;
   frameSizeBytesMax: number;

@@ -19,7 +19,7 @@ import type { PeerDialer, PeerTransportLimits } from "./types.ts";
 
 const lengthPrefixBytes = 4;
 
-export interface OutboundContext {
+interface OutboundContext {
   limits: PeerTransportLimits;
   counters: PeerCounters;
   builder: flatbuffers.Builder;
