@@ -14,6 +14,9 @@ function startNode(nodeId: number, limits?: Partial<PeerTransportLimits>, port =
   return startTcpPeerTransport({ nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits, dial });
 }
 
+/** Heartbeats resent (5 ms apart) until one is queued for a closed peer. */
+const resendsMax = 2000;
+
 /** Each transport's listen address, by node id, for setPeers. */
 function addressesOf(byNode: Map<number, TcpPeerTransport>): Map<number, string> {
   return new Map([...byNode].map(([node, transport]) => [node, `127.0.0.1:${transport.listenAddress.port}`]));
@@ -50,13 +53,13 @@ test("TcpPeerTransport: a restarted peer dials in at start and is redialed at on
   await second.close();
   // Once node 1 has seen the connection go, it waits out its backoff and queues what it sends;
   // until then its sends go to the dying socket and are lost (best effort, Raft resends).
-  let queuedCommit = 0;
-  for (let commit = 2; queuedCommit === 0 && commit < 2000; commit++) {
-    first.send([heartbeat(1, 2, commit)]);
-    await Bun.sleep(5);
-    if (first.stats().queuedMessagesByPeer["2"] === 1) queuedCommit = commit;
-  }
-  expect(queuedCommit).toBeGreaterThan(0);
+  let commit = 1;
+  const queuedOrResent = () => {
+    if (first.stats().queuedMessagesByPeer["2"] === 1) return commit;
+    first.send([heartbeat(1, 2, ++commit)]);
+    return 0;
+  };
+  const queuedCommit = await waitFor(queuedOrResent, "a send queued for the closed peer", { attemptsMax: resendsMax });
 
   const restarted = await startNode(2, undefined, second.listenAddress.port);
   running.push(restarted);
