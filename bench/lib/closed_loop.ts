@@ -5,7 +5,7 @@
  * use the open-loop driver for that.
  */
 import { assert } from "../../src/util/assert.ts";
-import { nowMicroseconds } from "./clock.ts";
+import { machineClock, type LoadClock } from "./clock.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import type { LoadOutcome, RequestSender } from "./load.ts";
 
@@ -16,12 +16,16 @@ export interface ClosedLoopOptions {
   /** Run before measuring, to warm the JIT, caches and connections. */
   warmupMilliseconds: number;
   durationMilliseconds: number;
+  /** The machine's clock unless a test simulates time. */
+  clock?: LoadClock;
 }
 
 export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadOutcome> {
   assert(options.senders.length > 0, "closed loop needs at least one sender");
   assert(options.pipelineDepth >= 1, "pipeline depth must be at least 1");
   assert(options.durationMilliseconds > 0, "duration must be positive");
+  const clock = options.clock ?? machineClock;
+  const nowMicroseconds = () => clock.nowMicroseconds();
   const histogram = new LatencyHistogram();
   const startMicroseconds = nowMicroseconds();
   const measureStartMicroseconds = startMicroseconds + options.warmupMilliseconds * 1000;

@@ -6,17 +6,10 @@
  * drivers suffer). Requests go to the senders round-robin.
  */
 import { assert } from "../../src/util/assert.ts";
-import { nowMicroseconds } from "./clock.ts";
+import { machineClock, type LoadClock } from "./clock.ts";
 import { BenchError } from "./errors.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import type { LoadOutcome, RequestSender } from "./load.ts";
-
-/**
- * When the next request is due further ahead than this, yield with a timer instead of
- * spinning on setImmediate: timers have about a millisecond of slack, so closer deadlines
- * are met by spinning.
- */
-const timerSlackMicroseconds = 2000;
 
 /** How long to wait for stragglers after the timetable ends before declaring the run failed. */
 export const drainTimeoutMilliseconds = 10_000;
@@ -31,6 +24,8 @@ export interface OpenLoopOptions {
    * waits, and the wait counts in its latency (it is still measured from its due time).
    */
   inflightMax: number;
+  /** The machine's clock unless a test simulates time. */
+  clock?: LoadClock;
 }
 
 export interface OpenLoopOutcome extends LoadOutcome {
@@ -43,6 +38,8 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
   assert(options.ratePerSecond > 0, "rate must be positive");
   assert(options.inflightMax >= 1, "inflightMax must be at least 1");
   const intervalMicroseconds = 1e6 / options.ratePerSecond;
+  const clock = options.clock ?? machineClock;
+  const nowMicroseconds = () => clock.nowMicroseconds();
   const histogram = new LatencyHistogram();
   const startMicroseconds = nowMicroseconds();
   const measureStartMicroseconds = startMicroseconds + options.warmupMilliseconds * 1000;
@@ -76,9 +73,9 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
       issue(dueMicroseconds);
       continue;
     }
-    await yieldUntil(dueMicroseconds - now);
+    await clock.waitMicroseconds(dueMicroseconds - now);
   }
-  await drain(state);
+  await drain(state, clock);
   if (state.failure !== undefined) throw state.failure;
   const elapsedSeconds = (endMicroseconds - measureStartMicroseconds) / 1e6;
   return {
@@ -90,17 +87,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopOut
   };
 }
 
-function yieldUntil(waitMicroseconds: number): Promise<void> {
-  if (waitMicroseconds > timerSlackMicroseconds) {
-    return new Promise((resolve) => setTimeout(resolve, (waitMicroseconds - timerSlackMicroseconds) / 1000));
-  }
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-async function drain(state: { inflight: number; failure: unknown }): Promise<void> {
-  const deadlineMicroseconds = nowMicroseconds() + drainTimeoutMilliseconds * 1000;
+async function drain(state: { inflight: number; failure: unknown }, clock: LoadClock): Promise<void> {
+  const deadlineMicroseconds = clock.nowMicroseconds() + drainTimeoutMilliseconds * 1000;
   while (state.inflight > 0 && state.failure === undefined) {
-    if (nowMicroseconds() > deadlineMicroseconds) {
+    if (clock.nowMicroseconds() > deadlineMicroseconds) {
       throw new BenchError(`open loop: ${state.inflight} requests unanswered ${drainTimeoutMilliseconds} ms after the run`);
     }
     await new Promise((resolve) => setImmediate(resolve));

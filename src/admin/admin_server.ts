@@ -18,7 +18,7 @@ import { routeCluster } from "./cluster_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 
-export interface AdminServerOptions {
+interface AdminServerOptions {
   host: string;
   /** 0 picks a free port; the bound port is in the returned handle. */
   port: number;

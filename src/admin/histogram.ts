@@ -6,14 +6,14 @@
 import { assert } from "../util/assert.ts";
 
 /** Smallest bucket bound: 1 µs, below the fastest in-process request. */
-export const latencyBucketSecondsMin = 1e-6;
+const latencyBucketSecondsMin = 1e-6;
 /** Largest finite bucket bound: 10 s, past any request deadline worth measuring. */
-export const latencyBucketSecondsMax = 10;
+const latencyBucketSecondsMax = 10;
 /**
  * Four buckets per doubling (each bound ~19% above the previous): P50/P99 interpolated inside one
  * bucket are then off by a few percent at worst, at ~94 buckets per histogram.
  */
-export const latencyBucketsPerDoubling = 4;
+const latencyBucketsPerDoubling = 4;
 /** Significant digits kept in a bucket bound, so `le` labels stay short and stable. */
 const bucketBoundDigits = 3;
 

@@ -4,7 +4,7 @@
  */
 import type { Histogram } from "./histogram.ts";
 
-export type Labels = Record<string, string>;
+type Labels = Record<string, string>;
 
 export function writeHeader(lines: string[], name: string, type: "counter" | "gauge" | "histogram", help: string): void {
   lines.push(`# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`);

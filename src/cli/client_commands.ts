@@ -31,7 +31,7 @@ export interface CliStore {
 
 export type ConnectStore = (address: string, timeoutMs: number) => Promise<CliStore>;
 
-export interface ClientCommandInput {
+interface ClientCommandInput {
   command: string;
   positionals: string[];
   options: Record<string, string | boolean | undefined>;

@@ -16,7 +16,7 @@ import { writeStdout } from "./output.ts";
 import { positiveIntegerOption } from "./parse.ts";
 import { UsageError } from "./usage_error.ts";
 
-export const defaultAdminAddress = "127.0.0.1:7401";
+const defaultAdminAddress = "127.0.0.1:7401";
 /** A membership change waits for a learner to catch up: allow it more than a data request. */
 const clusterTimeoutMsDefault = 30_000;
 const clusterTimeoutMsMax = 3_600_000;

@@ -4,7 +4,7 @@
  */
 import { settings } from "../config/settings.ts";
 
-export interface OptionSpec {
+interface OptionSpec {
   type: "string" | "boolean";
   short?: string;
   /** Placeholder shown in help, e.g. HOST:PORT. */

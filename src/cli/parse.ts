@@ -9,7 +9,7 @@ import { commandHelp, generalHelp } from "./help.ts";
 import { normaliseOptionTokens } from "./option_tokens.ts";
 import { UsageError } from "./usage_error.ts";
 
-export type ParsedCommandLine =
+type ParsedCommandLine =
   | { kind: "help"; text: string }
   | { kind: "version" }
   | { kind: "run"; command: string; positionals: string[]; options: Record<string, string | boolean | undefined> };

@@ -10,7 +10,7 @@ import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { writeErrorLine, writeStdout } from "./output.ts";
 import { parseCommandLine } from "./parse.ts";
 
-export interface CliDependencies {
+interface CliDependencies {
   connect: ConnectStore;
   /** Runs a node until SIGINT/SIGTERM; resolves with the exit code. */
   serve: (options: Record<string, string | boolean | undefined>) => Promise<ExitCodeValue>;

@@ -16,7 +16,7 @@ import { ChurnMap } from "../util/churn_map.ts";
 export const requestSlotsCount = 8192;
 const slotMask = requestSlotsCount - 1;
 
-export interface Identified {
+interface Identified {
   readonly requestId: number;
 }
 

@@ -12,14 +12,14 @@ import type { Address } from "./address.ts";
 import { dialSocket, type ClientSocket, type Dial } from "./socket_transport.ts";
 
 /** Replies can be larger than requests (a scan page): accept frames up to this size. */
-export const replyFrameSizeBytesMax = 256 * 1024 * 1024;
+const replyFrameSizeBytesMax = 256 * 1024 * 1024;
 /** Entries in one reply's vectors (scan entries, batch results) the client accepts. */
-export const replyTablesPerVectorMax = 1_000_000;
+const replyTablesPerVectorMax = 1_000_000;
 const receiveBufferBytesInitial = 64 * 1024;
 /** How an HTTP response starts: what the admin endpoint answers to a FileStore frame. */
 const httpReplyStart = new TextEncoder().encode("HTTP/");
 
-export interface WireConnectionEvents {
+interface WireConnectionEvents {
   onReply(reply: DecodedResponse): void;
   /** A found get answered in the laid-out form: its value (copied out of the receive buffer) and version, without a Reply object. */
   onFoundGet(requestId: number, value: Uint8Array, version: number): void;

@@ -1,7 +1,7 @@
 /**
  * Timing and bounds of the Raft driver, each with why. The Raft core counts ticks; these give a
- * tick its length and size the driver's queues. Relationships are asserted in
- * validateDriverTiming (and tested).
+ * tick its length and size the driver's queues. Relationships are asserted by
+ * validateDriverTiming when this module loads.
  */
 import { assert } from "../util/assert.ts";
 import { keySizeBytesMax, valueSizeBytesMax } from "../engine/limits.ts";
@@ -64,7 +64,13 @@ export const snapshotEveryEntries = 100_000;
  */
 export const entriesKeptAfterSnapshot = 1_000;
 
-export function validateDriverTiming(timing: { tickIntervalMs: number; electionTimeoutTicks: number; heartbeatIntervalTicks: number }): void {
+interface DriverTiming {
+  tickIntervalMs: number;
+  electionTimeoutTicks: number;
+  heartbeatIntervalTicks: number;
+}
+
+function validateDriverTiming(timing: DriverTiming): void {
   assert(timing.tickIntervalMs >= 1, "tick interval must be at least 1 ms");
   assert(timing.heartbeatIntervalTicks < timing.electionTimeoutTicks, "heartbeats must come more often than the election timeout");
   // The longest randomized election timeout must leave room in the 1 s failover target.
@@ -73,3 +79,4 @@ export function validateDriverTiming(timing: { tickIntervalMs: number; electionT
 
 // A leader judged by its quorum must be given less time than a node without any leader.
 assert(quorumContactWindowMs < leaderlessMsMax, "the quorum window must be shorter than the leaderless bound");
+validateDriverTiming({ tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks });

@@ -32,7 +32,7 @@ import type { TcpPeerTransport } from "./transport/types.ts";
 import { silentLogger, type Logger } from "../util/logger.ts";
 
 /** Every node of one group shares it; a node of another FileStore group is refused at the peer handshake. */
-export const clusterIdDefault = "filestore";
+const clusterIdDefault = "filestore";
 
 export interface ClusterNodeOptions {
   nodeId: NodeId;

@@ -9,7 +9,7 @@ import type { RawNode } from "./raft/raw_node.ts";
 import { ReplicationError } from "./replication_error.ts";
 
 /** A write before it is proposed; it becomes its own ProposalWaiter once placed (`term` set then). */
-export interface QueuedProposal extends ProposalWaiter {
+interface QueuedProposal extends ProposalWaiter {
   data: Uint8Array;
 }
 

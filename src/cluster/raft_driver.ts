@@ -70,7 +70,7 @@ export interface RaftDriverOptions {
   onRemoved?: (removal: NodeRemoval) => void;
 }
 
-export interface DriverCounters {
+interface DriverCounters {
   /** Times this node became leader. */
   leadershipsWon: number;
   /** Terms this node has seen change. */

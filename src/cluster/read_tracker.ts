@@ -8,7 +8,7 @@
 import { ReplicationError } from "./replication_error.ts";
 import type { ReadState } from "./raft/types.ts";
 
-export interface ReadWaiter {
+interface ReadWaiter {
   deadlineAtMs: number;
   resolve: () => void;
   reject: (error: Error) => void;

@@ -22,7 +22,7 @@ import type { RaftDriver } from "./raft_driver.ts";
 import { ReplicationError } from "./replication_error.ts";
 
 /** A write with no deadline from its client gives up after this: a commit takes milliseconds, an election well under a second. */
-export const writeTimeoutMsDefault = 10_000;
+const writeTimeoutMsDefault = 10_000;
 
 export class ReplicatedKeyValueService implements KeyValueService {
   constructor(

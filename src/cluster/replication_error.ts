@@ -8,7 +8,7 @@ import { formatNodeId } from "./node_id.ts";
 import { NotLeaderError, ProposalTooLargeError, RaftError, ReadIndexQueueFullError } from "./raft/errors.ts";
 import type { NodeId } from "./raft/types.ts";
 
-export type ReplicationErrorCode = "NOT_LEADER" | "TIMEOUT" | "UNAVAILABLE" | "OVERLOADED" | "CONFLICT" | "INVALID_REQUEST" | "TOO_LARGE";
+type ReplicationErrorCode = "NOT_LEADER" | "TIMEOUT" | "UNAVAILABLE" | "OVERLOADED" | "CONFLICT" | "INVALID_REQUEST" | "TOO_LARGE";
 
 export class ReplicationError extends Error {
   override name = "ReplicationError";

@@ -23,19 +23,19 @@ import { ChurnMap } from "../util/churn_map.ts";
  * Sessions remembered; a client session forgotten here gets CONFLICT for a resend of a write
  * older than its forgetting. Ten thousand covers every client of a trading gateway.
  */
-export const sessionsMax = 10_000;
+const sessionsMax = 10_000;
 /**
  * Outcomes remembered per session: must cover the writes one client can have unanswered when
  * a leader fails (its pipelining window). Bounded so the table stays below ~1 GB worst case.
  */
-export const outcomesPerSessionMax = 1024;
+const outcomesPerSessionMax = 1024;
 
 /** The write was applied, but its outcome was lost (applied before a restart, see state_machine.ts). */
 export const outcomeUnknown = "unknown" as const;
 
-export type RememberedOutcome = CommandResult | typeof outcomeUnknown;
+type RememberedOutcome = CommandResult | typeof outcomeUnknown;
 
-export type PriorWrite =
+type PriorWrite =
   | { kind: "new" }
   | { kind: "applied"; outcome: RememberedOutcome }
   /** Older than the oldest outcome kept for the session: it may have been applied. */

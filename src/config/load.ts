@@ -9,7 +9,7 @@ import { ConfigError } from "./config_error.ts";
 import { settingNamed, settings, type FileStoreConfig } from "./settings.ts";
 import { validateSetting } from "./validate.ts";
 
-export interface ConfigSources {
+interface ConfigSources {
   /** Path of a TOML file; read at run time. */
   configPath?: string;
   /** Flag values by setting name (e.g. { listen: "127.0.0.1:0" }); undefined means not given. */
@@ -48,7 +48,7 @@ export function resolveConfig(
 }
 
 /** Reads and parses a TOML file; a missing file or bad TOML is a ConfigError naming the file. */
-export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   const file = Bun.file(path);
   if (!(await file.exists())) throw new ConfigError("config", path, "file not found");
   const text = await file.text();

@@ -33,7 +33,7 @@ export interface PeerAddress extends HostPort {
   name?: string;
 }
 
-export type SettingType =
+type SettingType =
   | { kind: "address" }
   | { kind: "address-list" }
   /** An address, or undefined when given as "". */
@@ -55,7 +55,7 @@ export interface Setting {
   doc: string;
 }
 
-export const fsyncModes: readonly FsyncMode[] = ["always", "batch", "unsafe-no-fsync"];
+const fsyncModes: readonly FsyncMode[] = ["always", "batch", "unsafe-no-fsync"];
 
 const kibibyte = 1024;
 const mebibyte = 1024 * kibibyte;

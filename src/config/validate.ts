@@ -7,7 +7,7 @@ import { parseHostPort, type HostPort } from "./address.ts";
 import { ConfigError } from "./config_error.ts";
 import type { PeerAddress, Setting } from "./settings.ts";
 
-export type SettingValue = string | number | HostPort | PeerAddress[] | undefined;
+type SettingValue = string | number | HostPort | PeerAddress[] | undefined;
 
 /** Longest accepted path or string setting; longer is surely a mistake (Linux PATH_MAX is 4096). */
 const textLengthMax = 4096;

@@ -29,7 +29,7 @@ export interface AutoCheckpointOptions {
   recordsMin?: number;
 }
 
-export interface MaintenanceTasks {
+interface MaintenanceTasks {
   compact(): Promise<{ logBytesAfter: number }>;
   checkpoint(): Promise<{ coveredLogIndex: number }>;
 }

@@ -19,7 +19,7 @@
  * Written to a temporary file, fdatasync'd, renamed over the old one, then the folder synced.
  */
 import { crc32c } from "@node-rs/crc32";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { BTree } from "./sorted_btree.ts";
 import { KeyIndex, newIndexEntry, type IndexEntry } from "./key_index.ts";
@@ -44,7 +44,7 @@ export interface CheckpointContents {
   logIndexMax: number;
 }
 
-export interface CheckpointPicture {
+interface CheckpointPicture {
   revision: number;
   raftIndex: number;
   coveredLogIndex: number;
@@ -195,8 +195,4 @@ export async function readCheckpointFile(directory: string): Promise<Uint8Array 
   const file = Bun.file(join(directory, checkpointFileName));
   if (!(await file.exists())) return null;
   return new Uint8Array(await file.arrayBuffer());
-}
-
-export async function removeCheckpointFile(directory: string): Promise<void> {
-  await rm(join(directory, checkpointFileName), { force: true });
 }

@@ -35,7 +35,7 @@ export interface CompactionReport {
   completed: boolean;
 }
 
-export interface CompactionHooks {
+interface CompactionHooks {
   /** Asked between steps; true ends the run early without dropping anything. */
   shouldStop(): boolean;
   /** Writes a checkpoint of the current state (the caller holds the maintenance lock). */

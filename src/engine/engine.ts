@@ -51,7 +51,7 @@ export interface EngineOptions {
   logger?: Logger;
 }
 
-export interface CheckpointReport {
+interface CheckpointReport {
   entries: number;
   coveredLogIndex: number;
   bytes: number;

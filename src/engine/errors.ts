@@ -2,7 +2,7 @@
  * Typed errors of the engine: failures of the world (bad input, a log that refuses writes,
  * a corrupt file) that callers handle. Broken invariants use assert() instead.
  */
-export type EngineErrorCode =
+type EngineErrorCode =
   /** The request is malformed: empty key, wrong types, bad scan bounds, bad snapshot chunk. */
   | "INVALID_REQUEST"
   /** A key, value or batch exceeds its named limit. */

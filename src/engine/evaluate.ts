@@ -16,14 +16,14 @@ export interface StateView {
   versionOf(key: Uint8Array): number;
 }
 
-export interface Effect {
+interface Effect {
   keyString: string;
   key: Uint8Array;
   /** null deletes the key. */
   value: Uint8Array | null;
 }
 
-export interface Outcome {
+interface Outcome {
   op: SimpleCommand["op"];
   /** This command changed state (put, delete of a present key, successful cas). */
   wrote: boolean;

@@ -47,7 +47,7 @@ export interface IndexEntry {
 }
 
 /** The fields an entry is made from; the key's length and head are derived from its string. */
-export type IndexEntryFields = Pick<IndexEntry, "keyString" | "keyHash" | "version" | "logIndex" | "valueOffset" | "valueLength">;
+type IndexEntryFields = Pick<IndexEntry, "keyString" | "keyHash" | "version" | "logIndex" | "valueOffset" | "valueLength">;
 
 export function newIndexEntry(fields: IndexEntryFields): IndexEntry {
   const keyString = fields.keyString;

@@ -23,7 +23,7 @@
  */
 import { assert } from "../util/assert.ts";
 
-export const recordFormatVersion = 1;
+const recordFormatVersion = 1;
 export const recordHeaderBytes = 24;
 export const operationHeaderBytes = 17;
 
@@ -41,7 +41,7 @@ export interface RecordOperation {
   version: number;
 }
 
-export interface RecordHeader {
+interface RecordHeader {
   kind: RecordKind;
   revision: number;
   raftIndex: number;
@@ -111,7 +111,7 @@ export function decodeRecordHeader(payload: Uint8Array): RecordHeader & { operat
 }
 
 /** What forEachOperation hands over per operation: positions in the payload, no views. */
-export type OperationVisitor = (
+type OperationVisitor = (
   operation: OperationKind,
   keyOffset: number,
   keyLength: number,

@@ -10,7 +10,7 @@ import { decodeCheckpoint, readCheckpointFile, type CheckpointContents } from ".
 import { KeyIndex } from "./key_index.ts";
 import { ReplayState } from "./replay.ts";
 
-export type CheckpointOutcome = "loaded" | "absent" | "invalid";
+type CheckpointOutcome = "loaded" | "absent" | "invalid";
 
 export interface EngineRecoveryReport {
   checkpoint: CheckpointOutcome;

@@ -36,12 +36,12 @@ export interface SnapshotEntry {
   version: number;
 }
 
-export type SnapshotChunk =
+type SnapshotChunk =
   | { kind: typeof ChunkKind.header; revision: number; raftIndex: number; totalEntries: number }
   | { kind: typeof ChunkKind.entries; entries: SnapshotEntry[] }
   | { kind: typeof ChunkKind.end; totalEntries: number };
 
-export interface SnapshotPicture {
+interface SnapshotPicture {
   revision: number;
   raftIndex: number;
   entries: BTree<string, IndexEntry>;

@@ -41,18 +41,18 @@
 import { crc32c } from "@node-rs/crc32";
 import { recordIndexMax, recordPayloadBytesMax } from "./constants.ts";
 
-export const segmentMagic = 0x474c5346;
-export const segmentFormatVersion = 1;
+const segmentMagic = 0x474c5346;
+const segmentFormatVersion = 1;
 export const segmentHeaderBytes = 32;
 export const recordHeaderBytes = 16;
 const segmentHeaderChecksumOffset = 28;
 const twoTo32 = 2 ** 32;
 
-export function readUint32(bytes: Uint8Array, offset: number): number {
+function readUint32(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
 }
 
-export function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
+function writeUint32(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value & 0xff;
   bytes[offset + 1] = (value >>> 8) & 0xff;
   bytes[offset + 2] = (value >>> 16) & 0xff;
@@ -120,7 +120,7 @@ export function recordPayloadLength(bytes: Uint8Array, offset: number): number {
   return readUint32(bytes, offset + 12);
 }
 
-export function recordIndexAt(bytes: Uint8Array, offset: number): number {
+function recordIndexAt(bytes: Uint8Array, offset: number): number {
   return readUint64(bytes, offset + 4);
 }
 

@@ -12,7 +12,7 @@ import { scanSegment, type SegmentScan } from "./segment_scan.ts";
 import { encodeSegmentHeader, parseSegmentFileName, segmentFileName, segmentHeaderBytes, segmentHeaderProblem } from "./record_format.ts";
 import { createEmptySegmentFile, fsyncDirectory, setFileAside, temporaryFileSuffix } from "./segment_files.ts";
 
-export interface RecoveredLog {
+interface RecoveredLog {
   segments: Segment[];
   report: RecoveryReport;
 }

@@ -9,7 +9,7 @@ import { fsyncDirectory } from "../util/durable_file.ts";
 import { encodeSegmentHeader, segmentFileName } from "./record_format.ts";
 
 export const temporaryFileSuffix = ".tmp";
-export const setAsideFileSuffix = ".corrupt";
+const setAsideFileSuffix = ".corrupt";
 
 export { fsyncDirectory };
 

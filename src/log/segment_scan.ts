@@ -12,7 +12,7 @@ import {
 } from "./record_format.ts";
 import { recordPayloadBytesMax } from "./constants.ts";
 
-export interface ScannedCorruptRecord {
+interface ScannedCorruptRecord {
   offset: number;
   index: number;
   reason: string;

@@ -25,7 +25,7 @@ import { OffsetTable } from "./offset_table.ts";
 import { isValidRecordIndex, segmentFileName } from "./record_format.ts";
 import { removeFiles, writeSegmentFileAtomically } from "./segment_files.ts";
 
-export interface LogStats {
+interface LogStats {
   /** fdatasync calls on segment files for appends and sync() (group commits). */
   fdatasyncCount: number;
   /** write calls that carried appended records (one per flush of the active segment). */

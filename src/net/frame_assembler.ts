@@ -9,12 +9,12 @@ import { RequestRejection } from "./status";
 
 const lengthPrefixBytes = 4;
 /** Smallest Envelope: root offset, vtable header and table header, four bytes each. */
-export const frameSizeBytesMin = 12;
+const frameSizeBytesMin = 12;
 /** A buffer grown past this many times its initial size is dropped after its frame. */
 const bufferShrinkFactor = 4;
 
 /** Returns false to stop handing on frames from the current read (the connection is closing). */
-export type FrameHandler = (frame: Uint8Array) => boolean;
+type FrameHandler = (frame: Uint8Array) => boolean;
 /** The same, given the frame as bytes[start, end) instead of a view of its own. */
 export type FrameRangeHandler = (bytes: Uint8Array, start: number, end: number) => boolean;
 

@@ -4,7 +4,7 @@
  */
 const bufferBytesInitial = 64 * 1024;
 
-export interface WritableSocket {
+interface WritableSocket {
   write(data: Uint8Array): number;
 }
 

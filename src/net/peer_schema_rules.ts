@@ -63,7 +63,7 @@ export const peerMessageRule: TableRule = {
   ],
 };
 
-export const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
+const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
   [Body.PeerHello, peerHelloRule],
   [Body.PeerMessage, peerMessageRule],
   [Body.PeerRefusal, peerRefusalRule],

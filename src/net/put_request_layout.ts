@@ -61,7 +61,7 @@ function padded(length: number): number {
   return Math.ceil(length / 4) * 4;
 }
 
-export interface PutFields {
+interface PutFields {
   requestId: number;
   consistency: ConsistencyLevel;
   maxStalenessMs: number;

@@ -28,7 +28,7 @@ import { RequestRejection } from "./status";
 import { WriteDeduplicator } from "./write_deduplicator";
 import { appendWriteReply } from "./write_reply_layout";
 
-export interface ServerOptions {
+interface ServerOptions {
   host: string;
   /** 0 picks a free port; RunningServer.port tells which. */
   port: number;
@@ -41,7 +41,7 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
-export interface ServerStats {
+interface ServerStats {
   connections: number;
   /** Requests accepted and not yet answered. */
   inflight: number;

@@ -1,10 +1,11 @@
-import { ChurnMap } from "../util/churn_map";
-
 /**
  * One client session's remembered write outcomes, the part shared by the single node's
  * WriteDeduplicator and the replicated SessionTable: outcomes by sequence in the order they were
  * remembered (nearly always increasing), and the highest sequence already forgotten.
  */
+import { ChurnMap } from "../util/churn_map";
+
+/** A session's outcomes and how far they have been forgotten. */
 export interface SessionOutcomes<T> {
   /** A ChurnMap: one outcome in and one out per write. */
   outcomes: ChurnMap<number, T>;

@@ -33,7 +33,7 @@ const vtableHeaderBytes = 4;
 const offsetSizeBytes = 4;
 
 /** Limits the verifier applies while walking, before it iterates anything large. */
-export interface VerifyLimits {
+interface VerifyLimits {
   /** Longest vector of tables (e.g. a batch's operations). */
   tablesPerVectorMax: number;
 }

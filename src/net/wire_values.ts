@@ -5,7 +5,7 @@ import type { ConsistencyLevel } from "./messages";
 export const consistencyByWire: readonly ConsistencyLevel[] = ["strong", "bounded", "eventual"];
 
 /** Request ids and sequences are doubles holding integers; above this they lose precision. */
-export const wireIntegerMax = Number.MAX_SAFE_INTEGER;
+const wireIntegerMax = Number.MAX_SAFE_INTEGER;
 
 /** Whether `value` is an integer in [lowest, highest]. */
 export function isIntegerWithin(value: number, lowest: number, highest = wireIntegerMax): boolean {

@@ -12,7 +12,7 @@ import { forgetOutcomesBelow, newSessionOutcomes, rememberOutcome, sessionKey, t
 
 type SessionWrites = SessionOutcomes<Promise<Reply>>;
 
-export type PriorOutcome = Promise<Reply> | "forgotten";
+type PriorOutcome = Promise<Reply> | "forgotten";
 
 export class WriteDeduplicator {
   /** Every write moves its session to the end (delete and set): a ChurnMap. */

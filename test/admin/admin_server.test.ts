@@ -1,3 +1,7 @@
+/**
+ * The admin HTTP endpoint on 127.0.0.1: /healthz following the serving state, /metrics as
+ * Prometheus text, 404 for unknown paths and 405 for other methods.
+ */
 import { afterEach, expect, test } from "bun:test";
 import { startAdminServer, type AdminServer } from "../../src/admin/admin_server.ts";
 import { ServerMetrics } from "../../src/admin/server_metrics.ts";

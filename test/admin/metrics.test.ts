@@ -1,3 +1,7 @@
+/**
+ * The metrics behind /metrics: histogram bucket bounds and placement, percentiles read back from
+ * the buckets, and the server's counters and gauges rendered as well-formed Prometheus text.
+ */
 import { describe, expect, test } from "bun:test";
 import { geometricBucketBounds, Histogram, latencyBucketBounds } from "../../src/admin/histogram.ts";
 import { ServerMetrics } from "../../src/admin/server_metrics.ts";

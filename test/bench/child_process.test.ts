@@ -1,3 +1,7 @@
+/**
+ * The benchmark's helpers for peer processes (waiting for a port or a log line, stopping a peer,
+ * temporary folders) and the frame sizes it reports.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";

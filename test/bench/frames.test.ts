@@ -1,3 +1,7 @@
+/**
+ * The benchmark's framed TCP client: frames reassembled across chunks, one socket write per turn,
+ * refused bytes kept until drain, and pipelined requests answered in order by an in-test server.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import { BenchError } from "../../bench/lib/errors.ts";
 import { FramedClient } from "../../bench/lib/framed_client.ts";

@@ -1,3 +1,7 @@
+/**
+ * The benchmark's latency histogram (HDR percentiles, merging, clamping) and the result tables
+ * and targets printed from it.
+ */
 import { describe, expect, test } from "bun:test";
 import { LatencyHistogram } from "../../bench/lib/histogram.ts";
 import { checkTarget, describeShape } from "../../bench/lib/result.ts";

@@ -1,3 +1,4 @@
+/** Interleaved benchmark runs: contenders take turns in rotating order and their slices merge. */
 import { describe, expect, test } from "bun:test";
 import { LatencyHistogram } from "../../bench/lib/histogram.ts";
 import { runInterleaved, type Contender, type SliceDurations } from "../../bench/lib/interleave.ts";

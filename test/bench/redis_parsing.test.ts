@@ -1,3 +1,4 @@
+/** The Redis peer of the benchmarks: RESP encoding and parsing, and reading redis-benchmark's CSV. */
 import { describe, expect, test } from "bun:test";
 import { BenchError } from "../../bench/lib/errors.ts";
 import { parseRedisBenchmarkCsv } from "../../bench/peers/redis_benchmark.ts";

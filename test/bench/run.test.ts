@@ -1,3 +1,7 @@
+/**
+ * The benchmark runner bench/run.ts: selecting parts, skipping missing or broken ones, reporting a
+ * part that throws, and warning about a busy machine.
+ */
 import { describe, expect, test } from "bun:test";
 import { busyMachineWarning, describeOutcome, parts, runPart } from "../../bench/run.ts";
 

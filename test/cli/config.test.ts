@@ -1,3 +1,7 @@
+/**
+ * Configuration: documented defaults, file-then-flags precedence, the example TOML, and
+ * validation errors that name the field and where its value came from.
+ */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -151,6 +155,9 @@ describe("validation errors name the field and the source", () => {
     expect(error.source).toBe("--fsync");
   });
 
+});
+
+describe("configuration files that cannot be read", () => {
   test("a missing file and invalid TOML are ConfigErrors naming the file", async () => {
     const missing = join(tempDir, "absent.toml");
     await expect(loadConfig({ configPath: missing })).rejects.toThrow(`config: config (from ${missing}): file not found`);

@@ -1,3 +1,4 @@
+/** How CLI failures map to documented exit codes and one-line messages. */
 import { expect, test } from "bun:test";
 import { exitCodeForError, messageOf } from "../../src/cli/error_exit.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";

@@ -1,3 +1,4 @@
+/** Escaping of keys and values printed by the CLI, so every entry stays on one line. */
 import { expect, test } from "bun:test";
 import { escapeForLine } from "../../src/cli/line_escape.ts";
 

@@ -1,3 +1,7 @@
+/**
+ * The command line: each command's arguments and options, help and version, and usage errors
+ * that are one line naming the command.
+ */
 import { describe, expect, test } from "bun:test";
 import { commands } from "../../src/cli/commands.ts";
 import { parseCommandLine, positiveIntegerOption } from "../../src/cli/parse.ts";

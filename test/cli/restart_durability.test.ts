@@ -7,7 +7,8 @@
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
-import { freshNodeArgs, makeTempDir, processWaitMsMax, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { freshNodeArgs, makeTempDir, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
 
 const workDir = makeTempDir("durability");
 const started: ServeProcess[] = [];
@@ -22,7 +23,8 @@ const writerCount = 8;
 const writesPerWriterMax = 5000;
 /** Writes acknowledged before the process is stopped. */
 const acknowledgedBeforeStop = 300;
-const pollIntervalMs = 10;
+/** Reads tried, 10 ms apart, while the client reconnects to a restarting server: at least 30 s. */
+const readAttemptsMax = 3000;
 /** Each test starts and stops nodes several times; generous for a loaded 2-core machine. */
 const testTimeoutMs = 120_000;
 
@@ -30,14 +32,6 @@ async function startNode(dataDir: string, listen?: string): Promise<ServeProcess
   const node = await startServe(sourceProgram, freshNodeArgs(dataDir, listen));
   started.push(node);
   return node;
-}
-
-async function waitUntil(condition: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + processWaitMsMax;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(pollIntervalMs);
-  }
 }
 
 type Store = Awaited<ReturnType<typeof connect>>;
@@ -66,15 +60,11 @@ function startWriters(db: Store, prefix: string) {
 
 /** Reads one key, retrying while the client reconnects to a restarting server. */
 async function getAfterRestart(db: Store, key: string): Promise<Uint8Array | null> {
-  const deadline = performance.now() + processWaitMsMax;
-  for (;;) {
-    try {
-      return await db.get(key);
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await Bun.sleep(pollIntervalMs);
-    }
-  }
+  const read = await waitFor(() => db.get(key).then((value) => ({ value }), () => null), `a read of ${key}`, {
+    attemptsMax: readAttemptsMax,
+    intervalMs: 10,
+  });
+  return read.value;
 }
 
 async function expectAllReadable(db: Store, acknowledged: Map<string, string>): Promise<void> {
@@ -92,7 +82,7 @@ test("SIGTERM with writes in flight: exit 0, and every acknowledged write is the
   const node = await startNode(dataDir);
   const db = await connect(node.clientAddress, { timeoutMs: 5000 });
   const writers = startWriters(db, "term");
-  await waitUntil(() => writers.acknowledged.size >= acknowledgedBeforeStop, "acknowledged writes");
+  await waitFor(() => writers.acknowledged.size >= acknowledgedBeforeStop, "writes acknowledged before the stop");
   const exitCode = await node.stop("SIGTERM");
   writers.stop();
   await writers.done;
@@ -112,7 +102,7 @@ test("SIGKILL, restart on the same port and data: the client reconnects and ever
   const first = await startNode(dataDir);
   const db = await connect(first.clientAddress, { timeoutMs: 2000 });
   const writers = startWriters(db, "kill");
-  await waitUntil(() => writers.acknowledged.size >= acknowledgedBeforeStop, "acknowledged writes");
+  await waitFor(() => writers.acknowledged.size >= acknowledgedBeforeStop, "writes acknowledged before the stop");
   await first.stop("SIGKILL");
   writers.stop();
   await writers.done;

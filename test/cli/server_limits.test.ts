@@ -1,3 +1,7 @@
+/**
+ * The server limits serve derives from the configuration: valid at the defaults and at every
+ * setting's bounds.
+ */
 import { expect, test } from "bun:test";
 import { serverLimitsFor } from "../../src/cli/server_limits.ts";
 import { defaultConfig, resolveConfig } from "../../src/config/load.ts";

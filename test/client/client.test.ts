@@ -6,6 +6,7 @@ import { ServiceError, type ReadContext, type WriteContext } from "../../src/net
 import type { Command, CommandResult } from "../../src/engine/types";
 import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "../net/memory_service";
+import { waitFor } from "../support/wait_for";
 
 const servers: RunningServer[] = [];
 const clients: FileStore[] = [];
@@ -101,7 +102,9 @@ describe("client round trips", () => {
     expect(contexts[0]!.deadlineAtMs).toBeGreaterThan(before);
     expect(contexts[0]!.deadlineAtMs).toBeLessThanOrEqual(performance.now() + 700);
   });
+});
 
+describe("client pipelining", () => {
   test("10,000 requests pipelined on one connection all get their own answer", async () => {
     const service = new MemoryService();
     const server = await serve(service);
@@ -168,11 +171,14 @@ describe("client errors", () => {
     const server = await serve(service);
     const db = await open(`127.0.0.1:${server.port}`);
     expect(await codeOf(db.get("k", { timeoutMs: 30 }))).toBe("TIMEOUT");
-    service.applyDelayMs = 300;
+    const writes = service.holdWrites();
     expect(await codeOf(db.put("k", "v", { timeoutMs: 30 }))).toBe("UNKNOWN_OUTCOME");
     releaseReads();
+    writes.open();
   });
+});
 
+describe("client connections and back-pressure", () => {
   test("connect fails UNAVAILABLE when nothing listens; cluster: false with a list fails over", async () => {
     const server = await serve();
     const dead = await serve();
@@ -186,11 +192,13 @@ describe("client errors", () => {
 
   test("requests beyond the pipelining window wait locally; beyond the queue bound they fail OVERLOADED", async () => {
     const service = new MemoryService();
-    service.applyDelayMs = 20;
+    const held = service.holdWrites();
     const server = await serve(service);
     const db = await open(`127.0.0.1:${server.port}`, { inflightRequestsMax: 2, queuedRequestsMax: 3 });
     const writes = Array.from({ length: 5 }, (_, index) => db.put(`k${index}`, "v"));
     expect(await codeOf(db.put("one-too-many", "v"))).toBe("OVERLOADED");
+    await waitFor(() => service.applyStarted === 2, "the window's two writes to reach the server");
+    held.open();
     expect((await Promise.all(writes)).map((write) => write.version)).toEqual([1n, 2n, 3n, 4n, 5n]);
     expect(service.applied).toBe(5);
   });

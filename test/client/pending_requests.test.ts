@@ -83,7 +83,9 @@ describe("pending requests", () => {
     expect(outcomes[1]).toEqual({ requestId: 1, error: "TIMEOUT" });
     expect(pending.size).toBe(0);
   });
+});
 
+describe("pending requests: replies", () => {
   test("a found get given as its value resolves a get with that value, and any other request as its reply would", () => {
     const pending = new PendingRequests();
     const settled: Array<{ requestId: number; value?: unknown; error?: unknown }> = [];

@@ -8,7 +8,7 @@ import { connect, FileStoreError, type FileStore } from "../../src/client/index"
 import type { Entry } from "../../src/engine/types";
 import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "../net/memory_service";
-import { waitFor } from "../net/raw_client";
+import { waitFor } from "../support/wait_for";
 import { TcpProxy } from "./tcp_proxy";
 
 const servers: RunningServer[] = [];
@@ -51,10 +51,13 @@ describe("reconnect", () => {
     proxies.push(proxy);
     const db = await connect(`127.0.0.1:${proxy.port}`, { timeoutMs: 5000 });
     clients.push(db);
-    service.applyDelayMs = 100;
+    const writes = service.holdWrites();
     const write = db.put("order/1", "filled");
-    await waitFor(() => service.applyStarted === 1);
+    await waitFor(() => service.applyStarted === 1, "the write to start");
     proxy.cutAll();
+    // The client reconnects and resends while the first copy is still being applied.
+    await waitFor(() => server.stats().inflight === 2, "the resent write to arrive");
+    writes.open();
     expect(await write).toEqual({ version: 1n });
     expect(service.applyStarted).toBe(1);
     expect(service.snapshot()).toEqual([["order/1", "filled", 1]]);
@@ -70,7 +73,7 @@ describe("reconnect", () => {
     proxies.push(proxy);
     const db = await connect(`127.0.0.1:${proxy.port}`, { timeoutMs: 5000 });
     clients.push(db);
-    firstService.applyDelayMs = 200;
+    const firstWrites = firstService.holdWrites();
     let releaseRead: () => void = () => {};
     const readHeld = new Promise<void>((resolve) => { releaseRead = resolve; });
     firstService.get = async (): Promise<Entry | null> => {
@@ -79,7 +82,7 @@ describe("reconnect", () => {
     };
     const write = db.put("order/2", "filled").catch((error: unknown) => error);
     const read = db.get("balance");
-    await waitFor(() => firstService.applyStarted === 1);
+    await waitFor(() => firstService.applyStarted === 1, "the write to start on the first server");
     proxy.targetPort = second.port;
     proxy.cutAll();
     const failure = await write;
@@ -88,5 +91,6 @@ describe("reconnect", () => {
     expect(text(await read)).toBe("100");
     expect(secondService.applied).toBe(0);
     releaseRead();
+    firstWrites.open();
   });
 });

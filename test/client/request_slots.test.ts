@@ -1,3 +1,4 @@
+/** The client's table of requests in flight by id (a ring of slots), checked against a Map. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { RequestSlots, requestSlotsCount } from "../../src/client/request_slots";

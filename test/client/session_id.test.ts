@@ -1,3 +1,4 @@
+/** Client session ids: distinct, and within the server's session id limit. */
 import { expect, test } from "bun:test";
 import { newSessionId } from "../../src/client/session_id";
 import { resolveLimits } from "../../src/net/limits";

@@ -6,7 +6,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { connect } from "../../src/client/index.ts";
 import type { ReadContext } from "../../src/net/key_value_service.ts";
-import { InProcessCluster, readText, text, waitFor } from "./in_process_cluster.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { InProcessCluster, readText, text } from "./in_process_cluster.ts";
 import { ProcessCluster } from "./process_cluster.ts";
 
 const strong: ReadContext = { consistency: "strong", maxStalenessMs: 0, deadlineAtMs: Infinity, trace: null };
@@ -43,7 +44,7 @@ test("messages from an unknown node or an old term change nothing", async () => 
   const leader = await inProcess.leader();
   await leader.service.apply({ op: "put", key: text("k"), value: text("v") });
   const follower = [...inProcess.nodes.values()].find((node) => node.id !== leader.id)!;
-  await waitFor(() => follower.engine.get(text("k")) !== null, 5000, "the write on the follower");
+  await waitFor(() => follower.engine.get(text("k")) !== null, "the write on the follower");
   const term = leader.driver.status().term;
   const rejectedBefore = follower.transport.stats().rejected.unknownNode;
   // From a node outside the group: a higher-term vote request, refused by the transport.
@@ -57,11 +58,11 @@ test("messages from an unknown node or an old term change nothing", async () => 
     entries: [{ index: 1, term: term + 1, kind: "normal", data: new Uint8Array(0) }],
   });
   expect(follower.driver.counters.messagesRefused).toBe(1);
-  await waitFor(() => follower.transport.stats().rejected.unknownNode > rejectedBefore, 5000, "the stranger's message refused");
+  await waitFor(() => follower.transport.stats().rejected.unknownNode > rejectedBefore, "the stranger's message refused");
   await leader.service.apply({ op: "put", key: text("k"), value: text("v2") });
   expect(leader.driver.status().term).toBe(term);
   expect(leader.driver.isLeader()).toBe(true);
   expect(readText((await leader.service.get(text("k"), strong))?.value)).toBe("v2");
-  await waitFor(() => readText(follower.engine.get(text("k"))?.value) === "v2", 5000, "the follower applying the next write");
+  await waitFor(() => readText(follower.engine.get(text("k"))?.value) === "v2", "the follower applying the next write");
   await stranger.close();
 });

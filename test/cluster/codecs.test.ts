@@ -1,3 +1,7 @@
+/**
+ * Codecs of the replicated service: node ids and peer lists, Raft entry payloads, and the
+ * session table with its snapshot form.
+ */
 import { Encoder } from "@msgpack/msgpack";
 import { describe, expect, test } from "bun:test";
 import { decodeEntryPayload, encodeEntryPayload, type EntryPayload } from "../../src/cluster/entry_codec.ts";

@@ -1,6 +1,11 @@
+/**
+ * The Raft driver with three nodes in one process (in-memory transport): election, replication,
+ * NOT_LEADER, bounded reads, session outcomes, partitions, catch-up by snapshot and restarts.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { ReadContext } from "../../src/net/key_value_service.ts";
-import { InProcessCluster, readText, text, waitFor } from "./in_process_cluster.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { InProcessCluster, readText, text } from "./in_process_cluster.ts";
 
 const strong: ReadContext = { consistency: "strong", maxStalenessMs: 0, deadlineAtMs: Infinity, trace: null };
 const eventual: ReadContext = { ...strong, consistency: "eventual" };
@@ -21,7 +26,7 @@ describe("Raft driver, three nodes in one process", () => {
     const read = await leader.service.get(text("k"), strong);
     expect(readText(read?.value)).toBe("v1");
     for (const node of cluster.nodes.values()) {
-      await waitFor(() => node.engine.get(text("k")) !== null, 5000, `the write on node ${node.id}`);
+      await waitFor(() => node.engine.get(text("k")) !== null, `the write on node ${node.id}`);
       expect(readText((await node.service.get(text("k"), eventual))?.value)).toBe("v1");
     }
   });
@@ -30,7 +35,7 @@ describe("Raft driver, three nodes in one process", () => {
     cluster = await InProcessCluster.start([1, 2, 3]);
     const leader = await cluster.leader();
     const follower = [...cluster.nodes.values()].find((node) => node.id !== leader.id)!;
-    await waitFor(() => follower.driver.machine.members.has(leader.id), 5000, "the leader's announcement on the follower");
+    await waitFor(() => follower.driver.machine.members.has(leader.id), "the leader's announcement on the follower");
     const write = follower.service.apply({ op: "put", key: text("k"), value: text("v") });
     await expect(write).rejects.toMatchObject({ code: "NOT_LEADER", leaderHint: `client:${leader.id}` });
     expect(() => follower.service.get(text("k"), strong)).toThrow(expect.objectContaining({ code: "NOT_LEADER" }));
@@ -41,11 +46,11 @@ describe("Raft driver, three nodes in one process", () => {
     const leader = await cluster.leader();
     await leader.service.apply({ op: "put", key: text("k"), value: text("v") });
     const follower = [...cluster.nodes.values()].find((node) => node.id !== leader.id)!;
-    await waitFor(() => follower.engine.get(text("k")) !== null, 5000, "the write on the follower");
+    await waitFor(() => follower.engine.get(text("k")) !== null, "the write on the follower");
     const bounded = (maxStalenessMs: number): ReadContext => ({ ...strong, consistency: "bounded", maxStalenessMs });
     expect(readText((await follower.service.get(text("k"), bounded(1000)))?.value)).toBe("v");
     cluster.network.isolate(follower.id);
-    await waitFor(() => performance.now() - follower.driver.lastLeaderContactMs > 100, 5000, "the follower's contact to age");
+    await waitFor(() => performance.now() - follower.driver.lastLeaderContactMs > 100, "the follower's contact to age");
     expect(() => follower.service.get(text("k"), bounded(100))).toThrow(expect.objectContaining({ code: expect.stringMatching(/NOT_LEADER|UNAVAILABLE/) }));
     expect(readText((await follower.service.get(text("k"), eventual))?.value)).toBe("v");
   });
@@ -59,7 +64,7 @@ describe("Raft driver, three nodes in one process", () => {
       await leader.service.applyWithContext({ op: "put", key: text(`k${sequence % 4}`), value: text(`v${sequence}`) }, context);
     }
     for (const node of cluster.nodes.values()) {
-      await waitFor(() => node.driver.machine.sessions.lookup(sessionId, 40).kind === "applied", 5000, `write 40 on node ${node.id}`);
+      await waitFor(() => node.driver.machine.sessions.lookup(sessionId, 40).kind === "applied", `write 40 on node ${node.id}`);
       expect(node.driver.machine.sessions.outcomeCount).toBe(1);
       expect(node.driver.machine.sessions.lookup(sessionId, 39).kind).toBe("forgotten");
     }
@@ -79,18 +84,20 @@ describe("Raft driver, three nodes in one process", () => {
     expect(resent).toEqual(first);
     expect(readText((await leader.service.get(text("k"), strong))?.value)).toBe("b");
   });
+});
 
+describe("Raft driver, three nodes in one process: faults and recovery", () => {
   test("after the leader is cut off, another leader takes writes and the old one rejoins with them", async () => {
     cluster = await InProcessCluster.start([1, 2, 3]);
     const first = await cluster.leader();
     await first.service.apply({ op: "put", key: text("before"), value: text("1") });
     cluster.network.isolate(first.id);
-    await waitFor(() => [...cluster!.nodes.values()].some((node) => node.id !== first.id && node.driver.isLeader()), 5000, "a new leader");
+    await waitFor(() => [...cluster!.nodes.values()].some((node) => node.id !== first.id && node.driver.isLeader()), "a new leader");
     const second = [...cluster.nodes.values()].find((node) => node.id !== first.id && node.driver.isLeader())!;
-    await waitFor(() => second.driver.machine.members.has(second.id), 5000, "the new leader's announcement");
+    await waitFor(() => second.driver.machine.members.has(second.id), "the new leader's announcement");
     await second.service.apply({ op: "put", key: text("after"), value: text("2") });
     cluster.network.heal();
-    await waitFor(() => first.engine.get(text("after")) !== null, 5000, "the old leader catching up");
+    await waitFor(() => first.engine.get(text("after")) !== null, "the old leader catching up");
     expect(first.driver.isLeader()).toBe(false);
   });
 
@@ -102,11 +109,11 @@ describe("Raft driver, three nodes in one process", () => {
     const writes = [];
     for (let i = 0; i < 60; i++) writes.push(leader.service.apply({ op: "put", key: text(`key-${i}`), value: text(`value-${i}`) }));
     await Promise.all(writes);
-    await waitFor(() => leader.driver.counters.snapshotsTaken > 0, 5000, "a snapshot on the leader");
+    await waitFor(() => leader.driver.counters.snapshotsTaken > 0, "a snapshot on the leader");
     expect(leader.storage.firstIndex()).toBeGreaterThan(2);
     cluster.network.heal();
-    await waitFor(() => lagging.driver.counters.snapshotsInstalled > 0, 5000, "a snapshot installed on the lagging follower");
-    await waitFor(() => lagging.driver.machine.appliedIndex >= leader.driver.machine.appliedIndex, 5000, "the lagging follower catching up");
+    await waitFor(() => lagging.driver.counters.snapshotsInstalled > 0, "a snapshot installed on the lagging follower");
+    await waitFor(() => lagging.driver.machine.appliedIndex >= leader.driver.machine.appliedIndex, "the lagging follower catching up");
     for (let i = 0; i < 60; i++) expect(readText(lagging.engine.get(text(`key-${i}`))?.value)).toBe(`value-${i}`);
   });
 
@@ -116,7 +123,7 @@ describe("Raft driver, three nodes in one process", () => {
     const context = { deadlineAtMs: soon(), sessionId: text("session-2"), sequence: 1, oldestPendingSequence: 0 };
     await leader.service.applyWithContext({ op: "put", key: text("once"), value: text("x") }, context);
     for (let i = 0; i < 30; i++) await leader.service.apply({ op: "put", key: text(`fill-${i}`), value: text("y") });
-    await waitFor(() => leader.driver.counters.snapshotsTaken > 0, 5000, "a snapshot");
+    await waitFor(() => leader.driver.counters.snapshotsTaken > 0, "a snapshot");
     const id = leader.id;
     await cluster.stopNode(id);
     const restarted = await cluster.startNode(id, { voters: [1, 2, 3], learners: [] });

@@ -5,7 +5,8 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { CollectingLogger, type LoggedLine } from "../util/collecting_logger.ts";
-import { InProcessCluster, text, waitFor } from "./in_process_cluster.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { InProcessCluster, text } from "./in_process_cluster.ts";
 
 const soon = () => performance.now() + 5000;
 
@@ -30,7 +31,7 @@ test("an election and a leader change: who leads, in which term, as each node sa
   expect(firstTerm).toBe(first.driver.status().term);
   for (const follower of ["n1", "n2", "n3"].filter((name) => name !== firstName)) {
     const heard = () => linesOf(logger, follower, "leader changed");
-    await waitFor(() => heard().length > 0, 5000, `${follower} to hear of the leader`);
+    await waitFor(() => heard().length > 0, `${follower} to hear of the leader`);
     expect(heard()[0].fields).toEqual({ node: follower, term: firstTerm, leader: firstName });
     expect(linesOf(logger, follower, "membership")[0].fields).toMatchObject({ voters: "n1,n2,n3", learners: "" });
   }
@@ -43,7 +44,7 @@ test("an election and a leader change: who leads, in which term, as each node sa
   expect(linesOf(logger, secondName, "election started").at(-1)!.fields.term).toBe(secondWon.at(-1)!.fields.term);
   const other = ["n1", "n2", "n3"].find((name) => name !== firstName && name !== secondName)!;
   const change = () => linesOf(logger, other, "leader changed").find((line) => line.fields.leader === secondName);
-  await waitFor(() => change() !== undefined, 5000, "the change");
+  await waitFor(() => change() !== undefined, "the change");
   const changed = change()!;
   expect(changed.fields.term).toBe(secondWon.at(-1)!.fields.term);
 });
@@ -58,7 +59,7 @@ test("membership changes are logged by every member that applies them", async ()
   const changesOf = (name: string) =>
     logger.lines.filter((line) => line.fields.node === name && line.message.startsWith("member "));
   for (const name of ["n1", "n2", "n3"]) {
-    await waitFor(() => changesOf(name).length >= 3, 5000, `${name} to apply the changes`);
+    await waitFor(() => changesOf(name).length >= 3, `${name} to apply the changes`);
     expect(changesOf(name).map((line) => [line.message, line.fields.member])).toEqual([
       ["member added as learner", "n4"],
       ["member promoted to voter", "n4"],
@@ -78,11 +79,11 @@ test("snapshots taken by the leader and installed by a follower that fell behind
     writes.push(leader.service.apply({ op: "put", key: text(`key-${i}`), value: text("v") }));
   }
   await Promise.all(writes);
-  await waitFor(() => linesOf(logger, `n${leader.id}`, "snapshot taken").length > 0, 5000, "a snapshot on the leader");
+  await waitFor(() => linesOf(logger, `n${leader.id}`, "snapshot taken").length > 0, "a snapshot on the leader");
   const taken = linesOf(logger, `n${leader.id}`, "snapshot taken")[0].fields;
   expect(taken.index as number).toBeGreaterThanOrEqual(20);
   cluster.network.heal();
-  await waitFor(() => linesOf(logger, `n${lagging.id}`, "snapshot installed").length > 0, 5000, "the install");
+  await waitFor(() => linesOf(logger, `n${lagging.id}`, "snapshot installed").length > 0, "the install");
   const installed = linesOf(logger, `n${lagging.id}`, "snapshot installed")[0].fields;
   expect(installed).toMatchObject({ leader: `n${leader.id}`, term: leader.driver.status().term });
   expect(installed.index as number).toBeGreaterThanOrEqual(taken.index as number);
@@ -96,7 +97,7 @@ test("a failure of the driver's loop is logged once as replication stopped, with
   follower.storage.persist = () => Promise.reject(new Error("disk on fire"));
   await leader.service.apply({ op: "put", key: text("k"), value: text("v") });
   const stopped = () => logger.lines.filter((line) => line.fields.node === `n${follower.id}` && line.level === "error");
-  await waitFor(() => stopped().length > 0, 5000, "the failure line");
+  await waitFor(() => stopped().length > 0, "the failure line");
   expect(stopped()).toEqual([{
     level: "error",
     message: "replication stopped: this node refuses reads and writes until restarted",

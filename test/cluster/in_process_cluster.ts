@@ -12,6 +12,7 @@ import { RaftDriver, type RaftDriverOptions } from "../../src/cluster/raft_drive
 import { ReplicatedKeyValueService } from "../../src/cluster/replicated_service.ts";
 import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
 import { MemoryPeerNetwork, type MemoryPeerTransport } from "../../src/cluster/transport/memory_peer_transport.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 export interface ClusterNode {
   id: NodeId;
@@ -85,29 +86,18 @@ export class InProcessCluster {
     return node;
   }
 
-  /** The one node that leads (and whose leadership the others agree on), waiting up to `timeoutMs`. */
-  async leader(timeoutMs = 5000): Promise<ClusterNode> {
-    let found: ClusterNode | undefined;
-    await waitFor(() => {
+  /** The one node that leads (and whose leadership the others agree on), once there is one. */
+  leader(): Promise<ClusterNode> {
+    return waitFor(() => {
       const leaders = [...this.nodes.values()].filter((node) => node.driver.isLeader());
-      found = leaders.length === 1 ? leaders[0] : undefined;
-      return found !== undefined && found.driver.machine.members.has(found.id);
-    }, timeoutMs, "a single leader that announced itself");
-    return found!;
+      const found = leaders.length === 1 ? leaders[0] : undefined;
+      return found !== undefined && found.driver.machine.members.has(found.id) ? found : null;
+    }, "a single leader that announced itself");
   }
 
   async close(): Promise<void> {
     for (const id of [...this.nodes.keys()]) await this.stopNode(id);
     await rm(this.directory, { recursive: true, force: true });
-  }
-}
-
-/** Polls `condition` every few milliseconds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(5);
   }
 }
 

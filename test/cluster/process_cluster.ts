@@ -10,14 +10,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeClusterStatus } from "../../src/cluster/cluster_status.ts";
 import { findFreePort } from "../../bench/lib/free_port.ts";
+import { waitFor, type WaitOptions } from "../support/wait_for.ts";
 
 const repositoryRoot = join(import.meta.dir, "../..");
 /** Longest a node may take to print its ready line: generous for a loaded 2-core machine. */
 const readyWaitMsMax = 20_000;
 /** Longest a status request to one admin endpoint may take. */
 const statusTimeoutMs = 1000;
-/** Between status polls while waiting for a node to catch up. */
-const catchUpPollMs = 20;
+/** Between status polls while waiting for a leader or for a node to catch up. */
+const statusPollMs = 20;
+/** Status polls while waiting for a leader: at least 10 s, enough for an election on a loaded machine. */
+const leaderPollsMax = 500;
+/** Status polls while waiting for a node to catch up: at least 60 s, enough to replay a benchmark's log. */
+const catchUpPollsMax = 3000;
 
 export interface ProcessNode {
   id: number;
@@ -148,29 +153,31 @@ export class ProcessCluster {
     }
   }
 
-  /** Id of the node that leads, as the running nodes report it; waits up to `timeoutMs`. */
-  async leader(timeoutMs = 10_000): Promise<number> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      for (const id of this.nodes.keys()) {
-        const status = await this.status(id);
-        if (status?.role === "leader") return id;
-      }
-      await Bun.sleep(20);
+  /** Id of the node that leads, as the running nodes report it, once one does. */
+  leader(options: WaitOptions = {}): Promise<number> {
+    return waitFor(() => this.findLeader(), "a leader among the running nodes", {
+      intervalMs: statusPollMs,
+      attemptsMax: leaderPollsMax,
+      ...options,
+    });
+  }
+
+  private async findLeader(): Promise<number | null> {
+    for (const id of this.nodes.keys()) {
+      const status = await this.status(id);
+      if (status?.role === "leader") return id;
     }
-    throw new Error(`no leader within ${timeoutMs} ms`);
+    return null;
   }
 
   /** Waits until node `id` follows the current leader and has applied all the leader has committed. */
-  async waitUntilCaughtUp(id: number, timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
+  async waitUntilCaughtUp(id: number): Promise<void> {
+    await waitFor(async () => {
       const leaderStatus = await this.status(await this.leader());
       const nodeStatus = await this.status(id);
-      if (leaderStatus !== null && nodeStatus !== null && nodeStatus.leader === leaderStatus.node && nodeStatus.appliedIndex >= leaderStatus.commitIndex) return;
-      await Bun.sleep(catchUpPollMs);
-    }
-    throw new Error(`n${id} did not catch up with the leader within ${timeoutMs} ms`);
+      if (leaderStatus === null || nodeStatus === null) return false;
+      return nodeStatus.leader === leaderStatus.node && nodeStatus.appliedIndex >= leaderStatus.commitIndex;
+    }, `n${id} to follow the leader and apply all it has committed`, { intervalMs: statusPollMs, attemptsMax: catchUpPollsMax });
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,8 @@ import { ServerMetrics } from "../../src/admin/server_metrics.ts";
 import { removeNode } from "../../src/cluster/membership.ts";
 import type { NodeRemoval } from "../../src/cluster/node_removal.ts";
 import type { ReadContext } from "../../src/net/key_value_service.ts";
-import { InProcessCluster, readText, text, waitFor, type ClusterNode } from "./in_process_cluster.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { InProcessCluster, readText, text, type ClusterNode } from "./in_process_cluster.ts";
 
 const eventual: ReadContext = { consistency: "eventual", maxStalenessMs: 0, deadlineAtMs: Infinity, trace: null };
 const soon = () => performance.now() + 5000;
@@ -45,12 +46,12 @@ test("a removed follower learns it from the others' refusal, refuses clients, an
   const removed = [...cluster.nodes.values()].find((node) => node.id !== leader.id)!;
   const kept = [...cluster.nodes.values()].find((node) => node.id !== leader.id && node.id !== removed.id)!;
   await leader.service.apply({ op: "put", key: text("k"), value: text("before") });
-  await waitFor(() => removed.engine.get(text("k")) !== null, 5000, "the write on the node to remove");
+  await waitFor(() => removed.engine.get(text("k")) !== null, "the write on the node to remove");
   expect(await healthOf(removed)).toBe("200 ok\n");
   await admin!.close();
 
   await removeNode(leader.driver, removed.id, soon());
-  await waitFor(() => removed.driver.removed !== null, 5000, "the removed node to learn it");
+  await waitFor(() => removed.driver.removed !== null, "the removed node to learn it");
   expect(removals).toHaveLength(1);
   expect(removals[0]).toEqual({ node: removed.id, membershipIndex: expect.any(Number),
     learnedFrom: expect.any(Number) });
@@ -62,7 +63,7 @@ test("a removed follower learns it from the others' refusal, refuses clients, an
   expect(await healthOf(removed)).toBe("503 unavailable: removed from the group\n");
 
   await leader.service.apply({ op: "put", key: text("k"), value: text("after") });
-  await waitFor(() => readText(kept.engine.get(text("k"))?.value) === "after", 5000, "the write on the other follower");
+  await waitFor(() => readText(kept.engine.get(text("k"))?.value) === "after", "the write on the other follower");
 });
 
 test("a follower cut off while its removal commits learns it once it reaches the others again", async () => {
@@ -72,10 +73,10 @@ test("a follower cut off while its removal commits learns it once it reaches the
   cluster.network.isolate(removed.id);
   await removeNode(leader.driver, removed.id, soon());
   const kept = [...cluster.nodes.values()].find((node) => node.id !== leader.id && node.id !== removed.id)!;
-  await waitFor(() => kept.driver.status().confState.voters.length === 2, 5000, "the removal on the other follower");
+  await waitFor(() => kept.driver.status().confState.voters.length === 2, "the removal on the other follower");
   expect(removed.driver.removed).toBeNull();
   cluster.network.heal();
-  await waitFor(() => removed.driver.removed !== null, 5000, "the removed node to learn it");
+  await waitFor(() => removed.driver.removed !== null, "the removed node to learn it");
   expect(removals.map((removal) => removal.node)).toEqual([removed.id]);
 });
 
@@ -88,7 +89,7 @@ test("a node that was never a member is not told it was removed", async () => {
   for (const count of [1, 2]) {
     stranger.transport.send([{ type: "heartbeatResponse", from: 4, to: 1, term: 1, context: null, round: 0 }]);
     const refused = () => cluster.node(1).transport.stats().rejected.unknownNode >= count;
-    await waitFor(refused, 5000, "the refusal of the stranger");
+    await waitFor(refused, "the refusal of the stranger");
   }
   expect(stranger.driver.removed).toBeNull();
   expect(removals).toEqual([]);

@@ -1,3 +1,7 @@
+/**
+ * The replica settings serve derives from flags and TOML: a single node, or a node id with its
+ * peers and its own peer address.
+ */
 import { describe, expect, test } from "bun:test";
 import { clusterSettings } from "../../src/cli/serve_cluster.ts";
 import { ConfigError } from "../../src/config/config_error.ts";

@@ -3,9 +3,14 @@
  * clients put, read (strong) and cas on a few shared keys, each write with a unique value, and
  * also put unique keys whose acknowledgement is checked for at the end. A failed read is left
  * out (it had no effect); a failed write is kept as pending (it may have been applied).
+ *
+ * A workload runs until the test stops it, bounded by a count of operations per client; a test
+ * schedules its faults on the workload's progress (after N more acknowledged operations), never
+ * on the clock.
  */
 import { connect, type FileStore } from "../../src/client/index.ts";
 import type { KvOperation } from "../lincheck/kv_model.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 export interface WorkloadResult {
   history: KvOperation[];
@@ -14,21 +19,56 @@ export interface WorkloadResult {
   counts: { ok: number; failed: number };
 }
 
+export interface Workload {
+  /** What has been recorded so far; it grows until the workload stops. */
+  readonly result: WorkloadResult;
+  /** Waits until `count` more operations than so far have been acknowledged. */
+  acknowledgedMore(count: number): Promise<void>;
+  /** Waits until `condition` holds of what has been recorded so far. */
+  until(condition: (result: WorkloadResult) => boolean, what: string): Promise<void>;
+  /** Lets each client finish the operation it has in flight, then closes them; the whole record. */
+  stop(): Promise<WorkloadResult>;
+}
+
 const sharedKeys = ["k0", "k1", "k2"];
 /** Each client waits for its previous request: a closed loop, so a history stays small enough to check. */
 const requestTimeoutMs = 2000;
+/** Operations per client at most: bounds the load and the history if a test never stops it. */
+const operationsPerClientMax = 1000;
+/** Polls (5 ms apart) while waiting for progress: at least 10 s, enough for an election and client retries. */
+const progressPollsMax = 2000;
 
-export async function runWorkload(addresses: string[], clients: number, stopAtMs: number): Promise<WorkloadResult> {
+export async function startWorkload(addresses: string[], clients: number): Promise<Workload> {
   const result: WorkloadResult = { history: [], acknowledgedKeys: new Map(), counts: { ok: 0, failed: 0 } };
-  const stores = await Promise.all(Array.from({ length: clients }, () => connect(addresses, { cluster: true, timeoutMs: requestTimeoutMs })));
-  await Promise.all(stores.map((store, index) => clientLoop(store, index + 1, stopAtMs, result)));
-  await Promise.all(stores.map((store) => store.close()));
-  return result;
+  const stores = await Promise.all(
+    Array.from({ length: clients }, () => connect(addresses, { cluster: true, timeoutMs: requestTimeoutMs })),
+  );
+  const control = { stopping: false };
+  const running = Promise.all(stores.map((store, index) => clientLoop(store, index + 1, control, result)));
+  const until = async (condition: (result: WorkloadResult) => boolean, what: string) => {
+    await waitFor(() => condition(result), what, { attemptsMax: progressPollsMax });
+  };
+  return {
+    result,
+    until,
+    acknowledgedMore: (count) => {
+      const target = result.counts.ok + count;
+      return until((now) => now.counts.ok >= target, `${count} more acknowledged operations (${target} in all)`);
+    },
+    stop: async () => {
+      control.stopping = true;
+      await running;
+      await Promise.all(stores.map((store) => store.close()));
+      return result;
+    },
+  };
 }
 
-async function clientLoop(store: FileStore, clientId: number, stopAtMs: number, result: WorkloadResult): Promise<void> {
+type Control = { stopping: boolean };
+
+async function clientLoop(store: FileStore, clientId: number, control: Control, result: WorkloadResult): Promise<void> {
   const lastSeen = new Map<string, string | null>();
-  for (let sequence = 1; performance.now() < stopAtMs; sequence++) {
+  for (let sequence = 1; !control.stopping && sequence <= operationsPerClientMax; sequence++) {
     const key = sharedKeys[sequence % sharedKeys.length];
     const value = `c${clientId}-${sequence}`;
     const choice = sequence % 4;

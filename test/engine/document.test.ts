@@ -1,3 +1,4 @@
+/** msgpack documents: fields read by path from a stored value, typed errors for bad bytes. */
 import { describe, expect, test } from "bun:test";
 import { Document } from "../../src/engine/document.ts";
 import { EngineError } from "../../src/engine/errors.ts";

@@ -19,7 +19,9 @@ test("a failed background checkpoint is logged with its error", async () => {
   const engine = await Engine.open({
     dir: folder.path, fsync: "unsafe-no-fsync", autoCompaction: false, autoCheckpoint: { recordsMin: 10 }, logger,
   });
-  for (let index = 0; index < writes; index++) await engine.apply({ op: "put", key: bytes(`k${index}`), value: bytes("v") });
+  for (let index = 0; index < writes; index++) {
+    await engine.apply({ op: "put", key: bytes(`k${index}`), value: bytes("v") });
+  }
   for (let poll = 0; poll < pollsMax && engine.lastBackgroundError === null; poll++) await Bun.sleep(5);
   expect(engine.lastBackgroundError).not.toBeNull();
   const warning = logger.lines.find((line) => line.level === "warn");

@@ -1,3 +1,7 @@
+/**
+ * The storage engine on the memory log and on segment files: put, get, delete, cas, batches,
+ * scans, limits, typed errors and concurrent applies.
+ */
 import { describe, expect, test } from "bun:test";
 import { EngineError } from "../../src/engine/errors.ts";
 import { batchCommandsMax, keySizeBytesMax, scanEntriesMax, valueSizeBytesMax } from "../../src/engine/limits.ts";
@@ -43,7 +47,9 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
     expect(engine.revision()).toBe(2);
     await engine.close();
   });
+});
 
+describe.each(harnesses)("engine on %s: batches", (_name, makeHarness) => {
   test("a batch shares one revision, and a failing cas applies nothing of it", async () => {
     await using folder = await temporaryFolder();
     const engine = await makeHarness(folder.path).open();
@@ -95,7 +101,9 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
     });
     await engine.close();
   });
+});
 
+describe.each(harnesses)("engine on %s: bad input and scans", (_name, makeHarness) => {
   test("bad input gets typed errors and changes nothing", async () => {
     await using folder = await temporaryFolder();
     const engine = await makeHarness(folder.path).open();
@@ -148,7 +156,9 @@ describe.each(harnesses)("engine on %s", (_name, makeHarness) => {
     expect(second.nextCursor).toBeNull();
     await engine.close();
   });
+});
 
+describe.each(harnesses)("engine on %s: scan pages, raft index, concurrency", (_name, makeHarness) => {
   test("a scan page is capped at scanEntriesMax and resumes with its cursor", async () => {
     await using folder = await temporaryFolder();
     const engine = await makeHarness(folder.path).open();

@@ -1,3 +1,7 @@
+/**
+ * Engine compaction: reclaims overwritten and deleted values without changing state, stops early
+ * on close, and starts by itself past the configured share of garbage.
+ */
 import { describe, expect, test } from "bun:test";
 import { bytes, dump, segmentedHarness, temporaryFolder, text } from "./helpers.ts";
 
@@ -62,7 +66,9 @@ describe("engine compaction", () => {
     expect(dump(engine)).toEqual(before);
     await engine.close();
   });
+});
 
+describe("engine compaction on its own", () => {
   test("runs by itself once garbage passes the configured share of the log", async () => {
     await using folder = await temporaryFolder();
     const harness = segmentedHarness(folder.path, 64 * 1024);

@@ -1,3 +1,4 @@
+/** The engine when its log fails: the write is refused, later writes too, reads go on. */
 import { describe, expect, test } from "bun:test";
 import { Engine } from "../../src/engine/engine.ts";
 import { EngineError } from "../../src/engine/errors.ts";

@@ -1,3 +1,7 @@
+/**
+ * Engine restarts: checkpoint plus log tail, damaged checkpoints ignored, checkpoints taken by
+ * themselves, and no acknowledged write lost to kill -9 (spawned fixtures).
+ */
 import { describe, expect, test } from "bun:test";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -37,7 +41,9 @@ describe("engine restart", () => {
     const keys = before.length;
     expect(recovered).toEqual({ dir: folder.path, checkpoint: "loaded", records_replayed: 120, keys, duration_ms });
     // Point reads go through the hash index, rebuilt from the checkpoint's stored hashes.
-    for (const [key, value, version] of before) expect([text(engine.get(bytes(key))!.value), engine.get(bytes(key))!.version]).toEqual([value, version]);
+    for (const [key, value, version] of before) {
+      expect([text(engine.get(bytes(key))!.value), engine.get(bytes(key))!.version]).toEqual([value, version]);
+    }
     expect(engine.revision()).toBe(revision);
     await engine.close();
   });
@@ -71,6 +77,9 @@ describe("engine restart", () => {
     }
   });
 
+});
+
+describe("engine checkpoints in the background", () => {
   test("a checkpoint is written by itself once enough records follow the last one", async () => {
     await using folder = await temporaryFolder();
     const harness = segmentedHarness(folder.path, 16 * 1024);
@@ -90,7 +99,9 @@ describe("engine restart", () => {
     expect(engine.lastBackgroundError).toBeNull();
     await engine.close();
   });
+});
 
+describe("engine restart after kill -9", () => {
   test("acknowledged writes survive kill -9 of the process", async () => {
     await using folder = await temporaryFolder();
     const writer = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures", "acknowledging_writer.ts"), folder.path], {

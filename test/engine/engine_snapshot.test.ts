@@ -1,3 +1,4 @@
+/** Engine snapshots: export and install into a fresh engine, durable; damaged streams refused. */
 import { describe, expect, test } from "bun:test";
 import { EngineError } from "../../src/engine/errors.ts";
 import type { Engine } from "../../src/engine/engine.ts";

@@ -56,7 +56,9 @@ describe("key index", () => {
       { numRuns: 200 },
     );
   });
+});
 
+describe("key index lookups", () => {
   test("a key looked up in place inside a larger buffer finds what a lookup of the key alone finds", () => {
     const input = fc.record({
       stored: fc.array(fc.uint8Array({ minLength: 1, maxLength: 24, max: 3 }), { maxLength: 30 }),

@@ -1,3 +1,4 @@
+/** The JavaScript xxHash32: the specification's reference values and agreement with Bun's own. */
 import { describe, expect, test } from "bun:test";
 import { xxHash32 } from "../../src/engine/xxhash32.ts";
 

@@ -1,3 +1,7 @@
+/**
+ * The linearizability checker: known legal and illegal histories, malformed histories, the step
+ * budget, other models, agreement with a brute force on generated histories, and a large history.
+ */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { bruteForceLinearizable, bruteForceOperationsMax } from "./brute_force.ts";
@@ -81,7 +85,9 @@ describe("known histories", () => {
     const history = [put(1, "x", "a", 0, 100), get(2, "x", "a", 10, 20), get(3, "x", null, 30, 40)];
     expect(verdict(history)).toBe("illegal");
   });
+});
 
+describe("known histories: pending operations and keys", () => {
   test("a pending write may take effect, late, or never", () => {
     const pending = put(1, "x", "a", 0);
     expect(verdict([pending, get(2, "x", "a", 10, 20)])).toBe("ok");

@@ -1,3 +1,4 @@
+/** Each pass of the checker's search alone agrees with the brute force on small histories. */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { bruteForceLinearizable, bruteForceOperationsMax } from "./brute_force.ts";

@@ -1,3 +1,7 @@
+/**
+ * The segmented log under SIGKILL: every acknowledged record survives the death of the appending
+ * process, round after round (a spawned fixture).
+ */
 import { afterAll, expect, test } from "bun:test";
 import path from "node:path";
 import { crc32c } from "@node-rs/crc32";

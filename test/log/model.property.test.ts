@@ -1,3 +1,7 @@
+/**
+ * The segmented log against a model (an array) under random appends, truncations, compactions,
+ * resets and reopens.
+ */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";

@@ -1,3 +1,4 @@
+/** The segment file format: header and record frames round-trip and every flipped bit is detected. */
 import { describe, expect, test } from "bun:test";
 import {
   encodeRecord,

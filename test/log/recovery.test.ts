@@ -1,3 +1,7 @@
+/**
+ * Log recovery: torn tails are truncated and reported; corruption before the tail is reported at
+ * open or on read and never served.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -142,7 +146,9 @@ describe("corruption before the tail", () => {
     expect(reopened.read(2)).toEqual(payloadFor(2, payloadBytes));
     await reopened.close();
   });
+});
 
+describe("corruption before the tail: segment headers and segment ends", () => {
   test("a corrupt sealed segment header makes its records unreadable; later segments still serve", async () => {
     const dir = await writeLog("header", 12);
     const sealed = path.join(dir, segmentFiles(dir)[0]);

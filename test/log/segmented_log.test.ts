@@ -1,3 +1,7 @@
+/**
+ * The segmented log: appends, reads and reopens across segments, typed errors, failed file
+ * operations, and group commit under the fsync modes.
+ */
 import { afterEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
@@ -71,7 +75,9 @@ describe("SegmentedLog round trips", () => {
     expect(reopened.read(3)).toEqual(payloadFor(3, 10));
     await reopened.close();
   });
+});
 
+describe("SegmentedLog errors and leftovers", () => {
   test("bad input gets typed errors and harms nothing", async () => {
     const dir = freshDirectory("bad-input");
     await expect(SegmentedLog.open({ dir, segmentSizeBytes: 3 })).rejects.toThrow(LogOptionError);

@@ -1,3 +1,4 @@
+/** Suffix truncation, prefix compaction and reset of the segmented log, durable across reopen. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";
 import { IndexOutOfRangeError } from "../../src/log/types.ts";

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { startServer, type RunningServer } from "../../src/net/server";
 import type { ServerLimits } from "../../src/net/limits";
 import { MemoryService } from "./memory_service";
-import { RawClient, waitFor } from "./raw_client";
+import { waitFor } from "../support/wait_for";
+import { RawClient } from "./raw_client";
 import {
   bytes, envelopeBytes, envelopeWithBodyType, getEnvelope, pingWithConsistency, request, withLengthPrefix, wireFrame,
 } from "./wire_fixtures";
@@ -83,7 +84,7 @@ describe("bad input", () => {
     const raw = await connect();
     const envelope = envelopeBytes(request(5, { kind: "write", command: { op: "put", key: bytes("stored"), value: bytes("evil") } }));
     raw.send(withLengthPrefix(envelope.subarray(0, Math.floor(envelope.length / 2))));
-    await waitFor(() => raw.replies.length > 0);
+    await waitFor(() => raw.replies.length > 0, "a reply");
     expect(raw.replies[0]!.reply.status).toBe("INVALID_REQUEST");
     await expectUnharmed();
   });
@@ -93,7 +94,7 @@ describe("bad input", () => {
     const frame = wireFrame(request(6, { kind: "write", command: { op: "put", key: bytes("stored"), value: bytes("evil") } }));
     raw.send(frame.subarray(0, frame.length - 3));
     raw.close();
-    await waitFor(() => server.stats().connections === 1);
+    await waitFor(() => server.stats().connections === 1, "one connection left");
     await expectUnharmed();
   });
 
@@ -106,7 +107,9 @@ describe("bad input", () => {
     await raw.waitClosed();
     await expectUnharmed();
   });
+});
 
+describe("bad input inside a whole frame", () => {
   test("a request type that does not exist: INVALID_REQUEST for it, connection stays usable", async () => {
     const raw = await connect();
     raw.send(withLengthPrefix(envelopeWithBodyType(8, 42)));
@@ -153,7 +156,8 @@ describe("bad input", () => {
       }
       // One reply per frame sent on this connection, or the server closed it.
       raw.send(wireFrame(request(1_000_000 + position, { kind: "ping" })));
-      await waitFor(() => raw.closed || raw.replies.some((reply) => reply.requestId === 1_000_000 + position));
+      const answered = () => raw.closed || raw.replies.some((reply) => reply.requestId === 1_000_000 + position);
+      await waitFor(answered, `the ping after mutating byte ${position} answered, or the connection closed`);
     }
     await expectUnharmed();
   }, 30_000);
@@ -188,7 +192,7 @@ describe("slow and flooding clients", () => {
     bystander.send(wireFrame(request(nextBystanderId, { kind: "ping" })));
     await bystander.reply(nextBystanderId++);
     const silent = await Promise.all(Array.from({ length: 3 }, () => connect()));
-    await waitFor(() => silent.every((raw) => raw.closed));
+    await waitFor(() => silent.every((raw) => raw.closed), "every silent connection closed");
     expect(silent.every((raw) => raw.replies.length === 0)).toBe(true);
     const late = await connect();
     late.send(wireFrame(request(1, { kind: "ping" })));
@@ -199,12 +203,12 @@ describe("slow and flooding clients", () => {
   test("a connection flood is refused past the limit while existing clients are served", async () => {
     await restart({ connectionsMax: 8 });
     const flood = await Promise.all(Array.from({ length: 30 }, () => connect()));
-    await waitFor(() => flood.filter((raw) => raw.closed).length === 30 - 7);
+    await waitFor(() => flood.filter((raw) => raw.closed).length === 30 - 7, "the connections past the limit closed");
     const refused = flood.filter((raw) => raw.closed);
     for (const raw of refused) expect(raw.replies.map((reply) => reply.reply.status)).toEqual(["OVERLOADED"]);
     await expectUnharmed();
     for (const raw of flood) raw.close();
-    await waitFor(() => server.stats().connections === 1);
+    await waitFor(() => server.stats().connections === 1, "one connection left");
     const late = await connect();
     late.send(wireFrame(request(1, { kind: "ping" })));
     expect((await late.reply(1)).status).toBe("OK");

@@ -1,11 +1,12 @@
 /**
  * An in-memory KeyValueService for protocol tests: the engine's semantics (one revision per
  * write, a batch shares one, cas with expected null = absent, bytewise key order) without disk.
- * `applyDelayMs` makes writes wait, to hold requests in flight.
+ * holdWrites() makes writes wait on a latch the test opens, to hold requests in flight.
  */
 import type { Command, CommandResult, Entry, ScanOptions, ScanPage } from "../../src/engine/types";
 import type { KeyValueService, ReadContext } from "../../src/net/key_value_service";
 import { copyCommand } from "../../src/net/messages";
+import { Latch } from "../support/latch";
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString("latin1");
 const bytesOf = (key: string) => new Uint8Array(Buffer.from(key, "latin1"));
@@ -19,7 +20,8 @@ export class MemoryService implements KeyValueService {
   revision = 0;
   applied = 0;
   applyStarted = 0;
-  applyDelayMs = 0;
+  /** While set and closed, writes wait in apply() (after counting in applyStarted) until it opens. */
+  private writeLatch: Latch | null = null;
 
   // Declared as the interface allows (maybe asynchronous) so tests can swap in slow reads.
   get(key: Uint8Array, _context?: ReadContext): Entry | null | Promise<Entry | null> {
@@ -45,7 +47,7 @@ export class MemoryService implements KeyValueService {
     // The command's bytes are views into the server's receive buffer: copy before awaiting.
     const command = copyCommand(received);
     this.applyStarted++;
-    if (this.applyDelayMs > 0) await Bun.sleep(this.applyDelayMs);
+    if (this.writeLatch !== null) await this.writeLatch.wait();
     this.applied++;
     if (command.op !== "batch") {
       const matches = this.matches(command);
@@ -75,6 +77,12 @@ export class MemoryService implements KeyValueService {
     }
     this.entries.set(key, { value: command.value.slice(), version: revision });
     return command.op === "put" ? { op: "put", version: revision } : { op: "cas", succeeded: true, version: revision };
+  }
+
+  /** Holds every write from now on in flight until the returned latch is opened. */
+  holdWrites(): Latch {
+    this.writeLatch = new Latch();
+    return this.writeLatch;
   }
 
   /** A copy of the stored state, to compare before and after a bad request. */

@@ -3,6 +3,7 @@ import type { Socket } from "bun";
 import { FrameAssembler } from "../../src/net/frame_assembler";
 import type { Reply } from "../../src/net/messages";
 import { decodeResponse, type DecodedResponse } from "../../src/net/response_codec";
+import { waitFor } from "../support/wait_for";
 
 export class RawClient {
   readonly replies: DecodedResponse[] = [];
@@ -34,27 +35,19 @@ export class RawClient {
   }
 
   /** The reply to `requestId`, waiting for it. */
-  async reply(requestId: number, timeoutMs = 5000): Promise<Reply> {
-    await waitFor(() => this.replies.some((reply) => reply.requestId === requestId) || this.closed, timeoutMs);
+  async reply(requestId: number): Promise<Reply> {
+    const answered = () => this.replies.some((reply) => reply.requestId === requestId) || this.closed;
+    await waitFor(answered, `a reply to request ${requestId}`);
     const found = this.replies.find((reply) => reply.requestId === requestId);
     if (found === undefined) throw new Error(`no reply to request ${requestId} (connection closed: ${this.closed})`);
     return found.reply;
   }
 
-  async waitClosed(timeoutMs = 5000): Promise<void> {
-    await waitFor(() => this.closed, timeoutMs);
+  async waitClosed(): Promise<void> {
+    await waitFor(() => this.closed, "the server to close the connection");
   }
 
   close(): void {
     this.socket?.end();
-  }
-}
-
-/** Waits until `condition` holds, checking every few milliseconds; throws after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await Bun.sleep(2);
   }
 }

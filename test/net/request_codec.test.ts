@@ -85,7 +85,9 @@ describe("request codec", () => {
       }
     }
   });
+});
 
+describe("request codec: malformed frames", () => {
   test("a root offset outside the frame is a fatal INVALID_REQUEST", () => {
     const frame = envelopeBytes(request(1, { kind: "ping" }));
     new DataView(frame.buffer).setUint32(0, 1_000_000, true);
@@ -94,13 +96,19 @@ describe("request codec", () => {
       .toEqual({ status: "INVALID_REQUEST", fatal: true, requestId: 0 });
   });
 
-  test("random bytes are rejected", () => {
+  test("random bytes are rejected as a fatal INVALID_REQUEST (the connection is closed)", () => {
     let seed = 12345;
     const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
-    for (let round = 0; round < 2000; round++) {
+    const rounds = 2000;
+    const outcomes = new Map<string, number>();
+    for (let round = 0; round < rounds; round++) {
       const garbage = Uint8Array.from({ length: 12 + (round % 200) }, next);
-      decodeChecked(garbage);
+      const result = decodeChecked(garbage);
+      const rejected = result instanceof RequestRejection;
+      const outcome = rejected ? `${result.status}${result.fatal ? ", fatal" : ""}` : "decoded";
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
     }
+    expect(Object.fromEntries(outcomes)).toEqual({ "INVALID_REQUEST, fatal": rounds });
   });
 
   test("a body type that does not exist is answered INVALID_REQUEST for that request, not fatal", () => {
@@ -113,7 +121,9 @@ describe("request codec", () => {
   test("a Response sent as a request is refused", () => {
     expect(rejection(envelopeWithBodyType(5, 128)).status).toBe("INVALID_REQUEST");
   });
+});
 
+describe("request codec: field limits", () => {
   test("an empty key is INVALID_REQUEST and a key over the limit is TOO_LARGE", () => {
     expect(rejection(getEnvelope(3, new Uint8Array(0))).status).toBe("INVALID_REQUEST");
     const tooLong = rejection(getEnvelope(4, new Uint8Array(limits.keySizeBytesMax + 1).fill(97)));

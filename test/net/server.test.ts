@@ -5,7 +5,8 @@ import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/lim
 import type { ServerObserver } from "../../src/net/observer";
 import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "./memory_service";
-import { RawClient, waitFor } from "./raw_client";
+import { waitFor } from "../support/wait_for";
+import { RawClient } from "./raw_client";
 import { bytes, request, text, wireFrame } from "./wire_fixtures";
 
 let server: RunningServer | null = null;
@@ -71,22 +72,29 @@ describe("server round trips", () => {
     expect(text((await raw.reply(3)).result.kind === "get" ? ((await raw.reply(3)).result as { value: Uint8Array }).value : null)).toBe("value");
     expect((await raw.reply(4)).status).toBe("NOT_FOUND");
   });
+});
 
+describe("server requests in flight", () => {
   test("replies come back out of order: a read overtakes a slow write", async () => {
     const { service, port } = await start();
-    service.applyDelayMs = 50;
+    const writes = service.holdWrites();
     const raw = await client(port);
     raw.send(Buffer.concat([put(1, "slow", "w"), get(2, "slow")]));
+    expect((await raw.reply(2)).status).toBe("NOT_FOUND");
+    writes.open();
     await raw.reply(1);
     expect(raw.replies.map((reply) => reply.requestId)).toEqual([2, 1]);
   });
 
   test("a write resent with the same session and sequence is applied once", async () => {
     const { service, port } = await start();
-    service.applyDelayMs = 20;
+    const writes = service.holdWrites();
     const raw = await client(port);
     const identity = { sessionId: bytes("session-A"), sequence: 7 };
+    // The resend arrives while the first is still being applied.
     raw.send(Buffer.concat([put(1, "once", "v", identity), put(2, "once", "v", identity)]));
+    await waitFor(() => server!.stats().inflight === 2, "both writes in flight");
+    writes.open();
     const [first, second] = [await raw.reply(1), await raw.reply(2)];
     raw.send(put(3, "once", "v", identity));
     expect(await raw.reply(3)).toEqual(first);
@@ -99,34 +107,47 @@ describe("server round trips", () => {
 
   test("too many requests in flight on a connection get OVERLOADED and are not applied", async () => {
     const { service, port } = await start({ inflightRequestsPerConnectionMax: 4 });
-    service.applyDelayMs = 50;
+    const writes = service.holdWrites();
     const raw = await client(port);
     raw.send(Buffer.concat(Array.from({ length: 10 }, (_, index) => put(index + 1, `k${index}`, "v"))));
-    const statuses: string[] = [];
-    for (let id = 1; id <= 10; id++) statuses.push((await raw.reply(id)).status);
-    expect(statuses).toEqual(["OK", "OK", "OK", "OK", ...Array(6).fill("OVERLOADED")]);
+    // The four within the bound are held in flight; the six past it are answered at once.
+    const statuses = new Map<number, string>();
+    for (let id = 5; id <= 10; id++) statuses.set(id, (await raw.reply(id)).status);
+    writes.open();
+    for (let id = 1; id <= 4; id++) statuses.set(id, (await raw.reply(id)).status);
+    expect([...statuses].sort(([left], [right]) => left - right).map(([, status]) => status))
+      .toEqual(["OK", "OK", "OK", "OK", ...Array(6).fill("OVERLOADED")]);
     expect(service.applied).toBe(4);
   });
 
   test("requests in flight are bounded across connections too", async () => {
     const { service, port } = await start({ inflightRequestsPerConnectionMax: 3, inflightRequestsPerServerMax: 4 });
-    service.applyDelayMs = 50;
+    const writes = service.holdWrites();
     const first = await client(port);
     const second = await client(port);
     first.send(Buffer.concat([put(1, "a", "v"), put(2, "b", "v"), put(3, "c", "v")]));
-    await waitFor(() => server!.stats().inflight === 3);
+    await waitFor(() => server!.stats().inflight === 3, "the first connection's writes in flight");
     second.send(Buffer.concat([put(1, "d", "v"), put(2, "e", "v")]));
-    expect([(await second.reply(1)).status, (await second.reply(2)).status]).toEqual(["OK", "OVERLOADED"]);
+    expect((await second.reply(2)).status).toBe("OVERLOADED");
+    writes.open();
+    expect((await second.reply(1)).status).toBe("OK");
     expect(service.applied).toBe(4);
   });
+});
 
+describe("server close and slow readers", () => {
   test("close() lets a write in flight finish and answers it", async () => {
     const { service, port } = await start();
-    service.applyDelayMs = 50;
+    const writes = service.holdWrites();
     const raw = await client(port);
     raw.send(put(1, "last", "v"));
-    await waitFor(() => service.applyStarted === 1);
-    const closing = server!.close();
+    await waitFor(() => service.applyStarted === 1, "the write to start");
+    let closed = false;
+    const closing = server!.close().then(() => { closed = true; });
+    // close() must wait for the held write: a few turns of the event loop later it still does.
+    for (let turn = 0; turn < 10; turn++) await Bun.sleep(0);
+    expect(closed).toBe(false);
+    writes.open();
     expect((await raw.reply(1)).status).toBe("OK");
     await closing;
     await raw.waitClosed();
@@ -140,10 +161,10 @@ describe("server round trips", () => {
     raw.socket!.pause();
     const count = 300;
     raw.send(Buffer.concat(Array.from({ length: count }, (_, index) => get(index + 1, "big"))));
-    await waitFor(() => server!.stats().pausedConnections === 1);
+    await waitFor(() => server!.stats().pausedConnections === 1, "the connection paused");
     expect(raw.replies.length).toBeLessThan(count);
     raw.socket!.resume();
-    await waitFor(() => raw.replies.length === count, 20_000);
+    await waitFor(() => raw.replies.length === count, "every reply");
     expect(raw.replies.every((reply) => reply.reply.status === "OK")).toBe(true);
     expect(server!.stats().pausedConnections).toBe(0);
   });
@@ -164,16 +185,16 @@ describe("observer and reply size", () => {
     };
     const { port } = await start({}, observer);
     const raw = await client(port);
-    await waitFor(() => seen.connections === 1);
+    await waitFor(() => seen.connections === 1, "the observer to see the connection");
     raw.send(Buffer.concat([put(1, "k", "v"), get(2, "k"), get(3, "missing"), get(4, "")]));
     await raw.reply(4);
     await raw.reply(1);
     expect(seen.completed.sort()).toEqual(["get:NOT_FOUND", "get:OK", "invalid:INVALID_REQUEST", "put:OK"]);
     expect({ inflight: seen.inflight, peak: seen.inflightPeak }).toEqual({ inflight: 0, peak: 1 });
     expect(seen.received).toBeGreaterThan(0);
-    await waitFor(() => seen.sent > 0);
+    await waitFor(() => seen.sent > 0, "the observer to see bytes sent");
     raw.close();
-    await waitFor(() => seen.connections === 0);
+    await waitFor(() => seen.connections === 0, "the observer to see the connection close");
   });
 
   test("gets laid out as the client sends them are answered and counted, found ones once per read", async () => {
@@ -196,7 +217,8 @@ describe("observer and reply size", () => {
       expect(await raw.reply(id)).toEqual({ status: "OK", message: "", leaderHint: "", result: { kind: "get", value: bytes("value"), version: 7 } });
     }
     expect((await raw.reply(foundCount + 1)).status).toBe("NOT_FOUND");
-    await waitFor(() => (counts.get("get:OK") ?? 0) + (counts.get("get:NOT_FOUND") ?? 0) === foundCount + 1);
+    const observed = () => (counts.get("get:OK") ?? 0) + (counts.get("get:NOT_FOUND") ?? 0);
+    await waitFor(() => observed() === foundCount + 1, "every get observed");
     expect(Object.fromEntries(counts)).toEqual({ "get:OK": foundCount, "get:NOT_FOUND": 1 });
   });
 

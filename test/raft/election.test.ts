@@ -38,7 +38,9 @@ describe("election", () => {
     cluster.processReadies();
     expect(cluster.queue.find((message) => message.to === 3)).toMatchObject({ type: "voteResponse", reject: true, term: 5 });
   });
+});
 
+describe("election: disruptions and timeouts", () => {
   test("with pre-vote, a partitioned node does not raise its term and does not depose the leader on return (§9.6)", () => {
     const cluster = new Harness([1, 2, 3]);
     cluster.elect(1);

@@ -79,7 +79,9 @@ describe("membership", () => {
     fresh.elect(1);
     expect(() => fresh.node(1).proposeConfChange({ kind: "addLearner", node: 4 })).toThrow(/not yet committed an entry of its term/);
   });
+});
 
+describe("membership: refusals and restarts", () => {
   test("bad changes are refused with a reason", () => {
     const cluster = new Harness([1, 2, 3]);
     cluster.elect(1);

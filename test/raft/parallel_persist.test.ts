@@ -84,7 +84,9 @@ describe("a leader's appends leave before its own write (§10.2.1)", () => {
     for (const append of ready.messagesBeforePersist) leader.step(followerAcknowledges(cluster, append));
     expect(leader.status().commit).toBe(index);
   });
+});
 
+describe("commits around a leader's own write (§10.2.1)", () => {
   test("what commits during the leader's write is handed out once by takeCommittedEntries, and never again by a Ready", () => {
     const cluster = new Harness([1, 2, 3]);
     const { ready, index } = leaderWithPendingProposal(cluster);

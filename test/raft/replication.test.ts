@@ -68,7 +68,9 @@ describe("replication", () => {
     const appends = cluster.sent.slice(before).filter((message) => message.type === "append");
     expect(appends.map((message) => (message.type === "append" ? message.entries.length : 0))).toEqual([10, 10]);
   });
+});
 
+describe("commitment (§3.6.2)", () => {
   test("an entry of an earlier term commits only with an entry of the leader's term (§3.6.2)", () => {
     const cluster = new Harness([1, 2, 3], { preVote: false, checkQuorum: false });
     cluster.elect(1);

@@ -1,3 +1,4 @@
+/** The smallest Raft scenario: three nodes elect a leader and replicate a proposal. */
 import { expect, test } from "bun:test";
 import { Harness, bytes } from "./harness.ts";
 

@@ -1,3 +1,4 @@
+/** ChurnMap behaves as a Map in insertion order through copies and deletes while iterating. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { ChurnMap, deletesBeforeCopyMin } from "../../src/util/churn_map";

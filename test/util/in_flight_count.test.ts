@@ -1,3 +1,4 @@
+/** InFlightCount: idle() waits for the last operation in flight and releases every waiter. */
 import { describe, expect, test } from "bun:test";
 import { InFlightCount } from "../../src/util/in_flight_count.ts";
 

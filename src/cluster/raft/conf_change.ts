@@ -17,7 +17,7 @@
 import { ConfChangeRejectedError } from "./errors.ts";
 import type { ConfChange, ConfState, NodeId } from "./types.ts";
 
-export interface ConfChangeContext {
+interface ConfChangeContext {
   leader: NodeId;
   current: ConfState;
   /** Index of the newest config entry in the leader's log. */

@@ -48,8 +48,3 @@ export function cloneConfState(confState: ConfState): ConfState {
   return { voters: [...confState.voters], learners: [...confState.learners] };
 }
 
-export function confStatesEqual(left: ConfState, right: ConfState): boolean {
-  const same = (a: number[], b: number[]) =>
-    a.length === b.length && [...a].sort((x, y) => x - y).every((v, i) => v === [...b].sort((x, y) => x - y)[i]);
-  return same(left.voters, right.voters) && same(left.learners, right.learners);
-}

@@ -2,7 +2,7 @@
 import type { Entry } from "./types.ts";
 
 /** Fixed cost counted per entry besides its data: index, term and kind on the wire. */
-export const entryOverheadBytes = 24;
+const entryOverheadBytes = 24;
 
 export function entryBytes(entry: Entry): number {
   return entry.data.length + entryOverheadBytes;

@@ -7,7 +7,7 @@
 import { assert } from "../../util/assert.ts";
 import type { Snapshot } from "./types.ts";
 
-export type ProgressState = "probe" | "replicate" | "snapshot";
+type ProgressState = "probe" | "replicate" | "snapshot";
 
 /** Last indexes of appends sent but not acknowledged, oldest first, bounded. */
 export class Inflights {
@@ -40,7 +40,7 @@ export class Inflights {
 }
 
 /** A snapshot being streamed to one follower: `ackedBytes` is the offset to send next. */
-export interface SnapshotTransfer {
+interface SnapshotTransfer {
   snapshot: Snapshot;
   ackedBytes: number;
   /** A chunk is on the wire; cleared on its reply or on a heartbeat reply (then resent). */

@@ -4,7 +4,7 @@
  */
 import type { NodeId } from "./types.ts";
 
-export type VoteResult = "won" | "lost" | "pending";
+type VoteResult = "won" | "lost" | "pending";
 
 export function majority(voterCount: number): number {
   return Math.floor(voterCount / 2) + 1;

@@ -28,7 +28,7 @@ export interface RaftOptions {
 }
 
 /** A message as a role writes it: `send` fills in the sender and, unless given, the term. */
-export type Outgoing = Message extends infer Each
+type Outgoing = Message extends infer Each
   ? Each extends Message
     ? Omit<Each, "from" | "term"> & { term?: number }
     : never

@@ -1,5 +1,21 @@
 /**
- * The driver's handle on a Raft node, and the Ready contract:
+ * The driver's handle on a Raft node: the face of the Raft core. A driver (src/cluster/) owns
+ * the I/O:
+ *
+ *   const node = new RawNode(makeRaftConfig(id), storage, seededRandom(seed));
+ *   every tick interval: node.tick();
+ *   on a peer message:   node.step(message);
+ *   on a client write:   node.propose(data) / proposeBatch(list)  (leader only: NotLeaderError)
+ *   on a linearizable read: node.readIndex(context), then serve it when applied >= readState.index
+ *   each loop turn, while node.hasReady(): the Ready contract below.
+ *
+ * Design choices, each explained where it lives: single-server membership changes
+ * (conf_change.ts), configuration = newest config entry in the log (config_history.ts),
+ * messages released only by advance() (here), pre-vote + check-quorum + leader stickiness
+ * (roles.ts), optional lease reads under a stated clock-drift bound (leader_lease.ts; off by
+ * default: ReadIndex needs no clock assumption).
+ *
+ * The Ready contract:
  *
  *   const ready = node.ready();          // what this turn produced
  *   send ready.messagesBeforePersist;     // may leave at once (see below)

@@ -16,7 +16,7 @@ interface PendingRead {
   acks: Set<NodeId>;
 }
 
-export function contextKey(context: Uint8Array): string {
+function contextKey(context: Uint8Array): string {
   let key = "";
   for (const byte of context) key += byte.toString(16).padStart(2, "0");
   return key;

@@ -247,7 +247,7 @@ function sendSnapshotChunk(raft: Raft, to: NodeId, progress: Progress): void {
   transfer.chunkInFlight = true;
 }
 
-export function broadcastHeartbeat(raft: Raft): void {
+function broadcastHeartbeat(raft: Raft): void {
   const context = raft.readOnly.newestContext();
   const round = raft.lease?.startRound() ?? 0;
   for (const [node, progress] of raft.progress) {

@@ -68,7 +68,7 @@ function tickElection(raft: Raft): void {
  * - election: a real election (after a won pre-vote, or with pre-vote off);
  * - transfer: a real election on TimeoutNow, allowed to override leader leases (§3.10).
  */
-export type CampaignKind = "preElection" | "election" | "transfer";
+type CampaignKind = "preElection" | "election" | "transfer";
 
 export function campaign(raft: Raft, kind: CampaignKind): void {
   if (!raft.promotable()) return;

@@ -12,7 +12,7 @@ export interface SnapshotReceive {
   totalBytes: number;
 }
 
-export type ChunkOutcome =
+type ChunkOutcome =
   | { kind: "progress"; receivedBytes: number }
   | { kind: "complete"; data: Uint8Array };
 

@@ -32,7 +32,7 @@ export interface Storage {
   snapshot(): Snapshot;
 }
 
-export interface PersistentStorage extends Storage {
+interface PersistentStorage extends Storage {
   setHardState(hardState: HardState): void;
   /** Appends entries, first dropping any stored entries at or after entries[0].index. */
   append(entries: Entry[]): void;

@@ -80,7 +80,7 @@ export interface VoteRequest extends Envelope {
   leadershipTransfer: boolean;
 }
 
-export interface VoteResponse extends Envelope {
+interface VoteResponse extends Envelope {
   type: "preVoteResponse" | "voteResponse";
   reject: boolean;
 }
@@ -136,7 +136,7 @@ export interface SnapshotChunkResponse extends Envelope {
 }
 
 /** Leadership transfer (§3.10): the receiver campaigns at once. */
-export interface TimeoutNow extends Envelope {
+interface TimeoutNow extends Envelope {
   type: "timeoutNow";
 }
 
@@ -151,16 +151,10 @@ export type Message =
   | SnapshotChunkResponse
   | TimeoutNow;
 
-export type MessageType = Message["type"];
-
 /** Volatile facts for observers (metrics, routing, the simulator). */
 export interface SoftState {
   leader: NodeId;
   role: Role;
-}
-
-export function isEmptyHardState(hardState: HardState): boolean {
-  return hardState.term === 0 && hardState.vote === noNode && hardState.commit === 0;
 }
 
 export function hardStatesEqual(left: HardState, right: HardState): boolean {

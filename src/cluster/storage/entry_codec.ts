@@ -16,7 +16,7 @@
  */
 import type { Entry, EntryKind } from "../raft/types.ts";
 
-export const entryHeaderBytes = 9;
+const entryHeaderBytes = 9;
 const termOffset = 0;
 const kindOffset = 8;
 const kindCodes: Record<EntryKind, number> = { normal: 0, config: 1 };

@@ -28,7 +28,7 @@ const hardStateMagic = 0x31535448;
 const checksummedFrom = 8;
 const emptyHardState: HardState = { term: 0, vote: 0, commit: 0 };
 
-export function encodeHardStateRecord(hardState: HardState): Uint8Array {
+function encodeHardStateRecord(hardState: HardState): Uint8Array {
   const record = new Uint8Array(hardStateRecordBytes);
   const view = new DataView(record.buffer);
   view.setUint32(0, hardStateMagic, true);
@@ -40,7 +40,7 @@ export function encodeHardStateRecord(hardState: HardState): Uint8Array {
 }
 
 /** The hard state in `record`, or a reason it is not a valid record. */
-export function decodeHardStateRecord(record: Uint8Array): HardState | string {
+function decodeHardStateRecord(record: Uint8Array): HardState | string {
   const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
   if (view.getUint32(0, true) !== hardStateMagic) return "bad magic";
   if (crc32c(record.subarray(checksummedFrom)) !== view.getUint32(4, true)) return "checksum mismatch";

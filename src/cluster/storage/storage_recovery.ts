@@ -20,7 +20,7 @@ import { silentLogger } from "../../util/logger.ts";
 import { formatNodeId } from "../node_id.ts";
 import { RaftStorageCorruptError, type RaftDiskStorageOptions } from "./types.ts";
 
-export interface RecoveredStorage {
+interface RecoveredStorage {
   log: SegmentedLog;
   hardStateFile: HardStateFile;
   hardState: HardState;
@@ -99,7 +99,7 @@ function readTerms(log: SegmentedLog, snapshot: Snapshot): TermRuns {
   return terms;
 }
 
-export function termOfRecord(log: SegmentedLog, index: number): number {
+function termOfRecord(log: SegmentedLog, index: number): number {
   try {
     return decodeEntryTerm(index, log.read(index));
   } catch (error) {

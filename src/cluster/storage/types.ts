@@ -13,7 +13,7 @@
  * call order (a compact() called while a persist() is in flight waits for it).
  */
 import type { Storage } from "../raft/storage.ts";
-import type { ConfState, Entry, HardState, Snapshot } from "../raft/types.ts";
+import type { Entry, HardState, Snapshot } from "../raft/types.ts";
 import type { FsyncMode } from "../../log/types.ts";
 import type { Logger } from "../../util/logger.ts";
 
@@ -90,9 +90,3 @@ export class RaftStorageCorruptError extends Error {
     super(`raft storage ${file}: ${reason}`);
   }
 }
-
-/**
- * Signature of RaftDiskStorage.open in raft_disk_storage.ts: `dir` is created when missing;
- * `initialConfState` is the membership of a new store (stored at once, ignored on reopen).
- */
-export type OpenRaftDiskStorage = (dir: string, options: RaftDiskStorageOptions, initialConfState?: ConfState) => Promise<DurableRaftStorage>;

@@ -25,7 +25,7 @@ const receiveBufferBytesInitial = 64 * 1024;
 export const helloFrameBytesMax = 4096;
 const lengthPrefixBytes = 4;
 
-export interface InboundContext {
+interface InboundContext {
   nodeId: NodeId;
   clusterId: string;
   frameSizeBytesMax: number;

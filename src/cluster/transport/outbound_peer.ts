@@ -35,7 +35,7 @@ import { formatNodeId } from "../node_id.ts";
 
 const lengthPrefixBytes = 4;
 
-export interface OutboundContext {
+interface OutboundContext {
   limits: PeerTransportLimits;
   counters: PeerCounters;
   builder: flatbuffers.Builder;

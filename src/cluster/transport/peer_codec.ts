@@ -32,9 +32,9 @@ const sharedByteBuffer = new ReusableByteBuffer();
  * (4096 by default, at most 1,000,000 by its validator); this bound sits at that maximum so
  * any valid configuration passes while the verifier never walks an unbounded vector.
  */
-export const peerEntriesPerFrameMax = 1_000_000;
+const peerEntriesPerFrameMax = 1_000_000;
 
-export type PeerFrame =
+type PeerFrame =
   | { kind: "hello"; clusterId: string; nodeId: number; protocolVersion: number }
   | { kind: "message"; message: Message }
   | { kind: "refusal"; nodeId: number; membershipIndex: number; reason: string };

@@ -1,5 +1,5 @@
 /** Why a peer frame was refused; the transport counts each reason and closes the connection. */
-export type PeerFrameRejection = "clientProtocol" | "malformedFrame";
+type PeerFrameRejection = "clientProtocol" | "malformedFrame";
 
 export class PeerFrameError extends Error {
   override name = "PeerFrameError";

@@ -11,19 +11,19 @@ import type { PeerTransportLimits } from "./types.ts";
  * long means the peer is gone or far too slow, and Raft resends what is lost, so holding more
  * would only grow memory while the peer is away.
  */
-export const queuedMessagesPerPeerMax = 4096;
+const queuedMessagesPerPeerMax = 4096;
 
 /**
  * Largest peer frame. Must hold the largest append message (the core caps its bytes) and a
  * snapshot chunk with room for the envelope; bigger frames are refused as malformed.
  */
-export const peerFrameSizeBytesMax = 64 * 1024 * 1024;
+const peerFrameSizeBytesMax = 64 * 1024 * 1024;
 
 /** First retry after a failed connect: short, so a restarted peer is reached within a tick or two. */
-export const reconnectDelayMsMin = 10;
+const reconnectDelayMsMin = 10;
 
 /** Longest wait between connect attempts to a peer that stays down: bounds the cost of a dead peer. */
-export const reconnectDelayMsMax = 1000;
+const reconnectDelayMsMax = 1000;
 
 /**
  * Longest a connect attempt may take before it is abandoned and retried. A connect to a host
@@ -31,10 +31,7 @@ export const reconnectDelayMsMax = 1000;
  * minutes, and no other attempt starts meanwhile: the peer could be back long before this node
  * dials it again. On a working network a connect takes well under a millisecond to a few tens.
  */
-export const connectTimeoutMs = 1000;
-
-/** Bytes an outbound connection may have unsent in the kernel's view before queued messages wait. */
-export const unsentBytesPerConnectionMax = 8 * 1024 * 1024;
+const connectTimeoutMs = 1000;
 
 /** Time a new inbound connection has to send its hello before it is closed (a silent socket holds a slot). */
 export const helloTimeoutMs = 5000;

@@ -111,14 +111,7 @@ export interface PeerTransportLimits {
   connectTimeoutMs: number;
 }
 
-export class PeerTransportClosedError extends Error {
-  override name = "PeerTransportClosedError";
-}
-
 /** The TCP transport also tells where it listens (the real port when asked for port 0). */
 export interface TcpPeerTransport extends PeerTransport {
   readonly listenAddress: { host: string; port: number };
 }
-
-/** Signature of startTcpPeerTransport in tcp_peer_transport.ts. */
-export type StartTcpPeerTransport = (options: TcpPeerTransportOptions) => Promise<TcpPeerTransport>;

@@ -1,3 +1,4 @@
+/** Helpers for the Raft storage tests: temporary folders, entries, hard states and snapshots. */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";

@@ -1,3 +1,4 @@
+/** The in-memory Raft storage passes the storage contract (storage_contract.ts). */
 import { MemoryRaftStorage } from "../../../src/cluster/storage/memory_raft_storage.ts";
 import { runStorageContract } from "./storage_contract.ts";
 

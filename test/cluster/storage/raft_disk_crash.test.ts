@@ -1,3 +1,7 @@
+/**
+ * The disk Raft storage under SIGKILL: every acknowledged hard state and committed entry
+ * survives the death of the process that persisted it (a spawned fixture).
+ */
 import { afterAll, expect, test } from "bun:test";
 import path from "node:path";
 import { RaftDiskStorage } from "../../../src/cluster/storage/raft_disk_storage.ts";

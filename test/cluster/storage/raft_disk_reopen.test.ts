@@ -1,3 +1,7 @@
+/**
+ * The disk Raft storage across reopens: entries, hard state, membership, compaction and snapshots
+ * survive; torn and corrupt files are handled as documented.
+ */
 import { afterAll, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";

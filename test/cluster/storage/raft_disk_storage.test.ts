@@ -1,3 +1,4 @@
+/** The disk Raft storage passes the storage contract (storage_contract.ts). */
 import { afterAll } from "bun:test";
 import path from "node:path";
 import { RaftDiskStorage } from "../../../src/cluster/storage/raft_disk_storage.ts";

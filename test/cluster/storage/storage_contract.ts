@@ -19,8 +19,11 @@ export type OpenStorage = (initialConfState: ConfState) => Promise<DurableRaftSt
 const threeVoters: ConfState = { voters: [1, 2, 3], learners: [] };
 const unlimitedBytes = Number.MAX_SAFE_INTEGER;
 
+/** Declares one case: a test that gets a fresh storage and closes it after. */
+type StorageCase = (title: string, body: (storage: DurableRaftStorage) => Promise<void>) => void;
+
 export function runStorageContract(name: string, open: OpenStorage): void {
-  const withStorage = (title: string, body: (storage: DurableRaftStorage) => Promise<void>) =>
+  const withStorage: StorageCase = (title, body) =>
     test(`${name}: ${title}`, async () => {
       const storage = await open(threeVoters);
       try {
@@ -29,7 +32,12 @@ export function runStorageContract(name: string, open: OpenStorage): void {
         await storage.close();
       }
     });
+  logCases(withStorage);
+  compactionCases(withStorage);
+}
 
+/** A new storage, and entries and hard state persisted, read back and replaced. */
+function logCases(withStorage: StorageCase): void {
   withStorage("a new storage is empty at index 0 with the initial membership", async (storage) => {
     expect(storage.firstIndex()).toBe(1);
     expect(storage.lastIndex()).toBe(0);
@@ -63,7 +71,10 @@ export function runStorageContract(name: string, open: OpenStorage): void {
     expect(storage.lastIndex()).toBe(7);
     expect(storage.term(6)).toBe(2);
   });
+}
 
+/** Compaction, snapshots from the leader, and the order of writes. */
+function compactionCases(withStorage: StorageCase): void {
   withStorage("compaction keeps entries after the cut and the snapshot", async (storage) => {
     await storage.persist({ hardState: hardState(1, 1, 10), entries: entriesOf(1, 10, 1) });
     await storage.compact(5, snapshotAt(7, 1, [1, 2, 3], "image@7"));

@@ -1,8 +1,12 @@
+/**
+ * The in-memory peer transport passes the transport contract, and its cut links lose messages one
+ * way until restored.
+ */
 import { expect, test } from "bun:test";
 import { MemoryPeerNetwork } from "../../../src/cluster/transport/memory_peer_transport.ts";
 import type { Message } from "../../../src/cluster/raft/types.ts";
 import { runTransportContract } from "./transport_contract.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 const network = new MemoryPeerNetwork();
 runTransportContract("MemoryPeerTransport", {

@@ -1,3 +1,7 @@
+/**
+ * Peer frames: every Raft message and the hello round-trip, bad frames (client requests, single
+ * byte changes, truncation) are refused, and the peer verifier's rules match the generated code.
+ */
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
 import {

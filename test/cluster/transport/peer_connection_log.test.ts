@@ -8,7 +8,7 @@ import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_t
 import type { PeerDialer, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
 import { CollectingLogger } from "../../util/collecting_logger.ts";
 import { heartbeat } from "./sample_messages.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 /** Failed redials the test waits for while the peer is down: several, so a line per redial would show. */
 const failedRedialsWanted = 5;

@@ -1,3 +1,4 @@
+/** Raft messages for the transport tests: one of every type, and heartbeats told apart by commit. */
 import * as flatbuffers from "flatbuffers";
 import type { Request } from "../../../src/net/messages.ts";
 import { encodeRequest } from "../../../src/net/request_encoder.ts";

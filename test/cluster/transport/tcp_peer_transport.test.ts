@@ -1,14 +1,21 @@
+/**
+ * The TCP peer transport passes the transport contract on 127.0.0.1, and redials a restarted or
+ * unreachable peer as documented.
+ */
 import { afterEach, expect, test } from "bun:test";
 import type { Message } from "../../../src/cluster/raft/types.ts";
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
 import type { PeerDialer, PeerTransportLimits, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
 import { heartbeat } from "./sample_messages.ts";
 import { runTransportContract } from "./transport_contract.ts";
-import { waitFor } from "./wait.ts";
+import { waitFor } from "../../support/wait_for.ts";
 
 function startNode(nodeId: number, limits?: Partial<PeerTransportLimits>, port = 0, dial?: PeerDialer): Promise<TcpPeerTransport> {
   return startTcpPeerTransport({ nodeId, clusterId: "test-cluster", listen: { host: "127.0.0.1", port }, peers: new Map(), limits, dial });
 }
+
+/** Heartbeats resent (5 ms apart) until one is queued for a closed peer. */
+const resendsMax = 2000;
 
 /** Each transport's listen address, by node id, for setPeers. */
 function addressesOf(byNode: Map<number, TcpPeerTransport>): Map<number, string> {
@@ -46,13 +53,13 @@ test("TcpPeerTransport: a restarted peer dials in at start and is redialed at on
   await second.close();
   // Once node 1 has seen the connection go, it waits out its backoff and queues what it sends;
   // until then its sends go to the dying socket and are lost (best effort, Raft resends).
-  let queuedCommit = 0;
-  for (let commit = 2; queuedCommit === 0 && commit < 2000; commit++) {
-    first.send([heartbeat(1, 2, commit)]);
-    await Bun.sleep(5);
-    if (first.stats().queuedMessagesByPeer["2"] === 1) queuedCommit = commit;
-  }
-  expect(queuedCommit).toBeGreaterThan(0);
+  let commit = 1;
+  const queuedOrResent = () => {
+    if (first.stats().queuedMessagesByPeer["2"] === 1) return commit;
+    first.send([heartbeat(1, 2, ++commit)]);
+    return 0;
+  };
+  const queuedCommit = await waitFor(queuedOrResent, "a send queued for the closed peer", { attemptsMax: resendsMax });
 
   const restarted = await startNode(2, undefined, second.listenAddress.port);
   running.push(restarted);
@@ -61,7 +68,7 @@ test("TcpPeerTransport: a restarted peer dials in at start and is redialed at on
   restarted.onMessage((message) => afterRestart.push(message));
   // The restarted node dials its peers as soon as it knows them, without a message to send:
   // its hello tells node 1 that it is back.
-  await waitFor(() => afterRestart.length > 0, "delivery after restart", 10_000);
+  await waitFor(() => afterRestart.length > 0, "delivery after restart");
   expect(afterRestart[0]).toEqual(heartbeat(1, 2, queuedCommit));
 });
 
