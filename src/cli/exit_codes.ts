@@ -13,8 +13,13 @@ export const ExitCode = {
   unavailable: 3,
   /** The server answered with an error (invalid request, too large, overloaded, ...). */
   requestFailed: 4,
-  /** serve: bad configuration, unusable data folder or address, or failure while serving. */
+  /**
+   * serve: bad configuration, unusable data folder or address, or failure while serving;
+   * also check: the data folder is missing, unreadable or in use by a running node.
+   */
   serveFailed: 5,
+  /** check: the data folder has a checksum failure or other damage. */
+  damaged: 7,
   /** A bug in FileStore itself (a broken invariant). */
   internal: 70,
 } as const;
@@ -28,5 +33,6 @@ export const exitCodeHelp = `Exit codes:
   2   usage error
   3   server unreachable, connection lost or timeout
   4   the server refused the request (invalid, too large, overloaded, ...)
-  5   serve could not start or failed while serving
+  5   serve could not start or failed while serving; check could not open the data folder (in use, missing)
+  7   check: the data folder is damaged (a checksum failure or other damage)
   70  internal error`;
