@@ -148,3 +148,14 @@ test("a missing folder, or one holding no data, exits 5 with one line", async ()
   });
   expect(fs.readdirSync(empty)).toEqual([]);
 });
+
+test("help lists check and exit code 7, and serve's help tells of the data-folder lock", async () => {
+  const general = await runCommand(sourceProgram, ["--help"]);
+  expect(general.stdoutText).toMatch(/\n {2}check +verify every checksum in a data folder/);
+  expect(general.stdoutText).toContain("\n  7   check: the data folder is damaged (a checksum failure or other damage)\n");
+  const checkHelp = await runCommand(sourceProgram, ["help", "check"]);
+  expect(checkHelp.stdoutText).toContain("-d, --data DIR");
+  expect(checkHelp.stdoutText).toContain("is reported as a note and is not damage");
+  const serveHelp = await runCommand(sourceProgram, ["help", "serve"]);
+  expect(serveHelp.stdoutText).toContain("a second process on the\nsame folder exits 5 naming the folder and the holder's PID");
+});
