@@ -57,7 +57,8 @@ function layoutOf(folder: string): Layout {
     names = fs.readdirSync(folder);
   } catch (error) {
     const code = systemErrorCode(error);
-    const problem = code === "ENOENT" ? "no such folder" : code === "ENOTDIR" ? "not a folder" : systemErrorText(error, folder);
+    const problem =
+      code === "ENOENT" ? "no such folder" : code === "ENOTDIR" ? "not a folder" : systemErrorText(error, folder);
     throw new DataFolderError(`data folder ${folder}: ${problem}`);
   }
   if (names.includes(raftFolderName) || names.includes(engineFolderName)) return "replicated";
@@ -96,7 +97,8 @@ function findingLine(finding: Finding): string {
 function resultLine(folder: string, layout: Layout, report: InspectionReport): string {
   const damage = report.findings.filter((finding) => finding.severity === "damage").length;
   const notes = report.findings.length - damage;
-  const counts = `${plural(report.files.length, "file")} checked, ${plural(damage, "problem")}, ${plural(notes, "note")}`;
+  const files = plural(report.files.length, "file");
+  const counts = `${files} checked, ${plural(damage, "problem")}, ${plural(notes, "note")}`;
   return `${report.isDamaged() ? "damaged" : "clean"}: ${folder} (${layout}): ${counts}`;
 }
 

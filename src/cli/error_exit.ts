@@ -15,7 +15,8 @@ const refusedStatuses = new Set(["INVALID_REQUEST", "TOO_LARGE", "OVERLOADED", "
 
 export function exitCodeForError(error: unknown): ExitCodeValue {
   if (error instanceof UsageError) return ExitCode.usage;
-  if (error instanceof ConfigError || error instanceof ServeError || error instanceof DataFolderError) return ExitCode.serveFailed;
+  if (error instanceof ConfigError || error instanceof ServeError) return ExitCode.serveFailed;
+  if (error instanceof DataFolderError) return ExitCode.serveFailed;
   if (error instanceof AssertionError) return ExitCode.internal;
   if (error instanceof ClusterCommandError) return error.unreachable ? ExitCode.unavailable : ExitCode.requestFailed;
   const code = (error as { code?: unknown } | null)?.code;

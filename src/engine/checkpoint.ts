@@ -129,7 +129,9 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
 
 /** Decodes a checkpoint, or says why it is damaged or of another format (for `filestore check`). */
 export function decodeCheckpointOrProblem(bytes: Uint8Array): CheckpointContents | string {
-  if (bytes.length < checkpointHeaderBytes + checkpointTrailerBytes) return `${bytes.length} bytes, shorter than header and checksum`;
+  if (bytes.length < checkpointHeaderBytes + checkpointTrailerBytes) {
+    return `${bytes.length} bytes, shorter than header and checksum`;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const crcOffset = bytes.length - checkpointTrailerBytes;
   if (view.getUint32(crcOffset, true) !== crc32c(bytes.subarray(0, crcOffset))) return "checksum mismatch";

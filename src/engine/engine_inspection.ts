@@ -18,7 +18,8 @@ export function inspectEngineFolder(dir: string, report: InspectionReport): void
   const firstIndex = log.segments[0]?.firstIndex ?? 1;
   inspectCheckpoint(path.join(dir, checkpointFileName), firstIndex, inspectedLastIndex(log), report);
   const leftover = path.join(dir, `${checkpointFileName}.tmp`);
-  if (fs.existsSync(leftover)) report.note(leftover, null, null, "leftover of an interrupted checkpoint; the next checkpoint replaces it");
+  if (fs.existsSync(leftover))
+    report.note(leftover, null, null, "leftover of an interrupted checkpoint; the next checkpoint replaces it");
 }
 
 function inspectCheckpoint(file: string, logFirstIndex: number, logLastIndex: number, report: InspectionReport): void {
@@ -30,9 +31,14 @@ function inspectCheckpoint(file: string, logFirstIndex: number, logLastIndex: nu
     report.damage(file, null, null, `${decoded}; start-up ignores the checkpoint and replays the whole log`);
     return;
   }
-  report.checked(file, "checkpoint", `${decoded.index.size} keys, covers log records up to ${decoded.coveredLogIndex}, ${bytes.length} bytes`);
+  report.checked(
+    file,
+    "checkpoint",
+    `${decoded.index.size} keys, covers log records up to ${decoded.coveredLogIndex}, ${bytes.length} bytes`,
+  );
   if (!checkpointFitsLog(decoded, logFirstIndex, logLastIndex)) {
-    const what = `points outside the log's records ${logFirstIndex}..${logLastIndex}; start-up ignores it and replays the whole log`;
+    const records = `${logFirstIndex}..${logLastIndex}`;
+    const what = `points outside the log's records ${records}; start-up ignores it and replays the whole log`;
     report.note(file, null, null, what);
   }
 }

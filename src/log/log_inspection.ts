@@ -20,9 +20,9 @@ import { findRecordAfter, type SegmentScan } from "./segment_scan.ts";
 import type { CorruptRecordInfo } from "./types.ts";
 
 /** Judges one record's payload beyond its checksum (e.g. that it decodes); null when it is fine. */
-export type PayloadCheck = (index: number, payload: Uint8Array) => string | null;
+type PayloadCheck = (index: number, payload: Uint8Array) => string | null;
 
-export interface SegmentInspection {
+interface SegmentInspection {
   file: string;
   firstIndex: number;
   sizeBytes: number;
@@ -38,7 +38,7 @@ export interface SegmentInspection {
   recordPastTail: { offset: number; index: number } | null;
 }
 
-export interface LogInspection {
+interface LogInspection {
   segments: SegmentInspection[];
   /** Leftovers of interrupted atomic writes (`.tmp`), which recovery removes. */
   leftovers: string[];
@@ -50,11 +50,16 @@ export interface LogInspection {
 export function inspectLog(dir: string, payloadCheck?: PayloadCheck): LogInspection {
   if (!fs.existsSync(dir)) return { segments: [], leftovers: [], setAside: [] };
   const { files, leftovers } = findSegmentFiles(dir);
-  const setAside = fs.readdirSync(dir).filter((name) => name.endsWith(setAsideFileSuffix)).map((name) => path.join(dir, name));
+  const setAside = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith(setAsideFileSuffix))
+    .map((name) => path.join(dir, name));
   const segments = files.map((file, position) => {
     const bytes = new Uint8Array(fs.readFileSync(file.filePath));
     const next = files[position + 1];
-    return next === undefined ? inspectLast(file, bytes, payloadCheck) : inspectSealed(file, next.firstIndex, bytes, payloadCheck);
+    return next === undefined
+      ? inspectLast(file, bytes, payloadCheck)
+      : inspectSealed(file, next.firstIndex, bytes, payloadCheck);
   });
   return { segments, leftovers, setAside };
 }
@@ -68,15 +73,20 @@ export function inspectedLastIndex(log: LogInspection): number {
 /** Adds one line per segment and one per finding to `report`. */
 export function reportLog(report: InspectionReport, log: LogInspection): void {
   for (const segment of log.segments) {
-    const records = segment.records === 0 ? "no records" : `records ${segment.firstIndex}..${segment.firstIndex + segment.records - 1}`;
+    const records =
+      segment.records === 0
+        ? "no records"
+        : `records ${segment.firstIndex}..${segment.firstIndex + segment.records - 1}`;
     const unreadable = segment.records - segment.validRecords;
     const detail = unreadable === 0 ? records : `${records} (${unreadable} unreadable)`;
     report.checked(segment.file, "log segment", `${detail}, ${segment.sizeBytes} bytes`);
     for (const problem of segment.problems) report.damage(problem.file, problem.offset, problem.index, problem.reason);
     reportTornTail(report, segment);
   }
-  for (const file of log.leftovers) report.note(file, null, null, "leftover of an interrupted write; start-up removes it");
-  for (const file of log.setAside) report.note(file, null, null, "segment an earlier start set aside for its unreadable header");
+  for (const file of log.leftovers)
+    report.note(file, null, null, "leftover of an interrupted write; start-up removes it");
+  for (const file of log.setAside)
+    report.note(file, null, null, "segment an earlier start set aside for its unreadable header");
 }
 
 function reportTornTail(report: InspectionReport, segment: SegmentInspection): void {
@@ -84,7 +94,8 @@ function reportTornTail(report: InspectionReport, segment: SegmentInspection): v
   if (tail === null) return;
   const past = segment.recordPastTail;
   if (past === null) {
-    const what = `torn tail of ${tail.bytes} bytes (${tail.reason}): a write cut by a crash, never acknowledged; start-up cuts it`;
+    const cause = "a write cut by a crash, never acknowledged; start-up cuts it";
+    const what = `torn tail of ${tail.bytes} bytes (${tail.reason}): ${cause}`;
     report.note(segment.file, tail.offset, tail.index, what);
     return;
   }
@@ -94,7 +105,12 @@ function reportTornTail(report: InspectionReport, segment: SegmentInspection): v
   report.damage(segment.file, tail.offset, tail.index, what);
 }
 
-function inspectSealed(file: SegmentFile, nextFirstIndex: number, bytes: Uint8Array, payloadCheck?: PayloadCheck): SegmentInspection {
+function inspectSealed(
+  file: SegmentFile,
+  nextFirstIndex: number,
+  bytes: Uint8Array,
+  payloadCheck?: PayloadCheck,
+): SegmentInspection {
   const { scan, problems } = checkSealedSegment(file, nextFirstIndex, bytes);
   const payloadProblems = checkPayloads(file, bytes, scan, payloadCheck);
   return {
@@ -135,7 +151,12 @@ function inspectLast(file: SegmentFile, bytes: Uint8Array, payloadCheck?: Payloa
 }
 
 /** Runs `payloadCheck` on every record whose checksum held. */
-function checkPayloads(file: SegmentFile, bytes: Uint8Array, scan: SegmentScan, payloadCheck?: PayloadCheck): CorruptRecordInfo[] {
+function checkPayloads(
+  file: SegmentFile,
+  bytes: Uint8Array,
+  scan: SegmentScan,
+  payloadCheck?: PayloadCheck,
+): CorruptRecordInfo[] {
   if (payloadCheck === undefined) return [];
   const corrupt = new Set(scan.corruptRecords.map((record) => record.index));
   const problems: CorruptRecordInfo[] = [];

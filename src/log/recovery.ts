@@ -79,7 +79,7 @@ function listSegmentFiles(dir: string, durable: boolean): SegmentFile[] {
 }
 
 /** What the checks of a sealed segment found (pure: recovery and `filestore check` share it). */
-export interface SealedSegmentCheck {
+interface SealedSegmentCheck {
   /** Offsets of its records, cut to the records it should hold. */
   scan: SegmentScan;
   /** Every problem, in the order recovery reports them; `unreadable` last when set. */
@@ -101,7 +101,8 @@ export function checkSealedSegment(file: SegmentFile, nextFirstIndex: number, by
       : { offsets: new OffsetTable(), corruptRecords: [], validEndOffset: 0, framingLost: { offset: 0, index: file.firstIndex, reason: headerProblem } };
   const problems: CorruptRecordInfo[] = [];
   if (scan.offsets.length > expectedCount) {
-    problems.push({ file: file.filePath, offset: scan.offsets.at(expectedCount), index: nextFirstIndex, reason: "records overlap the next segment; ignored" });
+    const reason = "records overlap the next segment; ignored";
+    problems.push({ file: file.filePath, offset: scan.offsets.at(expectedCount), index: nextFirstIndex, reason });
     scan.offsets.truncate(expectedCount);
     scan.corruptRecords = scan.corruptRecords.filter((record) => record.index < nextFirstIndex);
   }
@@ -131,7 +132,7 @@ export interface TornTail {
  * an unreadable header (recovery sets the whole file aside), or its scan with the records whose
  * framing was confirmed but whose check failed, and its torn tail.
  */
-export type LastSegmentCheck =
+type LastSegmentCheck =
   | { headerProblem: CorruptRecordInfo; scan: null }
   | { headerProblem: null; scan: SegmentScan; problems: CorruptRecordInfo[]; tornTail: TornTail | null };
 
@@ -144,7 +145,7 @@ export function checkLastSegment(file: SegmentFile, bytes: Uint8Array): LastSegm
   const scan = scanSegment(bytes, file.firstIndex, false);
   const problems = scan.corruptRecords.map((record) => ({ file: file.filePath, ...record }));
   const lost = scan.framingLost;
-  const tornTail = lost === null ? null : { offset: lost.offset, index: lost.index, bytes: bytes.length - lost.offset, reason: lost.reason };
+  const tornTail = lost === null ? null : { ...lost, bytes: bytes.length - lost.offset };
   return { headerProblem: null, scan, problems, tornTail };
 }
 

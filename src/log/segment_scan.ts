@@ -74,7 +74,11 @@ function isFramingConfirmed(bytes: Uint8Array, offset: number, end: number, inde
  * frame) between them. Null when there is none. A torn write leaves nothing valid behind it,
  * so a record found here means the bytes from `from` on are damage, not a crash's torn tail.
  */
-export function findRecordAfter(bytes: Uint8Array, from: number, index: number): { offset: number; index: number } | null {
+export function findRecordAfter(
+  bytes: Uint8Array,
+  from: number,
+  index: number,
+): { offset: number; index: number } | null {
   const end = bytes.length;
   for (let offset = from + 1; offset + recordHeaderBytes <= end; offset += 1) {
     const candidate = recordIndexAt(bytes, offset);

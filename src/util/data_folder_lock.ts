@@ -88,7 +88,9 @@ function folderProblem(error: unknown, folder: string): string {
 function inUseError(folder: string, lockPath: string): DataFolderError {
   const pid = holderPid(lockPath);
   const holder = pid === null ? "" : ` (pid ${pid})`;
-  return new DataFolderError(`data folder ${folder} is in use by another filestore process${holder}; stop it or use another --data`);
+  return new DataFolderError(
+    `data folder ${folder} is in use by another filestore process${holder}; stop it or use another --data`,
+  );
 }
 
 /** The PID the holder wrote, or null (it may not have written it yet, or the file is unreadable). */

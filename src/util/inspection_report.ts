@@ -5,9 +5,9 @@
  * it cuts). The log, the engine and the Raft storage each add what they know of their files.
  */
 
-export type FindingSeverity = "damage" | "note";
+type FindingSeverity = "damage" | "note";
 
-export interface CheckedFile {
+interface CheckedFile {
   file: string;
   /** What the file is: "log segment", "checkpoint", "hard state", "snapshot". */
   kind: string;

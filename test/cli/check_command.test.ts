@@ -24,11 +24,21 @@ const keyCount = 60;
 /** A single node's folder with `keyCount` keys over several segments, and a checkpoint when asked. */
 async function writeFolder(label: string, withCheckpoint: boolean): Promise<string> {
   const dir = join(workDir.path, label);
-  const options = { dir, fsync: "unsafe-no-fsync" as const, segmentSizeBytes, autoCompaction: false as const, autoCheckpoint: false as const };
+  const options = {
+    dir,
+    fsync: "unsafe-no-fsync" as const,
+    segmentSizeBytes,
+    autoCompaction: false as const,
+    autoCheckpoint: false as const,
+  };
   const engine = await Engine.open(options);
   const encoder = new TextEncoder();
   for (let key = 0; key < keyCount; key++) {
-    await engine.apply({ op: "put", key: encoder.encode(`key/${key}`), value: encoder.encode(`value ${key} `.repeat(4)) });
+    await engine.apply({
+      op: "put",
+      key: encoder.encode(`key/${key}`),
+      value: encoder.encode(`value ${key} `.repeat(4)),
+    });
   }
   if (withCheckpoint) await engine.checkpoint();
   await engine.close();
@@ -41,7 +51,8 @@ function snapshotOf(dir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
     const file = join(dir, name);
-    if (fs.statSync(file).isFile() && !name.endsWith("filestore.lock")) files.set(name, fs.readFileSync(file).toString("hex"));
+    if (fs.statSync(file).isFile() && !name.endsWith("filestore.lock"))
+      files.set(name, fs.readFileSync(file).toString("hex"));
   }
   return files;
 }
@@ -53,7 +64,9 @@ test("a clean folder: one line per file, a clean result, exit 0", async () => {
   const result = await check(dir);
   expect(result).toMatchObject({ exitCode: ExitCode.ok, stderrText: "" });
   const lines = result.stdoutText.trimEnd().split("\n");
-  expect(lines.slice(0, segments.length).map((line) => line.split(":")[0])).toEqual(segments.map((file) => `checked  ${file}`));
+  expect(lines.slice(0, segments.length).map((line) => line.split(":")[0])).toEqual(
+    segments.map((file) => `checked  ${file}`),
+  );
   expect(lines[0]).toMatch(/: log segment, records 1\.\.\d+, \d+ bytes$/);
   expect(lines[segments.length]).toBe(
     `checked  ${join(dir, "checkpoint.bin")}: checkpoint, ${keyCount} keys, covers log records up to ${keyCount}, ` +
@@ -70,8 +83,12 @@ test("a flipped byte in the middle of a segment: file, offset, record index; exi
   const before = snapshotOf(dir);
   const result = await check(dir);
   expect(result.exitCode).toBe(ExitCode.damaged);
-  expect(result.stdoutText).toContain(`\nDAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`);
-  expect(result.stdoutText).toEndWith(`damaged: ${dir} (single node): ${segmentPaths(join(dir, "log")).length} files checked, 1 problem, 0 notes\n`);
+  expect(result.stdoutText).toContain(
+    `\nDAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`,
+  );
+  expect(result.stdoutText).toEndWith(
+    `damaged: ${dir} (single node): ${segmentPaths(join(dir, "log")).length} files checked, 1 problem, 0 notes\n`,
+  );
   expect(result.stderrText).toBe(`filestore: data folder ${dir} is damaged: 1 problem (listed on stdout)\n`);
   expect(snapshotOf(dir)).toEqual(before);
 });
@@ -85,7 +102,9 @@ test("--json: the same report as one object", async () => {
   expect(result.exitCode).toBe(ExitCode.damaged);
   const report = JSON.parse(result.stdoutText);
   expect(report).toMatchObject({ folder: dir, layout: "single node", result: "damaged" });
-  expect(report.findings).toEqual([{ severity: "damage", file: segment, offset: record.offset, index: record.index, what: "record checksum mismatch" }]);
+  expect(report.findings).toEqual([
+    { severity: "damage", file: segment, offset: record.offset, index: record.index, what: "record checksum mismatch" },
+  ]);
   expect(report.files.length).toBe(segmentPaths(join(dir, "log")).length);
 });
 
@@ -116,7 +135,8 @@ test("a damaged length field in the newest segment, which start-up would cut as 
   expect(result.exitCode).toBe(ExitCode.damaged);
   const cutBytes = fs.statSync(last).size - damaged.offset;
   expect(result.stdoutText).toContain(
-    `\nDAMAGED  ${last} offset ${damaged.offset} record ${damaged.index}: record payload cut short, and the framing is lost; ` +
+    `\nDAMAGED  ${last} offset ${damaged.offset} record ${damaged.index}: ` +
+      "record payload cut short, and the framing is lost; " +
       `yet a valid record (${records[1].index}) follows at offset ${records[1].offset}: ` +
       `start-up would cut ${cutBytes} bytes from here as a torn tail, that record with them\n`,
   );
@@ -152,10 +172,14 @@ test("a missing folder, or one holding no data, exits 5 with one line", async ()
 test("help lists check and exit code 7, and serve's help tells of the data-folder lock", async () => {
   const general = await runCommand(sourceProgram, ["--help"]);
   expect(general.stdoutText).toMatch(/\n {2}check +verify every checksum in a data folder/);
-  expect(general.stdoutText).toContain("\n  7   check: the data folder is damaged (a checksum failure or other damage)\n");
+  expect(general.stdoutText).toContain(
+    "\n  7   check: the data folder is damaged (a checksum failure or other damage)\n",
+  );
   const checkHelp = await runCommand(sourceProgram, ["help", "check"]);
   expect(checkHelp.stdoutText).toContain("-d, --data DIR");
   expect(checkHelp.stdoutText).toContain("is reported as a note and is not damage");
   const serveHelp = await runCommand(sourceProgram, ["help", "serve"]);
-  expect(serveHelp.stdoutText).toContain("a second process on the\nsame folder exits 5 naming the folder and the holder's PID");
+  expect(serveHelp.stdoutText).toContain(
+    "a second process on the\nsame folder exits 5 naming the folder and the holder's PID",
+  );
 });

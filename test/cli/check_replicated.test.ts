@@ -24,17 +24,30 @@ const writeCount = 30;
 const setupTimeoutMs = 60_000;
 
 beforeAll(async () => {
-  const node = await startServe(sourceProgram, [...freshNodeArgs(folder), "--node-id", "n1", "--peers", `n1=127.0.0.1:${findFreePort()}`]);
+  const node = await startServe(sourceProgram, [
+    ...freshNodeArgs(folder),
+    "--node-id",
+    "n1",
+    "--peers",
+    `n1=127.0.0.1:${findFreePort()}`,
+  ]);
   try {
     for (let write = 0; write < writeCount; write++) {
-      const put = await runCommand(sourceProgram, ["put", `key/${write}`, `value ${write}`, "--server", node.clientAddress]);
+      const put = await runCommand(sourceProgram, [
+        "put",
+        `key/${write}`,
+        `value ${write}`,
+        "--server",
+        node.clientAddress,
+      ]);
       expect(put.exitCode).toBe(ExitCode.ok);
     }
     const whileRunning = await check();
     expect(whileRunning).toMatchObject({
       exitCode: ExitCode.serveFailed,
       stdoutText: "",
-      stderrText: `filestore: data folder ${folder} is in use by another filestore process (pid ${node.process.pid}); ` +
+      stderrText:
+        `filestore: data folder ${folder} is in use by another filestore process (pid ${node.process.pid}); ` +
         "stop it or use another --data\n",
     });
   } finally {
@@ -55,11 +68,14 @@ function restoreCleanFiles(): void {
   for (const [file, bytes] of cleanFiles) fs.writeFileSync(file, bytes);
 }
 
-test("a stopped replica's folder is clean: Raft log, hard state, snapshot and engine files each get a line", async () => {
+test("a stopped replica's folder is clean: Raft log, hard state, snapshot and engine files get a line", async () => {
   restoreCleanFiles();
   const result = await check();
   expect(result).toMatchObject({ exitCode: ExitCode.ok, stderrText: "" });
-  const checked = result.stdoutText.split("\n").filter((line) => line.startsWith("checked  ")).map((line) => line.split(": ")[0]);
+  const checked = result.stdoutText
+    .split("\n")
+    .filter((line) => line.startsWith("checked  "))
+    .map((line) => line.split(": ")[0]);
   const expected = [
     ...segmentPaths(join(folder, "raft", "log")),
     join(folder, "raft", "hard_state"),
@@ -67,7 +83,9 @@ test("a stopped replica's folder is clean: Raft log, hard state, snapshot and en
     ...segmentPaths(join(folder, "engine", "log")),
   ].map((file) => `checked  ${file}`);
   expect(checked.slice(0, expected.length)).toEqual(expected);
-  expect(result.stdoutText).toMatch(new RegExp(`\nclean: ${folder} \\(replicated\\): \\d+ files checked, 0 problems, 0 notes\n$`));
+  expect(result.stdoutText).toMatch(
+    new RegExp(`\nclean: ${folder} \\(replicated\\): \\d+ files checked, 0 problems, 0 notes\n$`),
+  );
 });
 
 test("a flipped byte in a Raft log record: file, offset and record index; exit 7", async () => {
@@ -77,7 +95,9 @@ test("a flipped byte in a Raft log record: file, offset and record index; exit 7
   flipByte(segment, record.offset + recordHeaderBytes + 1);
   const result = await check();
   expect(result.exitCode).toBe(ExitCode.damaged);
-  expect(result.stdoutText).toContain(`\nDAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`);
+  expect(result.stdoutText).toContain(
+    `\nDAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`,
+  );
 });
 
 test("a flipped byte in a hard-state record: exit 7 naming the record", async () => {
@@ -86,7 +106,9 @@ test("a flipped byte in a hard-state record: exit 7 naming the record", async ()
   flipByte(hardState, 10);
   const result = await check();
   expect(result.exitCode).toBe(ExitCode.damaged);
-  expect(result.stdoutText).toContain(`\nDAMAGED  ${hardState} offset 0 record 0: hard-state record checksum mismatch\n`);
+  expect(result.stdoutText).toContain(
+    `\nDAMAGED  ${hardState} offset 0 record 0: hard-state record checksum mismatch\n`,
+  );
 });
 
 test("a flipped byte in the snapshot file: exit 7", async () => {

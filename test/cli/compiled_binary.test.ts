@@ -43,7 +43,8 @@ test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTER
   const second = await runCommand([binary], ["serve", ...freshNodeArgs(dataDir)]);
   expect(second.exitCode).toBe(ExitCode.serveFailed);
   expect(second.stderrText).toBe(
-    `filestore: data folder ${dataDir} is in use by another filestore process (pid ${node.process.pid}); stop it or use another --data\n`,
+    `filestore: data folder ${dataDir} is in use by another filestore process (pid ${node.process.pid}); ` +
+      "stop it or use another --data\n",
   );
 
   expect(await node.stop("SIGTERM")).toBe(0);

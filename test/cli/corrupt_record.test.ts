@@ -12,7 +12,14 @@ import { findFreePort } from "../../bench/lib/free_port.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { recordHeaderBytes } from "../../src/log/record_format.ts";
 import { flipByte, middleRecordOf, segmentPaths } from "./damage.ts";
-import { freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
+import {
+  freshNodeArgs,
+  makeTempDir,
+  runCommand,
+  sourceProgram,
+  startServe,
+  type ServeProcess,
+} from "./process_harness.ts";
 
 const workDir = makeTempDir("corrupt-record");
 const started: ServeProcess[] = [];
@@ -31,61 +38,80 @@ async function writeKeys(folder: string, signal: "SIGTERM" | "SIGKILL", extraArg
   const node = await startServe(sourceProgram, [...freshNodeArgs(folder), ...extraArgs]);
   started.push(node);
   for (let key = 1; key <= keyCount; key++) {
-    expect((await runCommand(sourceProgram, ["put", `key/${key}`, `value ${key}`, "--server", node.clientAddress])).exitCode).toBe(0);
+    expect(
+      (await runCommand(sourceProgram, ["put", `key/${key}`, `value ${key}`, "--server", node.clientAddress])).exitCode,
+    ).toBe(0);
   }
   await node.stop(signal);
 }
 
 function damageLine(step: string, folder: string, segment: string, offset: number, index: number): string {
-  return `filestore: ${step}: corrupt record in ${segment} at offset ${offset} (index ${index}): record checksum mismatch; ` +
-    `run \`filestore check --data ${folder}\` to list all damage\n`;
+  return (
+    `filestore: ${step}: corrupt record in ${segment} at offset ${offset} (index ${index}): ` +
+    "record checksum mismatch; " +
+    `run \`filestore check --data ${folder}\` to list all damage\n`
+  );
 }
 
-test("a corrupt record that start-up must replay: the node refuses to start, exit 5, naming file, offset and record", async () => {
-  const folder = join(workDir.path, "replayed");
-  await writeKeys(folder, "SIGKILL");
-  const segment = segmentPaths(join(folder, "log"))[0];
-  const record = middleRecordOf(segment);
-  flipByte(segment, record.offset + recordHeaderBytes + 2);
-  const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder)]);
-  expect(result).toMatchObject({
-    exitCode: ExitCode.serveFailed,
-    stdoutText: "",
-    stderrText: damageLine(`data folder ${folder}`, folder, segment, record.offset, record.index),
-  });
-}, testTimeoutMs);
+test(
+  "a corrupt record that start-up must replay: the node refuses to start, exit 5, naming file, offset and record",
+  async () => {
+    const folder = join(workDir.path, "replayed");
+    await writeKeys(folder, "SIGKILL");
+    const segment = segmentPaths(join(folder, "log"))[0];
+    const record = middleRecordOf(segment);
+    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder)]);
+    expect(result).toMatchObject({
+      exitCode: ExitCode.serveFailed,
+      stdoutText: "",
+      stderrText: damageLine(`data folder ${folder}`, folder, segment, record.offset, record.index),
+    });
+  },
+  testTimeoutMs,
+);
 
-test("a corrupt record the checkpoint covers: the node serves, and only that record's key fails with INTERNAL", async () => {
-  const folder = join(workDir.path, "checkpointed");
-  await writeKeys(folder, "SIGTERM");
-  const segment = segmentPaths(join(folder, "log"))[0];
-  const record = middleRecordOf(segment);
-  flipByte(segment, record.offset + recordHeaderBytes + 2);
-  const node = await startServe(sourceProgram, freshNodeArgs(folder));
-  started.push(node);
-  const get = (key: number) => runCommand(sourceProgram, ["get", `key/${key}`, "--server", node.clientAddress]);
-  const damaged = await get(record.index);
-  expect(damaged).toMatchObject({ exitCode: ExitCode.requestFailed, stdoutText: "" });
-  expect(damaged.stderrText).toStartWith("filestore: INTERNAL");
-  for (const key of [1, record.index - 1, record.index + 1, keyCount]) {
-    expect(await get(key)).toMatchObject({ exitCode: ExitCode.ok, stdoutText: `value ${key}` });
-  }
-  expect(await node.stop("SIGTERM")).toBe(0);
-  const check = await runCommand(sourceProgram, ["check", "--data", folder]);
-  expect(check.exitCode).toBe(ExitCode.damaged);
-  expect(check.stdoutText).toContain(`DAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`);
-}, testTimeoutMs);
+test(
+  "a corrupt record the checkpoint covers: the node serves, and only that record's key fails with INTERNAL",
+  async () => {
+    const folder = join(workDir.path, "checkpointed");
+    await writeKeys(folder, "SIGTERM");
+    const segment = segmentPaths(join(folder, "log"))[0];
+    const record = middleRecordOf(segment);
+    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const node = await startServe(sourceProgram, freshNodeArgs(folder));
+    started.push(node);
+    const get = (key: number) => runCommand(sourceProgram, ["get", `key/${key}`, "--server", node.clientAddress]);
+    const damaged = await get(record.index);
+    expect(damaged).toMatchObject({ exitCode: ExitCode.requestFailed, stdoutText: "" });
+    expect(damaged.stderrText).toStartWith("filestore: INTERNAL");
+    for (const key of [1, record.index - 1, record.index + 1, keyCount]) {
+      expect(await get(key)).toMatchObject({ exitCode: ExitCode.ok, stdoutText: `value ${key}` });
+    }
+    expect(await node.stop("SIGTERM")).toBe(0);
+    const check = await runCommand(sourceProgram, ["check", "--data", folder]);
+    expect(check.exitCode).toBe(ExitCode.damaged);
+    expect(check.stdoutText).toContain(
+      `DAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`,
+    );
+  },
+  testTimeoutMs,
+);
 
-test("a replica with a corrupt record in its Raft log refuses to start, exit 5", async () => {
-  const folder = join(workDir.path, "replica");
-  const replicaArgs = ["--node-id", "n1", "--peers", `n1=127.0.0.1:${findFreePort()}`];
-  await writeKeys(folder, "SIGTERM", replicaArgs);
-  const segment = segmentPaths(join(folder, "raft", "log"))[0];
-  const record = middleRecordOf(segment);
-  flipByte(segment, record.offset + recordHeaderBytes + 2);
-  const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder), ...replicaArgs]);
-  expect(result).toMatchObject({
-    exitCode: ExitCode.serveFailed,
-    stderrText: damageLine(`replica n1 in ${folder}`, folder, segment, record.offset, record.index),
-  });
-}, testTimeoutMs);
+test(
+  "a replica with a corrupt record in its Raft log refuses to start, exit 5",
+  async () => {
+    const folder = join(workDir.path, "replica");
+    const replicaArgs = ["--node-id", "n1", "--peers", `n1=127.0.0.1:${findFreePort()}`];
+    await writeKeys(folder, "SIGTERM", replicaArgs);
+    const segment = segmentPaths(join(folder, "raft", "log"))[0];
+    const record = middleRecordOf(segment);
+    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder), ...replicaArgs]);
+    expect(result).toMatchObject({
+      exitCode: ExitCode.serveFailed,
+      stderrText: damageLine(`replica n1 in ${folder}`, folder, segment, record.offset, record.index),
+    });
+  },
+  testTimeoutMs,
+);

@@ -4,7 +4,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { recordHeaderBytes, recordIndexAt, recordPayloadLength, segmentHeaderBytes } from "../../src/log/record_format.ts";
+import {
+  recordHeaderBytes,
+  recordIndexAt,
+  recordPayloadLength,
+  segmentHeaderBytes,
+} from "../../src/log/record_format.ts";
 
 export interface RecordPlace {
   offset: number;
@@ -34,7 +39,11 @@ export function middleRecordOf(file: string): RecordPlace {
 
 /** Segment files of a log folder, oldest first. */
 export function segmentPaths(logFolder: string): string[] {
-  return fs.readdirSync(logFolder).filter((name) => name.endsWith(".log")).sort().map((name) => path.join(logFolder, name));
+  return fs
+    .readdirSync(logFolder)
+    .filter((name) => name.endsWith(".log"))
+    .sort()
+    .map((name) => path.join(logFolder, name));
 }
 
 export function flipByte(file: string, offset: number): void {

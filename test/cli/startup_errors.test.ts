@@ -41,7 +41,18 @@ test("a busy admin port: the port and 'address already in use'", async () => {
 
 test("a busy peer port: the port and 'address already in use'", async () => {
   const data = join(workDir.path, "peer");
-  const args = ["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", data, "--node-id", "n1", "--peers", `n1=${busyAddress}`];
+  const args = [
+    "--listen",
+    "127.0.0.1:0",
+    "--admin",
+    "127.0.0.1:0",
+    "--data",
+    data,
+    "--node-id",
+    "n1",
+    "--peers",
+    `n1=${busyAddress}`,
+  ];
   expect(await serveFails(args)).toBe(`filestore: peer port ${busyAddress}: address already in use\n`);
 });
 

@@ -19,7 +19,10 @@ describe("lockDataFolder", () => {
     const first = lockDataFolder(folder, { create: true });
     expect(readFileSync(join(folder, dataFolderLockFileName), "utf8")).toBe(`${process.pid}\n`);
     expect(() => lockDataFolder(folder, { create: true })).toThrow(
-      new DataFolderError(`data folder ${folder} is in use by another filestore process (pid ${process.pid}); stop it or use another --data`),
+      new DataFolderError(
+        `data folder ${folder} is in use by another filestore process (pid ${process.pid}); ` +
+          "stop it or use another --data",
+      ),
     );
     first.release();
     first.release(); // a second release is harmless
@@ -32,7 +35,9 @@ describe("lockDataFolder", () => {
     const holder = lockDataFolder(folder, { create: true });
     writeFileSync(join(folder, dataFolderLockFileName), "");
     expect(() => lockDataFolder(folder, { create: true })).toThrow(
-      new DataFolderError(`data folder ${folder} is in use by another filestore process; stop it or use another --data`),
+      new DataFolderError(
+        `data folder ${folder} is in use by another filestore process; stop it or use another --data`,
+      ),
     );
     holder.release();
   });
@@ -40,13 +45,19 @@ describe("lockDataFolder", () => {
   test("a path that is a file, or a missing folder that must not be created, is named in words", () => {
     const file = join(workDir.path, "a-file");
     writeFileSync(file, "not a folder");
-    expect(() => lockDataFolder(file, { create: true })).toThrow(new DataFolderError(`data folder ${file}: exists and is not a folder`));
-    expect(() => lockDataFolder(file, { create: false })).toThrow(new DataFolderError(`data folder ${file}: exists and is not a folder`));
+    expect(() => lockDataFolder(file, { create: true })).toThrow(
+      new DataFolderError(`data folder ${file}: exists and is not a folder`),
+    );
+    expect(() => lockDataFolder(file, { create: false })).toThrow(
+      new DataFolderError(`data folder ${file}: exists and is not a folder`),
+    );
     const under = join(file, "data");
     expect(() => lockDataFolder(under, { create: true })).toThrow(
       new DataFolderError(`data folder ${under}: a part of the path is not a folder`),
     );
     const missing = join(workDir.path, "missing");
-    expect(() => lockDataFolder(missing, { create: false })).toThrow(new DataFolderError(`data folder ${missing}: no such folder`));
+    expect(() => lockDataFolder(missing, { create: false })).toThrow(
+      new DataFolderError(`data folder ${missing}: no such folder`),
+    );
   });
 });

@@ -11,8 +11,12 @@ test("known codes are words; a path other than the subject is added", () => {
   expect(systemErrorText(denied)).toBe("permission denied: /srv/data/log/1.log");
   expect(systemErrorText(denied, "/srv/data/log/1.log")).toBe("permission denied");
   expect(systemErrorText(osError("EADDRINUSE", "Failed to listen at 127.0.0.1"))).toBe("address already in use");
-  expect(systemErrorText(osError("ENOSPC", "ENOSPC: no space left on device, write"))).toBe("no space left on the device");
-  expect(systemErrorText(osError("EROFS", "EROFS: read-only file system, open 'x'", "x"))).toBe("read-only file system: x");
+  expect(systemErrorText(osError("ENOSPC", "ENOSPC: no space left on device, write"))).toBe(
+    "no space left on the device",
+  );
+  expect(systemErrorText(osError("EROFS", "EROFS: read-only file system, open 'x'", "x"))).toBe(
+    "read-only file system: x",
+  );
 });
 
 test("errors without a known OS code keep their own message", () => {

@@ -93,7 +93,7 @@ export class HardStateFile {
 }
 
 /** What a pass over the hard-state file's records found (pure: open and `filestore check` share it). */
-export interface HardStateScan {
+interface HardStateScan {
   /** The newest valid record's hard state (the empty one when there is none). */
   hardState: HardState;
   /** Records kept: the rest is a trailing partial or all-zero record, cut at open. */
@@ -123,6 +123,6 @@ export function scanHardStateRecords(bytes: Uint8Array): HardStateScan {
 function recoverRecords(filePath: string, bytes: Uint8Array): { hardState: HardState; validRecords: number } {
   const scan = scanHardStateRecords(bytes);
   const first = scan.problems[0];
-  if (first !== undefined) throw new RaftStorageCorruptError(filePath, `record ${first.position} at offset ${first.offset}: ${first.reason}`);
-  return scan;
+  if (first === undefined) return scan;
+  throw new RaftStorageCorruptError(filePath, `record ${first.position} at offset ${first.offset}: ${first.reason}`);
 }

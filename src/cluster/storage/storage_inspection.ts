@@ -40,7 +40,8 @@ function inspectHardState(file: string, report: InspectionReport): void {
   const scan = scanHardStateRecords(bytes);
   const { term, vote, commit } = scan.hardState;
   report.checked(file, "hard state", `${scan.validRecords} records, newest term ${term} vote ${vote} commit ${commit}`);
-  for (const problem of scan.problems) report.damage(file, problem.offset, problem.position, `hard-state record ${problem.reason}`);
+  for (const problem of scan.problems)
+    report.damage(file, problem.offset, problem.position, `hard-state record ${problem.reason}`);
   const cutBytes = bytes.length - scan.validRecords * hardStateRecordBytes;
   if (cutBytes > 0) {
     const what = `torn tail of ${cutBytes} bytes: a write cut by a crash, never acknowledged; start-up cuts it`;
