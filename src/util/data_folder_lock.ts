@@ -41,6 +41,7 @@ export interface DataFolderLock {
  * another process (naming its PID when the lock file says), not a folder, permission denied, ...
  */
 export function lockDataFolder(folder: string, options: { create: boolean }): DataFolderLock {
+  assert(folder.length > 0, "the data folder setting is validated non-empty");
   prepareFolder(folder, options.create);
   const lockPath = path.join(folder, dataFolderLockFileName);
   let fd: number;
