@@ -115,8 +115,28 @@ export const commands: readonly CommandSpec[] = [
       "  filestore listening client=HOST:PORT admin=HOST:PORT data=DIR fsync=MODE\n" +
       "SIGINT or SIGTERM stops accepting, answers the requests in flight, writes a checkpoint,\n" +
       "syncs and closes the log, prints `filestore stopped signal=NAME` and exits 0.\n" +
-      "A replica removed from its group (`filestore cluster remove-node`) says so in one line on\n" +
-      "stderr, stops the same way and exits 8; started again on that data folder it exits 8 at once.",
+      "A replica removed from its group (`filestore cluster remove-node`) logs it, stops the same\n" +
+      "way and exits 8; started again on that data folder it exits 8 at once.\n" +
+      "One process per data folder: a node holds an exclusive lock on DATA/filestore.lock while it\n" +
+      "runs (the kernel drops it when the process ends, kill -9 included); a second process on the\n" +
+      "same folder exits 5 naming the folder and the holder's PID.",
+  },
+  {
+    name: "check",
+    summary: "verify every checksum in a data folder (log segments, checkpoint, Raft log) without starting a node",
+    positionals: [],
+    options: {
+      data: { type: "string", short: "d", valueName: "DIR", description: "data folder to check (default ./data)" },
+      json: { type: "boolean", description: "print the report as one JSON object" },
+      help: helpOption,
+    },
+    details:
+      "Prints one line per file checked and one per finding: file, byte offset, record index, what is\n" +
+      "wrong (checksum mismatch, bad header, records start-up would lose, ...), then a result line.\n" +
+      "Exits 0 when nothing is damaged and 7 when anything is. A torn tail (the last write cut by a\n" +
+      "crash, never acknowledged; start-up cuts it) is reported as a note and is not damage.\n" +
+      "Changes nothing (it only creates the lock file when missing) and takes the data folder's lock\n" +
+      "as a node does: while a node runs on the folder it exits 5; stop the node first.",
   },
   {
     name: "put",

@@ -5,6 +5,7 @@
 import { AssertionError } from "../util/assert.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { NodeRemovedError } from "../cluster/removal_marker.ts";
+import { DataFolderError } from "../util/data_folder_lock.ts";
 import { ClusterCommandError } from "./cluster_command_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { ServeError } from "./serve_error.ts";
@@ -17,6 +18,7 @@ export function exitCodeForError(error: unknown): ExitCodeValue {
   if (error instanceof UsageError) return ExitCode.usage;
   if (error instanceof NodeRemovedError) return ExitCode.removed;
   if (error instanceof ConfigError || error instanceof ServeError) return ExitCode.serveFailed;
+  if (error instanceof DataFolderError) return ExitCode.serveFailed;
   if (error instanceof AssertionError) return ExitCode.internal;
   if (error instanceof ClusterCommandError) return error.unreachable ? ExitCode.unavailable : ExitCode.requestFailed;
   const code = (error as { code?: unknown } | null)?.code;

@@ -15,10 +15,15 @@ export const ExitCode = {
   unavailable: 3,
   /** The server answered with an error (invalid request, too large, overloaded, ...). */
   requestFailed: 4,
-  /** serve: bad configuration, unusable data folder or address, or failure while serving. */
+  /**
+   * serve: bad configuration, unusable data folder or address, or failure while serving;
+   * also check: the data folder is missing, unreadable or in use by a running node.
+   */
   serveFailed: 5,
   /** status, cluster members: the group is not healthy (a member unreachable, no quorum or no leader known). */
   unhealthy: 6,
+  /** check: the data folder has a checksum failure or other damage. */
+  damaged: 7,
   /** serve: this node was removed from its group (it stops, and refuses to start again on the same data). */
   removed: 8,
   /** A bug in FileStore itself (a broken invariant). */
@@ -34,7 +39,8 @@ export const exitCodeHelp = `Exit codes:
   2   usage error
   3   server unreachable, connection lost or timeout
   4   the server refused the request (invalid, too large, overloaded, ...)
-  5   serve could not start or failed while serving
+  5   serve could not start or failed while serving; check could not open the data folder (in use, missing)
   6   status, cluster members: the group is unhealthy (a member unreachable, no quorum or no leader)
+  7   check: the data folder is damaged (a checksum failure or other damage)
   8   serve: this node was removed from its group (also when started again on its data)
   70  internal error`;

@@ -3,6 +3,7 @@
  * and an exit code. Serving and connecting are passed in so tests can run the CLI in process.
  */
 import packageJson from "../../package.json";
+import { runCheck } from "./check.ts";
 import { runClientCommand, type ConnectStore } from "./client_commands.ts";
 import { runClusterCommand } from "./cluster_commands.ts";
 import { exitCodeForError, messageOf } from "./error_exit.ts";
@@ -29,6 +30,7 @@ export async function runCli(argv: readonly string[], dependencies: CliDependenc
       return ExitCode.ok;
     }
     if (parsed.command === "serve") return await dependencies.serve(parsed.options);
+    if (parsed.command === "check") return await runCheck(parsed.options);
     if (parsed.command === "status" || parsed.command === "cluster") return await runClusterCommand(parsed.command, parsed.positionals, parsed.options);
     return await runClientCommand({ ...parsed, stdoutIsTerminal: dependencies.stdoutIsTerminal }, dependencies.connect);
   } catch (error) {

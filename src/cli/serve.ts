@@ -1,16 +1,18 @@
 /**
- * `filestore serve`: load the configuration, start the admin endpoint (so start-up is observable:
+ * `filestore serve`: load the configuration, lock the data folder (one process per folder:
+ * data_folder_lock.ts), start the admin endpoint (so start-up is observable:
  * /healthz answers 503 until serving), open the engine (recovery), start the client port, print
  * one ready line, and on SIGINT/SIGTERM shut down in order: stop accepting and finish in-flight
  * requests, checkpoint the engine (a fast next start), close it (which syncs its log), close the
- * admin endpoint; exit 0. Each step is also logged (serve_logging.ts), on stderr. A replica
- * that learns it was removed from its group logs it, stops the same way and exits 8; on the data
- * of a removed node it refuses to start (exit 8).
+ * admin endpoint, release the data folder's lock (data_folder_lock.ts); exit 0. Each step is also
+ * logged (serve_logging.ts), on stderr. A replica that learns it was removed from its group logs
+ * it, stops the same way and exits 8; on the data of a removed node it refuses to start (exit 8).
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
-import { ClusterNode } from "../cluster/cluster_node.ts";
+import { ClusterNode, PeerPortError } from "../cluster/cluster_node.ts";
 import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
 import { NodeRemovedError } from "../cluster/removal_marker.ts";
+import { RaftStorageCorruptError } from "../cluster/storage/types.ts";
 import type { KeyValueService } from "../net/key_value_service.ts";
 import { clusterSettings, type ClusterSettings } from "./serve_cluster.ts";
 import { ServerMetrics } from "../admin/server_metrics.ts";
@@ -18,8 +20,11 @@ import { formatHostPort } from "../config/address.ts";
 import { loadConfig } from "../config/load.ts";
 import { settings, type FileStoreConfig } from "../config/settings.ts";
 import { Engine } from "../engine/engine.ts";
+import { CorruptRecordError } from "../log/types.ts";
 import { startServer } from "../net/index.ts";
 import { AssertionError } from "../util/assert.ts";
+import { DataFolderError, lockDataFolder, type DataFolderLock } from "../util/data_folder_lock.ts";
+import { systemErrorText } from "../util/system_error_text.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";
 import { writeStdout } from "./output.ts";
 import { ServeError } from "./serve_error.ts";
@@ -32,6 +37,7 @@ import type { SlowFsyncLog } from "../observability/slow_fsync_log.ts";
 import { errorText, type Logger } from "../util/logger.ts";
 
 interface RunningNode {
+  lock: DataFolderLock | null;
   admin: AdminServer | null;
   engine: Engine | null;
   cluster: ClusterNode | null;
@@ -48,13 +54,19 @@ interface RunningNode {
 export async function serve(options: Record<string, string | boolean | undefined>): Promise<ExitCodeValue> {
   const config = await loadConfig({ configPath: options.config as string | undefined, flags: settingFlags(options) });
   const cluster = clusterSettings(config, typeof options.config === "string" ? options.config : "flags");
-  const logger = await openNodeLogger(config, cluster);
+  // First, before any log line, port or file: a second process on the folder must touch none of
+  // them and say why in one line. The kernel releases the lock when the process ends.
+  const lock = lockDataFolder(config.data, { create: true });
+  const logger = await openNodeLogger(config, cluster).catch((error: unknown) => {
+    lock.release();
+    throw error;
+  });
   const configPath = options.config as string | undefined;
   const { version } = packageJson;
   logger.info("starting", { version, ...configFields(config), config: configPath, pid: process.pid });
   const slowFsync = slowFsyncLog(logger, config, cluster);
   const node: RunningNode = {
-    admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync, stopping: false,
+    lock, admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync, stopping: false,
     removedFromGroup: Promise.withResolvers(),
   };
   // Listen for signals before starting, so one that arrives during start-up (or right after the
@@ -83,7 +95,7 @@ export async function serve(options: Record<string, string | boolean | undefined
 
 async function start(node: RunningNode, config: FileStoreConfig, cluster: ClusterSettings | null, join: boolean): Promise<void> {
   const metrics = new ServerMetrics();
-  node.admin = startStep(`admin endpoint on ${formatHostPort(config.admin)}`, () =>
+  node.admin = startStep(`admin port ${formatHostPort(config.admin)}`, () =>
     startAdminServer({
       host: config.admin.host,
       port: config.admin.port,
@@ -119,19 +131,22 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
 /** A single node serves from its engine; a replica from the Raft group (cluster_node.ts). */
 async function openService(node: RunningNode, config: FileStoreConfig, cluster: ClusterSettings | null, join: boolean, metrics: ServerMetrics): Promise<KeyValueService> {
   if (cluster === null) {
-    node.engine = await startStepAsync(`data folder ${config.data}`, () =>
-      Engine.open({
+    node.engine = await startStepAsync(
+      `data folder ${config.data}`,
+      () => Engine.open({
         dir: config.data,
         fsync: config.fsync,
         batchDelayMs: config.batchDelayMs,
         onFsync: fsyncObserver(node, metrics),
         logger: node.logger,
       }),
+      config.data,
     );
     return node.engine;
   }
-  node.cluster = await startStepAsync(`replica n${cluster.nodeId} in ${config.data}`, () =>
-    ClusterNode.start({
+  node.cluster = await startStepAsync(
+    `replica n${cluster.nodeId} in ${config.data}`,
+    () => ClusterNode.start({
       ...cluster,
       dataDir: config.data,
       fsync: config.fsync,
@@ -145,6 +160,7 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
         node.removedFromGroup.resolve(removal);
       },
     }),
+    config.data,
   );
   return node.cluster.service;
 }
@@ -175,6 +191,8 @@ async function stop(node: RunningNode): Promise<void> {
   node.cluster = null;
   await logStep(node, node.admin, "admin endpoint closed", () => node.admin!.close());
   node.admin = null;
+  node.lock?.release();
+  node.lock = null;
   node.slowFsync.close();
 }
 
@@ -213,20 +231,29 @@ function startStep<T>(what: string, action: () => T): T {
   }
 }
 
-async function startStepAsync<T>(what: string, action: () => Promise<T>): Promise<T> {
+/** `dataFolder`: the step opens stored data, so damage found there names the check that lists all of it. */
+async function startStepAsync<T>(what: string, action: () => Promise<T>, dataFolder?: string): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    throw asServeError(error, what);
+    const serveError = asServeError(error, what);
+    const isDamage = error instanceof CorruptRecordError || error instanceof RaftStorageCorruptError;
+    if (!isDamage || dataFolder === undefined) throw serveError;
+    throw new ServeError(`${serveError.message}; run \`filestore check --data ${dataFolder}\` to list all damage`);
   }
 }
 
-/** Keeps typed configuration errors and broken invariants as they are; names the step otherwise. */
+/**
+ * Keeps typed configuration errors and broken invariants as they are; errors whose message
+ * already names what failed (the data folder, the peer port) become ServeErrors unchanged;
+ * others are named by their step, OS errors in words ("client port 127.0.0.1:7400: address
+ * already in use").
+ */
 function asServeError(error: unknown, what?: string): Error {
   const typed = error instanceof ServeError || error instanceof AssertionError || error instanceof NodeRemovedError;
   if (typed || (error as Error)?.name === "ConfigError") {
     return error as Error;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ServeError(what === undefined ? message : `${what}: ${message}`);
+  if (error instanceof DataFolderError || error instanceof PeerPortError) return new ServeError(error.message);
+  return new ServeError(what === undefined ? systemErrorText(error) : `${what}: ${systemErrorText(error)}`);
 }

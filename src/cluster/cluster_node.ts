@@ -28,11 +28,17 @@ import { SelfAnnouncer } from "./self_announcer.ts";
 import { ReplicatedKeyValueService } from "./replicated_service.ts";
 import { RaftDiskStorage } from "./storage/raft_disk_storage.ts";
 import { startTcpPeerTransport } from "./transport/tcp_peer_transport.ts";
-import type { TcpPeerTransport } from "./transport/types.ts";
+import type { PeerAddresses, TcpPeerTransport } from "./transport/types.ts";
 import { silentLogger, type Logger } from "../util/logger.ts";
+import { systemErrorText } from "../util/system_error_text.ts";
 
 /** Every node of one group shares it; a node of another FileStore group is refused at the peer handshake. */
 const clusterIdDefault = "filestore";
+
+/** The peer port could not be opened; the message names it, e.g. "peer port 127.0.0.1:7500: address already in use". */
+export class PeerPortError extends Error {
+  override name = "PeerPortError";
+}
 
 export interface ClusterNodeOptions {
   nodeId: NodeId;
@@ -84,9 +90,7 @@ export class ClusterNode {
     const storage = await RaftDiskStorage.open(joinPath(options.dataDir, "raft"), storageOptions, initialConf);
     const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync", logger });
     const peerAddresses = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
-    const transport = await startTcpPeerTransport({
-      nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: peerAddresses, logger,
-    });
+    const transport = await startPeerPort(options.nodeId, listen, peerAddresses, logger, [storage, engine]);
     const driver = await RaftDriver.start({
       nodeId: options.nodeId,
       storage,
@@ -127,5 +131,21 @@ function markRemoved(dataDir: string, removal: NodeRemoval): string | null {
     return null;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** The peer transport; when its port cannot be opened, closes what was opened before it and says which port. */
+async function startPeerPort(
+  nodeId: NodeId,
+  listen: HostPort,
+  peers: PeerAddresses,
+  logger: Logger,
+  openedBefore: ReadonlyArray<{ close(): Promise<void> }>,
+): Promise<TcpPeerTransport> {
+  try {
+    return await startTcpPeerTransport({ nodeId, clusterId: clusterIdDefault, listen, peers, logger });
+  } catch (error) {
+    for (const opened of openedBefore) await opened.close();
+    throw new PeerPortError(`peer port ${formatHostPort(listen)}: ${systemErrorText(error)}`);
   }
 }

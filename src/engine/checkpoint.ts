@@ -123,21 +123,30 @@ class PartWriter {
 
 /** Decodes a checkpoint; null when it is damaged or of another format. */
 export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
-  if (bytes.length < checkpointHeaderBytes + checkpointTrailerBytes) return null;
+  const decoded = decodeCheckpointOrProblem(bytes);
+  return typeof decoded === "string" ? null : decoded;
+}
+
+/** Decodes a checkpoint, or says why it is damaged or of another format (for `filestore check`). */
+export function decodeCheckpointOrProblem(bytes: Uint8Array): CheckpointContents | string {
+  if (bytes.length < checkpointHeaderBytes + checkpointTrailerBytes) {
+    return `${bytes.length} bytes, shorter than header and checksum`;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const crcOffset = bytes.length - checkpointTrailerBytes;
-  if (view.getUint32(crcOffset, true) !== crc32c(bytes.subarray(0, crcOffset))) return null;
-  if (view.getUint32(0, true) !== checkpointMagic || view.getUint32(4, true) !== checkpointFormatVersion) return null;
+  if (view.getUint32(crcOffset, true) !== crc32c(bytes.subarray(0, crcOffset))) return "checksum mismatch";
+  if (view.getUint32(0, true) !== checkpointMagic) return "bad magic";
+  if (view.getUint32(4, true) !== checkpointFormatVersion) return `unknown format version ${view.getUint32(4, true)}`;
   const index = new KeyIndex();
   const entryCount = view.getFloat64(32, true);
   let offset = checkpointHeaderBytes;
   let logIndexMin = Number.POSITIVE_INFINITY;
   let logIndexMax = 0;
   for (let count = 0; count < entryCount; count++) {
-    if (offset + checkpointEntryHeaderBytes > crcOffset) return null;
+    if (offset + checkpointEntryHeaderBytes > crcOffset) return `entry ${count} at offset ${offset} runs past the end`;
     const keyLength = view.getUint32(offset, true);
     const keyOffset = offset + checkpointEntryHeaderBytes;
-    if (keyOffset + keyLength > crcOffset) return null;
+    if (keyOffset + keyLength > crcOffset) return `key of entry ${count} at offset ${offset} runs past the end`;
     const logIndex = view.getFloat64(offset + 20, true);
     logIndexMin = Math.min(logIndexMin, logIndex);
     logIndexMax = Math.max(logIndexMax, logIndex);
@@ -151,7 +160,7 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointContents | null {
     }));
     offset = keyOffset + keyLength;
   }
-  if (offset !== crcOffset) return null;
+  if (offset !== crcOffset) return `${crcOffset - offset} bytes after the last of ${entryCount} entries`;
   return {
     revision: view.getFloat64(8, true),
     raftIndex: view.getFloat64(16, true),

@@ -33,6 +33,9 @@ import { join } from "node:path";
 import { InFlightCount } from "../util/in_flight_count.ts";
 import { silentLogger, type Logger } from "../util/logger.ts";
 
+/** The engine's log segments live in this folder inside the engine's folder. */
+export const engineLogFolderName = "log";
+
 export interface EngineOptions {
   /** Folder of the engine: its log in `log/`, its checkpoint beside it. Created when missing. */
   dir: string;
@@ -98,7 +101,7 @@ export class Engine {
     const log =
       options.log ??
       (await SegmentedLog.open({
-        dir: join(options.dir, "log"),
+        dir: join(options.dir, engineLogFolderName),
         fsync: options.fsync,
         batchDelayMs: options.batchDelayMs,
         segmentSizeBytes: options.segmentSizeBytes,

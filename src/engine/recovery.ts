@@ -26,7 +26,7 @@ export async function recoverEngineState(
   const started = performance.now();
   const bytes = await readCheckpointFile(directory);
   const contents = bytes === null ? null : decodeCheckpoint(bytes);
-  const usable = contents !== null && checkpointFitsLog(contents, log);
+  const usable = contents !== null && checkpointFitsLog(contents, log.firstIndex(), log.lastIndex());
   const checkpoint: CheckpointOutcome = bytes === null ? "absent" : usable ? "loaded" : "invalid";
   const state = usable
     ? new ReplayState(contents.index, contents.revision, contents.raftIndex)
@@ -52,9 +52,9 @@ export function logEngineRecovery(logger: Logger, dir: string, report: EngineRec
   });
 }
 
-/** A checkpoint is usable only when the log still holds every record it covers or points at. */
-function checkpointFitsLog(contents: CheckpointContents, log: AppendLog): boolean {
-  if (contents.coveredLogIndex < log.firstIndex() - 1 || contents.coveredLogIndex > log.lastIndex()) return false;
+/** A checkpoint is usable only when the log (firstIndex..lastIndex) still holds every record it covers or points at. */
+export function checkpointFitsLog(contents: CheckpointContents, firstIndex: number, lastIndex: number): boolean {
+  if (contents.coveredLogIndex < firstIndex - 1 || contents.coveredLogIndex > lastIndex) return false;
   if (contents.index.size === 0) return true;
-  return contents.logIndexMin >= log.firstIndex() && contents.logIndexMax <= contents.coveredLogIndex;
+  return contents.logIndexMin >= firstIndex && contents.logIndexMax <= contents.coveredLogIndex;
 }

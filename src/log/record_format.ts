@@ -120,7 +120,7 @@ export function recordPayloadLength(bytes: Uint8Array, offset: number): number {
   return readUint32(bytes, offset + 12);
 }
 
-function recordIndexAt(bytes: Uint8Array, offset: number): number {
+export function recordIndexAt(bytes: Uint8Array, offset: number): number {
   return readUint64(bytes, offset + 4);
 }
 

@@ -2,6 +2,8 @@
  * Opening a log directory: finds the segment files, scans and checks each (rules in
  * record_format.ts), truncates a torn tail in the last segment, and reports corruption found
  * anywhere else. Never serves or keeps bytes whose checksum failed as data.
+ * The checks themselves (checkSealedSegment, checkLastSegment) are pure and shared with the
+ * read-only inspection of `filestore check` (log_inspection.ts), so both judge a file alike.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -17,7 +19,7 @@ interface RecoveredLog {
   report: RecoveryReport;
 }
 
-interface SegmentFile {
+export interface SegmentFile {
   firstIndex: number;
   filePath: string;
 }
@@ -54,21 +56,99 @@ export function createActiveSegment(dir: string, firstIndex: number, durable: bo
   return new Segment(firstIndex, filePath, encodeSegmentHeader(firstIndex), segmentHeaderBytes, new OffsetTable(), fd);
 }
 
-/** Segment files sorted by first index; leftovers of interrupted atomic writes are removed. */
-function listSegmentFiles(dir: string, durable: boolean): SegmentFile[] {
+/** Segment files sorted by first index, and leftovers of interrupted atomic writes (`.tmp`). */
+export function findSegmentFiles(dir: string): { files: SegmentFile[]; leftovers: string[] } {
   const files: SegmentFile[] = [];
-  let removedLeftovers = false;
+  const leftovers: string[] = [];
   for (const name of fs.readdirSync(dir)) {
     if (name.endsWith(temporaryFileSuffix)) {
-      fs.rmSync(path.join(dir, name), { force: true });
-      removedLeftovers = true;
+      leftovers.push(path.join(dir, name));
       continue;
     }
     const firstIndex = parseSegmentFileName(name);
     if (firstIndex !== null) files.push({ firstIndex, filePath: path.join(dir, name) });
   }
-  if (removedLeftovers && durable) fsyncDirectory(dir);
-  return files.sort((left, right) => left.firstIndex - right.firstIndex);
+  files.sort((left, right) => left.firstIndex - right.firstIndex);
+  return { files, leftovers };
+}
+
+/** Segment files sorted by first index; leftovers of interrupted atomic writes are removed. */
+function listSegmentFiles(dir: string, durable: boolean): SegmentFile[] {
+  const { files, leftovers } = findSegmentFiles(dir);
+  for (const leftover of leftovers) fs.rmSync(leftover, { force: true });
+  if (leftovers.length > 0 && durable) fsyncDirectory(dir);
+  return files;
+}
+
+/** What the checks of a sealed segment found (pure: recovery and `filestore check` share it). */
+interface SealedSegmentCheck {
+  /** Offsets of its records, cut to the records it should hold. */
+  scan: SegmentScan;
+  /** Every problem, in the order recovery reports them; `unreadable` last when set. */
+  problems: CorruptRecordInfo[];
+  /** The records from where the framing was lost (or the file ended) to the next segment. */
+  unreadable: CorruptRecordInfo | null;
+}
+
+/**
+ * Checks a segment before the last one, which must hold exactly the records up to the next
+ * segment's first index: missing, unlocatable or surplus records are problems.
+ */
+export function checkSealedSegment(file: SegmentFile, nextFirstIndex: number, bytes: Uint8Array): SealedSegmentCheck {
+  const expectedCount = nextFirstIndex - file.firstIndex;
+  const headerProblem = segmentHeaderProblem(bytes, file.firstIndex);
+  const scan: SegmentScan =
+    headerProblem === null
+      ? scanSegment(bytes, file.firstIndex, true)
+      : { offsets: new OffsetTable(), corruptRecords: [], validEndOffset: 0, framingLost: { offset: 0, index: file.firstIndex, reason: headerProblem } };
+  const problems: CorruptRecordInfo[] = [];
+  if (scan.offsets.length > expectedCount) {
+    const reason = "records overlap the next segment; ignored";
+    problems.push({ file: file.filePath, offset: scan.offsets.at(expectedCount), index: nextFirstIndex, reason });
+    scan.offsets.truncate(expectedCount);
+    scan.corruptRecords = scan.corruptRecords.filter((record) => record.index < nextFirstIndex);
+  }
+  for (const record of scan.corruptRecords) problems.push({ file: file.filePath, ...record });
+  let unreadable: CorruptRecordInfo | null = null;
+  if (scan.offsets.length < expectedCount) {
+    const offset = scan.framingLost?.offset ?? scan.validEndOffset;
+    const cause = scan.framingLost?.reason ?? "segment ends early";
+    const reason = `${cause}: records ${file.firstIndex + scan.offsets.length}..${nextFirstIndex - 1} unreadable`;
+    unreadable = { file: file.filePath, offset, index: file.firstIndex + scan.offsets.length, reason };
+    problems.push(unreadable);
+  }
+  return { scan, problems, unreadable };
+}
+
+/** The bytes recovery cuts from the end of the last segment: a write a crash interrupted. */
+export interface TornTail {
+  offset: number;
+  /** Index the first cut record would have had. */
+  index: number;
+  bytes: number;
+  reason: string;
+}
+
+/**
+ * What the checks of the last segment found (pure: recovery and `filestore check` share it):
+ * an unreadable header (recovery sets the whole file aside), or its scan with the records whose
+ * framing was confirmed but whose check failed, and its torn tail.
+ */
+type LastSegmentCheck =
+  | { headerProblem: CorruptRecordInfo; scan: null }
+  | { headerProblem: null; scan: SegmentScan; problems: CorruptRecordInfo[]; tornTail: TornTail | null };
+
+export function checkLastSegment(file: SegmentFile, bytes: Uint8Array): LastSegmentCheck {
+  const headerProblem = segmentHeaderProblem(bytes, file.firstIndex);
+  if (headerProblem !== null) {
+    const reason = `${headerProblem}: segment set aside, its records unreadable`;
+    return { headerProblem: { file: file.filePath, offset: 0, index: file.firstIndex, reason }, scan: null };
+  }
+  const scan = scanSegment(bytes, file.firstIndex, false);
+  const problems = scan.corruptRecords.map((record) => ({ file: file.filePath, ...record }));
+  const lost = scan.framingLost;
+  const tornTail = lost === null ? null : { ...lost, bytes: bytes.length - lost.offset };
+  return { headerProblem: null, scan, problems, tornTail };
 }
 
 /**
@@ -76,29 +156,14 @@ function listSegmentFiles(dir: string, durable: boolean): SegmentFile[] {
  * segment's first index. Missing, unlocatable or surplus records are reported as corruption.
  */
 function openSealedSegment(file: SegmentFile, nextFirstIndex: number, report: RecoveryReport): Segment {
-  const expectedCount = nextFirstIndex - file.firstIndex;
   const size = fs.statSync(file.filePath).size;
   const bytes = size === 0 ? new Uint8Array(0) : mapSegmentFile(file.filePath);
-  const headerProblem = segmentHeaderProblem(bytes, file.firstIndex);
-  const scan: SegmentScan =
-    headerProblem === null
-      ? scanSegment(bytes, file.firstIndex, true)
-      : { offsets: new OffsetTable(), corruptRecords: [], validEndOffset: 0, framingLost: { offset: 0, index: file.firstIndex, reason: headerProblem } };
-  if (scan.offsets.length > expectedCount) {
-    report.corruptRecords.push({ file: file.filePath, offset: scan.offsets.at(expectedCount), index: nextFirstIndex, reason: "records overlap the next segment; ignored" });
-    scan.offsets.truncate(expectedCount);
-    scan.corruptRecords = scan.corruptRecords.filter((record) => record.index < nextFirstIndex);
-  }
-  reportCorruptRecords(file.filePath, scan, report);
+  const { scan, problems, unreadable } = checkSealedSegment(file, nextFirstIndex, bytes);
+  report.recordsRecovered += scan.offsets.length - scan.corruptRecords.length;
+  report.corruptRecords.push(...problems);
   const segment = new Segment(file.firstIndex, file.filePath, bytes, bytes.length, scan.offsets, null);
-  segment.recordCount = expectedCount;
-  if (scan.offsets.length < expectedCount) {
-    const offset = scan.framingLost?.offset ?? scan.validEndOffset;
-    const cause = scan.framingLost?.reason ?? "segment ends early";
-    const reason = `${cause}: records ${file.firstIndex + scan.offsets.length}..${nextFirstIndex - 1} unreadable`;
-    segment.unreadable = { file: file.filePath, offset, index: file.firstIndex + scan.offsets.length, reason };
-    report.corruptRecords.push(segment.unreadable);
-  }
+  segment.recordCount = nextFirstIndex - file.firstIndex;
+  segment.unreadable = unreadable;
   return segment;
 }
 
@@ -108,30 +173,21 @@ function openSealedSegment(file: SegmentFile, nextFirstIndex: number, report: Re
  */
 function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport, durable: boolean): Segment | null {
   const contents = new Uint8Array(fs.readFileSync(file.filePath));
-  const headerProblem = segmentHeaderProblem(contents, file.firstIndex);
-  if (headerProblem !== null) {
-    report.corruptRecords.push({ file: file.filePath, offset: 0, index: file.firstIndex, reason: `${headerProblem}: segment set aside, its records unreadable` });
+  const check = checkLastSegment(file, contents);
+  if (check.scan === null) {
+    report.corruptRecords.push(check.headerProblem);
     const movedTo = setFileAside(dir, file.filePath, durable);
-    report.segmentsSetAside.push({ file: file.filePath, movedTo, reason: headerProblem });
+    report.segmentsSetAside.push({ file: file.filePath, movedTo, reason: check.headerProblem.reason });
     return null;
   }
-  const scan = scanSegment(contents, file.firstIndex, false);
-  reportCorruptRecords(file.filePath, scan, report);
+  const { scan, problems, tornTail } = check;
+  report.recordsRecovered += scan.offsets.length - scan.corruptRecords.length;
+  report.corruptRecords.push(...problems);
   const fd = fs.openSync(file.filePath, "r+");
-  if (scan.validEndOffset < contents.length) {
-    const bytesCut = contents.length - scan.validEndOffset;
-    report.tornTail = { file: file.filePath, offset: scan.validEndOffset, bytesCut };
+  if (tornTail !== null) {
+    report.tornTail = { file: file.filePath, offset: scan.validEndOffset, bytesCut: tornTail.bytes };
     fs.ftruncateSync(fd, scan.validEndOffset);
     if (durable) fs.fdatasyncSync(fd);
   }
   return new Segment(file.firstIndex, file.filePath, contents, scan.validEndOffset, scan.offsets, fd);
-}
-
-/** Reports the framed corrupt records of a scan and counts its readable ones as recovered. */
-function reportCorruptRecords(filePath: string, scan: SegmentScan, report: RecoveryReport): void {
-  report.recordsRecovered += scan.offsets.length - scan.corruptRecords.length;
-  for (const record of scan.corruptRecords) {
-    const info: CorruptRecordInfo = { file: filePath, offset: record.offset, index: record.index, reason: record.reason };
-    report.corruptRecords.push(info);
-  }
 }

@@ -9,7 +9,7 @@ import { fsyncDirectory } from "../util/durable_file.ts";
 import { encodeSegmentHeader, segmentFileName } from "./record_format.ts";
 
 export const temporaryFileSuffix = ".tmp";
-const setAsideFileSuffix = ".corrupt";
+export const setAsideFileSuffix = ".corrupt";
 
 export { fsyncDirectory };
 

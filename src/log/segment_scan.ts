@@ -6,6 +6,7 @@ import { OffsetTable } from "./offset_table.ts";
 import {
   recordFrameBytes,
   recordHeaderBytes,
+  recordIndexAt,
   recordPayloadLength,
   recordProblem,
   segmentHeaderBytes,
@@ -65,4 +66,24 @@ function isFramingConfirmed(bytes: Uint8Array, offset: number, end: number, inde
   if (nextOffset > end) return false;
   if (nextOffset === end) return isSealed;
   return recordProblem(bytes, nextOffset, end, index + 1) === null;
+}
+
+/**
+ * The first valid record after `from` whose index could follow `index` (the record at `from`
+ * whose framing was lost): at least index + 1, and at most one more per 16 bytes (the smallest
+ * frame) between them. Null when there is none. A torn write leaves nothing valid behind it,
+ * so a record found here means the bytes from `from` on are damage, not a crash's torn tail.
+ */
+export function findRecordAfter(
+  bytes: Uint8Array,
+  from: number,
+  index: number,
+): { offset: number; index: number } | null {
+  const end = bytes.length;
+  for (let offset = from + 1; offset + recordHeaderBytes <= end; offset += 1) {
+    const candidate = recordIndexAt(bytes, offset);
+    if (candidate <= index || candidate > index + Math.floor((offset - from) / recordHeaderBytes)) continue;
+    if (recordProblem(bytes, offset, end, candidate) === null) return { offset, index: candidate };
+  }
+  return null;
 }

@@ -1,6 +1,8 @@
 /**
  * The single-file program: `bun build --compile` (what `bun run build` does) into a temp
- * folder, then that file serves, answers its own CLI commands and writes its log (logfmt, JSON).
+ * folder, then that file serves, answers its own CLI commands and writes its log (logfmt, JSON),
+ * and refuses a second node on the data folder in use (the lock's flock through bun:ffi works in
+ * the compiled file too).
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -34,12 +36,20 @@ test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTER
   expect(help.exitCode).toBe(ExitCode.ok);
   expect(help.stdoutText).toContain("Usage: filestore COMMAND");
 
-  node = await startServe([binary], freshNodeArgs(join(workDir.path, "data")));
+  const dataDir = join(workDir.path, "data");
+  node = await startServe([binary], freshNodeArgs(dataDir));
   const server = ["--server", node.clientAddress];
   expect((await runCommand([binary], ["put", "compiled/k", "v1", ...server])).exitCode).toBe(ExitCode.ok);
   expect(await runCommand([binary], ["get", "compiled/k", ...server])).toMatchObject({ exitCode: ExitCode.ok, stdoutText: "v1" });
   expect((await runCommand([binary], ["scan", "--prefix", "compiled/", ...server])).stdoutText).toBe("compiled/k\tv1\n");
   expect((await fetch(`${node.adminUrl}/healthz`)).status).toBe(200);
+
+  const second = await runCommand([binary], ["serve", ...freshNodeArgs(dataDir)]);
+  expect(second.exitCode).toBe(ExitCode.serveFailed);
+  expect(second.stderrText).toBe(
+    `filestore: data folder ${dataDir} is in use by another filestore process (pid ${node.process.pid}); ` +
+      "stop it or use another --data\n",
+  );
 
   expect(await node.stop("SIGTERM")).toBe(0);
   // The compiled node logs (pino inside the binary): logfmt by default, JSON when asked.

@@ -92,18 +92,37 @@ export class HardStateFile {
   }
 }
 
-function recoverRecords(filePath: string, bytes: Uint8Array): { hardState: HardState; validRecords: number } {
+/** What a pass over the hard-state file's records found (pure: open and `filestore check` share it). */
+interface HardStateScan {
+  /** The newest valid record's hard state (the empty one when there is none). */
+  hardState: HardState;
+  /** Records kept: the rest is a trailing partial or all-zero record, cut at open. */
+  validRecords: number;
+  /** Records that fail their checks; open refuses the file at the first. */
+  problems: Array<{ position: number; offset: number; reason: string }>;
+}
+
+export function scanHardStateRecords(bytes: Uint8Array): HardStateScan {
   const fullRecords = Math.floor(bytes.length / hardStateRecordBytes);
-  let hardState = emptyHardState;
+  const scan: HardStateScan = { hardState: emptyHardState, validRecords: fullRecords, problems: [] };
   for (let position = 0; position < fullRecords; position++) {
-    const record = bytes.subarray(position * hardStateRecordBytes, (position + 1) * hardStateRecordBytes);
+    const offset = position * hardStateRecordBytes;
+    const record = bytes.subarray(offset, offset + hardStateRecordBytes);
     const isLast = position === fullRecords - 1;
-    if (isLast && record.every((byte) => byte === 0)) return { hardState, validRecords: position };
-    const decoded = decodeHardStateRecord(record);
-    if (typeof decoded === "string") {
-      throw new RaftStorageCorruptError(filePath, `record ${position} at offset ${position * hardStateRecordBytes}: ${decoded}`);
+    if (isLast && record.every((byte) => byte === 0)) {
+      scan.validRecords = position;
+      break;
     }
-    hardState = decoded;
+    const decoded = decodeHardStateRecord(record);
+    if (typeof decoded === "string") scan.problems.push({ position, offset, reason: decoded });
+    else scan.hardState = decoded;
   }
-  return { hardState, validRecords: fullRecords };
+  return scan;
+}
+
+function recoverRecords(filePath: string, bytes: Uint8Array): { hardState: HardState; validRecords: number } {
+  const scan = scanHardStateRecords(bytes);
+  const first = scan.problems[0];
+  if (first === undefined) return scan;
+  throw new RaftStorageCorruptError(filePath, `record ${first.position} at offset ${first.offset}: ${first.reason}`);
 }

@@ -85,7 +85,7 @@ export class RaftStorageCorruptError extends Error {
   override name = "RaftStorageCorruptError";
   constructor(
     readonly file: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`raft storage ${file}: ${reason}`);
   }
