@@ -2,13 +2,14 @@
  * Start-up failures of `serve` in words, with the real program: a busy client, admin or peer port
  * names the port and says "address already in use" (not Bun's "Failed to listen at 127.0.0.1"),
  * and a data folder path that is a file says so (not a raw "EEXIST ... mkdir"). Each exits 5
- * with exactly one stderr line. Other OS errors' words: test/util/system_error_text.test.ts.
+ * with exactly one `filestore: ` line on stderr (after the log lines of the steps that ran). Other
+ * OS errors' words: test/util/system_error_text.test.ts.
  */
 import { afterAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { makeTempDir, runCommand, sourceProgram } from "./process_harness.ts";
+import { errorLines, makeTempDir, runCommand, sourceProgram } from "./process_harness.ts";
 
 const workDir = makeTempDir("startup-errors");
 /** A port held by this test process for the whole file, so a node started on it cannot bind it. */
@@ -24,7 +25,7 @@ async function serveFails(args: string[]): Promise<string> {
   const result = await runCommand(sourceProgram, ["serve", ...args]);
   expect(result.exitCode).toBe(ExitCode.serveFailed);
   expect(result.stdoutText).toBe("");
-  return result.stderrText;
+  return errorLines(result.stderrText).map((line) => `${line}\n`).join("");
 }
 
 test("a busy client port: the port and 'address already in use'", async () => {
