@@ -22,6 +22,8 @@ export interface FileStoreConfig {
   peerListen?: HostPort | undefined;
   /** Undefined when not set: the driver's default (src/cluster/cluster_limits.ts). */
   snapshotEveryEntries?: number | undefined;
+  /** With peers: a new data folder starts with no members and waits to be added (cluster add-node). */
+  join: boolean;
 }
 
 /** A peer of the replicated group: `name` (e.g. "n2") is present when written NAME=HOST:PORT. */
@@ -39,6 +41,8 @@ export type SettingType =
   | { kind: "path" }
   | { kind: "string" }
   | { kind: "enum"; choices: readonly string[] }
+  /** true or false in TOML; as a flag, given without a value (`--join`). */
+  | { kind: "boolean" }
   | { kind: "integer"; min: number; max: number };
 
 export interface Setting {
@@ -47,7 +51,7 @@ export interface Setting {
   property: keyof FileStoreConfig;
   type: SettingType;
   /** Default as it would be written in the TOML file; validated like any other value. */
-  default: string | number | string[];
+  default: string | number | boolean | string[];
   doc: string;
 }
 
@@ -165,6 +169,13 @@ export const settings: readonly Setting[] = [
     type: { kind: "optional-integer", min: 1, max: Number.MAX_SAFE_INTEGER },
     default: "",
     doc: "a replica snapshots its state and compacts its Raft log after this many applied entries (default 100000)",
+  },
+  {
+    name: "join",
+    property: "join",
+    type: { kind: "boolean" },
+    default: false,
+    doc: "with peers: join an existing group (added by `filestore cluster add-node`) instead of founding one; read only when the data folder is new",
   },
 ];
 

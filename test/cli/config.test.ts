@@ -40,6 +40,7 @@ describe("defaults", () => {
       idleTimeoutMs: 300_000,
       nodeId: "",
       peers: [],
+      join: false,
     });
   });
 
@@ -118,6 +119,7 @@ describe("validation errors name the field and the source", () => {
     ["node id not a string", { "node-id": 3 }, "node-id", /must be a string/],
     ["peers bad entry", { peers: ["a:1", "b"] }, "peers", /expected HOST:PORT/],
     ["peers not a list", { peers: 5 }, "peers", /list of "HOST:PORT"/],
+    ["join not a boolean", { join: "yes" }, "join", /must be true or false, got "yes"/],
     ["unknown key", { lisen: "127.0.0.1:1" }, "lisen", /unknown setting/],
   ];
   for (const [label, file, field, reason] of cases) {
