@@ -3,6 +3,7 @@
  * bounds, default and documentation. The validator (validate.ts) reads only this table, so a
  * setting added here is parsed, bounded, defaulted and documented in `--help` at once.
  */
+import { snapshotEveryEntries } from "../cluster/cluster_limits.ts";
 import type { FsyncMode } from "../log/types.ts";
 import type { HostPort } from "./address.ts";
 
@@ -20,8 +21,7 @@ export interface FileStoreConfig {
   peers: PeerAddress[];
   /** Undefined when not set: a replicated node then listens on its own entry in `peers`. */
   peerListen?: HostPort | undefined;
-  /** Undefined when not set: the driver's default (src/cluster/cluster_limits.ts). */
-  snapshotEveryEntries?: number | undefined;
+  snapshotEveryEntries: number;
   /** With peers: a new data folder starts with no members and waits to be added (cluster add-node). */
   join: boolean;
 }
@@ -36,8 +36,6 @@ export type SettingType =
   | { kind: "address-list" }
   /** An address, or undefined when given as "". */
   | { kind: "optional-address" }
-  /** An integer in bounds, or undefined when given as "". */
-  | { kind: "optional-integer"; min: number; max: number }
   | { kind: "path" }
   | { kind: "string" }
   | { kind: "enum"; choices: readonly string[] }
@@ -166,16 +164,16 @@ export const settings: readonly Setting[] = [
   {
     name: "snapshot-every-entries",
     property: "snapshotEveryEntries",
-    type: { kind: "optional-integer", min: 1, max: Number.MAX_SAFE_INTEGER },
-    default: "",
-    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries (default 100000)",
+    type: { kind: "integer", min: 1, max: Number.MAX_SAFE_INTEGER },
+    default: snapshotEveryEntries,
+    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries",
   },
   {
     name: "join",
     property: "join",
     type: { kind: "boolean" },
     default: false,
-    doc: "with peers: join an existing group (added by `filestore cluster add-node`) instead of founding one; read only when the data folder is new",
+    doc: "with peers (every current member and this node): join an existing group, which adds this node with `filestore cluster add-node`, instead of founding one; read only when the data folder is new",
   },
 ];
 

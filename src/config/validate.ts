@@ -36,8 +36,6 @@ export function validateSetting(setting: Setting, raw: unknown, source: string):
     }
     case "integer":
       return toInteger(raw, type.min, type.max, fail);
-    case "optional-integer":
-      return raw === "" ? undefined : toInteger(raw, type.min, type.max, fail);
     case "boolean":
       return toBoolean(raw, fail);
   }

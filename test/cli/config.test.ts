@@ -40,6 +40,7 @@ describe("defaults", () => {
       idleTimeoutMs: 300_000,
       nodeId: "",
       peers: [],
+      snapshotEveryEntries: 100_000,
       join: false,
     });
   });
