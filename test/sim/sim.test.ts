@@ -112,8 +112,8 @@ describe("run.ts", () => {
     const output = await new Response(child.stdout).text();
     expect(await child.exited).toBe(1);
     expect(output).toMatch(/seed \d+ FAILED: SafetyViolation/);
-    const replay = /replay: npx bun test\/sim\/run\.ts --seeds \d+ --nodes 3 --steps 1500 --mutation (\S+)/.exec(output);
-    expect(replay?.[1]).toBe("grantVoteWithoutLogCheck");
+    const replay = /replay: npx bun test\/sim\/run\.ts --seeds \d+ --nodes 3 --steps 1500 (.*)/.exec(output);
+    expect(replay?.[1]).toBe("--mutation grantVoteWithoutLogCheck");
   });
 
   test("exits 0 when every seed holds", async () => {
