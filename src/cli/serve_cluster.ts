@@ -14,7 +14,8 @@ export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "pee
 /** null for a single node (no peers); the replica's settings otherwise; ConfigError naming the field when wrong. */
 export function clusterSettings(config: FileStoreConfig, source: string): ClusterSettings | null {
   if (config.peers.length === 0) {
-    if (config.join) throw new ConfigError("join", source, "joining a group needs peers: every current member and this node");
+    const reason = "joining a group needs peers: every current member and this node";
+    if (config.join) throw new ConfigError("join", source, reason);
     return null;
   }
   const nodeId = named("node-id", source, () => parseNodeId(config.nodeId));

@@ -173,7 +173,9 @@ export const settings: readonly Setting[] = [
     property: "join",
     type: { kind: "boolean" },
     default: false,
-    doc: "with peers (every current member and this node): join an existing group, which adds this node with `filestore cluster add-node`, instead of founding one; read only when the data folder is new",
+    doc:
+      "with peers (every current member and this node): join an existing group, which adds this node with " +
+      "`filestore cluster add-node`, instead of founding one; read only when the data folder is new",
   },
 ];
 

@@ -23,7 +23,8 @@ function replicaToml(name: string, joinLine: string): string {
 /** Members of the group as the node sees them right after its ready line. */
 async function membersAtStart(args: string[]): Promise<string[]> {
   const node = await startServe(sourceProgram, args);
-  const status = (await (await fetch(`${node.adminUrl}/cluster/status`)).json()) as { members: Array<{ node: string }> };
+  const response = await fetch(`${node.adminUrl}/cluster/status`);
+  const status = (await response.json()) as { members: Array<{ node: string }> };
   expect(await node.stop("SIGTERM")).toBe(0);
   return status.members.map((member) => member.node);
 }
@@ -37,7 +38,9 @@ test("join = true in the file and --join on the command line start a new replica
 test("join without peers exits 5 naming the setting", async () => {
   const result = await runCommand(sourceProgram, ["serve", "--join", "--data", join(workDir.path, "lonely")]);
   expect(result.exitCode).toBe(ExitCode.serveFailed);
-  expect(result.stderrText).toBe("filestore: config: join (from flags): joining a group needs peers: every current member and this node\n");
+  expect(result.stderrText).toBe(
+    "filestore: config: join (from flags): joining a group needs peers: every current member and this node\n",
+  );
 });
 
 test("a join value that is not a boolean exits 5 naming the setting and the file", async () => {

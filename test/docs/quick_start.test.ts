@@ -99,7 +99,8 @@ async function run(command: string, waitMsMax: number): Promise<Outcome> {
 
 /** `null` when `npm ping` reaches the registry; otherwise why not. */
 async function registryProblem(): Promise<string | null> {
-  const child = Bun.spawn(["npm", "ping"], { env: { ...process.env, PATH: barePath() }, stdout: "pipe", stderr: "pipe" });
+  const env = { ...process.env, PATH: barePath() };
+  const child = Bun.spawn(["npm", "ping"], { env, stdout: "pipe", stderr: "pipe" });
   const hang = setTimeout(() => child.kill("SIGKILL"), registryPingWaitMsMax);
   const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
   clearTimeout(hang);
@@ -162,7 +163,8 @@ async function startNode(command: string): Promise<{ node: StartedNode; client: 
   });
   const node = new StartedNode(child);
   const ready = await node.lineMatching(/^filestore listening client=(\S+) admin=(\S+)/, commandWaitMsMax);
-  expect({ command, ready: ready !== null, output: ready === null ? node.output : "" }).toEqual({ command, ready: true, output: "" });
+  const failure = ready === null ? node.output : "";
+  expect({ command, ready: ready !== null, failure }).toEqual({ command, ready: true, failure: "" });
   return { node, client: ready![1] };
 }
 
@@ -221,7 +223,8 @@ quickStartTest("the Quick start's commands run as written in a fresh clone, whic
 
 /** Runs one command (client commands against the started node) and checks what it promises. */
 async function runCommand(command: string, client: string | undefined, stored: Map<string, string>): Promise<void> {
-  const pointed = clientCommandPattern.test(command) && client !== undefined ? `${command} --server ${client}` : command;
+  const isClientCommand = clientCommandPattern.test(command) && client !== undefined;
+  const pointed = isClientCommand ? `${command} --server ${client}` : command;
   const outcome = await run(pointed, command.startsWith("npm install") ? npmInstallWaitMsMax : commandWaitMsMax);
   const failure = outcome.exitCode === 0 ? "" : outcome.stderr;
   expect({ command, exitCode: outcome.exitCode, failure }).toEqual({ command, exitCode: 0, failure: "" });
