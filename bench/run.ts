@@ -1,5 +1,6 @@
 /**
- * Entry point of the benchmarks: `bun bench/run.ts [all|log|engine|raft|net|etcd|replicated] [--json] [--quick]`.
+ * Entry point of the benchmarks:
+ *   npx bun bench/run.ts [all|log|engine|raft|net|etcd|replicated] [--json] [--quick]
  * Each part lives in its own module and is loaded on demand; a part whose module is not there
  * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
  * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative).

@@ -16,7 +16,7 @@ test("the package's name resolves to the public client", async () => {
 });
 
 test("the package's bin entry runs the filestore program", async () => {
-  const child = Bun.spawn([process.execPath, join(repositoryRoot, pkg.bin.filestore), "--version"], { stdout: "pipe" });
+  const child = Bun.spawn([join(repositoryRoot, pkg.bin.filestore), "--version"], { stdout: "pipe" });
   const [output, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   expect({ output: output.trim(), exitCode }).toEqual({ output: `filestore ${pkg.version}`, exitCode: 0 });
 });

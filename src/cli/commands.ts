@@ -91,15 +91,15 @@ function serveOptions(): Record<string, OptionSpec> {
     config: { type: "string", short: "c", valueName: "FILE", description: "TOML configuration file (flags override it)" },
   };
   for (const setting of settings) {
+    if (setting.type.kind === "boolean") {
+      options[setting.name] = { type: "boolean", description: setting.doc };
+      continue;
+    }
     const valueName = setting.type.kind === "enum" ? setting.type.choices.join("|") : setting.type.kind.toUpperCase();
     const shown = Array.isArray(setting.default) ? setting.default.join(",") : String(setting.default);
     const fallback = shown === "" ? "" : ` (default ${shown})`;
     options[setting.name] = { type: "string", valueName, description: `${setting.doc}${fallback}` };
   }
-  options.join = {
-    type: "boolean",
-    description: "with peers: this node joins an existing group (added by `filestore cluster add-node`) instead of founding it",
-  };
   options.help = helpOption;
   return options;
 }

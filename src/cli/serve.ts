@@ -73,7 +73,7 @@ export async function serve(options: Record<string, string | boolean | undefined
   // ready line) still gets a clean stop rather than the default abrupt exit.
   const shutdownSignal = waitForShutdownSignal();
   try {
-    await start(node, config, cluster, options.join === true);
+    await start(node, config, cluster, config.join);
   } catch (error) {
     logger.error("start failed", { error: errorText(error) });
     await stop(node);
@@ -219,7 +219,11 @@ async function checkpointBeforeExit(engine: Engine, logger: Logger): Promise<voi
 
 function settingFlags(options: Record<string, string | boolean | undefined>): Record<string, string | undefined> {
   const flags: Record<string, string | undefined> = {};
-  for (const setting of settings) flags[setting.name] = options[setting.name] as string | undefined;
+  for (const setting of settings) {
+    const value = options[setting.name];
+    // parseArgs gives a boolean flag as true (given) or undefined (not given: the file decides).
+    flags[setting.name] = value === true ? "true" : (value as string | undefined);
+  }
   return flags;
 }
 

@@ -13,7 +13,11 @@ export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "pee
 
 /** null for a single node (no peers); the replica's settings otherwise; ConfigError naming the field when wrong. */
 export function clusterSettings(config: FileStoreConfig, source: string): ClusterSettings | null {
-  if (config.peers.length === 0) return null;
+  if (config.peers.length === 0) {
+    const reason = "joining a group needs peers: every current member and this node";
+    if (config.join) throw new ConfigError("join", source, reason);
+    return null;
+  }
   const nodeId = named("node-id", source, () => parseNodeId(config.nodeId));
   const peers = new Map<number, HostPort>();
   for (const peer of config.peers) {

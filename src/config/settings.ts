@@ -3,6 +3,7 @@
  * bounds, default and documentation. The validator (validate.ts) reads only this table, so a
  * setting added here is parsed, bounded, defaulted and documented in `--help` at once.
  */
+import { snapshotEveryEntries } from "../cluster/cluster_limits.ts";
 import type { FsyncMode } from "../log/types.ts";
 import { logFormats, logLevels, type LogFormat, type LogLevel } from "../util/logger.ts";
 import type { HostPort } from "./address.ts";
@@ -21,8 +22,9 @@ export interface FileStoreConfig {
   peers: PeerAddress[];
   /** Undefined when not set: a replicated node then listens on its own entry in `peers`. */
   peerListen?: HostPort | undefined;
-  /** Undefined when not set: the driver's default (src/cluster/cluster_limits.ts). */
-  snapshotEveryEntries?: number | undefined;
+  snapshotEveryEntries: number;
+  /** With peers: a new data folder starts with no members and waits to be added (cluster add-node). */
+  join: boolean;
   logFormat: LogFormat;
   logLevel: LogLevel;
   slowFsyncMs: number;
@@ -38,11 +40,11 @@ type SettingType =
   | { kind: "address-list" }
   /** An address, or undefined when given as "". */
   | { kind: "optional-address" }
-  /** An integer in bounds, or undefined when given as "". */
-  | { kind: "optional-integer"; min: number; max: number }
   | { kind: "path" }
   | { kind: "string" }
   | { kind: "enum"; choices: readonly string[] }
+  /** true or false in TOML; as a flag, given without a value (`--join`). */
+  | { kind: "boolean" }
   | { kind: "integer"; min: number; max: number };
 
 export interface Setting {
@@ -51,7 +53,7 @@ export interface Setting {
   property: keyof FileStoreConfig;
   type: SettingType;
   /** Default as it would be written in the TOML file; validated like any other value. */
-  default: string | number | string[];
+  default: string | number | boolean | string[];
   doc: string;
 }
 
@@ -178,9 +180,18 @@ export const settings: readonly Setting[] = [
   {
     name: "snapshot-every-entries",
     property: "snapshotEveryEntries",
-    type: { kind: "optional-integer", min: 1, max: Number.MAX_SAFE_INTEGER },
-    default: "",
-    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries (default 100000)",
+    type: { kind: "integer", min: 1, max: Number.MAX_SAFE_INTEGER },
+    default: snapshotEveryEntries,
+    doc: "a replica snapshots its state and compacts its Raft log after this many applied entries",
+  },
+  {
+    name: "join",
+    property: "join",
+    type: { kind: "boolean" },
+    default: false,
+    doc:
+      "with peers (every current member and this node): join an existing group, which adds this node with " +
+      "`filestore cluster add-node`, instead of founding one; read only when the data folder is new",
   },
   {
     name: "log-format",

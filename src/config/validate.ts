@@ -7,7 +7,7 @@ import { parseHostPort, type HostPort } from "./address.ts";
 import { ConfigError } from "./config_error.ts";
 import type { PeerAddress, Setting } from "./settings.ts";
 
-type SettingValue = string | number | HostPort | PeerAddress[] | undefined;
+type SettingValue = string | number | boolean | HostPort | PeerAddress[] | undefined;
 
 /** Longest accepted path or string setting; longer is surely a mistake (Linux PATH_MAX is 4096). */
 const textLengthMax = 4096;
@@ -36,8 +36,8 @@ export function validateSetting(setting: Setting, raw: unknown, source: string):
     }
     case "integer":
       return toInteger(raw, type.min, type.max, fail);
-    case "optional-integer":
-      return raw === "" ? undefined : toInteger(raw, type.min, type.max, fail);
+    case "boolean":
+      return toBoolean(raw, fail);
   }
 }
 
@@ -89,6 +89,13 @@ function toInteger(raw: unknown, min: number, max: number, fail: Fail): number {
   if (value < min) fail(`must be at least ${min}, got ${value}`);
   if (value > max) fail(`must be at most ${max}, got ${value}`);
   return value;
+}
+
+/** A TOML boolean, or "true"/"false" from a flag (a boolean flag given without a value is "true"). */
+function toBoolean(raw: unknown, fail: Fail): boolean {
+  if (raw === true || raw === "true") return true;
+  if (raw === false || raw === "false") return false;
+  return fail(`must be true or false, got ${describe(raw)}`);
 }
 
 function describe(raw: unknown): string {

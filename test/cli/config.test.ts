@@ -46,6 +46,8 @@ describe("defaults", () => {
       idleTimeoutMs: 300_000,
       nodeId: "",
       peers: [],
+      snapshotEveryEntries: 100_000,
+      join: false,
       logFormat: "logfmt",
       logLevel: "info",
       slowFsyncMs: 100,
@@ -131,6 +133,7 @@ describe("validation errors name the field and the source", () => {
     ["log level unknown", { "log-level": "trace" }, "log-level", /one of error, warn, info, debug; got "trace"/],
     ["slow fsync negative", { "slow-fsync-ms": -5 }, "slow-fsync-ms", /at least 0, got -5/],
     ["slow fsync too long", { "slow-fsync-ms": 60_001 }, "slow-fsync-ms", /at most 60000/],
+    ["join not a boolean", { join: "yes" }, "join", /must be true or false, got "yes"/],
     ["unknown key", { lisen: "127.0.0.1:1" }, "lisen", /unknown setting/],
   ];
   for (const [label, file, field, reason] of cases) {

@@ -29,6 +29,7 @@ describe("replica settings of serve", () => {
     ["an unnamed peer", { "node-id": "n1", peers: "127.0.0.1:7500" }, "peers"],
     ["a peer listed twice", { "node-id": "n1", peers: "n1=127.0.0.1:7500,n1=127.0.0.1:7501" }, "peers"],
     ["this node missing", { "node-id": "n3", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501" }, "peers"],
+    ["join without peers", { join: "true" }, "join"],
   ])("%s is a ConfigError naming the setting", (_what, flags, field) => {
     let caught: unknown;
     try {

@@ -1,6 +1,6 @@
 /**
  * Runs the simulation over a range of seeds:
- *   bun test/sim/run.ts --seeds 1..200 [--nodes 3|5] [--steps 1500] [--mutation name]
+ *   npx bun test/sim/run.ts --seeds 1..200 [--nodes 3|5] [--steps 1500] [--mutation name]
  * where a mutation is a key of UnsafeMutations (src/cluster/raft/config.ts), unsafeLocalReads
  * (clients skip ReadIndex) or unsafeSendBeforePersist (the driver sends before persisting).
  * Exits 0 when every seed holds; otherwise prints the first failing seed, why, and the
@@ -51,7 +51,7 @@ function main(): number {
     if (!result.ok) {
       const mutationFlag = values.mutation === undefined ? "" : ` --mutation ${values.mutation}`;
       console.log(`seed ${seed} FAILED: ${result.failure}`);
-      console.log(`replay: bun test/sim/run.ts --seeds ${seed} --nodes ${nodes} --steps ${steps}${mutationFlag}`);
+      console.log(`replay: npx bun test/sim/run.ts --seeds ${seed} --nodes ${nodes} --steps ${steps}${mutationFlag}`);
       return 1;
     }
   }

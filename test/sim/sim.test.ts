@@ -112,7 +112,8 @@ describe("run.ts", () => {
     const output = await new Response(child.stdout).text();
     expect(await child.exited).toBe(1);
     expect(output).toMatch(/seed \d+ FAILED: SafetyViolation/);
-    expect(output).toMatch(/replay: bun test\/sim\/run\.ts --seeds \d+ --nodes 3 --steps 1500 --mutation grantVoteWithoutLogCheck/);
+    const replay = /replay: npx bun test\/sim\/run\.ts --seeds \d+ --nodes 3 --steps 1500 (.*)/.exec(output);
+    expect(replay?.[1]).toBe("--mutation grantVoteWithoutLogCheck");
   });
 
   test("exits 0 when every seed holds", async () => {

@@ -1,6 +1,6 @@
 /**
  * Long soak of the cluster simulation, for nightly runs rather than CI:
- *   bun test/sim/soak.ts [--seeds 1..5000] [--steps 3000]
+ *   npx bun test/sim/soak.ts [--seeds 1..5000] [--steps 3000]
  * Runs every seed for 3 and for 5 nodes; prints totals, or the first failing seed with its
  * replay command and exits 1.
  */
@@ -27,7 +27,7 @@ function main(): number {
       operations += result.operations;
       if (!result.ok) {
         console.log(`seed ${seed} (${nodes} nodes) FAILED: ${result.failure}`);
-        console.log(`replay: bun test/sim/run.ts --seeds ${seed} --nodes ${nodes} --steps ${steps}`);
+        console.log(`replay: npx bun test/sim/run.ts --seeds ${seed} --nodes ${nodes} --steps ${steps}`);
         return 1;
       }
       if ((seed - first + 1) % progressEverySeeds === 0) console.log(`${nodes} nodes: ${seed - first + 1} seeds ok`);
