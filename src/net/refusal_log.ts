@@ -5,8 +5,8 @@
  * written at most once a second with a count (repeated_event_log.ts), so a flood of refused
  * clients costs a counter increment per refusal and one line a second.
  */
-import { errorText, type LogFields, type Logger } from "../util/logger.ts";
-import { RepeatedEventLog } from "../util/repeated_event_log.ts";
+import { errorText, type LogFields, type Logger, type LogLevel } from "../util/logger.ts";
+import { RepeatedEventLog, type Schedule } from "../util/repeated_event_log.ts";
 import type { ServerLimits } from "./limits.ts";
 
 export class RefusalLog {
@@ -18,16 +18,17 @@ export class RefusalLog {
   /** Made once: the in-flight refusal runs per refused request. */
   private readonly inflightFields: LogFields;
 
-  constructor(logger: Logger, private readonly limits: ServerLimits) {
+  constructor(logger: Logger, private readonly limits: ServerLimits, schedule?: Schedule) {
     this.inflightFields = {
       per_connection_limit: limits.inflightRequestsPerConnectionMax,
       per_server_limit: limits.inflightRequestsPerServerMax,
     };
-    this.connections = new RepeatedEventLog(logger, "warn", "client connection refused: connections-max reached");
-    this.frames = new RepeatedEventLog(logger, "warn", "client frame too large: connection closed");
-    this.malformed = new RepeatedEventLog(logger, "warn", "client frame malformed: connection closed");
-    this.inflight = new RepeatedEventLog(logger, "warn", "client requests refused: too many in flight (OVERLOADED)");
-    this.failures = new RepeatedEventLog(logger, "error", "request failed inside the server (INTERNAL)");
+    const log = (level: LogLevel, message: string) => new RepeatedEventLog(logger, level, message, schedule);
+    this.connections = log("warn", "client connection refused: connections-max reached");
+    this.frames = log("warn", "client frame too large: connection closed");
+    this.malformed = log("warn", "client frame malformed: connection closed");
+    this.inflight = log("warn", "client requests refused: too many in flight (OVERLOADED)");
+    this.failures = log("error", "request failed inside the server (INTERNAL)");
   }
 
   connectionRefused(remote: string): void {

@@ -21,6 +21,7 @@ import { noopObserver, type ServerObserver } from "./observer";
 import { OutputBuffer } from "./output_buffer";
 import { RefusalLog } from "./refusal_log";
 import type { Logger } from "../util/logger";
+import type { Schedule } from "../util/repeated_event_log";
 import { decodeRequest } from "./request_decoder";
 import { deadlineAtMs, execute, isFoundValue, lookUpGet, operationName, type ExecutorContext } from "./request_executor";
 import { encodeResponse } from "./response_codec";
@@ -39,6 +40,8 @@ interface ServerOptions {
   logError?: (message: string, error: unknown) => void;
   /** Where refusals by the limits and internal failures are logged, at most once a second each (refusal_log.ts). */
   logger?: Logger;
+  /** When held-back refusal lines are written (repeated_event_log.ts); tests pass one they drive. */
+  logSchedule?: Schedule;
 }
 
 interface ServerStats {
@@ -112,7 +115,8 @@ class ClientPortServer {
 
   constructor(private readonly options: ServerOptions) {
     this.limits = resolveLimits(options.limits);
-    this.refusals = options.logger === undefined ? null : new RefusalLog(options.logger, this.limits);
+    const logger = options.logger;
+    this.refusals = logger === undefined ? null : new RefusalLog(logger, this.limits, options.logSchedule);
     this.observer = options.observer ?? noopObserver;
     this.executor = {
       service: options.service,

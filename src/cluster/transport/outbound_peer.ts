@@ -29,7 +29,7 @@ import { PeerFrameError } from "./peer_frame_error.ts";
 import type { PeerCounters } from "./peer_stats.ts";
 import type { PeerDialer, PeerRefusal, PeerTransportLimits } from "./types.ts";
 import type { Logger } from "../../util/logger.ts";
-import { RepeatedEventLog } from "../../util/repeated_event_log.ts";
+import { RepeatedEventLog, type Schedule } from "../../util/repeated_event_log.ts";
 import { formatHostPort } from "../../config/address.ts";
 import { formatNodeId } from "../node_id.ts";
 
@@ -42,6 +42,7 @@ interface OutboundContext {
   helloFrame: Uint8Array;
   dial: PeerDialer;
   logger: Logger;
+  logSchedule: Schedule | undefined;
   /** This node's id: a refusal must name it. */
   ownNodeId: NodeId;
   onRefused(refusal: PeerRefusal): void;
@@ -74,8 +75,8 @@ export class OutboundPeer {
     private readonly context: OutboundContext,
   ) {
     this.reconnectDelayMs = context.limits.reconnectDelayMsMin;
-    this.lostLog = new RepeatedEventLog(context.logger, "warn", "peer connection lost; redialing");
-    this.regainedLog = new RepeatedEventLog(context.logger, "info", "peer connection regained");
+    this.lostLog = new RepeatedEventLog(context.logger, "warn", "peer connection lost; redialing", context.logSchedule);
+    this.regainedLog = new RepeatedEventLog(context.logger, "info", "peer connection regained", context.logSchedule);
   }
 
   queuedMessages(): number {

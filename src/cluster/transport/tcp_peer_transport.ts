@@ -26,7 +26,7 @@ import type {
   TcpPeerTransportOptions,
 } from "./types.ts";
 import { silentLogger, type Logger } from "../../util/logger.ts";
-import { RepeatedEventLog } from "../../util/repeated_event_log.ts";
+import { RepeatedEventLog, type Schedule } from "../../util/repeated_event_log.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
 const encoderBytesInitial = 64 * 1024;
@@ -67,12 +67,14 @@ class BunTcpPeerTransport implements TcpPeerTransport {
   private closed = false;
   private readonly dial: PeerDialer;
   private readonly logger: Logger;
+  private readonly logSchedule: Schedule | undefined;
   /** Refused inbound connections and frames, by reason, at most one line a second each. */
   private readonly refusals = new Map<keyof PeerRejections, RepeatedEventLog>();
 
   constructor(options: TcpPeerTransportOptions, private readonly limits: PeerTransportLimits) {
     this.nodeId = options.nodeId;
     this.logger = options.logger ?? silentLogger;
+    this.logSchedule = options.logSchedule;
     this.dial = options.dial ?? Bun.connect;
     this.clusterId = options.clusterId;
     this.helloFrame = encodeHelloFrame(this.builder, options.clusterId, options.nodeId).slice();
@@ -131,6 +133,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
         helloFrame: this.helloFrame,
         dial: this.dial,
         logger: this.logger,
+        logSchedule: this.logSchedule,
         ownNodeId: this.nodeId,
         onRefused: (refusal: PeerRefusal) => this.refusedHandler(refusal),
       };
@@ -197,7 +200,7 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     this.counters.rejected[reason]++;
     let log = this.refusals.get(reason);
     if (log === undefined) {
-      log = new RepeatedEventLog(this.logger, "warn", "peer input refused");
+      log = new RepeatedEventLog(this.logger, "warn", "peer input refused", this.logSchedule);
       this.refusals.set(reason, log);
     }
     log.note({ reason: refusalReasons[reason] });

@@ -19,6 +19,7 @@
 import type { Socket, TCPSocketConnectOptions } from "bun";
 import type { Message, NodeId } from "../raft/types.ts";
 import type { Logger } from "../../util/logger.ts";
+import type { Schedule } from "../../util/repeated_event_log.ts";
 
 /** Peer addresses by node id, "host:port" each; this node's own entry is allowed and ignored. */
 export type PeerAddresses = ReadonlyMap<NodeId, string>;
@@ -94,6 +95,8 @@ export interface TcpPeerTransportOptions {
   dial?: PeerDialer;
   /** Where peer connections lost and regained, and refused peer input, are logged; silent when absent. */
   logger?: Logger;
+  /** When held-back repeated lines are written (repeated_event_log.ts); tests pass one they drive. */
+  logSchedule?: Schedule;
 }
 
 /** Opens a TCP connection, as Bun.connect does. */
