@@ -271,6 +271,7 @@ export class RaftDriver {
 
   private tick(): void {
     this.node.tick();
+    this.observeRoleChangeOfTick();
     const now = performance.now();
     this.proposals.expire(now);
     this.reads.expire(now);
@@ -395,6 +396,18 @@ export class RaftDriver {
       return;
     }
     this.reads.markIssued(taken.context, taken.waiters);
+  }
+
+  /**
+   * A leader that steps down on its own (check-quorum: no majority heard within an election
+   * timeout) does so inside tick() and has nothing to persist or send, so no Ready reports it:
+   * noticed here, so reads waiting on its leadership fail now and the change is logged now.
+   */
+  private observeRoleChangeOfTick(): void {
+    const softState = this.node.softState();
+    if (softState.role !== this.softState.role || softState.leader !== this.softState.leader) {
+      this.observeSoftState(softState);
+    }
   }
 
   private observeSoftState(softState: SoftState): void {

@@ -3,12 +3,12 @@
  * checks recovery runs at open (checkSealedSegment, checkLastSegment in recovery.ts; rules in
  * record_format.ts), without changing a byte: nothing is cut, set aside or removed.
  *
- * Beyond recovery, it looks past a torn tail. Recovery cuts the last segment where its framing
- * is lost, which is right for a write a crash interrupted; a damaged length field in the middle
- * of the newest segment looks the same to it, and the cut then drops the valid records after
- * it. A valid record found past the cut (findRecordAfter) is reported, so the operator learns of
- * it before a start cuts it. (After a power loss the pages of one unsynced write can also land
- * out of order, so such a find can also be the pieces of a write that was never acknowledged.)
+ * Like recovery, it looks past a torn tail. Recovery cuts the last segment where its framing is
+ * lost, which is right for a write a crash interrupted; a damaged length field in the middle of
+ * the newest segment looks the same until a valid record is found past that point
+ * (findRecordAfter): then recovery refuses to start rather than cut it, and this reports it as
+ * damage. (After a power loss the pages of one unsynced write can also land out of order, so
+ * such a find can also be the pieces of a write that was never acknowledged.)
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -101,7 +101,7 @@ function reportTornTail(report: InspectionReport, segment: SegmentInspection): v
   }
   const what =
     `${tail.reason}, and the framing is lost; yet a valid record (${past.index}) follows at offset ${past.offset}: ` +
-    `start-up would cut ${tail.bytes} bytes from here as a torn tail, that record with them`;
+    `not a torn write (cutting ${tail.bytes} bytes here would lose that record), so start-up refuses`;
   report.damage(segment.file, tail.offset, tail.index, what);
 }
 

@@ -7,10 +7,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { CorruptRecordInfo, RecoveryReport } from "./types.ts";
+import { CorruptRecordError, type CorruptRecordInfo, type RecoveryReport } from "./types.ts";
 import { OffsetTable } from "./offset_table.ts";
 import { mapSegmentFile, Segment } from "./segment.ts";
-import { scanSegment, type SegmentScan } from "./segment_scan.ts";
+import { findRecordAfter, scanSegment, type SegmentScan } from "./segment_scan.ts";
 import { encodeSegmentHeader, parseSegmentFileName, segmentFileName, segmentHeaderBytes, segmentHeaderProblem } from "./record_format.ts";
 import { createEmptySegmentFile, fsyncDirectory, setFileAside, temporaryFileSuffix } from "./segment_files.ts";
 
@@ -181,6 +181,7 @@ function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport,
     return null;
   }
   const { scan, problems, tornTail } = check;
+  if (tornTail !== null) refuseToCutValidRecords(file, contents, tornTail);
   report.recordsRecovered += scan.offsets.length - scan.corruptRecords.length;
   report.corruptRecords.push(...problems);
   const fd = fs.openSync(file.filePath, "r+");
@@ -190,4 +191,21 @@ function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport,
     if (durable) fs.fdatasyncSync(fd);
   }
   return new Segment(file.firstIndex, file.filePath, contents, scan.validEndOffset, scan.offsets, fd);
+}
+
+/**
+ * A torn write leaves garbage only after the last whole record; a valid record past the point
+ * where the framing was lost means the damage is inside the log (a damaged length field, say),
+ * and cutting there would drop records that may have been acknowledged. Start-up refuses, as for
+ * any corrupt record it must replay, and `filestore check` reports the same find. (After a power
+ * loss the pages of one unsynced write can land out of order and look the same; refusing is the
+ * side that loses nothing.)
+ */
+function refuseToCutValidRecords(file: SegmentFile, contents: Uint8Array, tornTail: TornTail): void {
+  const found = findRecordAfter(contents, tornTail.offset, tornTail.index);
+  if (found === null) return;
+  const reason =
+    `${tornTail.reason}; a valid record follows at offset ${found.offset} (index ${found.index}), ` +
+    "so this is damage, not a torn write, and cutting the log here would lose it";
+  throw new CorruptRecordError(file.filePath, tornTail.offset, tornTail.index, reason);
 }

@@ -12,7 +12,7 @@ import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { recordHeaderBytes } from "../../src/log/record_format.ts";
 import { flipByte, middleRecordOf, recordsOf, segmentPaths } from "./damage.ts";
-import { makeTempDir, runCommand, sourceProgram } from "./process_harness.ts";
+import { errorLines, freshNodeArgs, makeTempDir, runCommand, sourceProgram } from "./process_harness.ts";
 
 const workDir = makeTempDir("check");
 afterAll(() => workDir.remove());
@@ -124,7 +124,7 @@ test("a torn tail alone is a note, exit 0, and the check does not cut it", async
   expect(fs.statSync(last).size).toBe(size + recordHeaderBytes - 5);
 });
 
-test("a damaged length field in the newest segment, which start-up would cut as a torn tail, is damage", async () => {
+test("a damaged length field in the newest segment, with valid records after it, is damage", async () => {
   const dir = await writeFolder("length", false);
   const last = segmentPaths(join(dir, "log")).at(-1)!;
   const records = recordsOf(last);
@@ -138,8 +138,18 @@ test("a damaged length field in the newest segment, which start-up would cut as 
     `\nDAMAGED  ${last} offset ${damaged.offset} record ${damaged.index}: ` +
       "record payload cut short, and the framing is lost; " +
       `yet a valid record (${records[1].index}) follows at offset ${records[1].offset}: ` +
-      `start-up would cut ${cutBytes} bytes from here as a torn tail, that record with them\n`,
+      `not a torn write (cutting ${cutBytes} bytes here would lose that record), so start-up refuses\n`,
   );
+  // Start-up agrees: it refuses (exit 5) instead of cutting the valid records as a torn tail.
+  const serve = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(dir)]);
+  expect(serve.exitCode).toBe(ExitCode.serveFailed);
+  expect(errorLines(serve.stderrText)).toEqual([
+    `filestore: data folder ${dir}: corrupt record in ${last} at offset ${damaged.offset} (index ${damaged.index}): ` +
+      `record payload cut short; a valid record follows at offset ${records[1].offset} (index ${records[1].index}), ` +
+      "so this is damage, not a torn write, and cutting the log here would lose it; " +
+      `run \`filestore check --data ${dir}\` to list all damage`,
+  ]);
+  expect(fs.statSync(last).size).toBe(cutBytes + damaged.offset);
 });
 
 test("a corrupt checkpoint is damage: start-up would ignore it and replay the log", async () => {

@@ -104,3 +104,15 @@ test("a failure of the driver's loop is logged once as replication stopped, with
     fields: { node: `n${follower.id}`, error: "disk on fire" },
   }]);
 });
+
+test("a leader that loses its quorum steps down at once: no longer leader, and logged, before any election", async () => {
+  const logger = new CollectingLogger();
+  cluster = await InProcessCluster.start([1, 2, 3], { logger });
+  const leader = await cluster.leader();
+  for (const id of [1, 2, 3].filter((id) => id !== leader.id)) await cluster.stopNode(id);
+  // check-quorum turns the core's leader into a follower inside a tick; the driver sees it there.
+  await waitFor(() => leader.driver.status().softState.role !== "leader", "the leader to step down");
+  expect(leader.driver.isLeader()).toBe(false);
+  const term = leader.driver.status().term;
+  expect(linesOf(logger, `n${leader.id}`, "stepped down").map((line) => line.fields.term)).toEqual([term]);
+});

@@ -139,6 +139,11 @@ export class RawNode {
     leaderApi.transferLeadership(this.raft, to);
   }
 
+  /** Role and known leader now: a role change inside tick() (check-quorum) brings no Ready of its own. */
+  softState(): SoftState {
+    return { leader: this.raft.leader, role: this.raft.role };
+  }
+
   /** Membership in force at an index in [snapshot index, last index]: for state-machine snapshots. */
   confStateAt(index: number): ConfState {
     return this.raft.configs.at(index);
