@@ -105,7 +105,7 @@ test("a failure of the driver's loop is logged once as replication stopped, with
   }]);
 });
 
-test("a leader that loses its quorum steps down at once: no longer leader, and logged, before any election", async () => {
+test("a leader that loses its quorum steps down at once: not leader, and logged, before an election", async () => {
   const logger = new CollectingLogger();
   cluster = await InProcessCluster.start([1, 2, 3], { logger });
   const leader = await cluster.leader();
