@@ -11,7 +11,9 @@ import { findFreePort } from "../../bench/lib/free_port.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { recordHeaderBytes } from "../../src/log/record_format.ts";
 import { flipByte, middleRecordOf, segmentPaths } from "./damage.ts";
-import { freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe } from "./process_harness.ts";
+import {
+  folderInUseLine, freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe,
+} from "./process_harness.ts";
 
 const workDir = makeTempDir("check-replica");
 const folder = join(workDir.path, "replica");
@@ -46,9 +48,7 @@ beforeAll(async () => {
     expect(whileRunning).toMatchObject({
       exitCode: ExitCode.serveFailed,
       stdoutText: "",
-      stderrText:
-        `filestore: data folder ${folder} is in use by another filestore process (pid ${node.process.pid}); ` +
-        "stop it or use another --data\n",
+      stderrText: folderInUseLine(folder, node.process.pid),
     });
   } finally {
     expect(await node.stop("SIGTERM")).toBe(0);
