@@ -10,8 +10,7 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { findFreePort } from "../../bench/lib/free_port.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { recordHeaderBytes } from "../../src/log/record_format.ts";
-import { flipByte, middleRecordOf, segmentPaths } from "./damage.ts";
+import { damageMiddleRecord, segmentPaths, type RecordPlace } from "./damage.ts";
 import { errorLines, freshNodeArgs, nodesPerFile, runCommand, sourceProgram } from "./process_harness.ts";
 
 const nodes = nodesPerFile("corrupt-record");
@@ -25,8 +24,16 @@ const keyCount = 20;
 /** Starts, writes, stops and restarts nodes; generous for a loaded 2-core machine. */
 const testTimeoutMs = 120_000;
 
-/** A node on `folder` that took keyCount puts, stopped by `signal` (SIGTERM writes a checkpoint, SIGKILL does not). */
-async function writeKeys(folder: string, signal: "SIGTERM" | "SIGKILL", extraArgs: string[] = []): Promise<void> {
+/**
+ * A node on `folder` that took keyCount puts, stopped by `signal` (SIGTERM writes a checkpoint, SIGKILL does not);
+ * then the middle record of the first segment in its log folder `log` (under `folder`) is damaged.
+ */
+async function damagedAfterWrites(
+  folder: string,
+  signal: "SIGTERM" | "SIGKILL",
+  log: string,
+  extraArgs: string[] = [],
+): Promise<{ segment: string; record: RecordPlace }> {
   const node = await nodes.start([...freshNodeArgs(folder), ...extraArgs]);
   for (let key = 1; key <= keyCount; key++) {
     expect(
@@ -34,6 +41,8 @@ async function writeKeys(folder: string, signal: "SIGTERM" | "SIGKILL", extraArg
     ).toBe(0);
   }
   await node.stop(signal);
+  const segment = segmentPaths(join(folder, log))[0];
+  return { segment, record: damageMiddleRecord(segment) };
 }
 
 function damageLine(step: string, folder: string, segment: string, offset: number, index: number): string {
@@ -48,10 +57,7 @@ test(
   "a corrupt record that start-up must replay: the node refuses to start, exit 5, naming file, offset and record",
   async () => {
     const folder = join(nodes.folder, "replayed");
-    await writeKeys(folder, "SIGKILL");
-    const segment = segmentPaths(join(folder, "log"))[0];
-    const record = middleRecordOf(segment);
-    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const { segment, record } = await damagedAfterWrites(folder, "SIGKILL", "log");
     const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder)]);
     expect(result).toMatchObject({ exitCode: ExitCode.serveFailed, stdoutText: "" });
     const expected = damageLine(`data folder ${folder}`, folder, segment, record.offset, record.index);
@@ -64,10 +70,7 @@ test(
   "a corrupt record the checkpoint covers: the node serves, and only that record's key fails with INTERNAL",
   async () => {
     const folder = join(nodes.folder, "checkpointed");
-    await writeKeys(folder, "SIGTERM");
-    const segment = segmentPaths(join(folder, "log"))[0];
-    const record = middleRecordOf(segment);
-    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const { segment, record } = await damagedAfterWrites(folder, "SIGTERM", "log");
     const node = await nodes.start(freshNodeArgs(folder));
     const get = (key: number) => runCommand(sourceProgram, ["get", `key/${key}`, "--server", node.clientAddress]);
     const damaged = await get(record.index);
@@ -91,10 +94,7 @@ test(
   async () => {
     const folder = join(nodes.folder, "replica");
     const replicaArgs = ["--node-id", "n1", "--peers", `n1=127.0.0.1:${findFreePort()}`];
-    await writeKeys(folder, "SIGTERM", replicaArgs);
-    const segment = segmentPaths(join(folder, "raft", "log"))[0];
-    const record = middleRecordOf(segment);
-    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const { segment, record } = await damagedAfterWrites(folder, "SIGTERM", join("raft", "log"), replicaArgs);
     const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder), ...replicaArgs]);
     expect(result.exitCode).toBe(ExitCode.serveFailed);
     const expected = damageLine(`replica n1 in ${folder}`, folder, segment, record.offset, record.index);
