@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import type { ServerLimits } from "../../src/net/limits";
 import { CollectingLogger, type LoggedLine } from "../util/collecting_logger.ts";
 import { MemoryService } from "./memory_service";
-import { serverPerTest } from "./server_per_test";
+import { serverPerTest } from "./per_test_server";
 import { bytes, request, wireFrame } from "./wire_fixtures";
 
 const servers = serverPerTest();

@@ -5,7 +5,7 @@ import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/lim
 import type { ServerObserver } from "../../src/net/observer";
 import { MemoryService } from "./memory_service";
 import { waitFor } from "../support/wait_for";
-import { serverPerTest } from "./server_per_test";
+import { serverPerTest } from "./per_test_server";
 import { bytes, request, text, wireFrame } from "./wire_fixtures";
 
 const servers = serverPerTest();
