@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { Engine } from "../../src/engine/engine.ts";
 import { recordHeaderBytes } from "../../src/log/record_format.ts";
-import { flipByte, middleRecordOf, recordsOf, segmentPaths } from "./damage.ts";
+import { damageMiddleRecord, flipByte, recordsOf, segmentPaths } from "./damage.ts";
 import { errorLines, freshNodeArgs, makeTempDir, runCommand, sourceProgram } from "./process_harness.ts";
 
 const workDir = makeTempDir("check");
@@ -78,8 +78,7 @@ test("a clean folder: one line per file, a clean result, exit 0", async () => {
 test("a flipped byte in the middle of a segment: file, offset, record index; exit 7; nothing changed", async () => {
   const dir = await writeFolder("flipped", false);
   const segment = segmentPaths(join(dir, "log"))[1];
-  const record = middleRecordOf(segment);
-  flipByte(segment, record.offset + recordHeaderBytes + 3);
+  const record = damageMiddleRecord(segment);
   const before = snapshotOf(dir);
   const result = await check(dir);
   expect(result.exitCode).toBe(ExitCode.damaged);

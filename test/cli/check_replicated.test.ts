@@ -9,9 +9,10 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { findFreePort } from "../../bench/lib/free_port.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { recordHeaderBytes } from "../../src/log/record_format.ts";
-import { flipByte, middleRecordOf, segmentPaths } from "./damage.ts";
-import { freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe } from "./process_harness.ts";
+import { damageMiddleRecord, flipByte, segmentPaths } from "./damage.ts";
+import {
+  folderInUseLine, freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe,
+} from "./process_harness.ts";
 
 const workDir = makeTempDir("check-replica");
 const folder = join(workDir.path, "replica");
@@ -46,9 +47,7 @@ beforeAll(async () => {
     expect(whileRunning).toMatchObject({
       exitCode: ExitCode.serveFailed,
       stdoutText: "",
-      stderrText:
-        `filestore: data folder ${folder} is in use by another filestore process (pid ${node.process.pid}); ` +
-        "stop it or use another --data\n",
+      stderrText: folderInUseLine(folder, node.process.pid),
     });
   } finally {
     expect(await node.stop("SIGTERM")).toBe(0);
@@ -66,6 +65,15 @@ afterAll(() => {
 
 function restoreCleanFiles(): void {
   for (const [file, bytes] of cleanFiles) fs.writeFileSync(file, bytes);
+}
+
+/** Restores the clean folder, applies `damage` to it, and checks it: damage found, exit 7; gives what `damage` gave. */
+async function checkAfter<T>(damage: () => T): Promise<{ damaged: T; report: string }> {
+  restoreCleanFiles();
+  const damaged = damage();
+  const result = await check();
+  expect(result.exitCode).toBe(ExitCode.damaged);
+  return { damaged, report: result.stdoutText };
 }
 
 test("a stopped replica's folder is clean: Raft log, hard state, snapshot and engine files get a line", async () => {
@@ -89,33 +97,21 @@ test("a stopped replica's folder is clean: Raft log, hard state, snapshot and en
 });
 
 test("a flipped byte in a Raft log record: file, offset and record index; exit 7", async () => {
-  restoreCleanFiles();
   const segment = segmentPaths(join(folder, "raft", "log"))[0];
-  const record = middleRecordOf(segment);
-  flipByte(segment, record.offset + recordHeaderBytes + 1);
-  const result = await check();
-  expect(result.exitCode).toBe(ExitCode.damaged);
-  expect(result.stdoutText).toContain(
+  const { damaged: record, report } = await checkAfter(() => damageMiddleRecord(segment));
+  expect(report).toContain(
     `\nDAMAGED  ${segment} offset ${record.offset} record ${record.index}: record checksum mismatch\n`,
   );
 });
 
 test("a flipped byte in a hard-state record: exit 7 naming the record", async () => {
-  restoreCleanFiles();
   const hardState = join(folder, "raft", "hard_state");
-  flipByte(hardState, 10);
-  const result = await check();
-  expect(result.exitCode).toBe(ExitCode.damaged);
-  expect(result.stdoutText).toContain(
-    `\nDAMAGED  ${hardState} offset 0 record 0: hard-state record checksum mismatch\n`,
-  );
+  const { report } = await checkAfter(() => flipByte(hardState, 10));
+  expect(report).toContain(`\nDAMAGED  ${hardState} offset 0 record 0: hard-state record checksum mismatch\n`);
 });
 
 test("a flipped byte in the snapshot file: exit 7", async () => {
-  restoreCleanFiles();
   const snapshot = join(folder, "raft", "snapshot");
-  flipByte(snapshot, 9);
-  const result = await check();
-  expect(result.exitCode).toBe(ExitCode.damaged);
-  expect(result.stdoutText).toContain(`\nDAMAGED  ${snapshot}: checksum mismatch\n`);
+  const { report } = await checkAfter(() => flipByte(snapshot, 9));
+  expect(report).toContain(`\nDAMAGED  ${snapshot}: checksum mismatch\n`);
 });

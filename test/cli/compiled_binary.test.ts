@@ -8,7 +8,8 @@ import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import {
-  freshNodeArgs, makeTempDir, processWaitMsMax, repositoryRoot, runCommand, startServe, type ServeProcess,
+  folderInUseLine, freshNodeArgs, makeTempDir, processWaitMsMax, repositoryRoot, runCommand, startServe,
+  type ServeProcess,
 } from "./process_harness.ts";
 import { parseJsonLogLines } from "../util/json_log.ts";
 
@@ -46,10 +47,7 @@ test("the compiled file serves, answers put/get/scan and stops cleanly on SIGTER
 
   const second = await runCommand([binary], ["serve", ...freshNodeArgs(dataDir)]);
   expect(second.exitCode).toBe(ExitCode.serveFailed);
-  expect(second.stderrText).toBe(
-    `filestore: data folder ${dataDir} is in use by another filestore process (pid ${node.process.pid}); ` +
-      "stop it or use another --data\n",
-  );
+  expect(second.stderrText).toBe(folderInUseLine(dataDir, node.process.pid));
 
   expect(await node.stop("SIGTERM")).toBe(0);
   // The compiled node logs (pino inside the binary): logfmt by default, JSON when asked.

@@ -6,49 +6,43 @@
  * whose value sits in that record fails with INTERNAL (the damaged bytes are never served); a
  * replica whose Raft log holds a corrupt record refuses to start the same way.
  */
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { findFreePort } from "../../bench/lib/free_port.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import { recordHeaderBytes } from "../../src/log/record_format.ts";
-import { flipByte, middleRecordOf, segmentPaths } from "./damage.ts";
-import {
-  errorLines,
-  freshNodeArgs,
-  makeTempDir,
-  runCommand,
-  sourceProgram,
-  startServe,
-  type ServeProcess,
-} from "./process_harness.ts";
+import { damageMiddleRecord, segmentPaths, type RecordPlace } from "./damage.ts";
+import { errorLines, freshNodeArgs, nodesPerFile, runCommand, sourceProgram } from "./process_harness.ts";
 
-const workDir = makeTempDir("corrupt-record");
+const nodes = nodesPerFile("corrupt-record");
 
 /** The `filestore: ` lines of a failed start (its log lines come before them), each with its newline. */
 function errorLinesOf(result: { stderrText: string }): string {
   return errorLines(result.stderrText).map((line) => `${line}\n`).join("");
 }
-const started: ServeProcess[] = [];
 /** Keys written one put each, so record i of a fresh single node's log holds key/i. */
 const keyCount = 20;
 /** Starts, writes, stops and restarts nodes; generous for a loaded 2-core machine. */
 const testTimeoutMs = 120_000;
 
-afterAll(async () => {
-  for (const node of started) if (node.process.exitCode === null) await node.stop("SIGKILL");
-  workDir.remove();
-});
-
-/** A node on `folder` that took keyCount puts, stopped by `signal` (SIGTERM writes a checkpoint, SIGKILL does not). */
-async function writeKeys(folder: string, signal: "SIGTERM" | "SIGKILL", extraArgs: string[] = []): Promise<void> {
-  const node = await startServe(sourceProgram, [...freshNodeArgs(folder), ...extraArgs]);
-  started.push(node);
+/**
+ * A node on `folder` that took keyCount puts, stopped by `signal` (SIGTERM writes a checkpoint, SIGKILL does not);
+ * then the middle record of the first segment in its log folder `log` (under `folder`) is damaged.
+ */
+async function damagedAfterWrites(
+  folder: string,
+  signal: "SIGTERM" | "SIGKILL",
+  log: string,
+  extraArgs: string[] = [],
+): Promise<{ segment: string; record: RecordPlace }> {
+  const node = await nodes.start([...freshNodeArgs(folder), ...extraArgs]);
   for (let key = 1; key <= keyCount; key++) {
     expect(
       (await runCommand(sourceProgram, ["put", `key/${key}`, `value ${key}`, "--server", node.clientAddress])).exitCode,
     ).toBe(0);
   }
   await node.stop(signal);
+  const segment = segmentPaths(join(folder, log))[0];
+  return { segment, record: damageMiddleRecord(segment) };
 }
 
 function damageLine(step: string, folder: string, segment: string, offset: number, index: number): string {
@@ -62,11 +56,8 @@ function damageLine(step: string, folder: string, segment: string, offset: numbe
 test(
   "a corrupt record that start-up must replay: the node refuses to start, exit 5, naming file, offset and record",
   async () => {
-    const folder = join(workDir.path, "replayed");
-    await writeKeys(folder, "SIGKILL");
-    const segment = segmentPaths(join(folder, "log"))[0];
-    const record = middleRecordOf(segment);
-    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const folder = join(nodes.folder, "replayed");
+    const { segment, record } = await damagedAfterWrites(folder, "SIGKILL", "log");
     const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder)]);
     expect(result).toMatchObject({ exitCode: ExitCode.serveFailed, stdoutText: "" });
     const expected = damageLine(`data folder ${folder}`, folder, segment, record.offset, record.index);
@@ -78,13 +69,9 @@ test(
 test(
   "a corrupt record the checkpoint covers: the node serves, and only that record's key fails with INTERNAL",
   async () => {
-    const folder = join(workDir.path, "checkpointed");
-    await writeKeys(folder, "SIGTERM");
-    const segment = segmentPaths(join(folder, "log"))[0];
-    const record = middleRecordOf(segment);
-    flipByte(segment, record.offset + recordHeaderBytes + 2);
-    const node = await startServe(sourceProgram, freshNodeArgs(folder));
-    started.push(node);
+    const folder = join(nodes.folder, "checkpointed");
+    const { segment, record } = await damagedAfterWrites(folder, "SIGTERM", "log");
+    const node = await nodes.start(freshNodeArgs(folder));
     const get = (key: number) => runCommand(sourceProgram, ["get", `key/${key}`, "--server", node.clientAddress]);
     const damaged = await get(record.index);
     expect(damaged).toMatchObject({ exitCode: ExitCode.requestFailed, stdoutText: "" });
@@ -105,12 +92,9 @@ test(
 test(
   "a replica with a corrupt record in its Raft log refuses to start, exit 5",
   async () => {
-    const folder = join(workDir.path, "replica");
+    const folder = join(nodes.folder, "replica");
     const replicaArgs = ["--node-id", "n1", "--peers", `n1=127.0.0.1:${findFreePort()}`];
-    await writeKeys(folder, "SIGTERM", replicaArgs);
-    const segment = segmentPaths(join(folder, "raft", "log"))[0];
-    const record = middleRecordOf(segment);
-    flipByte(segment, record.offset + recordHeaderBytes + 2);
+    const { segment, record } = await damagedAfterWrites(folder, "SIGTERM", join("raft", "log"), replicaArgs);
     const result = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder), ...replicaArgs]);
     expect(result.exitCode).toBe(ExitCode.serveFailed);
     const expected = damageLine(`replica n1 in ${folder}`, folder, segment, record.offset, record.index);

@@ -30,10 +30,17 @@ export function recordsOf(file: string): RecordPlace[] {
 }
 
 /** The record whose frame holds the middle byte of the file. */
-export function middleRecordOf(file: string): RecordPlace {
+function middleRecordOf(file: string): RecordPlace {
   const middle = Math.floor(fs.statSync(file).size / 2);
   const record = recordsOf(file).find((place) => place.offset + recordHeaderBytes + place.payloadBytes > middle);
   if (record === undefined) throw new Error(`${file} has no record at its middle`);
+  return record;
+}
+
+/** Flips a payload byte of `file`'s middle record (its framing holds, its checksum fails); returns the record. */
+export function damageMiddleRecord(file: string): RecordPlace {
+  const record = middleRecordOf(file);
+  flipByte(file, record.offset + recordHeaderBytes + 1);
   return record;
 }
 

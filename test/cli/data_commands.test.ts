@@ -3,27 +3,12 @@
  * lines on stdin, `--consistency`/`--max-staleness-ms` and `--json` on get and scan, run as real
  * processes against a real node, checked by output and exit code.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import {
-  freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess,
-} from "./process_harness.ts";
+import { nodePerFile } from "./process_harness.ts";
 
-const dataDir = makeTempDir("data-commands");
-let node: ServeProcess;
-const cli = (args: string[], stdin?: Uint8Array | string) =>
-  runCommand(sourceProgram, [...args, "--server", node.clientAddress], stdin);
+const { cli } = nodePerFile("data-commands");
 const valueOf = async (key: string) => (await cli(["get", key])).stdoutText;
-
-beforeAll(async () => {
-  node = await startServe(sourceProgram, freshNodeArgs(join(dataDir.path, "node")));
-});
-
-afterAll(async () => {
-  await node?.stop("SIGTERM");
-  dataDir.remove();
-});
 
 describe("cas", () => {
   test("writes when the key holds EXPECTED; exits 1 and writes nothing when it does not", async () => {

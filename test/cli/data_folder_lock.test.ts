@@ -4,65 +4,44 @@
  * after `kill -9` of the holder the kernel has dropped the lock and a new node starts on the
  * folder; a replicated node locks its top folder (not raft/ or engine/ inside it).
  */
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findFreePort } from "../../bench/lib/free_port.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { dataFolderLockFileName } from "../../src/util/data_folder_lock.ts";
 import {
-  freshNodeArgs,
-  makeTempDir,
-  runCommand,
-  sourceProgram,
-  startServe,
-  type ServeProcess,
+  folderInUseLine, freshNodeArgs, nodesPerFile, runCommand, sourceProgram, type ServeProcess,
 } from "./process_harness.ts";
 
-const workDir = makeTempDir("lock");
-const started: ServeProcess[] = [];
+const nodes = nodesPerFile("lock");
 /** Starts and stops several nodes; generous for a loaded 2-core machine. */
 const testTimeoutMs = 120_000;
 
-afterAll(async () => {
-  for (const node of started) if (node.process.exitCode === null) await node.stop("SIGKILL");
-  workDir.remove();
-});
+/** Runs a CLI command against `node`'s client port. */
+const against = (node: ServeProcess, args: string[]) =>
+  runCommand(sourceProgram, [...args, "--server", node.clientAddress]);
 
-async function startNode(args: string[]): Promise<ServeProcess> {
-  const node = await startServe(sourceProgram, args);
-  started.push(node);
-  return node;
-}
-
-function inUseLine(folder: string, pid: number): string {
-  const holder = `filestore process (pid ${pid})`;
-  return `filestore: data folder ${folder} is in use by another ${holder}; stop it or use another --data\n`;
+/** `serve` with `args` must exit 5 at once, with one line naming `folder` and the PID of `holder`. */
+async function expectRefused(args: string[], folder: string, holder: ServeProcess): Promise<void> {
+  expect(await runCommand(sourceProgram, ["serve", ...args])).toMatchObject({
+    exitCode: ExitCode.serveFailed,
+    stdoutText: "",
+    stderrText: folderInUseLine(folder, holder.process.pid),
+  });
 }
 
 test(
   "a second serve on a folder in use exits 5 naming folder and PID; the first keeps serving",
   async () => {
-    const folder = join(workDir.path, "single");
-    const first = await startNode(freshNodeArgs(folder));
-    expect((await runCommand(sourceProgram, ["put", "k", "before", "--server", first.clientAddress])).exitCode).toBe(
-      ExitCode.ok,
-    );
+    const folder = join(nodes.folder, "single");
+    const first = await nodes.start(freshNodeArgs(folder));
+    expect((await against(first, ["put", "k", "before"])).exitCode).toBe(ExitCode.ok);
 
-    const second = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder)]);
-    expect(second).toMatchObject({
-      exitCode: ExitCode.serveFailed,
-      stdoutText: "",
-      stderrText: inUseLine(folder, first.process.pid),
-    });
+    await expectRefused(freshNodeArgs(folder), folder, first);
 
-    expect((await runCommand(sourceProgram, ["put", "k", "after", "--server", first.clientAddress])).exitCode).toBe(
-      ExitCode.ok,
-    );
-    expect(await runCommand(sourceProgram, ["get", "k", "--server", first.clientAddress])).toMatchObject({
-      exitCode: 0,
-      stdoutText: "after",
-    });
+    expect((await against(first, ["put", "k", "after"])).exitCode).toBe(ExitCode.ok);
+    expect(await against(first, ["get", "k"])).toMatchObject({ exitCode: 0, stdoutText: "after" });
     expect(await first.stop("SIGTERM")).toBe(0);
   },
   testTimeoutMs,
@@ -71,18 +50,13 @@ test(
 test(
   "after kill -9 of the holder, a new node starts on the folder and has its data",
   async () => {
-    const folder = join(workDir.path, "killed");
-    const first = await startNode(freshNodeArgs(folder));
-    expect((await runCommand(sourceProgram, ["put", "k", "kept", "--server", first.clientAddress])).exitCode).toBe(
-      ExitCode.ok,
-    );
+    const folder = join(nodes.folder, "killed");
+    const first = await nodes.start(freshNodeArgs(folder));
+    expect((await against(first, ["put", "k", "kept"])).exitCode).toBe(ExitCode.ok);
     expect(await first.stop("SIGKILL")).not.toBe(0);
 
-    const next = await startNode(freshNodeArgs(folder));
-    expect(await runCommand(sourceProgram, ["get", "k", "--server", next.clientAddress])).toMatchObject({
-      exitCode: 0,
-      stdoutText: "kept",
-    });
+    const next = await nodes.start(freshNodeArgs(folder));
+    expect(await against(next, ["get", "k"])).toMatchObject({ exitCode: 0, stdoutText: "kept" });
     expect(await next.stop("SIGTERM")).toBe(0);
   },
   testTimeoutMs,
@@ -91,28 +65,15 @@ test(
 test(
   "a replicated node locks its top folder: a second one, replica or single node, is refused",
   async () => {
-    const folder = join(workDir.path, "replica");
-    const replicaArgs = () => [
-      ...freshNodeArgs(folder),
-      "--node-id",
-      "n1",
-      "--peers",
-      `n1=127.0.0.1:${findFreePort()}`,
-    ];
-    const replica = await startNode(replicaArgs());
+    const folder = join(nodes.folder, "replica");
+    const peers = () => `n1=127.0.0.1:${findFreePort()}`;
+    const replicaArgs = () => [...freshNodeArgs(folder), "--node-id", "n1", "--peers", peers()];
+    const replica = await nodes.start(replicaArgs());
     expect(existsSync(join(folder, dataFolderLockFileName))).toBe(true);
     expect(existsSync(join(folder, "raft", dataFolderLockFileName))).toBe(false);
 
-    const asReplica = await runCommand(sourceProgram, ["serve", ...replicaArgs()]);
-    expect(asReplica).toMatchObject({
-      exitCode: ExitCode.serveFailed,
-      stderrText: inUseLine(folder, replica.process.pid),
-    });
-    const asSingle = await runCommand(sourceProgram, ["serve", ...freshNodeArgs(folder)]);
-    expect(asSingle).toMatchObject({
-      exitCode: ExitCode.serveFailed,
-      stderrText: inUseLine(folder, replica.process.pid),
-    });
+    await expectRefused(replicaArgs(), folder, replica);
+    await expectRefused(freshNodeArgs(folder), folder, replica);
     expect(await replica.stop("SIGTERM")).toBe(0);
   },
   testTimeoutMs,

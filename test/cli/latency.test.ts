@@ -2,28 +2,15 @@
  * `filestore latency` as a real process against a real node: one line per interval with the
  * probe count and min/avg/P50/P99/max; --count stops it; Ctrl-C (SIGINT) stops it with exit 0.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import {
-  freshNodeArgs, makeTempDir, processWaitMsMax, runCommand, sourceProgram, startServe, type ServeProcess,
-} from "./process_harness.ts";
+import { nodePerFile, processWaitMsMax, runCommand, sourceProgram } from "./process_harness.ts";
 
 const milliseconds = (name: string) => String.raw`${name}_ms=(\d+\.\d{3})`;
 const intervalLine = new RegExp(
   String.raw`^probes=(\d+) ` + ["min", "avg", "p50", "p99", "max"].map(milliseconds).join(" ") + "$",
 );
-const dataDir = makeTempDir("latency");
-let node: ServeProcess;
-
-beforeAll(async () => {
-  node = await startServe(sourceProgram, freshNodeArgs(join(dataDir.path, "node")));
-});
-
-afterAll(async () => {
-  await node?.stop("SIGTERM");
-  dataDir.remove();
-});
+const shared = nodePerFile("latency");
 
 /** min <= p50 <= p99 and avg within [min, max]; percentiles are HDR values (3 digits), so allow their rounding. */
 function expectOrdered(line: string): void {
@@ -37,7 +24,8 @@ function expectOrdered(line: string): void {
 }
 
 test("--count N prints N interval lines and exits 0", async () => {
-  const args = ["latency", "--server", node.clientAddress, "--interval-ms", "50", "--count", "3", "--gap-ms", "0"];
+  const server = shared.node.clientAddress;
+  const args = ["latency", "--server", server, "--interval-ms", "50", "--count", "3", "--gap-ms", "0"];
   const result = await runCommand(sourceProgram, args);
   expect(result.stderrText).toBe("");
   expect(result.exitCode).toBe(ExitCode.ok);
@@ -50,7 +38,8 @@ test("--count N prints N interval lines and exits 0", async () => {
 });
 
 test("Ctrl-C (SIGINT) stops the endless probe with exit 0", async () => {
-  const child = Bun.spawn([...sourceProgram, "latency", "--server", node.clientAddress, "--interval-ms", "20"], {
+  const server = shared.node.clientAddress;
+  const child = Bun.spawn([...sourceProgram, "latency", "--server", server, "--interval-ms", "20"], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

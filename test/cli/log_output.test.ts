@@ -4,22 +4,15 @@
  * file and the offset cut, in JSON and in the default logfmt; --log-level filters; and requests
  * log nothing, at info or at debug.
  */
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { appendFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
 import packageJson from "../../package.json";
 import { parseJsonLogLines, waitForLogLine } from "../util/json_log.ts";
-import {
-  freshNodeArgs, makeTempDir, processWaitMsMax, sourceProgram, startServe, type ServeProcess,
-} from "./process_harness.ts";
+import { freshNodeArgs, nodesPerFile, processWaitMsMax, type ServeProcess } from "./process_harness.ts";
 
-const workDir = makeTempDir("log-output");
-const started: ServeProcess[] = [];
-afterAll(async () => {
-  for (const node of started) if (node.process.exitCode === null) await node.stop("SIGKILL");
-  workDir.remove();
-});
+const nodes = nodesPerFile("log-output");
 
 /** Writes before the kill; each is one record of the engine's log. */
 const writes = 20;
@@ -28,10 +21,8 @@ const garbage = new Uint8Array(37).fill(0xab);
 /** Requests of the "nothing per request" test: enough that a line per request could not hide. */
 const requests = 400;
 
-async function startNode(dataDir: string, flags: string[]): Promise<ServeProcess> {
-  const node = await startServe(sourceProgram, [...freshNodeArgs(dataDir), ...flags]);
-  started.push(node);
-  return node;
+function startNode(dataDir: string, flags: string[]): Promise<ServeProcess> {
+  return nodes.start([...freshNodeArgs(dataDir), ...flags]);
 }
 
 /** Writes `writes` keys, SIGKILLs the node, appends garbage to the last segment; returns it and its size before. */
@@ -57,7 +48,7 @@ async function allLines(node: ServeProcess): Promise<string[]> {
 }
 
 test("a torn tail at restart is logged as JSON with the file and the offset cut", async () => {
-  const dataDir = join(workDir.path, "torn-json");
+  const dataDir = join(nodes.folder, "torn-json");
   const { segment, cleanSize } = await crashWithTornTail(dataDir);
   const node = await startNode(dataDir, ["--log-format", "json"]);
   const torn = await waitForLogLine(node.stderr.lines, (event) => event.msg === "torn tail cut", "the torn tail line");
@@ -76,7 +67,7 @@ test("a torn tail at restart is logged as JSON with the file and the offset cut"
 });
 
 test("logfmt by default; --log-level warn keeps only warnings and errors", async () => {
-  const dataDir = join(workDir.path, "torn-logfmt");
+  const dataDir = join(nodes.folder, "torn-logfmt");
   const { segment, cleanSize } = await crashWithTornTail(dataDir);
   const node = await startNode(dataDir, ["--log-level", "warn"]);
   expect(await node.stop("SIGTERM")).toBe(0);
@@ -88,7 +79,7 @@ test("logfmt by default; --log-level warn keeps only warnings and errors", async
 });
 
 test("at the default level, logfmt lines tell the start, the recovery and the stop", async () => {
-  const node = await startNode(join(workDir.path, "logfmt-info"), []);
+  const node = await startNode(join(nodes.folder, "logfmt-info"), []);
   expect(await node.stop("SIGINT")).toBe(0);
   const messages = (await allLines(node)).map((line) => {
     expect(line).toMatch(/^time=\S+ level=info msg=/);
@@ -111,7 +102,7 @@ test("at the default level, logfmt lines tell the start, the recovery and the st
 });
 
 test("--slow-fsync-ms 0 reports the fdatasyncs of the log (at most one line a second)", async () => {
-  const dataDir = join(workDir.path, "slow-fsync");
+  const dataDir = join(nodes.folder, "slow-fsync");
   const node = await startNode(dataDir, ["--log-format", "json", "--slow-fsync-ms", "0"]);
   const db = await connect(node.clientAddress, { timeoutMs: processWaitMsMax });
   await db.put("key", "value");
@@ -122,7 +113,7 @@ test("--slow-fsync-ms 0 reports the fdatasyncs of the log (at most one line a se
 });
 
 test("requests log nothing, even at debug level", async () => {
-  const node = await startNode(join(workDir.path, "quiet"), ["--log-format", "json", "--log-level", "debug"]);
+  const node = await startNode(join(nodes.folder, "quiet"), ["--log-format", "json", "--log-level", "debug"]);
   await waitForLogLine(node.stderr.lines, (event) => event.msg === "listening", "the listening line");
   const db = await connect(node.clientAddress, { timeoutMs: processWaitMsMax });
   for (let index = 0; index < requests / 2; index++) {

@@ -7,19 +7,10 @@
 import { describe, expect, test } from "bun:test";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { parseCommandLine } from "../../src/cli/parse.ts";
-import { UsageError } from "../../src/cli/usage_error.ts";
 import { runCommand, sourceProgram } from "./process_harness.ts";
+import { usageErrorOf } from "./usage_error_of.ts";
 
-function usageMessage(argv: string[]): string {
-  try {
-    parseCommandLine(argv);
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).not.toContain("\n");
-    return (error as Error).message;
-  }
-  throw new Error(`expected a usage error for ${argv.join(" ")}`);
-}
+const usageMessage = (argv: string[]) => usageErrorOf(argv).message;
 
 describe("unknown options", () => {
   test("a typo is named with the closest option", () => {

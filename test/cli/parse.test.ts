@@ -7,17 +7,8 @@ import { commands } from "../../src/cli/commands.ts";
 import { parseCommandLine, positiveIntegerOption } from "../../src/cli/parse.ts";
 import { UsageError } from "../../src/cli/usage_error.ts";
 import { settings } from "../../src/config/settings.ts";
+import { usageErrorOf } from "./usage_error_of.ts";
 
-function usageErrorOf(argv: string[]): UsageError {
-  try {
-    parseCommandLine(argv);
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).not.toContain("\n");
-    return error as UsageError;
-  }
-  throw new Error(`expected a usage error for ${argv.join(" ")}`);
-}
 
 describe("commands", () => {
   test("put, get, del, scan with --server", () => {

@@ -3,6 +3,7 @@
  * the bound ports read back from its ready line), run CLI commands, collect output and exit codes.
  */
 import type { Subprocess } from "bun";
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -110,6 +111,68 @@ export async function startServe(program: string[], args: string[]): Promise<Ser
       return await child.exited;
     },
   };
+}
+
+/** A temp folder for one test file and the `serve` nodes its tests start. */
+interface NodesPerFile {
+  readonly folder: string;
+  /** Starts `serve` with `args`; a node still running after the file's last test is killed then. */
+  start(args: string[]): Promise<ServeProcess>;
+}
+
+/** Call once at the top of a test file: after its last test, nodes left running are killed and the folder removed. */
+export function nodesPerFile(label: string): NodesPerFile {
+  const workDir = makeTempDir(label);
+  const started: ServeProcess[] = [];
+  afterAll(async () => {
+    for (const node of started) if (node.process.exitCode === null) await node.stop("SIGKILL");
+    workDir.remove();
+  });
+  return {
+    folder: workDir.path,
+    start: async (args) => {
+      const node = await startServe(sourceProgram, args);
+      started.push(node);
+      return node;
+    },
+  };
+}
+
+/** One `serve` node that all of a test file's tests share, with data in `<folder>/node`. */
+interface NodePerFile {
+  readonly folder: string;
+  /** The node, once the file's first test is about to run. */
+  readonly node: ServeProcess;
+  /** Runs a CLI command against the node: `--server` and its client address follow `args`. */
+  cli(args: string[], stdin?: Uint8Array | string): Promise<CommandResult>;
+}
+
+/** Call once at the top of a test file: the node starts before its first test and stops (SIGTERM) after its last. */
+export function nodePerFile(label: string): NodePerFile {
+  const workDir = makeTempDir(label);
+  let node: ServeProcess | undefined;
+  beforeAll(async () => {
+    node = await startServe(sourceProgram, freshNodeArgs(join(workDir.path, "node")));
+  });
+  afterAll(async () => {
+    await node?.stop("SIGTERM");
+    workDir.remove();
+  });
+  const shared: NodePerFile = {
+    folder: workDir.path,
+    get node() {
+      if (node === undefined) throw new Error("the shared node is not started yet: use it inside a test");
+      return node;
+    },
+    cli: (args, stdin) => runCommand(sourceProgram, [...args, "--server", shared.node.clientAddress], stdin),
+  };
+  return shared;
+}
+
+/** The line a second process on `folder` prints (exit 5) while the node with `pid` holds the folder. */
+export function folderInUseLine(folder: string, pid: number): string {
+  return `filestore: data folder ${folder} is in use by another filestore process (pid ${pid}); `
+    + "stop it or use another --data\n";
 }
 
 /** Serve arguments for a node on free ports over `dataDir`. */

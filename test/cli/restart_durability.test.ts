@@ -4,18 +4,13 @@
  * port and data folder that the same client reconnects to. Every acknowledged write must be
  * readable afterwards.
  */
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { freshNodeArgs, makeTempDir, sourceProgram, startServe, type ServeProcess } from "./process_harness.ts";
+import { freshNodeArgs, nodesPerFile, type ServeProcess } from "./process_harness.ts";
 
-const workDir = makeTempDir("durability");
-const started: ServeProcess[] = [];
-afterAll(async () => {
-  for (const node of started) if (node.process.exitCode === null) await node.stop("SIGKILL");
-  workDir.remove();
-});
+const nodes = nodesPerFile("durability");
 
 /** Concurrent writers, as a trading client would have. */
 const writerCount = 8;
@@ -28,10 +23,8 @@ const readAttemptsMax = 3000;
 /** Each test starts and stops nodes several times; generous for a loaded 2-core machine. */
 const testTimeoutMs = 120_000;
 
-async function startNode(dataDir: string, listen?: string): Promise<ServeProcess> {
-  const node = await startServe(sourceProgram, freshNodeArgs(dataDir, listen));
-  started.push(node);
-  return node;
+function startNode(dataDir: string, listen?: string): Promise<ServeProcess> {
+  return nodes.start(freshNodeArgs(dataDir, listen));
 }
 
 type Store = Awaited<ReturnType<typeof connect>>;
@@ -78,7 +71,7 @@ async function expectAllReadable(db: Store, acknowledged: Map<string, string>): 
 }
 
 test("SIGTERM with writes in flight: exit 0, and every acknowledged write is there after a restart", async () => {
-  const dataDir = join(workDir.path, "sigterm");
+  const dataDir = join(nodes.folder, "sigterm");
   const node = await startNode(dataDir);
   const db = await connect(node.clientAddress, { timeoutMs: 5000 });
   const writers = startWriters(db, "term");
@@ -98,7 +91,7 @@ test("SIGTERM with writes in flight: exit 0, and every acknowledged write is the
 }, testTimeoutMs);
 
 test("SIGKILL, restart on the same port and data: the client reconnects and every acknowledged write is readable", async () => {
-  const dataDir = join(workDir.path, "sigkill");
+  const dataDir = join(nodes.folder, "sigkill");
   const first = await startNode(dataDir);
   const db = await connect(first.clientAddress, { timeoutMs: 2000 });
   const writers = startWriters(db, "kill");

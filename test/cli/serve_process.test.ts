@@ -2,27 +2,14 @@
  * The real program: `serve` as a child process on free ports, the CLI commands as child
  * processes against it, checked by output bytes and exit codes.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
-import {
-  errorLines, freshNodeArgs, makeTempDir, runCommand, sourceProgram, startServe, type ServeProcess,
-} from "./process_harness.ts";
+import { errorLines, nodePerFile, runCommand, sourceProgram, startServe } from "./process_harness.ts";
 
-const dataDir = makeTempDir("serve");
-let node: ServeProcess;
-const cli = (args: string[], stdin?: Uint8Array | string) =>
-  runCommand(sourceProgram, [...args, "--server", node.clientAddress], stdin);
-
-beforeAll(async () => {
-  node = await startServe(sourceProgram, freshNodeArgs(join(dataDir.path, "node")));
-});
-
-afterAll(async () => {
-  await node?.stop("SIGTERM");
-  dataDir.remove();
-});
+const shared = nodePerFile("serve");
+const { cli, folder } = shared;
 
 describe("client commands against a running node", () => {
   test("put prints the version; get prints the raw value; del removes it", async () => {
@@ -110,7 +97,7 @@ describe("command line without a server", () => {
 
 describe("serve configuration and start-up failures", () => {
   test("a bad flag value exits 5 naming the setting", async () => {
-    const result = await runCommand(sourceProgram, ["serve", "--fsync", "sometimes", "--data", join(dataDir.path, "x")]);
+    const result = await runCommand(sourceProgram, ["serve", "--fsync", "sometimes", "--data", join(folder, "x")]);
     expect(result.exitCode).toBe(ExitCode.serveFailed);
     expect(result.stderrText).toBe(
       'filestore: config: fsync (from --fsync): must be one of always, batch, unsafe-no-fsync; got "sometimes"\n',
@@ -118,39 +105,40 @@ describe("serve configuration and start-up failures", () => {
   });
 
   test("a missing config file exits 5 naming the file", async () => {
-    const result = await runCommand(sourceProgram, ["serve", "--config", join(dataDir.path, "absent.toml")]);
+    const result = await runCommand(sourceProgram, ["serve", "--config", join(folder, "absent.toml")]);
     expect(result.exitCode).toBe(ExitCode.serveFailed);
     expect(result.stderrText).toContain("absent.toml): file not found");
   });
 
   test("settings come from the config file, and flags override it", async () => {
-    const configPath = join(dataDir.path, "node.toml");
-    const fileData = join(dataDir.path, "from-file");
+    const configPath = join(folder, "node.toml");
+    const fileData = join(folder, "from-file");
     writeFileSync(configPath, `listen = "127.0.0.1:0"\nadmin = "127.0.0.1:0"\ndata = "${fileData}"\nfsync = "batch"\n`);
     const fromFile = await startServe(sourceProgram, ["--config", configPath]);
     expect(fromFile.stdout.lines[0]).toEndWith(`data=${fileData} fsync=batch`);
     expect(await fromFile.stop("SIGTERM")).toBe(0);
-    const flagData = join(dataDir.path, "from-flag");
+    const flagData = join(folder, "from-flag");
     const overridden = await startServe(sourceProgram, ["--config", configPath, "--data", flagData, "--fsync", "always"]);
     expect(overridden.stdout.lines[0]).toEndWith(`data=${flagData} fsync=always`);
     expect(await overridden.stop("SIGTERM")).toBe(0);
   });
 
   test("a client port already in use exits 5 naming the port", async () => {
-    const args = ["serve", "--listen", node.clientAddress, "--admin", "127.0.0.1:0", "--data", join(dataDir.path, "busy")];
+    const address = shared.node.clientAddress;
+    const args = ["serve", "--listen", address, "--admin", "127.0.0.1:0", "--data", join(folder, "busy")];
     const result = await runCommand(sourceProgram, args);
     expect(result.exitCode).toBe(ExitCode.serveFailed);
     // One error line, the last one: the node's log lines of the failed start come before it.
     const [errorLine, ...more] = errorLines(result.stderrText);
     expect(more).toEqual([]);
-    expect(errorLine).toStartWith(`filestore: client port ${node.clientAddress}: `);
+    expect(errorLine).toStartWith(`filestore: client port ${address}: `);
     expect(result.stderrText).toEndWith(`${errorLine}\n`);
   });
 });
 
 describe("admin endpoint of a running node", () => {
   test("/healthz is 200 while serving", async () => {
-    const response = await fetch(`${node.adminUrl}/healthz`);
+    const response = await fetch(`${shared.node.adminUrl}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe("ok\n");
   });
@@ -158,7 +146,7 @@ describe("admin endpoint of a running node", () => {
   test("/metrics counts the requests served and shows log, index and fsync figures", async () => {
     expect((await cli(["put", "metered", "m"])).exitCode).toBe(ExitCode.ok);
     expect((await cli(["get", "metered"])).exitCode).toBe(ExitCode.ok);
-    const text = await (await fetch(`${node.adminUrl}/metrics`)).text();
+    const text = await (await fetch(`${shared.node.adminUrl}/metrics`)).text();
     const count = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
     expect(count(/^filestore_requests_total\{op="put",status="OK"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
     expect(count(/^filestore_requests_total\{op="get",status="OK"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);

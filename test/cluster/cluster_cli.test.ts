@@ -4,10 +4,8 @@
  * follower, it is forwarded to the leader); bad arguments are usage errors.
  */
 import { afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
+import { runCommand, sourceProgram } from "../cli/process_harness.ts";
 import { ProcessCluster } from "./process_cluster.ts";
-
-const program = [process.execPath, join(import.meta.dir, "../../src/main.ts")];
 
 let cluster: ProcessCluster | undefined;
 afterEach(async () => {
@@ -15,11 +13,7 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function run(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn([...program, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { exitCode, stdout, stderr };
-}
+const run = (args: string[]) => runCommand(sourceProgram, args);
 
 test("status lists the members; transfer-leader through a follower moves leadership; removing the leader hands over first; bad input is refused", async () => {
   cluster = await ProcessCluster.start({ nodes: 3 });
@@ -28,14 +22,14 @@ test("status lists the members; transfer-leader through a follower moves leaders
   const followerAdmin = cluster.nodes.get(follower)!.adminAddress;
 
   const transfer = await run(["cluster", "transfer-leader", `n${follower}`, "--admin", followerAdmin]);
-  expect(transfer.stderr).toBe("");
+  expect(transfer.stderrText).toBe("");
   expect(transfer.exitCode).toBe(0);
   expect(await cluster.leader()).toBe(follower);
 
   // Followers announce their own addresses through the leader; status waits for them.
   const status = await run(["status", "--admin", cluster.nodes.get(follower)!.adminAddress]);
   expect(status.exitCode).toBe(0);
-  const lines = status.stdout.trim().split("\n");
+  const lines = status.stdoutText.trim().split("\n");
   expect(lines[0]).toBe(`group healthy: 3 of 3 voters up, leader n${follower}`);
   expect(lines[1]).toMatch(/^node\s+role\s+term\s+leader\s+commit\s+applied\s+lag\s+health$/);
   expect(lines.some((line) => new RegExp(`^n${follower}\\s+leader\\s+\\d+\\s+n${follower}\\s`).test(line))).toBe(true);
@@ -43,7 +37,7 @@ test("status lists the members; transfer-leader through a follower moves leaders
 
   // Removing the leader itself: it hands leadership over first, then the removal runs on the new leader.
   const removeLeader = await run(["cluster", "remove-node", `n${follower}`, "--admin", followerAdmin]);
-  expect(removeLeader.stderr).toBe("");
+  expect(removeLeader.stderrText).toBe("");
   expect(removeLeader.exitCode).toBe(0);
   const remaining = [...cluster.nodes.keys()].filter((id) => id !== follower);
   expect(remaining).toContain(await cluster.leader());
@@ -56,5 +50,5 @@ test("status lists the members; transfer-leader through a follower moves leaders
   expect((await run(["cluster", "add-node", "n4", "--admin", liveAdmin])).exitCode).toBe(2);
   const badNode = await run(["cluster", "remove-node", "node_four", "--admin", liveAdmin]);
   expect(badNode.exitCode).toBe(4);
-  expect(badNode.stderr).toContain('node name "node_four" must be letters, digits and "-"');
+  expect(badNode.stderrText).toContain('node name "node_four" must be letters, digits and "-"');
 }, 60_000);

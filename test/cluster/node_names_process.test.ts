@@ -7,9 +7,9 @@
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
+import { runCommand, sourceProgram } from "../cli/process_harness.ts";
 import { ProcessCluster } from "./process_cluster.ts";
 
-const program = [process.execPath, join(import.meta.dir, "../../src/main.ts")];
 const names = ["db-a", "db-b", "db-c", "db-d"];
 /** Status polls while followers announce their addresses (about once a second each). */
 const statusPollsMax = 200;
@@ -20,22 +20,14 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function run(args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn([...program, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { exitCode, stdout, stderr };
-}
+const run = (args: string[]) => runCommand(sourceProgram, args);
 
 /** The first column of status's member rows, once every member in `expected` answers. */
 async function statusNames(admin: string, expected: string[]): Promise<string[]> {
   let shown: string[] = [];
   for (let poll = 0; poll < statusPollsMax; poll++) {
     const status = await run(["status", "--admin", admin]);
-    const firstColumn = status.stdout.trim().split("\n").slice(1).map((line) => line.split(/\s+/)[0]);
+    const firstColumn = status.stdoutText.trim().split("\n").slice(1).map((line) => line.split(/\s+/)[0]);
     shown = firstColumn.filter((name) => names.includes(name));
     if (expected.every((name) => shown.includes(name))) return shown.sort();
     await Bun.sleep(50);
@@ -58,7 +50,7 @@ test("a group named db-a, db-b, db-c: status shows the names; add-node db-d name
   const newcomer = running.define(4);
   await running.launch(4, ["--join"], running.peerList([1, 2, 3, 4]));
   const added = await run(["cluster", "add-node", `db-d=${newcomer.peerAddress}`, "--admin", followerAdmin]);
-  expect(added.stderr).toBe("");
+  expect(added.stderrText).toBe("");
   expect(added.exitCode).toBe(ExitCode.ok);
   // The follower forwarded the request to the leader and never parsed the name: it learns it
   // from the replicated member announcement.
@@ -81,16 +73,16 @@ test("bad names, and two names with one internal id, stop serve with one line (e
 
   const badNodeId = await serve("db_a", peer("db_a", 1));
   expect(badNodeId.exitCode).toBe(ExitCode.serveFailed);
-  expect(badNodeId.stderr).toBe(`filestore: config: node-id (from flags): node name "db_a" ${rule}\n`);
+  expect(badNodeId.stderrText).toBe(`filestore: config: node-id (from flags): node name "db_a" ${rule}\n`);
 
   const badPeer = await serve("db-a", `${peer("db-a", 1)},${peer("db-", 2)}`);
   expect(badPeer.exitCode).toBe(ExitCode.serveFailed);
-  expect(badPeer.stderr).toBe(`filestore: config: peers (from flags): node name "db-" ${rule}\n`);
+  expect(badPeer.stderrText).toBe(`filestore: config: peers (from flags): node name "db-" ${rule}\n`);
 
   const colliding = await serve("node-qrh", `${peer("node-qrh", 1)},${peer("node-1he5", 2)}`);
   expect(colliding.exitCode).toBe(ExitCode.serveFailed);
   const id = (Bun.hash.xxHash32("node-qrh") | 0x80000000) >>> 0;
-  expect(colliding.stderr).toBe(
+  expect(colliding.stderrText).toBe(
     `filestore: config: peers (from flags): node names "node-qrh" and "node-1he5" map to the same internal id ${id}; ` +
       "rename one of them\n",
   );

@@ -4,12 +4,10 @@
  * two keep serving. A node removed while down learns it from the others when it comes back.
  */
 import { afterEach, expect, test } from "bun:test";
-import { join } from "node:path";
 import { connect } from "../../src/client/index.ts";
+import { errorLines, runCommand, sourceProgram } from "../cli/process_harness.ts";
 import { parseJsonLogLines } from "../util/json_log.ts";
 import { ProcessCluster } from "./process_cluster.ts";
-
-const program = [process.execPath, join(import.meta.dir, "../../src/main.ts")];
 
 let cluster: ProcessCluster | undefined;
 afterEach(async () => {
@@ -17,13 +15,9 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function run(command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn(command, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
-  ]);
-  return { exitCode, stdout, stderr };
-}
+const run = (args: string[]) => runCommand(sourceProgram, args);
+/** Node `id` started again on its data folder and ports, run to its end. */
+const restartNode = (id: number) => runCommand(cluster!.serveCommand(id, []), []);
 
 test("a removed node says so and exits 8, refuses to start again on its data; the group serves on", async () => {
   cluster = await ProcessCluster.start({ nodes: 3, extraFlags: ["--log-format", "json"] });
@@ -33,8 +27,8 @@ test("a removed node says so and exits 8, refuses to start again on its data; th
   const removedProcess = removedNode.process!;
 
   const leaderAdmin = cluster.nodes.get(leader)!.adminAddress;
-  const removal = await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin]);
-  expect(removal.stderr).toBe("");
+  const removal = await run(["cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin]);
+  expect(removal.stderrText).toBe("");
   expect(removal.exitCode).toBe(0);
   expect(await removedProcess.exited).toBe(8);
   removedNode.process = null;
@@ -44,12 +38,12 @@ test("a removed node says so and exits 8, refuses to start again on its data; th
   expect(logged.map((event) => event.msg)).toEqual([expect.stringMatching(new RegExp(`^${removedNotice}; stopping$`))]);
   expect(removedNode.output.join("").split("\n")).toContain("filestore stopped reason=removed");
 
-  const restart = await run(cluster.serveCommand(removed, []));
+  const restart = await restartNode(removed);
   expect(restart.exitCode).toBe(8);
-  expect(restart.stdout).toBe("");
+  expect(restart.stdoutText).toBe("");
   const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
   const refusal = new RegExp(`^filestore: ${removedNotice}; it does not start again on .+: ${remedy}$`);
-  expect(restart.stderr.split("\n").filter((line) => line.startsWith("filestore: "))).toEqual([
+  expect(errorLines(restart.stderrText)).toEqual([
     expect.stringMatching(refusal),
   ]);
 
@@ -69,13 +63,13 @@ test("a node removed while it was down learns it from the others once restarted,
   const removed = [1, 2, 3].find((id) => id !== leader)!;
   await cluster.kill(removed);
   const leaderAdmin = cluster.nodes.get(leader)!.adminAddress;
-  expect((await run([...program, "cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin])).exitCode).toBe(0);
+  expect((await run(["cluster", "remove-node", `n${removed}`, "--admin", leaderAdmin])).exitCode).toBe(0);
 
-  const restart = await run(cluster.serveCommand(removed, []));
+  const restart = await restartNode(removed);
   expect(restart.exitCode).toBe(8);
-  expect(restart.stdout).toMatch(/^filestore listening .*\nfilestore stopped reason=removed\n$/);
+  expect(restart.stdoutText).toMatch(/^filestore listening .*\nfilestore stopped reason=removed\n$/);
   const notice = new RegExp(`^node n${removed} was removed from the group \\(.*\\); stopping$`);
-  const errors = parseJsonLogLines(restart.stderr.split("\n")).filter((event) => event.level === "error");
+  const errors = parseJsonLogLines(restart.stderrText.split("\n")).filter((event) => event.level === "error");
   expect(errors.map((event) => event.msg)).toEqual([expect.stringMatching(notice)]);
-  expect((await run(cluster.serveCommand(removed, []))).exitCode).toBe(8);
+  expect((await restartNode(removed)).exitCode).toBe(8);
 }, 60_000);

@@ -4,29 +4,25 @@
  * torn tail (nothing valid after it, e.g. zeros the file system extended) from lost framing with
  * valid records after it, and runs a payload check on every record whose checksum held.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { inspectLog } from "../../src/log/log_inspection.ts";
 import { recordHeaderBytes, segmentHeaderBytes } from "../../src/log/record_format.ts";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";
-import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
+import { appendPayloads, directoriesPerTest, segmentFiles } from "./helpers.ts";
 
 const payloadBytes = 40;
 const frameBytes = recordHeaderBytes + payloadBytes;
 /** Five records per segment, so eight records make one sealed segment and one last one. */
 const segmentSizeBytes = segmentHeaderBytes + 5 * frameBytes;
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const dir of directories.splice(0)) removeTemporaryDirectory(dir);
-});
+const freshDirectory = directoriesPerTest();
 
 async function writeLog(label: string, count: number): Promise<{ dir: string; last: string }> {
-  const dir = makeTemporaryDirectory(label);
-  directories.push(dir);
+  const dir = freshDirectory(label);
   const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-  for (let index = 1; index <= count; index += 1) await log.append([payloadFor(index, payloadBytes)]);
+  await appendPayloads(log, count, payloadBytes);
   await log.close();
   return { dir, last: path.join(dir, segmentFiles(dir).at(-1)!) };
 }

@@ -2,13 +2,13 @@
  * Log recovery: torn tails are truncated and reported; corruption before the tail is reported at
  * open or on read and never served.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";
 import { CorruptRecordError } from "../../src/log/types.ts";
 import { recordHeaderBytes, segmentHeaderBytes } from "../../src/log/record_format.ts";
-import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
+import { appendPayloads, directoriesPerTest, payloadFor, segmentFiles } from "./helpers.ts";
 import { CollectingLogger } from "../util/collecting_logger.ts";
 
 const payloadBytes = 40;
@@ -16,17 +16,13 @@ const frameBytes = recordHeaderBytes + payloadBytes;
 /** Five records per segment: header + 5 frames fit, a sixth does not. */
 const segmentSizeBytes = segmentHeaderBytes + 5 * frameBytes;
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const dir of directories.splice(0)) removeTemporaryDirectory(dir);
-});
+const freshDirectory = directoriesPerTest();
 
 /** A closed log of `count` records of payloadBytes each, five per segment. */
 async function writeLog(label: string, count: number): Promise<string> {
-  const dir = makeTemporaryDirectory(label);
-  directories.push(dir);
+  const dir = freshDirectory(label);
   const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-  for (let index = 1; index <= count; index += 1) await log.append([payloadFor(index, payloadBytes)]);
+  await appendPayloads(log, count, payloadBytes);
   await log.close();
   return dir;
 }

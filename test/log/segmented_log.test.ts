@@ -2,24 +2,16 @@
  * The segmented log: appends, reads and reopens across segments, typed errors, failed file
  * operations, and group commit under the fsync modes.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import path from "node:path";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";
 import { IndexOutOfRangeError } from "../../src/log/types.ts";
 import { LogClosedError, LogOptionError, LogWriteError, RecordTooLargeError } from "../../src/log/errors.ts";
 import { recordPayloadBytesMax } from "../../src/log/constants.ts";
-import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
+import { directoriesPerTest, payloadFor, segmentFiles } from "./helpers.ts";
 
-const directories: string[] = [];
-function freshDirectory(label: string): string {
-  const dir = makeTemporaryDirectory(label);
-  directories.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of directories.splice(0)) removeTemporaryDirectory(dir);
-});
+const freshDirectory = directoriesPerTest();
 
 describe("SegmentedLog round trips", () => {
   test("an empty log starts at index 1", async () => {

@@ -1,24 +1,20 @@
 /** Suffix truncation, prefix compaction and reset of the segmented log, durable across reopen. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { SegmentedLog } from "../../src/log/segmented_log.ts";
 import { IndexOutOfRangeError } from "../../src/log/types.ts";
 import { recordHeaderBytes, segmentHeaderBytes } from "../../src/log/record_format.ts";
-import { makeTemporaryDirectory, payloadFor, removeTemporaryDirectory, segmentFiles } from "./helpers.ts";
+import { appendPayloads, directoriesPerTest, payloadFor, segmentFiles } from "./helpers.ts";
 
 const payloadBytes = 24;
 /** Four records per segment. */
 const segmentSizeBytes = segmentHeaderBytes + 4 * (recordHeaderBytes + payloadBytes);
 
-const directories: string[] = [];
-afterEach(() => {
-  for (const dir of directories.splice(0)) removeTemporaryDirectory(dir);
-});
+const freshDirectory = directoriesPerTest();
 
 async function openFilledLog(label: string, count: number): Promise<{ dir: string; log: SegmentedLog }> {
-  const dir = makeTemporaryDirectory(label);
-  directories.push(dir);
+  const dir = freshDirectory(label);
   const log = await SegmentedLog.open({ dir, segmentSizeBytes });
-  for (let index = 1; index <= count; index += 1) await log.append([payloadFor(index, payloadBytes)]);
+  await appendPayloads(log, count, payloadBytes);
   return { dir, log };
 }
 

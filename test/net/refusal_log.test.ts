@@ -3,44 +3,30 @@
  * over the limit, requests past the in-flight limit), at most once a second per kind with a
  * count: the counts of the lines add up to the refusals the clients saw.
  */
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { ServerLimits } from "../../src/net/limits";
-import { startServer, type RunningServer } from "../../src/net/server";
 import { CollectingLogger, type LoggedLine } from "../util/collecting_logger.ts";
 import { MemoryService } from "./memory_service";
-import { RawClient } from "./raw_client";
+import { serverPerTest } from "./per_test_server";
 import { bytes, request, wireFrame } from "./wire_fixtures";
 
-let server: RunningServer | null = null;
-const clients: RawClient[] = [];
+const servers = serverPerTest();
+const client = servers.client;
 
 async function start(limits: Partial<ServerLimits>): Promise<{ logger: CollectingLogger; port: number }> {
   const logger = new CollectingLogger();
   // Held-back lines wait for close(): the test sees exactly the first line and one summing the rest.
   const logSchedule = () => () => {};
-  server = await startServer({ host: "127.0.0.1", port: 0, service: new MemoryService(), limits, logger, logSchedule });
+  const server = await servers.start({ service: new MemoryService(), limits, logger, logSchedule });
   return { logger, port: server.port };
 }
-
-async function client(port: number): Promise<RawClient> {
-  const raw = await RawClient.connect(port);
-  clients.push(raw);
-  return raw;
-}
-
-afterEach(async () => {
-  for (const raw of clients.splice(0)) raw.close();
-  await server?.close();
-  server = null;
-});
 
 /** Closes the server, which writes the lines still held back, and sums the counts of `message`'s lines. */
 async function countedAfterClose(
   logger: CollectingLogger,
   message: string,
 ): Promise<{ lines: LoggedLine[]; count: number }> {
-  await server!.close();
-  server = null;
+  await servers.close();
   const lines = logger.lines.filter((line) => line.message === message);
   return { lines, count: lines.reduce((sum, line) => sum + (line.fields.count as number), 0) };
 }

@@ -1,34 +1,21 @@
 /** The client-port server over real sockets on 127.0.0.1: round trips, pipelining, limits and back-pressure. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { encodeGetFrame } from "../../src/net/get_request_layout";
 import { LimitsError, resolveLimits, type ServerLimits } from "../../src/net/limits";
 import type { ServerObserver } from "../../src/net/observer";
-import { startServer, type RunningServer } from "../../src/net/server";
 import { MemoryService } from "./memory_service";
 import { waitFor } from "../support/wait_for";
-import { RawClient } from "./raw_client";
+import { serverPerTest } from "./per_test_server";
 import { bytes, request, text, wireFrame } from "./wire_fixtures";
 
-let server: RunningServer | null = null;
-const clients: RawClient[] = [];
+const servers = serverPerTest();
+const client = servers.client;
 
 async function start(limits: Partial<ServerLimits> = {}, observer?: ServerObserver): Promise<{ service: MemoryService; port: number }> {
   const service = new MemoryService();
-  server = await startServer({ host: "127.0.0.1", port: 0, service, limits, observer });
+  const server = await servers.start({ service, limits, observer });
   return { service, port: server.port };
 }
-
-async function client(port: number): Promise<RawClient> {
-  const raw = await RawClient.connect(port);
-  clients.push(raw);
-  return raw;
-}
-
-afterEach(async () => {
-  for (const raw of clients.splice(0)) raw.close();
-  await server?.close();
-  server = null;
-});
 
 const put = (id: number, key: string, value: string, extra = {}) =>
   wireFrame(request(id, { kind: "write", command: { op: "put", key: bytes(key), value: bytes(value) } }, extra));
@@ -93,7 +80,7 @@ describe("server requests in flight", () => {
     const identity = { sessionId: bytes("session-A"), sequence: 7 };
     // The resend arrives while the first is still being applied.
     raw.send(Buffer.concat([put(1, "once", "v", identity), put(2, "once", "v", identity)]));
-    await waitFor(() => server!.stats().inflight === 2, "both writes in flight");
+    await waitFor(() => servers.running().stats().inflight === 2, "both writes in flight");
     writes.open();
     const [first, second] = [await raw.reply(1), await raw.reply(2)];
     raw.send(put(3, "once", "v", identity));
@@ -126,7 +113,7 @@ describe("server requests in flight", () => {
     const first = await client(port);
     const second = await client(port);
     first.send(Buffer.concat([put(1, "a", "v"), put(2, "b", "v"), put(3, "c", "v")]));
-    await waitFor(() => server!.stats().inflight === 3, "the first connection's writes in flight");
+    await waitFor(() => servers.running().stats().inflight === 3, "the first connection's writes in flight");
     second.send(Buffer.concat([put(1, "d", "v"), put(2, "e", "v")]));
     expect((await second.reply(2)).status).toBe("OVERLOADED");
     writes.open();
@@ -143,7 +130,7 @@ describe("server close and slow readers", () => {
     raw.send(put(1, "last", "v"));
     await waitFor(() => service.applyStarted === 1, "the write to start");
     let closed = false;
-    const closing = server!.close().then(() => { closed = true; });
+    const closing = servers.running().close().then(() => { closed = true; });
     // close() must wait for the held write: a few turns of the event loop later it still does.
     for (let turn = 0; turn < 10; turn++) await Bun.sleep(0);
     expect(closed).toBe(false);
@@ -161,12 +148,12 @@ describe("server close and slow readers", () => {
     raw.socket!.pause();
     const count = 300;
     raw.send(Buffer.concat(Array.from({ length: count }, (_, index) => get(index + 1, "big"))));
-    await waitFor(() => server!.stats().pausedConnections === 1, "the connection paused");
+    await waitFor(() => servers.running().stats().pausedConnections === 1, "the connection paused");
     expect(raw.replies.length).toBeLessThan(count);
     raw.socket!.resume();
     await waitFor(() => raw.replies.length === count, "every reply");
     expect(raw.replies.every((reply) => reply.reply.status === "OK")).toBe(true);
-    expect(server!.stats().pausedConnections).toBe(0);
+    expect(servers.running().stats().pausedConnections).toBe(0);
   });
 });
 

@@ -3,23 +3,15 @@
  * the error names what is wrong (`argument`), nothing is sent, and the connection carries on.
  * Runs under Bun and Node.js, against a real server process (see round_trips.test.ts).
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, FileStoreError, type FileStore } from "filestore";
-import { startFileStore, type FileStoreProcess } from "./filestore_process.ts";
+import type { FileStoreProcess } from "./filestore_process.ts";
+import { serverAndClientPerFile } from "./shared_server.ts";
 
 let server: FileStoreProcess;
 let db: FileStore;
-
-before(async () => {
-  server = await startFileStore();
-  db = await connect(server.clientAddress, { timeoutMs: 10_000 });
-});
-
-after(async () => {
-  await db?.close();
-  await server?.stop();
-});
+serverAndClientPerFile((shared) => ({ server, db } = shared));
 
 /** Calls `call`, which must return (not throw) a promise rejecting with INVALID_REQUEST; gives [argument, message]. */
 async function refusal(call: () => Promise<unknown>): Promise<[string, string]> {

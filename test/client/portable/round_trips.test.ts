@@ -4,24 +4,14 @@
  * compiled dist/client/index.js with the node:net transport). Imports the client by the
  * package's own name, so each runtime takes its entry from package.json "exports".
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type FileStore } from "filestore";
-import { startFileStore, type FileStoreProcess } from "./filestore_process.ts";
+import type { FileStore } from "filestore";
+import { serverAndClientPerFile } from "./shared_server.ts";
 
-let server: FileStoreProcess;
 let db: FileStore;
 const text = (bytes: Uint8Array | null) => (bytes === null ? null : new TextDecoder().decode(bytes));
-
-before(async () => {
-  server = await startFileStore();
-  db = await connect(server.clientAddress, { timeoutMs: 10_000 });
-});
-
-after(async () => {
-  await db?.close();
-  await server?.stop();
-});
+serverAndClientPerFile((shared) => ({ db } = shared));
 
 test("put, get, delete and cas with strings and bytes", async () => {
   const { version } = await db.put("user/1", "alice");

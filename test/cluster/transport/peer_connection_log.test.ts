@@ -36,6 +36,15 @@ async function startNode(
   return transport;
 }
 
+/** Dials as the transport would, counting the dials: the tests wait for a number of failed redials. */
+class CountingDialer {
+  count = 0;
+  readonly dial: PeerDialer = (options) => {
+    this.count++;
+    return Bun.connect(options);
+  };
+}
+
 /** A transport redials a lost peer only while it has messages for it (a Raft node always has): send one, then check. */
 function sentAnd(transport: TcpPeerTransport, condition: () => boolean): boolean {
   transport.send([heartbeat(1, 2, 1)]);
@@ -44,12 +53,8 @@ function sentAnd(transport: TcpPeerTransport, condition: () => boolean): boolean
 
 test("a peer lost and regained gives one line each, not one per failed redial", async () => {
   const logger = new CollectingLogger();
-  let dials = 0;
-  const dial: PeerDialer = (options) => {
-    dials++;
-    return Bun.connect(options);
-  };
-  const first = await startNode(1, 0, logger, dial);
+  const dialer = new CountingDialer();
+  const first = await startNode(1, 0, logger, dialer.dial);
   const second = await startNode(2, 0);
   const address = `127.0.0.1:${second.listenAddress.port}`;
   const peers = new Map([[1, `127.0.0.1:${first.listenAddress.port}`], [2, address]]);
@@ -59,8 +64,8 @@ test("a peer lost and regained gives one line each, not one per failed redial", 
 
   await second.close();
   await waitFor(() => logger.messages().includes("peer connection lost; redialing"), "the loss");
-  const dialsAtLoss = dials;
-  await waitFor(() => sentAnd(first, () => dials >= dialsAtLoss + failedRedialsWanted), "failed redials");
+  const dialsAtLoss = dialer.count;
+  await waitFor(() => sentAnd(first, () => dialer.count >= dialsAtLoss + failedRedialsWanted), "failed redials");
   (await startNode(2, second.listenAddress.port)).setPeers(peers);
   const regainedYet = () => logger.messages().includes("peer connection regained");
   await waitFor(() => sentAnd(first, regainedYet), "the regained connection");
@@ -80,18 +85,14 @@ test("a peer lost and regained gives one line each, not one per failed redial", 
 
 test("a peer down from the start is logged once as not reachable yet, then as connected", async () => {
   const logger = new CollectingLogger();
-  let dials = 0;
-  const dial: PeerDialer = (options) => {
-    dials++;
-    return Bun.connect(options);
-  };
+  const dialer = new CountingDialer();
   const placeholder = await startNode(2, 0);
   const port = placeholder.listenAddress.port;
   await placeholder.close();
-  const first = await startNode(1, 0, logger, dial);
+  const first = await startNode(1, 0, logger, dialer.dial);
   const peers = new Map([[1, `127.0.0.1:${first.listenAddress.port}`], [2, `127.0.0.1:${port}`]]);
   first.setPeers(peers);
-  await waitFor(() => sentAnd(first, () => dials >= failedRedialsWanted), "failed dials");
+  await waitFor(() => sentAnd(first, () => dialer.count >= failedRedialsWanted), "failed dials");
   (await startNode(2, port)).setPeers(peers);
   await waitFor(() => sentAnd(first, () => logger.messages().includes("peer connected")), "the connection");
   expect(logger.messages()).toEqual(["peer not reachable yet; redialing", "peer connected"]);
@@ -99,23 +100,20 @@ test("a peer down from the start is logged once as not reachable yet, then as co
 
 test("a peer that drops every connection at once is not logged per redial", async () => {
   const logger = new CollectingLogger();
-  let dials = 0;
-  const dial: PeerDialer = (options) => {
-    dials++;
-    return Bun.connect(options);
-  };
-  const first = await startNode(1, 0, logger, dial);
+  const dialer = new CountingDialer();
+  const first = await startNode(1, 0, logger, dialer.dial);
   // Node 2 does not count node 1 as a member: it accepts each connection and drops it at the hello.
   const second = await startNode(2, 0);
   first.setPeers(new Map([[2, `127.0.0.1:${second.listenAddress.port}`]]));
-  await waitFor(() => sentAnd(first, () => dials >= 20), "many redials");
+  await waitFor(() => sentAnd(first, () => dialer.count >= 20), "many redials");
   await first.close();
   // The first of each is written at once, the rest held back (here until close) and written as
   // one line with their count: two lines for many redials.
   for (const message of ["peer connection lost; redialing", "peer connection regained"]) {
     const lines = logger.lines.filter((line) => line.message === message);
     expect(lines.length).toBe(2);
-    expect(lines.reduce((sum, line) => sum + (line.fields.count as number), 0)).toBeGreaterThanOrEqual(dials - 2);
+    const counted = lines.reduce((sum, line) => sum + (line.fields.count as number), 0);
+    expect(counted).toBeGreaterThanOrEqual(dialer.count - 2);
   }
 });
 
