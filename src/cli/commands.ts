@@ -2,7 +2,7 @@
  * The table of `filestore` commands: their arguments, options and help text. Parsing
  * (parse.ts) and help (help.ts) are both driven by it, so the two cannot disagree.
  */
-import { settings } from "../config/settings.ts";
+import { settings, type Setting } from "../config/settings.ts";
 
 interface OptionSpec {
   type: "string" | "boolean";
@@ -95,13 +95,35 @@ function serveOptions(): Record<string, OptionSpec> {
       options[setting.name] = { type: "boolean", description: setting.doc };
       continue;
     }
-    const valueName = setting.type.kind === "enum" ? setting.type.choices.join("|") : setting.type.kind.toUpperCase();
+    const valueName = settingValueName(setting);
     const shown = Array.isArray(setting.default) ? setting.default.join(",") : String(setting.default);
-    const fallback = shown === "" ? "" : ` (default ${shown})`;
-    options[setting.name] = { type: "string", valueName, description: `${setting.doc}${fallback}` };
+    const bounds = settingBounds(setting);
+    const fallback = shown === "" ? "" : `default ${shown}`;
+    const note = [bounds, fallback].filter((part) => part !== "").join("; ");
+    const description = note === "" ? setting.doc : `${setting.doc} (${note})`;
+    options[setting.name] = { type: "string", valueName, description };
   }
   options.help = helpOption;
   return options;
+}
+
+/** "0-1000" for an integer setting with a meaningful upper bound; "" for the others. */
+function settingBounds(setting: Setting): string {
+  const type = setting.type;
+  if (type.kind !== "integer" || type.max === Number.MAX_SAFE_INTEGER) return "";
+  return `${type.min}-${type.max}`;
+}
+
+/** What help shows for a setting's value: the form to write (HOST:PORT, MS), not its type's name. */
+function settingValueName(setting: Setting): string {
+  const type = setting.type;
+  if (type.kind === "enum") return type.choices.join("|");
+  if (type.kind === "address" || type.kind === "optional-address") return "HOST:PORT";
+  if (type.kind === "address-list") return "NAME=HOST:PORT,...";
+  if (type.kind === "path") return "DIR";
+  if (type.kind !== "integer") return setting.valueName ?? "TEXT";
+  // Names end with their unit (idle-timeout-ms, frame-size-bytes-max), so the unit names the value.
+  return setting.name.endsWith("-ms") ? "MS" : setting.name.includes("-bytes") ? "BYTES" : "N";
 }
 
 export const commands: readonly CommandSpec[] = [
@@ -111,12 +133,14 @@ export const commands: readonly CommandSpec[] = [
     positionals: [],
     options: serveOptions(),
     details:
-      "Prints one line when ready (with the bound ports when port 0 was asked):\n" +
-      "  filestore listening client=HOST:PORT admin=HOST:PORT data=DIR fsync=MODE\n" +
+      "Prints one line when ready (with the bound ports when port 0 was asked; a replica adds its name\n" +
+      "and peer port):\n" +
+      "  filestore listening client=HOST:PORT admin=HOST:PORT data=DIR fsync=MODE [node=NAME peer=HOST:PORT]\n" +
       "SIGINT or SIGTERM stops accepting, answers the requests in flight, writes a checkpoint,\n" +
       "syncs and closes the log, prints `filestore stopped signal=NAME` and exits 0.\n" +
       "A replica removed from its group (`filestore cluster remove-node`) logs it, stops the same\n" +
-      "way and exits 8; started again on that data folder it exits 8 at once.\n" +
+      "way, prints `filestore stopped reason=removed` and exits 8; started again on that data folder\n" +
+      "it exits 8 at once.\n" +
       "One process per data folder: a node holds an exclusive lock on DATA/filestore.lock while it\n" +
       "runs (the kernel drops it when the process ends, kill -9 included); a second process on the\n" +
       "same folder exits 5 naming the folder and the holder's PID.",
@@ -235,7 +259,7 @@ export const commands: readonly CommandSpec[] = [
     details:
       "Asks the node at --admin for the members, then each member's admin endpoint for its own view.\n" +
       "The first line says whether the group is healthy, e.g.\n" +
-      "  group unhealthy: n3 unreachable; 2 of 3 voters up, leader n1\n" +
+      "  group unhealthy: db-c unreachable; 2 of 3 voters up, leader db-a\n" +
       "Exits 6 when a member is unreachable or not yet known, a member cannot serve (no quorum,\n" +
       "no leader known), or no leader serves. On a node that is not part of a group, prints its state.",
   },
@@ -265,7 +289,8 @@ export const commands: readonly CommandSpec[] = [
   {
     name: "help",
     summary: "show help for a command",
-    positionals: [],
+    positionals: ["[COMMAND]"],
+    positionalsMin: 0,
     options: {},
   },
 ];

@@ -13,7 +13,8 @@ export function generalHelp(): string {
     "Commands:",
     ...lines,
     "",
-    "Run `filestore help COMMAND` or `filestore COMMAND --help` for a command's options.",
+    "Run `filestore help COMMAND` or `filestore COMMAND --help` for a command's options;",
+    "`filestore --version` prints the version.",
     "",
     exitCodeHelp,
     "",
@@ -21,7 +22,8 @@ export function generalHelp(): string {
 }
 
 export function commandHelp(command: CommandSpec): string {
-  const usage = ["filestore", command.name, "[OPTIONS]", ...command.positionals].join(" ");
+  const options = Object.keys(command.options).length > 0 ? ["[OPTIONS]"] : [];
+  const usage = ["filestore", command.name, ...options, ...command.positionals].join(" ");
   const optionLines = Object.entries(command.options).map(([name, option]) => {
     const short = option.short === undefined ? "    " : `-${option.short}, `;
     const value = option.type === "string" ? ` ${option.valueName ?? "VALUE"}` : "";

@@ -10,6 +10,7 @@
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode, PeerPortError } from "../cluster/cluster_node.ts";
+import { formatNodeId } from "../cluster/node_id.ts";
 import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
 import { NodeRemovedError } from "../cluster/removal_marker.ts";
 import { RaftStorageCorruptError } from "../cluster/storage/types.ts";
@@ -122,9 +123,10 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
   const client = formatHostPort({ host: config.listen.host, port: server.port });
   const admin = formatHostPort({ host: config.admin.host, port: node.admin.port });
   node.cluster?.setAddresses(client, admin);
-  const replica = node.cluster === null ? "" : ` node=n${node.cluster.driver.nodeId} peer=${formatHostPort(node.cluster.transport.listenAddress)}`;
-  await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}${replica}\n`);
   const peer = node.cluster === null ? undefined : formatHostPort(node.cluster.transport.listenAddress);
+  // The node as operators named it (--node-id), never the internal number Raft uses.
+  const replica = node.cluster === null ? "" : ` node=${formatNodeId(node.cluster.driver.nodeId)} peer=${peer}`;
+  await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}${replica}\n`);
   node.logger.info("listening", { client, admin, peer });
 }
 

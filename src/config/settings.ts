@@ -55,6 +55,8 @@ export interface Setting {
   /** Default as it would be written in the TOML file; validated like any other value. */
   default: string | number | boolean | string[];
   doc: string;
+  /** Placeholder for a text value in `filestore help serve` (e.g. NAME); other kinds have their own. */
+  valueName?: string;
 }
 
 const fsyncModes: readonly FsyncMode[] = ["always", "batch", "unsafe-no-fsync"];
@@ -157,6 +159,7 @@ export const settings: readonly Setting[] = [
     property: "nodeId",
     type: { kind: "string" },
     default: "",
+    valueName: "NAME",
     doc:
       "this node's name in a replicated group: letters, digits and -, starting with a letter, at most 63 " +
       "characters, case-insensitive (e.g. db-a; n1, n2, ... also work); with peers, the node runs as a Raft replica",
