@@ -13,6 +13,7 @@ import packageJson from "../../package.json";
 import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
 import type { Health } from "../cluster/group_health.ts";
 import type { RaftDriver } from "../cluster/raft_driver.ts";
+import type { PeerTransportStats } from "../cluster/transport/types.ts";
 import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
@@ -31,6 +32,8 @@ interface AdminServerOptions {
   isStopping?: () => boolean;
   /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
   cluster?: () => RaftDriver | null;
+  /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
+  peerStats?: () => PeerTransportStats | null;
 }
 
 export interface AdminServer {
@@ -78,7 +81,7 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
   const driver = options.cluster?.() ?? null;
   if (driver !== null) {
     const lines: string[] = [];
-    renderRaftMetrics(lines, driver);
+    renderRaftMetrics(lines, driver, options.peerStats?.() ?? null);
     body += `${lines.join("\n")}\n`;
   }
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });

@@ -5,12 +5,13 @@
  */
 import type { RaftDriver } from "../cluster/raft_driver.ts";
 import { formatNodeId } from "../cluster/node_id.ts";
+import type { PeerRejections, PeerTransportStats } from "../cluster/transport/types.ts";
 import { writeHeader, writeSample } from "./prometheus_text.ts";
 
 const prefix = "filestore_raft_";
 const roles = ["follower", "preCandidate", "candidate", "leader"] as const;
 
-export function renderRaftMetrics(lines: string[], driver: RaftDriver): void {
+export function renderRaftMetrics(lines: string[], driver: RaftDriver, peerStats: PeerTransportStats | null): void {
   const status = driver.status();
   const gauges: Array<[string, "gauge" | "counter", string, number]> = [
     ["term", "gauge", "Current Raft term.", status.term],
@@ -36,5 +37,24 @@ export function renderRaftMetrics(lines: string[], driver: RaftDriver): void {
     for (const [peer, match] of driver.peerMatchIndex) {
       writeSample(lines, `${prefix}follower_lag_entries`, { peer: formatNodeId(peer) }, Math.max(0, status.lastIndex - match));
     }
+  }
+  if (peerStats !== null) renderPeerRefusals(lines, peerStats.rejected);
+}
+
+/** Label values of the peer port's refusal reasons, as the README's metrics table names them. */
+const refusalReasons: Record<keyof PeerRejections, string> = {
+  unknownNode: "unknown_node",
+  wrongClusterId: "wrong_cluster",
+  clientProtocol: "client_protocol",
+  malformedFrame: "malformed_frame",
+  misaddressed: "misaddressed",
+};
+
+/** Connections and frames the peer port refused before any reached the Raft core, by reason. */
+function renderPeerRefusals(lines: string[], rejected: PeerRejections): void {
+  const name = "filestore_peer_input_refused_total";
+  writeHeader(lines, name, "counter", "Peer-port connections or frames refused before reaching Raft, by reason.");
+  for (const reason of Object.keys(refusalReasons) as Array<keyof PeerRejections>) {
+    writeSample(lines, name, { reason: refusalReasons[reason] }, rejected[reason]);
   }
 }

@@ -105,6 +105,7 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
       isServing: () => node.serving,
       isStopping: () => node.stopping,
       cluster: () => node.cluster?.driver ?? null,
+      peerStats: () => node.cluster?.transport.stats() ?? null,
     }),
   );
   const service = await openService(node, config, cluster, join, metrics);

@@ -49,9 +49,14 @@ export interface NodeClusterStatus extends NodeReport {
 export function nodeClusterStatus(driver: RaftDriver, report: NodeReport): NodeClusterStatus {
   const status = driver.status();
   const addressesOf = (node: number) => driver.machine.members.get(node) ?? { clientAddress: "", adminAddress: "", peerAddress: "" };
+  // Voters, then learners, each by name: the order an operator reads (ids are hashes of names).
+  const byName = (left: MemberStatus, right: MemberStatus) => left.node.localeCompare(right.node);
+  const member = (role: MemberStatus["role"]) => (node: number): MemberStatus => ({
+    node: formatNodeId(node), role, ...addressesOf(node),
+  });
   const members: MemberStatus[] = [
-    ...status.confState.voters.map((node) => ({ node: formatNodeId(node), role: "voter" as const, ...addressesOf(node) })),
-    ...status.confState.learners.map((node) => ({ node: formatNodeId(node), role: "learner" as const, ...addressesOf(node) })),
+    ...status.confState.voters.map(member("voter")).sort(byName),
+    ...status.confState.learners.map(member("learner")).sort(byName),
   ];
   const sinceContact = performance.now() - driver.lastLeaderContactMs;
   return {

@@ -33,6 +33,6 @@ export function refuseStartIfRemoved(dataDir: string): void {
   } catch {
     // An unreadable marker still marks a removed node; the generic line says so.
   }
-  const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
+  const remedy = "start it with `serve --join` on a new data folder, then add it with `filestore cluster add-node`";
   throw new NodeRemovedError(`${why}; it does not start again on ${dataDir}: ${remedy}`);
 }

@@ -1,7 +1,7 @@
 /**
  * Bad input on the peer side harms nobody: a FileStore client or garbage on a node's peer port
- * is refused and the group keeps serving; a Raft message from a node outside the group, or from
- * an old term, changes nothing.
+ * is refused, counted by reason in /metrics, and the group keeps serving; a Raft message from a
+ * node outside the group, or from an old term, changes nothing.
  */
 import { afterEach, expect, test } from "bun:test";
 import { connect } from "../../src/client/index.ts";
@@ -37,6 +37,15 @@ test("a client or garbage on the peer port is refused and the group keeps servin
   expect(new TextDecoder().decode((await store.get("after-bad-input"))!)).toBe("still-serving");
   await store.close();
   expect(await running.leader()).toBe(leader);
+  // Both refusals are counted, by reason, in the refusing node's metrics.
+  const metrics = await (await fetch(`http://${running.nodes.get(leader)!.adminAddress}/metrics`)).text();
+  const refused = (reason: string) => {
+    const sample = `filestore_peer_input_refused_total{reason="${reason}"}`;
+    const line = metrics.split("\n").find((row) => row.startsWith(sample));
+    return Number(line?.split(" ").at(-1));
+  };
+  expect(refused("client_protocol")).toBeGreaterThanOrEqual(1);
+  expect(refused("malformed_frame")).toBeGreaterThanOrEqual(1);
 }, 60_000);
 
 test("messages from an unknown node or an old term change nothing", async () => {

@@ -41,7 +41,7 @@ test("a removed node says so and exits 8, refuses to start again on its data; th
   const restart = await restartNode(removed);
   expect(restart.exitCode).toBe(8);
   expect(restart.stdoutText).toBe("");
-  const remedy = "start it on a new data folder and add it back with `filestore cluster add-node` and `serve --join`";
+  const remedy = "start it with `serve --join` on a new data folder, then add it with `filestore cluster add-node`";
   const refusal = new RegExp(`^filestore: ${removedNotice}; it does not start again on .+: ${remedy}$`);
   expect(errorLines(restart.stderrText)).toEqual([
     expect.stringMatching(refusal),
