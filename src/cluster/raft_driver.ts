@@ -25,7 +25,7 @@
 import type { Engine } from "../engine/engine.ts";
 import * as limits from "./cluster_limits.ts";
 import { restoreAtStart } from "./driver_start.ts";
-import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_codec.ts";
+import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_payload_codec.ts";
 import { ContactTracker, judgeHealth, type Health } from "./group_health.ts";
 import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "./node_removal.ts";
 import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
@@ -52,7 +52,7 @@ export interface RaftDriverOptions {
   engine: Engine;
   /** Peer addresses known from the start (--peers), by node id; this node's own is allowed. */
   peers: ReadonlyMap<NodeId, string>;
-  /** Where this node is reached; a leader announces them in the log (entry_codec.ts). See setSelfAddresses. */
+  /** Where this node is reached; a leader announces them in the log (entry_payload_codec.ts). See setSelfAddresses. */
   self: MemberAddresses;
   raft?: Partial<Omit<RaftConfig, "id">>;
   tickIntervalMs?: number;

@@ -4,7 +4,7 @@
  * addresses are missing or stale in the replicated member table, it asks the leader's admin
  * endpoint (POST /cluster/announce) to write them. `filestore status` then reaches every member.
  */
-import type { MemberAddresses } from "./entry_codec.ts";
+import type { MemberAddresses } from "./entry_payload_codec.ts";
 import { formatNodeId } from "./node_id.ts";
 import type { RaftDriver } from "./raft_driver.ts";
 

@@ -10,7 +10,7 @@
  */
 import type { Engine } from "../engine/engine.ts";
 import type { Command, CommandResult } from "../engine/types.ts";
-import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./entry_codec.ts";
+import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./entry_payload_codec.ts";
 import { rememberMemberName } from "./node_id.ts";
 import type { Entry, NodeId } from "./raft/types.ts";
 import { sessionKey } from "../net/session_outcomes.ts";

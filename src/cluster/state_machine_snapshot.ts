@@ -9,7 +9,7 @@
  */
 import { Decoder } from "@msgpack/msgpack";
 import { assert } from "../util/assert.ts";
-import type { MemberAddresses } from "./entry_codec.ts";
+import type { MemberAddresses } from "./entry_payload_codec.ts";
 import { formatNodeId, rememberMemberName } from "./node_id.ts";
 import type { NodeId } from "./raft/types.ts";
 import { SessionTable } from "./session_table.ts";

@@ -2,7 +2,7 @@
  * The key index: where each live key's value lives in the log. Two structures hold the same
  * entries: a hash map for point reads in O(1) and a B+ tree (sorted-btree) for ordered scans.
  * The tree is keyed by the key's latin1 string (see key_string.ts), whose order is bytewise.
- * The hash table (hash_slots.ts) is keyed by the key's 32-bit xxHash (key_string.ts) with the
+ * The hash table (hash_table.ts) is keyed by the key's 32-bit xxHash (key_string.ts) with the
  * bytes compared on lookup: measured about 4x faster than building a string per get, because a
  * small-integer key needs no allocation. A key whose hash is taken by another key (about
  * a hundred in a million) goes to a small map keyed by its string instead, so the common
@@ -13,7 +13,7 @@
  * of the index for a checkpoint or a snapshot export while writes go on.
  */
 import { BTree } from "./sorted_btree.ts";
-import { HashSlots } from "./hash_slots.ts";
+import { HashTable } from "./hash_table.ts";
 import { assert } from "../util/assert.ts";
 import { keyEqualsFromAt, keyHash, keyHashAt, keyHeadBytes, keyStringWord, keyToStringAt, keyWordAt } from "./key_string.ts";
 
@@ -86,7 +86,7 @@ const indexEntryOverheadBytesEstimate = 240;
 
 export class KeyIndex {
   /** The entry holding each hash (the first key seen with it). */
-  private readonly byHash = new HashSlots<IndexEntry>();
+  private readonly byHash = new HashTable<IndexEntry>();
   /** Entries whose hash byHash gives to another key; invariant: that other key is live. */
   private readonly collided = new Map<string, IndexEntry>();
   private ordered = new BTree<string, IndexEntry>(undefined, compareStrings, orderedNodeSizeMax);

@@ -4,7 +4,7 @@
  */
 import { Encoder } from "@msgpack/msgpack";
 import { describe, expect, test } from "bun:test";
-import { decodeEntryPayload, encodeEntryPayload, type EntryPayload } from "../../src/cluster/entry_codec.ts";
+import { decodeEntryPayload, encodeEntryPayload, type EntryPayload } from "../../src/cluster/entry_payload_codec.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeers } from "../../src/cluster/node_id.ts";
 import { outcomeUnknown, SessionTable } from "../../src/cluster/session_table.ts";
 

@@ -6,7 +6,7 @@
  */
 import { Encoder } from "@msgpack/msgpack";
 import { describe, expect, test } from "bun:test";
-import { decodeEntryPayload, encodeEntryPayload } from "../../src/cluster/entry_codec.ts";
+import { decodeEntryPayload, encodeEntryPayload } from "../../src/cluster/entry_payload_codec.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeers } from "../../src/cluster/node_id.ts";
 import { ReplicatedStateMachine } from "../../src/cluster/state_machine.ts";
 import { memberTuples, restoreMembers } from "../../src/cluster/state_machine_snapshot.ts";

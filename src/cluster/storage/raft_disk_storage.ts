@@ -2,7 +2,7 @@
  * Durable Raft storage on src/log/ segment files, one folder per Raft group:
  *
  *   DIR/log/         the entries: record i of the SegmentedLog is Raft entry i, its payload
- *                    the encoding of entry_codec.ts (also the wire form of entries)
+ *                    the encoding of raft_entry_format.ts (also the wire form of entries)
  *   DIR/hard_state   term, vote, commit (hard_state_file.ts)
  *   DIR/snapshot     the newest snapshot, metadata and image (snapshot_file.ts)
  *
@@ -22,7 +22,7 @@ import { CompactedError } from "../raft/errors.ts";
 import type { InitialState } from "../raft/storage.ts";
 import type { ConfState, Entry, HardState, Snapshot } from "../raft/types.ts";
 import { cloneConfState } from "../raft/config_entry.ts";
-import { decodeEntry, encodeEntry, EntryFormatError } from "./entry_codec.ts";
+import { decodeEntry, encodeEntry, EntryFormatError } from "./raft_entry_format.ts";
 import type { HardStateFile } from "./hard_state_file.ts";
 import { RecentEntries } from "./recent_entries.ts";
 import { writeSnapshotFile } from "./snapshot_file.ts";

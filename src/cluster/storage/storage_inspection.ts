@@ -1,6 +1,6 @@
 /**
  * A read-only check of a Raft storage folder (raft_disk_storage.ts) for `filestore check`: the
- * log's segments, each entry's header decoded as start-up decodes it (entry_codec.ts), the
+ * log's segments, each entry's header decoded as start-up decodes it (raft_entry_format.ts), the
  * hard-state records (hard_state_file.ts) and the snapshot file (snapshot_file.ts), each judged
  * by the reader start-up uses. Nothing is written.
  */
@@ -9,7 +9,7 @@ import path from "node:path";
 import { inspectLog, reportLog } from "../../log/log_inspection.ts";
 import { formatNodeId } from "../node_id.ts";
 import type { InspectionReport } from "../../util/inspection_report.ts";
-import { decodeEntryTerm, EntryFormatError } from "./entry_codec.ts";
+import { decodeEntryTerm, EntryFormatError } from "./raft_entry_format.ts";
 import { hardStateRecordBytes, scanHardStateRecords } from "./hard_state_file.ts";
 import { readSnapshotFile } from "./snapshot_file.ts";
 import { hardStateFileName, logFolderName, snapshotFileName } from "./storage_constants.ts";

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { SegmentedLog } from "../../log/segmented_log.ts";
 import type { ConfState, HardState, Snapshot } from "../raft/types.ts";
-import { decodeEntryTerm, EntryFormatError } from "./entry_codec.ts";
+import { decodeEntryTerm, EntryFormatError } from "./raft_entry_format.ts";
 import { HardStateFile } from "./hard_state_file.ts";
 import { readSnapshotFile, writeSnapshotFile } from "./snapshot_file.ts";
 import { hardStateFileName, logFolderName, snapshotFileName } from "./storage_constants.ts";

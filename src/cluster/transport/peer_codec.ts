@@ -11,7 +11,7 @@ import {
   RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse,
   RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
 } from "../../../schemas/generated/filestore_generated";
-import { encodeEntry } from "../storage/entry_codec.ts";
+import { encodeEntry } from "../storage/raft_entry_format.ts";
 import { encodeConfState } from "../raft/config_entry.ts";
 import type { Message } from "../raft/types.ts";
 import { unreachable } from "../../util/assert.ts";

@@ -10,7 +10,7 @@ import {
 } from "../../../schemas/generated/filestore_generated";
 import { decodeConfState } from "../raft/config_entry.ts";
 import type { ConfState, Entry, Message } from "../raft/types.ts";
-import { decodeEntry, EntryFormatError } from "../storage/entry_codec.ts";
+import { decodeEntry, EntryFormatError } from "../storage/raft_entry_format.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
 
 const membershipWordBytes = 4;

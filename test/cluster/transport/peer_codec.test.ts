@@ -8,7 +8,7 @@ import {
   decodePeerFrame, encodeHelloFrame, encodeMessageFrame, encodeRefusalFrame,
 } from "../../../src/cluster/transport/peer_codec.ts";
 import { PeerFrameError } from "../../../src/cluster/transport/peer_frame_error.ts";
-import { encodeEntry } from "../../../src/cluster/storage/entry_codec.ts";
+import { encodeEntry } from "../../../src/cluster/storage/raft_entry_format.ts";
 import {
   peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers,
 } from "../../../src/net/peer_schema_rules.ts";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { HashSlots } from "../../src/engine/hash_slots.ts";
+import { HashTable } from "../../src/engine/hash_table.ts";
 
 describe("hash slots", () => {
   test("behaves as a Map under random sets and deletes, across growth", () => {
@@ -14,7 +14,7 @@ describe("hash slots", () => {
     const operation = fc.record({ delete: fc.boolean(), hash });
     fc.assert(
       fc.property(fc.array(operation, { minLength: 600, maxLength: 3000 }), (operations) => {
-        const slots = new HashSlots<{ version: number }>();
+        const slots = new HashTable<{ version: number }>();
         const model = new Map<number, { version: number }>();
         operations.forEach((each, version) => {
           if (each.delete) expect(slots.delete(each.hash)).toBe(model.delete(each.hash));

@@ -13,7 +13,7 @@ const slotCountInitial = 1024;
 /** The table grows once more than this share of slots is used: probe runs stay short. */
 const loadFactorMax = 0.5;
 
-export class HashSlots<Value> {
+export class HashTable<Value> {
   /** Slot i: hash at 2i, value at 2i + 1 (undefined: free; the hash of a free slot is never read). */
   private slots: Array<number | Value | undefined> = freeSlots<Value>(slotCountInitial);
   private mask = slotCountInitial - 1;
