@@ -11,10 +11,10 @@
  *
  * Ranges and hashes print as in hash_range.ts and partition_hash.ts (16 hex digits; the end of
  * space as 10000000000000000). `partition` is the partition key's bytes read as UTF-8 (bytes
- * that are not UTF-8 print as U+FFFD; `hash` is what routing uses). Nodes appear by name: this folder is pure and names live in
- * src/cluster/node_id.ts, so the caller passes the conversions (formatNodeId, parseNodeId).
- * These forms are for people and scripts; the wire and the coordinator's state get their own
- * encodings.
+ * that are not UTF-8 print as U+FFFD; `hash` is what routing uses). Nodes appear by name: this
+ * folder is pure and names live in src/cluster/node_id.ts, so the caller passes the conversions
+ * (formatNodeId, parseNodeId). These forms are for people and scripts; the wire and the
+ * coordinator's state get their own encodings.
  */
 import type { NodeId } from "../raft/types.ts";
 import { formatRange, parseBound } from "./hash_range.ts";
