@@ -72,6 +72,8 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
     verifyTable(frame, rootPosition, envelopeBodyRule, { tablesPerVectorMax: limits.batchOperationsMax });
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
+    // Too many batch operations: the engine's limit (net/limits.ts), answered as the engine would.
+    if (error.overLimit) reject.with("TOO_LARGE", error.message);
     reject.with("INVALID_REQUEST", `malformed request: ${error.message}`);
   }
   const consistency = consistencyByWire[envelope.consistency()];

@@ -43,8 +43,10 @@ export const importRules: readonly ImportRule[] = [
   {
     from: "src/net/",
     to: ["src/engine/"],
+    toExcept: ["src/engine/limits.ts"],
     typesAllowed: true,
-    why: "the server shares the engine's command types, never its code: a service executes commands",
+    why: "the server shares the engine's command types and data limits (one source each), never its code: "
+      + "a service executes commands",
   },
   {
     from: "src/client/",
