@@ -24,6 +24,28 @@ import { ReusableByteBuffer } from "../../net/reusable_byte_buffer.ts";
 /** The peer protocol version this code speaks (PeerHello.protocol_version). */
 export const peerProtocolVersion = 1;
 const lengthPrefixBytes = 4;
+
+/*
+ * Bounds on a frame's size, for the Raft sizes that must fit one peer frame (cluster_limits.ts
+ * asserts them at load; test/cluster/transport/peer_codec.test.ts encodes the largest cases and
+ * checks them against these). Measured: about 180 bytes around any message, about 28 per entry.
+ */
+/** Length prefix, Envelope, PeerMessage and Raft message tables with every fixed field, vtables, alignment. */
+const messageFrameBytesMax = 256;
+/** Per entry of an append, beyond its data: its 9-byte header, table, vector length, alignment, slot in the vector. */
+const entryFrameBytesMax = 40;
+/** A snapshot chunk repeats the membership: a count of voters, one of learners, then one word per member. */
+const membershipWordBytes = 4;
+
+/** The largest frame of an append of at most `entriesMax` entries whose data adds up to at most `entryDataBytesMax`. */
+export function appendFrameBytesMax(entryDataBytesMax: number, entriesMax: number): number {
+  return messageFrameBytesMax + entryDataBytesMax + entriesMax * entryFrameBytesMax;
+}
+
+/** The largest frame of a snapshot chunk of at most `chunkBytes` in a group of at most `membersMax` members. */
+export function snapshotFrameBytesMax(chunkBytes: number, membersMax: number): number {
+  return messageFrameBytesMax + chunkBytes + (2 + membersMax) * membershipWordBytes;
+}
 /** Decoding reads every field eagerly (entries are views of the frame, not of this buffer). */
 const sharedByteBuffer = new ReusableByteBuffer();
 
