@@ -1,5 +1,5 @@
 /**
- * Frame -> Request, on the server. Verification comes first (src/net/verify.ts): nothing is
+ * Frame -> Request, on the server. Verification comes first (src/wire/verify.ts): nothing is
  * read from a part of the frame the verifier has not accepted, and a request is returned only
  * whole and valid, so a half-decoded request can never execute. Keys and values in the result
  * are views into `frame`.
@@ -9,7 +9,7 @@
  */
 import { readGetRequest } from "./get_request_reader";
 import { readLaidOutPutRequest } from "./put_request_layout";
-import { ReusableByteBuffer } from "./reusable_byte_buffer";
+import { ReusableByteBuffer } from "../wire/reusable_byte_buffer";
 import type { Command, ScanOptions } from "../engine/types";
 import {
   BatchOperation, BatchOperationKind, BatchRequest, Body, CasRequest, DeleteRequest, Envelope, GetRequest,
@@ -17,9 +17,10 @@ import {
 } from "../../schemas/generated/filestore_generated";
 import type { ServerLimits } from "./limits";
 import type { Request, RequestBody, TraceContext } from "./messages";
-import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
-import { RequestRejection, type StatusName } from "./status";
-import { VerificationError, verifyRoot, verifyTable } from "./verify";
+import { envelopeBodyRule } from "./schema_rules";
+import { envelopeHeaderRule } from "../wire/envelope_rules";
+import { RequestRejection, type StatusName } from "../wire/status";
+import { VerificationError, verifyRoot, verifyTable } from "../wire/verify";
 import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 /** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */

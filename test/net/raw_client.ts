@@ -1,6 +1,6 @@
 /** A bare TCP client for protocol tests: sends raw bytes, collects decoded replies, notes when the server closes. */
 import type { Socket } from "bun";
-import { FrameAssembler } from "../../src/net/frame_assembler";
+import { FrameAssembler } from "../../src/wire/frame_assembler";
 import type { Reply } from "../../src/net/messages";
 import { decodeResponse, type DecodedResponse } from "../../src/net/response_codec";
 import { waitFor } from "../support/wait_for";

@@ -22,9 +22,9 @@
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
 import type { HostPort } from "../../config/address.ts";
-import { FrameAssembler } from "../../net/frame_assembler.ts";
-import { OutputBuffer } from "../../net/output_buffer.ts";
-import { RequestRejection } from "../../net/status.ts";
+import { FrameAssembler } from "../../wire/frame_assembler.ts";
+import { OutputBuffer } from "../../wire/output_buffer.ts";
+import { RequestRejection } from "../../wire/status.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { helloFrameBytesMax } from "./inbound_connection.ts";
 import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";

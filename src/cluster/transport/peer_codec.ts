@@ -1,7 +1,7 @@
 /**
  * Raft messages <-> peer frames (u32 little-endian length + FlatBuffers Envelope whose body is
  * a PeerHello, a PeerMessage or a PeerRefusal; schemas/filestore.fbs). Decoding verifies the
- * whole frame first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
+ * whole frame first (wire/verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
  */
@@ -17,9 +17,9 @@ import type { Message } from "../raft/types.ts";
 import { unreachable } from "../../util/assert.ts";
 import { decodeRaftMessage } from "./peer_message_decoder.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
-import { peerEnvelopeRule } from "../../net/peer_schema_rules.ts";
-import { VerificationError, verifyRoot } from "../../net/verify.ts";
-import { ReusableByteBuffer } from "../../net/reusable_byte_buffer.ts";
+import { peerEnvelopeRule } from "./peer_schema_rules.ts";
+import { VerificationError, verifyRoot } from "../../wire/verify.ts";
+import { ReusableByteBuffer } from "../../wire/reusable_byte_buffer.ts";
 
 /** The peer protocol version this code speaks (PeerHello.protocol_version). */
 export const peerProtocolVersion = 1;

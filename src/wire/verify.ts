@@ -6,7 +6,8 @@
  * the runtime's own arithmetic, including where it reads signed values (vtable entries are
  * read as int16, offsets as int32), so what passes here reads the same way there.
  *
- * The rules come from src/net/schema_rules.ts, which transcribes schemas/filestore.fbs.
+ * The rules transcribe schemas/filestore.fbs: the Envelope in envelope_rules.ts, the bodies of
+ * each port in src/net/schema_rules.ts and src/cluster/transport/peer_schema_rules.ts.
  */
 
 export class VerificationError extends Error {
