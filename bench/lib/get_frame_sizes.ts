@@ -5,7 +5,7 @@
  */
 import { appendGetReply } from "../../src/net/get_reply_layout.ts";
 import { encodeGetFrame } from "../../src/net/get_request_layout.ts";
-import { OutputBuffer } from "../../src/net/output_buffer.ts";
+import { OutputBuffer } from "../../src/wire/output_buffer.ts";
 import { benchKey, benchValue } from "./defaults.ts";
 import { frameLengthPrefixBytes } from "./frames.ts";
 

@@ -1,7 +1,8 @@
 /**
  * Raft figures of a replicated node for /metrics: term, role, commit and applied indexes,
- * follower lag as the leader sees it, elections won, snapshots sent/taken/installed. Proposal
- * latency is a histogram in ServerMetrics (fed by the driver for every write it leads).
+ * follower lag as the leader sees it, elections won, snapshots sent/taken/installed, refused and
+ * dropped peer messages. Proposal latency is a histogram in ServerMetrics (fed by the driver for
+ * every write it leads).
  */
 import type { RaftDriver } from "../cluster/raft_driver.ts";
 import { formatNodeId } from "../cluster/node_id.ts";
@@ -38,7 +39,12 @@ export function renderRaftMetrics(lines: string[], driver: RaftDriver, peerStats
       writeSample(lines, `${prefix}follower_lag_entries`, { peer: formatNodeId(peer) }, Math.max(0, status.lastIndex - match));
     }
   }
-  if (peerStats !== null) renderPeerRefusals(lines, peerStats.rejected);
+  if (peerStats === null) return;
+  renderPeerRefusals(lines, peerStats.rejected);
+  const dropped = "filestore_peer_messages_dropped_too_large_total";
+  const help = "Peer messages dropped for a frame over the peer frame limit: a bug if ever above 0.";
+  writeHeader(lines, dropped, "counter", help);
+  writeSample(lines, dropped, {}, peerStats.messagesDroppedTooLarge);
 }
 
 /** Label values of the peer port's refusal reasons, as the README's metrics table names them. */

@@ -1,11 +1,13 @@
 /**
  * The replicated-node part of `filestore serve`: with `peers` set, the node runs as one
  * replica of a Raft group. Checks the settings that only matter then (node-id present, every
- * peer named and listed once, this node among them unless peer-listen says where to listen).
+ * peer named and listed once, at most groupMembersMax of them, this node among them unless
+ * peer-listen says where to listen).
  */
 import type { FileStoreConfig } from "../config/settings.ts";
 import type { ClusterNodeOptions } from "../cluster/cluster_node.ts";
 import { formatNodeId, NodeIdError, parseNodeId } from "../cluster/node_id.ts";
+import { groupMembersMax } from "../cluster/raft/conf_change.ts";
 import type { HostPort } from "../config/address.ts";
 import { ConfigError } from "../config/config_error.ts";
 
@@ -19,6 +21,9 @@ export function clusterSettings(config: FileStoreConfig, source: string): Cluste
     return null;
   }
   const nodeId = named("node-id", source, () => parseNodeId(config.nodeId));
+  if (config.peers.length > groupMembersMax) {
+    throw new ConfigError("peers", source, `a group has at most ${groupMembersMax} nodes, got ${config.peers.length}`);
+  }
   const peers = new Map<number, HostPort>();
   for (const peer of config.peers) {
     if (peer.name === undefined) throw new ConfigError("peers", source, `every peer must be named NAME=HOST:PORT, got ${peer.host}:${peer.port}`);

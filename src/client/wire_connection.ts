@@ -4,8 +4,8 @@
  * the reason in words (refused, no answer in time, a peer that speaks HTTP, a malformed reply).
  * The socket itself comes from the runtime's transport (socket_transport.ts).
  */
-import { FrameAssembler } from "../net/frame_assembler.ts";
-import { OutputBuffer } from "../net/output_buffer.ts";
+import { FrameAssembler } from "../wire/frame_assembler.ts";
+import { OutputBuffer } from "../wire/output_buffer.ts";
 import { LaidOutGetReply, readLaidOutGetReplyInto } from "../net/get_reply_layout.ts";
 import { decodeResponseAt, type DecodedResponse } from "../net/response_codec.ts";
 import type { Address } from "./address.ts";

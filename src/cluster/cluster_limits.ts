@@ -1,10 +1,15 @@
 /**
  * Timing and bounds of the Raft driver, each with why. The Raft core counts ticks; these give a
- * tick its length and size the driver's queues. Relationships are asserted by
- * validateDriverTiming when this module loads.
+ * tick its length, size the driver's queues and the Raft messages it sends. Relationships are
+ * asserted when this module loads: validateDriverTiming, and checkRaftSizesFitPeerFrame (every
+ * append and snapshot chunk fits one peer frame).
  */
-import { assert } from "../util/assert.ts";
-import { keySizeBytesMax, valueSizeBytesMax } from "../engine/limits.ts";
+import { assert, fail } from "../util/assert.ts";
+import { recordSizeBytesMax } from "../engine/limits.ts";
+import { defaultRaftConfig, type RaftConfig } from "./raft/config.ts";
+import { groupMembersMax } from "./raft/conf_change.ts";
+import { appendFrameBytesMax, snapshotFrameBytesMax } from "./transport/peer_codec.ts";
+import { peerFrameSizeBytesMax } from "./transport/transport_limits.ts";
 
 /** One Raft tick. 10 ms keeps timer overhead small while heartbeats stay frequent. */
 export const tickIntervalMs = 10;
@@ -34,10 +39,48 @@ export const quorumContactWindowMs = electionTimeoutTicks * tickIntervalMs;
 export const leaderlessMsMax = 4 * 2 * electionTimeoutTicks * tickIntervalMs;
 
 /**
- * A proposal carries one write: the largest key plus the largest value plus room for the
- * session identity and encoding. Larger would not fit one append message.
+ * A proposal carries one write: the engine's record of its command (any put, delete, cas or
+ * batch the engine accepts is at most recordSizeBytesMax) plus room for the entry's own framing
+ * (entry_payload_codec.ts: the session id and sequences, msgpack headers of a few bytes per
+ * operation). A write whose entry is larger still (a cas's expected value is not part of the
+ * record) is refused with TOO_LARGE before it is proposed (proposal_queue.ts).
  */
-export const proposalBytesMax = valueSizeBytesMax + keySizeBytesMax + 64 * 1024;
+const proposalBytesMax = recordSizeBytesMax + 64 * 1024;
+
+type RaftMessageSizes = Pick<RaftConfig,
+  "proposalBytesMax" | "appendEntriesBytesMax" | "appendEntriesCountMax" | "snapshotChunkBytes">;
+
+/**
+ * What the driver's Raft core puts in one message (raft/config.ts says what each bounds). An
+ * append carries at least one entry however large, so its budget is at least the largest
+ * proposal; the entry count and the snapshot chunk keep the core's defaults.
+ */
+export const raftMessageSizes: RaftMessageSizes = {
+  proposalBytesMax,
+  appendEntriesBytesMax: proposalBytesMax,
+  appendEntriesCountMax: defaultRaftConfig.appendEntriesCountMax,
+  snapshotChunkBytes: defaultRaftConfig.snapshotChunkBytes,
+};
+
+/**
+ * Every append and snapshot chunk a core with `sizes` sends fits one peer frame of
+ * `frameSizeBytesMax` (peer_codec.ts bounds a frame by what it carries). A larger frame would be
+ * dropped by the sending transport (the peer refuses it), and Raft would send the same message
+ * again and again: that follower would never catch up.
+ */
+export function checkRaftSizesFitPeerFrame(sizes: RaftMessageSizes, frameSizeBytesMax: number): void {
+  assert(sizes.proposalBytesMax <= sizes.appendEntriesBytesMax, "an append must carry the largest proposal whole");
+  const append = appendFrameBytesMax(sizes.appendEntriesBytesMax, sizes.appendEntriesCountMax);
+  if (append > frameSizeBytesMax) {
+    fail(`an append of ${sizes.appendEntriesCountMax} entries and ${sizes.appendEntriesBytesMax} bytes takes up to `
+      + `${append} bytes, over the ${frameSizeBytesMax}-byte peer frame: it would be dropped and the follower stall`);
+  }
+  const chunk = snapshotFrameBytesMax(sizes.snapshotChunkBytes, groupMembersMax);
+  if (chunk > frameSizeBytesMax) {
+    fail(`a snapshot chunk of ${sizes.snapshotChunkBytes} bytes takes up to ${chunk} bytes, over the `
+      + `${frameSizeBytesMax}-byte peer frame: it would be dropped and the follower stall`);
+  }
+}
 
 /** Writes handed to the Raft core in one loop turn (one proposeBatch, one append message per follower). */
 export const proposalsPerTurnMax = 4096;
@@ -80,3 +123,4 @@ function validateDriverTiming(timing: DriverTiming): void {
 // A leader judged by its quorum must be given less time than a node without any leader.
 assert(quorumContactWindowMs < leaderlessMsMax, "the quorum window must be shorter than the leaderless bound");
 validateDriverTiming({ tickIntervalMs, electionTimeoutTicks, heartbeatIntervalTicks });
+checkRaftSizesFitPeerFrame(raftMessageSizes, peerFrameSizeBytesMax);

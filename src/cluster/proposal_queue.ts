@@ -1,7 +1,10 @@
 /**
  * Writes waiting for the next loop turn: the turn hands all of them (up to proposalsPerTurnMax)
  * to the Raft core as one proposeBatch, so one append message per follower and one fsync carry
- * them (STYLE.md point 9). Placed proposals move to the ProposalTracker until applied.
+ * them (STYLE.md point 9). Placed proposals move to the ProposalTracker until applied. A write
+ * whose entry is over the core's proposalBytesMax is refused alone with TOO_LARGE and never
+ * proposed: the core would refuse the whole batch for it, and the bound is what keeps every
+ * append within one peer frame (cluster_limits.ts).
  */
 import { assert } from "../util/assert.ts";
 import type { ProposalTracker, ProposalWaiter } from "./proposal_tracker.ts";
@@ -33,7 +36,8 @@ export class ProposalQueue {
    */
   submit(node: RawNode, tracker: ProposalTracker, translate: (error: unknown) => Error): boolean {
     if (this.queued.length === 0) return false;
-    const batch = this.queued.splice(0, this.proposalsPerTurnMax);
+    const batch = refuseOversized(this.queued.splice(0, this.proposalsPerTurnMax), node.proposalBytesMax);
+    if (batch.length === 0) return this.queued.length > 0;
     const data: Uint8Array[] = [];
     for (const queued of batch) data.push(queued.data);
     let placement;
@@ -66,4 +70,20 @@ export class ProposalQueue {
     for (const queued of this.queued) queued.reject(error);
     this.queued = [];
   }
+}
+
+/** `taken` without the writes whose entry is over `proposalBytesMax`, each refused with TOO_LARGE. */
+function refuseOversized(taken: QueuedProposal[], proposalBytesMax: number): QueuedProposal[] {
+  if (taken.every((queued) => queued.data.length <= proposalBytesMax)) return taken;
+  const fitting: QueuedProposal[] = [];
+  for (const queued of taken) {
+    if (queued.data.length <= proposalBytesMax) {
+      fitting.push(queued);
+      continue;
+    }
+    const message = `the write's Raft entry is ${queued.data.length} bytes, over the ${proposalBytesMax}-byte limit `
+      + "(one entry must fit one append message to the followers)";
+    queued.reject(new ReplicationError("TOO_LARGE", message));
+  }
+  return fitting;
 }

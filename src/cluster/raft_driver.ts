@@ -143,8 +143,7 @@ export class RaftDriver {
     const raftConfig = makeRaftConfig(options.nodeId, {
       electionTimeoutTicks: limits.electionTimeoutTicks,
       heartbeatIntervalTicks: limits.heartbeatIntervalTicks,
-      proposalBytesMax: limits.proposalBytesMax,
-      appendEntriesBytesMax: limits.proposalBytesMax,
+      ...limits.raftMessageSizes,
       ...options.raft,
     });
     const machine = await restoreAtStart(options.engine, options.storage, options.logger ?? silentLogger);

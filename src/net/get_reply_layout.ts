@@ -20,8 +20,8 @@
  *   100 u32 value length, then the value's bytes
  */
 import { Body, Result, Status } from "../../schemas/generated/filestore_generated";
-import type { OutputBuffer } from "./output_buffer";
-import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
+import type { OutputBuffer } from "../wire/output_buffer";
+import { readDouble, readUint32, writeDouble, writeUint32 } from "../wire/little_endian";
 import { LayoutBytes, LayoutTemplate } from "./layout_template";
 import type { DecodedResponse } from "./response_codec";
 import { foundGetReply } from "./messages";

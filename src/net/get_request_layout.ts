@@ -24,7 +24,7 @@
 import { Body } from "../../schemas/generated/filestore_generated";
 import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
-import { readDouble, readUint32, writeDouble, writeUint32 } from "./little_endian";
+import { readDouble, readUint32, writeDouble, writeUint32 } from "../wire/little_endian";
 import { LayoutBytes, LayoutTemplate } from "./layout_template";
 import { consistencyByWire, isIntegerWithin } from "./wire_values";
 

@@ -1,7 +1,7 @@
 /**
  * The server's fast path for the request it gets most: a get without trace context, session
  * id or oldest pending sequence. It reads the Envelope and the GetRequest field by field with the verifier's own checks
- * (verify.ts), in one pass and without the generated objects, and returns a request only when
+ * (wire/verify.ts), in one pass and without the generated objects, and returns a request only when
  * every check of the general path (request_decoder.ts) would pass: any doubt returns null and
  * the general path decodes the frame again and gives the verdict (and the typed rejection).
  * test/net/get_request_reader.test.ts checks both agree on every one-byte change.
@@ -9,9 +9,9 @@
 import { Body } from "../../schemas/generated/filestore_generated";
 import type { ServerLimits } from "./limits";
 import type { Request } from "./messages";
-import { envelopeHeaderRule } from "./schema_rules";
-import { fieldOffset, followOffset, inlineField, rootTablePosition, VerificationError, verifyTableHeader, verifyVector, type TableRule } from "./verify";
-import { readDouble, readUint32 } from "./little_endian";
+import { envelopeHeaderRule } from "../wire/envelope_rules";
+import { fieldOffset, followOffset, inlineField, rootTablePosition, VerificationError, verifyTableHeader, verifyVector, type TableRule } from "../wire/verify";
+import { readDouble, readUint32 } from "../wire/little_endian";
 import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 /** Envelope slots (schemas/filestore.fbs). */

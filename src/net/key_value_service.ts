@@ -15,7 +15,7 @@
  */
 import type { Command, CommandResult, Entry, FoundValue, ScanOptions, ScanPage } from "../engine/types";
 import type { ConsistencyLevel, TraceContext } from "./messages";
-import type { StatusName } from "./status";
+import type { StatusName } from "../wire/status";
 
 export interface ReadContext {
   consistency: ConsistencyLevel;

@@ -4,7 +4,7 @@
  * four bytes at a time where they are aligned to the template: about twice as fast as byte by
  * byte, and this runs for every get on both sides of the wire.
  */
-import { readUint32 } from "./little_endian";
+import { readUint32 } from "../wire/little_endian";
 
 const wordBytes = 4;
 

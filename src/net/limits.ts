@@ -3,7 +3,14 @@
  * A deployment overrides any of them through `resolveLimits(overrides)`, which rejects an
  * unknown name, a non-integer or an out-of-range value with a `LimitsError` naming the field,
  * then checks the relationships between limits.
+ *
+ * The bounds on data (key, value, batch, scan page) are the engine's (src/engine/limits.ts),
+ * one source each: each is the default and the ceiling here, so a deployment may lower one but
+ * never accept at the port what the engine would refuse. A request over them gets TOO_LARGE
+ * from the request decoder, before any service sees it.
  */
+import * as engineLimits from "../engine/limits.ts";
+import { assert } from "../util/assert.ts";
 
 export interface ServerLimits {
   frameSizeBytesMax: number;
@@ -40,23 +47,23 @@ export const limitDefinitions: Record<keyof ServerLimits, LimitDefinition> = {
     why: "one frame is buffered whole before it is verified; bounds memory per connection",
   },
   keySizeBytesMax: {
-    defaultValue: 4096, min: 1, max: 65536,
-    why: "keys live in the in-memory indexes; long keys crowd out the working set",
+    defaultValue: engineLimits.keySizeBytesMax, min: 1, max: engineLimits.keySizeBytesMax,
+    why: "the engine's key limit: keys live in the in-memory indexes; long keys crowd out the working set",
   },
   valueSizeBytesMax: {
-    defaultValue: 8 * mebibyte, min: 1, max: 512 * mebibyte,
-    why: "a value is one log record; large values stall the log for everyone behind them",
+    defaultValue: engineLimits.valueSizeBytesMax, min: 1, max: engineLimits.valueSizeBytesMax,
+    why: "the engine's value limit: a value is one log record; large values stall the log for everyone behind them",
   },
   batchOperationsMax: {
-    defaultValue: 1000, min: 1, max: 100_000,
-    why: "a batch applies atomically in one revision; bounded to keep that step short",
+    defaultValue: engineLimits.batchCommandsMax, min: 1, max: engineLimits.batchCommandsMax,
+    why: "the engine's batch limit: a batch applies atomically in one revision; bounded to keep that step short",
   },
   scanPageEntriesMax: {
-    defaultValue: 10_000, min: 1, max: 1_000_000,
-    why: "one scan page is built in one event-loop turn; bounds that pause and the reply size",
+    defaultValue: engineLimits.scanEntriesMax, min: 1, max: engineLimits.scanEntriesMax,
+    why: "the engine's scan page: built in one event-loop turn; bounds that pause and the reply size",
   },
   scanPageEntriesDefault: {
-    defaultValue: 1000, min: 1, max: 1_000_000,
+    defaultValue: 1000, min: 1, max: engineLimits.scanEntriesMax,
     why: "page size when a scan request leaves its limit at 0",
   },
   sessionIdBytesMax: {
@@ -134,7 +141,10 @@ export function resolveLimits(overrides: Partial<ServerLimits> = {}): ServerLimi
   return limits;
 }
 
-/** Envelope, tables and vector headers around a key and value: generous upper bound. */
+/**
+ * Envelope, tables and vector headers around a key and value: generous upper bound (a put with
+ * the largest session id and a trace context measures under 300 bytes).
+ */
 export const frameOverheadBytesMax = 512;
 
 function checkRelationships(limits: ServerLimits): void {
@@ -154,3 +164,9 @@ function checkRelationships(limits: ServerLimits): void {
     throw new LimitsError("receiveBufferBytesInitial", "must not exceed one whole frame");
   }
 }
+
+// The table itself holds together: each default within its range, and the defaults together.
+for (const [name, { min, defaultValue, max }] of Object.entries(limitDefinitions)) {
+  assert(min <= defaultValue && defaultValue <= max, `limit ${name}: default outside its range`);
+}
+resolveLimits();

@@ -4,7 +4,7 @@
  * frame's lifetime copies them (see copyCommand).
  */
 import type { Command, Entry, ScanOptions } from "../engine/types";
-import type { StatusName } from "./status";
+import type { StatusName } from "../wire/status";
 
 export type ConsistencyLevel = "strong" | "bounded" | "eventual";
 

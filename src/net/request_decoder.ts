@@ -1,5 +1,5 @@
 /**
- * Frame -> Request, on the server. Verification comes first (src/net/verify.ts): nothing is
+ * Frame -> Request, on the server. Verification comes first (src/wire/verify.ts): nothing is
  * read from a part of the frame the verifier has not accepted, and a request is returned only
  * whole and valid, so a half-decoded request can never execute. Keys and values in the result
  * are views into `frame`.
@@ -9,7 +9,7 @@
  */
 import { readGetRequest } from "./get_request_reader";
 import { readLaidOutPutRequest } from "./put_request_layout";
-import { ReusableByteBuffer } from "./reusable_byte_buffer";
+import { ReusableByteBuffer } from "../wire/reusable_byte_buffer";
 import type { Command, ScanOptions } from "../engine/types";
 import {
   BatchOperation, BatchOperationKind, BatchRequest, Body, CasRequest, DeleteRequest, Envelope, GetRequest,
@@ -17,9 +17,10 @@ import {
 } from "../../schemas/generated/filestore_generated";
 import type { ServerLimits } from "./limits";
 import type { Request, RequestBody, TraceContext } from "./messages";
-import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
-import { RequestRejection, type StatusName } from "./status";
-import { VerificationError, verifyRoot, verifyTable } from "./verify";
+import { envelopeBodyRule } from "./schema_rules";
+import { envelopeHeaderRule } from "../wire/envelope_rules";
+import { RequestRejection, type StatusName } from "../wire/status";
+import { VerificationError, verifyRoot, verifyTable } from "../wire/verify";
 import { consistencyByWire, isIntegerWithin } from "./wire_values";
 
 /** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
@@ -72,6 +73,8 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
     verifyTable(frame, rootPosition, envelopeBodyRule, { tablesPerVectorMax: limits.batchOperationsMax });
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
+    // Too many batch operations: the engine's limit (net/limits.ts), answered as the engine would.
+    if (error.overLimit) reject.with("TOO_LARGE", error.message);
     reject.with("INVALID_REQUEST", `malformed request: ${error.message}`);
   }
   const consistency = consistencyByWire[envelope.consistency()];

@@ -8,7 +8,7 @@
 import type { CommandResult, FoundValue, ScanPage } from "../engine/types";
 import type { KeyValueService, ReadContext } from "./key_value_service";
 import { errorReply, foundGetReply, type Reply, type Request, type WriteOutcome } from "./messages";
-import { isStatusName } from "./status";
+import { isStatusName } from "../wire/status";
 import type { WriteDeduplicator } from "./write_deduplicator";
 
 export interface ExecutorContext {

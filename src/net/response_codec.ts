@@ -4,7 +4,7 @@
  * trusts it: a malformed reply is an error, never a silent default).
  */
 import * as flatbuffers from "flatbuffers";
-import { ReusableByteBuffer } from "./reusable_byte_buffer";
+import { ReusableByteBuffer } from "../wire/reusable_byte_buffer";
 import { readLaidOutGetReply } from "./get_reply_layout";
 import { readLaidOutWriteReply } from "./write_reply_layout";
 import { readCommonResponse } from "./response_reader";
@@ -14,9 +14,10 @@ import {
 } from "../../schemas/generated/filestore_generated";
 import { unreachable } from "../util/assert";
 import type { Reply, ReplyResult, WriteOutcome } from "./messages";
-import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
-import { statusByName, statusName } from "./status";
-import { verifyRoot, verifyTable } from "./verify";
+import { envelopeBodyRule } from "./schema_rules";
+import { envelopeHeaderRule } from "../wire/envelope_rules";
+import { statusByName, statusName } from "../wire/status";
+import { verifyRoot, verifyTable } from "../wire/verify";
 
 /** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
 const sharedByteBuffer = new ReusableByteBuffer();

@@ -2,7 +2,7 @@
  * The client's fast path for the replies it gets most: an Envelope holding only a request id
  * and a Response whose status comes without message or leader hint, and whose result is none,
  * a GetResult or a WriteResult. It verifies each field as it reads it, with the verifier's own
- * checks (verify.ts), so it accepts exactly what verifyRoot() + the generated readers would,
+ * checks (wire/verify.ts), so it accepts exactly what verifyRoot() + the generated readers would,
  * in one pass, without the generated objects or any allocation beyond the decoded reply and
  * its value view. Any other reply (error text, scans, batches, pings, an envelope with more
  * fields) returns null and takes the general path in response_codec.ts, which also gives
@@ -12,9 +12,10 @@
 import { Body, Result } from "../../schemas/generated/filestore_generated";
 import { noResult, type ReplyResult } from "./messages";
 import type { DecodedResponse } from "./response_codec";
-import { envelopeHeaderRule, getResult, responseRule, writeResult } from "./schema_rules";
-import { statusName } from "./status";
-import { fieldOffset, followOffset, inlineField, rootTablePosition, verifyTableHeader, verifyVector, type TableRule } from "./verify";
+import { getResult, responseRule, writeResult } from "./schema_rules";
+import { envelopeHeaderRule } from "../wire/envelope_rules";
+import { statusName } from "../wire/status";
+import { fieldOffset, followOffset, inlineField, rootTablePosition, verifyTableHeader, verifyVector, type TableRule } from "../wire/verify";
 
 /** Envelope slots (schemas/filestore.fbs): the request id, the fields a reply leaves out, the body union. */
 const envelopeRequestIdSlot = 0;

@@ -1,19 +1,13 @@
 /**
- * schemas/filestore.fbs transcribed for the verifier: each table's fields by slot (the order
- * of declaration; a union takes two slots, its type then its value), with the fields the
- * protocol requires. test/net/schema_rules.test.ts builds every table with the generated code
- * and checks these slots against it, so a schema change that is not carried here fails a test.
+ * The client port's part of schemas/filestore.fbs transcribed for the verifier: each table's
+ * fields by slot (the order of declaration; a union takes two slots, its type then its value),
+ * with the fields the protocol requires; the Envelope around them is shared with the peer port
+ * (wire/envelope_rules.ts). test/net/schema_rules.test.ts builds every table with the generated
+ * code and checks these slots against it, so a schema change that is not carried here fails a test.
  */
 import { Body, Result } from "../../schemas/generated/filestore_generated";
-import type { TableRule } from "./verify";
-
-const traceContext: TableRule = {
-  name: "TraceContext",
-  fields: [
-    { kind: "bytes", slot: 0, required: true },
-    { kind: "bytes", slot: 1, required: true },
-  ],
-};
+import { envelopeBodyField, envelopeContextFields } from "../wire/envelope_rules";
+import type { TableRule } from "../wire/verify";
 
 const emptyTable = (name: string): TableRule => ({ name, fields: [] });
 
@@ -139,25 +133,8 @@ export const bodyMembers: ReadonlyMap<number, TableRule> = new Map([
   [Body.Response, responseRule],
 ]);
 
-/** Envelope fields up to (not including) its body; enough to read the request id. */
-export const envelopeHeaderRule: TableRule = {
-  name: "Envelope",
-  fields: [
-    { kind: "scalar", slot: 0, sizeBytes: 8 },
-    { kind: "scalar", slot: 2, sizeBytes: 1 },
-    { kind: "scalar", slot: 3, sizeBytes: 4 },
-    { kind: "scalar", slot: 4, sizeBytes: 4 },
-    { kind: "scalar", slot: 6, sizeBytes: 8 },
-    { kind: "scalar", slot: 9, sizeBytes: 8 },
-  ],
-};
-
-/** The rest of the Envelope: trace, session id and body. */
+/** The rest of the Envelope (its header: wire/envelope_rules.ts): trace, session id and a client-port body. */
 export const envelopeBodyRule: TableRule = {
   name: "Envelope",
-  fields: [
-    { kind: "table", slot: 1, required: false, table: traceContext },
-    { kind: "bytes", slot: 5, required: false },
-    { kind: "union", typeSlot: 7, valueSlot: 8, members: bodyMembers },
-  ],
+  fields: [...envelopeContextFields, envelopeBodyField(bodyMembers)],
 };

@@ -23,7 +23,7 @@ import { Result } from "../../schemas/generated/filestore_generated";
 import { appendReplyHead, matchesReplyHead, replyRequestId, replyTemplateBytes, replyVersion } from "./get_reply_layout";
 import { LayoutTemplate } from "./layout_template";
 import type { DecodedResponse } from "./response_codec";
-import type { OutputBuffer } from "./output_buffer";
+import type { OutputBuffer } from "../wire/output_buffer";
 
 const appliedPosition = 96;
 const envelopeBytes = 100;

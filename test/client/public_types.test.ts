@@ -8,7 +8,7 @@ import type { ConsistencyLevel, FileStoreErrorCode, TraceContext } from "../../s
 import type {
   ConsistencyLevel as WireConsistencyLevel, TraceContext as WireTraceContext,
 } from "../../src/net/messages.ts";
-import type { StatusName } from "../../src/net/status.ts";
+import type { StatusName } from "../../src/wire/status.ts";
 
 /** true when A and B are the same type, a compile error otherwise (the assignment below fails). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

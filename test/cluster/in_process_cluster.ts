@@ -1,7 +1,8 @@
 /**
  * An in-process Raft cluster for driver tests: real engines in a temp folder, MemoryRaftStorage
- * for the Raft log, the in-memory peer network. Nodes can be stopped (their engine and Raft
- * storage kept, as a disk would) and started again, and the network cut.
+ * for the Raft log, the in-memory peer network (carrying peer frames when asked, encodeFrames).
+ * Nodes can be stopped (their engine and Raft storage kept, as a disk would) and started again,
+ * and the network cut.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,7 +12,9 @@ import type { ConfState, NodeId } from "../../src/cluster/raft/types.ts";
 import { RaftDriver, type RaftDriverOptions } from "../../src/cluster/raft_driver.ts";
 import { ReplicatedKeyValueService } from "../../src/cluster/replicated_service.ts";
 import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
-import { MemoryPeerNetwork, type MemoryPeerTransport } from "../../src/cluster/transport/memory_peer_transport.ts";
+import {
+  MemoryPeerNetwork, type MemoryPeerNetworkOptions, type MemoryPeerTransport,
+} from "../../src/cluster/transport/memory_peer_transport.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 export interface ClusterNode {
@@ -24,17 +27,25 @@ export interface ClusterNode {
 }
 
 export class InProcessCluster {
-  readonly network = new MemoryPeerNetwork();
+  readonly network: MemoryPeerNetwork;
   readonly nodes = new Map<NodeId, ClusterNode>();
   private readonly storages = new Map<NodeId, MemoryRaftStorage>();
 
   private constructor(
     readonly directory: string,
     private readonly driverOverrides: Partial<RaftDriverOptions>,
-  ) {}
+    networkOptions: MemoryPeerNetworkOptions,
+  ) {
+    this.network = new MemoryPeerNetwork(networkOptions);
+  }
 
-  static async start(ids: NodeId[], driverOverrides: Partial<RaftDriverOptions> = {}): Promise<InProcessCluster> {
-    const cluster = new InProcessCluster(await mkdtemp(join(tmpdir(), "filestore-cluster-")), driverOverrides);
+  static async start(
+    ids: NodeId[],
+    driverOverrides: Partial<RaftDriverOptions> = {},
+    networkOptions: MemoryPeerNetworkOptions = {},
+  ): Promise<InProcessCluster> {
+    const directory = await mkdtemp(join(tmpdir(), "filestore-cluster-"));
+    const cluster = new InProcessCluster(directory, driverOverrides, networkOptions);
     for (const id of ids) await cluster.startNode(id, { voters: ids, learners: [] });
     return cluster;
   }

@@ -4,10 +4,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import { clusterSettings } from "../../src/cli/serve_cluster.ts";
+import { groupMembersMax } from "../../src/cluster/raft/conf_change.ts";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 
 const configWith = (flags: Record<string, string>) => resolveConfig({}, "test.toml", flags);
+/** `n1=127.0.0.1:7500,n2=...` for `count` nodes. */
+const peerList = (count: number) =>
+  Array.from({ length: count }, (_, index) => `n${index + 1}=127.0.0.1:${7500 + index}`).join(",");
 
 describe("replica settings of serve", () => {
   test("no peers: a single node", () => {
@@ -18,6 +22,8 @@ describe("replica settings of serve", () => {
     const settings = clusterSettings(configWith({ "node-id": "n2", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501,n3=127.0.0.1:7502" }), "flags")!;
     expect(settings.nodeId).toBe(2);
     expect([...settings.peers.keys()]).toEqual([1, 2, 3]);
+    const largest = clusterSettings(configWith({ "node-id": "n1", peers: peerList(groupMembersMax) }), "flags")!;
+    expect(largest.peers.size).toBe(groupMembersMax);
     expect(settings.peers.get(2)).toEqual({ host: "127.0.0.1", port: 7501 });
     const fromToml = resolveConfig({ "node-id": "n1", peers: ["n1=127.0.0.1:7500", "n2=127.0.0.1:7501"], "peer-listen": "0.0.0.0:7500" }, "c.toml", {});
     expect(clusterSettings(fromToml, "c.toml")!.peerListen).toEqual({ host: "0.0.0.0", port: 7500 });
@@ -30,6 +36,7 @@ describe("replica settings of serve", () => {
     ["a peer listed twice", { "node-id": "n1", peers: "n1=127.0.0.1:7500,n1=127.0.0.1:7501" }, "peers"],
     ["this node missing", { "node-id": "n3", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501" }, "peers"],
     ["join without peers", { join: "true" }, "join"],
+    ["more peers than a group may have", { "node-id": "n1", peers: peerList(groupMembersMax + 1) }, "peers"],
   ])("%s is a ConfigError naming the setting", (_what, flags, field) => {
     let caught: unknown;
     try {

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
 import { Envelope, GetResult, Response } from "../../schemas/generated/filestore_generated";
 import { appendGetReply } from "../../src/net/get_reply_layout";
-import { OutputBuffer } from "../../src/net/output_buffer";
+import { OutputBuffer } from "../../src/wire/output_buffer";
 import { decodeAnyResponse, encodeResponse, type DecodedResponse } from "../../src/net/response_codec";
 import { readCommonResponse } from "../../src/net/response_reader";
 

@@ -1,6 +1,6 @@
 /** A bare TCP client for protocol tests: sends raw bytes, collects decoded replies, notes when the server closes. */
 import type { Socket } from "bun";
-import { FrameAssembler } from "../../src/net/frame_assembler";
+import { FrameAssembler } from "../../src/wire/frame_assembler";
 import type { Reply } from "../../src/net/messages";
 import { decodeResponse, type DecodedResponse } from "../../src/net/response_codec";
 import { waitFor } from "../support/wait_for";
@@ -9,6 +9,8 @@ export class RawClient {
   readonly replies: DecodedResponse[] = [];
   closed = false;
   private readonly assembler = new FrameAssembler(64 * 1024 * 1024, 1024);
+  /** Called when the socket takes writes again after a partial one. */
+  private drained: (() => void) | null = null;
 
   private constructor(public socket: Socket<undefined> | null = null) {}
 
@@ -22,8 +24,9 @@ export class RawClient {
           client.replies.push(decodeResponse(frame.slice(), 1_000_000));
           return true;
         }),
-        close: () => { client.closed = true; },
-        error: () => { client.closed = true; },
+        drain: () => client.drained?.(),
+        close: () => { client.closed = true; client.drained?.(); },
+        error: () => { client.closed = true; client.drained?.(); },
       },
     });
     client.socket.setNoDelay(true);
@@ -32,6 +35,17 @@ export class RawClient {
 
   send(bytes: Uint8Array): void {
     this.socket!.write(bytes);
+  }
+
+  /** Sends all of `bytes`, however many writes it takes (send() drops what one write did not take). */
+  async sendAll(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (!this.closed) {
+      offset += this.socket!.write(bytes.subarray(offset));
+      if (offset >= bytes.length) return;
+      await new Promise<void>((resolve) => { this.drained = resolve; });
+      this.drained = null;
+    }
   }
 
   /** The reply to `requestId`, waiting for it. */

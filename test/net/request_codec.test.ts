@@ -10,7 +10,7 @@ import type { Reply, Request } from "../../src/net/messages";
 import { decodeRequest } from "../../src/net/request_decoder";
 import { encodeRequest } from "../../src/net/request_encoder";
 import { decodeResponse, encodeResponse } from "../../src/net/response_codec";
-import { RequestRejection } from "../../src/net/status";
+import { RequestRejection } from "../../src/wire/status";
 import { bytes, envelopeBytes, envelopeWithBodyType, getEnvelope, request, sampleRequests } from "./wire_fixtures";
 
 const limits = resolveLimits();

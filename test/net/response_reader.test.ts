@@ -11,7 +11,7 @@ import { errorReply } from "../../src/net/messages";
 import { decodeAnyResponse, decodeResponse, decodeResponseAt, encodeResponse, type DecodedResponse } from "../../src/net/response_codec";
 import { readCommonResponse } from "../../src/net/response_reader";
 import { appendGetReply, readLaidOutGetReply } from "../../src/net/get_reply_layout";
-import { OutputBuffer } from "../../src/net/output_buffer";
+import { OutputBuffer } from "../../src/wire/output_buffer";
 import { appendWriteReply, readLaidOutWriteReply } from "../../src/net/write_reply_layout";
 import { Envelope, Response, WriteResult } from "../../schemas/generated/filestore_generated";
 import { truncatedAndChangedVariants } from "./wire_fixtures";

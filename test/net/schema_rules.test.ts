@@ -4,9 +4,10 @@
  * a field the schema lacks. A schema change not carried into the rules fails here.
  */
 import { describe, expect, test } from "bun:test";
-import { bodyMembers, envelopeBodyRule, envelopeHeaderRule, responseRule } from "../../src/net/schema_rules";
-import type { TableRule } from "../../src/net/verify";
-import { generatedSlots, ruleSlots } from "./generated_slots";
+import { bodyMembers, envelopeBodyRule, responseRule } from "../../src/net/schema_rules";
+import { envelopeHeaderRule } from "../../src/wire/envelope_rules";
+import type { TableRule } from "../../src/wire/verify";
+import { generatedSlots, ruleSlots } from "../wire/generated_slots";
 
 function collect(rule: TableRule, into: Map<string, TableRule>): void {
   if (into.has(rule.name)) return;

@@ -3,7 +3,7 @@ import * as flatbuffers from "flatbuffers";
 import { Body, Envelope, GetRequest, PingRequest } from "../../schemas/generated/filestore_generated";
 import type { Request, RequestBody } from "../../src/net/messages";
 import { encodeRequest } from "../../src/net/request_encoder";
-import { RequestRejection } from "../../src/net/status";
+import { RequestRejection } from "../../src/wire/status";
 
 export const encoder = new TextEncoder();
 export const bytes = (text: string) => encoder.encode(text);

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfChangeRejectedError, LeadershipTransferInProgressError, NotLeaderError, TransferRejectedError } from "../../src/cluster/raft/errors.ts";
 import { makeRaftConfig } from "../../src/cluster/raft/config.ts";
+import { groupMembersMax } from "../../src/cluster/raft/conf_change.ts";
 import { seededRandom } from "../../src/cluster/raft/random.ts";
 import { RawNode } from "../../src/cluster/raft/raw_node.ts";
 import { MemoryStorage } from "../../src/cluster/raft/storage.ts";
@@ -92,6 +93,17 @@ describe("membership: refusals and restarts", () => {
     expect(() => leader.proposeConfChange({ kind: "removeNode", node: 9 })).toThrow(/not a member/);
     expect(() => leader.proposeConfChange({ kind: "addLearner", node: -1 })).toThrow(ConfChangeRejectedError);
     expect(() => cluster.node(2).proposeConfChange({ kind: "addLearner", node: 4 })).toThrow(NotLeaderError);
+  });
+
+  test("a group holds at most groupMembersMax members (every snapshot chunk carries them)", () => {
+    const cluster = new Harness(Array.from({ length: groupMembersMax - 1 }, (_, index) => index + 1));
+    cluster.elect(1);
+    cluster.node(1).proposeConfChange({ kind: "addLearner", node: groupMembersMax });
+    cluster.deliverAll();
+    expect(cluster.node(1).status().confState.learners).toEqual([groupMembersMax]);
+    const oneMore = { kind: "addLearner" as const, node: groupMembersMax + 1 };
+    const refusal = `the group already has ${groupMembersMax} members`;
+    expect(() => cluster.node(1).proposeConfChange(oneMore)).toThrow(refusal);
   });
 
   test("a lagging learner is not promoted", () => {

@@ -1,8 +1,8 @@
 /**
  * Import directions, as the architecture (ARCHITECTURE.md, "Modules") draws them: arrows point one way
- * (main → cluster → {engine, net, log}; engine → log; net → schemas), and the Raft core is a
- * pure state machine. Each rule below is an arrow that must not be drawn, with its reason.
- * The pure folders have their own check (pure_modules.ts).
+ * (main → cluster → {engine, net, log}; engine → log; {net, cluster/transport} → wire → schemas), and
+ * the Raft core is a pure state machine. Each rule below is an arrow that must not be drawn, with its
+ * reason. The pure folders have their own check (pure_modules.ts).
  */
 import { importEdges } from "./module_graph.ts";
 import type { Offense } from "./offense.ts";
@@ -43,8 +43,24 @@ export const importRules: readonly ImportRule[] = [
   {
     from: "src/net/",
     to: ["src/engine/"],
+    toExcept: ["src/engine/limits.ts"],
     typesAllowed: true,
-    why: "the server shares the engine's command types, never its code: a service executes commands",
+    why: "the server shares the engine's command types and data limits (one source each), never its code: "
+      + "a service executes commands",
+  },
+  {
+    from: "src/wire/",
+    to: ["src/net/", "src/engine/", "src/log/", ...serverFolders],
+    why: "src/wire/ (framing, the verifier, statuses) sits below both ports: the client port (src/net/) and "
+      + "the peer port (src/cluster/transport/) use it, and it knows neither, nor the store",
+  },
+  {
+    from: "src/cluster/",
+    to: ["src/net/"],
+    toExcept: ["src/net/key_value_service.ts", "src/net/session_outcomes.ts"],
+    why: "the cluster shares the wire helpers with the client port through src/wire/; of src/net/ it uses "
+      + "only the service interface its replicated service implements (key_value_service.ts) and the "
+      + "table of session outcomes its state machine shares with the port's deduplicator (session_outcomes.ts)",
   },
   {
     from: "src/client/",
@@ -69,10 +85,11 @@ export const importRules: readonly ImportRule[] = [
   },
   {
     from: "src/",
-    fromExcept: ["src/net/", "src/cluster/transport/"],
+    fromExcept: ["src/net/", "src/cluster/transport/", "src/wire/"],
     to: ["schemas/"],
     why: "the generated wire code is used at the two edges only, the client port (src/net/) and the peer port "
-      + "(src/cluster/transport/): elsewhere speak in the messages those modules decode to",
+      + "(src/cluster/transport/), and by the wire helpers they share (src/wire/): elsewhere speak in the "
+      + "messages those modules decode to",
   },
   {
     from: "src/",

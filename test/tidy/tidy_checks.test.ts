@@ -86,11 +86,36 @@ describe("import directions", () => {
     expect(places(offenses)).toEqual(["src/engine/a.ts:2", "src/log/a.ts:1", "src/log/a.ts:2"]);
   });
 
-  test("the server may use the engine's types but not its code", () => {
+  test("the server may use the engine's types and data limits but not its code", () => {
     const offenses = importRuleOffenses([
-      file("src/net/a.ts", 'import type { Command } from "../engine/types";\nimport { apply } from "../engine/e";'),
+      file("src/net/a.ts", [
+        'import type { Command } from "../engine/types";',
+        'import { apply } from "../engine/e";',
+        'import { keySizeBytesMax } from "../engine/limits.ts";',
+      ].join("\n")),
     ]);
     expect(places(offenses)).toEqual(["src/net/a.ts:2"]);
+  });
+
+  test("the wire helpers know neither port; the cluster takes from the client port its service interface only", () => {
+    const offenses = importRuleOffenses([
+      file("src/wire/a.ts", [
+        'import { x } from "../net/b.ts";',
+        'import { y } from "../cluster/c.ts";',
+        'import { Status } from "../../schemas/generated/x";',
+      ].join("\n")),
+      file("src/cluster/transport/d.ts", [
+        'import { FrameAssembler } from "../../wire/frame_assembler.ts";',
+        'import { OutputBuffer } from "../../net/output_buffer.ts";',
+      ].join("\n")),
+      file("src/cluster/e.ts", [
+        'import { ServiceError } from "../net/key_value_service.ts";',
+        'import { sessionKey } from "../net/session_outcomes.ts";',
+        'import { startServer } from "../net/server.ts";',
+      ].join("\n")),
+    ]);
+    const expected = ["src/cluster/e.ts:3", "src/cluster/transport/d.ts:2", "src/wire/a.ts:1", "src/wire/a.ts:2"];
+    expect(places(offenses)).toEqual(expected);
   });
 
   test("only the two edges use the generated wire code, and nothing shipped imports tests", () => {

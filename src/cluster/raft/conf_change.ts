@@ -17,6 +17,13 @@
 import { ConfChangeRejectedError } from "./errors.ts";
 import type { ConfChange, ConfState, NodeId } from "./types.ts";
 
+/**
+ * Members (voters and learners) of one group. A group has a handful (3 to 7 voters, a learner
+ * while a replica moves); the bound keeps what repeats the membership bounded: every snapshot
+ * chunk carries it, and a chunk must fit one peer frame (cluster_limits.ts).
+ */
+export const groupMembersMax = 64;
+
 interface ConfChangeContext {
   leader: NodeId;
   current: ConfState;
@@ -45,6 +52,9 @@ export function checkConfChangeAllowed(change: ConfChange, context: ConfChangeCo
   switch (change.kind) {
     case "addLearner":
       if (voters.includes(node) || learners.includes(node)) throw new ConfChangeRejectedError(`node ${node} is already a member`);
+      if (voters.length + learners.length >= groupMembersMax) {
+        throw new ConfChangeRejectedError(`the group already has ${groupMembersMax} members, the most it may have`);
+      }
       return;
     case "promoteLearner": {
       if (!learners.includes(node)) throw new ConfChangeRejectedError(`node ${node} is not a learner`);

@@ -127,6 +127,14 @@ export class RawNode {
     return leaderApi.propose(this.raft, batch);
   }
 
+  /**
+   * The largest proposal propose() and proposeBatch() take; a larger one refuses the whole
+   * batch, so a driver leaves such a write out of a batch and refuses it alone.
+   */
+  get proposalBytesMax(): number {
+    return this.raft.config.proposalBytesMax;
+  }
+
   readIndex(context: Uint8Array): void {
     leaderApi.readIndex(this.raft, context);
   }

@@ -8,8 +8,8 @@
  * for as long as the receiver keeps them.
  */
 import type { Socket } from "bun";
-import { FrameAssembler } from "../../net/frame_assembler.ts";
-import { RequestRejection } from "../../net/status.ts";
+import { FrameAssembler } from "../../wire/frame_assembler.ts";
+import { RequestRejection } from "../../wire/status.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { decodePeerFrame, peerProtocolVersion } from "./peer_codec.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";

@@ -5,16 +5,31 @@
  * one way (`cut(from, to)`) or around a node (`isolate(node)`) and restored. A message from a
  * node not in the receiver's list is dropped and, as on TCP, answered with a refusal when the
  * receiver knows its membership (setPeers with a membership index).
+ *
+ * A network made with `encodeFrames` also carries each message as the TCP transport does, in
+ * its peer frame (peer_codec.ts): a frame over frameSizeBytesMax is dropped and counted, and the
+ * receiver gets the message decoded from the frame, so tests see what the wire would do to it.
  */
+import * as flatbuffers from "flatbuffers";
 import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
+import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { resolvePeerTransportLimits } from "./transport_limits.ts";
 import type { PeerAddresses, PeerRefusal, PeerTransport, PeerTransportLimits, PeerTransportStats } from "./types.ts";
 
+const lengthPrefixBytes = 4;
+
+export interface MemoryPeerNetworkOptions {
+  /** Carry every message through its peer frame, as TCP does (see the head comment). */
+  encodeFrames?: boolean;
+}
+
 export class MemoryPeerNetwork {
   private readonly members = new Map<NodeId, MemoryPeerTransport>();
   private readonly cutLinks = new Set<string>();
+
+  constructor(readonly options: MemoryPeerNetworkOptions = {}) {}
 
   /** A transport for `nodeId` on this network; `peers` as for setPeers. */
   join(nodeId: NodeId, peers: PeerAddresses = new Map(), limits: Partial<PeerTransportLimits> = {}): MemoryPeerTransport {
@@ -69,6 +84,8 @@ export class MemoryPeerTransport implements PeerTransport {
   private readonly counters = new PeerCounters();
   private flushScheduled = false;
   private closed = false;
+  /** Encodes frames when the network carries them (encodeFrames). */
+  private readonly builder = new flatbuffers.Builder(1024);
 
   constructor(
     private readonly network: MemoryPeerNetwork,
@@ -114,10 +131,24 @@ export class MemoryPeerTransport implements PeerTransport {
       const target = this.network.reachable(this.nodeId, to);
       if (target === undefined) continue;
       for (const message of messages) {
+        const carried = this.network.options.encodeFrames === true ? this.throughFrame(message) : message;
+        if (carried === null) continue;
         this.counters.messagesSent++;
-        target.deliver(message);
+        target.deliver(carried);
       }
     }
+  }
+
+  /** `message` as its receiver decodes it from its frame; null (dropped, counted) for a frame over the limit. */
+  private throughFrame(message: Message): Message | null {
+    const frame = encodeMessageFrame(this.builder, message);
+    if (frame.length - lengthPrefixBytes > this.limits.frameSizeBytesMax) {
+      this.counters.messagesDroppedTooLarge++;
+      return null;
+    }
+    const decoded = decodePeerFrame(frame.subarray(lengthPrefixBytes));
+    assert(decoded.kind === "message", "a message frame decodes to a message");
+    return decoded.message;
   }
 
   /** @internal Called by the network on the sender's flush. */

@@ -15,13 +15,16 @@
  * connection breaks, "peer connection regained" (with the failed attempts and time down) after.
  * A peer that accepts and at once drops each connection (it does not count this node as a member)
  * would make a pair of lines per redial, so those two are written at most once a second, counted.
+ * A message whose frame is over the peer frame limit is dropped (the peer would refuse the frame
+ * and drop the connection), counted and logged at error level, at most once a second: the Raft
+ * sizes are checked against the limit at load (cluster_limits.ts), so it is a bug.
  */
 import type { Socket } from "bun";
 import type * as flatbuffers from "flatbuffers";
 import type { HostPort } from "../../config/address.ts";
-import { FrameAssembler } from "../../net/frame_assembler.ts";
-import { OutputBuffer } from "../../net/output_buffer.ts";
-import { RequestRejection } from "../../net/status.ts";
+import { FrameAssembler } from "../../wire/frame_assembler.ts";
+import { OutputBuffer } from "../../wire/output_buffer.ts";
+import { RequestRejection } from "../../wire/status.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { helloFrameBytesMax } from "./inbound_connection.ts";
 import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
@@ -34,6 +37,7 @@ import { formatHostPort } from "../../config/address.ts";
 import { formatNodeId } from "../node_id.ts";
 
 const lengthPrefixBytes = 4;
+const tooLargeMessage = "peer message dropped: its frame is over the peer frame limit (a bug: Raft sizes must fit)";
 
 interface OutboundContext {
   limits: PeerTransportLimits;
@@ -68,6 +72,7 @@ export class OutboundPeer {
   private lostAtMs = 0;
   private readonly lostLog: RepeatedEventLog;
   private readonly regainedLog: RepeatedEventLog;
+  private readonly tooLargeLog: RepeatedEventLog;
 
   constructor(
     readonly nodeId: NodeId,
@@ -77,6 +82,7 @@ export class OutboundPeer {
     this.reconnectDelayMs = context.limits.reconnectDelayMsMin;
     this.lostLog = new RepeatedEventLog(context.logger, "warn", "peer connection lost; redialing", context.logSchedule);
     this.regainedLog = new RepeatedEventLog(context.logger, "info", "peer connection regained", context.logSchedule);
+    this.tooLargeLog = new RepeatedEventLog(context.logger, "error", tooLargeMessage, context.logSchedule);
   }
 
   queuedMessages(): number {
@@ -100,7 +106,7 @@ export class OutboundPeer {
       const frame = encodeMessageFrame(this.context.builder, message);
       // The peer would refuse it and drop the connection: drop the message alone instead.
       if (frame.length - lengthPrefixBytes > this.context.limits.frameSizeBytesMax) {
-        this.context.counters.messagesDroppedTooLarge++;
+        this.dropTooLarge(message, frame.length - lengthPrefixBytes);
         continue;
       }
       this.output.append(frame);
@@ -133,6 +139,13 @@ export class OutboundPeer {
     this.socket = null;
     this.lostLog.close();
     this.regainedLog.close();
+    this.tooLargeLog.close();
+  }
+
+  private dropTooLarge(message: Message, frameBytes: number): void {
+    this.context.counters.messagesDroppedTooLarge++;
+    const fields = { frame_bytes: frameBytes, limit_bytes: this.context.limits.frameSizeBytesMax };
+    this.tooLargeLog.note({ peer: formatNodeId(this.nodeId), type: message.type, ...fields });
   }
 
   private connectUnlessWaiting(): void {

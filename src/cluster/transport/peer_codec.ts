@@ -1,7 +1,7 @@
 /**
  * Raft messages <-> peer frames (u32 little-endian length + FlatBuffers Envelope whose body is
  * a PeerHello, a PeerMessage or a PeerRefusal; schemas/filestore.fbs). Decoding verifies the
- * whole frame first (verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
+ * whole frame first (wire/verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
  */
@@ -17,13 +17,35 @@ import type { Message } from "../raft/types.ts";
 import { unreachable } from "../../util/assert.ts";
 import { decodeRaftMessage } from "./peer_message_decoder.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
-import { peerEnvelopeRule } from "../../net/peer_schema_rules.ts";
-import { VerificationError, verifyRoot } from "../../net/verify.ts";
-import { ReusableByteBuffer } from "../../net/reusable_byte_buffer.ts";
+import { peerEnvelopeRule } from "./peer_schema_rules.ts";
+import { VerificationError, verifyRoot } from "../../wire/verify.ts";
+import { ReusableByteBuffer } from "../../wire/reusable_byte_buffer.ts";
 
 /** The peer protocol version this code speaks (PeerHello.protocol_version). */
 export const peerProtocolVersion = 1;
 const lengthPrefixBytes = 4;
+
+/*
+ * Bounds on a frame's size, for the Raft sizes that must fit one peer frame (cluster_limits.ts
+ * asserts them at load; test/cluster/transport/peer_codec.test.ts encodes the largest cases and
+ * checks them against these). Measured: about 180 bytes around any message, about 28 per entry.
+ */
+/** Length prefix, Envelope, PeerMessage and Raft message tables with every fixed field, vtables, alignment. */
+const messageFrameBytesMax = 256;
+/** Per entry of an append, beyond its data: its 9-byte header, table, vector length, alignment, slot in the vector. */
+const entryFrameBytesMax = 40;
+/** A snapshot chunk repeats the membership: a count of voters, one of learners, then one word per member. */
+const membershipWordBytes = 4;
+
+/** The largest frame of an append of at most `entriesMax` entries whose data adds up to at most `entryDataBytesMax`. */
+export function appendFrameBytesMax(entryDataBytesMax: number, entriesMax: number): number {
+  return messageFrameBytesMax + entryDataBytesMax + entriesMax * entryFrameBytesMax;
+}
+
+/** The largest frame of a snapshot chunk of at most `chunkBytes` in a group of at most `membersMax` members. */
+export function snapshotFrameBytesMax(chunkBytes: number, membersMax: number): number {
+  return messageFrameBytesMax + chunkBytes + (2 + membersMax) * membershipWordBytes;
+}
 /** Decoding reads every field eagerly (entries are views of the frame, not of this buffer). */
 const sharedByteBuffer = new ReusableByteBuffer();
 

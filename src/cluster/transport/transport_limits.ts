@@ -15,9 +15,10 @@ const queuedMessagesPerPeerMax = 4096;
 
 /**
  * Largest peer frame. Must hold the largest append message (the core caps its bytes) and a
- * snapshot chunk with room for the envelope; bigger frames are refused as malformed.
+ * snapshot chunk with room for the envelope (cluster_limits.ts asserts both at load); bigger
+ * frames are refused as malformed.
  */
-const peerFrameSizeBytesMax = 64 * 1024 * 1024;
+export const peerFrameSizeBytesMax = 64 * 1024 * 1024;
 
 /** First retry after a failed connect: short, so a restarted peer is reached within a tick or two. */
 const reconnectDelayMsMin = 10;

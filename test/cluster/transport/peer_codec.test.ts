@@ -11,9 +11,9 @@ import { PeerFrameError } from "../../../src/cluster/transport/peer_frame_error.
 import { encodeEntry } from "../../../src/cluster/storage/raft_entry_format.ts";
 import {
   peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers,
-} from "../../../src/net/peer_schema_rules.ts";
-import type { TableRule } from "../../../src/net/verify.ts";
-import { generatedSlots, ruleSlots } from "../../net/generated_slots.ts";
+} from "../../../src/cluster/transport/peer_schema_rules.ts";
+import type { TableRule } from "../../../src/wire/verify.ts";
+import { generatedSlots, ruleSlots } from "../../wire/generated_slots.ts";
 import { clientGetFrame, sampleMessages } from "./sample_messages.ts";
 
 const builder = new flatbuffers.Builder(1024);

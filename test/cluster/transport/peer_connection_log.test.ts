@@ -1,7 +1,7 @@
 /**
  * The TCP peer transport's log: one line when a peer is first reached, one when an open
  * connection is lost, one when it is regained, however many redials fail in between; refused
- * peer input is logged as well.
+ * peer input is logged as well, and so is a message dropped for a frame over the limit.
  */
 import { afterEach, expect, test } from "bun:test";
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
@@ -24,8 +24,9 @@ async function startNode(
   port: number,
   logger?: CollectingLogger,
   dial?: PeerDialer,
+  frameSizeBytesMax?: number,
 ): Promise<TcpPeerTransport> {
-  const limits = { reconnectDelayMsMin: 1, reconnectDelayMsMax: 5 };
+  const limits = { reconnectDelayMsMin: 1, reconnectDelayMsMax: 5, frameSizeBytesMax };
   // Held-back repeated lines wait for close(): what a test sees does not depend on its pace.
   const logSchedule = () => () => {};
   const transport = await startTcpPeerTransport({
@@ -128,4 +129,29 @@ test("refused peer input is logged with its reason", async () => {
   const fields = { reason: "malformed frame", count: 1 };
   expect(logger.lines[0]).toEqual({ level: "warn", message: "peer input refused", fields });
   socket.end();
+});
+
+test("a message with a frame over the limit is dropped, counted and logged as an error; others still go", async () => {
+  const logger = new CollectingLogger();
+  const frameSizeBytesMax = 2048;
+  const first = await startNode(1, 0, logger, undefined, frameSizeBytesMax);
+  const second = await startNode(2, 0);
+  const received: number[] = [];
+  second.onMessage((message) => received.push(message.type === "heartbeat" ? message.commit : -1));
+  const peers = new Map([[1, `127.0.0.1:${first.listenAddress.port}`], [2, `127.0.0.1:${second.listenAddress.port}`]]);
+  first.setPeers(peers);
+  second.setPeers(peers);
+  const entries = [{ index: 1, term: 1, kind: "normal" as const, data: new Uint8Array(frameSizeBytesMax) }];
+  const append = { type: "append" as const, from: 1, to: 2, term: 1, prevIndex: 0, prevTerm: 0, commit: 0, entries };
+  first.send([append, heartbeat(1, 2, 7)]);
+  await waitFor(() => received.includes(7), "the heartbeat sent after the dropped append");
+  expect(received).toEqual([7]);
+  expect(first.stats().messagesDroppedTooLarge).toBe(1);
+  const dropped = logger.lines.filter((line) => line.level === "error");
+  expect(dropped).toEqual([{
+    level: "error",
+    message: "peer message dropped: its frame is over the peer frame limit (a bug: Raft sizes must fit)",
+    fields: { peer: "n2", type: "append", frame_bytes: expect.any(Number), limit_bytes: frameSizeBytesMax, count: 1 },
+  }]);
+  expect(dropped[0].fields.frame_bytes as number).toBeGreaterThan(frameSizeBytesMax);
 });

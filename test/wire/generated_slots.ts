@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { FieldRule } from "../../src/net/verify";
+import type { FieldRule } from "../../src/wire/verify";
 
 const generated = join(import.meta.dir, "..", "..", "schemas", "generated", "filestore", "wire");
 const widthByAdder: Record<string, number> = { Int8: 1, Int16: 2, Int32: 4, Float64: 8, Offset: 4 };

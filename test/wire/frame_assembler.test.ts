@@ -1,9 +1,9 @@
 /** Frame reassembly: any split of a stream of frames into reads gives back the same frames. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FrameAssembler } from "../../src/net/frame_assembler";
-import { RequestRejection } from "../../src/net/status";
-import { withLengthPrefix } from "./wire_fixtures";
+import { FrameAssembler } from "../../src/wire/frame_assembler";
+import { RequestRejection } from "../../src/wire/status";
+import { withLengthPrefix } from "../net/wire_fixtures";
 
 const frameSizeBytesMax = 4096;
 

@@ -1,13 +1,13 @@
 /**
  * The peer protocol's part of schemas/filestore.fbs transcribed for the verifier (same
- * conventions as schema_rules.ts: fields by slot, a union takes two slots). The peer port
+ * conventions as wire/envelope_rules.ts: fields by slot, a union takes two slots). The peer port
  * verifies an Envelope whose body may only be a PeerHello, a PeerMessage or (on the way back to
  * the dialing node) a PeerRefusal.
- * test/cluster/transport/peer_schema_rules.test.ts checks these slots against the generated code.
+ * test/cluster/transport/peer_codec.test.ts checks these slots against the generated code.
  */
-import { Body, RaftMessage } from "../../schemas/generated/filestore_generated";
-import { envelopeBodyRule, envelopeHeaderRule } from "./schema_rules";
-import type { TableRule } from "./verify";
+import { Body, RaftMessage } from "../../../schemas/generated/filestore_generated";
+import { envelopeBodyField, envelopeContextFields, envelopeHeaderRule } from "../../wire/envelope_rules.ts";
+import type { TableRule } from "../../wire/verify.ts";
 
 const double = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 8 }) as const;
 const flag = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 1 }) as const;
@@ -72,9 +72,5 @@ const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
 /** The whole Envelope as the peer port accepts it. */
 export const peerEnvelopeRule: TableRule = {
   name: "Envelope",
-  fields: [
-    ...envelopeHeaderRule.fields,
-    ...envelopeBodyRule.fields.filter((field) => field.kind !== "union"),
-    { kind: "union", typeSlot: 7, valueSlot: 8, members: peerBodyMembers },
-  ],
+  fields: [...envelopeHeaderRule.fields, ...envelopeContextFields, envelopeBodyField(peerBodyMembers)],
 };

@@ -6,11 +6,16 @@
  * the runtime's own arithmetic, including where it reads signed values (vtable entries are
  * read as int16, offsets as int32), so what passes here reads the same way there.
  *
- * The rules come from src/net/schema_rules.ts, which transcribes schemas/filestore.fbs.
+ * The rules transcribe schemas/filestore.fbs: the Envelope in envelope_rules.ts, the bodies of
+ * each port in src/net/schema_rules.ts and src/cluster/transport/peer_schema_rules.ts.
  */
 
 export class VerificationError extends Error {
   override name = "VerificationError";
+  /** True for a vector longer than the caller's bound (too many batch operations), not a malformed frame. */
+  constructor(message: string, readonly overLimit = false) {
+    super(message);
+  }
 }
 
 export type FieldRule =
@@ -162,7 +167,10 @@ function verifyField(
   }
   if (field.kind === "string") return verifyString(bytes, target, rule, field.slot);
   const count = verifyVector(bytes, target, offsetSizeBytes, rule, field.slot);
-  if (count > limits.tablesPerVectorMax) fail(`${fieldName(rule, field.slot)} holds ${count} tables, over ${limits.tablesPerVectorMax}`);
+  if (count > limits.tablesPerVectorMax) {
+    const message = `${fieldName(rule, field.slot)} holds ${count} tables, over ${limits.tablesPerVectorMax}`;
+    throw new VerificationError(message, true);
+  }
   for (let index = 0; index < count; index++) {
     const elementPosition = target + offsetSizeBytes + index * offsetSizeBytes;
     verifyTable(bytes, followOffset(bytes, elementPosition, rule, field.slot), field.table, limits);

@@ -3,7 +3,7 @@
  * across partial socket writes, which take only part of what is offered.
  */
 import { describe, expect, test } from "bun:test";
-import { OutputBuffer } from "../../src/net/output_buffer";
+import { OutputBuffer } from "../../src/wire/output_buffer";
 
 /** A socket that takes at most `takeMax` bytes per write and records them. */
 function partialSocket(takeMax: number) {
