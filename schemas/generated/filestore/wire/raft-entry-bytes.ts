@@ -3,7 +3,7 @@
 import * as flatbuffers from 'flatbuffers';
 
 /**
- * One entry in the encoding of src/cluster/storage/entry_codec.ts (term, kind, data):
+ * One entry in the encoding of src/cluster/storage/raft_entry_format.ts (term, kind, data):
  * the follower appends these bytes to its log as they are.
  */
 export class RaftEntryBytes {
