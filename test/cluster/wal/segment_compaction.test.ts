@@ -4,11 +4,13 @@
  * the oldest segment, and how many bytes) until it is snapshotted.
  */
 import { describe, expect, test } from "bun:test";
+import path from "node:path";
 import type { GroupStorage } from "../../../src/cluster/wal/group_storage.ts";
 import type { SharedLog } from "../../../src/cluster/wal/shared_log.ts";
 import { directoriesPerTest } from "../../log/helpers.ts";
 import { hardState, snapshotAt } from "../storage/helpers.ts";
 import { groupPicture, openSharedLog, persistOneTurn, threeVoters } from "./helpers.ts";
+import { SyncedDisk } from "./synced_disk.ts";
 
 const freshDirectory = directoriesPerTest();
 /** Small segments: a few turns fill one. */
@@ -68,6 +70,25 @@ describe("segment dropping", () => {
     const reopened = await openSharedLog(dir, { segmentSizeBytes });
     expect([groupPicture(await reopened.openGroup(1)), groupPicture(await reopened.openGroup(2))]).toEqual(pictures);
     await reopened.close();
+  });
+
+  test("segments go only once the records that moved every group past them are durable", async () => {
+    const root = freshDirectory("drop-durable");
+    const disk = new SyncedDisk(path.join(root, "live"), root);
+    const wal = await openSharedLog(path.join(root, "live"), { segmentSizeBytes, onFsync: disk.takeImage });
+    const [first, second] = await openGroups(wal, [1, 2]);
+    await writeTurns([first, second], manyEntries);
+    await snapshotWhole(first);
+    const last = second.lastIndex();
+    await second.persist({ hardState: hardState(1, 1, last), entries: [] });
+    // The second group's compaction is still being written when the log drops segments.
+    const compaction = second.compact(last, snapshotAt(last, 1, [1, 2, 3], "second at its end"));
+    expect((await wal.compactSegments()).segmentsDropped).toBeGreaterThan(2);
+    const crashed = await openSharedLog(disk.crashCopy().dir, { segmentSizeBytes });
+    expect((await crashed.openGroup(2)).snapshot().metadata.index).toBe(last);
+    await crashed.close();
+    await compaction;
+    await wal.close();
   });
 
   test("a small group holding an old segment is rewritten forward instead of pinning it", async () => {
