@@ -98,6 +98,21 @@ export class SegmentedLog implements AppendLog {
     return this.lastIndex();
   }
 
+  /**
+   * Resolves once everything appended so far is durable under the fsync mode (made so by the
+   * next flush). Calls before that flush share one promise and one waiter: a caller appending
+   * with appendWithoutWaiting from many places in one turn pays for one wait, not one each.
+   */
+  flushed(): Promise<number> {
+    try {
+      this.checkWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.lastIndex() < this.firstIndex()) return Promise.resolve(this.lastIndex());
+    return this.groupCommit.enqueueShared(this.lastIndex());
+  }
+
   /** First index and size in bytes of every segment, oldest first; the last is the active one. */
   segmentSizes(): Array<{ firstIndex: number; sizeBytes: number }> {
     return this.segments.map((segment) => ({ firstIndex: segment.firstIndex, sizeBytes: segment.sizeBytes() }));

@@ -182,6 +182,22 @@ describe("appends that wait for no flush", () => {
     await reopened.close();
   });
 
+  test("flushed() resolves once everything appended is durable, one promise for every caller of a turn", async () => {
+    const dir = freshDirectory("flushed");
+    const log = await SegmentedLog.open({ dir });
+    expect(await log.flushed()).toBe(0);
+    log.appendWithoutWaiting([payloadFor(1, 20)]);
+    const first = log.flushed();
+    log.appendWithoutWaiting([payloadFor(2, 20)]);
+    expect(log.flushed()).toBe(first);
+    expect(await first).toBe(2);
+    expect(log.stats()).toMatchObject({ writeCount: 1, fdatasyncCount: 1 });
+    await log.close();
+    const reopened = await SegmentedLog.open({ dir });
+    expect(reopened.lastIndex()).toBe(2);
+    await reopened.close();
+  });
+
   test("segmentSizes lists every segment, oldest first, with its bytes", async () => {
     const dir = freshDirectory("segment-sizes");
     const log = await SegmentedLog.open({ dir, segmentSizeBytes: 256 });

@@ -1,7 +1,9 @@
 /**
  * Writing and reading one group's records in the shared log, shared by the group's view
  * (group_storage.ts) and the rewrite of shared_log.ts: each record appended is applied to the
- * group's state with its location at once, so reads see it before it is durable.
+ * group's state with its location at once, so reads see it before it is durable. Records are
+ * appended without a waiter of their own; log.flushed() gives the one promise every writer of a
+ * turn shares (src/log/group_commit.ts), resolved when the turn's fdatasync completes.
  */
 import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { entryBytes } from "../raft/entries.ts";
@@ -12,47 +14,36 @@ import type { GroupState } from "./group_state.ts";
 import { entriesRecordBytesMax } from "./wal_constants.ts";
 import { decodeEntryAt, encodeEntriesRecord, entryRecordBytes } from "./wal_record_format.ts";
 
-/** Appends one record and applies it to the group's state with its location; resolves when durable. */
-export function appendAndApply(
-  log: SegmentedLog,
-  payload: Uint8Array,
-  apply: (location: number) => void,
-): Promise<number> {
-  const before = log.lastIndex();
-  const durable = log.append([payload]);
-  if (log.lastIndex() === before + 1) apply(before + 1);
-  return durable;
-}
-
 /**
  * Appends `entries` (consecutive, the first at most lastIndex + 1 and above the anchor) in
- * records of at most entriesRecordBytesMax, replacing what the group holds from the first on.
- * Resolves when they are durable.
+ * records of at most entriesRecordBytesMax (at least one entry each), replacing what the group
+ * holds from the first on; the last record carries `commit` (0: the commit does not move).
+ * Waits for no flush: log.flushed() says when they are durable.
  */
-export function appendEntryRecords(log: SegmentedLog, state: GroupState, entries: readonly Entry[]): Promise<number> {
-  let durable: Promise<number> | null = null;
-  for (const chunk of recordChunks(entries)) {
-    const { payload, offsets } = encodeEntriesRecord(state.groupId, chunk);
-    const places = chunk.map((entry, position) => ({ term: entry.term, offset: offsets[position] }));
-    durable = appendAndApply(log, payload, (location) => state.applyEntries(chunk[0].index, places, location, false));
-  }
-  return durable!;
-}
-
-/** Consecutive runs of entries of at most entriesRecordBytesMax (at least one entry each). */
-function* recordChunks(entries: readonly Entry[]): Generator<readonly Entry[]> {
+export function appendEntryRecords(
+  log: SegmentedLog,
+  state: GroupState,
+  entries: readonly Entry[],
+  commit: number,
+): void {
   let start = 0;
   let bytes = 0;
   for (let position = 0; position < entries.length; position++) {
-    const entryBytesInRecord = entryRecordBytes(entries[position]);
-    if (position > start && bytes + entryBytesInRecord > entriesRecordBytesMax) {
-      yield entries.slice(start, position);
+    const size = entryRecordBytes(entries[position]);
+    if (position > start && bytes + size > entriesRecordBytesMax) {
+      appendEntriesRecord(log, state, entries.slice(start, position), 0);
       start = position;
       bytes = 0;
     }
-    bytes += entryBytesInRecord;
+    bytes += size;
   }
-  if (start < entries.length) yield start === 0 ? entries : entries.slice(start);
+  appendEntriesRecord(log, state, start === 0 ? entries : entries.slice(start), commit);
+}
+
+function appendEntriesRecord(log: SegmentedLog, state: GroupState, entries: readonly Entry[], commit: number): void {
+  const { payload, offsets } = encodeEntriesRecord(state.groupId, entries, commit);
+  const places = entries.map((entry, position) => ({ term: entry.term, offset: offsets[position] }));
+  state.applyEntries(entries[0].index, places, commit, log.appendWithoutWaiting([payload]), false);
 }
 
 /**

@@ -60,9 +60,17 @@ export class GroupState {
    * Entries [firstIndex, firstIndex + places.length) at `location` replace those the group holds
    * from firstIndex on; entries at or below the anchor are skipped. A first index past the end
    * (or before a run that is not anchored yet) starts a new run while `replaying` (the entries
-   * between were in dropped segments) and is a bug otherwise. Returns the entries replaced.
+   * between were in dropped segments) and is a bug otherwise. A `commit` above 0 becomes the
+   * group's commit index. Returns the entries replaced.
    */
-  applyEntries(firstIndex: number, places: readonly EntryPlace[], location: number, replaying: boolean): number {
+  applyEntries(
+    firstIndex: number,
+    places: readonly EntryPlace[],
+    commit: number,
+    location: number,
+    replaying: boolean,
+  ): number {
+    if (commit > 0) this.hardState = { ...this.hardState, commit };
     const table = this.entries;
     const skipped = Math.max(0, table.anchorIndex() + 1 - firstIndex);
     if (skipped >= places.length) return 0;

@@ -26,7 +26,7 @@ import { CompactedError } from "../raft/errors.ts";
 import type { InitialState } from "../raft/storage.ts";
 import type { Entry, HardState, Snapshot } from "../raft/types.ts";
 import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "../storage/types.ts";
-import { appendAndApply, appendEntryRecords, readEntries } from "./group_records.ts";
+import { appendEntryRecords, readEntries } from "./group_records.ts";
 import type { GroupState } from "./group_state.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
 import { encodeHardStateRecord, encodeSnapshotRecord, type SnapshotRecord } from "./wal_record_format.ts";
@@ -42,7 +42,7 @@ export interface SharedLogAccess {
 }
 
 export class GroupStorage implements DurableRaftStorage {
-  /** Resolves when every write so far is durable; never rejects (failures go to their callers). */
+  /** Resolves when every write so far is durable (rejects when the log failed). */
   private lastWrite: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -110,7 +110,7 @@ export class GroupStorage implements DurableRaftStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.lastWrite;
+    await this.lastWrite.catch(() => {});
     this.shared.viewClosed(this);
   }
 
@@ -126,20 +126,25 @@ export class GroupStorage implements DurableRaftStorage {
   private persistNow(batch: PersistBatch): Promise<void> {
     const state = this.state;
     const next = batch.hardState;
-    let durable: Promise<number> | null = null;
+    /** Whether the batch wrote what the caller must wait for (all but a commit alone). */
+    let mustWait = false;
     let replacedImage = 0;
     if (next !== undefined && (next.term !== state.hardState.term || next.vote !== state.hardState.vote)) {
       const carriesEntries = batch.entries.length > 0 || batch.snapshot !== undefined;
-      durable = this.appendHardState({ ...next, commit: carriesEntries ? state.hardState.commit : next.commit }, true);
+      this.appendHardState({ ...next, commit: carriesEntries ? state.hardState.commit : next.commit });
+      mustWait = true;
     }
     if (batch.snapshot !== undefined) {
       replacedImage = state.snapshot.fileSequence;
-      durable = this.installSnapshot(batch.snapshot);
+      this.installSnapshot(batch.snapshot);
+      mustWait = true;
     }
-    if (batch.entries.length > 0) durable = this.appendEntries(batch.entries) ?? durable;
-    if (next !== undefined && next.commit !== state.hardState.commit) this.appendHardState(next, false);
+    const commit = next !== undefined && next.commit !== state.hardState.commit ? next.commit : 0;
+    const entriesWritten = batch.entries.length > 0 && this.appendEntries(batch.entries, commit);
+    if (entriesWritten) mustWait = true;
+    else if (commit > 0) this.appendHardState(next!);
     state.counters.persistCount++;
-    return this.track(durable, replacedImage);
+    return this.track(mustWait ? this.shared.log.flushed() : null, replacedImage);
   }
 
   private compactNow(throughIndex: number, snapshot: Snapshot): Promise<void> {
@@ -154,12 +159,12 @@ export class GroupStorage implements DurableRaftStorage {
     const record: SnapshotRecord = {
       index, term, confState: cloneConfState(confState), anchorIndex, anchorTerm, fileSequence, reset: false,
     };
-    const durable = this.appendSnapshotRecord(record, snapshot);
-    return this.track(durable, replacedImage);
+    this.appendSnapshotRecord(record, snapshot);
+    return this.track(this.shared.log.flushed(), replacedImage);
   }
 
   /** A snapshot from the leader replaces the whole log: every entry goes, its index is the anchor. */
-  private installSnapshot(snapshot: Snapshot): Promise<number> {
+  private installSnapshot(snapshot: Snapshot): void {
     const { index, term, confState } = snapshot.metadata;
     assert(index >= this.state.snapshot.index, "installing a snapshot older than the stored one");
     const fileSequence = this.shared.snapshots.store(this.state.groupId, snapshot);
@@ -167,23 +172,18 @@ export class GroupStorage implements DurableRaftStorage {
       index, term, confState: cloneConfState(confState),
       anchorIndex: index, anchorTerm: term, fileSequence, reset: true,
     };
-    return this.appendSnapshotRecord(record, snapshot);
+    this.appendSnapshotRecord(record, snapshot);
   }
 
-  private appendSnapshotRecord(record: SnapshotRecord, snapshot: Snapshot): Promise<number> {
+  private appendSnapshotRecord(record: SnapshotRecord, snapshot: Snapshot): void {
     const state = this.state;
-    const durable = appendAndApply(this.shared.log, encodeSnapshotRecord(state.groupId, record), (location) => {
-      state.applySnapshot(record, location);
-      const metadata = { index: record.index, term: record.term, confState: record.confState };
-      state.snapshotImage = { metadata, data: snapshot.data };
-    });
+    state.applySnapshot(record, this.shared.log.appendWithoutWaiting([encodeSnapshotRecord(state.groupId, record)]));
+    const metadata = { index: record.index, term: record.term, confState: record.confState };
+    state.snapshotImage = { metadata, data: snapshot.data };
     state.counters.snapshotsWritten++;
-    return durable;
   }
 
-  private appendHardState(hardState: HardState, wait: true): Promise<number>;
-  private appendHardState(hardState: HardState, wait: false): void;
-  private appendHardState(hardState: HardState, wait: boolean): Promise<number> | void {
+  private appendHardState(hardState: HardState): void {
     const state = this.state;
     if (hardState.term < state.hardState.term) {
       fail(`hard state term going back from ${state.hardState.term} to ${hardState.term}`);
@@ -192,47 +192,55 @@ export class GroupStorage implements DurableRaftStorage {
       fail(`commit ${hardState.commit} beyond the last entry ${state.lastIndex()}`);
     }
     const payload = encodeHardStateRecord(state.groupId, hardState);
+    state.applyHardState(hardState, this.shared.log.appendWithoutWaiting([payload]));
     state.counters.hardStateWrites++;
-    const apply = (location: number) => state.applyHardState(hardState, location);
-    if (wait) return appendAndApply(this.shared.log, payload, apply);
-    apply(this.shared.log.appendWithoutWaiting([payload]));
   }
 
-  /** Not every batch's entries need writing: those at or below the anchor are skipped. */
-  private appendEntries(received: readonly Entry[]): Promise<number> | null {
+  /**
+   * Appends a batch's entries, their last record carrying the new `commit` (0: none); those at
+   * or below the anchor are skipped. Returns whether any was written (and the commit with them).
+   */
+  private appendEntries(received: readonly Entry[], commit: number): boolean {
     const state = this.state;
     if (received[0].index > state.lastIndex() + 1) {
       fail(`append at ${received[0].index} leaves a gap after ${state.lastIndex()}`);
     }
     const skipped = Math.max(0, state.entries.anchorIndex() + 1 - received[0].index);
-    if (skipped >= received.length) return null;
+    if (skipped >= received.length) return false;
     const entries = skipped === 0 ? received : received.slice(skipped);
     const first = entries[0].index;
     if (first <= state.lastIndex()) {
       state.counters.entriesTruncated += state.lastIndex() - first + 1;
       state.recent.truncateAfter(first - 1);
     }
-    const durable = appendEntryRecords(this.shared.log, state, entries);
+    const last = entries[entries.length - 1].index;
+    if (!(commit <= last)) fail(`commit ${commit} beyond the last entry ${last}`);
+    appendEntryRecords(this.shared.log, state, entries, commit);
     for (const entry of entries) state.recent.add(entry);
     state.counters.entriesAppended += entries.length;
-    return durable;
+    if (commit > 0) state.counters.hardStateWrites++;
+    return true;
   }
 
-  /** The caller's promise for a write; `replacedImage` is removed once the write is durable. */
+  /**
+   * The caller's promise for a write: the turn's shared one (no promise of its own in the common
+   * case); `replacedImage` is removed once the write is durable.
+   */
   private track(durable: Promise<number> | null, replacedImage: number): Promise<void> {
     if (durable === null) return this.lastWrite;
     const groupId = this.state.groupId;
-    const current = this.state.snapshot.fileSequence;
-    const done = durable.then(() => {
-      if (replacedImage === 0 || replacedImage === current) return;
-      try {
-        this.shared.snapshots.remove(groupId, replacedImage);
-      } catch (error) {
-        this.shared.removalFailed(groupId, error);
-      }
-    });
-    this.lastWrite = done.catch(() => {});
-    return done;
+    let done: Promise<unknown> = durable;
+    if (replacedImage !== 0 && replacedImage !== this.state.snapshot.fileSequence) {
+      done = durable.then(() => {
+        try {
+          this.shared.snapshots.remove(groupId, replacedImage);
+        } catch (error) {
+          this.shared.removalFailed(groupId, error);
+        }
+      });
+    }
+    this.lastWrite = done as Promise<void>;
+    return this.lastWrite;
   }
 
   private checkOpen(): void {

@@ -26,7 +26,7 @@ import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { cloneConfState } from "../raft/config_entry.ts";
 import type { ConfState, Entry } from "../raft/types.ts";
 import { GroupState } from "./group_state.ts";
-import { appendAndApply, appendEntryRecords, readEntries } from "./group_records.ts";
+import { appendEntryRecords, readEntries } from "./group_records.ts";
 import { GroupStorage, type SharedLogAccess } from "./group_storage.ts";
 import { type SegmentPin, segmentPins } from "./segment_pins.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
@@ -119,8 +119,8 @@ export class SharedLog {
       const confState = cloneConfState(initialConfState);
       const record = { index: 0, term: 0, confState, anchorIndex: 0, anchorTerm: 0, fileSequence: 0, reset: true };
       this.groups.set(groupId, state);
-      const payload = encodeSnapshotRecord(groupId, record);
-      await appendAndApply(this.log, payload, (location) => state.applySnapshot(record, location));
+      state.applySnapshot(record, this.log.appendWithoutWaiting([encodeSnapshotRecord(groupId, record)]));
+      await this.log.flushed();
     }
     return view;
   }
@@ -136,7 +136,8 @@ export class SharedLog {
     this.views.get(groupId)?.detach();
     this.views.delete(groupId);
     this.groups.delete(groupId);
-    await this.log.append([encodeGroupRemovedRecord(groupId)]);
+    this.log.appendWithoutWaiting([encodeGroupRemovedRecord(groupId)]);
+    await this.log.flushed();
     this.access.snapshots.remove(groupId, state.snapshot.fileSequence);
   }
 
@@ -186,16 +187,11 @@ export class SharedLog {
 
   private async compactNow(): Promise<SegmentCompaction> {
     const rewritten: number[] = [];
-    const rewrites: Promise<number>[] = [];
     const activeFirstIndex = this.log.segmentSizes().at(-1)!.firstIndex;
     for (const state of this.groups.values()) {
-      if (state.oldestLiveRecord() >= activeFirstIndex) continue;
-      const durable = this.rewriteIfSmall(state);
-      if (durable === null) continue;
-      rewritten.push(state.groupId);
-      rewrites.push(durable);
+      if (state.oldestLiveRecord() < activeFirstIndex && this.rewriteIfSmall(state)) rewritten.push(state.groupId);
     }
-    await Promise.all(rewrites);
+    if (rewritten.length > 0) await this.log.flushed();
     this.counters.groupsRewritten += rewritten.length;
     const { segmentsDropped, bytesDropped } = await this.dropSegments();
     return { groupsRewritten: rewritten, segmentsDropped, bytesDropped, pins: this.segmentPins() };
@@ -224,29 +220,26 @@ export class SharedLog {
   /**
    * Appends the group's whole live state anew (entries, then snapshot record, then hard state:
    * a crash after any prefix of them leaves the group as it was) when it has few live entries;
-   * null when it has too many, or when no view could be made of them.
+   * returns whether it did (not: too many).
    */
-  private rewriteIfSmall(state: GroupState): Promise<number> | null {
-    if (state.entries.storedCount() > rewriteEntriesMax) return null;
+  private rewriteIfSmall(state: GroupState): boolean {
+    if (state.entries.storedCount() > rewriteEntriesMax) return false;
     const entries: Entry[] = state.entries.storedCount() === 0
       ? []
       : readEntries(this.log, state, state.firstIndex(), state.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
     let bytes = 0;
     for (const entry of entries) bytes += entryRecordBytes(entry);
-    if (bytes > rewriteEntryBytesMax) return null;
-    if (entries.length > 0) appendEntryRecords(this.log, state, entries);
+    if (bytes > rewriteEntryBytesMax) return false;
+    if (entries.length > 0) appendEntryRecords(this.log, state, entries, 0);
     const snapshot = { ...state.snapshot, reset: false };
     const image = state.snapshotImage;
-    let durable = appendAndApply(this.log, encodeSnapshotRecord(state.groupId, snapshot), (location) => {
-      state.applySnapshot(snapshot, location);
-      state.snapshotImage = image;
-    });
+    state.applySnapshot(snapshot, this.log.appendWithoutWaiting([encodeSnapshotRecord(state.groupId, snapshot)]));
+    state.snapshotImage = image;
     if (state.hardStateRecord !== 0) {
       const hardState = state.hardState;
-      const payload = encodeHardStateRecord(state.groupId, hardState);
-      durable = appendAndApply(this.log, payload, (location) => state.applyHardState(hardState, location));
+      state.applyHardState(hardState, this.log.appendWithoutWaiting([encodeHardStateRecord(state.groupId, hardState)]));
     }
-    return durable;
+    return true;
   }
 
   private checkOpen(): void {

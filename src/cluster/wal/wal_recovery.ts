@@ -96,7 +96,7 @@ function applyRecord(groups: Map<number, GroupState>, record: WalRecord, locatio
     group = new GroupState(record.groupId);
     groups.set(record.groupId, group);
   }
-  if (record.kind === "entries") group.applyEntries(record.firstIndex, record.entries, location, true);
+  if (record.kind === "entries") group.applyEntries(record.firstIndex, record.entries, record.commit, location, true);
   else if (record.kind === "hardState") group.applyHardState(record.hardState, location);
   else group.applySnapshot(record.snapshot, location);
 }

@@ -26,8 +26,8 @@ describe("group commit across groups", () => {
         const after = wal.stats();
         expect(after.fdatasyncCount - before.fdatasyncCount).toBe(1);
         expect(after.writeCount - before.writeCount).toBe(1);
-        // One entries record and one (unawaited) commit record per group.
-        expect(after.recordsAppended - before.recordsAppended).toBe(2 * groupCount);
+        // One entries record per group, carrying its new commit.
+        expect(after.recordsAppended - before.recordsAppended).toBe(groupCount);
       }
       await wal.close();
     });
@@ -60,6 +60,30 @@ describe("group commit across groups", () => {
     await group.persist({ hardState: hardState(1, 1, 5), entries: [] });
     expect(wal.stats().fdatasyncCount).toBe(idle);
     await wal.close();
+  });
+});
+
+describe("entries records", () => {
+  test("a batch larger than one record is split; its commit rides on the last record", async () => {
+    const dir = freshDirectory("split");
+    const wal = await openSharedLog(dir);
+    const group = await wal.openGroup(1, threeVoters);
+    await group.persist({ hardState: hardState(1, 1, 0), entries: [] });
+    const large = (index: number) => {
+      return { index, term: 1, kind: "normal" as const, data: new Uint8Array(100 * 1024).fill(index) };
+    };
+    const before = wal.stats().recordsAppended;
+    await group.persist({ hardState: hardState(1, 1, 5), entries: [1, 2, 3, 4, 5].map(large) });
+    // Two entries of 100 KiB fit a record of at most 256 KiB: three records, no hard-state record.
+    expect(wal.stats().recordsAppended - before).toBe(3);
+    const picture = groupPicture(group);
+    await wal.close();
+    const reopened = await openSharedLog(dir);
+    const recovered = await reopened.openGroup(1);
+    expect(groupPicture(recovered)).toEqual(picture);
+    expect(recovered.initialState().hardState.commit).toBe(5);
+    expect(recovered.entries(4, 5, Number.MAX_SAFE_INTEGER)[0].data).toEqual(large(4).data);
+    await reopened.close();
   });
 });
 

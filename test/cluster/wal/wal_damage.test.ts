@@ -96,7 +96,7 @@ describe("damage before the tail refuses the open", () => {
     const created = {
       index: 0, term: 0, confState: threeVoters, anchorIndex: 0, anchorTerm: 0, fileSequence: 0, reset: true,
     };
-    await log.append([encodeSnapshotRecord(7, created), encodeEntriesRecord(7, entriesOf(5, 6, 1)).payload]);
+    await log.append([encodeSnapshotRecord(7, created), encodeEntriesRecord(7, entriesOf(5, 6, 1), 0).payload]);
     await log.close();
     await expect(openSharedLog(dir)).rejects.toThrow("shared log group 7: entries 1..4 missing after the anchor");
   });
@@ -104,7 +104,7 @@ describe("damage before the tail refuses the open", () => {
   test("a group with no snapshot record (its start lost): RaftStorageCorruptError", async () => {
     const dir = freshDirectory("no-start");
     const log = await SegmentedLog.open({ dir: path.join(dir, "log") });
-    await log.append([encodeEntriesRecord(7, entriesOf(1, 2, 1)).payload]);
+    await log.append([encodeEntriesRecord(7, entriesOf(1, 2, 1), 0).payload]);
     await log.close();
     await expect(openSharedLog(dir)).rejects.toThrow("no snapshot record");
   });

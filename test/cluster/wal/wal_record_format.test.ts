@@ -27,7 +27,7 @@ const entries = entriesOf(2 ** 33, 2 ** 33 + 2, 4);
 
 function validRecords(): Uint8Array[] {
   return [
-    encodeEntriesRecord(4_000_000_000, entries).payload,
+    encodeEntriesRecord(4_000_000_000, entries, 2 ** 33 + 1).payload,
     encodeHardStateRecord(1, { term: 2 ** 50, vote: 3, commit: 17 }),
     encodeSnapshotRecord(2, snapshot),
     encodeGroupRemovedRecord(3),
@@ -36,10 +36,12 @@ function validRecords(): Uint8Array[] {
 
 describe("shared-log records", () => {
   test("every kind round trips", () => {
-    const { payload, offsets } = encodeEntriesRecord(4_000_000_000, entries);
+    const { payload, offsets } = encodeEntriesRecord(4_000_000_000, entries, 2 ** 33 + 1);
     const decoded = decodeWalRecord(payload);
     const places = offsets.map((offset) => ({ term: 4, offset }));
-    expect(decoded).toEqual({ kind: "entries", groupId: 4_000_000_000, firstIndex: 2 ** 33, entries: places });
+    const firstIndex = 2 ** 33;
+    const commit = firstIndex + 1;
+    expect(decoded).toEqual({ kind: "entries", groupId: 4_000_000_000, firstIndex, commit, entries: places });
     const read = offsets.map((offset, position) => decodeEntryAt(payload, offset, 2 ** 33 + position));
     expect(plain(read)).toEqual(plain(entries));
     const hardState = { term: 2 ** 50, vote: 3, commit: 17 };
@@ -80,9 +82,11 @@ describe("shared-log records", () => {
     expect(decodeWalRecord(hard)).toBe("hard state term or commit not an index");
     const anchorPast = encodeSnapshotRecord(2, { ...snapshot, anchorIndex: snapshot.index + 1 });
     expect(decodeWalRecord(anchorPast)).toContain("past the snapshot index");
-    const { payload, offsets } = encodeEntriesRecord(1, entries);
+    const { payload, offsets } = encodeEntriesRecord(1, entries, 0);
     payload[offsets[1] + 8] = 7;
     expect(decodeWalRecord(payload)).toContain("unknown kind 7");
+    const commitPast = encodeEntriesRecord(1, entries, 2 ** 33 + 3).payload;
+    expect(decodeWalRecord(commitPast)).toBe(`entries record with commit ${2 ** 33 + 3}`);
   });
 
   test("a group id outside u32 is refused when encoding", () => {
