@@ -4,20 +4,22 @@
  * records of that group in the node's one shared log (shared_log.ts).
  *
  * persist() does its work at once, in call order: it appends the batch's records to the shared
- * log and applies them to the group's state in memory (reads see them at once), then returns a
- * promise that resolves when the log's group commit has made them durable. Since every group
- * appends to the same log, the persists of many groups in one turn share one write and one
- * fdatasync. The records of one batch, in the order that keeps every crash state valid:
+ * log and applies them to the group's state in memory (reads see them at once), then returns the
+ * promise every writer of the turn shares (SegmentedLog.flushed()), resolved when the log's group
+ * commit has made them durable. Since every group appends to the same log, the persists of many
+ * groups in one turn share one write and one fdatasync. The records of one batch, in the order
+ * that keeps every crash state valid:
  *   1. a new term or vote (hard state with the old commit): durable before any message of that term;
  *   2. a snapshot from the leader: its image file first (durable), then its record (reset);
- *   3. the entries, in records of at most entriesRecordBytesMax;
- *   4. a new commit index (hard state), appended without waiting for the disk: Raft's commit is
- *      volatile (§3.8), and a follower learning a commit alone must not cost an fdatasync. It is
- *      written by the next flush of any group (or close) and, being later in the log than the
- *      entries it covers, never survives a crash without them.
- * A persist that only moves the commit therefore resolves as soon as the group's earlier writes
- * have (call order is kept). compact() appends one snapshot record (after the image file) and
- * resolves once it is durable; the image it replaces is removed after that.
+ *   3. the entries, in records of at most entriesRecordBytesMax, the last one carrying the new
+ *      commit index (so the common persist, entries and a commit, is one record).
+ * A new commit with no entries is a hard-state record appended without waiting for the disk:
+ * Raft's commit is volatile (§3.8), and a follower learning a commit alone must not cost an
+ * fdatasync. It is written by the next flush of any group (or close) and, being later in the log
+ * than the entries it covers, never survives a crash without them. Such a persist resolves as
+ * soon as the group's earlier writes have (call order is kept). compact() appends one snapshot
+ * record (after the image file) and resolves once it is durable; the image it replaces is
+ * removed after that.
  */
 import { assert, fail } from "../../util/assert.ts";
 import type { SegmentedLog } from "../../log/segmented_log.ts";

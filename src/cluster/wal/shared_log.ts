@@ -5,11 +5,12 @@
  *
  * Group commit across groups, the batching rule: every group appends its records to the one
  * segment log, whose group commit (src/log/group_commit.ts) flushes in a setImmediate callback.
- * So all persist() and compact() calls made in one event-loop turn, whatever their groups, are
- * written by one write and covered by one fdatasync; while that fdatasync runs (in the thread
- * pool), later calls gather for the next flush, which starts when it completes. A scheduler
- * therefore needs no flush() of its own: it calls persist() of every group with a Ready in one
- * synchronous pass, then awaits them together. stats() counts the writes and fdatasyncs.
+ * So all persist() and compact() calls made before the next macrotask, whatever their groups,
+ * are written by one write, covered by one fdatasync and resolved by one shared promise
+ * (SegmentedLog.flushed()); while that fdatasync runs (in the thread pool), later calls gather
+ * for the next flush, which starts when it completes. A scheduler therefore needs no flush() of
+ * its own: it calls persist() of every group with a Ready in one synchronous pass, then awaits
+ * them together. stats() counts the writes and fdatasyncs.
  *
  * Compaction (compactSegments): a segment is dropped once every group is past it, i.e. holds no
  * live record of any group (group_state.ts: newest hard state, newest snapshot record, records

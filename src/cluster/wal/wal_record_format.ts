@@ -48,8 +48,9 @@
  * Validity rule: a record is valid when it passed the src/log checks (CRC32C over index, length
  * and payload), its header has a known kind, version 1 and zero reserved bytes, its length is
  * exactly what its kind and counts say, every index, term and sequence is a non-negative safe
- * integer (entry indexes >= 1, terms of entries >= 1), anchor <= snapshot index, and every entry
- * and the membership decode. Anything else is damage: the shared log refuses to open.
+ * integer (entry indexes >= 1, terms of entries >= 1), an entries record's commit is at most its
+ * last entry's index, anchor <= snapshot index, and every entry and the membership decode.
+ * Anything else is damage: the shared log refuses to open.
  *
  * Recovery scan (wal_recovery.ts): the segment log is opened with damage `refuse`: a torn tail
  * in the newest segment is cut and reported; any other damage refuses the open
