@@ -25,6 +25,7 @@ interface Part {
 
 export const parts: Part[] = [
   { name: "log", module: "./log.ts", entry: "runLogBench" },
+  { name: "wal", module: "./shared_log.ts", entry: "runSharedLogBench" },
   { name: "engine", module: "./engine.ts", entry: "runEngineBench" },
   { name: "raft", module: "./raft.ts", entry: "runRaftBench" },
   { name: "net", module: "./net.ts", entry: "runNetBench" },

@@ -51,6 +51,8 @@ export class GroupCommit {
   private syncing = false;
   /** The last record index a flush covered (0 before the first). */
   private flushedThroughIndex = 0;
+  /** The waiter enqueueShared() put in the queue, until a flush takes it; its promise is shared. */
+  private shared: { promise: Promise<number>; waiter: Waiter } | null = null;
 
   /** Made once: a flush is scheduled for nearly every write, a closure each time adds up. */
   private readonly flushOnImmediate = (): void => {
@@ -69,6 +71,24 @@ export class GroupCommit {
   enqueue(lastIndex: number): Promise<number> {
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     this.waiters.push({ resolve, reject, lastIndex });
+    this.schedule();
+    return promise;
+  }
+
+  /**
+   * Resolves once a flush has covered every record appended so far, like enqueue(), but every
+   * call made before that flush takes its waiters shares one waiter and one promise (resolving
+   * with the newest `lastIndex` given): for many callers per turn that need no index of their own.
+   */
+  enqueueShared(lastIndex: number): Promise<number> {
+    if (this.shared !== null) {
+      this.shared.waiter.lastIndex = lastIndex;
+      return this.shared.promise;
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<number>();
+    const waiter = { resolve, reject, lastIndex };
+    this.waiters.push(waiter);
+    this.shared = { promise, waiter };
     this.schedule();
     return promise;
   }
@@ -115,6 +135,7 @@ export class GroupCommit {
   private takeWaiters(): Waiter[] {
     const taken = this.waiters;
     this.waiters = [];
+    this.shared = null;
     return taken;
   }
 

@@ -14,6 +14,7 @@ export interface ResolvedLogOptions {
   segmentSizeBytes: number;
   onFsync: ((durationSeconds: number) => void) | null;
   backgroundSyncRecordsMin: number;
+  refuseDamage: boolean;
 }
 
 const fsyncModes: readonly FsyncMode[] = ["always", "batch", "unsafe-no-fsync"];
@@ -25,7 +26,13 @@ export function resolveLogOptions(options: LogOptions): ResolvedLogOptions {
   const batchDelayMs = checkInteger("batchDelayMs", options.batchDelayMs ?? batchDelayMsDefault, 0, batchDelayMsMax);
   const segmentSizeBytes = checkInteger("segmentSizeBytes", options.segmentSizeBytes ?? segmentSizeBytesDefault, segmentSizeBytesMin, segmentSizeBytesMax);
   const backgroundSyncRecordsMin = checkInteger("backgroundSyncRecordsMin", options.backgroundSyncRecordsMin ?? backgroundSyncRecordsMinDefault, 1, Number.MAX_SAFE_INTEGER);
-  return { dir: options.dir, fsync, batchDelayMs, segmentSizeBytes, onFsync: options.onFsync ?? null, backgroundSyncRecordsMin };
+  const damage = options.damage ?? "report";
+  if (damage !== "report" && damage !== "refuse") {
+    throw new LogOptionError(`damage: must be report or refuse, got ${String(damage)}`);
+  }
+  const onFsync = options.onFsync ?? null;
+  const refuseDamage = damage === "refuse";
+  return { dir: options.dir, fsync, batchDelayMs, segmentSizeBytes, onFsync, backgroundSyncRecordsMin, refuseDamage };
 }
 
 function checkInteger(field: string, value: number, min: number, max: number): number {

@@ -24,7 +24,11 @@ export interface SegmentFile {
   filePath: string;
 }
 
-export function recoverLog(dir: string, durable: boolean): RecoveredLog {
+/**
+ * `refuseDamage`: throw CorruptRecordError at the first damage that is not a torn tail, before
+ * any segment is cut or set aside (LogOptions.damage).
+ */
+export function recoverLog(dir: string, durable: boolean, refuseDamage = false): RecoveredLog {
   fs.mkdirSync(dir, { recursive: true });
   const files = listSegmentFiles(dir, durable);
   const report: RecoveryReport = {
@@ -36,10 +40,10 @@ export function recoverLog(dir: string, durable: boolean): RecoveredLog {
     const isLast = position === files.length - 1;
     report.segmentsScanned += 1;
     if (isLast) {
-      const active = openLastSegment(dir, file, report, durable);
+      const active = openLastSegment(dir, file, report, durable, refuseDamage);
       if (active !== null) segments.push(active);
     } else {
-      segments.push(openSealedSegment(file, files[position + 1].firstIndex, report));
+      segments.push(openSealedSegment(file, files[position + 1].firstIndex, report, refuseDamage));
     }
   }
   // No segment yet, or the last one was set aside: a fresh one takes over where it began.
@@ -155,10 +159,16 @@ export function checkLastSegment(file: SegmentFile, bytes: Uint8Array): LastSegm
  * A segment before the last one: mapped, checked, and given exactly the records up to the next
  * segment's first index. Missing, unlocatable or surplus records are reported as corruption.
  */
-function openSealedSegment(file: SegmentFile, nextFirstIndex: number, report: RecoveryReport): Segment {
+function openSealedSegment(
+  file: SegmentFile,
+  nextFirstIndex: number,
+  report: RecoveryReport,
+  refuseDamage: boolean,
+): Segment {
   const size = fs.statSync(file.filePath).size;
   const bytes = size === 0 ? new Uint8Array(0) : mapSegmentFile(file.filePath);
   const { scan, problems, unreadable } = checkSealedSegment(file, nextFirstIndex, bytes);
+  if (refuseDamage && problems.length > 0) throw corruptRecordError(problems[0]);
   report.recordsRecovered += scan.offsets.length - scan.corruptRecords.length;
   report.corruptRecords.push(...problems);
   const segment = new Segment(file.firstIndex, file.filePath, bytes, bytes.length, scan.offsets, null);
@@ -171,9 +181,17 @@ function openSealedSegment(file: SegmentFile, nextFirstIndex: number, report: Re
  * The last segment: loaded into memory, checked, its torn tail cut. Returns null when its
  * header is unreadable: the file is set aside (kept for inspection) and reported.
  */
-function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport, durable: boolean): Segment | null {
+function openLastSegment(
+  dir: string,
+  file: SegmentFile,
+  report: RecoveryReport,
+  durable: boolean,
+  refuseDamage: boolean,
+): Segment | null {
   const contents = new Uint8Array(fs.readFileSync(file.filePath));
   const check = checkLastSegment(file, contents);
+  if (refuseDamage && check.scan === null) throw corruptRecordError(check.headerProblem);
+  if (refuseDamage && check.scan !== null && check.problems.length > 0) throw corruptRecordError(check.problems[0]);
   if (check.scan === null) {
     report.corruptRecords.push(check.headerProblem);
     const movedTo = setFileAside(dir, file.filePath, durable);
@@ -191,6 +209,10 @@ function openLastSegment(dir: string, file: SegmentFile, report: RecoveryReport,
     if (durable) fs.fdatasyncSync(fd);
   }
   return new Segment(file.firstIndex, file.filePath, contents, scan.validEndOffset, scan.offsets, fd);
+}
+
+function corruptRecordError(problem: CorruptRecordInfo): CorruptRecordError {
+  return new CorruptRecordError(problem.file, problem.offset, problem.index, problem.reason);
 }
 
 /**

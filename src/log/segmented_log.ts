@@ -60,7 +60,7 @@ export class SegmentedLog implements AppendLog {
 
   static async open(options: LogOptions): Promise<SegmentedLog> {
     const resolved = resolveLogOptions(options);
-    const { segments, report } = recoverLog(resolved.dir, resolved.fsync !== "unsafe-no-fsync");
+    const { segments, report } = recoverLog(resolved.dir, resolved.fsync !== "unsafe-no-fsync", resolved.refuseDamage);
     if (options.logger !== undefined) logRecovery(options.logger, resolved.dir, report);
     return new SegmentedLog(resolved, segments, report);
   }
@@ -79,19 +79,43 @@ export class SegmentedLog implements AppendLog {
 
   append(payloads: Uint8Array[]): Promise<number> {
     try {
-      this.checkWritable();
-      checkPayloads(payloads);
-      if (payloads.length === 0) return Promise.resolve(this.lastIndex());
-      for (const payload of payloads) {
-        if (!this.activeSegment().fits(payload.length, this.options.segmentSizeBytes)) this.rollSegment();
-        this.activeSegment().appendRecord(payload);
-      }
+      this.appendRecords(payloads);
     } catch (error) {
       return Promise.reject(error);
     }
-    this.counters.appendCalls += 1;
-    this.counters.recordsAppended += payloads.length;
+    if (payloads.length === 0) return Promise.resolve(this.lastIndex());
     return this.groupCommit.enqueue(this.lastIndex());
+  }
+
+  /**
+   * Appends as append() does, but neither waits for nor schedules a flush: the records reach the
+   * disk with the next flush (another append's group commit, sync() or close()). Returns the index
+   * of the last one. For records whose loss in a crash is harmless and that must not cost an
+   * fdatasync of their own (a Raft commit index alone: volatile state in Raft).
+   */
+  appendWithoutWaiting(payloads: Uint8Array[]): number {
+    this.appendRecords(payloads);
+    return this.lastIndex();
+  }
+
+  /**
+   * Resolves once everything appended so far is durable under the fsync mode (made so by the
+   * next flush). Calls before that flush share one promise and one waiter: a caller appending
+   * with appendWithoutWaiting from many places in one turn pays for one wait, not one each.
+   */
+  flushed(): Promise<number> {
+    try {
+      this.checkWritable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.lastIndex() < this.firstIndex()) return Promise.resolve(this.lastIndex());
+    return this.groupCommit.enqueueShared(this.lastIndex());
+  }
+
+  /** First index and size in bytes of every segment, oldest first; the last is the active one. */
+  segmentSizes(): Array<{ firstIndex: number; sizeBytes: number }> {
+    return this.segments.map((segment) => ({ firstIndex: segment.firstIndex, sizeBytes: segment.sizeBytes() }));
   }
 
   read(index: number): Uint8Array {
@@ -170,6 +194,19 @@ export class SegmentedLog implements AppendLog {
     let total = 0;
     for (const segment of this.segments) total += segment.sizeBytes();
     return total;
+  }
+
+  /** Adds the records to the active segment (rolling over when full); visible to reads at once. */
+  private appendRecords(payloads: Uint8Array[]): void {
+    this.checkWritable();
+    checkPayloads(payloads);
+    for (const payload of payloads) {
+      if (!this.activeSegment().fits(payload.length, this.options.segmentSizeBytes)) this.rollSegment();
+      this.activeSegment().appendRecord(payload);
+    }
+    if (payloads.length === 0) return;
+    this.counters.appendCalls += 1;
+    this.counters.recordsAppended += payloads.length;
   }
 
   private activeSegment(): Segment {

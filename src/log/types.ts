@@ -34,6 +34,15 @@ export interface LogOptions {
    * with work to do while the disk works (a Raft leader counting its followers' acknowledgements).
    */
   backgroundSyncRecordsMin?: number;
+  /**
+   * What open() does with damage other than a torn tail (a record failing its checksum, a sealed
+   * segment whose framing is lost, a last segment whose header is unreadable): `report` (the
+   * default) lists it in the recovery report, sets an unreadable last segment aside and opens;
+   * `refuse` throws CorruptRecordError at the first find, before any file is changed (a torn tail
+   * is still cut). For a reader that must replay every record, as the shared Raft log does: a
+   * set-aside segment would otherwise be silently missing at the next open.
+   */
+  damage?: "report" | "refuse";
 }
 
 /** What recovery found when the log was opened. */

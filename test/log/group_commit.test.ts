@@ -75,4 +75,24 @@ describe("group commit", () => {
     steps.completeBackground(new Error("disk gone"));
     for (const waiter of waiters) await expect(waiter).rejects.toThrow("disk gone");
   });
+
+  test("shared waiters: calls before a flush share one promise; calls after it started wait for the next", async () => {
+    const steps = new RecordingSteps();
+    const commit = new GroupCommit("always", 0, steps, 1);
+    const first = commit.enqueueShared(1);
+    expect(commit.enqueueShared(2)).toBe(first);
+    expect(commit.enqueueShared(3)).toBe(first);
+    expect(commit.pendingCount()).toBe(1);
+    await nextTurn();
+    expect(steps.calls).toEqual(["write", "syncInBackground"]);
+    // The flush took the shared waiter: a call now is not covered by its write.
+    const second = commit.enqueueShared(4);
+    expect(second).not.toBe(first);
+    steps.completeBackground();
+    expect(await first).toBe(3);
+    await nextTurn();
+    expect(steps.calls).toEqual(["write", "syncInBackground", "write", "syncInBackground"]);
+    steps.completeBackground();
+    expect(await second).toBe(4);
+  });
 });

@@ -231,3 +231,46 @@ describe("recovery is logged when a logger is given", () => {
     await log.close();
   });
 });
+
+describe("damage `refuse`: open throws at the first damage and changes no file", () => {
+  test("a corrupt sealed record refuses the open", async () => {
+    const dir = await writeLog("refuse-sealed", 12);
+    const sealed = path.join(dir, segmentFiles(dir)[1]);
+    flipByte(sealed, recordOffset(2) + recordHeaderBytes + 20);
+    const opening = SegmentedLog.open({ dir, segmentSizeBytes, damage: "refuse" });
+    await expect(opening).rejects.toThrow(CorruptRecordError);
+    await expect(opening).rejects.toMatchObject({ file: sealed, offset: recordOffset(2), index: 8 });
+  });
+
+  test("a last segment with a corrupt header refuses the open and stays in place", async () => {
+    const dir = await writeLog("refuse-last-header", 8);
+    const tail = lastSegmentPath(dir);
+    const before = fs.readFileSync(tail);
+    flipByte(tail, 2);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(SegmentedLog.open({ dir, segmentSizeBytes, damage: "refuse" })).rejects.toThrow(CorruptRecordError);
+    }
+    expect(fs.existsSync(`${tail}.corrupt`)).toBe(false);
+    expect(fs.readFileSync(tail).length).toBe(before.length);
+  });
+
+  test("a corrupt record inside the last segment refuses the open; its tail is not cut", async () => {
+    const dir = await writeLog("refuse-last-middle", 8);
+    const tail = lastSegmentPath(dir);
+    const sizeBefore = fs.statSync(tail).size;
+    flipByte(tail, recordOffset(0) + recordHeaderBytes + 3);
+    fs.appendFileSync(tail, new Uint8Array(7).fill(0xee));
+    await expect(SegmentedLog.open({ dir, segmentSizeBytes, damage: "refuse" })).rejects.toThrow(CorruptRecordError);
+    expect(fs.statSync(tail).size).toBe(sizeBefore + 7);
+  });
+
+  test("a torn tail is still cut and reported", async () => {
+    const dir = await writeLog("refuse-torn", 8);
+    const tail = lastSegmentPath(dir);
+    fs.appendFileSync(tail, new Uint8Array(7).fill(0xee));
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes, damage: "refuse" });
+    expect(log.recovery.tornTail).toEqual({ file: tail, offset: recordOffset(3), bytesCut: 7 });
+    expect(log.lastIndex()).toBe(8);
+    await log.close();
+  });
+});

@@ -74,6 +74,7 @@ describe("SegmentedLog errors and leftovers", () => {
     const dir = freshDirectory("bad-input");
     await expect(SegmentedLog.open({ dir, segmentSizeBytes: 3 })).rejects.toThrow(LogOptionError);
     await expect(SegmentedLog.open({ dir, fsync: "sometimes" as never })).rejects.toThrow(LogOptionError);
+    await expect(SegmentedLog.open({ dir, damage: "ignore" as never })).rejects.toThrow(LogOptionError);
     const log = await SegmentedLog.open({ dir });
     await log.append([payloadFor(1, 4)]);
     await expect(log.append([payloadFor(2, 4), new Uint8Array(recordPayloadBytesMax + 1)])).rejects.toThrow(RecordTooLargeError);
@@ -149,5 +150,62 @@ describe("SegmentedLog fsync modes and group commit", () => {
     const reopened = await SegmentedLog.open({ dir });
     expect(reopened.lastIndex()).toBe(2);
     await reopened.close();
+  });
+});
+
+describe("appends that wait for no flush", () => {
+  test("appendWithoutWaiting costs no write of its own; the next flush writes and syncs it", async () => {
+    const dir = freshDirectory("without-waiting");
+    const log = await SegmentedLog.open({ dir });
+    const fileSize = () => fs.statSync(path.join(dir, segmentFiles(dir)[0])).size;
+    const emptySize = fileSize();
+    expect(log.appendWithoutWaiting([payloadFor(1, 20)])).toBe(1);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(log.read(1)).toEqual(payloadFor(1, 20));
+    expect(fileSize()).toBe(emptySize);
+    expect(log.stats()).toMatchObject({ writeCount: 0, fdatasyncCount: 0, recordsAppended: 1 });
+    expect(await log.append([payloadFor(2, 20)])).toBe(2);
+    expect(log.stats()).toMatchObject({ writeCount: 1, fdatasyncCount: 1, recordsAppended: 2 });
+    expect(fileSize()).toBeGreaterThan(emptySize + 40);
+    await log.close();
+  });
+
+  test("close() writes what was appended without waiting", async () => {
+    const dir = freshDirectory("without-waiting-close");
+    const log = await SegmentedLog.open({ dir });
+    log.appendWithoutWaiting([payloadFor(1, 20), payloadFor(2, 30)]);
+    await log.close();
+    const reopened = await SegmentedLog.open({ dir });
+    const payloads = [...reopened.readRange(1, 2)].map((record) => record.payload);
+    expect(payloads).toEqual([payloadFor(1, 20), payloadFor(2, 30)]);
+    await reopened.close();
+  });
+
+  test("flushed() resolves once everything appended is durable, one promise for every caller of a turn", async () => {
+    const dir = freshDirectory("flushed");
+    const log = await SegmentedLog.open({ dir });
+    expect(await log.flushed()).toBe(0);
+    log.appendWithoutWaiting([payloadFor(1, 20)]);
+    const first = log.flushed();
+    log.appendWithoutWaiting([payloadFor(2, 20)]);
+    expect(log.flushed()).toBe(first);
+    expect(await first).toBe(2);
+    expect(log.stats()).toMatchObject({ writeCount: 1, fdatasyncCount: 1 });
+    await log.close();
+    const reopened = await SegmentedLog.open({ dir });
+    expect(reopened.lastIndex()).toBe(2);
+    await reopened.close();
+  });
+
+  test("segmentSizes lists every segment, oldest first, with its bytes", async () => {
+    const dir = freshDirectory("segment-sizes");
+    const log = await SegmentedLog.open({ dir, segmentSizeBytes: 256 });
+    for (let index = 1; index <= 20; index += 1) await log.append([payloadFor(index, 40)]);
+    const sizes = log.segmentSizes();
+    const firstIndexes = segmentFiles(dir).map((name) => Number(name.slice(0, 20)));
+    expect(sizes.map((segment) => segment.firstIndex)).toEqual(firstIndexes);
+    expect(sizes.reduce((total, segment) => total + segment.sizeBytes, 0)).toBe(log.sizeBytes());
+    await log.close();
   });
 });
