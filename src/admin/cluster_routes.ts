@@ -40,7 +40,7 @@ export async function routeCluster(
   if (request.method !== "POST") return json(405, { error: "cluster changes are POST requests" });
   if (!driver.isLeader()) return notLeader(driver);
   const query = new URL(request.url).searchParams;
-  const deadline = performance.now() + changeTimeoutMs;
+  const deadline = driver.clock.now() + changeTimeoutMs;
   try {
     const node = parseNodeId(query.get("node") ?? "");
     if (path === "/cluster/remove-node" || path === "/cluster/transfer-leader") requireMember(driver, node, path);

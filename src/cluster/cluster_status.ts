@@ -58,7 +58,7 @@ export function nodeClusterStatus(driver: RaftDriver, report: NodeReport): NodeC
     ...status.confState.voters.map(member("voter")).sort(byName),
     ...status.confState.learners.map(member("learner")).sort(byName),
   ];
-  const sinceContact = performance.now() - driver.lastLeaderContactMs;
+  const sinceContact = driver.clock.now() - driver.lastLeaderContactMs;
   return {
     kind: "replica",
     ...report,

@@ -38,6 +38,7 @@ import { ReadTracker } from "./read_tracker.ts";
 import { fromRaftError, ReplicationError } from "./replication_error.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { RaftEventLog } from "./raft_event_log.ts";
+import { realClock, type Clock, type Timer } from "../util/clock.ts";
 import { silentLogger, type Logger } from "../util/logger.ts";
 import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
 import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
@@ -55,6 +56,8 @@ export interface RaftDriverOptions {
   /** Where this node is reached; a leader announces them in the log (entry_payload_codec.ts). See setSelfAddresses. */
   self: MemberAddresses;
   raft?: Partial<Omit<RaftConfig, "id">>;
+  /** Where time comes from: ticks, deadlines, contact times, the loop's turns (realClock when absent). */
+  clock?: Clock;
   tickIntervalMs?: number;
   snapshotEveryEntries?: number;
   entriesKeptAfterSnapshot?: number;
@@ -88,7 +91,9 @@ interface DriverCounters {
 export class RaftDriver {
   readonly nodeId: NodeId;
   readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0 };
-  /** performance.now() of the last message from the current leader (this node's own time when it leads). */
+  /** The driver's time: deadlines given to it and times it reports (lastLeaderContactMs) are on this clock. */
+  readonly clock: Clock;
+  /** clock.now() of the last message from the current leader (this node's own time when it leads). */
   lastLeaderContactMs = -Infinity;
   /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
   readonly peerMatchIndex = new Map<NodeId, number>();
@@ -105,8 +110,8 @@ export class RaftDriver {
   private failure: Error | null = null;
   private removal: NodeRemoval | null = null;
   /** When peers and leaders were last heard from: what health() judges by. */
-  private readonly contact = new ContactTracker(performance.now());
-  private readonly tickTimer: ReturnType<typeof setInterval>;
+  private readonly contact: ContactTracker;
+  private readonly tickTimer: Timer;
   private loopDone: Promise<void> = Promise.resolve();
   private self: MemberAddresses;
   /**
@@ -121,6 +126,8 @@ export class RaftDriver {
     readonly machine: ReplicatedStateMachine,
   ) {
     this.nodeId = options.nodeId;
+    this.clock = options.clock ?? realClock;
+    this.contact = new ContactTracker(this.clock.now());
     machine.onFatal = (error) => this.fail(error);
     this.self = { ...options.self };
     this.events = new RaftEventLog(options.logger ?? silentLogger, options.nodeId, node.status().term);
@@ -135,7 +142,7 @@ export class RaftDriver {
     options.transport.onMessage((message) => this.receive(message));
     options.transport.onRefused((refusal) => this.refused(refusal));
     this.refreshPeers();
-    this.tickTimer = setInterval(() => this.tick(), options.tickIntervalMs ?? limits.tickIntervalMs);
+    this.tickTimer = this.clock.every(options.tickIntervalMs ?? limits.tickIntervalMs, () => this.tick());
     this.kick();
   }
 
@@ -162,7 +169,7 @@ export class RaftDriver {
     }
     const data = encodeEntryPayload(payload);
     return new Promise((resolve, reject) => {
-      this.queuedProposals.push({ data, term: 0, deadlineAtMs, proposedAtMs: performance.now(), resolve, reject });
+      this.queuedProposals.push({ data, term: 0, deadlineAtMs, proposedAtMs: this.clock.now(), resolve, reject });
       this.kick();
     });
   }
@@ -192,7 +199,7 @@ export class RaftDriver {
     }
     this.kick();
     return new Promise((resolve, reject) => {
-      this.proposals.add(placement.lastIndex, { term: placement.term, deadlineAtMs, proposedAtMs: performance.now(), resolve: () => resolve(), reject });
+      this.proposals.add(placement.lastIndex, { term: placement.term, deadlineAtMs, proposedAtMs: this.clock.now(), resolve: () => resolve(), reject });
     });
   }
 
@@ -234,7 +241,7 @@ export class RaftDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.options.transport.onMessage(() => {});
     await this.loopDone;
     await this.snapshots.drain();
@@ -246,7 +253,7 @@ export class RaftDriver {
   health(): Health {
     const status = this.node.status();
     return judgeHealth({
-      nowMs: performance.now(),
+      nowMs: this.clock.now(),
       self: this.nodeId,
       role: status.softState.role,
       voters: status.confState.voters,
@@ -272,7 +279,7 @@ export class RaftDriver {
   private tick(): void {
     this.node.tick();
     this.observeRoleChangeOfTick();
-    const now = performance.now();
+    const now = this.clock.now();
     this.proposals.expire(now);
     this.reads.expire(now);
     this.queuedProposals.expire(now);
@@ -289,7 +296,7 @@ export class RaftDriver {
       this.counters.messagesRefused++;
       return;
     }
-    const now = performance.now();
+    const now = this.clock.now();
     this.contact.heard(message.from, now);
     const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
     if (fromLeader && message.term >= this.lastTerm) {
@@ -328,7 +335,7 @@ export class RaftDriver {
     this.turnWanted = true;
     if (this.loopRunning || this.closed || this.failure !== null || this.removal !== null) return;
     this.loopRunning = true;
-    setImmediate(this.startLoop);
+    this.clock.soon(this.startLoop);
   }
 
   /** Made once: kick() runs several times per write, a closure and promise each time add up. */
@@ -419,9 +426,9 @@ export class RaftDriver {
     }
     const wasLeader = this.softState.role === "leader";
     this.softState = softState;
-    if (softState.role === "leader") this.lastLeaderContactMs = performance.now();
+    if (softState.role === "leader") this.lastLeaderContactMs = this.clock.now();
     if (wasLeader && softState.role !== "leader") {
-      this.contact.steppedDown(this.nodeId, status.confState.voters, performance.now());
+      this.contact.steppedDown(this.nodeId, status.confState.voters, this.clock.now());
       this.reads.rejectUnconfirmed(new ReplicationError("NOT_LEADER", "leadership was lost", softState.leader));
     }
     if (!wasLeader && softState.role === "leader") {
@@ -440,7 +447,7 @@ export class RaftDriver {
       data: encodeEntryPayload(payload),
       term: 0,
       deadlineAtMs: Infinity,
-      proposedAtMs: performance.now(),
+      proposedAtMs: this.clock.now(),
       resolve: () => {},
       reject: () => {},
     });
@@ -453,7 +460,7 @@ export class RaftDriver {
 
   /** Made once rather than per applied entry. */
   private readonly reportProposalApplied = (waiter: ProposalWaiter): void => {
-    this.options.onProposalApplied?.((performance.now() - waiter.proposedAtMs) / 1000);
+    this.options.onProposalApplied?.((this.clock.now() - waiter.proposedAtMs) / 1000);
   };
 
   private applyCommitted(entries: Entry[]): void {
@@ -510,7 +517,7 @@ export class RaftDriver {
   private learnRemoval(removal: NodeRemoval): void {
     if (this.removal !== null) return;
     this.removal = removal;
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.options.transport.onMessage(() => {});
     this.failWaiting(new ReplicationError("UNAVAILABLE", removalClientMessage(removal)));
     this.options.onRemoved?.(removal);
@@ -524,7 +531,7 @@ export class RaftDriver {
     if (this.failure !== null) return;
     this.failure = error;
     this.events.failed(error);
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));
     this.options.onFailure?.(error);
   }

@@ -70,7 +70,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
     const identity = context.sessionId !== null && context.sequence > 0
       ? { sessionId: context.sessionId.slice(), sequence: context.sequence, oldestPendingSequence: context.oldestPendingSequence }
       : null;
-    const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : performance.now() + writeTimeoutMsDefault;
+    const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : this.driver.clock.now() + writeTimeoutMsDefault;
     // propose() encodes the command before its first await: the views into the receive buffer are read in time.
     let outcome;
     try {
@@ -90,7 +90,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
         return null;
       case "bounded": {
         if (this.driver.isLeader()) return null;
-        const sinceContactMs = performance.now() - this.driver.lastLeaderContactMs;
+        const sinceContactMs = this.driver.clock.now() - this.driver.lastLeaderContactMs;
         if (sinceContactMs <= context.maxStalenessMs) return null;
         throw this.notLeader(`this replica last heard from its leader ${Math.round(Math.min(sinceContactMs, 1e9))} ms ago, over the ${context.maxStalenessMs} ms allowed`);
       }
