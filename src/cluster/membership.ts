@@ -6,19 +6,21 @@
  * - remove: one configuration change; a removed leader steps down once it is committed;
  * - transfer: leadership transfer (§3.10), finished when another node leads.
  */
+import { encodeEntryPayload } from "./entry_payload_codec.ts";
 import { formatNodeId } from "./node_id.ts";
 import type { ConfChange, NodeId } from "./raft/types.ts";
-import type { RaftDriver } from "./raft_driver.ts";
+import type { KeyValueDriver } from "./key_value_replica.ts";
 import { ReplicationError } from "./replication_error.ts";
 import { sleep } from "../util/clock.ts";
 
 /** How often a refused promotion or an unfinished transfer is looked at again. */
 const retryIntervalMs = 20;
 
-export async function addNode(driver: RaftDriver, node: NodeId, peerAddress: string, deadlineAtMs: number): Promise<void> {
+export async function addNode(driver: KeyValueDriver, node: NodeId, peerAddress: string, deadlineAtMs: number): Promise<void> {
   const { voters, learners } = driver.status().confState;
   if (voters.includes(node)) return;
-  await driver.propose({ kind: "member", node, addresses: { clientAddress: "", adminAddress: "", peerAddress } }, deadlineAtMs);
+  const announcement = { kind: "member", node, addresses: { clientAddress: "", adminAddress: "", peerAddress } } as const;
+  await driver.propose(encodeEntryPayload(announcement), deadlineAtMs);
   if (!learners.includes(node)) await changeWhileRefused(driver, { kind: "addLearner", node }, deadlineAtMs);
   await changeWhileRefused(driver, { kind: "promoteLearner", node }, deadlineAtMs);
 }
@@ -27,7 +29,7 @@ export async function addNode(driver: RaftDriver, node: NodeId, peerAddress: str
  * UNAVAILABLE from a change is the core refusing for now: the learner still lags, another
  * change is not yet committed, or a new leader has not committed an entry of its term (§4.1).
  */
-async function changeWhileRefused(driver: RaftDriver, change: ConfChange, deadlineAtMs: number): Promise<void> {
+async function changeWhileRefused(driver: KeyValueDriver, change: ConfChange, deadlineAtMs: number): Promise<void> {
   while (true) {
     try {
       return await driver.changeMembership(change, deadlineAtMs);
@@ -39,13 +41,13 @@ async function changeWhileRefused(driver: RaftDriver, change: ConfChange, deadli
   }
 }
 
-export async function removeNode(driver: RaftDriver, node: NodeId, deadlineAtMs: number): Promise<void> {
+export async function removeNode(driver: KeyValueDriver, node: NodeId, deadlineAtMs: number): Promise<void> {
   const { voters, learners } = driver.status().confState;
   if (!voters.includes(node) && !learners.includes(node)) return;
   await changeWhileRefused(driver, { kind: "removeNode", node }, deadlineAtMs);
 }
 
-export async function transferLeader(driver: RaftDriver, to: NodeId, deadlineAtMs: number): Promise<void> {
+export async function transferLeader(driver: KeyValueDriver, to: NodeId, deadlineAtMs: number): Promise<void> {
   if (driver.leaderId() === to) return;
   driver.transferLeadership(to);
   while (driver.isLeader() || driver.leaderId() === 0) {

@@ -1,12 +1,12 @@
 /**
  * Makes a follower's addresses known to the whole group: a leader writes its own addresses to
- * the log when it takes over (raft_driver.ts), but a follower cannot write; so, while its
+ * the log when it takes over (member_address_book.ts), but a follower cannot write; so, while its
  * addresses are missing or stale in the replicated member table, it asks the leader's admin
  * endpoint (POST /cluster/announce) to write them. `filestore status` then reaches every member.
  */
 import type { MemberAddresses } from "./entry_payload_codec.ts";
 import { formatNodeId } from "./node_id.ts";
-import type { RaftDriver } from "./raft_driver.ts";
+import type { KeyValueDriver } from "./key_value_replica.ts";
 import type { Timer } from "../util/clock.ts";
 
 /**
@@ -23,7 +23,7 @@ export class SelfAnnouncer {
   private inFlight = false;
 
   constructor(
-    private readonly driver: RaftDriver,
+    private readonly driver: KeyValueDriver,
     private readonly self: () => MemberAddresses,
   ) {
     this.timer = driver.clock.every(announceCheckIntervalMs, () => void this.check());

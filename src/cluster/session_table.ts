@@ -30,7 +30,7 @@ const sessionsMax = 10_000;
  */
 const outcomesPerSessionMax = 1024;
 
-/** The write was applied, but its outcome was lost (applied before a restart, see state_machine.ts). */
+/** The write was applied, but its outcome was lost (applied before a restart, see key_value_machine.ts). */
 export const outcomeUnknown = "unknown" as const;
 
 type RememberedOutcome = CommandResult | typeof outcomeUnknown;

@@ -7,19 +7,29 @@
  * The engine chunks are the engine's own checksummed snapshot stream (src/engine/snapshot.ts);
  * the whole is checksummed again by the Raft storage and the peer transport.
  */
-import { Decoder } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import { assert } from "../util/assert.ts";
 import type { MemberAddresses } from "./entry_payload_codec.ts";
 import { formatNodeId, rememberMemberName } from "./node_id.ts";
 import type { NodeId } from "./raft/types.ts";
 import { SessionTable } from "./session_table.ts";
-import type { ReplicatedStateMachine } from "./state_machine.ts";
+import type { KeyValueMachine } from "./key_value_machine.ts";
 
-/** Written by snapshot_scheduler.ts. */
 const formatVersion = 1;
 
+interface StateMachineSnapshotParts {
+  appliedIndex: number;
+  engineChunks: Uint8Array[];
+  sessions: Uint8Array;
+  members: MemberTuple[];
+}
+
+export function encodeStateMachineSnapshot(parts: StateMachineSnapshotParts): Uint8Array {
+  return new Encoder().encode([formatVersion, parts.appliedIndex, parts.engineChunks, parts.sessions, parts.members]);
+}
+
 /** Replaces the state machine's whole state with a snapshot received from the leader (or found in storage at start). */
-export async function installStateMachineSnapshot(machine: ReplicatedStateMachine, data: Uint8Array): Promise<void> {
+export async function installStateMachineSnapshot(machine: KeyValueMachine, data: Uint8Array): Promise<void> {
   const decoded = new Decoder().decode(data);
   assert(Array.isArray(decoded) && decoded.length === 5 && decoded[0] === formatVersion, "state-machine snapshot: unknown format");
   const [, index, chunks, sessions, members] = decoded as [number, number, Uint8Array[], Uint8Array, MemberTuple[]];

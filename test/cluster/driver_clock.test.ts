@@ -9,7 +9,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { electionTimeoutTicks, tickIntervalMs } from "../../src/cluster/cluster_limits.ts";
-import { RaftDriver } from "../../src/cluster/raft_driver.ts";
+import { startKeyValueReplica } from "../../src/cluster/key_value_replica.ts";
+import { encodeEntryPayload } from "../../src/cluster/entry_payload_codec.ts";
 import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
 import { MemoryPeerNetwork } from "../../src/cluster/transport/memory_peer_transport.ts";
 import { Engine } from "../../src/engine/engine.ts";
@@ -33,7 +34,7 @@ async function startDriver(clock: SimulatedClock, network: MemoryPeerNetwork, id
   const engine = await Engine.open({ dir: directory, fsync: "unsafe-no-fsync", autoCompaction: false });
   opened.push(engine);
   const peers = new Map(voters.map((voter) => [voter, `memory:${voter}`] as const));
-  const driver = await RaftDriver.start({
+  const { driver } = await startKeyValueReplica({
     nodeId: id,
     storage: new MemoryRaftStorage({ voters, learners: [] }),
     transport: network.join(id, peers),
@@ -86,7 +87,7 @@ describe("Raft driver on a simulated clock", () => {
     const deadlineAtMs = clock.now() + 5 * tickIntervalMs;
     let settled = "";
     const write = { kind: "write", identity: null, command: { op: "delete", key: new Uint8Array([1]) } } as const;
-    driver.propose(write, deadlineAtMs).then(
+    driver.propose(encodeEntryPayload(write), deadlineAtMs).then(
       () => (settled = "applied"),
       (error: { code?: string }) => (settled = error.code ?? "?"),
     );

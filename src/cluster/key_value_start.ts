@@ -1,9 +1,10 @@
 /**
- * Start-up of the state machine beside a Raft storage. The engine recovers from its own files;
- * the Raft storage holds a snapshot (index S) and the entries after it. Two cases:
+ * Start-up of the key-value machine (key_value_machine.ts) beside a Raft storage. The engine
+ * recovers from its own files; the Raft storage holds a snapshot (index S) and the entries after
+ * it. Two cases:
  * - the engine reached at least the snapshot's engine image (the usual case): only the session
  *   table and member addresses come from the snapshot; Raft then re-delivers entries after S and
- *   the state machine skips those the engine already holds;
+ *   the machine skips those the engine already holds;
  * - the engine is behind it (a crash between persisting a leader's snapshot and installing it,
  *   or an engine log that lost an unsynced tail): the snapshot is installed into the engine,
  *   since the entries that would rebuild the gap were compacted away.
@@ -14,17 +15,17 @@ import { ChunkKind, decodeSnapshotChunk } from "../engine/snapshot.ts";
 import { assert } from "../util/assert.ts";
 import type { Logger } from "../util/logger.ts";
 import { SessionTable } from "./session_table.ts";
-import { ReplicatedStateMachine } from "./state_machine.ts";
+import { KeyValueMachine } from "./key_value_machine.ts";
 import { installStateMachineSnapshot, restoreMembers, type MemberTuple } from "./state_machine_snapshot.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 
-export async function restoreAtStart(
+export async function restoreKeyValueMachine(
   engine: Engine,
   storage: DurableRaftStorage,
   logger: Logger,
-): Promise<ReplicatedStateMachine> {
+): Promise<KeyValueMachine> {
   const snapshot = storage.snapshot();
-  const machine = new ReplicatedStateMachine(engine, snapshot.metadata.index, new SessionTable());
+  const machine = new KeyValueMachine(engine, snapshot.metadata.index, new SessionTable());
   if (snapshot.data.length === 0) return machine;
   if (engine.appliedRaftIndex() < engineIndexOf(snapshot.data)) {
     logger.info("engine behind the raft snapshot: installing the snapshot", {

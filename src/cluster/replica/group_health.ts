@@ -9,9 +9,9 @@
  * with the reason in words. The judging is a pure function of the facts (judgeHealth), so every
  * state is tested without waiting for clocks; times are on the driver's Clock (src/util/clock.ts).
  */
-import { leaderlessMsMax, quorumContactWindowMs } from "./cluster_limits.ts";
-import { majority } from "./raft/quorum.ts";
-import type { NodeId, Role } from "./raft/types.ts";
+import { leaderlessMsMax, quorumContactWindowMs } from "../cluster_limits.ts";
+import { majority } from "../raft/quorum.ts";
+import type { NodeId, Role } from "../raft/types.ts";
 
 /** `fatal`: the node cannot recover by itself (its replication failed); a restart is the remedy. */
 export type Health = { ok: true } | { ok: false; reason: string; fatal?: true };

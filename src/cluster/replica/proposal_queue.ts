@@ -3,18 +3,18 @@
  * to the Raft core as one proposeBatch, so one append message per follower and one fsync carry
  * them (STYLE.md point 9). Placed proposals move to the ProposalTracker until applied.
  */
-import { assert } from "../util/assert.ts";
+import { assert } from "../../util/assert.ts";
 import type { ProposalTracker, ProposalWaiter } from "./proposal_tracker.ts";
-import type { RawNode } from "./raft/raw_node.ts";
-import { ReplicationError } from "./replication_error.ts";
+import type { RawNode } from "../raft/raw_node.ts";
+import { ReplicationError } from "../replication_error.ts";
 
 /** A write before it is proposed; it becomes its own ProposalWaiter once placed (`term` set then). */
-interface QueuedProposal extends ProposalWaiter {
+interface QueuedProposal<Outcome> extends ProposalWaiter<Outcome> {
   data: Uint8Array;
 }
 
-export class ProposalQueue {
-  private queued: QueuedProposal[] = [];
+export class ProposalQueue<Outcome> {
+  private queued: QueuedProposal<Outcome>[] = [];
 
   constructor(private readonly proposalsPerTurnMax: number) {}
 
@@ -22,7 +22,7 @@ export class ProposalQueue {
     return this.queued.length;
   }
 
-  push(proposal: QueuedProposal): void {
+  push(proposal: QueuedProposal<Outcome>): void {
     this.queued.push(proposal);
   }
 
@@ -31,7 +31,7 @@ export class ProposalQueue {
    * the leader, too large, ...) rejects the whole batch with `translate(error)`. Returns whether
    * more remain for the next turn.
    */
-  submit(node: RawNode, tracker: ProposalTracker, translate: (error: unknown) => Error): boolean {
+  submit(node: RawNode, tracker: ProposalTracker<Outcome>, translate: (error: unknown) => Error): boolean {
     if (this.queued.length === 0) return false;
     const batch = this.queued.splice(0, this.proposalsPerTurnMax);
     const data: Uint8Array[] = [];

@@ -1,7 +1,10 @@
 /**
- * The Raft driver: does the I/O for one Raft group around the pure core (src/cluster/raft/).
- * A tick timer drives elections and heartbeats; one loop handles Ready batches, one at a time,
- * in the order the core requires (raw_node.ts), at its own pace (STYLE.md point 9):
+ * The replica driver: does the I/O for this node's replica of one Raft group around the pure
+ * core (src/cluster/raft/), for any replicated state machine (replicated_machine.ts: the
+ * key-value machine of a shard, the coordinator's machine). Time comes from the injected Clock
+ * (src/util/clock.ts). A tick timer drives elections and heartbeats; one loop handles Ready
+ * batches, one at a time, in the order the core requires (raw_node.ts), at its own pace
+ * (STYLE.md point 9):
  *
  *   1. hand the core every write queued since the last turn as one proposeBatch, and every
  *      strong read queued as one ReadIndex request;
@@ -21,40 +24,40 @@
  * A node that learns it was removed from the group (node_removal.ts: a peer refused it as a
  * non-member) stops ticking and stepping, refuses every request with UNAVAILABLE naming the
  * removal, and calls onRemoved once.
+ *
+ * The driver knows no entry's meaning and no member's address: proposals are bytes, outcomes are
+ * the machine's, and which peers the transport reaches is the machine side's business (told of
+ * membership changes and of this node's leadership through ReplicaEvents).
  */
-import type { Engine } from "../engine/engine.ts";
-import * as limits from "./cluster_limits.ts";
-import { restoreAtStart } from "./driver_start.ts";
-import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_payload_codec.ts";
+import * as limits from "../cluster_limits.ts";
 import { ContactTracker, judgeHealth, type Health } from "./group_health.ts";
-import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "./node_removal.ts";
+import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "../node_removal.ts";
 import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
-import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
-import { InvalidMessageError } from "./raft/errors.ts";
-import { seededRandom } from "./raft/random.ts";
-import { committedDurableCount, RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
-import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types.ts";
+import { makeRaftConfig, type RaftConfig } from "../raft/config.ts";
+import { InvalidMessageError } from "../raft/errors.ts";
+import { seededRandom } from "../raft/random.ts";
+import { committedDurableCount, RawNode, type NodeStatus, type Ready } from "../raft/raw_node.ts";
+import type { ConfChange, ConfState, Entry, Message, NodeId, SoftState } from "../raft/types.ts";
 import { ReadTracker } from "./read_tracker.ts";
-import { fromRaftError, ReplicationError } from "./replication_error.ts";
+import { fromRaftError, ReplicationError } from "../replication_error.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { RaftEventLog } from "./raft_event_log.ts";
-import { realClock, type Clock, type Timer } from "../util/clock.ts";
-import { silentLogger, type Logger } from "../util/logger.ts";
-import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
-import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import { realClock, type Clock, type Timer } from "../../util/clock.ts";
+import { assert } from "../../util/assert.ts";
+import { silentLogger, type Logger } from "../../util/logger.ts";
+import type { ReplicatedMachine } from "./replicated_machine.ts";
 import { SnapshotScheduler } from "./snapshot_scheduler.ts";
-import type { DurableRaftStorage } from "./storage/types.ts";
-import type { PeerRefusal, PeerTransport } from "./transport/types.ts";
+import type { DurableRaftStorage } from "../storage/types.ts";
+import type { PeerRefusal, PeerTransport } from "../transport/types.ts";
 
-export interface RaftDriverOptions {
+export interface ReplicaDriverOptions<Machine> {
   nodeId: NodeId;
   storage: DurableRaftStorage;
   transport: PeerTransport;
-  engine: Engine;
-  /** Peer addresses known from the start (--peers), by node id; this node's own is allowed. */
-  peers: ReadonlyMap<NodeId, string>;
-  /** Where this node is reached; a leader announces them in the log (entry_payload_codec.ts). See setSelfAddresses. */
-  self: MemberAddresses;
+  /** The group's state machine, at the index of the storage's snapshot (replicated_machine.ts). */
+  machine: Machine;
+  /** The machine side's view of membership and leadership; nothing is told when absent. */
+  events?: ReplicaEvents;
   raft?: Partial<Omit<RaftConfig, "id">>;
   /** Where time comes from: ticks, deadlines, contact times, the loop's turns (realClock when absent). */
   clock?: Clock;
@@ -73,6 +76,25 @@ export interface RaftDriverOptions {
   onRemoved?: (removal: NodeRemoval) => void;
 }
 
+/** What the machine's side of a replica hears from its driver (key-value: member_addresses.ts). */
+export interface ReplicaEvents {
+  /**
+   * The group's membership may have changed: at start, after a config entry or a snapshot was
+   * applied. The transport should reach the members of both memberships.
+   */
+  membershipChanged(membership: GroupMembership): void;
+  /** This node became the group's leader. */
+  becameLeader(): void;
+}
+
+export interface GroupMembership {
+  /** The newest membership: a config entry takes effect once appended (§4.1). */
+  newest: ConfState;
+  /** The membership as of the applied index, where it is exactly that on every replica. */
+  applied: ConfState;
+  appliedIndex: number;
+}
+
 interface DriverCounters {
   /** Times this node became leader. */
   leadershipsWon: number;
@@ -88,7 +110,7 @@ interface DriverCounters {
   messagesRefused: number;
 }
 
-export class RaftDriver {
+export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> = ReplicatedMachine<Outcome>> {
   readonly nodeId: NodeId;
   readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0 };
   /** The driver's time: deadlines given to it and times it reports (lastLeaderContactMs) are on this clock. */
@@ -97,9 +119,9 @@ export class RaftDriver {
   lastLeaderContactMs = -Infinity;
   /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
   readonly peerMatchIndex = new Map<NodeId, number>();
-  private readonly proposals = new ProposalTracker();
+  private readonly proposals = new ProposalTracker<Outcome>();
   private readonly reads = new ReadTracker();
-  private readonly queuedProposals = new ProposalQueue(limits.proposalsPerTurnMax);
+  private readonly queuedProposals = new ProposalQueue<Outcome>(limits.proposalsPerTurnMax);
   private softState: SoftState = { leader: 0, role: "follower" };
   private lastTerm = 0;
   private readonly snapshots: SnapshotScheduler;
@@ -113,26 +135,26 @@ export class RaftDriver {
   private readonly contact: ContactTracker;
   private readonly tickTimer: Timer;
   private loopDone: Promise<void> = Promise.resolve();
-  private self: MemberAddresses;
   /**
    * While a Ready's write runs: its committed entries not applied yet (they go first when
    * entries commit meanwhile); null when no Ready is outstanding.
    */
   private unappliedOfReady: Entry[] | null = null;
 
+  readonly machine: Machine;
+
   private constructor(
-    private readonly options: RaftDriverOptions,
+    private readonly options: ReplicaDriverOptions<Machine>,
     private readonly node: RawNode,
-    readonly machine: ReplicatedStateMachine,
   ) {
     this.nodeId = options.nodeId;
+    this.machine = options.machine;
     this.clock = options.clock ?? realClock;
     this.contact = new ContactTracker(this.clock.now());
-    machine.onFatal = (error) => this.fail(error);
-    this.self = { ...options.self };
+    this.machine.onFatal = (error) => this.fail(error);
     this.events = new RaftEventLog(options.logger ?? silentLogger, options.nodeId, node.status().term);
     this.snapshots = new SnapshotScheduler(
-      machine,
+      this.machine,
       options.storage,
       options.snapshotEveryEntries ?? limits.snapshotEveryEntries,
       options.entriesKeptAfterSnapshot ?? limits.entriesKeptAfterSnapshot,
@@ -141,12 +163,17 @@ export class RaftDriver {
     this.lastTerm = node.status().term;
     options.transport.onMessage((message) => this.receive(message));
     options.transport.onRefused((refusal) => this.refused(refusal));
-    this.refreshPeers();
+    this.events.membership(node.confStateAt(this.machine.appliedIndex));
+    this.tellMembership();
     this.tickTimer = this.clock.every(options.tickIntervalMs ?? limits.tickIntervalMs, () => this.tick());
     this.kick();
   }
 
-  static async start(options: RaftDriverOptions): Promise<RaftDriver> {
+  static start<Outcome, Machine extends ReplicatedMachine<Outcome>>(
+    options: ReplicaDriverOptions<Machine>,
+  ): ReplicaDriver<Outcome, Machine> {
+    const snapshotIndex = options.storage.snapshot().metadata.index;
+    assert(options.machine.appliedIndex === snapshotIndex, "a replica starts from a machine at its storage's snapshot");
     const raftConfig = makeRaftConfig(options.nodeId, {
       electionTimeoutTicks: limits.electionTimeoutTicks,
       heartbeatIntervalTicks: limits.heartbeatIntervalTicks,
@@ -154,20 +181,18 @@ export class RaftDriver {
       appendEntriesBytesMax: limits.proposalBytesMax,
       ...options.raft,
     });
-    const machine = await restoreAtStart(options.engine, options.storage, options.logger ?? silentLogger);
     const seed = options.randomSeed ?? crypto.getRandomValues(new Uint32Array(1))[0];
     const node = new RawNode(raftConfig, options.storage, seededRandom(seed));
-    return new RaftDriver(options, node, machine);
+    return new ReplicaDriver<Outcome, Machine>(options, node);
   }
 
-  /** Replicates a write (or a member announcement); resolves with its outcome once applied here. */
-  propose(payload: EntryPayload, deadlineAtMs: number): Promise<WriteOutcome | undefined> {
+  /** Replicates an entry's data; resolves with the machine's outcome of it once applied here. */
+  propose(data: Uint8Array, deadlineAtMs: number): Promise<Outcome | undefined> {
     const unavailable = this.refusal();
     if (unavailable !== null) return Promise.reject(unavailable);
     if (this.queuedProposals.size + this.proposals.size >= limits.pendingProposalsMax) {
       return Promise.reject(new ReplicationError("OVERLOADED", `${limits.pendingProposalsMax} writes already wait for replication`));
     }
-    const data = encodeEntryPayload(payload);
     return new Promise((resolve, reject) => {
       this.queuedProposals.push({ data, term: 0, deadlineAtMs, proposedAtMs: this.clock.now(), resolve, reject });
       this.kick();
@@ -218,15 +243,6 @@ export class RaftDriver {
 
   status(): NodeStatus {
     return this.node.status();
-  }
-
-  /** This node's addresses once known (ports chosen at bind time); a leader announces the change. */
-  setSelfAddresses(addresses: MemberAddresses): void {
-    this.self = { ...addresses };
-    if (this.isLeader()) {
-      this.announceSelf();
-      this.kick();
-    }
   }
 
   isLeader(): boolean {
@@ -433,24 +449,8 @@ export class RaftDriver {
     }
     if (!wasLeader && softState.role === "leader") {
       this.counters.leadershipsWon++;
-      this.announceSelf();
+      this.options.events?.becameLeader();
     }
-  }
-
-  /** A new leader writes its addresses to the log, so every replica can point clients to it. */
-  private announceSelf(): void {
-    const known = this.machine.members.get(this.nodeId);
-    const self = this.self;
-    if (known !== undefined && known.clientAddress === self.clientAddress && known.adminAddress === self.adminAddress && known.peerAddress === self.peerAddress) return;
-    const payload: EntryPayload = { kind: "member", node: this.nodeId, addresses: self };
-    this.queuedProposals.push({
-      data: encodeEntryPayload(payload),
-      term: 0,
-      deadlineAtMs: Infinity,
-      proposedAtMs: this.clock.now(),
-      resolve: () => {},
-      reject: () => {},
-    });
   }
 
   private send(messages: readonly Message[]): void {
@@ -459,50 +459,42 @@ export class RaftDriver {
   }
 
   /** Made once rather than per applied entry. */
-  private readonly reportProposalApplied = (waiter: ProposalWaiter): void => {
+  private readonly reportProposalApplied = (waiter: ProposalWaiter<Outcome>): void => {
     this.options.onProposalApplied?.((this.clock.now() - waiter.proposedAtMs) / 1000);
   };
 
   private applyCommitted(entries: Entry[]): void {
     let membershipChanged = false;
     for (const entry of entries) {
-      const outcome = this.machine.applyEntry(entry);
+      assert(entry.index === this.machine.appliedIndex + 1, "committed entries are applied in order, once each");
+      const outcome = this.machine.apply(entry);
       this.counters.entriesApplied++;
       this.proposals.applied(entry, outcome, this.reportProposalApplied);
-      if (entry.kind === "config" || (entry.data.length > 0 && outcome === undefined)) membershipChanged = true;
+      if (entry.kind === "config") {
+        // Logged as each change applies, so every member logs every change once.
+        this.events.membership(this.node.confStateAt(entry.index));
+        membershipChanged = true;
+      }
     }
-    if (membershipChanged) this.refreshPeers();
+    if (membershipChanged) this.tellMembership();
   }
 
   private async installSnapshot(ready: Ready): Promise<void> {
     const snapshot = ready.snapshot!;
-    await installStateMachineSnapshot(this.machine, snapshot.data);
+    await this.machine.restore(snapshot.data, snapshot.metadata.index);
     this.proposals.droppedThrough(snapshot.metadata.index);
     this.snapshots.installed(snapshot.metadata.index);
     this.counters.snapshotsInstalled++;
     this.events.snapshotInstalled(snapshot.metadata);
-    this.refreshPeers();
+    this.events.membership(snapshot.metadata.confState);
+    this.tellMembership();
   }
 
-  /**
-   * The transport reaches the members of the newest and of the applied membership, at the
-   * addresses announced in the log or else given at start (all peers given at start while this
-   * node knows no membership: it is joining). Any other node is told it is not a member as of
-   * the applied index (node_removal.ts).
-   */
-  private refreshPeers(): void {
-    const applied = this.machine.appliedIndex;
-    const appliedConf = this.node.confStateAt(applied);
-    const { voters, learners } = this.node.status().confState;
-    this.events.membership({ voters, learners });
-    const members = new Set([...voters, ...learners, ...appliedConf.voters, ...appliedConf.learners]);
-    const peers = new Map(members.size === 0 ? this.options.peers : []);
-    for (const member of members) {
-      const address = this.machine.members.get(member)?.peerAddress || this.options.peers.get(member) || "";
-      if (address !== "") peers.set(member, address);
-    }
-    peers.delete(this.nodeId);
-    this.options.transport.setPeers(peers, members.size === 0 ? undefined : applied);
+  /** Tells the machine's side (ReplicaEvents) the membership, which may have changed. */
+  private tellMembership(): void {
+    const appliedIndex = this.machine.appliedIndex;
+    const newest = this.node.status().confState;
+    this.options.events?.membershipChanged({ newest, applied: this.node.confStateAt(appliedIndex), appliedIndex });
   }
 
   /** A peer refused this node as a non-member: a removal when node_removal.ts says it proves one. */
