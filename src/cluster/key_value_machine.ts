@@ -12,7 +12,6 @@
  * of such a write is refused rather than applied twice.
  */
 import type { Engine } from "../engine/engine.ts";
-import { assert } from "../util/assert.ts";
 import type { Command, CommandResult } from "../engine/types.ts";
 import { decodeEntryPayload, type MemberAddresses, type WriteIdentity } from "./entry_payload_codec.ts";
 import { rememberMemberName } from "./node_id.ts";
@@ -21,7 +20,14 @@ import type { MachineSnapshot, ReplicatedMachine } from "./replica/replicated_ma
 import { sessionKey } from "../net/session_outcomes.ts";
 import { outcomeUnknown, SessionTable } from "./session_table.ts";
 import { ChurnMap } from "../util/churn_map.ts";
-import { encodeStateMachineSnapshot, installStateMachineSnapshot, memberTuples } from "./state_machine_snapshot.ts";
+import {
+  decodeKeyValueSnapshot,
+  encodeKeyValueSnapshot,
+  KeyValueSnapshotError,
+  memberTuples,
+  restoreMembers,
+  type KeyValueSnapshot,
+} from "./key_value_snapshot.ts";
 
 /** A write's result, or the typed error its proposer answers with (wire status name + message). */
 export type WriteOutcome = { ok: true; result: CommandResult } | { ok: false; code: "CONFLICT" | "INVALID_REQUEST" | "TOO_LARGE" | "UNAVAILABLE"; message: string };
@@ -80,15 +86,37 @@ export class KeyValueMachine implements ReplicatedMachine<WriteOutcome> {
         engineChunks.push(next.value.slice());
       }
       await this.engine.checkpoint();
-      return encodeStateMachineSnapshot({ appliedIndex: index, engineChunks, sessions, members });
+      return encodeKeyValueSnapshot({ appliedIndex: index, engineChunks, sessions, members });
     };
     return { index, data: finish() };
   }
 
-  /** Replaces the whole state with a snapshot received from the leader. */
+  /**
+   * Replaces the whole state with a snapshot received from the leader; one that is not of this
+   * format (key_value_snapshot.ts) is refused with KeyValueSnapshotError before anything changes.
+   */
   async restore(data: Uint8Array, index: number): Promise<void> {
-    await installStateMachineSnapshot(this, data);
-    assert(this.appliedIndex === index, "key-value snapshot: its applied index differs from the Raft snapshot's");
+    const snapshot = decodeKeyValueSnapshot(data);
+    if (snapshot.appliedIndex !== index) {
+      const reason = `of index ${snapshot.appliedIndex} inside a Raft snapshot of index ${index}`;
+      throw new KeyValueSnapshotError("MALFORMED", reason);
+    }
+    await this.install(snapshot);
+  }
+
+  /** Replaces the whole state (engine included) with a decoded snapshot. */
+  async install(snapshot: KeyValueSnapshot): Promise<void> {
+    await this.settle();
+    await this.engine.installSnapshot(snapshot.engineChunks);
+    this.adoptSessionsAndMembers(snapshot);
+    this.appliedIndex = snapshot.appliedIndex;
+  }
+
+  /** Takes a snapshot's session table and member addresses (the engine's state is left as it is). */
+  adoptSessionsAndMembers(snapshot: KeyValueSnapshot): void {
+    this.sessions = snapshot.sessions;
+    this.members.clear();
+    restoreMembers(this.members, snapshot.members);
     this.onMembersChanged();
   }
 

@@ -9,42 +9,36 @@
  *   or an engine log that lost an unsynced tail): the snapshot is installed into the engine,
  *   since the entries that would rebuild the gap were compacted away.
  */
-import { Decoder } from "@msgpack/msgpack";
 import type { Engine } from "../engine/engine.ts";
-import { ChunkKind, decodeSnapshotChunk } from "../engine/snapshot.ts";
-import { assert } from "../util/assert.ts";
 import type { Logger } from "../util/logger.ts";
-import { SessionTable } from "./session_table.ts";
 import { KeyValueMachine } from "./key_value_machine.ts";
-import { installStateMachineSnapshot, restoreMembers, type MemberTuple } from "./state_machine_snapshot.ts";
+import { decodeKeyValueSnapshot, KeyValueSnapshotError } from "./key_value_snapshot.ts";
 import type { DurableRaftStorage } from "./storage/types.ts";
 
+/**
+ * The machine at the storage's snapshot index. A snapshot that is not of the key-value format
+ * (key_value_snapshot.ts) stops the start with KeyValueSnapshotError: nothing is read from it.
+ */
 export async function restoreKeyValueMachine(
   engine: Engine,
   storage: DurableRaftStorage,
   logger: Logger,
 ): Promise<KeyValueMachine> {
-  const snapshot = storage.snapshot();
-  const machine = new KeyValueMachine(engine, snapshot.metadata.index, new SessionTable());
-  if (snapshot.data.length === 0) return machine;
-  if (engine.appliedRaftIndex() < engineIndexOf(snapshot.data)) {
+  const stored = storage.snapshot();
+  const machine = new KeyValueMachine(engine, stored.metadata.index);
+  if (stored.data.length === 0) return machine;
+  const snapshot = decodeKeyValueSnapshot(stored.data);
+  if (snapshot.appliedIndex !== stored.metadata.index) {
+    const reason = `of index ${snapshot.appliedIndex} stored as the Raft snapshot of index ${stored.metadata.index}`;
+    throw new KeyValueSnapshotError("MALFORMED", reason);
+  }
+  if (engine.appliedRaftIndex() < snapshot.engineIndex) {
     logger.info("engine behind the raft snapshot: installing the snapshot", {
-      engine_index: engine.appliedRaftIndex(), snapshot_index: snapshot.metadata.index,
+      engine_index: engine.appliedRaftIndex(), snapshot_index: stored.metadata.index,
     });
-    await installStateMachineSnapshot(machine, snapshot.data);
+    await machine.install(snapshot);
     return machine;
   }
-  type Decoded = [number, number, Uint8Array[], Uint8Array, MemberTuple[]];
-  const [, , , sessions, members] = new Decoder().decode(snapshot.data) as Decoded;
-  machine.sessions = SessionTable.decode(sessions);
-  restoreMembers(machine.members, members);
+  machine.adoptSessionsAndMembers(snapshot);
   return machine;
-}
-
-/** The last engine write (Raft index) inside a state-machine snapshot: its engine header says. */
-function engineIndexOf(data: Uint8Array): number {
-  const decoded = new Decoder().decode(data) as [number, number, Uint8Array[]];
-  const header = decodeSnapshotChunk(decoded[2][0]);
-  assert(header.kind === ChunkKind.header, "state-machine snapshot: engine stream without a header");
-  return header.raftIndex;
 }

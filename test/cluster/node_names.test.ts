@@ -9,7 +9,7 @@ import { describe, expect, test } from "bun:test";
 import { decodeEntryPayload, encodeEntryPayload } from "../../src/cluster/entry_payload_codec.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeers } from "../../src/cluster/node_id.ts";
 import { KeyValueMachine } from "../../src/cluster/key_value_machine.ts";
-import { memberTuples, restoreMembers } from "../../src/cluster/state_machine_snapshot.ts";
+import { memberTuples, restoreMembers } from "../../src/cluster/key_value_snapshot.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 
 /** Two names whose 31-bit hashes are equal (found by search; the test checks they still are). */
