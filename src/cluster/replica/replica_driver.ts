@@ -33,7 +33,7 @@ import * as limits from "../cluster_limits.ts";
 import { ContactTracker, judgeHealth, type Health } from "./group_health.ts";
 import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "../node_removal.ts";
 import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
-import { makeRaftConfig, type RaftConfig } from "../raft/config.ts";
+import { makeRaftConfig, type RaftConfig, type UnsafeMutations } from "../raft/config.ts";
 import { InvalidMessageError } from "../raft/errors.ts";
 import { seededRandom } from "../raft/random.ts";
 import { committedDurableCount, RawNode, type NodeStatus, type Ready } from "../raft/raw_node.ts";
@@ -74,6 +74,12 @@ export interface ReplicaDriverOptions<Machine> {
   logger?: Logger;
   /** Called once when this node learns it was removed from the group; it has stopped taking part. */
   onRemoved?: (removal: NodeRemoval) => void;
+  /**
+   * Deliberate bugs the simulator must catch (test/sim/), never set outside tests: the core's
+   * UnsafeMutations, and sendBeforePersist (every message of a Ready, votes and acknowledgements
+   * included, leaves before the Ready is persisted).
+   */
+  unsafe?: { mutations?: UnsafeMutations; sendBeforePersist?: boolean };
 }
 
 /** What the machine's side of a replica hears from its driver (key-value: member_addresses.ts). */
@@ -182,7 +188,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
       ...options.raft,
     });
     const seed = options.randomSeed ?? crypto.getRandomValues(new Uint32Array(1))[0];
-    const node = new RawNode(raftConfig, options.storage, seededRandom(seed));
+    const node = new RawNode(raftConfig, options.storage, seededRandom(seed), options.unsafe?.mutations);
     return new ReplicaDriver<Outcome, Machine>(options, node);
   }
 
@@ -243,6 +249,11 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
 
   status(): NodeStatus {
     return this.node.status();
+  }
+
+  /** The term of the entry at `index` in this replica's log, unpersisted entries included; undefined when not held. */
+  termAt(index: number): number | undefined {
+    return this.node.termAt(index);
   }
 
   isLeader(): boolean {
@@ -380,6 +391,18 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     this.turnWanted = true;
     const ready = this.node.ready();
     this.observeSoftState(ready.softState);
+    if (this.options.unsafe?.sendBeforePersist === true) await this.sendBeforePersisting(ready);
+    else await this.persistThenSend(ready);
+    for (const state of ready.readStates) this.reads.confirm(state);
+    this.reads.serveUpTo(this.machine.appliedIndex);
+    if (await this.snapshots.onTurn(this.node)) {
+      this.counters.snapshotsTaken++;
+      this.events.snapshotTaken(this.options.storage.snapshot().metadata);
+    }
+  }
+
+  /** The Ready contract (raw_node.ts): persist, then send what depends on it, applying as early as allowed. */
+  private async persistThenSend(ready: Ready): Promise<void> {
     // A leader's appends and heartbeats go out while its own write runs (§10.2.1, raw_node.ts).
     this.send(ready.messagesBeforePersist);
     // Committed entries already durable here need not wait for this Ready's write: applying
@@ -396,12 +419,15 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     const messages = this.node.advance(ready);
     this.send(messages);
     this.applyCommitted(unapplied);
-    for (const state of ready.readStates) this.reads.confirm(state);
-    this.reads.serveUpTo(this.machine.appliedIndex);
-    if (await this.snapshots.onTurn(this.node)) {
-      this.counters.snapshotsTaken++;
-      this.events.snapshotTaken(this.options.storage.snapshot().metadata);
-    }
+  }
+
+  /** The deliberate bug of options.unsafe.sendBeforePersist: a crash can lose what peers were told is durable. */
+  private async sendBeforePersisting(ready: Ready): Promise<void> {
+    this.send(ready.messagesBeforePersist);
+    this.send(this.node.advance(ready));
+    await this.options.storage.persist(ready);
+    if (ready.snapshot !== undefined) await this.installSnapshot(ready);
+    this.applyCommitted(ready.committedEntries);
   }
 
   private submitProposals(): void {
