@@ -2,7 +2,7 @@
  * The key-value machine: the replicated state of a shard's group on one replica, one of the
  * ReplicatedMachine implementations a replica driver runs (replica/replicated_machine.ts). It
  * holds the Engine (keys and values), the session table (write deduplication, §6.3) and the
- * member addresses leaders announced (entry_payload_codec.ts; member_addresses.ts keeps the
+ * member addresses leaders announced (entry_payload_codec.ts; member_address_book.ts keeps the
  * peer transport in step with them). Committed Raft entries come in strictly in log order; every
  * replica computes the same results from them.
  *
@@ -42,7 +42,7 @@ export class KeyValueMachine implements ReplicatedMachine<WriteOutcome> {
    * no longer holds what the others do and must stop serving.
    */
   onFatal: (error: Error) => void = () => {};
-  /** Called after a member entry changed the member table (member_addresses.ts follows it). */
+  /** Called after a member entry changed the member table (member_address_book.ts follows it). */
   onMembersChanged: () => void = () => {};
   /** Writes evaluated whose engine append has not resolved: their outcome is not in `sessions` yet. */
   /** One entry in and out per identified write: a ChurnMap. */

@@ -82,7 +82,7 @@ export interface ReplicaDriverOptions<Machine> {
   unsafe?: { mutations?: UnsafeMutations; sendBeforePersist?: boolean };
 }
 
-/** What the machine's side of a replica hears from its driver (key-value: member_addresses.ts). */
+/** What the machine's side of a replica hears from its driver (key-value: member_address_book.ts). */
 export interface ReplicaEvents {
   /**
    * The group's membership may have changed: at start, after a config entry or a snapshot was
