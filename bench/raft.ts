@@ -106,10 +106,12 @@ function measureCommitThroughput(batchSize: number, proposals: number) {
   return { batchSize, proposalsPerCpuSecond: group.committedProposals / spent, proposals: group.committedProposals, cpuSeconds: spent };
 }
 
-function measureSimulator(seeds: number) {
+async function measureSimulator(seeds: number) {
   const started = cpuSeconds();
   let steps = 0;
-  for (let seed = 1; seed <= seeds; seed++) steps += runSeed(seed, { nodes: 3, steps: simulatorStepsPerSeed }).steps;
+  for (let seed = 1; seed <= seeds; seed++) {
+    steps += (await runSeed(seed, { nodes: 3, steps: simulatorStepsPerSeed })).steps;
+  }
   const spent = cpuSeconds() - started;
   return { seeds, steps, stepsPerCpuSecond: steps / spent, cpuSeconds: spent };
 }
@@ -119,7 +121,7 @@ export async function runRaftBench(options: { quick?: boolean } = {}): Promise<R
   // Warm-up: one short unmeasured run lets the JIT settle before numbers are taken.
   measureCommitThroughput(16, quickProposalsPerRun / 4);
   const commitThroughput = batchSizes.map((batchSize) => measureCommitThroughput(batchSize, proposals));
-  const simulator = measureSimulator(options.quick ? quickSimulatorSeeds : simulatorSeeds);
+  const simulator = await measureSimulator(options.quick ? quickSimulatorSeeds : simulatorSeeds);
   const notes = commitThroughput.map(
     (run) =>
       `3-node group, ${proposalBytes} B proposals, batch ${run.batchSize}/turn: ${Math.round(run.proposalsPerCpuSecond).toLocaleString("en-US")} proposals committed per CPU second (${run.proposals} in ${run.cpuSeconds.toFixed(2)} CPU s)`,

@@ -11,8 +11,8 @@
  */
 import packageJson from "../../package.json";
 import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
-import type { Health } from "../cluster/group_health.ts";
-import type { RaftDriver } from "../cluster/raft_driver.ts";
+import type { Health } from "../cluster/replica/group_health.ts";
+import type { KeyValueDriver } from "../cluster/key_value_replica.ts";
 import type { PeerTransportStats } from "../cluster/transport/types.ts";
 import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
@@ -31,7 +31,7 @@ interface AdminServerOptions {
   /** True once shutdown began: a node not serving is then "shutting down" rather than "starting". */
   isStopping?: () => boolean;
   /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
-  cluster?: () => RaftDriver | null;
+  cluster?: () => KeyValueDriver | null;
   /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
   peerStats?: () => PeerTransportStats | null;
 }

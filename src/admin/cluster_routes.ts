@@ -12,10 +12,11 @@
  * {"error", "leaderAdmin"}; the CLI follows it. A change naming a node that is not a member is
  * answered 400 "no member n9".
  */
+import { encodeEntryPayload } from "../cluster/entry_payload_codec.ts";
 import { nodeClusterStatus, type NodeReport, type SingleNodeStatus } from "../cluster/cluster_status.ts";
 import { addNode, removeNode, transferLeader } from "../cluster/membership.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeer } from "../cluster/node_id.ts";
-import type { RaftDriver } from "../cluster/raft_driver.ts";
+import type { KeyValueDriver } from "../cluster/key_value_replica.ts";
 import { ReplicationError } from "../cluster/replication_error.ts";
 import { formatHostPort } from "../config/address.ts";
 
@@ -31,7 +32,7 @@ interface NodeReports {
 export async function routeCluster(
   request: Request,
   path: string,
-  driver: RaftDriver | null,
+  driver: KeyValueDriver | null,
   reports: NodeReports,
 ): Promise<Response> {
   if (driver === null && path === "/cluster/status") return json(200, reports.single());
@@ -40,7 +41,7 @@ export async function routeCluster(
   if (request.method !== "POST") return json(405, { error: "cluster changes are POST requests" });
   if (!driver.isLeader()) return notLeader(driver);
   const query = new URL(request.url).searchParams;
-  const deadline = performance.now() + changeTimeoutMs;
+  const deadline = driver.clock.now() + changeTimeoutMs;
   try {
     const node = parseNodeId(query.get("node") ?? "");
     if (path === "/cluster/remove-node" || path === "/cluster/transfer-leader") requireMember(driver, node, path);
@@ -70,7 +71,7 @@ export async function routeCluster(
 }
 
 /** A removal or transfer names a member (a transfer, a voter): said in words, not as the core's numeric refusal. */
-function requireMember(driver: RaftDriver, node: number, path: string): void {
+function requireMember(driver: KeyValueDriver, node: number, path: string): void {
   const { voters, learners } = driver.status().confState;
   if (learners.includes(node) && path === "/cluster/transfer-leader") {
     throw new NodeIdError(`${formatNodeId(node)} is a learner; only a voter can lead`);
@@ -78,26 +79,26 @@ function requireMember(driver: RaftDriver, node: number, path: string): void {
   if (!voters.includes(node) && !learners.includes(node)) throw new NodeIdError(`no member ${formatNodeId(node)}`);
 }
 
-function notLeader(driver: RaftDriver): Response {
+function notLeader(driver: KeyValueDriver): Response {
   const leader = driver.leaderId();
   const leaderAdmin = driver.machine.members.get(leader)?.adminAddress ?? "";
   return json(421, { error: `${formatNodeId(driver.nodeId)} is not the leader`, leader: leader === 0 ? "" : formatNodeId(leader), leaderAdmin });
 }
 
 /** The voter most caught up with this leader (the quickest transfer). */
-function successorOf(driver: RaftDriver): number {
+function successorOf(driver: KeyValueDriver): number {
   const others = driver.status().confState.voters.filter((voter) => voter !== driver.nodeId);
   if (others.length === 0) throw new ReplicationError("UNAVAILABLE", "the only voter cannot be removed");
   return others.reduce((best, voter) => ((driver.peerMatchIndex.get(voter) ?? 0) > (driver.peerMatchIndex.get(best) ?? 0) ? voter : best));
 }
 
 /** Writes a member's addresses to the log; each must be HOST:PORT and the node a member. */
-async function announceMember(driver: RaftDriver, node: number, query: URLSearchParams, deadlineAtMs: number): Promise<void> {
+async function announceMember(driver: KeyValueDriver, node: number, query: URLSearchParams, deadlineAtMs: number): Promise<void> {
   const { voters, learners } = driver.status().confState;
   if (![...voters, ...learners].includes(node)) throw new NodeIdError(`${formatNodeId(node)} is not a member`);
   const address = (name: string) => formatHostPort(parsePeer(`${formatNodeId(node)}=${query.get(name) ?? ""}`)[1]);
   const addresses = { clientAddress: address("client"), adminAddress: address("admin"), peerAddress: address("peer") };
-  await driver.propose({ kind: "member", node, addresses }, deadlineAtMs);
+  await driver.propose(encodeEntryPayload({ kind: "member", node, addresses }), deadlineAtMs);
 }
 
 function json(status: number, body: unknown): Response {

@@ -4,7 +4,7 @@
  * dropped peer messages. Proposal latency is a histogram in ServerMetrics (fed by the driver for
  * every write it leads).
  */
-import type { RaftDriver } from "../cluster/raft_driver.ts";
+import type { KeyValueDriver } from "../cluster/key_value_replica.ts";
 import { formatNodeId } from "../cluster/node_id.ts";
 import type { PeerRejections, PeerTransportStats } from "../cluster/transport/types.ts";
 import { writeHeader, writeSample } from "./prometheus_text.ts";
@@ -12,7 +12,7 @@ import { writeHeader, writeSample } from "./prometheus_text.ts";
 const prefix = "filestore_raft_";
 const roles = ["follower", "preCandidate", "candidate", "leader"] as const;
 
-export function renderRaftMetrics(lines: string[], driver: RaftDriver, peerStats: PeerTransportStats | null): void {
+export function renderRaftMetrics(lines: string[], driver: KeyValueDriver, peerStats: PeerTransportStats | null): void {
   const status = driver.status();
   const gauges: Array<[string, "gauge" | "counter", string, number]> = [
     ["term", "gauge", "Current Raft term.", status.term],

@@ -3,7 +3,8 @@
  * (DATA/engine), the TCP peer transport, the driver, and the KeyValueService the client port
  * serves. The engine's own log runs without fsync: the Raft log, fsync'd before anything is
  * acknowledged or sent, is the write-ahead log, and the engine is rebuilt from it after a crash
- * (driver_start.ts); the driver syncs the engine before compacting the Raft log.
+ * (key_value_start.ts); the key-value machine syncs the engine before a snapshot lets Raft
+ * compact its log.
  *
  * A new store starts with every node of `peers` as a voter (the group's first configuration),
  * unless `join` is set: a node joining an existing group starts with no configuration and
@@ -23,7 +24,8 @@ import type { NodeId } from "./raft/types.ts";
 import { entriesKeptAfterSnapshot } from "./cluster_limits.ts";
 import type { NodeRemoval } from "./node_removal.ts";
 import { refuseStartIfRemoved, writeRemovalMarker } from "./removal_marker.ts";
-import { RaftDriver } from "./raft_driver.ts";
+import { startKeyValueReplica, type KeyValueDriver } from "./key_value_replica.ts";
+import type { MemberAddressBook } from "./member_address_book.ts";
 import { SelfAnnouncer } from "./self_announcer.ts";
 import { ReplicatedKeyValueService } from "./replicated_service.ts";
 import { RaftDiskStorage } from "./storage/raft_disk_storage.ts";
@@ -69,7 +71,8 @@ export class ClusterNode {
   private readonly announcer: SelfAnnouncer;
 
   private constructor(
-    readonly driver: RaftDriver,
+    readonly driver: KeyValueDriver,
+    private readonly addressBook: MemberAddressBook,
     readonly engine: Engine,
     readonly storage: RaftDiskStorage,
     readonly transport: TcpPeerTransport,
@@ -91,7 +94,7 @@ export class ClusterNode {
     const engine = await Engine.open({ dir: joinPath(options.dataDir, "engine"), fsync: "unsafe-no-fsync", logger });
     const peerAddresses = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
     const transport = await startPeerPort(options.nodeId, listen, peerAddresses, logger, [storage, engine]);
-    const driver = await RaftDriver.start({
+    const { driver, addresses } = await startKeyValueReplica({
       nodeId: options.nodeId,
       storage,
       transport,
@@ -105,13 +108,14 @@ export class ClusterNode {
       logger,
       onRemoved: (removal) => options.onRemoved?.(removal, markRemoved(options.dataDir, removal)),
     });
-    return new ClusterNode(driver, engine, storage, transport, new ReplicatedKeyValueService(driver, engine));
+    const service = new ReplicatedKeyValueService(driver, engine);
+    return new ClusterNode(driver, addresses, engine, storage, transport, service);
   }
 
   /** Once the client port and admin endpoint are bound: the leader announces them to clients. */
   setAddresses(clientAddress: string, adminAddress: string): void {
     this.addresses = { clientAddress, adminAddress, peerAddress: formatHostPort(this.transport.listenAddress) };
-    this.driver.setSelfAddresses(this.addresses);
+    this.addressBook.setSelf(this.addresses);
   }
 
   /** Stops Raft, then the peer port, then syncs and closes the Raft log and the engine. */

@@ -4,7 +4,7 @@
  * /cluster/status. A single node (no group) answers with SingleNodeStatus instead.
  */
 import { formatNodeId } from "./node_id.ts";
-import type { RaftDriver } from "./raft_driver.ts";
+import type { KeyValueDriver } from "./key_value_replica.ts";
 
 export interface MemberStatus {
   node: string;
@@ -43,10 +43,10 @@ export interface NodeClusterStatus extends NodeReport {
   /** Milliseconds since this node last heard from its leader (0 on the leader itself). */
   sinceLeaderContactMs: number | null;
   members: MemberStatus[];
-  counters: RaftDriver["counters"];
+  counters: KeyValueDriver["counters"];
 }
 
-export function nodeClusterStatus(driver: RaftDriver, report: NodeReport): NodeClusterStatus {
+export function nodeClusterStatus(driver: KeyValueDriver, report: NodeReport): NodeClusterStatus {
   const status = driver.status();
   const addressesOf = (node: number) => driver.machine.members.get(node) ?? { clientAddress: "", adminAddress: "", peerAddress: "" };
   // Voters, then learners, each by name: the order an operator reads (ids are hashes of names).
@@ -58,7 +58,7 @@ export function nodeClusterStatus(driver: RaftDriver, report: NodeReport): NodeC
     ...status.confState.voters.map(member("voter")).sort(byName),
     ...status.confState.learners.map(member("learner")).sort(byName),
   ];
-  const sinceContact = performance.now() - driver.lastLeaderContactMs;
+  const sinceContact = driver.clock.now() - driver.lastLeaderContactMs;
   return {
     kind: "replica",
     ...report,

@@ -6,48 +6,54 @@
  * - remove: one configuration change; a removed leader steps down once it is committed;
  * - transfer: leadership transfer (§3.10), finished when another node leads.
  */
+import { encodeEntryPayload } from "./entry_payload_codec.ts";
 import { formatNodeId } from "./node_id.ts";
-import type { NodeId } from "./raft/types.ts";
-import type { RaftDriver } from "./raft_driver.ts";
+import type { ConfChange, NodeId } from "./raft/types.ts";
+import type { KeyValueDriver } from "./key_value_replica.ts";
 import { ReplicationError } from "./replication_error.ts";
+import { sleep } from "../util/clock.ts";
 
 /** How often a refused promotion or an unfinished transfer is looked at again. */
 const retryIntervalMs = 20;
 
-export async function addNode(driver: RaftDriver, node: NodeId, peerAddress: string, deadlineAtMs: number): Promise<void> {
+export async function addNode(driver: KeyValueDriver, node: NodeId, peerAddress: string, deadlineAtMs: number): Promise<void> {
   const { voters, learners } = driver.status().confState;
   if (voters.includes(node)) return;
-  await driver.propose({ kind: "member", node, addresses: { clientAddress: "", adminAddress: "", peerAddress } }, deadlineAtMs);
-  if (!learners.includes(node)) await retryWhileRefused(() => driver.changeMembership({ kind: "addLearner", node }, deadlineAtMs), deadlineAtMs);
-  await retryWhileRefused(() => driver.changeMembership({ kind: "promoteLearner", node }, deadlineAtMs), deadlineAtMs);
+  const announcement = { kind: "member", node, addresses: { clientAddress: "", adminAddress: "", peerAddress } } as const;
+  await driver.propose(encodeEntryPayload(announcement), deadlineAtMs);
+  if (!learners.includes(node)) await changeWhileRefused(driver, { kind: "addLearner", node }, deadlineAtMs);
+  await changeWhileRefused(driver, { kind: "promoteLearner", node }, deadlineAtMs);
 }
 
 /**
  * UNAVAILABLE from a change is the core refusing for now: the learner still lags, another
  * change is not yet committed, or a new leader has not committed an entry of its term (§4.1).
  */
-async function retryWhileRefused(change: () => Promise<void>, deadlineAtMs: number): Promise<void> {
+async function changeWhileRefused(driver: KeyValueDriver, change: ConfChange, deadlineAtMs: number): Promise<void> {
   while (true) {
     try {
-      return await change();
+      return await driver.changeMembership(change, deadlineAtMs);
     } catch (error) {
-      if (!(error instanceof ReplicationError) || error.code !== "UNAVAILABLE" || performance.now() > deadlineAtMs) throw error;
-      await Bun.sleep(retryIntervalMs);
+      const refusedForNow = error instanceof ReplicationError && error.code === "UNAVAILABLE";
+      if (!refusedForNow || driver.clock.now() > deadlineAtMs) throw error;
+      await sleep(driver.clock, retryIntervalMs);
     }
   }
 }
 
-export async function removeNode(driver: RaftDriver, node: NodeId, deadlineAtMs: number): Promise<void> {
+export async function removeNode(driver: KeyValueDriver, node: NodeId, deadlineAtMs: number): Promise<void> {
   const { voters, learners } = driver.status().confState;
   if (!voters.includes(node) && !learners.includes(node)) return;
-  await retryWhileRefused(() => driver.changeMembership({ kind: "removeNode", node }, deadlineAtMs), deadlineAtMs);
+  await changeWhileRefused(driver, { kind: "removeNode", node }, deadlineAtMs);
 }
 
-export async function transferLeader(driver: RaftDriver, to: NodeId, deadlineAtMs: number): Promise<void> {
+export async function transferLeader(driver: KeyValueDriver, to: NodeId, deadlineAtMs: number): Promise<void> {
   if (driver.leaderId() === to) return;
   driver.transferLeadership(to);
   while (driver.isLeader() || driver.leaderId() === 0) {
-    if (performance.now() > deadlineAtMs) throw new ReplicationError("TIMEOUT", `leadership did not move to ${formatNodeId(to)} within the deadline`);
-    await Bun.sleep(retryIntervalMs);
+    if (driver.clock.now() > deadlineAtMs) {
+      throw new ReplicationError("TIMEOUT", `leadership did not move to ${formatNodeId(to)} within the deadline`);
+    }
+    await sleep(driver.clock, retryIntervalMs);
   }
 }

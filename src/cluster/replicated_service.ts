@@ -16,9 +16,10 @@ import type { Engine } from "../engine/engine.ts";
 import type { Command, CommandResult, Entry, FoundValue, ScanOptions, ScanPage } from "../engine/types.ts";
 import { validateCommand } from "../engine/validation.ts";
 import { ServiceError, type KeyValueService, type ReadContext, type WriteContext } from "../net/key_value_service.ts";
+import { encodeEntryPayload } from "./entry_payload_codec.ts";
 import { formatNodeId } from "./node_id.ts";
 import { removalClientMessage } from "./node_removal.ts";
-import type { RaftDriver } from "./raft_driver.ts";
+import type { KeyValueDriver } from "./key_value_replica.ts";
 import { ReplicationError } from "./replication_error.ts";
 
 /** A write with no deadline from its client gives up after this: a commit takes milliseconds, an election well under a second. */
@@ -26,7 +27,7 @@ const writeTimeoutMsDefault = 10_000;
 
 export class ReplicatedKeyValueService implements KeyValueService {
   constructor(
-    private readonly driver: RaftDriver,
+    private readonly driver: KeyValueDriver,
     private readonly engine: Engine,
   ) {}
 
@@ -70,11 +71,12 @@ export class ReplicatedKeyValueService implements KeyValueService {
     const identity = context.sessionId !== null && context.sequence > 0
       ? { sessionId: context.sessionId.slice(), sequence: context.sequence, oldestPendingSequence: context.oldestPendingSequence }
       : null;
-    const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : performance.now() + writeTimeoutMsDefault;
-    // propose() encodes the command before its first await: the views into the receive buffer are read in time.
+    const deadlineAtMs = Number.isFinite(context.deadlineAtMs) ? context.deadlineAtMs : this.driver.clock.now() + writeTimeoutMsDefault;
+    // Encoded before the first await: the views into the receive buffer are read in time.
+    const data = encodeEntryPayload({ kind: "write", identity, command });
     let outcome;
     try {
-      outcome = await this.driver.propose({ kind: "write", identity, command }, deadlineAtMs);
+      outcome = await this.driver.propose(data, deadlineAtMs);
     } catch (error) {
       throw this.serviceError(error);
     }
@@ -90,7 +92,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
         return null;
       case "bounded": {
         if (this.driver.isLeader()) return null;
-        const sinceContactMs = performance.now() - this.driver.lastLeaderContactMs;
+        const sinceContactMs = this.driver.clock.now() - this.driver.lastLeaderContactMs;
         if (sinceContactMs <= context.maxStalenessMs) return null;
         throw this.notLeader(`this replica last heard from its leader ${Math.round(Math.min(sinceContactMs, 1e9))} ms ago, over the ${context.maxStalenessMs} ms allowed`);
       }

@@ -1,12 +1,13 @@
 /**
  * Makes a follower's addresses known to the whole group: a leader writes its own addresses to
- * the log when it takes over (raft_driver.ts), but a follower cannot write; so, while its
+ * the log when it takes over (member_address_book.ts), but a follower cannot write; so, while its
  * addresses are missing or stale in the replicated member table, it asks the leader's admin
  * endpoint (POST /cluster/announce) to write them. `filestore status` then reaches every member.
  */
 import type { MemberAddresses } from "./entry_payload_codec.ts";
 import { formatNodeId } from "./node_id.ts";
-import type { RaftDriver } from "./raft_driver.ts";
+import type { KeyValueDriver } from "./key_value_replica.ts";
+import type { Timer } from "../util/clock.ts";
 
 /**
  * How often a follower checks that its addresses are in the log. The check is local (a request
@@ -18,18 +19,18 @@ const announceCheckIntervalMs = 100;
 const announceTimeoutMs = 2000;
 
 export class SelfAnnouncer {
-  private readonly timer: ReturnType<typeof setInterval>;
+  private readonly timer: Timer;
   private inFlight = false;
 
   constructor(
-    private readonly driver: RaftDriver,
+    private readonly driver: KeyValueDriver,
     private readonly self: () => MemberAddresses,
   ) {
-    this.timer = setInterval(() => void this.check(), announceCheckIntervalMs);
+    this.timer = driver.clock.every(announceCheckIntervalMs, () => void this.check());
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.timer.cancel();
   }
 
   private async check(): Promise<void> {

@@ -13,11 +13,12 @@
  * outcome was forgotten, or was applied before a restart and is known only by its index, is
  * reported as such: the caller answers it with an error, never by applying it again.
  */
-import { Decoder, Encoder } from "@msgpack/msgpack";
+import { Encoder } from "@msgpack/msgpack";
 import type { CommandResult } from "../engine/types.ts";
 import { forgetOutcomesBelow, newSessionOutcomes, rememberOutcome, sessionKey, type SessionOutcomes } from "../net/session_outcomes.ts";
 import { assert } from "../util/assert.ts";
 import { ChurnMap } from "../util/churn_map.ts";
+import { boundedDecoder } from "../util/bounded_decoder.ts";
 
 /**
  * Sessions remembered; a client session forgotten here gets CONFLICT for a resend of a write
@@ -30,7 +31,7 @@ const sessionsMax = 10_000;
  */
 const outcomesPerSessionMax = 1024;
 
-/** The write was applied, but its outcome was lost (applied before a restart, see state_machine.ts). */
+/** The write was applied, but its outcome was lost (applied before a restart, see key_value_machine.ts). */
 export const outcomeUnknown = "unknown" as const;
 
 type RememberedOutcome = CommandResult | typeof outcomeUnknown;
@@ -108,15 +109,68 @@ export class SessionTable {
     return new Encoder().encode(rows);
   }
 
+  /**
+   * The table `encode` wrote; bytes of another shape are refused with SessionTableFormatError
+   * (they come inside a snapshot, whose codec turns that into its own refusal).
+   */
   static decode(bytes: Uint8Array, limits?: { sessionsMax: number; outcomesPerSessionMax: number }): SessionTable {
     const table = new SessionTable(limits);
-    const rows = new Decoder().decode(bytes);
-    assert(Array.isArray(rows), "session table: not an array");
+    let rows: unknown;
+    try {
+      rows = boundedDecoder(bytes.length).decode(bytes);
+    } catch (error) {
+      throw new SessionTableFormatError(`not msgpack (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (!Array.isArray(rows)) throw new SessionTableFormatError("not an array of sessions");
     for (const row of rows as unknown[]) {
-      assert(Array.isArray(row) && row.length === 3 && typeof row[0] === "string", "session table: bad row");
-      const [key, forgottenThrough, outcomes] = row as [string, number, Array<[number, RememberedOutcome]>];
-      table.sessions.set(key, { forgottenThrough, outcomes: new ChurnMap(outcomes) });
+      const valid = Array.isArray(row) && row.length === 3 && typeof row[0] === "string";
+      if (!valid) throw new SessionTableFormatError("bad session");
+      const [key, forgottenThrough, outcomes] = row as [string, unknown, unknown];
+      if (!isCount(forgottenThrough)) throw new SessionTableFormatError("bad forgotten sequence");
+      table.sessions.set(key, { forgottenThrough, outcomes: new ChurnMap(decodeOutcomes(outcomes)) });
     }
     return table;
+  }
+}
+
+/** Bytes that are not a session table as encode() writes it. */
+export class SessionTableFormatError extends Error {
+  override name = "SessionTableFormatError";
+  constructor(reason: string) {
+    super(`session table: ${reason}`);
+  }
+}
+
+function decodeOutcomes(outcomes: unknown): Array<[number, RememberedOutcome]> {
+  if (!Array.isArray(outcomes)) throw new SessionTableFormatError("outcomes are not an array");
+  for (const pair of outcomes as unknown[]) {
+    const valid = Array.isArray(pair) && pair.length === 2 && isCount(pair[0]) && pair[0] > 0 && isOutcome(pair[1]);
+    if (!valid) throw new SessionTableFormatError("bad outcome");
+  }
+  return outcomes as Array<[number, RememberedOutcome]>;
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** The shape of a remembered outcome: unknown, or a command's result (engine/types.ts). */
+function isOutcome(value: unknown): boolean {
+  if (value === outcomeUnknown) return true;
+  if (typeof value !== "object" || value === null) return false;
+  type Fields = { op: unknown; version: unknown; existed: unknown; succeeded: unknown; results: unknown[] };
+  const result = value as Partial<Fields>;
+  if (!isCount(result.version)) return false;
+  switch (result.op) {
+    case "put":
+      return true;
+    case "delete":
+      return typeof result.existed === "boolean";
+    case "cas":
+      return typeof result.succeeded === "boolean";
+    case "batch":
+      return typeof result.succeeded === "boolean" && Array.isArray(result.results) && result.results.every(isOutcome);
+    default:
+      return false;
   }
 }

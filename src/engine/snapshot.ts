@@ -106,8 +106,11 @@ function invalid(reason: string): EngineError {
   return new EngineError("INVALID_REQUEST", `snapshot chunk ${reason}`);
 }
 
-/** Decodes and checks one chunk; keys and values are views into it. Throws INVALID_REQUEST. */
-export function decodeSnapshotChunk(chunk: Uint8Array): SnapshotChunk {
+/**
+ * Checks a chunk's frame (length, checksum, magic, format version, kind) without decoding its
+ * entries, and returns its kind. Throws INVALID_REQUEST.
+ */
+export function checkSnapshotChunk(chunk: Uint8Array): (typeof ChunkKind)[keyof typeof ChunkKind] {
   if (!(chunk instanceof Uint8Array) || chunk.length < chunkHeaderBytes + chunkTrailerBytes) throw invalid("too short");
   const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   const crcOffset = chunk.length - chunkTrailerBytes;
@@ -115,6 +118,16 @@ export function decodeSnapshotChunk(chunk: Uint8Array): SnapshotChunk {
   if (view.getUint32(0, true) !== snapshotMagic) throw invalid("magic mismatch");
   if (view.getUint8(5) !== snapshotFormatVersion) throw invalid("of an unknown format version");
   const kind = view.getUint8(4);
+  const known = kind === ChunkKind.header || kind === ChunkKind.entries || kind === ChunkKind.end;
+  if (!known) throw invalid(`of unknown kind ${kind}`);
+  return kind as (typeof ChunkKind)[keyof typeof ChunkKind];
+}
+
+/** Decodes and checks one chunk; keys and values are views into it. Throws INVALID_REQUEST. */
+export function decodeSnapshotChunk(chunk: Uint8Array): SnapshotChunk {
+  const kind = checkSnapshotChunk(chunk);
+  const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const crcOffset = chunk.length - chunkTrailerBytes;
   const bodyBytes = crcOffset - chunkHeaderBytes;
   if (kind === ChunkKind.header) {
     if (bodyBytes !== 24) throw invalid("header of a wrong size");
@@ -129,7 +142,6 @@ export function decodeSnapshotChunk(chunk: Uint8Array): SnapshotChunk {
     if (bodyBytes !== 8) throw invalid("end of a wrong size");
     return { kind, totalEntries: view.getFloat64(chunkHeaderBytes, true) };
   }
-  if (kind !== ChunkKind.entries) throw invalid(`of unknown kind ${kind}`);
   return { kind, entries: decodeEntries(chunk, view, view.getUint32(8, true), crcOffset) };
 }
 

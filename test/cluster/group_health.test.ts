@@ -5,7 +5,7 @@
  */
 import { expect, test } from "bun:test";
 import { leaderlessMsMax, quorumContactWindowMs } from "../../src/cluster/cluster_limits.ts";
-import { ContactTracker, judgeHealth, type HealthFacts } from "../../src/cluster/group_health.ts";
+import { ContactTracker, judgeHealth, type HealthFacts } from "../../src/cluster/replica/group_health.ts";
 
 const startedAtMs = 1000;
 const noQuorum = "no quorum (heard from 1 of 3 voters)";

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.ts";
 import type { ConfState, NodeId } from "../../src/cluster/raft/types.ts";
-import { RaftDriver, type RaftDriverOptions } from "../../src/cluster/raft_driver.ts";
+import { startKeyValueReplica } from "../../src/cluster/key_value_replica.ts";
+import type { KeyValueDriver, KeyValueReplicaOptions } from "../../src/cluster/key_value_replica.ts";
 import { ReplicatedKeyValueService } from "../../src/cluster/replicated_service.ts";
 import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
 import {
@@ -21,7 +22,7 @@ export interface ClusterNode {
   id: NodeId;
   storage: MemoryRaftStorage;
   engine: Engine;
-  driver: RaftDriver;
+  driver: KeyValueDriver;
   service: ReplicatedKeyValueService;
   transport: MemoryPeerTransport;
 }
@@ -33,7 +34,7 @@ export class InProcessCluster {
 
   private constructor(
     readonly directory: string,
-    private readonly driverOverrides: Partial<RaftDriverOptions>,
+    private readonly driverOverrides: Partial<KeyValueReplicaOptions>,
     networkOptions: MemoryPeerNetworkOptions,
   ) {
     this.network = new MemoryPeerNetwork(networkOptions);
@@ -41,7 +42,7 @@ export class InProcessCluster {
 
   static async start(
     ids: NodeId[],
-    driverOverrides: Partial<RaftDriverOptions> = {},
+    driverOverrides: Partial<KeyValueReplicaOptions> = {},
     networkOptions: MemoryPeerNetworkOptions = {},
   ): Promise<InProcessCluster> {
     const directory = await mkdtemp(join(tmpdir(), "filestore-cluster-"));
@@ -65,7 +66,7 @@ export class InProcessCluster {
     }
     const engine = await Engine.open({ dir: join(this.directory, `n${id}`), fsync: "unsafe-no-fsync", autoCompaction: false });
     const transport = this.network.join(id, this.peerMap());
-    const driver = await RaftDriver.start({
+    const { driver } = await startKeyValueReplica({
       nodeId: id,
       storage,
       transport,

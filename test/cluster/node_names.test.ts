@@ -8,8 +8,8 @@ import { Encoder } from "@msgpack/msgpack";
 import { describe, expect, test } from "bun:test";
 import { decodeEntryPayload, encodeEntryPayload } from "../../src/cluster/entry_payload_codec.ts";
 import { formatNodeId, NodeIdError, parseNodeId, parsePeers } from "../../src/cluster/node_id.ts";
-import { ReplicatedStateMachine } from "../../src/cluster/state_machine.ts";
-import { memberTuples, restoreMembers } from "../../src/cluster/state_machine_snapshot.ts";
+import { KeyValueMachine } from "../../src/cluster/key_value_machine.ts";
+import { memberTuples, restoreMembers } from "../../src/cluster/key_value_snapshot.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 
 /** Two names whose 31-bit hashes are equal (found by search; the test checks they still are). */
@@ -128,10 +128,10 @@ describe("the replicated state machine learns names from member entries", () => 
     const node = (Bun.hash.xxHash32(name) | 0x80000000) >>> 0;
     expect(formatNodeId(node)).toBe(`n${node}`);
     // A member entry does not reach the engine, so none is needed here.
-    const machine = new ReplicatedStateMachine(undefined as unknown as Engine, 0);
+    const machine = new KeyValueMachine(undefined as unknown as Engine, 0);
     const addresses = { clientAddress: "", adminAddress: "", peerAddress: "h:1" };
     const data = encodeEntryPayload({ kind: "member", node, addresses, name });
-    expect(machine.applyEntry({ index: 1, term: 1, kind: "normal", data })).toBeUndefined();
+    expect(machine.apply({ index: 1, term: 1, kind: "normal", data })).toBeUndefined();
     expect(formatNodeId(node)).toBe(name);
   });
 });

@@ -1,6 +1,6 @@
 /** RaftEventLog: the lines made from the differences between what the driver shows it, step by step. */
 import { expect, test } from "bun:test";
-import { RaftEventLog } from "../../src/cluster/raft_event_log.ts";
+import { RaftEventLog } from "../../src/cluster/replica/raft_event_log.ts";
 import { CollectingLogger } from "../util/collecting_logger.ts";
 
 function lines(logger: CollectingLogger): Array<[string, string, Record<string, unknown>]> {

@@ -5,7 +5,7 @@
  * split across reads is gathered in a reused buffer) before the barrier passes.
  */
 import { describe, expect, test } from "bun:test";
-import type { RaftDriver } from "../../src/cluster/raft_driver";
+import type { KeyValueDriver } from "../../src/cluster/key_value_replica.ts";
 import { ReplicatedKeyValueService } from "../../src/cluster/replicated_service";
 import type { ReadContext } from "../../src/net/key_value_service";
 import { bytes, memoryHarness, temporaryFolder, text } from "../engine/helpers";
@@ -14,12 +14,12 @@ const strong: ReadContext = { consistency: "strong", maxStalenessMs: 0, deadline
 const eventual: ReadContext = { ...strong, consistency: "eventual" };
 
 /** A leader whose read barriers pass only when the test says so. */
-function leaderWithHeldBarriers(): { driver: RaftDriver; passBarriers: () => void } {
+function leaderWithHeldBarriers(): { driver: KeyValueDriver; passBarriers: () => void } {
   const held: Array<() => void> = [];
   const driver = {
     nodeId: 1, isLeader: () => true, leaderId: () => 1, lastLeaderContactMs: 0, removed: null,
     readBarrier: () => new Promise<void>((resolve) => held.push(resolve)),
-  } as unknown as RaftDriver;
+  } as unknown as KeyValueDriver;
   return { driver, passBarriers: () => { for (const pass of held.splice(0)) pass(); } };
 }
 

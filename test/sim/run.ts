@@ -2,7 +2,8 @@
  * Runs the simulation over a range of seeds:
  *   npx bun test/sim/run.ts --seeds 1..200 [--nodes 3|5] [--steps 1500] [--mutation name]
  * where a mutation is a key of UnsafeMutations (src/cluster/raft/config.ts), unsafeLocalReads
- * (clients skip ReadIndex) or unsafeSendBeforePersist (the driver sends before persisting).
+ * (clients skip ReadIndex) or unsafeSendBeforePersist (the real driver sends before persisting,
+ * its options.unsafe.sendBeforePersist).
  * Exits 0 when every seed holds; otherwise prints the first failing seed, why, and the
  * command that replays it, and exits 1.
  */
@@ -21,7 +22,7 @@ export function parseSeedRange(text: string): { first: number; last: number } {
   return { first, last };
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       seeds: { type: "string", default: "1..100" },
@@ -44,7 +45,7 @@ function main(): number {
   let settleStepsMax = 0;
   let appliedDuringWrite = 0;
   for (let seed = first; seed <= last; seed++) {
-    const result = runSeed(seed, { nodes, steps, unsafeMutations, unsafeLocalReads, unsafeSendBeforePersist });
+    const result = await runSeed(seed, { nodes, steps, unsafeMutations, unsafeLocalReads, unsafeSendBeforePersist });
     totalSteps += result.steps;
     settleStepsMax = Math.max(settleStepsMax, result.stats.stepsToSettle);
     appliedDuringWrite += result.stats.entriesAppliedDuringWrite;
@@ -60,4 +61,4 @@ function main(): number {
   return 0;
 }
 
-if (import.meta.main) process.exit(main());
+if (import.meta.main) process.exit(await main());

@@ -11,8 +11,8 @@
  * A violation throws SafetyViolation naming the property.
  */
 import { majority } from "../../src/cluster/raft/quorum.ts";
-import type { Ready } from "../../src/cluster/raft/raw_node.ts";
 import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
+import type { PersistBatch } from "../../src/cluster/storage/types.ts";
 import type { SimNode } from "./sim_node.ts";
 
 export class SafetyViolation extends Error {
@@ -46,7 +46,7 @@ export class SafetyMonitor {
    * Before a Ready's entries replace the tail of `node`'s persisted log from entries[0].index:
    * no entry it holds that matches a committed one may be replaced by something else.
    */
-  beforePersist(node: SimNode, ready: Ready): void {
+  beforePersist(node: SimNode, ready: PersistBatch): void {
     if (ready.entries.length === 0) return;
     const storage = node.storage;
     const from = Math.max(ready.entries[0].index, storage.firstIndex());
@@ -65,7 +65,7 @@ export class SafetyMonitor {
    * previous term comes from that persisted log, not the node's memory: during a slow write
    * the node may already hold a newer, conflicting tail that the next Ready will write.
    */
-  onPersisted(node: SimNode, ready: Ready): void {
+  onPersisted(node: SimNode, ready: PersistBatch): void {
     const storage = node.storage;
     for (const entry of ready.entries) {
       const previousIndex = entry.index - 1;
@@ -136,7 +136,7 @@ export class SafetyMonitor {
   }
 
   private checkLeader(node: SimNode): void {
-    const status = node.node().status();
+    const status = node.replica().status();
     if (status.softState.role !== "leader") return;
     const leader = this.leaderOfTerm.get(status.term);
     if (leader !== undefined && leader !== node.id) {
@@ -148,7 +148,7 @@ export class SafetyMonitor {
     this.leadersChecked.add(checkKey);
     for (const [index, key] of this.committed) {
       if (index < status.firstIndex) continue;
-      const term = node.node().termAt(index);
+      const term = node.replica().termAt(index);
       if (term === undefined || `${term}` !== key.split("/")[0]) {
         this.fail("Leader Completeness", `leader ${node.id} of term ${status.term} lacks committed entry ${index} (${key}), has term ${term}`);
       }
@@ -162,7 +162,7 @@ export class SafetyMonitor {
 
   /** Records entries newly committed on `node` and checks they agree with earlier commits. */
   private checkCommitted(node: SimNode): void {
-    const raw = node.node();
+    const raw = node.replica();
     const commit = raw.status().commit;
     const firstIndex = raw.status().firstIndex;
     const from = Math.max(this.commitSeen.get(node.id) ?? 0, firstIndex - 1) + 1;

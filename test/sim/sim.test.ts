@@ -1,9 +1,10 @@
 /**
- * The cluster simulation as a test: a few hundred seeds of 3- and 5-node clusters under
- * faults must keep every safety property, recover after healing and produce linearizable
- * histories; and each deliberate safety bug (UnsafeMutations in the core, sending before
- * persisting in the driver, stale local reads in the client) must be caught within the CI
- * seed budget. Seeds are deterministic: a failure here replays with run.ts.
+ * The cluster simulation as a test: a few hundred seeds of 3- and 5-node clusters, each node the
+ * real replica driver on simulated time, disk and network, under faults must keep every safety
+ * property, recover after healing and produce linearizable histories; and each deliberate safety
+ * bug (UnsafeMutations in the core, sending before persisting in the real driver through its
+ * test-only option, stale local reads in the client) must be caught within the CI seed budget.
+ * Seeds are deterministic: a failure here replays with run.ts.
  */
 import { describe, expect, test } from "bun:test";
 import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
@@ -17,42 +18,42 @@ const ciSeedsFiveNodes = 200;
 const mutationSeedBudget = 150;
 const stepsPerSeed = 1500;
 /**
- * Per-test limit for the seed sweeps. Measured: the whole file takes 15-35 s on the shared
- * 2-core machine (400 + 200 seeds), so this only stops a hang.
+ * Per-test limit for the seed sweeps. Measured with the real driver: the whole file takes about
+ * 30 s on the shared 2-core machine (400 + 200 seeds: 17 s and 15 s), so this only stops a hang.
  */
 const seedSweepTimeoutMilliseconds = 120_000;
 
-function firstFailure(nodes: 3 | 5, seeds: number, unsafeMutations: UnsafeMutations = {}): SeedResult | undefined {
+async function firstFailure(nodes: 3 | 5, seeds: number, unsafeMutations: UnsafeMutations = {}) {
   for (let seed = 1; seed <= seeds; seed++) {
-    const result = runSeed(seed, { nodes, steps: stepsPerSeed, unsafeMutations });
+    const result = await runSeed(seed, { nodes, steps: stepsPerSeed, unsafeMutations });
     if (!result.ok) return result;
   }
   return undefined;
 }
 
 describe("simulated cluster keeps Raft's guarantees", () => {
-  test(`${ciSeedsThreeNodes} seeds of a 3-node cluster`, () => {
-    const failure = firstFailure(3, ciSeedsThreeNodes);
+  test(`${ciSeedsThreeNodes} seeds of a 3-node cluster`, async () => {
+    const failure = await firstFailure(3, ciSeedsThreeNodes);
     expect(failure === undefined ? "all seeds ok" : `seed ${failure.seed}: ${failure.failure}`).toBe("all seeds ok");
   }, seedSweepTimeoutMilliseconds);
 
-  test(`${ciSeedsFiveNodes} seeds of a 5-node cluster`, () => {
-    const failure = firstFailure(5, ciSeedsFiveNodes);
+  test(`${ciSeedsFiveNodes} seeds of a 5-node cluster`, async () => {
+    const failure = await firstFailure(5, ciSeedsFiveNodes);
     expect(failure === undefined ? "all seeds ok" : `seed ${failure.seed}: ${failure.failure}`).toBe("all seeds ok");
   }, seedSweepTimeoutMilliseconds);
 
-  test("a seed replays exactly", () => {
-    const first = runSeed(42, { nodes: 5, steps: stepsPerSeed });
-    const second = runSeed(42, { nodes: 5, steps: stepsPerSeed });
+  test("a seed replays exactly", async () => {
+    const first = await runSeed(42, { nodes: 5, steps: stepsPerSeed });
+    const second = await runSeed(42, { nodes: 5, steps: stepsPerSeed });
     expect(second).toEqual(first);
     expect(first.operations).toBeGreaterThan(0);
     expect(first.stats.committed).toBeGreaterThan(0);
   });
 
-  test("faults really happen: crashes, partitions, transfers, membership changes, snapshots sent in chunks, slow writes (and entries applied during them), lease seeds", () => {
+  test("faults really happen: crashes, partitions, transfers, membership changes, snapshots sent in chunks, slow writes (and entries applied during them), lease seeds", async () => {
     const totals = { crashes: 0, partitions: 0, transfers: 0, timeoutNows: 0, membershipChanges: 0, snapshotsTaken: 0, snapshotChunks: 0, slowWrites: 0, entriesAppliedDuringWrite: 0, leaseSeeds: 0, operations: 0 };
     for (let seed = 1; seed <= 20; seed++) {
-      const { stats, operations } = runSeed(seed, { nodes: 3, steps: stepsPerSeed });
+      const { stats, operations } = await runSeed(seed, { nodes: 3, steps: stepsPerSeed });
       const { leaseReads, ...counts } = stats;
       for (const key of Object.keys(totals) as (keyof typeof totals)[]) if (key in counts) totals[key] += counts[key as keyof typeof counts];
       totals.leaseSeeds += leaseReads ? 1 : 0;
@@ -65,8 +66,8 @@ describe("simulated cluster keeps Raft's guarantees", () => {
 describe("mutation checks: the simulator catches deliberate safety bugs", () => {
   const mutations: (keyof UnsafeMutations)[] = ["commitPriorTermByCounting", "forgetVoteOnRestart", "grantVoteWithoutLogCheck", "countLeaderBeforePersist"];
   for (const mutation of mutations) {
-    test(`${mutation} is caught within ${mutationSeedBudget} seeds`, () => {
-      const failure = firstFailure(3, mutationSeedBudget, { [mutation]: true });
+    test(`${mutation} is caught within ${mutationSeedBudget} seeds`, async () => {
+      const failure = await firstFailure(3, mutationSeedBudget, { [mutation]: true });
       expect(failure).toBeDefined();
       // A safety property must fail, not merely liveness.
       expect(failure?.failure ?? "").toMatch(/^(SafetyViolation|AssertionError)/);
@@ -75,10 +76,10 @@ describe("mutation checks: the simulator catches deliberate safety bugs", () => 
 });
 
 describe("mutation check of the driver: sending before persisting is caught", () => {
-  test(`messages sent before their Ready is persisted are caught within ${mutationSeedBudget} seeds`, () => {
+  test(`messages sent before their Ready is persisted are caught within ${mutationSeedBudget} seeds`, async () => {
     let failure: SeedResult | undefined;
     for (let seed = 1; seed <= mutationSeedBudget && failure === undefined; seed++) {
-      const result = runSeed(seed, { nodes: 3, steps: stepsPerSeed, unsafeSendBeforePersist: true });
+      const result = await runSeed(seed, { nodes: 3, steps: stepsPerSeed, unsafeSendBeforePersist: true });
       if (!result.ok) failure = result;
     }
     expect(failure?.failure ?? "").toMatch(/^(SafetyViolation|AssertionError)/);
@@ -86,10 +87,10 @@ describe("mutation check of the driver: sending before persisting is caught", ()
 });
 
 describe("mutation check of the client side: the linearizability checker catches stale reads", () => {
-  test(`gets served locally without ReadIndex are caught within ${mutationSeedBudget} seeds`, () => {
+  test(`gets served locally without ReadIndex are caught within ${mutationSeedBudget} seeds`, async () => {
     let failure: SeedResult | undefined;
     for (let seed = 1; seed <= mutationSeedBudget && failure === undefined; seed++) {
-      const result = runSeed(seed, { nodes: 3, steps: stepsPerSeed, unsafeLocalReads: true });
+      const result = await runSeed(seed, { nodes: 3, steps: stepsPerSeed, unsafeLocalReads: true });
       if (!result.ok) failure = result;
     }
     expect(failure?.failure ?? "").toMatch(/^Linearizability \(illegal\)/);

@@ -28,16 +28,23 @@ export interface SeedResult {
   failure?: string;
   steps: number;
   operations: number;
-  stats: World["stats"] & { messagesDelivered: number; checks: number; committed: number; snapshotChunks: number; timeoutNows: number; leaseReads: boolean };
+  stats: World["stats"] & ReturnType<World["driverCounts"]> & {
+    messagesDelivered: number;
+    checks: number;
+    committed: number;
+    snapshotChunks: number;
+    timeoutNows: number;
+    leaseReads: boolean;
+  };
 }
 
-export function runSeed(seed: number, options: SeedOptions): SeedResult {
+export async function runSeed(seed: number, options: SeedOptions): Promise<SeedResult> {
   const world = new World({ ...defaultWorldOptions, ...options, seed });
   let failure: string | undefined;
   try {
     world.network.faults = world.randomNetworkFaults();
-    for (let step = 0; step < options.steps; step++) world.step(true);
-    failure = runLiveness(world) ?? checkHistory(world);
+    for (let step = 0; step < options.steps; step++) await world.step(true);
+    failure = (await runLiveness(world)) ?? checkHistory(world);
   } catch (error) {
     if (!(error instanceof SafetyViolation || error instanceof AssertionError)) throw error;
     failure = `${error.name} at step ${world.now}: ${error.message}`;
@@ -50,6 +57,7 @@ export function runSeed(seed: number, options: SeedOptions): SeedResult {
     operations: world.workload.history.length,
     stats: {
       ...world.stats,
+      ...world.driverCounts(),
       messagesDelivered: world.network.delivered,
       checks: world.monitor.checks,
       committed: world.monitor.highestCommitted,
@@ -60,14 +68,14 @@ export function runSeed(seed: number, options: SeedOptions): SeedResult {
   };
 }
 
-function runLiveness(world: World): string | undefined {
+async function runLiveness(world: World): Promise<string | undefined> {
   world.heal();
   world.workload.accepting = false;
   const healedAt = world.now;
   for (let step = 0; step < livenessStepsMax; step++) {
-    world.step(false);
+    await world.step(false);
     const leader = world.leader();
-    const settled = leader !== undefined && leader.node().status().commit > 0 && world.workload.pendingCount() === 0;
+    const settled = leader !== undefined && leader.replica().status().commit > 0 && world.workload.pendingCount() === 0;
     if (settled) {
       world.stats.stepsToSettle = world.now - healedAt;
       return undefined;

@@ -11,7 +11,7 @@ import { runSeed } from "./simulate.ts";
 /** Progress is printed every this many seeds, so a long soak shows it is alive. */
 const progressEverySeeds = 500;
 
-function main(): number {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { seeds: { type: "string", default: "1..5000" }, steps: { type: "string", default: "3000" } },
   });
@@ -22,7 +22,7 @@ function main(): number {
   let operations = 0;
   for (const nodes of [3, 5] as const) {
     for (let seed = first; seed <= last; seed++) {
-      const result = runSeed(seed, { nodes, steps });
+      const result = await runSeed(seed, { nodes, steps });
       totalSteps += result.steps;
       operations += result.operations;
       if (!result.ok) {
@@ -39,4 +39,4 @@ function main(): number {
   return 0;
 }
 
-if (import.meta.main) process.exit(main());
+if (import.meta.main) process.exit(await main());

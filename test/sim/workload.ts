@@ -1,15 +1,16 @@
 /**
- * Clients of the simulated cluster. Each has one request outstanding: a put or a cas on a
- * few keys (through the log, deduplicated by (client, sequence) so retries apply once), or
- * a get (by ReadIndex, §6.4). A request that sees no answer within a timeout is retried at
- * the node believed to be leader. Every finished request lands in the history for the
+ * Clients of the simulated cluster, speaking to the real driver as the service does. Each has
+ * one request outstanding: a put or a cas on a few keys (driver.propose, deduplicated by
+ * (client, sequence) in the machine so retries apply once), or a get (driver.readBarrier, then a
+ * read of that node's machine, §6.4). A request refused (not the leader, its deadline passed on
+ * the node's clock, ...) is retried at once, one with no answer after a while elsewhere: at the
+ * node believed to be leader. Every finished request lands in the history for the
  * linearizability checker; call time is the first attempt, return time the answer's step.
  */
-import { RaftError } from "../../src/cluster/raft/errors.ts";
 import type { RandomSource } from "../../src/cluster/raft/random.ts";
 import type { KvInput, KvOperation, KvOutput } from "../lincheck/kv_model.ts";
 import { encodeCommand } from "./kv_machine.ts";
-import type { SimNode } from "./sim_node.ts";
+import { simTickIntervalMs, type SimNode } from "./sim_node.ts";
 
 export interface WorkloadShape {
   clients: number;
@@ -31,12 +32,9 @@ interface Outstanding {
   call: number;
   node: number;
   sentAt: number;
-  /** Context of the pending read at `node`; undefined for writes. */
-  readContext: string | undefined;
   attempt: number;
 }
 
-const encoder = new TextEncoder();
 /** Request mix: 40% gets, 30% puts, 30% compare-and-sets. */
 const getShare = 0.4;
 const putShare = 0.3;
@@ -53,6 +51,8 @@ export class Workload {
   private readonly sequences = new Map<number, number>();
   private valueCounter = 0;
   private readonly cachedLeader = new Map<number, number>();
+  /** The current step: answers that arrive during it return at it. */
+  private now = 0;
   accepting = true;
 
   constructor(
@@ -66,6 +66,7 @@ export class Workload {
 
   /** Starts and retries requests; `leaderGuess` routes like a client's cached leader. */
   act(now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
+    this.now = now;
     for (let client = 1; client <= this.shape.clients; client++) {
       const current = this.outstanding.get(client);
       if (current === undefined) {
@@ -86,7 +87,7 @@ export class Workload {
     if (roll < getShare) input = { kind: "get", key };
     else if (roll < getShare + putShare) input = { kind: "put", key, value };
     else input = { kind: "cas", key, expected: this.recentValueOrAbsent(), value };
-    this.outstanding.set(client, { input, sequence, call: now, node: 0, sentAt: now, readContext: undefined, attempt: 0 });
+    this.outstanding.set(client, { input, sequence, call: now, node: 0, sentAt: now, attempt: 0 });
   }
 
   /**
@@ -110,53 +111,36 @@ export class Workload {
     request.attempt++;
     request.node = 0;
     if (target === undefined || !target.up) return;
-    try {
-      if (request.input.kind === "get" && this.shape.unsafeLocalReads) {
-        this.finish(client, request, { kind: "get", value: target.machine?.get(request.input.key) ?? null }, now);
-        return;
-      }
-      if (request.input.kind === "get") {
-        const context = `${client}:${request.sequence}:${request.attempt}`;
-        target.node().readIndex(encoder.encode(context));
-        request.readContext = context;
-      } else {
-        target.node().propose(encodeCommand({ client, sequence: request.sequence, input: request.input }));
-      }
-      request.node = target.id;
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
+    const input = request.input;
+    const machine = target.machine!;
+    if (input.kind === "get" && this.shape.unsafeLocalReads) {
+      this.finish(client, request, { kind: "get", value: machine.get(input.key) });
+      return;
     }
-  }
-
-  /** `node` applied the write (client, sequence) with this output. */
-  onWriteApplied(node: SimNode, client: number, sequence: number, output: KvOutput, now: number): void {
-    const request = this.outstanding.get(client);
-    if (request === undefined || request.sequence !== sequence || request.node !== node.id) return;
-    this.finish(client, request, output, now);
-  }
-
-  /** Serves reads at `node` whose read index it has applied. */
-  serveReads(node: SimNode, now: number): void {
-    if (!node.up || node.pendingReads.length === 0) return;
-    const applied = node.node().status().applied;
-    const stillWaiting = [];
-    for (const readState of node.pendingReads) {
-      if (readState.index > applied) {
-        stillWaiting.push(readState);
-        continue;
-      }
-      const [client] = new TextDecoder().decode(readState.context).split(":").map(Number);
-      const request = this.outstanding.get(client);
-      const context = new TextDecoder().decode(readState.context);
-      if (request === undefined || request.readContext !== context || request.node !== node.id) continue;
-      const key = (request.input as { key: string }).key;
-      this.finish(client, request, { kind: "get", value: node.machine?.get(key) ?? null }, now);
+    request.node = target.id;
+    const driver = target.replica();
+    // The deadline is on the node's own clock: a slow node's requests time out later.
+    const deadlineAtMs = target.clock.now() + this.shape.retryAfterSteps * simTickIntervalMs;
+    const attempt = request.attempt;
+    const refused = () => {
+      if (this.outstanding.get(client) === request && request.attempt === attempt) request.node = 0;
+    };
+    if (input.kind === "get") {
+      // Served at the moment the barrier lets it, from that node's machine.
+      const read = () => this.finish(client, request, { kind: "get", value: machine.get(input.key) });
+      driver.readBarrier(deadlineAtMs).then(read, refused);
+      return;
     }
-    node.pendingReads = stillWaiting;
+    const written = (output: KvOutput | undefined) => {
+      if (output !== undefined) this.finish(client, request, output);
+    };
+    driver.propose(encodeCommand({ client, sequence: request.sequence, input }), deadlineAtMs).then(written, refused);
   }
 
-  private finish(client: number, request: Outstanding, output: KvOutput, now: number): void {
-    this.history.push({ clientId: client, input: request.input, output, call: request.call, return: now });
+  /** An answer from any attempt of the request still outstanding ends it (retries are deduplicated). */
+  private finish(client: number, request: Outstanding, output: KvOutput): void {
+    if (this.outstanding.get(client) !== request) return;
+    this.history.push({ clientId: client, input: request.input, output, call: request.call, return: this.now });
     this.outstanding.delete(client);
   }
 

@@ -1,24 +1,26 @@
 /**
- * A seeded world of simulated Raft servers: network faults, partitions (symmetric,
- * asymmetric, isolated leader), crashes at any point of Ready handling and restarts,
- * uneven ticks, a client workload, membership changes and leadership transfers, log
- * compaction with snapshots, and (on half the seeds) lease reads, with the safety monitor
- * run after every step. Everything random comes from one seed, so a failing seed replays
- * exactly.
+ * A seeded world of simulated servers, each running the real replica driver (sim_node.ts):
+ * network faults, partitions (symmetric, asymmetric, isolated leader), crashes at any point of
+ * a write and restarts, uneven clocks, a client workload, membership changes and leadership
+ * transfers, the driver's own snapshots and log compaction, and (on half the seeds) lease reads,
+ * with the safety monitor run after every step. Everything random comes from one seed and
+ * simulated time only, so a failing seed replays exactly.
  *
- * One step: each live node ticks (per its rate), due messages are delivered, clients act,
- * faults strike (chaos phase only), every node handles its Ready (persist, send, apply),
- * reads whose index is applied are served, then the safety monitor checks everything.
+ * One step: each live node's clock moves by its rate (the driver's tick timer fires on it), due
+ * messages are delivered to the drivers, clients act, faults strike (chaos phase only), every
+ * driver runs its loop turns until each waits for its disk, the disks complete, hold (a slow
+ * write) or crash inside each pending write, the drivers run on (send, apply, serve reads, take
+ * snapshots), what they sent goes to the network, then the safety monitor checks everything.
  */
 import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
-import { RaftError } from "../../src/cluster/raft/errors.ts";
 import { randomInteger, seededRandom, type RandomSource } from "../../src/cluster/raft/random.ts";
-import type { Ready } from "../../src/cluster/raft/raw_node.ts";
-import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
-import { decodeCommand } from "./kv_machine.ts";
+import type { ConfChange, HardState, NodeId } from "../../src/cluster/raft/types.ts";
+import { ReplicationError } from "../../src/cluster/replication_error.ts";
+import type { PersistBatch } from "../../src/cluster/storage/types.ts";
 import { reliableNetwork, SimNetwork } from "./network.ts";
 import { SafetyMonitor } from "./safety_monitor.ts";
-import { type CrashPlan, type CrashPoint, SimNode } from "./sim_node.ts";
+import { simTickIntervalMs, SimNode, type SimNodeSetup } from "./sim_node.ts";
+import type { CrashPoint, WritePlan } from "./simulated_disk.ts";
 import { Workload } from "./workload.ts";
 
 export interface WorldOptions {
@@ -34,9 +36,14 @@ export interface WorldOptions {
   transferProbability: number;
   /** Chance that a leader crashes right after its commit index moved or right after winning (messages lost). */
   leaderCommitCrashProbability: number;
+  /**
+   * Chance that a node whose write records a new vote crashes right after its answer left (at
+   * the end of the step): the vote must survive the restart (§3.8), or it can vote twice.
+   */
+  voterCrashProbability: number;
   /** Mutation check of the client side: gets skip ReadIndex (see WorkloadShape). */
   unsafeLocalReads: boolean;
-  /** Mutation check of the driver: messages leave before the Ready is persisted (see SimNode). */
+  /** Mutation check of the driver: messages leave before the Ready is persisted (the driver's options.unsafe). */
   unsafeSendBeforePersist: boolean;
   /**
    * Share of seeds whose nodes serve reads from a leader lease (leader_lease.ts). Those
@@ -45,11 +52,11 @@ export interface WorldOptions {
    */
   leaseReadSeedShare: number;
   /**
-   * Chance that a Ready's write is slow: it stays outstanding for a few steps while the node
-   * keeps stepping (and a leader's early appends are already out), as during a real fsync.
+   * Chance that a write is slow: it stays pending for a few steps while the driver keeps
+   * stepping (and a leader's early appends are already out), as during a real fsync.
    */
   slowWriteProbability: number;
-  /** Compact a node's log once it has applied this many entries past its snapshot. */
+  /** The drivers snapshot and compact their logs every this many applied entries. */
   compactAfterEntries: number;
   /**
    * Swarm testing: scale each fault probability per seed by a random factor in [0, 3], so
@@ -79,10 +86,10 @@ const delayStepsMax = 8;
 /** Partition kinds: this share isolates the leader, the next share cuts links one way only. */
 const isolateLeaderShare = 0.3;
 const asymmetricShare = 0.3;
-/** In lease seeds clocks run at 80-100% speed: one is at most 25% faster than another. */
+/** In lease seeds clocks run at 80-100% speed, evenly: one is at most 25% faster than another. */
 const leaseTickRateMin = 0.8;
 const leaseClockDriftPercentMax = 25;
-/** Share of crashes in Ready handling that also lose the messages sent before persisting. */
+/** Share of crashes inside a write that also lose the messages sent before it (still in send buffers). */
 const earlyMessagesLostShare = 0.5;
 /** Per-step chance that a slow write (WorldOptions.slowWriteProbability) finishes: a few steps on average. */
 const slowWriteFinishProbability = 0.4;
@@ -101,6 +108,7 @@ function swarmOptions(options: WorldOptions, random: RandomSource): WorldOptions
     membershipChangeProbability: scale(options.membershipChangeProbability),
     transferProbability: scale(options.transferProbability),
     leaderCommitCrashProbability: scaleOrOmit(options.leaderCommitCrashProbability),
+    voterCrashProbability: scaleOrOmit(options.voterCrashProbability),
   };
 }
 
@@ -114,6 +122,7 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   membershipChangeProbability: 0.005,
   transferProbability: 0.004,
   leaderCommitCrashProbability: 0.4,
+  voterCrashProbability: 0.2,
   unsafeLocalReads: false,
   unsafeSendBeforePersist: false,
   leaseReadSeedShare: 0.5,
@@ -147,6 +156,20 @@ function simRaftConfig(random: RandomSource, leaseReads: boolean) {
   };
 }
 
+/** Entries kept behind a snapshot are drawn per process in [0, this). */
+const entriesKeptAfterSnapshotMax = 11;
+/** Rounds of "run queued loop turns, let promises settle" per phase of a step; a loop needing more never settles. */
+const turnRoundsMax = 1000;
+const completeAtOnce: WritePlan = { point: "none", earlyMessagesLost: false, holdWrite: false, crashAfterSend: false };
+
+/**
+ * Lets every promise settle: resolves once the microtask queue is empty. Nothing else in a
+ * simulation schedules macrotasks (its time is simulated), so this is deterministic.
+ */
+function settleMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class World {
   readonly random: RandomSource;
   readonly nodes = new Map<NodeId, SimNode>();
@@ -156,12 +179,17 @@ export class World {
   now = 0;
   private nextNodeId: number;
   private removal: { node: NodeId; index: number; term: number } | undefined = undefined;
-  private readonly raftOverrides: ReturnType<typeof simRaftConfig>;
   readonly leaseReads: boolean;
   /** What happened in the run; stepsToSettle: steps from healing to a leader and no pending request. */
-  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, snapshotsTaken: 0, slowWrites: 0, entriesAppliedDuringWrite: 0, stepsToSettle: 0 };
-
+  readonly stats = { crashes: 0, partitions: 0, transfers: 0, membershipChanges: 0, slowWrites: 0, stepsToSettle: 0 };
   readonly options: WorldOptions;
+  private readonly setup: SimNodeSetup;
+  /** Whether faults strike in the current step (writes planned now may crash or be slow). */
+  private chaos = false;
+  /** Nodes to crash at the end of this step, once what they sent has left (WritePlan.crashAfterSend). */
+  private readonly crashAfterSend = new Set<SimNode>();
+  /** Failures of a driver's loop (an assertion inside it): the seed fails with the first. */
+  private readonly failures: Error[] = [];
 
   constructor(requested: WorldOptions) {
     this.random = seededRandom(requested.seed);
@@ -169,17 +197,28 @@ export class World {
     const options = this.options;
     this.network = new SimNetwork(seededRandom(options.seed ^ 0x5bd1e995));
     this.leaseReads = this.random() < options.leaseReadSeedShare;
-    this.raftOverrides = simRaftConfig(this.random, this.leaseReads);
+    this.setup = {
+      raft: simRaftConfig(this.random, this.leaseReads),
+      seed: options.seed,
+      unsafe: { mutations: options.unsafeMutations, sendBeforePersist: options.unsafeSendBeforePersist },
+      snapshotEveryEntries: options.compactAfterEntries,
+      entriesKeptAfterSnapshot: () => randomInteger(this.random, 0, entriesKeptAfterSnapshotMax),
+      planWrite: (node, batch, previous) => this.planWrite(node, batch, previous),
+      applying: (node, entry) => this.monitor.onApplied(node, entry),
+      beforePersist: (node, batch) => this.monitor.beforePersist(node, batch),
+      persisted: (node, batch) => this.monitor.onPersisted(node, batch),
+      failed: (_node, error) => this.failures.push(error),
+    };
     const voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
     for (const id of voters) this.addNode(id, { voters, learners: [] });
     this.nextNodeId = options.nodes + 1;
-    this.workload = new Workload({ ...workloadShape, unsafeLocalReads: options.unsafeLocalReads }, seededRandom(options.seed ^ 0x27d4eb2f));
+    const shape = { ...workloadShape, unsafeLocalReads: options.unsafeLocalReads };
+    this.workload = new Workload(shape, seededRandom(options.seed ^ 0x27d4eb2f));
   }
 
   private addNode(id: NodeId, conf: { voters: NodeId[]; learners: NodeId[] }): SimNode {
-    const node = new SimNode(id, conf, this.raftOverrides, this.options.seed, this.options.unsafeMutations);
+    const node = new SimNode(id, conf, this.setup);
     node.tickRate = this.randomTickRate(initialTickRateMin);
-    node.unsafeSendBeforePersist = this.options.unsafeSendBeforePersist;
     this.nodes.set(id, node);
     return node;
   }
@@ -191,87 +230,111 @@ export class World {
   leader(): SimNode | undefined {
     let best: SimNode | undefined;
     for (const node of this.liveNodes()) {
-      const status = node.node().status();
+      const status = node.replica().status();
       if (status.softState.role !== "leader") continue;
-      if (best === undefined || status.term > best.node().status().term) best = node;
+      if (best === undefined || status.term > best.replica().status().term) best = node;
     }
     return best;
   }
 
-  /** One step: ticks, deliveries, client requests, faults (when `chaos`), Readies, checks. */
-  step(chaos: boolean): void {
+  /** Snapshots taken and entries applied during their own slow write, over every node and process. */
+  driverCounts(): { snapshotsTaken: number; entriesAppliedDuringWrite: number } {
+    const total = { snapshotsTaken: 0, entriesAppliedDuringWrite: 0 };
+    for (const node of this.nodes.values()) {
+      const counts = node.counters();
+      total.snapshotsTaken += counts.snapshotsTaken;
+      total.entriesAppliedDuringWrite += counts.entriesAppliedDuringWrite;
+    }
+    return total;
+  }
+
+  /** One step (see the head comment). */
+  async step(chaos: boolean): Promise<void> {
     this.now++;
+    this.chaos = chaos;
     for (const node of this.liveNodes()) this.tickNode(node);
     for (const message of this.network.due(this.now)) {
       const target = this.nodes.get(message.to);
-      if (target?.up) target.node().step(message);
+      if (target?.up) target.transport!.deliver(message);
     }
     this.workload.act(this.now, [...this.nodes.values()].filter((node) => !node.removed), () => this.leader());
     if (chaos) this.injectFaults();
-    for (const node of this.liveNodes()) this.processReady(node, chaos);
-    for (const node of this.liveNodes()) this.workload.serveReads(node, this.now);
+    await this.runTurns();
+    for (const node of this.liveNodes()) this.handleDisk(node, chaos);
+    await this.runTurns();
+    for (const node of this.liveNodes()) node.transport!.flush(this.network, this.now);
+    for (const node of this.crashAfterSend) if (node.up) this.crashNode(node, "beforePersist", true);
+    this.crashAfterSend.clear();
+    if (this.failures.length > 0) throw this.failures[0];
     this.monitor.checkStep(this.nodes.values());
     this.retireRemovedNode();
   }
 
-  /**
-   * Crashes strike at random points of Ready handling, the messages a leader sent before
-   * persisting either lost with the process or already out; a leader is also struck right
-   * after its commit index moved, before it can tell anyone (the moment commit rules matter most).
-   */
-  private crashPlanFor(ready: Ready, chaos: boolean): CrashPlan {
-    if (!chaos) return { point: "none", earlyMessagesLost: false, holdWrite: false };
-    const crashAt = (point: CrashPoint, earlyMessagesLost: boolean): CrashPlan => ({ point, earlyMessagesLost, holdWrite: false });
-    if (this.random() < this.options.crashProbability / 4) return crashAt(this.pickCrashPoint(), this.random() < earlyMessagesLostShare);
-    const leaderCommitted = ready.softState.role === "leader" && ready.hardState !== undefined && ready.committedEntries.length > 0;
-    if (leaderCommitted && this.random() < this.options.leaderCommitCrashProbability) return crashAt("afterPersist", true);
-    // A new leader's first Ready holds its no-op; dying before sending it leaves a lone entry of its term.
-    const newLeader = ready.softState.role === "leader" && ready.entries.some((entry) => entry.data.length === 0 && entry.kind === "normal");
-    if (newLeader && this.random() < this.options.leaderCommitCrashProbability) return crashAt("afterPersist", true);
-    return { point: "none", earlyMessagesLost: false, holdWrite: this.random() < this.options.slowWriteProbability };
+  /** Runs the drivers' queued loop turns, and what those queue, until every promise has settled. */
+  private async runTurns(): Promise<void> {
+    for (let round = 0; round < turnRoundsMax; round++) {
+      for (const node of this.liveNodes()) node.clock.runSoon();
+      await settleMicrotasks();
+      if (this.liveNodes().every((node) => node.clock.soonCount === 0)) return;
+    }
+    throw new Error(`the drivers still asked for loop turns after ${turnRoundsMax} rounds`);
   }
 
-  private processReady(node: SimNode, chaos: boolean): void {
-    let crashPoint: CrashPoint = "none";
-    const observer = {
-      crashing: (owner: SimNode) => this.monitor.recordCommitted(owner),
-      beforePersist: (owner: SimNode, ready: Ready) => this.monitor.beforePersist(owner, ready),
-      persisted: (owner: SimNode, ready: Ready) => this.monitor.onPersisted(owner, ready),
-      applied: (owner: SimNode, entry: Entry) => this.onApplied(owner, entry),
-    };
-    if (node.writeHeld) {
-      const appliedBefore = node.appliedDuringWrite;
-      node.applyCommittedDuringWrite(observer);
-      this.stats.entriesAppliedDuringWrite += node.appliedDuringWrite - appliedBefore;
-      if (chaos && this.random() >= slowWriteFinishProbability) return;
-      for (const message of node.finishHeldWrite(observer)) this.network.send(message, this.now);
+  /**
+   * Decides a write's fate as the driver makes it: crashes strike at random points inside
+   * writes, the messages sent before the write either lost with the process or already out;
+   * a leader is also struck right after its commit index moved, before it can tell anyone (the
+   * moment commit rules matter most), and right after winning, before its no-op leaves.
+   */
+  private planWrite(node: SimNode, batch: PersistBatch, previous: HardState): WritePlan {
+    if (!this.chaos) return completeAtOnce;
+    const crashAt = (point: CrashPoint, earlyMessagesLost: boolean): WritePlan => ({ ...completeAtOnce, point, earlyMessagesLost });
+    if (this.random() < this.options.crashProbability / 4) return crashAt(this.pickCrashPoint(), this.random() < earlyMessagesLostShare);
+    const leader = node.replica().isLeader();
+    const leaderCommitted = leader && batch.hardState !== undefined && batch.hardState.commit > previous.commit;
+    if (leaderCommitted && this.random() < this.options.leaderCommitCrashProbability) return crashAt("afterPersist", true);
+    // A new leader's first write holds its no-op; dying before sending it leaves a lone entry of its term.
+    const newLeader = leader && batch.entries.some((entry) => entry.data.length === 0 && entry.kind === "normal");
+    if (newLeader && this.random() < this.options.leaderCommitCrashProbability) return crashAt("afterPersist", true);
+    const voted = batch.hardState !== undefined && batch.hardState.vote !== 0 && batch.hardState.vote !== node.id
+      && (batch.hardState.vote !== previous.vote || batch.hardState.term !== previous.term);
+    if (voted && this.random() < this.options.voterCrashProbability) return { ...completeAtOnce, crashAfterSend: true };
+    return { ...completeAtOnce, holdWrite: this.random() < this.options.slowWriteProbability };
+  }
+
+  /** Completes, holds or crashes inside the node's oldest pending write, as planned when it was made. */
+  private handleDisk(node: SimNode, chaos: boolean): void {
+    const write = node.disk.firstPending();
+    if (write === undefined) return;
+    if (write.held) {
+      if (!chaos || this.random() < slowWriteFinishProbability) node.disk.completeAll();
       return;
     }
-    const messages = node.handleReady((ready) => {
-      const plan = this.crashPlanFor(ready, chaos);
-      crashPoint = plan.point;
-      if (plan.holdWrite) this.stats.slowWrites++;
-      return plan;
-    }, observer);
-    if (crashPoint !== "none") this.stats.crashes++;
-    for (const message of messages) this.network.send(message, this.now);
-    if (node.up && !node.writeHeld && node.node().status().applied - node.storage.snapshot().metadata.index >= this.options.compactAfterEntries) {
-      node.compact(randomInteger(this.random, 0, 10));
-      this.stats.snapshotsTaken++;
+    const plan = chaos ? write.plan : completeAtOnce;
+    if (plan.point !== "none") {
+      this.crashNode(node, plan.point, plan.earlyMessagesLost);
+    } else if (plan.crashAfterSend) {
+      node.disk.completeAll();
+      this.crashAfterSend.add(node);
+    } else if (plan.holdWrite) {
+      node.disk.hold();
+      this.stats.slowWrites++;
+    } else {
+      node.disk.completeAll();
     }
+  }
+
+  private crashNode(node: SimNode, point: CrashPoint, earlyMessagesLost: boolean): void {
+    // What it knew was committed was committed: recorded while its memory still shows it.
+    this.monitor.recordCommitted(node);
+    if (!earlyMessagesLost) node.transport!.flush(this.network, this.now);
+    node.crash(point);
+    this.stats.crashes++;
   }
 
   private pickCrashPoint(): CrashPoint {
     const points: CrashPoint[] = ["beforePersist", "afterEntries", "afterPersist"];
     return points[randomInteger(this.random, 0, points.length)];
-  }
-
-  private onApplied(node: SimNode, entry: Entry): void {
-    this.monitor.onApplied(node, entry);
-    if (entry.kind !== "normal" || entry.data.length === 0) return;
-    const command = decodeCommand(entry.data);
-    const output = node.machine?.apply(command);
-    if (output !== undefined) this.workload.onWriteApplied(node, command.client, command.sequence, output, this.now);
   }
 
   private injectFaults(): void {
@@ -294,17 +357,17 @@ export class World {
     return low + this.random() * (1 - low);
   }
 
-  /** Lease seeds tick evenly (a fractional carry), others at random (Bernoulli per step). */
+  /**
+   * Moves the node's clock (its driver ticks each time it passes a tick interval): evenly by
+   * its rate in lease seeds (a fractional tick carries over), a whole tick or none at random
+   * (Bernoulli per step) in others.
+   */
   private tickNode(node: SimNode): void {
-    if (!this.leaseReads) {
-      if (this.random() < node.tickRate) node.node().tick();
+    if (this.leaseReads) {
+      node.clock.advance(node.tickRate * simTickIntervalMs);
       return;
     }
-    node.tickCarry += node.tickRate;
-    while (node.tickCarry >= 1) {
-      node.tickCarry -= 1;
-      node.node().tick();
-    }
+    if (this.random() < node.tickRate) node.clock.advance(simTickIntervalMs);
   }
 
   randomNetworkFaults() {
@@ -318,8 +381,7 @@ export class World {
   private crashRandomNode(): void {
     const live = this.liveNodes();
     if (live.length === 0) return;
-    live[randomInteger(this.random, 0, live.length)].crash();
-    this.stats.crashes++;
+    this.crashNode(live[randomInteger(this.random, 0, live.length)], "beforePersist", true);
   }
 
   private restartRandomNode(): void {
@@ -357,38 +419,42 @@ export class World {
   private transferLeadership(): void {
     const leader = this.leader();
     if (leader === undefined) return;
-    const voters = leader.node().status().confState.voters.filter((id) => id !== leader.id);
+    const voters = leader.replica().status().confState.voters.filter((id) => id !== leader.id);
     if (voters.length === 0) return;
     try {
-      leader.node().transferLeadership(voters[randomInteger(this.random, 0, voters.length)]);
+      leader.replica().transferLeadership(voters[randomInteger(this.random, 0, voters.length)]);
       this.stats.transfers++;
     } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
+      if (!(error instanceof ReplicationError)) throw error;
     }
   }
 
-  /** Cycles membership one server at a time: remove a voter, add a learner, promote it. */
+  /** Cycles membership one server at a time through the leader's driver: remove a voter, add a learner, promote it. */
   private changeMembership(): void {
     const leader = this.leader();
     if (leader === undefined || this.removal !== undefined) return;
-    const { voters, learners } = leader.node().status().confState;
-    try {
-      if (learners.length > 0) {
-        leader.node().proposeConfChange({ kind: "promoteLearner", node: learners[0] });
-      } else if (voters.length < this.options.nodes) {
-        const id = this.nextNodeId;
-        leader.node().proposeConfChange({ kind: "addLearner", node: id });
-        this.nextNodeId++;
-        this.addNode(id, { voters: [], learners: [] });
-      } else {
-        const candidates = voters.filter((id) => id !== leader.id);
-        const victim = candidates[randomInteger(this.random, 0, candidates.length)];
-        const placed = leader.node().proposeConfChange({ kind: "removeNode", node: victim });
-        this.removal = { node: victim, index: placed.lastIndex, term: placed.term };
-      }
-      this.stats.membershipChanges++;
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
+    const driver = leader.replica();
+    const { voters, learners } = driver.status().confState;
+    let change: ConfChange;
+    if (learners.length > 0) {
+      change = { kind: "promoteLearner", node: learners[0] };
+    } else if (voters.length < this.options.nodes) {
+      change = { kind: "addLearner", node: this.nextNodeId };
+    } else {
+      const candidates = voters.filter((id) => id !== leader.id);
+      change = { kind: "removeNode", node: candidates[randomInteger(this.random, 0, candidates.length)] };
+    }
+    const lastIndexBefore = driver.status().lastIndex;
+    // Refused changes reject; placed ones are watched through the log (retireRemovedNode), not this promise.
+    driver.changeMembership(change, Infinity).catch(() => {});
+    const placed = driver.status();
+    if (placed.lastIndex === lastIndexBefore) return;
+    this.stats.membershipChanges++;
+    if (change.kind === "addLearner") {
+      this.nextNodeId++;
+      this.addNode(change.node, { voters: [], learners: [] });
+    } else if (change.kind === "removeNode") {
+      this.removal = { node: change.node, index: placed.lastIndex, term: placed.term };
     }
   }
 

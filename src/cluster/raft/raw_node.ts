@@ -228,7 +228,7 @@ export class RawNode {
    * the last call, for the driver to apply now, after every entry of the Ready's own
    * committedEntries. They are committed, so a majority holds them durably: applying them before
    * this node's copy is durable is safe (a crash loses the local copy at most, and the leader
-   * sends it again; the state machine skips what it already holds, driver_start.ts). This is
+   * sends it again; the state machine skips what it already holds, key_value_start.ts). This is
    * what lets a leader answer once both followers acknowledged, while its own fdatasync is slow
    * (§10.2.1). None while a snapshot is outstanding or arrived meanwhile.
    */

@@ -44,7 +44,7 @@ export async function recoverStorage(dir: string, options: RaftDiskStorageOption
     onFsync: options.onFsync,
     logger: options.logger,
     // Every fdatasync off the event loop: while a leader's own write runs, its loop counts the
-    // followers' acknowledgements and applies what they commit (raft_driver.ts).
+    // followers' acknowledgements and applies what they commit (replica/replica_driver.ts).
     backgroundSyncRecordsMin: 1,
   });
   try {

@@ -5,8 +5,8 @@
  * far. A read is never served from a leader that has not confirmed its leadership after the
  * read arrived.
  */
-import { ReplicationError } from "./replication_error.ts";
-import type { ReadState } from "./raft/types.ts";
+import { ReplicationError } from "../replication_error.ts";
+import type { ReadState } from "../raft/types.ts";
 
 interface ReadWaiter {
   deadlineAtMs: number;

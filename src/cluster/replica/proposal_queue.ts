@@ -6,18 +6,18 @@
  * proposed: the core would refuse the whole batch for it, and the bound is what keeps every
  * append within one peer frame (cluster_limits.ts).
  */
-import { assert } from "../util/assert.ts";
+import { assert } from "../../util/assert.ts";
 import type { ProposalTracker, ProposalWaiter } from "./proposal_tracker.ts";
-import type { RawNode } from "./raft/raw_node.ts";
-import { ReplicationError } from "./replication_error.ts";
+import type { RawNode } from "../raft/raw_node.ts";
+import { ReplicationError } from "../replication_error.ts";
 
 /** A write before it is proposed; it becomes its own ProposalWaiter once placed (`term` set then). */
-interface QueuedProposal extends ProposalWaiter {
+interface QueuedProposal<Outcome> extends ProposalWaiter<Outcome> {
   data: Uint8Array;
 }
 
-export class ProposalQueue {
-  private queued: QueuedProposal[] = [];
+export class ProposalQueue<Outcome> {
+  private queued: QueuedProposal<Outcome>[] = [];
 
   constructor(private readonly proposalsPerTurnMax: number) {}
 
@@ -25,7 +25,7 @@ export class ProposalQueue {
     return this.queued.length;
   }
 
-  push(proposal: QueuedProposal): void {
+  push(proposal: QueuedProposal<Outcome>): void {
     this.queued.push(proposal);
   }
 
@@ -34,7 +34,7 @@ export class ProposalQueue {
    * the leader, too large, ...) rejects the whole batch with `translate(error)`. Returns whether
    * more remain for the next turn.
    */
-  submit(node: RawNode, tracker: ProposalTracker, translate: (error: unknown) => Error): boolean {
+  submit(node: RawNode, tracker: ProposalTracker<Outcome>, translate: (error: unknown) => Error): boolean {
     if (this.queued.length === 0) return false;
     const batch = refuseOversized(this.queued.splice(0, this.proposalsPerTurnMax), node.proposalBytesMax);
     if (batch.length === 0) return this.queued.length > 0;
@@ -73,9 +73,12 @@ export class ProposalQueue {
 }
 
 /** `taken` without the writes whose entry is over `proposalBytesMax`, each refused with TOO_LARGE. */
-function refuseOversized(taken: QueuedProposal[], proposalBytesMax: number): QueuedProposal[] {
+function refuseOversized<Outcome>(
+  taken: QueuedProposal<Outcome>[],
+  proposalBytesMax: number,
+): QueuedProposal<Outcome>[] {
   if (taken.every((queued) => queued.data.length <= proposalBytesMax)) return taken;
-  const fitting: QueuedProposal[] = [];
+  const fitting: QueuedProposal<Outcome>[] = [];
   for (const queued of taken) {
     if (queued.data.length <= proposalBytesMax) {
       fitting.push(queued);

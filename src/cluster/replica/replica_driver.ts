@@ -1,7 +1,10 @@
 /**
- * The Raft driver: does the I/O for one Raft group around the pure core (src/cluster/raft/).
- * A tick timer drives elections and heartbeats; one loop handles Ready batches, one at a time,
- * in the order the core requires (raw_node.ts), at its own pace (STYLE.md point 9):
+ * The replica driver: does the I/O for this node's replica of one Raft group around the pure
+ * core (src/cluster/raft/), for any replicated state machine (replicated_machine.ts: the
+ * key-value machine of a shard, the coordinator's machine). Time comes from the injected Clock
+ * (src/util/clock.ts). A tick timer drives elections and heartbeats; one loop handles Ready
+ * batches, one at a time, in the order the core requires (raw_node.ts), at its own pace
+ * (STYLE.md point 9):
  *
  *   1. hand the core every write queued since the last turn as one proposeBatch, and every
  *      strong read queued as one ReadIndex request;
@@ -21,40 +24,43 @@
  * A node that learns it was removed from the group (node_removal.ts: a peer refused it as a
  * non-member) stops ticking and stepping, refuses every request with UNAVAILABLE naming the
  * removal, and calls onRemoved once.
+ *
+ * The driver knows no entry's meaning and no member's address: proposals are bytes, outcomes are
+ * the machine's, and which peers the transport reaches is the machine side's business (told of
+ * membership changes and of this node's leadership through ReplicaEvents).
  */
-import type { Engine } from "../engine/engine.ts";
-import * as limits from "./cluster_limits.ts";
-import { restoreAtStart } from "./driver_start.ts";
-import { encodeEntryPayload, type EntryPayload, type MemberAddresses } from "./entry_payload_codec.ts";
+import * as limits from "../cluster_limits.ts";
 import { ContactTracker, judgeHealth, type Health } from "./group_health.ts";
-import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "./node_removal.ts";
+import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "../node_removal.ts";
 import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
-import { makeRaftConfig, type RaftConfig } from "./raft/config.ts";
-import { InvalidMessageError } from "./raft/errors.ts";
-import { seededRandom } from "./raft/random.ts";
-import { committedDurableCount, RawNode, type NodeStatus, type Ready } from "./raft/raw_node.ts";
-import type { ConfChange, Entry, Message, NodeId, SoftState } from "./raft/types.ts";
+import { makeRaftConfig, type RaftConfig, type UnsafeMutations } from "../raft/config.ts";
+import { InvalidMessageError } from "../raft/errors.ts";
+import { seededRandom } from "../raft/random.ts";
+import { committedDurableCount, RawNode, type NodeStatus, type Ready } from "../raft/raw_node.ts";
+import type { ConfChange, ConfState, Entry, Message, NodeId, SoftState } from "../raft/types.ts";
 import { ReadTracker } from "./read_tracker.ts";
-import { fromRaftError, ReplicationError } from "./replication_error.ts";
+import { fromRaftError, ReplicationError } from "../replication_error.ts";
 import { ProposalQueue } from "./proposal_queue.ts";
 import { RaftEventLog } from "./raft_event_log.ts";
-import { silentLogger, type Logger } from "../util/logger.ts";
-import type { ReplicatedStateMachine, WriteOutcome } from "./state_machine.ts";
-import { installStateMachineSnapshot } from "./state_machine_snapshot.ts";
+import { realClock, type Clock, type Timer } from "../../util/clock.ts";
+import { assert } from "../../util/assert.ts";
+import { silentLogger, type Logger } from "../../util/logger.ts";
+import type { ReplicatedMachine } from "./replicated_machine.ts";
 import { SnapshotScheduler } from "./snapshot_scheduler.ts";
-import type { DurableRaftStorage } from "./storage/types.ts";
-import type { PeerRefusal, PeerTransport } from "./transport/types.ts";
+import type { DurableRaftStorage } from "../storage/types.ts";
+import type { PeerRefusal, PeerTransport } from "../transport/types.ts";
 
-export interface RaftDriverOptions {
+export interface ReplicaDriverOptions<Machine> {
   nodeId: NodeId;
   storage: DurableRaftStorage;
   transport: PeerTransport;
-  engine: Engine;
-  /** Peer addresses known from the start (--peers), by node id; this node's own is allowed. */
-  peers: ReadonlyMap<NodeId, string>;
-  /** Where this node is reached; a leader announces them in the log (entry_payload_codec.ts). See setSelfAddresses. */
-  self: MemberAddresses;
+  /** The group's state machine, at the index of the storage's snapshot (replicated_machine.ts). */
+  machine: Machine;
+  /** The machine side's view of membership and leadership; nothing is told when absent. */
+  events?: ReplicaEvents;
   raft?: Partial<Omit<RaftConfig, "id">>;
+  /** Where time comes from: ticks, deadlines, contact times, the loop's turns (realClock when absent). */
+  clock?: Clock;
   tickIntervalMs?: number;
   snapshotEveryEntries?: number;
   entriesKeptAfterSnapshot?: number;
@@ -68,6 +74,31 @@ export interface RaftDriverOptions {
   logger?: Logger;
   /** Called once when this node learns it was removed from the group; it has stopped taking part. */
   onRemoved?: (removal: NodeRemoval) => void;
+  /**
+   * Deliberate bugs the simulator must catch (test/sim/), never set outside tests: the core's
+   * UnsafeMutations, and sendBeforePersist (every message of a Ready, votes and acknowledgements
+   * included, leaves before the Ready is persisted).
+   */
+  unsafe?: { mutations?: UnsafeMutations; sendBeforePersist?: boolean };
+}
+
+/** What the machine's side of a replica hears from its driver (key-value: member_address_book.ts). */
+export interface ReplicaEvents {
+  /**
+   * The group's membership may have changed: at start, after a config entry or a snapshot was
+   * applied. The transport should reach the members of both memberships.
+   */
+  membershipChanged(membership: GroupMembership): void;
+  /** This node became the group's leader. */
+  becameLeader(): void;
+}
+
+export interface GroupMembership {
+  /** The newest membership: a config entry takes effect once appended (§4.1). */
+  newest: ConfState;
+  /** The membership as of the applied index, where it is exactly that on every replica. */
+  applied: ConfState;
+  appliedIndex: number;
 }
 
 interface DriverCounters {
@@ -85,16 +116,18 @@ interface DriverCounters {
   messagesRefused: number;
 }
 
-export class RaftDriver {
+export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> = ReplicatedMachine<Outcome>> {
   readonly nodeId: NodeId;
   readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0 };
-  /** performance.now() of the last message from the current leader (this node's own time when it leads). */
+  /** The driver's time: deadlines given to it and times it reports (lastLeaderContactMs) are on this clock. */
+  readonly clock: Clock;
+  /** clock.now() of the last message from the current leader (this node's own time when it leads). */
   lastLeaderContactMs = -Infinity;
   /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
   readonly peerMatchIndex = new Map<NodeId, number>();
-  private readonly proposals = new ProposalTracker();
+  private readonly proposals = new ProposalTracker<Outcome>();
   private readonly reads = new ReadTracker();
-  private readonly queuedProposals = new ProposalQueue(limits.proposalsPerTurnMax);
+  private readonly queuedProposals = new ProposalQueue<Outcome>(limits.proposalsPerTurnMax);
   private softState: SoftState = { leader: 0, role: "follower" };
   private lastTerm = 0;
   private readonly snapshots: SnapshotScheduler;
@@ -105,27 +138,29 @@ export class RaftDriver {
   private failure: Error | null = null;
   private removal: NodeRemoval | null = null;
   /** When peers and leaders were last heard from: what health() judges by. */
-  private readonly contact = new ContactTracker(performance.now());
-  private readonly tickTimer: ReturnType<typeof setInterval>;
+  private readonly contact: ContactTracker;
+  private readonly tickTimer: Timer;
   private loopDone: Promise<void> = Promise.resolve();
-  private self: MemberAddresses;
   /**
    * While a Ready's write runs: its committed entries not applied yet (they go first when
    * entries commit meanwhile); null when no Ready is outstanding.
    */
   private unappliedOfReady: Entry[] | null = null;
 
+  readonly machine: Machine;
+
   private constructor(
-    private readonly options: RaftDriverOptions,
+    private readonly options: ReplicaDriverOptions<Machine>,
     private readonly node: RawNode,
-    readonly machine: ReplicatedStateMachine,
   ) {
     this.nodeId = options.nodeId;
-    machine.onFatal = (error) => this.fail(error);
-    this.self = { ...options.self };
+    this.machine = options.machine;
+    this.clock = options.clock ?? realClock;
+    this.contact = new ContactTracker(this.clock.now());
+    this.machine.onFatal = (error) => this.fail(error);
     this.events = new RaftEventLog(options.logger ?? silentLogger, options.nodeId, node.status().term);
     this.snapshots = new SnapshotScheduler(
-      machine,
+      this.machine,
       options.storage,
       options.snapshotEveryEntries ?? limits.snapshotEveryEntries,
       options.entriesKeptAfterSnapshot ?? limits.entriesKeptAfterSnapshot,
@@ -134,34 +169,37 @@ export class RaftDriver {
     this.lastTerm = node.status().term;
     options.transport.onMessage((message) => this.receive(message));
     options.transport.onRefused((refusal) => this.refused(refusal));
-    this.refreshPeers();
-    this.tickTimer = setInterval(() => this.tick(), options.tickIntervalMs ?? limits.tickIntervalMs);
+    this.events.membership(node.confStateAt(this.machine.appliedIndex));
+    this.tellMembership();
+    this.tickTimer = this.clock.every(options.tickIntervalMs ?? limits.tickIntervalMs, () => this.tick());
     this.kick();
   }
 
-  static async start(options: RaftDriverOptions): Promise<RaftDriver> {
+  static start<Outcome, Machine extends ReplicatedMachine<Outcome>>(
+    options: ReplicaDriverOptions<Machine>,
+  ): ReplicaDriver<Outcome, Machine> {
+    const snapshotIndex = options.storage.snapshot().metadata.index;
+    assert(options.machine.appliedIndex === snapshotIndex, "a replica starts from a machine at its storage's snapshot");
     const raftConfig = makeRaftConfig(options.nodeId, {
       electionTimeoutTicks: limits.electionTimeoutTicks,
       heartbeatIntervalTicks: limits.heartbeatIntervalTicks,
       ...limits.raftMessageSizes,
       ...options.raft,
     });
-    const machine = await restoreAtStart(options.engine, options.storage, options.logger ?? silentLogger);
     const seed = options.randomSeed ?? crypto.getRandomValues(new Uint32Array(1))[0];
-    const node = new RawNode(raftConfig, options.storage, seededRandom(seed));
-    return new RaftDriver(options, node, machine);
+    const node = new RawNode(raftConfig, options.storage, seededRandom(seed), options.unsafe?.mutations);
+    return new ReplicaDriver<Outcome, Machine>(options, node);
   }
 
-  /** Replicates a write (or a member announcement); resolves with its outcome once applied here. */
-  propose(payload: EntryPayload, deadlineAtMs: number): Promise<WriteOutcome | undefined> {
+  /** Replicates an entry's data; resolves with the machine's outcome of it once applied here. */
+  propose(data: Uint8Array, deadlineAtMs: number): Promise<Outcome | undefined> {
     const unavailable = this.refusal();
     if (unavailable !== null) return Promise.reject(unavailable);
     if (this.queuedProposals.size + this.proposals.size >= limits.pendingProposalsMax) {
       return Promise.reject(new ReplicationError("OVERLOADED", `${limits.pendingProposalsMax} writes already wait for replication`));
     }
-    const data = encodeEntryPayload(payload);
     return new Promise((resolve, reject) => {
-      this.queuedProposals.push({ data, term: 0, deadlineAtMs, proposedAtMs: performance.now(), resolve, reject });
+      this.queuedProposals.push({ data, term: 0, deadlineAtMs, proposedAtMs: this.clock.now(), resolve, reject });
       this.kick();
     });
   }
@@ -191,7 +229,7 @@ export class RaftDriver {
     }
     this.kick();
     return new Promise((resolve, reject) => {
-      this.proposals.add(placement.lastIndex, { term: placement.term, deadlineAtMs, proposedAtMs: performance.now(), resolve: () => resolve(), reject });
+      this.proposals.add(placement.lastIndex, { term: placement.term, deadlineAtMs, proposedAtMs: this.clock.now(), resolve: () => resolve(), reject });
     });
   }
 
@@ -212,13 +250,9 @@ export class RaftDriver {
     return this.node.status();
   }
 
-  /** This node's addresses once known (ports chosen at bind time); a leader announces the change. */
-  setSelfAddresses(addresses: MemberAddresses): void {
-    this.self = { ...addresses };
-    if (this.isLeader()) {
-      this.announceSelf();
-      this.kick();
-    }
+  /** The term of the entry at `index` in this replica's log, unpersisted entries included; undefined when not held. */
+  termAt(index: number): number | undefined {
+    return this.node.termAt(index);
   }
 
   isLeader(): boolean {
@@ -233,7 +267,7 @@ export class RaftDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.options.transport.onMessage(() => {});
     await this.loopDone;
     await this.snapshots.drain();
@@ -245,7 +279,7 @@ export class RaftDriver {
   health(): Health {
     const status = this.node.status();
     return judgeHealth({
-      nowMs: performance.now(),
+      nowMs: this.clock.now(),
       self: this.nodeId,
       role: status.softState.role,
       voters: status.confState.voters,
@@ -271,7 +305,7 @@ export class RaftDriver {
   private tick(): void {
     this.node.tick();
     this.observeRoleChangeOfTick();
-    const now = performance.now();
+    const now = this.clock.now();
     this.proposals.expire(now);
     this.reads.expire(now);
     this.queuedProposals.expire(now);
@@ -288,7 +322,7 @@ export class RaftDriver {
       this.counters.messagesRefused++;
       return;
     }
-    const now = performance.now();
+    const now = this.clock.now();
     this.contact.heard(message.from, now);
     const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
     if (fromLeader && message.term >= this.lastTerm) {
@@ -327,7 +361,7 @@ export class RaftDriver {
     this.turnWanted = true;
     if (this.loopRunning || this.closed || this.failure !== null || this.removal !== null) return;
     this.loopRunning = true;
-    setImmediate(this.startLoop);
+    this.clock.soon(this.startLoop);
   }
 
   /** Made once: kick() runs several times per write, a closure and promise each time add up. */
@@ -356,6 +390,18 @@ export class RaftDriver {
     this.turnWanted = true;
     const ready = this.node.ready();
     this.observeSoftState(ready.softState);
+    if (this.options.unsafe?.sendBeforePersist === true) await this.sendBeforePersisting(ready);
+    else await this.persistThenSend(ready);
+    for (const state of ready.readStates) this.reads.confirm(state);
+    this.reads.serveUpTo(this.machine.appliedIndex);
+    if (await this.snapshots.onTurn(this.node)) {
+      this.counters.snapshotsTaken++;
+      this.events.snapshotTaken(this.options.storage.snapshot().metadata);
+    }
+  }
+
+  /** The Ready contract (raw_node.ts): persist, then send what depends on it, applying as early as allowed. */
+  private async persistThenSend(ready: Ready): Promise<void> {
     // A leader's appends and heartbeats go out while its own write runs (§10.2.1, raw_node.ts).
     this.send(ready.messagesBeforePersist);
     // Committed entries already durable here need not wait for this Ready's write: applying
@@ -372,12 +418,15 @@ export class RaftDriver {
     const messages = this.node.advance(ready);
     this.send(messages);
     this.applyCommitted(unapplied);
-    for (const state of ready.readStates) this.reads.confirm(state);
-    this.reads.serveUpTo(this.machine.appliedIndex);
-    if (await this.snapshots.onTurn(this.node)) {
-      this.counters.snapshotsTaken++;
-      this.events.snapshotTaken(this.options.storage.snapshot().metadata);
-    }
+  }
+
+  /** The deliberate bug of options.unsafe.sendBeforePersist: a crash can lose what peers were told is durable. */
+  private async sendBeforePersisting(ready: Ready): Promise<void> {
+    this.send(ready.messagesBeforePersist);
+    this.send(this.node.advance(ready));
+    await this.options.storage.persist(ready);
+    if (ready.snapshot !== undefined) await this.installSnapshot(ready);
+    this.applyCommitted(ready.committedEntries);
   }
 
   private submitProposals(): void {
@@ -418,31 +467,15 @@ export class RaftDriver {
     }
     const wasLeader = this.softState.role === "leader";
     this.softState = softState;
-    if (softState.role === "leader") this.lastLeaderContactMs = performance.now();
+    if (softState.role === "leader") this.lastLeaderContactMs = this.clock.now();
     if (wasLeader && softState.role !== "leader") {
-      this.contact.steppedDown(this.nodeId, status.confState.voters, performance.now());
+      this.contact.steppedDown(this.nodeId, status.confState.voters, this.clock.now());
       this.reads.rejectUnconfirmed(new ReplicationError("NOT_LEADER", "leadership was lost", softState.leader));
     }
     if (!wasLeader && softState.role === "leader") {
       this.counters.leadershipsWon++;
-      this.announceSelf();
+      this.options.events?.becameLeader();
     }
-  }
-
-  /** A new leader writes its addresses to the log, so every replica can point clients to it. */
-  private announceSelf(): void {
-    const known = this.machine.members.get(this.nodeId);
-    const self = this.self;
-    if (known !== undefined && known.clientAddress === self.clientAddress && known.adminAddress === self.adminAddress && known.peerAddress === self.peerAddress) return;
-    const payload: EntryPayload = { kind: "member", node: this.nodeId, addresses: self };
-    this.queuedProposals.push({
-      data: encodeEntryPayload(payload),
-      term: 0,
-      deadlineAtMs: Infinity,
-      proposedAtMs: performance.now(),
-      resolve: () => {},
-      reject: () => {},
-    });
   }
 
   private send(messages: readonly Message[]): void {
@@ -451,50 +484,42 @@ export class RaftDriver {
   }
 
   /** Made once rather than per applied entry. */
-  private readonly reportProposalApplied = (waiter: ProposalWaiter): void => {
-    this.options.onProposalApplied?.((performance.now() - waiter.proposedAtMs) / 1000);
+  private readonly reportProposalApplied = (waiter: ProposalWaiter<Outcome>): void => {
+    this.options.onProposalApplied?.((this.clock.now() - waiter.proposedAtMs) / 1000);
   };
 
   private applyCommitted(entries: Entry[]): void {
     let membershipChanged = false;
     for (const entry of entries) {
-      const outcome = this.machine.applyEntry(entry);
+      assert(entry.index === this.machine.appliedIndex + 1, "committed entries are applied in order, once each");
+      const outcome = this.machine.apply(entry);
       this.counters.entriesApplied++;
       this.proposals.applied(entry, outcome, this.reportProposalApplied);
-      if (entry.kind === "config" || (entry.data.length > 0 && outcome === undefined)) membershipChanged = true;
+      if (entry.kind === "config") {
+        // Logged as each change applies, so every member logs every change once.
+        this.events.membership(this.node.confStateAt(entry.index));
+        membershipChanged = true;
+      }
     }
-    if (membershipChanged) this.refreshPeers();
+    if (membershipChanged) this.tellMembership();
   }
 
   private async installSnapshot(ready: Ready): Promise<void> {
     const snapshot = ready.snapshot!;
-    await installStateMachineSnapshot(this.machine, snapshot.data);
+    await this.machine.restore(snapshot.data, snapshot.metadata.index);
     this.proposals.droppedThrough(snapshot.metadata.index);
     this.snapshots.installed(snapshot.metadata.index);
     this.counters.snapshotsInstalled++;
     this.events.snapshotInstalled(snapshot.metadata);
-    this.refreshPeers();
+    this.events.membership(snapshot.metadata.confState);
+    this.tellMembership();
   }
 
-  /**
-   * The transport reaches the members of the newest and of the applied membership, at the
-   * addresses announced in the log or else given at start (all peers given at start while this
-   * node knows no membership: it is joining). Any other node is told it is not a member as of
-   * the applied index (node_removal.ts).
-   */
-  private refreshPeers(): void {
-    const applied = this.machine.appliedIndex;
-    const appliedConf = this.node.confStateAt(applied);
-    const { voters, learners } = this.node.status().confState;
-    this.events.membership({ voters, learners });
-    const members = new Set([...voters, ...learners, ...appliedConf.voters, ...appliedConf.learners]);
-    const peers = new Map(members.size === 0 ? this.options.peers : []);
-    for (const member of members) {
-      const address = this.machine.members.get(member)?.peerAddress || this.options.peers.get(member) || "";
-      if (address !== "") peers.set(member, address);
-    }
-    peers.delete(this.nodeId);
-    this.options.transport.setPeers(peers, members.size === 0 ? undefined : applied);
+  /** Tells the machine's side (ReplicaEvents) the membership, which may have changed. */
+  private tellMembership(): void {
+    const appliedIndex = this.machine.appliedIndex;
+    const newest = this.node.status().confState;
+    this.options.events?.membershipChanged({ newest, applied: this.node.confStateAt(appliedIndex), appliedIndex });
   }
 
   /** A peer refused this node as a non-member: a removal when node_removal.ts says it proves one. */
@@ -509,7 +534,7 @@ export class RaftDriver {
   private learnRemoval(removal: NodeRemoval): void {
     if (this.removal !== null) return;
     this.removal = removal;
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.options.transport.onMessage(() => {});
     this.failWaiting(new ReplicationError("UNAVAILABLE", removalClientMessage(removal)));
     this.options.onRemoved?.(removal);
@@ -523,7 +548,7 @@ export class RaftDriver {
     if (this.failure !== null) return;
     this.failure = error;
     this.events.failed(error);
-    clearInterval(this.tickTimer);
+    this.tickTimer.cancel();
     this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));
     this.options.onFailure?.(error);
   }

@@ -1,22 +1,16 @@
 /**
  * Periodic state-machine snapshots and Raft log compaction (§5.1), off the write path:
  * 1. in a loop turn, once `everyEntries` entries were applied since the last snapshot, the
- *    engine's picture is taken (applies wait only for that moment: settle, then the first
- *    chunk of the engine's export), with the session table and member addresses at that index;
- * 2. the rest of the export and an engine checkpoint (the engine's own log runs unsynced: the
- *    checkpoint syncs it, so it is durable through the snapshot before entries are dropped) run
- *    in the background while the loop goes on;
+ *    machine takes its picture (machine.snapshot(): applies wait only for that moment);
+ * 2. the machine finishes the snapshot's bytes in the background while the loop goes on (the
+ *    key-value machine exports the rest of the engine and checkpoints it, so the engine is
+ *    durable through the snapshot before Raft drops the entries behind it);
  * 3. a later turn hands the finished snapshot to storage.compact, which keeps a tail of
  *    `entriesKept` entries for slightly slow followers.
  */
-import { Encoder } from "@msgpack/msgpack";
-import type { RawNode } from "./raft/raw_node.ts";
-import type { ReplicatedStateMachine } from "./state_machine.ts";
-import { memberTuples } from "./state_machine_snapshot.ts";
-import type { DurableRaftStorage } from "./storage/types.ts";
-
-/** Matches state_machine_snapshot.ts, which decodes what is built here. */
-const formatVersion = 1;
+import type { RawNode } from "../raft/raw_node.ts";
+import type { DurableRaftStorage } from "../storage/types.ts";
+import type { MachineSnapshot, ReplicatedMachine } from "./replicated_machine.ts";
 
 interface FinishedSnapshot {
   index: number;
@@ -31,7 +25,7 @@ export class SnapshotScheduler {
   lastError: Error | null = null;
 
   constructor(
-    private readonly machine: ReplicatedStateMachine,
+    private readonly machine: ReplicatedMachine<unknown>,
     private readonly storage: DurableRaftStorage,
     private readonly everyEntries: number,
     private readonly entriesKept: number,
@@ -52,13 +46,9 @@ export class SnapshotScheduler {
     const applied = this.machine.appliedIndex;
     if (this.running !== null || applied - this.lastIndex < this.everyEntries || applied > this.storage.lastIndex()) return compacted;
     this.lastIndex = applied;
-    await this.machine.settle();
-    const index = this.machine.appliedIndex;
-    const sessions = this.machine.sessions.encode();
-    const members = memberTuples(this.machine.members);
-    const chunks = this.machine.engine.exportSnapshot()[Symbol.asyncIterator]();
-    const first = await chunks.next(); // the engine's picture is taken here, at `index`
-    this.running = this.finish(index, first.done ? [] : [first.value.slice()], chunks, sessions, members).finally(() => {
+    // A failure to take the picture fails the turn (and the replica), as an apply would.
+    const taken = await this.machine.snapshot();
+    this.running = this.finish(taken).finally(() => {
       this.running = null;
     });
     return compacted;
@@ -69,12 +59,11 @@ export class SnapshotScheduler {
     await this.running;
   }
 
-  private async finish(index: number, chunks: Uint8Array[], rest: AsyncIterator<Uint8Array>, sessions: Uint8Array, members: unknown[]): Promise<void> {
+  private async finish(taken: MachineSnapshot): Promise<void> {
     try {
-      for (let next = await rest.next(); !next.done; next = await rest.next()) chunks.push(next.value.slice());
-      await this.machine.engine.checkpoint();
-      this.finished = { index, data: new Encoder().encode([formatVersion, index, chunks, sessions, members]) };
+      this.finished = { index: taken.index, data: await taken.data };
     } catch (error) {
+      // The next turn past the interval tries again.
       this.lastError = error instanceof Error ? error : new Error(String(error));
       this.lastIndex = this.storage.snapshot().metadata.index;
       this.onFailure(this.lastError);

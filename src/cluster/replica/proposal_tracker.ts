@@ -4,33 +4,37 @@
  * ours and its outcome resolves the proposal; another term means a new leader overwrote it and
  * it was never applied (Raft §6.3: the client may resend it with the same identity).
  */
-import { ChurnMap } from "../util/churn_map.ts";
-import { ReplicationError } from "./replication_error.ts";
-import type { Entry } from "./raft/types.ts";
-import type { WriteOutcome } from "./state_machine.ts";
+import { ChurnMap } from "../../util/churn_map.ts";
+import { ReplicationError } from "../replication_error.ts";
+import type { Entry } from "../raft/types.ts";
 
-export interface ProposalWaiter {
+/** `Outcome` is what the group's machine answers a proposal with (replicated_machine.ts). */
+export interface ProposalWaiter<Outcome = unknown> {
   term: number;
   deadlineAtMs: number;
   proposedAtMs: number;
-  resolve: (outcome: WriteOutcome | undefined) => void;
+  resolve: (outcome: Outcome | undefined) => void;
   reject: (error: Error) => void;
 }
 
-export class ProposalTracker {
+export class ProposalTracker<Outcome> {
   /** One waiter in and out per proposal: a ChurnMap, so settled waiters are garbage at once. */
-  private readonly waiters = new ChurnMap<number, ProposalWaiter>();
+  private readonly waiters = new ChurnMap<number, ProposalWaiter<Outcome>>();
 
   get size(): number {
     return this.waiters.size;
   }
 
-  add(index: number, waiter: ProposalWaiter): void {
+  add(index: number, waiter: ProposalWaiter<Outcome>): void {
     this.waiters.set(index, waiter);
   }
 
   /** The entry at `entry.index` was applied; `outcome` is what applying it gave. */
-  applied(entry: Entry, outcome: Promise<WriteOutcome> | undefined, onSettled: (waiter: ProposalWaiter) => void): void {
+  applied(
+    entry: Entry,
+    outcome: Promise<Outcome> | undefined,
+    onSettled: (waiter: ProposalWaiter<Outcome>) => void,
+  ): void {
     const waiter = this.waiters.get(entry.index);
     if (waiter === undefined) return;
     this.waiters.delete(entry.index);

@@ -13,9 +13,9 @@
  *
  * It reads only what the driver hands it, so it costs a few comparisons per Ready.
  */
-import { errorText, type Logger } from "../util/logger.ts";
-import { formatNodeId } from "./node_id.ts";
-import type { ConfState, NodeId, Role, SnapshotMetadata, SoftState } from "./raft/types.ts";
+import { errorText, type Logger } from "../../util/logger.ts";
+import { formatNodeId } from "../node_id.ts";
+import type { ConfState, NodeId, Role, SnapshotMetadata, SoftState } from "../raft/types.ts";
 
 export class RaftEventLog {
   private role: Role = "follower";

@@ -7,11 +7,11 @@
  *   leader since.
  * Otherwise, and when it was removed from the group or its replication failed, it is unavailable
  * with the reason in words. The judging is a pure function of the facts (judgeHealth), so every
- * state is tested without waiting for clocks.
+ * state is tested without waiting for clocks; times are on the driver's Clock (src/util/clock.ts).
  */
-import { leaderlessMsMax, quorumContactWindowMs } from "./cluster_limits.ts";
-import { majority } from "./raft/quorum.ts";
-import type { NodeId, Role } from "./raft/types.ts";
+import { leaderlessMsMax, quorumContactWindowMs } from "../cluster_limits.ts";
+import { majority } from "../raft/quorum.ts";
+import type { NodeId, Role } from "../raft/types.ts";
 
 /** `fatal`: the node cannot recover by itself (its replication failed); a restart is the remedy. */
 export type Health = { ok: true } | { ok: false; reason: string; fatal?: true };
@@ -19,7 +19,7 @@ export type Health = { ok: true } | { ok: false; reason: string; fatal?: true };
 /** Receipt times from the driver: every peer message, and a leader's stepping down. */
 export class ContactTracker {
   private readonly heardAtMs = new Map<NodeId, number>();
-  /** performance.now() when this node stepped down as leader without a quorum; null once a leader is heard. */
+  /** The driver's clock.now() when this node stepped down as leader without a quorum; null once a leader is heard. */
   quorumLostAtMs: number | null = null;
 
   constructor(readonly startedAtMs: number) {}
@@ -68,7 +68,7 @@ export interface HealthFacts {
   self: NodeId;
   role: Role;
   voters: readonly NodeId[];
-  /** performance.now() of the last message from a leader (or of this node's own leadership). */
+  /** The driver's clock.now() of the last message from a leader (or of this node's own leadership). */
   lastLeaderContactMs: number;
   contact: ContactTracker;
   /** Set when this node was removed from its group (node_removal.ts). */
