@@ -105,7 +105,7 @@ export class ClientCore {
     // Each frame is kept to be resent after a reconnect. A plain get (the most common request)
     // is laid out by hand, without a Request object or a Builder.
     if (body.kind === "get" && options.trace === undefined) {
-      const frame = encodeGetFrame(requestId, consistency, maxStalenessMs, deadlineMs, body.key);
+      const frame = encodeGetFrame(requestId, consistency, maxStalenessMs, deadlineMs, 0, 0, body.key);
       if (frame.length - 4 > this.options.frameSizeBytesMax) return this.frameTooLarge(frame);
       return this.enqueue(requestId, frame, false, 0, timeoutMs, read);
     }
@@ -120,6 +120,8 @@ export class ClientCore {
       sequence,
       // Writes older than every one still unanswered are never resent: the server may forget them.
       oldestPendingSequence: isWrite ? (this.pending.oldestWriteSequence() ?? sequence) : 0,
+      shard: 0,
+      shardEpoch: 0,
       trace: options.trace ?? null,
       body,
     };
@@ -264,7 +266,8 @@ export class ClientCore {
   private ping(resolve: (instanceId: Uint8Array | null) => void): PendingRequest {
     const request: Request = {
       requestId: this.nextRequestId++, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
-      sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "ping" },
+      sessionId: null, sequence: 0, oldestPendingSequence: 0, shard: 0, shardEpoch: 0, trace: null,
+      body: { kind: "ping" },
     };
     const pending: PendingRequest = {
       requestId: request.requestId, frame: encodeRequest(this.builder, request).slice(), isWrite: false, sequence: 0,

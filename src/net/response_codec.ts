@@ -10,8 +10,12 @@ import { readLaidOutWriteReply } from "./write_reply_layout";
 import { readCommonResponse } from "./response_reader";
 import type { Entry } from "../engine/types";
 import {
-  BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, WriteResult,
+  BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, ShardMapResult,
+  WriteResult, WrongShardResult,
 } from "../../schemas/generated/filestore_generated";
+import {
+  decodeShardMapResult, decodeWrongShardResult, encodeShardMapResult, encodeWrongShardResult,
+} from "./shard_map_codec";
 import { unreachable } from "../util/assert";
 import type { Reply, ReplyResult, WriteOutcome } from "./messages";
 import { envelopeBodyRule } from "./schema_rules";
@@ -47,6 +51,10 @@ function encodeResult(builder: flatbuffers.Builder, result: ReplyResult): [Resul
     }
     case "ping":
       return [Result.PingResult, PingResult.createPingResult(builder, builder.createByteVector(result.serverInstanceId))];
+    case "shardMap":
+      return [Result.ShardMapResult, encodeShardMapResult(builder, result.map)];
+    case "wrongShard":
+      return [Result.WrongShardResult, encodeWrongShardResult(builder, result)];
     default:
       return unreachable(result, "unknown reply result");
   }
@@ -106,6 +114,10 @@ function decodeResult(response: Response): ReplyResult {
       const ping = response.result(new PingResult()) as PingResult;
       return { kind: "ping", serverInstanceId: ping.serverInstanceIdArray() ?? new Uint8Array(0) };
     }
+    case Result.ShardMapResult:
+      return { kind: "shardMap", map: decodeShardMapResult(response.result(new ShardMapResult()) as ShardMapResult) };
+    case Result.WrongShardResult:
+      return { kind: "wrongShard", ...decodeWrongShardResult(response.result(new WrongShardResult())!) };
     case Result.NONE:
       return { kind: "none" };
     default:
