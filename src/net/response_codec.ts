@@ -84,14 +84,16 @@ function outcome(result: WriteResult): WriteOutcome {
   return { applied: result.applied(), version: result.version() };
 }
 
+/** A scan page, its bytes copied out of the frame: a caller keeps them past the read they came in. */
 function decodeScanResult(scan: ScanResult): ReplyResult {
   const entries: Entry[] = [];
   const keyValue = new KeyValue();
   for (let index = 0; index < scan.entriesLength(); index++) {
     scan.entries(index, keyValue);
-    entries.push({ key: keyValue.keyArray()!, value: keyValue.valueArray()!, version: keyValue.version() });
+    const key = keyValue.keyArray()!.slice();
+    entries.push({ key, value: keyValue.valueArray()!.slice(), version: keyValue.version() });
   }
-  return { kind: "scan", entries, nextCursor: scan.nextCursorArray() };
+  return { kind: "scan", entries, nextCursor: scan.nextCursorArray()?.slice() ?? null };
 }
 
 function decodeResult(response: Response): ReplyResult {
@@ -127,7 +129,8 @@ function decodeResult(response: Response): ReplyResult {
 
 /**
  * Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are
- * views, except a get's value, which is a copy (the one byte field a caller always keeps). A
+ * views, except a get's value and a scan page's keys, values and cursor, which are copies (the
+ * byte fields a caller keeps: the frame is only valid while its read is handled). A
  * found get in the server's own fixed layout is recognised byte for byte (get_reply_layout.ts);
  * the other common replies (gets, writes, statuses without text) are read in one pass by
  * response_reader.ts; the rest are verified whole, then read with the generated code.
