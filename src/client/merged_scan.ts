@@ -21,6 +21,7 @@ import { hashPartitionKey, type PartitionHash } from "../cluster/placement/parti
 import { partitionKeyLength } from "../cluster/placement/partition_key.ts";
 import { rangeContains } from "../cluster/placement/hash_range.ts";
 import { addRange } from "./scan_ranges.ts";
+import { assert } from "../util/assert.ts";
 import type { ScanProgress } from "./scan_cursor.ts";
 import { scanScope, type ScanPiece, type ScanSource } from "./scan_source.ts";
 import type { RequestOptions } from "./types.ts";
@@ -80,6 +81,7 @@ export class MergedScan {
 
   /** Up to `count` entries in key order; fewer only when the scan is finished. A page fetched asks for `pageLimit`. */
   async take(count: number, pageLimit: number): Promise<Entry[]> {
+    assert(count >= 1 && pageLimit >= 1, `a scan takes entries in pages of at least one: ${count}, ${pageLimit}`);
     const taken: Entry[] = [];
     while (taken.length < count) {
       await this.fill(pageLimit);

@@ -35,6 +35,7 @@ import type { RequestSender } from "./leader_router.ts";
 import type { PiecePage, ScanPiece, ScanSource } from "./scan_source.ts";
 import { coversRange, intersectRanges, subtractRanges } from "./scan_ranges.ts";
 import { sleep } from "./sleep.ts";
+import { assert } from "../util/assert.ts";
 import type { RequestOptions } from "./types.ts";
 import { WriteSession } from "./write_session.ts";
 
@@ -56,6 +57,8 @@ class RoutedCall<T> implements Attempt, Redirect {
   target: string | null = null;
   route: ShardRoute | null = null;
   delayMs = retryDelayMsInitial;
+  /** NOT_LEADER hints followed: the first at once, later ones after a backoff (stale replicas may name each other). */
+  hintsFollowed = 0;
 
   /**
    * `key` routes the call; `batchKeys` are all the keys of a batch, which must lie in the key's
@@ -161,6 +164,7 @@ export class ShardRouter implements RequestSender {
    * reply, route again, send, until an answer that is not a redirect or the deadline.
    */
   async retry<T>(call: RoutedCall<T>, reply: Reply | null): Promise<T> {
+    assert(reply === null || isRedirectStatus(reply.status), "only redirects are retried");
     call.redirect = null;
     let last = reply;
     while (true) {
@@ -191,7 +195,7 @@ export class ShardRouter implements RequestSender {
     const route = call.route!;
     if (reply.status === "NOT_LEADER" && reply.leaderHint !== "" && reply.leaderHint !== call.target) {
       route.follow(reply.leaderHint);
-      return 0;
+      return call.hintsFollowed++ === 0 ? 0 : this.backoff(call);
     }
     if (reply.status !== "WRONG_SHARD") {
       route.tryNextReplica();
@@ -328,6 +332,8 @@ export class ShardRouter implements RequestSender {
         if (reply.status === "WRONG_SHARD" || !isRedirectStatus(reply.status)) return reply;
         if (reply.status === "NOT_LEADER" && reply.leaderHint !== "" && reply.leaderHint !== call.target) {
           route.follow(reply.leaderHint);
+          if (call.hintsFollowed++ === 0) continue;
+          await sleep(this.backoff(call));
           continue;
         }
       }

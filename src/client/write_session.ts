@@ -8,6 +8,7 @@
  * (or waiting to be retried) must not be forgotten. Sequences of one session are spread over many
  * shards, so each shard sees gaps; the deduplication tables allow them.
  */
+import { assert } from "../util/assert.ts";
 import { newSessionId } from "./session_id.ts";
 
 export class WriteSession {
@@ -25,7 +26,8 @@ export class WriteSession {
 
   /** The write of `sequence` settled (answered, refused or given up): it will never be sent again. */
   end(sequence: number): void {
-    this.pending.delete(sequence);
+    const wasPending = this.pending.delete(sequence);
+    assert(wasPending, `write ${sequence} of the session ended twice`);
   }
 
   /** The lowest sequence of a write still pending: the write carries it, so it is at most its own. */
