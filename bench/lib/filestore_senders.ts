@@ -54,7 +54,7 @@ export function fileStorePutSenders(clients: FileStoreClient[]): RequestSender[]
  */
 export async function connectRawGetSenders(address: string, count: number): Promise<SenderPool> {
   // Laid out as the client library lays out its gets, so the server takes the same path for both.
-  const frames = benchKeys.map((key, index) => encodeGetFrame(index + 1, "strong", 0, 0, key));
+  const frames = benchKeys.map((key, index) => encodeGetFrame(index + 1, "strong", 0, 0, 0, 0, key));
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
   const clients = await Promise.all(Array.from({ length: count }, () => FramedClient.connect(port, "filestore server")));
   // The server drops connections whose first frame is late (flood protection): speak at once.

@@ -20,7 +20,8 @@ const sampleRequestId = 123_456;
 
 /** The frames the client library and the server exchange for a found get (their laid-out forms). */
 export function measureGetFrameSizes(): GetFrameSizes {
-  const requestBytes = encodeGetFrame(sampleRequestId, "strong", 0, 1000, new TextEncoder().encode(benchKey(0))).length;
+  const sampleKey = new TextEncoder().encode(benchKey(0));
+  const requestBytes = encodeGetFrame(sampleRequestId, "strong", 0, 1000, 0, 0, sampleKey).length;
   const reply = new OutputBuffer();
   appendGetReply(reply, sampleRequestId, benchValue(), sampleRequestId);
   return {

@@ -15,12 +15,29 @@ import { encodeRequest } from "../net/request_encoder.ts";
 import type { DecodedResponse } from "../net/response_codec.ts";
 import type { Address } from "./address.ts";
 import { FileStoreError } from "./errors.ts";
-import { PendingRequests, wholeReply, type PendingRequest, type ReplyReader } from "./pending_requests.ts";
+import {
+  PendingRequests, wholeReply, type PendingRequest, type Redirect, type ReplyReader,
+} from "./pending_requests.ts";
 import type { ResolvedClientOptions } from "./client_options.ts";
 import type { RequestOptions } from "./types.ts";
 import { WireConnection } from "./wire_connection.ts";
 import { newSessionId } from "./session_id.ts";
 import { sleep } from "./sleep.ts";
+
+/**
+ * One attempt of a routed request (shard_router.ts): the shard and epoch it names, the identity a
+ * write keeps on every attempt (a sequence of the connection's session, which the routing client
+ * shares between its connections), and who takes a redirect reply.
+ */
+export interface Attempt {
+  readonly shard: number;
+  readonly shardEpoch: number;
+  /** A write's sequence, the same on every attempt; ignored for reads. */
+  readonly sequence: number;
+  /** The session's oldest pending sequence (WriteSession.oldestPending) when the attempt is made. */
+  readonly oldestPendingSequence: number;
+  readonly redirect: Redirect | null;
+}
 
 /** Reconnect backoff: first wait, doubling up to the max, so a restarting server is not hammered. */
 const reconnectDelayMsInitial = 5;
@@ -45,7 +62,7 @@ function captureSettlers(resolve: (value: never) => void, reject: (error: unknow
 export class ClientCore {
   private readonly pending = new PendingRequests();
   private readonly builder = new flatbuffers.Builder(builderBytesInitial);
-  private readonly sessionId = newSessionId();
+  private readonly sessionId: Uint8Array;
   private connection: WireConnection | null = null;
   private serverInstanceId: Uint8Array | null = null;
   private nextRequestId = 1;
@@ -58,7 +75,9 @@ export class ClientCore {
   /** Checks deadlines while requests are pending; none runs while the client is idle. */
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly addresses: Address[], readonly options: ResolvedClientOptions) {
+  /** `sessionId`: the session its writes belong to, when other connections share it (the routing client's). */
+  constructor(private readonly addresses: Address[], readonly options: ResolvedClientOptions, sessionId?: Uint8Array) {
+    this.sessionId = sessionId ?? newSessionId();
   }
 
   /** Connects to the first address that answers a ping; throws UNAVAILABLE when none does. */
@@ -89,9 +108,14 @@ export class ClientCore {
 
   /**
    * Sends one request and resolves with what `read` makes of its reply (any status reaches
-   * `read`); rejects with client-side failures and with whatever `read` throws.
+   * `read`, but for the redirects an attempt's `redirect` takes); rejects with client-side
+   * failures and with whatever `read` throws. Without `attempt` the request is not routed and a
+   * write gets the next sequence of this connection's own session; with it (the routing client),
+   * the request names the attempt's shard and epoch and a write keeps the attempt's identity.
    */
-  request<T>(body: RequestBody, options: RequestOptions | undefined, read: ReplyReader<T>): Promise<T> {
+  request<T>(
+    body: RequestBody, options: RequestOptions | undefined, read: ReplyReader<T>, attempt?: Attempt,
+  ): Promise<T> {
     options ??= noOptions;
     if (this.closed || this.closing) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));
     if (this.pending.unsentCount >= this.options.queuedRequestsMax) {
@@ -102,15 +126,18 @@ export class ClientCore {
     const consistency = options.consistency ?? "strong";
     const maxStalenessMs = options.maxStalenessMs ?? 0;
     const deadlineMs = Math.min(Math.ceil(timeoutMs), 0xffff_ffff);
+    const shard = attempt?.shard ?? 0;
+    const shardEpoch = attempt?.shardEpoch ?? 0;
+    const redirect = attempt?.redirect ?? null;
     // Each frame is kept to be resent after a reconnect. A plain get (the most common request)
     // is laid out by hand, without a Request object or a Builder.
     if (body.kind === "get" && options.trace === undefined) {
-      const frame = encodeGetFrame(requestId, consistency, maxStalenessMs, deadlineMs, body.key);
+      const frame = encodeGetFrame(requestId, consistency, maxStalenessMs, deadlineMs, shard, shardEpoch, body.key);
       if (frame.length - 4 > this.options.frameSizeBytesMax) return this.frameTooLarge(frame);
-      return this.enqueue(requestId, frame, false, 0, timeoutMs, read);
+      return this.enqueue(requestId, frame, false, 0, timeoutMs, read, redirect);
     }
     const isWrite = body.kind === "write";
-    const sequence = isWrite ? this.nextSequence++ : 0;
+    const sequence = isWrite ? (attempt?.sequence ?? this.nextSequence++) : 0;
     const request: Request = {
       requestId,
       consistency,
@@ -119,10 +146,25 @@ export class ClientCore {
       sessionId: isWrite ? this.sessionId : null,
       sequence,
       // Writes older than every one still unanswered are never resent: the server may forget them.
-      oldestPendingSequence: isWrite ? (this.pending.oldestWriteSequence() ?? sequence) : 0,
+      oldestPendingSequence: isWrite ? this.oldestPendingSequence(attempt, sequence) : 0,
+      shard,
+      shardEpoch,
       trace: options.trace ?? null,
       body,
     };
+    const frame = this.encode(request);
+    if (!(frame instanceof Uint8Array)) return frame;
+    return this.enqueue(requestId, frame, isWrite, sequence, timeoutMs, read, redirect);
+  }
+
+  /** The oldest pending sequence a write carries: the routing client's session's, or this connection's own. */
+  private oldestPendingSequence(attempt: Attempt | undefined, sequence: number): number {
+    return attempt?.oldestPendingSequence ?? this.pending.oldestWriteSequence() ?? sequence;
+  }
+
+  /** The frame of `request`, or the rejection of one over the frame limit. */
+  private encode(request: Request): Uint8Array | Promise<never> {
+    const body = request.body;
     // Refuse before encoding what cannot fit; the exact check follows on the encoded frame.
     if (payloadBytes(body) > this.options.frameSizeBytesMax) {
       return Promise.reject(new FileStoreError("TOO_LARGE", `request carries more than the ${this.options.frameSizeBytesMax}-byte frame limit`));
@@ -132,18 +174,21 @@ export class ClientCore {
       ? encodePutFrame({ ...request, sessionId: this.sessionId, key: body.command.key, value: body.command.value })
       : encodeRequest(this.builder, request).slice();
     if (frame.length - 4 > this.options.frameSizeBytesMax) return this.frameTooLarge(frame);
-    return this.enqueue(requestId, frame, isWrite, sequence, timeoutMs, read);
+    return frame;
   }
 
   private frameTooLarge(frame: Uint8Array): Promise<never> {
     return Promise.reject(new FileStoreError("TOO_LARGE", `request of ${frame.length} bytes is over the ${this.options.frameSizeBytesMax}-byte frame limit`));
   }
 
-  private enqueue<T>(requestId: number, frame: Uint8Array, isWrite: boolean, sequence: number, timeoutMs: number, read: ReplyReader<T>): Promise<T> {
+  private enqueue<T>(
+    requestId: number, frame: Uint8Array, isWrite: boolean, sequence: number, timeoutMs: number, read: ReplyReader<T>,
+    redirect: Redirect | null,
+  ): Promise<T> {
     const promise = new Promise<T>(captureSettlers);
     const pending: PendingRequest = {
       requestId, frame, isWrite, sequence, deadlineMs: performance.now() + timeoutMs,
-      sent: false, settled: false, read, resolve: capturedResolve, reject: capturedReject,
+      sent: false, settled: false, read, redirect, resolve: capturedResolve, reject: capturedReject,
     };
     this.startSweeping();
     const connection = this.connection;
@@ -264,11 +309,13 @@ export class ClientCore {
   private ping(resolve: (instanceId: Uint8Array | null) => void): PendingRequest {
     const request: Request = {
       requestId: this.nextRequestId++, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
-      sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body: { kind: "ping" },
+      sessionId: null, sequence: 0, oldestPendingSequence: 0, shard: 0, shardEpoch: 0, trace: null,
+      body: { kind: "ping" },
     };
     const pending: PendingRequest = {
       requestId: request.requestId, frame: encodeRequest(this.builder, request).slice(), isWrite: false, sequence: 0,
       deadlineMs: performance.now() + this.options.connectTimeoutMs, sent: false, settled: false, read: wholeReply,
+      redirect: null,
       resolve: (value) => {
         const reply = value as Reply;
         resolve(reply.result.kind === "ping" ? reply.result.serverInstanceId.slice() : null);

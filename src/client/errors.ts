@@ -14,7 +14,8 @@
 
 export type FileStoreErrorCode =
   | "NOT_FOUND" | "NOT_LEADER" | "TIMEOUT" | "INVALID_REQUEST" | "TOO_LARGE" | "OVERLOADED" | "UNAUTHORIZED"
-  | "CONFLICT" | "UNAVAILABLE" | "INTERNAL" | "DEADLOCK" | "LOCK_EXPIRED" | "UNKNOWN_OUTCOME" | "CLOSED";
+  | "CONFLICT" | "UNAVAILABLE" | "INTERNAL" | "DEADLOCK" | "LOCK_EXPIRED" | "WRONG_SHARD" | "UNKNOWN_OUTCOME"
+  | "CLOSED";
 
 export class FileStoreError extends Error {
   override name = "FileStoreError";

@@ -2,30 +2,33 @@
  * The public FileStore client.
  *
  *   import { connect, FileStoreError } from "filestore";
- *   const db = await connect("127.0.0.1:7400", { timeoutMs: 1000 });   // one server
- *   const group = await connect(["10.0.0.1:7400", "10.0.0.2:7400"]);  // members of one replicated group
+ *   const db = await connect("127.0.0.1:7400", { timeoutMs: 1000 });   // any node: finds the cluster
+ *   const group = await connect(["10.0.0.1:7400", "10.0.0.2:7400"]);  // several nodes, the first that answers
  *   await db.put("k", "v");                 // { version: bigint }
  *   await db.get("k");                      // Uint8Array | null
  *   for await (const { key, value } of db.scan({ prefix: "k" })) { ... }
+ *   const { entries, cursor } = await db.scanPage({ prefix: "k", pageSize: 100 });  // resume: { cursor }
  *   await db.close();
  *
  * Every failure is a FileStoreError whose `code` is the wire status (see src/client/errors.ts).
  * Runs under Bun and under Node.js (socket_transport.ts picks the runtime's sockets).
  */
-import type { Command, ScanOptions } from "../engine/types.ts";
+import type { Command, Entry, ScanOptions } from "../engine/types.ts";
 import type { RequestBody } from "../net/messages.ts";
 import { parseAddress, type Address } from "./address.ts";
-import { ClientCore } from "./client.ts";
 import { resolveClientOptions } from "./client_options.ts";
-import { FileStoreError } from "./errors.ts";
-import { LeaderRouter, type RequestSender } from "./leader_router.ts";
+import { connectSender } from "./discovery.ts";
+import type { RequestSender } from "./leader_router.ts";
+import { MergedScan } from "./merged_scan.ts";
 import { invalidArgument, shown } from "./option_checks.ts";
 import type { ReplyReader } from "./pending_requests.ts";
-import { okReply, readApplied, readBatchOutcome, readGetValue, readPutVersion } from "./reply_readers.ts";
+import { readApplied, readBatchOutcome, readGetValue, readPutVersion } from "./reply_readers.ts";
 import { checkReadOptions, checkScanOptions, checkWriteOptions } from "./request_options.ts";
+import { decodeScanCursor, encodeScanCursor } from "./scan_cursor.ts";
+import { unroutedScanSource, type ScanSource } from "./scan_source.ts";
 import type {
-  BatchOperation, BatchOutcome, Bytes, ClientOptions, FileStore, RequestOptions, ScanEntry, ScanRequestOptions,
-  WriteOptions,
+  BatchOperation, BatchOutcome, Bytes, ClientOptions, FileStore, RequestOptions, ScanEntry, ScanPage,
+  ScanRequestOptions, WriteOptions,
 } from "./types.ts";
 
 export { FileStoreError, type FileStoreErrorCode } from "./errors.ts";
@@ -66,9 +69,13 @@ function batchCommand(operation: BatchOperation): Exclude<Command, { op: "batch"
   }
 }
 
-/** The FileStore interface (types.ts) over one server's connection or over a replicated group's. */
+/** The FileStore interface (types.ts) over one server's connection, a replicated group's, or a sharded cluster's. */
 class FileStoreClient implements FileStore {
-  constructor(private readonly core: RequestSender) {}
+  private readonly scans: ScanSource;
+
+  constructor(private readonly core: RequestSender) {
+    this.scans = core.scanSource ?? unroutedScanSource(core);
+  }
 
   get(key: Bytes, options?: RequestOptions): Promise<Uint8Array | null> {
     // send() inlined: the commonest call makes no closure for its body, and checks options only when given.
@@ -111,33 +118,41 @@ class FileStoreClient implements FileStore {
   }
 
   async *scan(options: ScanRequestOptions = {}): AsyncGenerator<ScanEntry> {
-    checkScanOptions(options);
+    const merged = this.mergedScan(options);
     let remaining = options.limit ?? Infinity;
     const pageSize = options.pageSize ?? scanPageSizeDefault;
+    while (remaining > 0) {
+      const size = Math.min(pageSize, remaining);
+      const entries = await merged.take(size, size);
+      for (const entry of entries) {
+        remaining--;
+        yield scanEntry(entry);
+      }
+      if (entries.length < size) return;
+    }
+  }
+
+  async scanPage(options: ScanRequestOptions = {}): Promise<ScanPage> {
+    const merged = this.mergedScan(options);
+    const size = Math.min(options.limit ?? Infinity, options.pageSize ?? scanPageSizeDefault);
+    const entries = await merged.take(size, size);
+    return { entries: entries.map(scanEntry), cursor: merged.finished ? null : encodeScanCursor(merged.progress()) };
+  }
+
+  close(): Promise<void> {
+    return this.core.close();
+  }
+
+  /** A scan's merge of the pieces it visits, from its cursor when given; INVALID_REQUEST for a bad option. */
+  private mergedScan(options: ScanRequestOptions): MergedScan {
+    checkScanOptions(options);
     const request: ScanOptions = { limit: 0 };
     if (options.prefix !== undefined) request.prefix = toBytes(options.prefix, "prefix");
     if (options.start !== undefined) request.start = toBytes(options.start, "start");
     if (options.end !== undefined) request.end = toBytes(options.end, "end");
     const { timeoutMs, consistency, maxStalenessMs, trace } = options;
-    const pageOptions: RequestOptions = { timeoutMs, consistency, maxStalenessMs, trace };
-    while (remaining > 0) {
-      request.limit = Math.min(pageSize, remaining);
-      const reply = await this.core.request({ kind: "scan", options: request }, pageOptions, okReply);
-      if (reply.result.kind !== "scan") throw new FileStoreError("INTERNAL", "reply to a scan carries no scan result");
-      const { entries, nextCursor } = reply.result;
-      const copies = entries.map((entry) => ({ key: entry.key.slice(), value: entry.value.slice(), version: BigInt(entry.version) }));
-      const cursor = nextCursor?.slice() ?? null;
-      for (const entry of copies) {
-        if (remaining-- <= 0) return;
-        yield entry;
-      }
-      if (cursor === null) return;
-      request.cursor = cursor;
-    }
-  }
-
-  close(): Promise<void> {
-    return this.core.close();
+    const from = options.cursor === undefined ? null : decodeScanCursor(options.cursor);
+    return new MergedScan(this.scans, request, { timeoutMs, consistency, maxStalenessMs, trace }, from);
   }
 
   /** Sends the body `makeBody` builds; a bad argument or option rejects the call rather than throwing. */
@@ -157,26 +172,30 @@ function writeBody(command: Command): RequestBody {
   return { kind: "write", command };
 }
 
+/** An entry as callers get it (the decoder copied its bytes out of the frame already). */
+function scanEntry(entry: Entry): ScanEntry {
+  return { key: entry.key, value: entry.value, version: BigInt(entry.version) };
+}
+
 /**
  * Connects to FileStore; rejects with UNAVAILABLE when no address answers, and with
- * INVALID_REQUEST (naming the argument) for a bad address or option.
- * - A list of addresses means members of one replicated group (`cluster` defaults to true):
+ * INVALID_REQUEST (naming the argument) for a bad address or option. The first node that
+ * answers is asked for the shard map (discovery.ts):
+ * - A sharded cluster (any node's address, one or several): every request goes straight to the
+ *   leader of its key's shard, one connection per node (shard_router.ts).
+ * - Not sharded, a list of addresses (or `cluster: true`): members of one replicated group:
  *   requests go to the leader, follow NOT_LEADER hints and wait out elections within their
  *   deadline (leader_router.ts).
- * - A single address means one server (`cluster` defaults to false): its answers, NOT_LEADER
- *   included, come back as they are. `cluster: true` with one address starts from it and
- *   follows the group's hints.
- * - `cluster: false` with a list: one server reachable at any of the addresses, the first that
- *   answers used, the next after a lost connection (never to spread load across servers).
+ * - Not sharded, a single address: one server; its answers, NOT_LEADER included, come back as
+ *   they are.
+ * - `cluster: false`, one address or a list: one server reachable at any of the addresses, the
+ *   first that answers used, the next after a lost connection (never to spread load), with no
+ *   routing (a node of a sharded cluster answers WRONG_SHARD for keys it does not serve).
  */
 export async function connect(address: string | readonly string[], options: ClientOptions = {}): Promise<FileStore> {
   const addresses = parseAddresses(address);
   const resolved = resolveClientOptions(options);
-  const cluster = options.cluster ?? typeof address !== "string";
-  if (cluster) return new FileStoreClient(await LeaderRouter.start(addresses, resolved));
-  const core = new ClientCore(addresses, resolved);
-  await core.start();
-  return new FileStoreClient(core);
+  return new FileStoreClient(await connectSender(addresses, resolved, options.cluster, typeof address !== "string"));
 }
 
 function parseAddresses(address: unknown): Address[] {

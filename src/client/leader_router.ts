@@ -12,12 +12,13 @@
  */
 import type { RequestBody } from "../net/messages.ts";
 import { formatAddress, parseAddress, type Address } from "./address.ts";
-import { ClientCore, noServerReached } from "./client.ts";
+import { ClientCore } from "./client.ts";
 import type { ResolvedClientOptions } from "./client_options.ts";
 import { FileStoreError } from "./errors.ts";
 import { wholeReply, type ReplyReader } from "./pending_requests.ts";
 import { sleep } from "./sleep.ts";
 import type { RequestOptions } from "./types.ts";
+import type { ScanSource } from "./scan_source.ts";
 
 /** First wait before retrying during an election, doubled up to the max: elections take ~0.2-0.6 s. */
 const retryDelayMsInitial = 10;
@@ -27,6 +28,8 @@ export interface RequestSender {
   /** Sends `body`; resolves with what `read` makes of the reply (see ClientCore.request). */
   request<T>(body: RequestBody, options: RequestOptions | undefined, read: ReplyReader<T>): Promise<T>;
   close(): Promise<void>;
+  /** Where scans take their pages when the sender routes them (a sharded cluster); absent: unrouted, one piece. */
+  readonly scanSource?: ScanSource;
 }
 
 export class LeaderRouter implements RequestSender {
@@ -41,18 +44,9 @@ export class LeaderRouter implements RequestSender {
     this.cores.set(first, core);
   }
 
-  /** Connects to the first address that answers (UNAVAILABLE, saying why each failed, when none does). */
-  static async start(addresses: Address[], options: ResolvedClientOptions): Promise<LeaderRouter> {
-    const reasons: string[] = [];
-    for (const address of addresses) {
-      const core = new ClientCore([address], options);
-      const failures = await core.open();
-      if (failures === null) {
-        return new LeaderRouter(addresses.map(formatAddress), options, formatAddress(address), core);
-      }
-      reasons.push(...failures);
-    }
-    throw noServerReached(reasons);
+  /** The router of the group at `addresses`, starting with `core`, a connection open to `first` (one of them). */
+  static adopt(addresses: Address[], options: ResolvedClientOptions, first: Address, core: ClientCore): LeaderRouter {
+    return new LeaderRouter(addresses.map(formatAddress), options, formatAddress(first), core);
   }
 
   async request<T>(body: RequestBody, options: RequestOptions = {}, read: ReplyReader<T>): Promise<T> {

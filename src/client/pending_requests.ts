@@ -17,6 +17,25 @@ export type ReplyReader<T> = (reply: Reply) => T;
 /** The reader that hands the reply on as it is (the handshake, the leader router). */
 export const wholeReply: ReplyReader<Reply> = (reply) => reply;
 
+/**
+ * Who handles a reply that sends the request elsewhere (NOT_LEADER, WRONG_SHARD, UNAVAILABLE):
+ * the routing client (shard_router.ts), which retries it there; the caller's promise settles with
+ * what redirected() settles with. Replies are handed over here rather than to the reader so that
+ * the common reply (the right place) costs no promise beyond the caller's.
+ */
+export interface Redirect {
+  redirected(reply: Reply): Promise<unknown>;
+}
+
+/**
+ * The statuses a Redirect takes over. NOT_LEADER and WRONG_SHARD say nothing was applied;
+ * UNAVAILABLE that the node cannot serve now (a write it took may have been proposed: the routing
+ * client resends it with its identity, which the shard's state machine deduplicates).
+ */
+export function isRedirectStatus(status: Reply["status"]): boolean {
+  return status === "NOT_LEADER" || status === "WRONG_SHARD" || status === "UNAVAILABLE";
+}
+
 export interface PendingRequest {
   readonly requestId: number;
   /** The encoded frame, kept to send again after a reconnect. */
@@ -30,6 +49,8 @@ export interface PendingRequest {
   sent: boolean;
   settled: boolean;
   read: ReplyReader<unknown>;
+  /** Takes redirect replies instead of `read` (see Redirect); null: every reply goes to `read`. */
+  redirect: Redirect | null;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -114,7 +135,8 @@ export class PendingRequests {
     this.remove(request);
     let value: unknown;
     try {
-      value = request.read(reply);
+      const redirect = request.redirect;
+      value = redirect !== null && isRedirectStatus(reply.status) ? redirect.redirected(reply) : request.read(reply);
     } catch (error) {
       request.reject(error);
       return true;

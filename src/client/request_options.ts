@@ -16,7 +16,7 @@ const spanIdBytes = 8;
 
 const writeNames: ReadonlySet<string> = new Set(["timeoutMs", "trace"]);
 const readNames: ReadonlySet<string> = new Set([...writeNames, "consistency", "maxStalenessMs"]);
-const scanNames: ReadonlySet<string> = new Set([...readNames, "prefix", "start", "end", "limit", "pageSize"]);
+const scanNames: ReadonlySet<string> = new Set([...readNames, "prefix", "start", "end", "limit", "pageSize", "cursor"]);
 
 export function checkWriteOptions(options: WriteOptions): void {
   checkOptionNames("write", options, writeNames);
@@ -39,6 +39,9 @@ export function checkScanOptions(options: ScanRequestOptions): void {
   }
   if (options.limit !== undefined) checkInteger("limit", options.limit, 1, Number.MAX_SAFE_INTEGER);
   if (options.pageSize !== undefined) checkInteger("pageSize", options.pageSize, 1, scanPageSizeMax);
+  if (options.cursor !== undefined && typeof options.cursor !== "string") {
+    throw invalidArgument("cursor", `cursor must be a string a scan page returned; got ${shown(options.cursor)}`);
+  }
 }
 
 function checkCommon(options: WriteOptions): void {

@@ -79,6 +79,19 @@ export interface ScanRequestOptions extends RequestOptions {
   limit?: number;
   /** Entries fetched per request: a positive integer (default 1000, capped by the server). */
   pageSize?: number;
+  /**
+   * Where to resume: the cursor of a page scanPage() returned, with the same prefix or range.
+   * Across shards it records the last key given and the shards finished (see scanPage).
+   */
+  cursor?: string;
+}
+
+/** A page of a scan and where the next one starts. */
+export interface ScanPage {
+  /** In key order, across every shard the scan visits. */
+  entries: ScanEntry[];
+  /** Pass it as `cursor` (with the same prefix or range) for the next page; null when the scan is done. */
+  cursor: string | null;
 }
 
 export interface ScanEntry {
@@ -101,8 +114,19 @@ export interface FileStore {
   cas(key: Bytes, expected: Bytes | null, next: Bytes, options?: WriteOptions): Promise<boolean>;
   /** All or nothing, in one revision. */
   batch(operations: BatchOperation[], options?: WriteOptions): Promise<BatchOutcome>;
-  /** Entries in key order, fetched a page at a time as the loop asks for them. */
+  /**
+   * Entries in key order, fetched a page at a time as the loop asks for them. In a sharded
+   * cluster, from every shard the prefix or range touches (one shard when all its keys share a
+   * partition key, e.g. prefix "orders/u1/"), merged in key order; each shard's part is as of the
+   * moment it was read, so a scan across shards is not one snapshot.
+   */
   scan(options?: ScanRequestOptions): AsyncGenerator<ScanEntry>;
+  /**
+   * One page of at most `pageSize` (and `limit`) entries, with a cursor that resumes after it,
+   * in this process or another. A page may come back empty with a null cursor when the one
+   * before ended exactly at the end.
+   */
+  scanPage(options?: ScanRequestOptions): Promise<ScanPage>;
   /** Lets requests in flight finish (each within its deadline), then closes the connection(s). */
   close(): Promise<void>;
 }

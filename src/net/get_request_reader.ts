@@ -1,9 +1,10 @@
 /**
  * The server's fast path for the request it gets most: a get without trace context, session
- * id or oldest pending sequence. It reads the Envelope and the GetRequest field by field with the verifier's own checks
- * (wire/verify.ts), in one pass and without the generated objects, and returns a request only when
- * every check of the general path (request_decoder.ts) would pass: any doubt returns null and
- * the general path decodes the frame again and gives the verdict (and the typed rejection).
+ * id or oldest pending sequence (routed or not). It reads the Envelope and the GetRequest field
+ * by field with the verifier's own checks (wire/verify.ts), in one pass and without the
+ * generated objects, and returns a request only when every check of the general path
+ * (request_decoder.ts) would pass: any doubt returns null and the general path decodes the
+ * frame again and gives the verdict (and the typed rejection).
  * test/net/get_request_reader.test.ts checks both agree on every one-byte change.
  */
 import { Body } from "../../schemas/generated/filestore_generated";
@@ -12,7 +13,7 @@ import type { Request } from "./messages";
 import { envelopeHeaderRule } from "../wire/envelope_rules";
 import { fieldOffset, followOffset, inlineField, rootTablePosition, VerificationError, verifyTableHeader, verifyVector, type TableRule } from "../wire/verify";
 import { readDouble, readUint32 } from "../wire/little_endian";
-import { consistencyByWire, isIntegerWithin } from "./wire_values";
+import { consistencyByWire, isIntegerWithin, isRouting } from "./wire_values";
 
 /** Envelope slots (schemas/filestore.fbs). */
 const requestIdSlot = 0;
@@ -25,6 +26,8 @@ const sequenceSlot = 6;
 const bodyTypeSlot = 7;
 const bodySlot = 8;
 const oldestPendingSequenceSlot = 9;
+const shardSlot = 10;
+const shardEpochSlot = 11;
 const keySlot = 0;
 const doubleBytes = 8;
 const uintBytes = 4;
@@ -62,9 +65,15 @@ function readGet(frame: Uint8Array, limits: Limits): Request | null {
   if (!isIntegerWithin(requestId, 1) || !isIntegerWithin(sequence, 0) || consistency === undefined) return null;
   const maxStalenessMs = scalarField(frame, envelope, size, maxStalenessSlot, uintBytes);
   const deadlineMs = scalarField(frame, envelope, size, deadlineSlot, uintBytes);
+  const shard = scalarField(frame, envelope, size, shardSlot, uintBytes);
+  const shardEpoch = scalarField(frame, envelope, size, shardEpochSlot, doubleBytes);
+  if (!isRouting(shard, shardEpoch)) return null;
   const key = readKey(frame, envelope, size, limits);
   if (key === null) return null;
-  return { requestId, consistency, maxStalenessMs, deadlineMs, sessionId: null, sequence, oldestPendingSequence: 0, trace: null, body: { kind: "get", key } };
+  return {
+    requestId, consistency, maxStalenessMs, deadlineMs, sessionId: null, sequence, oldestPendingSequence: 0,
+    shard, shardEpoch, trace: null, body: { kind: "get", key },
+  };
 }
 
 function readKey(frame: Uint8Array, envelope: number, envelopeSize: number, limits: Limits): Uint8Array | null {

@@ -19,7 +19,50 @@ export type RequestBody =
   | { kind: "ping" }
   | { kind: "get"; key: Uint8Array }
   | { kind: "write"; command: Command }
-  | { kind: "scan"; options: ScanOptions };
+  | { kind: "scan"; options: ScanOptions }
+  | { kind: "shardMap" };
+
+/**
+ * A point of the 64-bit hash space as two u32 halves, value = high * 2^32 + low; the end of a
+ * range may be the end of the space, 2^64, which is { high: 2^32, low: 0 }. The shape of
+ * src/cluster/placement/hash_range.ts's bounds, which the wire carries without knowing them.
+ */
+export interface HashPoint {
+  readonly high: number;
+  readonly low: number;
+}
+
+export type ReplicaRoleName = "voter" | "learner";
+
+/**
+ * A shard descriptor as the wire carries it (ShardDescriptor in the schema), in the shape of
+ * src/cluster/placement/shard_map.ts's ShardDescriptor: the range as [start, end) (the wire's
+ * inclusive `last` plus one), the leader absent when unknown. Decoded as received, not checked:
+ * the receiver checks it as any placement data from outside (ShardMap.fromOutside).
+ */
+export interface ShardDescriptorValue {
+  readonly id: number;
+  readonly range: { readonly start: HashPoint; readonly end: HashPoint };
+  readonly epoch: number;
+  readonly replicas: ReadonlyArray<{ readonly node: number; readonly role: ReplicaRoleName }>;
+  readonly leader?: number;
+}
+
+/** A node as a client needs it (ClusterNode in the schema). */
+export interface ClusterNodeValue {
+  readonly id: number;
+  readonly name: string;
+  /** "host:port" of its client port. */
+  readonly clientAddress: string;
+}
+
+/** The answer to a ShardMapRequest from a sharded node. */
+export interface ShardMapValue {
+  /** Positive: the coordinator's version of the whole map. */
+  readonly version: number;
+  readonly shards: readonly ShardDescriptorValue[];
+  readonly nodes: readonly ClusterNodeValue[];
+}
 
 export interface Request {
   /** Integer in 1..2^53, unique among the connection's requests in flight. */
@@ -36,6 +79,10 @@ export interface Request {
    * waits for (1..sequence); the server forgets outcomes below it. 0 when not given.
    */
   oldestPendingSequence: number;
+  /** The shard the client routed the request to (a sharded cluster); 0: not routed. */
+  shard: number;
+  /** That shard's epoch in the client's map: 1..2^53 with a shard, 0 without. */
+  shardEpoch: number;
   trace: TraceContext | null;
   body: RequestBody;
 }
@@ -52,7 +99,11 @@ export type ReplyResult =
   | { kind: "write"; outcome: WriteOutcome }
   | { kind: "batch"; succeeded: boolean; version: number; results: WriteOutcome[] }
   | { kind: "scan"; entries: Entry[]; nextCursor: Uint8Array | null }
-  | { kind: "ping"; serverInstanceId: Uint8Array };
+  | { kind: "ping"; serverInstanceId: Uint8Array }
+  /** null: the node is not sharded (version 0 on the wire, or a server older than the request). */
+  | { kind: "shardMap"; map: ShardMapValue | null }
+  /** With WRONG_SHARD: the descriptors covering the key as the node knows them, and the nodes they name. */
+  | { kind: "wrongShard"; shards: readonly ShardDescriptorValue[]; nodes: readonly ClusterNodeValue[] };
 
 export interface Reply {
   status: StatusName;

@@ -4,20 +4,22 @@
  * of that layout, which reads such a put without the verifier's walk. The layout is an ordinary
  * FlatBuffer that the generated code and the verifier read like the Builder's own
  * (test/net/put_request_layout.test.ts). Offsets are from the start of the Envelope, after the
- * u32 length prefix; doubles on 8 bytes, vectors on 4.
+ * u32 length prefix; doubles on 8 bytes, vectors on 4. It carries the routing fields (shard,
+ * shard_epoch; both 0 when not routed) in every put.
  *
  *   0   u32  root offset -> Envelope table at 32
- *   4   Envelope vtable: size 24, table size 52, request_id at +8, trace absent, consistency
- *       at +48, max_staleness_ms at +40, deadline_ms at +44, client_session_id at +36,
- *       sequence at +16, body_type at +49, body at +32, oldest_pending_sequence at +24;
- *       4 bytes of padding
- *   32  Envelope table: i32 28 (back to its vtable), 4 bytes of padding, f64 request_id at 40,
- *       f64 sequence at 48, f64 oldest_pending_sequence at 56, u32 body offset at 64 (-> 92),
- *       u32 session id offset at 68 (-> 104), u32 max_staleness_ms at 72, u32 deadline_ms at
- *       76, u8 consistency at 80, u8 body_type PutRequest at 81, 2 bytes of padding
- *   84  PutRequest vtable: size 8, table size 12, key at +4, value at +8
- *   92  PutRequest table: i32 8, u32 key offset at 96, u32 value offset at 100
- *   104 session id: u32 length, its bytes, zero padding to 4; then the key the same way; then
+ *   4   Envelope vtable: size 28, table size 60, request_id at +8, trace absent, consistency
+ *       at +56, max_staleness_ms at +48, deadline_ms at +52, client_session_id at +44,
+ *       sequence at +16, body_type at +57, body at +40, oldest_pending_sequence at +24,
+ *       shard at +4, shard_epoch at +32
+ *   32  Envelope table: i32 28 (back to its vtable), u32 shard at 36, f64 request_id at 40,
+ *       f64 sequence at 48, f64 oldest_pending_sequence at 56, f64 shard_epoch at 64, u32 body
+ *       offset at 72 (-> 100), u32 session id offset at 76 (-> 112), u32 max_staleness_ms at
+ *       80, u32 deadline_ms at 84, u8 consistency at 88, u8 body_type PutRequest at 89,
+ *       2 bytes of padding
+ *   92  PutRequest vtable: size 8, table size 12, key at +4, value at +8
+ *   100 PutRequest table: i32 8, u32 key offset at 104, u32 value offset at 108
+ *   112 session id: u32 length, its bytes, zero padding to 4; then the key the same way; then
  *       the value: u32 length and its bytes, to the end of the frame
  */
 import { Body } from "../../schemas/generated/filestore_generated";
@@ -26,18 +28,21 @@ import type { ServerLimits } from "./limits";
 import { readDouble, readUint32, writeDouble, writeUint32 } from "../wire/little_endian";
 import type { ConsistencyLevel, Request } from "./messages";
 import { consistencyByName } from "./request_encoder";
-import { consistencyByWire, isIntegerWithin } from "./wire_values";
+import { consistencyByWire, isIntegerWithin, isRouting } from "./wire_values";
 
 const lengthPrefixBytes = 4;
+const shardPosition = 36;
 const requestIdPosition = 40;
 const sequencePosition = 48;
 const oldestPendingPosition = 56;
-const maxStalenessPosition = 72;
-const deadlinePosition = 76;
-const consistencyPosition = 80;
-const keyOffsetPosition = 96;
-const valueOffsetPosition = 100;
-const sessionIdPosition = 104;
+const shardEpochPosition = 64;
+const bodyOffsetPosition = 72;
+const maxStalenessPosition = 80;
+const deadlinePosition = 84;
+const consistencyPosition = 88;
+const keyOffsetPosition = 104;
+const valueOffsetPosition = 108;
+const sessionIdPosition = 112;
 const vectorLengthBytes = 4;
 
 /** The constant bytes of the layout above, up to the vectors (the request's own fields are patched in). */
@@ -46,13 +51,13 @@ const template = new LayoutTemplate(buildTemplate());
 function buildTemplate(): Uint8Array {
   return new LayoutBytes(sessionIdPosition)
     .u32(0, 32)
-    .u16s(4, [24, 52, 8, 0, 48, 40, 44, 36, 16, 49, 32, 24])
+    .u16s(4, [28, 60, 8, 0, 56, 48, 52, 44, 16, 57, 40, 24, 4, 32])
     .i32(32, 28)
-    .u32(64, 92 - 64)
-    .u32(68, sessionIdPosition - 68)
-    .u8(81, Body.PutRequest)
-    .u16s(84, [8, 12, 4, 8])
-    .i32(92, 8)
+    .u32(bodyOffsetPosition, 100 - bodyOffsetPosition)
+    .u32(76, sessionIdPosition - 76)
+    .u8(89, Body.PutRequest)
+    .u16s(92, [8, 12, 4, 8])
+    .i32(100, 8)
     .bytes;
 }
 
@@ -69,6 +74,8 @@ interface PutFields {
   sessionId: Uint8Array;
   sequence: number;
   oldestPendingSequence: number;
+  shard: number;
+  shardEpoch: number;
   key: Uint8Array;
   value: Uint8Array;
 }
@@ -85,6 +92,8 @@ export function encodePutFrame(put: PutFields): Uint8Array {
   writeDouble(frame, envelope + requestIdPosition, put.requestId);
   writeDouble(frame, envelope + sequencePosition, put.sequence);
   writeDouble(frame, envelope + oldestPendingPosition, put.oldestPendingSequence);
+  writeUint32(frame, envelope + shardPosition, put.shard);
+  writeDouble(frame, envelope + shardEpochPosition, put.shardEpoch);
   writeUint32(frame, envelope + maxStalenessPosition, put.maxStalenessMs);
   writeUint32(frame, envelope + deadlinePosition, put.deadlineMs);
   frame[envelope + consistencyPosition] = consistencyByName[put.consistency];
@@ -107,15 +116,15 @@ type Limits = Pick<ServerLimits, "keySizeBytesMax" | "valueSizeBytesMax" | "sess
  * The server's side: when `frame` (an Envelope without its length prefix) holds, byte for byte,
  * the constant bytes above, vectors that follow each other as laid out (zero padding, offsets
  * that point at them, the value ending the frame exactly), and fields the general decoder would
- * accept (ids and sequences integers in range, a known consistency, a session id, key and value
- * within their limits), it is that put; anything else returns null and the general decoder
- * decides it. Key, value and session id are views into `frame`.
+ * accept (ids and sequences integers in range, a known consistency, a routing of shard and
+ * epoch, a session id, key and value within their limits), it is that put; anything else
+ * returns null and the general decoder decides it. Key, value and session id are views into `frame`.
  */
 export function readLaidOutPutRequest(frame: Uint8Array, limits: Limits): Request | null {
   const end = frame.length;
   if (end < sessionIdPosition + vectorLengthBytes) return null;
-  if (!template.matches(frame, 0, 0, requestIdPosition)
-    || !template.matches(frame, 0, 64, maxStalenessPosition)
+  if (!template.matches(frame, 0, 0, shardPosition)
+    || !template.matches(frame, 0, bodyOffsetPosition, maxStalenessPosition)
     || !template.matches(frame, 0, consistencyPosition + 1, keyOffsetPosition)) return null;
   const sessionIdLength = readUint32(frame, sessionIdPosition);
   if (sessionIdLength > limits.sessionIdBytesMax) return null;
@@ -133,8 +142,10 @@ export function readLaidOutPutRequest(frame: Uint8Array, limits: Limits): Reques
   const requestId = readDouble(frame, requestIdPosition);
   const sequence = readDouble(frame, sequencePosition);
   const oldestPendingSequence = readDouble(frame, oldestPendingPosition);
+  const shard = readUint32(frame, shardPosition);
+  const shardEpoch = readDouble(frame, shardEpochPosition);
   if (consistency === undefined || !isIntegerWithin(requestId, 1) || !isIntegerWithin(sequence, 0)
-    || !isIntegerWithin(oldestPendingSequence, 0, sequence)) return null;
+    || !isIntegerWithin(oldestPendingSequence, 0, sequence) || !isRouting(shard, shardEpoch)) return null;
   return {
     requestId,
     consistency,
@@ -143,6 +154,8 @@ export function readLaidOutPutRequest(frame: Uint8Array, limits: Limits): Reques
     sessionId: frame.subarray(sessionIdPosition + vectorLengthBytes, sessionIdPosition + vectorLengthBytes + sessionIdLength),
     sequence,
     oldestPendingSequence,
+    shard,
+    shardEpoch,
     trace: null,
     body: {
       kind: "write",

@@ -21,7 +21,7 @@ import { envelopeBodyRule } from "./schema_rules";
 import { envelopeHeaderRule } from "../wire/envelope_rules";
 import { RequestRejection, type StatusName } from "../wire/status";
 import { VerificationError, verifyRoot, verifyTable } from "../wire/verify";
-import { consistencyByWire, isIntegerWithin } from "./wire_values";
+import { consistencyByWire, isIntegerWithin, routingProblem } from "./wire_values";
 
 /** Decoding is synchronous and reads every field at once, so one buffer serves every frame. */
 const sharedByteBuffer = new ReusableByteBuffer();
@@ -91,6 +91,10 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
   if (sessionId !== null && sessionId.length > limits.sessionIdBytesMax) {
     reject.with("INVALID_REQUEST", `session id is longer than ${limits.sessionIdBytesMax} bytes`);
   }
+  const shard = envelope.shard();
+  const shardEpoch = envelope.shardEpoch();
+  const badRouting = routingProblem(shard, shardEpoch);
+  if (badRouting !== null) reject.with("INVALID_REQUEST", badRouting);
   return {
     requestId,
     consistency,
@@ -99,6 +103,8 @@ export function decodeAnyRequest(frame: Uint8Array, limits: Limits): Request {
     sessionId,
     sequence,
     oldestPendingSequence,
+    shard,
+    shardEpoch,
     trace: decodeTrace(envelope, reject),
     body: decodeBody(envelope, limits, reject),
   };
@@ -161,6 +167,8 @@ function decodeBody(envelope: Envelope, limits: Limits, reject: Reject): Request
       return { kind: "write", command: decodeBatch(envelope.body(new BatchRequest()) as BatchRequest, limits, reject) };
     case Body.ScanRequest:
       return { kind: "scan", options: decodeScan(envelope.body(new ScanRequest()) as ScanRequest, limits, reject) };
+    case Body.ShardMapRequest:
+      return { kind: "shardMap" };
     case Body.NONE:
       return reject.with("INVALID_REQUEST", "request has no body");
     default:

@@ -6,7 +6,7 @@ import * as flatbuffers from "flatbuffers";
 import type { Command, ScanOptions } from "../engine/types";
 import {
   BatchOperation, BatchOperationKind, BatchRequest, Body, CasRequest, Consistency, DeleteRequest, Envelope,
-  GetRequest, PingRequest, PutRequest, ScanRequest, TraceContext,
+  GetRequest, PingRequest, PutRequest, ScanRequest, ShardMapRequest, TraceContext,
 } from "../../schemas/generated/filestore_generated";
 import type { ConsistencyLevel, Request, RequestBody } from "./messages";
 import { unreachable } from "../util/assert";
@@ -73,6 +73,8 @@ function encodeBody(builder: flatbuffers.Builder, body: RequestBody): [Body, num
       return encodeWrite(builder, body.command);
     case "scan":
       return [Body.ScanRequest, encodeScan(builder, body.options)];
+    case "shardMap":
+      return [Body.ShardMapRequest, ShardMapRequest.createShardMapRequest(builder)];
     default:
       return unreachable(body, "unknown request body");
   }
@@ -94,6 +96,8 @@ export function encodeRequest(builder: flatbuffers.Builder, request: Request): U
   if (sessionId !== 0) Envelope.addClientSessionId(builder, sessionId);
   Envelope.addSequence(builder, request.sequence);
   if (request.oldestPendingSequence > 0) Envelope.addOldestPendingSequence(builder, request.oldestPendingSequence);
+  if (request.shard !== 0) Envelope.addShard(builder, request.shard);
+  if (request.shardEpoch !== 0) Envelope.addShardEpoch(builder, request.shardEpoch);
   Envelope.addBodyType(builder, bodyType);
   Envelope.addBody(builder, body);
   builder.finishSizePrefixed(Envelope.endEnvelope(builder));

@@ -7,7 +7,10 @@
  */
 import type { CommandResult, FoundValue, ScanPage } from "../engine/types";
 import type { KeyValueService, ReadContext } from "./key_value_service";
-import { errorReply, foundGetReply, type Reply, type Request, type WriteOutcome } from "./messages";
+import {
+  errorReply, foundGetReply, type ClusterNodeValue, type Reply, type Request, type ShardDescriptorValue,
+  type ShardMapValue, type WriteOutcome,
+} from "./messages";
 import { isStatusName } from "../wire/status";
 import type { WriteDeduplicator } from "./write_deduplicator";
 
@@ -24,9 +27,11 @@ export interface ExecutorContext {
 /** Vector headers, table and vtable of one scan entry in a reply: a generous upper bound. */
 const scanEntryOverheadBytesMax = 64;
 
-/** Metric label of a request: "get", "put", ..., "batch". */
+/** Metric label of a request: "get", "put", ..., "batch", "shard_map". */
 export function operationName(request: Request): string {
-  return request.body.kind === "write" ? request.body.command.op : request.body.kind;
+  const body = request.body;
+  if (body.kind === "write") return body.command.op;
+  return body.kind === "shardMap" ? "shard_map" : body.kind;
 }
 
 export function execute(context: ExecutorContext, request: Request, receivedAtMs: number): Reply | Promise<Reply> {
@@ -40,7 +45,16 @@ export function execute(context: ExecutorContext, request: Request, receivedAtMs
       return settle(context, () => context.service.scan(body.options, readContext(request, receivedAtMs)), (page) => scanReply(page, context.replyBytesMax));
     case "write":
       return executeWrite(context, request, receivedAtMs);
+    case "shardMap": {
+      const service = context.service;
+      if (service.shardMap === undefined) return shardMapReply(null);
+      return settle(context, () => service.shardMap!(), shardMapReply);
+    }
   }
+}
+
+function shardMapReply(map: ShardMapValue | null): Reply {
+  return { status: "OK", message: "", leaderHint: "", result: { kind: "shardMap", map } };
 }
 
 function readContext(request: Request, receivedAtMs: number): ReadContext {
@@ -49,6 +63,8 @@ function readContext(request: Request, receivedAtMs: number): ReadContext {
     maxStalenessMs: request.maxStalenessMs,
     deadlineAtMs: deadlineAtMs(receivedAtMs, request.deadlineMs),
     trace: request.trace,
+    shard: request.shard,
+    shardEpoch: request.shardEpoch,
   };
 }
 
@@ -97,6 +113,8 @@ function executeWrite(context: ExecutorContext, request: Request, receivedAtMs: 
       sessionId: request.sessionId,
       sequence: request.sequence,
       oldestPendingSequence: request.oldestPendingSequence,
+      shard: request.shard,
+      shardEpoch: request.shardEpoch,
     };
     return replyWhenApplied(context, () => service.applyWithContext!(command, writeContext));
   }
@@ -140,15 +158,26 @@ function settle<T>(context: ExecutorContext, run: () => T | Promise<T>, shape: (
   return shape(value);
 }
 
-/** A typed reply for an error carrying a wire status `code`; anything else is logged and answered INTERNAL. */
+/**
+ * A typed reply for an error carrying a wire status `code` (WRONG_SHARD with the descriptors and
+ * nodes of a WrongShardError); anything else is logged and answered INTERNAL.
+ */
 function failureReply(error: unknown, logError: ExecutorContext["logError"]): Reply {
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === "WRONG_SHARD") return wrongShardReply(error as Error & Partial<Record<"shards" | "nodes", unknown>>);
   if (isStatusName(code) && code !== "OK") {
     const hint = (error as { leaderHint?: unknown }).leaderHint;
     return errorReply(code, (error as Error).message ?? code, typeof hint === "string" ? hint : "");
   }
   logError("request failed", error);
   return errorReply("INTERNAL", "internal error");
+}
+
+function wrongShardReply(error: Error & Partial<Record<"shards" | "nodes", unknown>>): Reply {
+  const shards = Array.isArray(error.shards) ? error.shards as ShardDescriptorValue[] : [];
+  const nodes = Array.isArray(error.nodes) ? error.nodes as ClusterNodeValue[] : [];
+  const result = { kind: "wrongShard" as const, shards, nodes };
+  return { status: "WRONG_SHARD", message: error.message ?? "", leaderHint: "", result };
 }
 
 function getReply(entry: FoundValue | null): Reply {

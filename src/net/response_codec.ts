@@ -10,8 +10,12 @@ import { readLaidOutWriteReply } from "./write_reply_layout";
 import { readCommonResponse } from "./response_reader";
 import type { Entry } from "../engine/types";
 import {
-  BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, WriteResult,
+  BatchResult, Body, Envelope, GetResult, KeyValue, PingResult, Response, Result, ScanResult, ShardMapResult,
+  WriteResult, WrongShardResult,
 } from "../../schemas/generated/filestore_generated";
+import {
+  decodeShardMapResult, decodeWrongShardResult, encodeShardMapResult, encodeWrongShardResult,
+} from "./shard_map_codec";
 import { unreachable } from "../util/assert";
 import type { Reply, ReplyResult, WriteOutcome } from "./messages";
 import { envelopeBodyRule } from "./schema_rules";
@@ -47,6 +51,10 @@ function encodeResult(builder: flatbuffers.Builder, result: ReplyResult): [Resul
     }
     case "ping":
       return [Result.PingResult, PingResult.createPingResult(builder, builder.createByteVector(result.serverInstanceId))];
+    case "shardMap":
+      return [Result.ShardMapResult, encodeShardMapResult(builder, result.map)];
+    case "wrongShard":
+      return [Result.WrongShardResult, encodeWrongShardResult(builder, result)];
     default:
       return unreachable(result, "unknown reply result");
   }
@@ -76,14 +84,16 @@ function outcome(result: WriteResult): WriteOutcome {
   return { applied: result.applied(), version: result.version() };
 }
 
+/** A scan page, its bytes copied out of the frame: a caller keeps them past the read they came in. */
 function decodeScanResult(scan: ScanResult): ReplyResult {
   const entries: Entry[] = [];
   const keyValue = new KeyValue();
   for (let index = 0; index < scan.entriesLength(); index++) {
     scan.entries(index, keyValue);
-    entries.push({ key: keyValue.keyArray()!, value: keyValue.valueArray()!, version: keyValue.version() });
+    const key = keyValue.keyArray()!.slice();
+    entries.push({ key, value: keyValue.valueArray()!.slice(), version: keyValue.version() });
   }
-  return { kind: "scan", entries, nextCursor: scan.nextCursorArray() };
+  return { kind: "scan", entries, nextCursor: scan.nextCursorArray()?.slice() ?? null };
 }
 
 function decodeResult(response: Response): ReplyResult {
@@ -106,6 +116,10 @@ function decodeResult(response: Response): ReplyResult {
       const ping = response.result(new PingResult()) as PingResult;
       return { kind: "ping", serverInstanceId: ping.serverInstanceIdArray() ?? new Uint8Array(0) };
     }
+    case Result.ShardMapResult:
+      return { kind: "shardMap", map: decodeShardMapResult(response.result(new ShardMapResult()) as ShardMapResult) };
+    case Result.WrongShardResult:
+      return { kind: "wrongShard", ...decodeWrongShardResult(response.result(new WrongShardResult())!) };
     case Result.NONE:
       return { kind: "none" };
     default:
@@ -115,7 +129,8 @@ function decodeResult(response: Response): ReplyResult {
 
 /**
  * Verifies then decodes one reply (the Envelope, without its length prefix). Byte fields are
- * views, except a get's value, which is a copy (the one byte field a caller always keeps). A
+ * views, except a get's value and a scan page's keys, values and cursor, which are copies (the
+ * byte fields a caller keeps: the frame is only valid while its read is handled). A
  * found get in the server's own fixed layout is recognised byte for byte (get_reply_layout.ts);
  * the other common replies (gets, writes, statuses without text) are read in one pass by
  * response_reader.ts; the rest are verified whole, then read with the generated code.

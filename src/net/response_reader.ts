@@ -23,7 +23,9 @@ const envelopeOmittedSlotFirst = 1;
 const envelopeOmittedSlotLast = 6;
 const envelopeBodyTypeSlot = 7;
 const envelopeBodySlot = 8;
-const envelopeOldestPendingSequenceSlot = 9;
+/** Envelope slots after the body a reply leaves out too: oldest_pending_sequence, shard, shard_epoch. */
+const envelopeOmittedLaterSlotFirst = 9;
+const envelopeOmittedLaterSlotLast = 11;
 /** Response slots. */
 const responseStatusSlot = 0;
 const responseMessageSlot = 1;
@@ -71,7 +73,9 @@ export function readCommonResponse(frame: Uint8Array): DecodedResponse | null {
   for (let slot = envelopeOmittedSlotFirst; slot <= envelopeOmittedSlotLast; slot++) {
     if (fieldOffset(frame, envelope, slot) !== 0) return null;
   }
-  if (fieldOffset(frame, envelope, envelopeOldestPendingSequenceSlot) !== 0) return null;
+  for (let slot = envelopeOmittedLaterSlotFirst; slot <= envelopeOmittedLaterSlotLast; slot++) {
+    if (fieldOffset(frame, envelope, slot) !== 0) return null;
+  }
   const requestId = doubleField(frame, envelope, envelopeSize, envelopeHeaderRule, envelopeRequestIdSlot);
   if (byteField(frame, envelope, envelopeSize, envelopeHeaderRule, envelopeBodyTypeSlot) !== Body.Response) return null;
   const response = tableField(frame, envelope, envelopeSize, envelopeHeaderRule, envelopeBodySlot);

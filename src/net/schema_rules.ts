@@ -103,6 +103,54 @@ const pingResult: TableRule = {
   fields: [{ kind: "bytes", slot: 0, required: false }],
 };
 
+const shardReplica: TableRule = {
+  name: "ShardReplica",
+  fields: [
+    { kind: "scalar", slot: 0, sizeBytes: 4 },
+    { kind: "scalar", slot: 1, sizeBytes: 1 },
+  ],
+};
+
+const shardDescriptor: TableRule = {
+  name: "ShardDescriptor",
+  fields: [
+    { kind: "scalar", slot: 0, sizeBytes: 4 },
+    { kind: "scalar", slot: 1, sizeBytes: 8 },
+    { kind: "scalar", slot: 2, sizeBytes: 4 },
+    { kind: "scalar", slot: 3, sizeBytes: 4 },
+    { kind: "scalar", slot: 4, sizeBytes: 4 },
+    { kind: "scalar", slot: 5, sizeBytes: 4 },
+    { kind: "tables", slot: 6, required: true, table: shardReplica },
+    { kind: "scalar", slot: 7, sizeBytes: 4 },
+  ],
+};
+
+const clusterNode: TableRule = {
+  name: "ClusterNode",
+  fields: [
+    { kind: "scalar", slot: 0, sizeBytes: 4 },
+    { kind: "string", slot: 1 },
+    { kind: "string", slot: 2, required: true },
+  ],
+};
+
+const shardMapResult: TableRule = {
+  name: "ShardMapResult",
+  fields: [
+    { kind: "scalar", slot: 0, sizeBytes: 8 },
+    { kind: "tables", slot: 1, required: false, table: shardDescriptor },
+    { kind: "tables", slot: 2, required: false, table: clusterNode },
+  ],
+};
+
+const wrongShardResult: TableRule = {
+  name: "WrongShardResult",
+  fields: [
+    { kind: "tables", slot: 0, required: false, table: shardDescriptor },
+    { kind: "tables", slot: 1, required: false, table: clusterNode },
+  ],
+};
+
 export const responseRule: TableRule = {
   name: "Response",
   fields: [
@@ -117,6 +165,8 @@ export const responseRule: TableRule = {
         [Result.BatchResult, batchResult],
         [Result.ScanResult, scanResult],
         [Result.PingResult, pingResult],
+        [Result.ShardMapResult, shardMapResult],
+        [Result.WrongShardResult, wrongShardResult],
       ]),
     },
   ],
@@ -130,6 +180,7 @@ export const bodyMembers: ReadonlyMap<number, TableRule> = new Map([
   [Body.CasRequest, casRequest],
   [Body.BatchRequest, batchRequest],
   [Body.ScanRequest, scanRequest],
+  [Body.ShardMapRequest, emptyTable("ShardMapRequest")],
   [Body.Response, responseRule],
 ]);
 

@@ -258,6 +258,8 @@ class ClientPortServer {
       maxStalenessMs: get.maxStalenessMs,
       deadlineAtMs: deadlineAtMs(receivedAtMs, get.deadlineMs),
       trace: null,
+      shard: get.shard,
+      shardEpoch: get.shardEpoch,
     };
     const found = lookUpGet(this.executor, bytes, get.keyStart, end, readContext);
     if (isFoundValue(found)) this.replyFound(connection, requestId, found, receivedAtMs);

@@ -26,6 +26,8 @@ export const envelopeHeaderRule: TableRule = {
     { kind: "scalar", slot: 4, sizeBytes: 4 },
     { kind: "scalar", slot: 6, sizeBytes: 8 },
     { kind: "scalar", slot: 9, sizeBytes: 8 },
+    { kind: "scalar", slot: 10, sizeBytes: 4 },
+    { kind: "scalar", slot: 11, sizeBytes: 8 },
   ],
 };
 

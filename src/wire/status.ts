@@ -18,6 +18,7 @@ export const statusByName = {
   INTERNAL: Status.Internal,
   DEADLOCK: Status.Deadlock,
   LOCK_EXPIRED: Status.LockExpired,
+  WRONG_SHARD: Status.WrongShard,
 } as const;
 
 export type StatusName = keyof typeof statusByName;

@@ -21,7 +21,7 @@ export class VerificationError extends Error {
 export type FieldRule =
   | { kind: "scalar"; slot: number; sizeBytes: 1 | 2 | 4 | 8 }
   | { kind: "bytes"; slot: number; required: boolean; lengthMax?: number }
-  | { kind: "string"; slot: number }
+  | { kind: "string"; slot: number; required?: boolean }
   | { kind: "table"; slot: number; required: boolean; table: TableRule }
   | { kind: "tables"; slot: number; required: boolean; table: TableRule }
   | { kind: "union"; typeSlot: number; valueSlot: number; members: ReadonlyMap<number, TableRule> };
@@ -154,7 +154,7 @@ function verifyField(
   const sizeBytes = field.kind === "scalar" ? field.sizeBytes : offsetSizeBytes;
   const position = inlineField(bytes, tablePosition, tableSizeBytes, rule, field.slot, sizeBytes);
   if (position === 0) {
-    if (field.kind !== "scalar" && field.kind !== "string" && field.required) fail(`${fieldName(rule, field.slot)} is required`);
+    if (field.kind !== "scalar" && field.required === true) fail(`${fieldName(rule, field.slot)} is required`);
     return;
   }
   if (field.kind === "scalar") return;

@@ -26,6 +26,7 @@ interface Outcome { requestId: number; error: string | null }
 function pendingRequest(requestId: number, deadlineMs: number, outcomes: Outcome[]): PendingRequest {
   return {
     requestId, frame: new Uint8Array(0), isWrite: false, sequence: 0, deadlineMs, sent: false, settled: false, read: wholeReply,
+    redirect: null,
     resolve: () => outcomes.push({ requestId, error: null }),
     reject: (error) => outcomes.push({ requestId, error: (error as FileStoreError).code }),
   };

@@ -21,7 +21,8 @@ function readLaidOutGetRequest(bytes: Uint8Array, start: number, end: number, ke
   if (!readLaidOutGet(bytes, start, end, keySizeBytesMax, get)) return null;
   return {
     requestId: get.requestId, consistency: get.consistency, maxStalenessMs: get.maxStalenessMs, deadlineMs: get.deadlineMs,
-    sessionId: null, sequence: get.sequence, oldestPendingSequence: 0, trace: null,
+    sessionId: null, sequence: get.sequence, oldestPendingSequence: 0, shard: get.shard, shardEpoch: get.shardEpoch,
+    trace: null,
     body: { kind: "get", key: bytes.subarray(get.keyStart, end) },
   };
 }
@@ -31,6 +32,7 @@ const gets: Request[] = [
   request(2 ** 53 - 1, { kind: "get", key: bytes("a") }, { consistency: "bounded", maxStalenessMs: 0xffff_ffff, deadlineMs: 1 }),
   request(123_456, { kind: "get", key: new Uint8Array(limits.keySizeBytesMax).fill(0xfe) }, { consistency: "eventual", deadlineMs: 0xffff_ffff }),
   request(5, { kind: "get", key: bytes("user/42") }, { sequence: 17 }),
+  request(6, { kind: "get", key: bytes("orders/u1/o9") }, { shard: 0xffff_ffff, shardEpoch: 2 ** 53 - 1 }),
 ];
 
 describe("get request writer", () => {
@@ -59,7 +61,8 @@ describe("get request writer", () => {
   test("every one-byte change and truncation of a laid-out get, alone or inside a larger read, is read as by the general decoder", () => {
     let compared = 0;
     let takenByLayout = 0;
-    for (const get of gets.slice(0, 2)) {
+    const routed = request(7, { kind: "get", key: bytes("o/u/1") }, { shard: 3, shardEpoch: 12 });
+    for (const get of [gets[0]!, gets[1]!, routed]) {
       const envelope = encodeGetRequest(get, (get.body as { key: Uint8Array }).key).slice(4);
       for (const variant of truncatedAndChangedVariants(envelope, [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff], 0x08)) {
         const expected = outcome(() => decodeAnyRequest(variant, limits));
@@ -77,9 +80,13 @@ describe("get request writer", () => {
     expect(takenByLayout).toBeGreaterThan(100);
   });
 
-  test("gets with a trace context or a session id, and other requests, are not plain gets", () => {
-    const notPlain = sampleRequests().filter((sample) => sample.body.kind !== "get" || sample.trace !== null || sample.sessionId !== null);
-    expect(notPlain.length).toBe(sampleRequests().length);
+  test("gets with a trace context or a session id, and other requests, are not plain gets; a routed get is", () => {
+    const samples = sampleRequests();
+    const notPlain = samples.filter((sample) =>
+      sample.body.kind !== "get" || sample.trace !== null || sample.sessionId !== null);
+    expect(notPlain.length).toBe(samples.length - 1);
     for (const sample of notPlain) expect(isPlainGet(sample)).toBe(false);
+    const routings = samples.filter(isPlainGet).map((sample) => [sample.shard, sample.shardEpoch]);
+    expect(routings).toEqual([[0xffff_ffff, 2 ** 53 - 1]]);
   });
 });

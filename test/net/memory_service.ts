@@ -29,7 +29,7 @@ export class MemoryService implements KeyValueService {
     return entry === undefined ? null : { key: key.slice(), value: entry.value, version: entry.version };
   }
 
-  scan(options: ScanOptions): ScanPage | Promise<ScanPage> {
+  scan(options: ScanOptions, _context?: ReadContext): ScanPage | Promise<ScanPage> {
     const prefix = options.prefix === undefined ? null : latin1(options.prefix);
     const start = options.start === undefined ? null : latin1(options.start);
     const end = options.end === undefined ? null : latin1(options.end);

@@ -36,6 +36,7 @@ describe("put request writer", () => {
         for (const valueLength of [0, 1, 5, 100, limits.valueSizeBytesMax]) {
           const written = put(2 ** 40 + cases, filled(sessionLength, 1), filled(keyLength, 2), filled(valueLength, 3), {
             consistency: "bounded", maxStalenessMs: 7, deadlineMs: 0xffff_ffff, sequence: 2 ** 53 - 1, oldestPendingSequence: 2 ** 52,
+            ...(cases % 2 === 0 ? { shard: 0xffff_ffff - cases, shardEpoch: 2 ** 53 - 1 - cases } : {}),
           });
           const envelope = laidOut(written);
           expect(decodeAnyRequest(envelope, limits)).toEqual(written);
@@ -64,7 +65,11 @@ describe("put request writer", () => {
   test("every one-byte change and truncation of a laid-out put is decoded as by the general decoder alone", () => {
     let compared = 0;
     let takenByLayout = 0;
-    for (const written of [put(77, bytes("session-id"), bytes("orders/u1/o17"), bytes("qty=5")), put(78, new Uint8Array(0), bytes("k"), new Uint8Array(0))]) {
+    const puts = [
+      put(77, bytes("session-id"), bytes("orders/u1/o17"), bytes("qty=5"), { shard: 12, shardEpoch: 3 }),
+      put(78, new Uint8Array(0), bytes("k"), new Uint8Array(0)),
+    ];
+    for (const written of puts) {
       for (const variant of truncatedAndChangedVariants(laidOut(written), [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff], 0x08)) {
         if (readLaidOutPutRequest(variant, limits) !== null) takenByLayout++;
         expect(outcome(() => decodeRequest(variant, limits))).toEqual(outcome(() => decodeAnyRequest(variant, limits)));

@@ -160,6 +160,19 @@ describe("request codec: field limits", () => {
     }
   });
 
+  test("a routing round-trips; a shard without an epoch, an epoch without one, one not in 1..2^53 is refused", () => {
+    const get = { kind: "get" as const, key: bytes("orders/u1/o9") };
+    for (const [shard, shardEpoch] of [[0, 0], [1, 1], [0xffff_ffff, 2 ** 53 - 1]] as const) {
+      const routed = request(21, get, { shard, shardEpoch });
+      expect(decodeChecked(envelopeBytes(routed))).toEqual(routed);
+    }
+    for (const [shard, shardEpoch] of [[5, 0], [0, 3], [5, -1], [5, 0.5], [5, 2 ** 53], [5, Number.NaN]] as const) {
+      const result = rejection(envelopeBytes(request(22, get, { shard, shardEpoch })));
+      expect({ status: result.status, requestId: result.requestId, fatal: result.fatal })
+        .toEqual({ status: "INVALID_REQUEST", requestId: 22, fatal: false });
+    }
+  });
+
   test("a scan with both a prefix and a range is refused; its limit is capped", () => {
     const both = envelopeBytes(request(1, { kind: "scan", options: { prefix: bytes("a"), start: bytes("b"), limit: 1 } }));
     expect(rejection(both).status).toBe("INVALID_REQUEST");
@@ -177,6 +190,11 @@ describe("response codec", () => {
     { status: "OK", message: "", leaderHint: "", result: { kind: "batch", succeeded: true, version: 4, results: [{ applied: true, version: 4 }] } },
     { status: "OK", message: "", leaderHint: "", result: { kind: "scan", entries: [{ key: bytes("a"), value: bytes("1"), version: 1 }], nextCursor: bytes("a") } },
     { status: "OK", message: "", leaderHint: "", result: { kind: "ping", serverInstanceId: bytes("0123456789abcdef") } },
+    { status: "OK", message: "", leaderHint: "", result: { kind: "shardMap", map: null } },
+    {
+      status: "WRONG_SHARD", message: "moved", leaderHint: "",
+      result: { kind: "wrongShard", shards: [], nodes: [{ id: 3, name: "db-c", clientAddress: "10.0.0.3:7400" }] },
+    },
   ];
 
   test("every reply round-trips", () => {

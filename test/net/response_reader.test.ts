@@ -38,6 +38,18 @@ const otherReplies: Array<[string, Reply]> = [
   ["ping", ok({ kind: "ping", serverInstanceId: new Uint8Array(16).fill(5) })],
   ["batch", ok({ kind: "batch", succeeded: true, version: 4, results: [{ applied: true, version: 4 }] })],
   ["scan", ok({ kind: "scan", entries: [{ key: new Uint8Array([1]), value, version: 2 }], nextCursor: null })],
+  ["not sharded", ok({ kind: "shardMap", map: null })],
+  ["wrong shard", {
+    status: "WRONG_SHARD", message: "moved", leaderHint: "",
+    result: {
+      kind: "wrongShard",
+      shards: [{
+        id: 2, epoch: 3, range: { start: { high: 1, low: 0 }, end: { high: 2, low: 0 } },
+        replicas: [{ node: 1, role: "voter" }], leader: 1,
+      }],
+      nodes: [{ id: 1, name: "n1", clientAddress: "127.0.0.1:7400" }],
+    },
+  }],
 ];
 
 type Outcome = { decoded: DecodedResponse } | { rejected: true };

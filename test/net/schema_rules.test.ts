@@ -25,9 +25,10 @@ describe("verifier rules", () => {
 
   test("cover every table of the schema", () => {
     expect([...tables.keys()].sort()).toEqual([
-      "BatchOperation", "BatchRequest", "BatchResult", "CasRequest", "DeleteRequest", "GetRequest", "GetResult",
-      "KeyValue", "PingRequest", "PingResult", "PutRequest", "Response", "ScanRequest", "ScanResult",
-      "TraceContext", "WriteResult",
+      "BatchOperation", "BatchRequest", "BatchResult", "CasRequest", "ClusterNode", "DeleteRequest", "GetRequest",
+      "GetResult", "KeyValue", "PingRequest", "PingResult", "PutRequest", "Response", "ScanRequest", "ScanResult",
+      "ShardDescriptor", "ShardMapRequest", "ShardMapResult", "ShardReplica", "TraceContext", "WriteResult",
+      "WrongShardResult",
     ]);
   });
 

@@ -197,8 +197,9 @@ describe("observer and reply size", () => {
     service.entries.set("k", { value: bytes("value"), version: 7 });
     const raw = await client(port);
     const foundCount = 50;
-    const frames = Array.from({ length: foundCount }, (_, index) => encodeGetFrame(index + 1, "strong", 0, 1000, bytes("k")));
-    frames.push(encodeGetFrame(foundCount + 1, "eventual", 0, 0, bytes("missing")));
+    const frames = Array.from({ length: foundCount }, (_, index) =>
+      encodeGetFrame(index + 1, "strong", 0, 1000, 0, 0, bytes("k")));
+    frames.push(encodeGetFrame(foundCount + 1, "eventual", 0, 0, 0, 0, bytes("missing")));
     raw.send(Buffer.concat(frames));
     for (let id = 1; id <= foundCount; id++) {
       expect(await raw.reply(id)).toEqual({ status: "OK", message: "", leaderHint: "", result: { kind: "get", value: bytes("value"), version: 7 } });

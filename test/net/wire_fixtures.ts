@@ -11,7 +11,8 @@ export const text = (data: Uint8Array | null) => (data === null ? null : Buffer.
 
 export function request(requestId: number, body: RequestBody, extra: Partial<Request> = {}): Request {
   return {
-    requestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0, sessionId: null, sequence: 0, oldestPendingSequence: 0, trace: null, body, ...extra,
+    requestId, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0, sessionId: null, sequence: 0,
+    oldestPendingSequence: 0, shard: 0, shardEpoch: 0, trace: null, body, ...extra,
   };
 }
 
@@ -38,6 +39,7 @@ export function withLengthPrefix(envelope: Uint8Array): Uint8Array {
 export function sampleRequests(): Request[] {
   const trace = { traceId: new Uint8Array(16).fill(7), spanId: new Uint8Array(8).fill(9) };
   const session = { sessionId: bytes("session-0123456789"), sequence: 42, oldestPendingSequence: 40 };
+  const routed = { shard: 4, shardEpoch: 2 };
   return [
     request(1, { kind: "ping" }),
     request(2, { kind: "get", key: bytes("user/1") }, { consistency: "bounded", maxStalenessMs: 250, trace }),
@@ -51,7 +53,12 @@ export function sampleRequests(): Request[] {
       { op: "cas", key: bytes("c"), expected: bytes("2"), value: bytes("3") },
     ] } }, session),
     request(8, { kind: "scan", options: { prefix: bytes("user/"), limit: 10, cursor: bytes("user/1") } }, { consistency: "eventual" }),
-    request(9, { kind: "scan", options: { start: bytes("a"), end: bytes("m"), limit: 5 } }),
+    request(9, { kind: "scan", options: { start: bytes("a"), end: bytes("m"), limit: 5 } }, routed),
+    request(10, { kind: "shardMap" }),
+    request(11, { kind: "get", key: bytes("orders/u1/o9") }, { shard: 0xffff_ffff, shardEpoch: 2 ** 53 - 1 }),
+    request(12, { kind: "write", command: { op: "put", key: bytes("o/u1/o9"), value: bytes("5") } }, {
+      ...session, ...routed,
+    }),
   ];
 }
 

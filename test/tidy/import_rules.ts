@@ -65,7 +65,10 @@ export const importRules: readonly ImportRule[] = [
   {
     from: "src/client/",
     to: ["src/log/", "src/cluster/", "src/admin/", "src/cli/", "src/config/", "src/main.ts"],
-    why: "the public client knows nothing of server internals (it speaks the wire format of src/net/)",
+    toExcept: ["src/cluster/placement/"],
+    why: "the public client knows nothing of server internals (it speaks the wire format of src/net/); of the "
+      + "cluster it uses only the placement rules (src/cluster/placement/: pure, no runtime), to route keys to "
+      + "shards exactly as the nodes place them",
   },
   {
     from: "src/cluster/",

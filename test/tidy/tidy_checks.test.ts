@@ -97,6 +97,17 @@ describe("import directions", () => {
     expect(places(offenses)).toEqual(["src/net/a.ts:2"]);
   });
 
+  test("the client takes from the cluster its placement rules only", () => {
+    const offenses = importRuleOffenses([
+      file("src/client/a.ts", [
+        'import { shardOfKey } from "../cluster/placement/locate.ts";',
+        'import { RawNode } from "../cluster/raft/raw_node.ts";',
+        'import { ReplicatedService } from "../cluster/replicated_service.ts";',
+      ].join("\n")),
+    ]);
+    expect(places(offenses)).toEqual(["src/client/a.ts:2", "src/client/a.ts:3"]);
+  });
+
   test("the wire helpers know neither port; the cluster takes from the client port its service interface only", () => {
     const offenses = importRuleOffenses([
       file("src/wire/a.ts", [

@@ -54,6 +54,23 @@ test("scan walks pages in key order, up to a limit", async () => {
   assert.deepEqual(limited, keys.slice(3, 7));
 });
 
+test("scanPage gives pages in key order with a cursor that resumes; one it did not make is refused", async () => {
+  const keys = Array.from({ length: 11 }, (_, index) => `paged/${String(index).padStart(2, "0")}`);
+  await Promise.all(keys.map((key) => db.put(key, key)));
+  const seen: string[] = [];
+  let page = await db.scanPage({ prefix: "paged/", pageSize: 4 });
+  for (let pages = 1; page.cursor !== null && pages < 10; pages++) {
+    assert.equal(typeof page.cursor, "string");
+    seen.push(...page.entries.map((entry) => text(entry.key)!));
+    page = await db.scanPage({ prefix: "paged/", pageSize: 4, cursor: page.cursor });
+  }
+  seen.push(...page.entries.map((entry) => text(entry.key)!));
+  assert.deepEqual(seen, keys);
+  const refused = await db.scanPage({ prefix: "paged/", cursor: "not a cursor" }).catch((error: unknown) => error);
+  const { code, argument } = refused as { code: string; argument: string };
+  assert.deepEqual([code, argument], ["INVALID_REQUEST", "cursor"]);
+});
+
 test("1,000 requests pipelined at once each get their own answer", async () => {
   const count = 1000;
   await Promise.all(Array.from({ length: count }, (_, index) => db.put(`many/${index}`, `value-${index}`)));

@@ -46,7 +46,8 @@ export function clientGetFrame(): Uint8Array {
   const builder = new flatbuffers.Builder(256);
   const request: Request = {
     requestId: 1, trace: null, consistency: "strong", maxStalenessMs: 0, deadlineMs: 0,
-    sessionId: null, sequence: 0, oldestPendingSequence: 0, body: { kind: "get", key: bytes("key") },
+    sessionId: null, sequence: 0, oldestPendingSequence: 0, shard: 0, shardEpoch: 0,
+    body: { kind: "get", key: bytes("key") },
   };
   return encodeRequest(builder, request).slice();
 }

@@ -11,6 +11,7 @@ import { PingRequest } from '../../filestore/wire/ping-request';
 import { PutRequest } from '../../filestore/wire/put-request';
 import { Response } from '../../filestore/wire/response';
 import { ScanRequest } from '../../filestore/wire/scan-request';
+import { ShardMapRequest } from '../../filestore/wire/shard-map-request';
 
 
 /**
@@ -29,6 +30,7 @@ export enum Body {
   CasRequest = 5,
   BatchRequest = 6,
   ScanRequest = 7,
+  ShardMapRequest = 8,
   PeerHello = 80,
   PeerMessage = 81,
   PeerRefusal = 82,
@@ -37,8 +39,8 @@ export enum Body {
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null {
+  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(new PingRequest())! as PingRequest;
@@ -48,6 +50,7 @@ export function unionToBody(
     case 'CasRequest': return accessor(new CasRequest())! as CasRequest;
     case 'BatchRequest': return accessor(new BatchRequest())! as BatchRequest;
     case 'ScanRequest': return accessor(new ScanRequest())! as ScanRequest;
+    case 'ShardMapRequest': return accessor(new ShardMapRequest())! as ShardMapRequest;
     case 'PeerHello': return accessor(new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(new PeerRefusal())! as PeerRefusal;
@@ -58,9 +61,9 @@ export function unionToBody(
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null, 
+  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
   index: number
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|null {
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(index, new PingRequest())! as PingRequest;
@@ -70,6 +73,7 @@ export function unionListToBody(
     case 'CasRequest': return accessor(index, new CasRequest())! as CasRequest;
     case 'BatchRequest': return accessor(index, new BatchRequest())! as BatchRequest;
     case 'ScanRequest': return accessor(index, new ScanRequest())! as ScanRequest;
+    case 'ShardMapRequest': return accessor(index, new ShardMapRequest())! as ShardMapRequest;
     case 'PeerHello': return accessor(index, new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(index, new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(index, new PeerRefusal())! as PeerRefusal;

@@ -106,8 +106,26 @@ oldestPendingSequence():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+/**
+ * Routing (a sharded cluster): the shard the client routed this request to, by its copy of the
+ * shard map, and that shard's epoch there. A node serves the request only when it holds that
+ * shard at that epoch and the key (a scan: its range) lies in it; otherwise it answers
+ * WrongShard, or NotLeader from a follower. 0 and 0: not routed (a client of a node that is
+ * not sharded, or one older than sharding): a node that holds every key serves it as before.
+ * A nonzero shard needs an epoch of 1 or more; shard 0 needs epoch 0.
+ */
+shard():number {
+  const offset = this.bb!.__offset(this.bb_pos, 24);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+shardEpoch():number {
+  const offset = this.bb!.__offset(this.bb_pos, 26);
+  return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
+}
+
 static startEnvelope(builder:flatbuffers.Builder) {
-  builder.startObject(10);
+  builder.startObject(12);
 }
 
 static addRequestId(builder:flatbuffers.Builder, requestId:number) {
@@ -160,6 +178,14 @@ static addBody(builder:flatbuffers.Builder, bodyOffset:flatbuffers.Offset) {
 
 static addOldestPendingSequence(builder:flatbuffers.Builder, oldestPendingSequence:number) {
   builder.addFieldFloat64(9, oldestPendingSequence, 0.0);
+}
+
+static addShard(builder:flatbuffers.Builder, shard:number) {
+  builder.addFieldInt32(10, shard, 0);
+}
+
+static addShardEpoch(builder:flatbuffers.Builder, shardEpoch:number) {
+  builder.addFieldFloat64(11, shardEpoch, 0.0);
 }
 
 static endEnvelope(builder:flatbuffers.Builder):flatbuffers.Offset {

@@ -4,7 +4,9 @@ import { BatchResult } from '../../filestore/wire/batch-result';
 import { GetResult } from '../../filestore/wire/get-result';
 import { PingResult } from '../../filestore/wire/ping-result';
 import { ScanResult } from '../../filestore/wire/scan-result';
+import { ShardMapResult } from '../../filestore/wire/shard-map-result';
 import { WriteResult } from '../../filestore/wire/write-result';
+import { WrongShardResult } from '../../filestore/wire/wrong-shard-result';
 
 
 export enum Result {
@@ -13,13 +15,15 @@ export enum Result {
   WriteResult = 2,
   BatchResult = 3,
   ScanResult = 4,
-  PingResult = 5
+  PingResult = 5,
+  ShardMapResult = 6,
+  WrongShardResult = 7
 }
 
 export function unionToResult(
   type: Result,
-  accessor: (obj:BatchResult|GetResult|PingResult|ScanResult|WriteResult) => BatchResult|GetResult|PingResult|ScanResult|WriteResult|null
-): BatchResult|GetResult|PingResult|ScanResult|WriteResult|null {
+  accessor: (obj:BatchResult|GetResult|PingResult|ScanResult|ShardMapResult|WriteResult|WrongShardResult) => BatchResult|GetResult|PingResult|ScanResult|ShardMapResult|WriteResult|WrongShardResult|null
+): BatchResult|GetResult|PingResult|ScanResult|ShardMapResult|WriteResult|WrongShardResult|null {
   switch(Result[type]) {
     case 'NONE': return null; 
     case 'GetResult': return accessor(new GetResult())! as GetResult;
@@ -27,15 +31,17 @@ export function unionToResult(
     case 'BatchResult': return accessor(new BatchResult())! as BatchResult;
     case 'ScanResult': return accessor(new ScanResult())! as ScanResult;
     case 'PingResult': return accessor(new PingResult())! as PingResult;
+    case 'ShardMapResult': return accessor(new ShardMapResult())! as ShardMapResult;
+    case 'WrongShardResult': return accessor(new WrongShardResult())! as WrongShardResult;
     default: return null;
   }
 }
 
 export function unionListToResult(
   type: Result, 
-  accessor: (index: number, obj:BatchResult|GetResult|PingResult|ScanResult|WriteResult) => BatchResult|GetResult|PingResult|ScanResult|WriteResult|null, 
+  accessor: (index: number, obj:BatchResult|GetResult|PingResult|ScanResult|ShardMapResult|WriteResult|WrongShardResult) => BatchResult|GetResult|PingResult|ScanResult|ShardMapResult|WriteResult|WrongShardResult|null, 
   index: number
-): BatchResult|GetResult|PingResult|ScanResult|WriteResult|null {
+): BatchResult|GetResult|PingResult|ScanResult|ShardMapResult|WriteResult|WrongShardResult|null {
   switch(Result[type]) {
     case 'NONE': return null; 
     case 'GetResult': return accessor(index, new GetResult())! as GetResult;
@@ -43,6 +49,8 @@ export function unionListToResult(
     case 'BatchResult': return accessor(index, new BatchResult())! as BatchResult;
     case 'ScanResult': return accessor(index, new ScanResult())! as ScanResult;
     case 'PingResult': return accessor(index, new PingResult())! as PingResult;
+    case 'ShardMapResult': return accessor(index, new ShardMapResult())! as ShardMapResult;
+    case 'WrongShardResult': return accessor(index, new WrongShardResult())! as WrongShardResult;
     default: return null;
   }
 }

@@ -28,5 +28,13 @@ export enum Status {
   Unavailable = 9,
   Internal = 10,
   Deadlock = 11,
-  LockExpired = 12
+  LockExpired = 12,
+
+  /**
+   * This node does not serve the key's shard at the epoch the request was routed by (it holds
+   * no replica of it, the request named another shard or an older epoch). Nothing was applied.
+   * The result is a WrongShardResult with the current descriptor(s) of the shard(s) covering
+   * the key as this node knows them, for the client to patch its shard map with.
+   */
+  WrongShard = 13
 }
