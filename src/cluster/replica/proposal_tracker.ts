@@ -61,12 +61,25 @@ export class ProposalTracker<Outcome> {
     for (const [waiterIndex, waiter] of this.waiters) {
       if (waiterIndex > index) continue;
       this.waiters.delete(waiterIndex);
-      waiter.reject(new ReplicationError("UNAVAILABLE", "a snapshot replaced the log before the write was seen applied; its outcome is unknown"));
+      const why = "a snapshot replaced the log before the write was seen applied";
+      waiter.reject(outcomeUnknown(why));
     }
   }
 
-  rejectAll(error: Error): void {
+  /**
+   * The node stops waiting (shutdown, failure, removal). Each of these proposals is in the log
+   * and may still commit under a new leader, so its outcome is unknown: TIMEOUT on the wire,
+   * never UNAVAILABLE, which clients may resend elsewhere as a new write (applied twice).
+   */
+  rejectAll(reason: Error): void {
+    if (this.waiters.size === 0) return;
+    const error = outcomeUnknown(reason.message);
     for (const waiter of this.waiters.values()) waiter.reject(error);
     this.waiters.clear();
   }
+}
+
+/** A proposal's outcome cannot be known here: TIMEOUT, whose wire meaning for a write is just that. */
+function outcomeUnknown(why: string): ReplicationError {
+  return new ReplicationError("TIMEOUT", `${why}; the write was proposed and may still be applied (outcome unknown)`);
 }
