@@ -71,7 +71,32 @@ export const command: fc.Arbitrary<CoordinatorCommand> = fc.oneof(
   },
 );
 
-/** A sequence that starts with a bootstrap most of the time (else everything is NOT_BOOTSTRAPPED). */
+/**
+ * The steps of one move of a replica of a shard, in order: all three, the first one or two (the
+ * move left running), or a learner added and removed again (a cancel).
+ */
+const moveSteps: fc.Arbitrary<CoordinatorCommand[]> = fc
+  .record({ shard: shardId, from: nodeId, to: nodeId, ending: fc.constantFrom(1, 2, 3, 3, 3, 0) })
+  .map(({ shard, from, to, ending }) => {
+    const learner: CoordinatorCommand = { kind: "addLearner", shard, from, to };
+    if (ending === 0) return [learner, { kind: "removeReplica", shard, node: to }];
+    const promotion: CoordinatorCommand = { kind: "promote", shard, node: to };
+    return [learner, promotion, { kind: "removeReplica", shard, node: from } as const].slice(0, ending);
+  });
+
+/**
+ * A sequence that starts with a bootstrap most of the time (else everything is NOT_BOOTSTRAPPED),
+ * then single commands and the steps of moves, so moves run to their end often enough.
+ */
+const chunk = fc.oneof({ weight: 3, arbitrary: command.map((each) => [each]) }, { weight: 1, arbitrary: moveSteps });
+
 export const commandSequence: fc.Arbitrary<CoordinatorCommand[]> = fc
-  .tuple(fc.integer({ min: 0, max: 4 }), bootstrap, fc.array(command, { maxLength: 60 }))
-  .map(([lead, first, rest]) => (lead > 0 || rest.length === 0 ? [first, ...rest] : rest));
+  .tuple(
+    fc.integer({ min: 0, max: 4 }),
+    bootstrap,
+    fc.array(chunk, { maxLength: 40 }),
+  )
+  .map(([lead, first, chunks]) => {
+    const rest = chunks.flat();
+    return lead > 0 || rest.length === 0 ? [first, ...rest] : rest;
+  });
