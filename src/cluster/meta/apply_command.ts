@@ -8,7 +8,7 @@
  */
 import { equalRanges } from "../placement/hash_range.ts";
 import type { NodeId } from "../raft/types.ts";
-import { unreachable } from "../../util/assert.ts";
+import { assert, unreachable } from "../../util/assert.ts";
 import {
   isFixedSetting, isSettableSetting, settingsProblem, settingValueProblem, type ClusterSettings,
 } from "./cluster_settings.ts";
@@ -48,6 +48,7 @@ type Bootstrap = Extract<CoordinatorCommand, { kind: "bootstrap" }>;
 /** Settings, the first nodes (up), and shardCount equal shards at epoch 1, placed on those nodes; map version 1. */
 function bootstrap(state: CoordinatorState, command: Bootstrap): Applied {
   if (state.settings !== null) return refused("ALREADY_BOOTSTRAPPED", "the cluster was bootstrapped already");
+  assert(state.nodes.size === 0 && state.shards.size === 0, "a state without settings holds nothing");
   const settings: ClusterSettings = {
     clusterId: command.clusterId,
     shardsAtBootstrap: command.shardCount,

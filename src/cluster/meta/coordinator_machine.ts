@@ -28,6 +28,7 @@ import {
   type ShardRecord,
 } from "./coordinator_state.ts";
 import { LeaderHints } from "./leader_hints.ts";
+import { assert } from "../../util/assert.ts";
 
 /** One replica a node holds, as replicasOn lists it. */
 export interface HeldReplica {
@@ -61,6 +62,7 @@ export class CoordinatorMachine implements ReplicatedMachine<CoordinatorOutcome>
   }
 
   apply(entry: Entry): Promise<CoordinatorOutcome> | undefined {
+    assert(entry.index === this.appliedIndex + 1, "committed entries are applied in order, once each");
     this.appliedIndex = entry.index;
     if (entry.kind === "config" || entry.data.length === 0) return undefined;
     let command: CoordinatorCommand;
@@ -83,6 +85,7 @@ export class CoordinatorMachine implements ReplicatedMachine<CoordinatorOutcome>
 
   /** Replaces the whole state; a snapshot that is not of this format is refused (CoordinatorCodecError) first. */
   async restore(data: Uint8Array, index: number): Promise<void> {
+    assert(Number.isSafeInteger(index) && index >= 0, "a snapshot's index is a non-negative integer");
     this.state = decodeAt(data, index);
     this.appliedIndex = index;
     const { shards, nodes } = this.state;

@@ -17,6 +17,7 @@ import { replicasPerShardMax } from "../placement/placement_limits.ts";
 import type { ShardId } from "../placement/shard_map.ts";
 import type { NodeId } from "../raft/types.ts";
 import { refused, shardChanged, type Applied } from "./command_result.ts";
+import { assert } from "../../util/assert.ts";
 import { replicaIdMax } from "./coordinator_limits.ts";
 import { replicaOn, type CoordinatorState, type ReplicaRecord, type ShardRecord } from "./coordinator_state.ts";
 
@@ -97,6 +98,7 @@ function moveStepFor(state: CoordinatorState, shardId: ShardId, node: NodeId): M
 
 /** The shard with new replicas, its epoch bumped, and the map version bumped. */
 function replaceShard(state: CoordinatorState, shard: ShardRecord, replicas: readonly ReplicaRecord[]): void {
+  assert(replicas.some((replica) => replica.role === "voter"), "every step of a move leaves the shard a voter");
   state.shards.set(shard.id, { id: shard.id, range: shard.range, epoch: shard.epoch + 1, replicas });
   state.mapVersion++;
 }
