@@ -20,12 +20,11 @@
  */
 import { parseHostPort, type HostPort } from "../config/address.ts";
 import { assert } from "../util/assert.ts";
+import { nodeNameCharactersMax } from "./meta/coordinator_limits.ts";
 import type { NodeId } from "./raft/types.ts";
 
 /** Raft config entries store node ids as u32 (src/cluster/raft/config_entry.ts). */
 const nodeIdMax = 0xffffffff;
-/** A DNS label's limit, so a host name can be used as it is. */
-const nodeNameCharactersMax = 63;
 /** Set in every hashed id: they never meet the ids of `n1`, `n2`, ... */
 const hashedIdBit = 0x80000000;
 /**

@@ -12,8 +12,12 @@ import type { Offense } from "./offense.ts";
 import type { SourceFile } from "./source_tree.ts";
 import { walk } from "./syntax_walk.ts";
 
-/** Folders of pure planners: add each new one here (the placement planner will live in the second). */
-export const PURE_FOLDERS: readonly string[] = ["src/cluster/raft/", "src/cluster/placement/"];
+/**
+ * Folders of pure planners: add each new one here (the placement planner will live in the second;
+ * the third holds the coordinator's state machine, whose apply must give the same state on every
+ * replica).
+ */
+export const PURE_FOLDERS: readonly string[] = ["src/cluster/raft/", "src/cluster/placement/", "src/cluster/meta/"];
 
 /** Globals that read a clock, draw randomness, schedule work or reach the runtime or the network. */
 const impureGlobals = new Set([
