@@ -3,11 +3,13 @@
  * drivers each (the counter machine), one per group, on views of a group multiplexer, over TCP on
  * 127.0.0.1 and over the in-memory network carrying real peer frames. Every group elects its own
  * leader and replicates its own writes; the nodes keep one connection per peer node; when a node
- * stops, every group it led elects another leader and goes on.
+ * stops, every group it led elects another leader and goes on; a replica removed from one group
+ * learns it from that group's refusal while its node's other replicas carry on.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import type { NodeRemoval } from "../../src/cluster/node_removal.ts";
 import type { NodeId } from "../../src/cluster/raft/types.ts";
-import { ReplicaDriver } from "../../src/cluster/replica/replica_driver.ts";
+import { ReplicaDriver, type GroupMembership } from "../../src/cluster/replica/replica_driver.ts";
 import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
 import { GroupMultiplexer, type MemberLocator } from "../../src/cluster/transport/group_multiplexer.ts";
 import { MemoryPeerNetwork } from "../../src/cluster/transport/memory_peer_transport.ts";
@@ -36,6 +38,7 @@ interface Node {
   address: string;
   multiplexer: GroupMultiplexer;
   drivers: Map<GroupId, CounterDriver>;
+  removals: Map<GroupId, NodeRemoval>;
 }
 
 interface Fabric {
@@ -80,23 +83,41 @@ async function startCluster(fabric: Fabric): Promise<Node[]> {
   for (let position = 1; position <= nodeCount; position++) {
     const { transport, address } = await fabric.start(position);
     const multiplexer = new GroupMultiplexer(transport, locator);
-    started.push({ position, transport, address, multiplexer, drivers: new Map() });
+    started.push({ position, transport, address, multiplexer, drivers: new Map(), removals: new Map() });
   }
   for (const node of started) for (const group of groups) startReplica(node, group, started);
   return started;
 }
 
+/**
+ * As the node runtime will: the view reaches the members of the newest and the applied
+ * membership, at their nodes' addresses, and knows the applied index (so it refuses non-members).
+ */
+function peersOf(group: GroupId, all: Node[], membership: GroupMembership): Map<NodeId, string> {
+  const { newest, applied } = membership;
+  const members = new Set([...newest.voters, ...newest.learners, ...applied.voters, ...applied.learners]);
+  const addressOf = (member: NodeId) => all.find((node) => memberOf(group, node.position) === member)!.address;
+  return new Map([...members].map((member) => [member, addressOf(member)]));
+}
+
 function startReplica(node: Node, group: GroupId, all: Node[]): void {
   const member = memberOf(group, node.position);
   const transport = node.multiplexer.open(group, member);
-  transport.setPeers(new Map(all.map((peer) => [memberOf(group, peer.position), peer.address])));
   const storage = new MemoryRaftStorage({ voters: all.map((peer) => memberOf(group, peer.position)), learners: [] });
+  const events = {
+    membershipChanged: (membership: GroupMembership) => {
+      transport.setPeers(peersOf(group, all, membership), membership.appliedIndex);
+    },
+    becameLeader: () => {},
+  };
   const driver = ReplicaDriver.start<number, CounterMachine>({
     nodeId: member,
     storage,
     transport,
+    events,
     machine: new CounterMachine(storage.snapshot()),
     randomSeed: member * 7919,
+    onRemoved: (removal) => node.removals.set(group, removal),
   });
   node.drivers.set(group, driver);
 }
@@ -123,6 +144,40 @@ async function everyReplicaAt(total: number): Promise<void> {
   await waitFor(converged, `every replica of every group at ${total}`);
 }
 
+/** Removes group 5's replica on the third node; it learns from its group's refusal while its other groups go on. */
+async function removeOneReplica(fabric: Fabric): Promise<void> {
+  await writeInEveryGroup(1);
+  const removedGroup = 5;
+  const third = nodes[2]!;
+  const removedMember = memberOf(removedGroup, third.position);
+  const firstMember = memberOf(removedGroup, 1);
+  let leader = await waitFor(() => leaderOf(removedGroup), "group 5's leader");
+  if (leader.nodeId === removedMember) {
+    leader.transferLeadership(firstMember);
+    const transferred = () => {
+      const found = leaderOf(removedGroup);
+      return found?.nodeId === firstMember ? found : null;
+    };
+    leader = await waitFor(transferred, "the transfer");
+  }
+  // The removed replica never hears the entry that removes it (§4.1): a peer's refusal tells it.
+  await leader.changeMembership({ kind: "removeNode", node: removedMember }, Infinity);
+  const removal = await waitFor(() => third.removals.get(removedGroup), "the removed replica told by its group");
+  const anyIndex = expect.any(Number);
+  expect(removal).toEqual({ node: removedMember, membershipIndex: anyIndex, learnedFrom: anyIndex });
+  expect(Math.floor(removal.learnedFrom / membersPerGroupMax)).toBe(removedGroup);
+  expect([...third.removals.keys()]).toEqual([removedGroup]);
+  // The third node's other replicas still replicate, over the same connections.
+  const others = groups.filter((group) => group !== removedGroup);
+  await Promise.all(others.map(async (group) => {
+    const groupLeader = await waitFor(() => leaderOf(group), `a leader of group ${group}`);
+    await groupLeader.propose(new Uint8Array([2]), Infinity);
+  }));
+  const othersAtThree = () => others.every((group) => third.drivers.get(group)!.machine.total === 3);
+  await waitFor(othersAtThree, "the third node's other groups at 3");
+  if (fabric === tcp) expect(third.transport.stats().connectionsOpened).toBe(nodeCount - 1);
+}
+
 for (const fabric of [tcp, memory()]) {
   describe(`3 nodes × 8 groups over one connection per node pair (${fabric.name})`, () => {
     test("every group elects its own leader and replicates its own writes", async () => {
@@ -145,6 +200,11 @@ for (const fabric of [tcp, memory()]) {
       expect(await writeInEveryGroup(2)).toEqual(groups.map(() => 3));
       await everyReplicaAt(3);
       for (const group of groups) expect(leaderOf(group)!.nodeId % membersPerGroupMax).not.toBe(stopped.position);
+    }, 60_000);
+
+    test("a replica removed from one group is told by that group alone; its node's other replicas go on", async () => {
+      nodes = await startCluster(fabric);
+      await removeOneReplica(fabric);
     }, 60_000);
   });
 }
