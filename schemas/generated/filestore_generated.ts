@@ -16,6 +16,7 @@ export { KeyValue } from './filestore/wire/key-value';
 export { PeerHello } from './filestore/wire/peer-hello';
 export { PeerMessage } from './filestore/wire/peer-message';
 export { PeerRefusal } from './filestore/wire/peer-refusal';
+export { PeerRefusalKind } from './filestore/wire/peer-refusal-kind';
 export { PingRequest } from './filestore/wire/ping-request';
 export { PingResult } from './filestore/wire/ping-result';
 export { PutRequest } from './filestore/wire/put-request';

@@ -54,6 +54,9 @@ const refusalReasons: Record<keyof PeerRejections, string> = {
   clientProtocol: "client_protocol",
   malformedFrame: "malformed_frame",
   misaddressed: "misaddressed",
+  protocolVersion: "protocol_version",
+  unknownGroup: "unknown_group",
+  notMember: "not_member",
 };
 
 /** Connections and frames the peer port refused before any reached the Raft core, by reason. */

@@ -4,9 +4,11 @@
  * soon as the entry is appended (§4.1: a configuration takes effect when appended), and the core
  * refuses to let a leader remove itself (it hands leadership over first). So it learns it from
  * its peers, connected or not when the removal committed: once a peer has applied the removal,
- * it refuses the node's connection with a PeerRefusal saying its membership as of its applied
- * index A does not list the node (as etcd answers a removed member 410 Gone). That proves a
- * removal only when this node's own applied
+ * it refuses the node's connection (or, when the connection still carries groups the two nodes
+ * share, the node's messages of this group) with a PeerRefusal naming the group and saying its
+ * membership as of its applied index A does not list the node's member (as etcd answers a
+ * removed member 410 Gone; group_multiplexer.ts routes it to that group's replica alone). That
+ * proves a removal only when this node's own applied
  *   membership lists it and its applied index is below A: both memberships are committed, so
  *   the one at A replaced this node's (the peer is ahead, not behind). A node that is joining
  *   (`serve --join`, not yet added) has no applied membership listing it, so it is never told

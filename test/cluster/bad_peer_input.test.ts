@@ -6,6 +6,8 @@
 import { afterEach, expect, test } from "bun:test";
 import { connect } from "../../src/client/index.ts";
 import type { ReadContext } from "../../src/net/key_value_service.ts";
+import type { Message } from "../../src/cluster/raft/types.ts";
+import { singleGroupId } from "../../src/cluster/transport/types.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { InProcessCluster, readText, text } from "./in_process_cluster.ts";
 import { ProcessCluster } from "./process_cluster.ts";
@@ -60,9 +62,12 @@ test("messages from an unknown node or an old term change nothing", async () => 
   const stranger = inProcess.network.join(42, new Map([[follower.id, "memory"]]));
   stranger.send([{ type: "vote", from: 42, to: follower.id, term: term + 5, lastIndex: 1000, lastTerm: term + 5, leadershipTransfer: false }]);
   // From a member, but an old term: an append that would rewind the commit index.
-  follower.transport.deliver({ type: "append", from: leader.id, to: follower.id, term: 0, prevIndex: 0, prevTerm: 0, commit: 0, entries: [] });
+  const network = inProcess.network;
+  const fromLeader = (message: Message) => network.deliverNow(leader.id, follower.id, singleGroupId, message);
+  const addressed = { from: leader.id, to: follower.id };
+  fromLeader({ type: "append", ...addressed, term: 0, prevIndex: 0, prevTerm: 0, commit: 0, entries: [] });
   // From a member, malformed: entries of a later term than the message itself.
-  follower.transport.deliver({
+  fromLeader({
     type: "append", from: leader.id, to: follower.id, term, prevIndex: 0, prevTerm: 0, commit: 0,
     entries: [{ index: 1, term: term + 1, kind: "normal", data: new Uint8Array(0) }],
   });

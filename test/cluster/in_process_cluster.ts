@@ -13,9 +13,8 @@ import { startKeyValueReplica } from "../../src/cluster/key_value_replica.ts";
 import type { KeyValueDriver, KeyValueReplicaOptions } from "../../src/cluster/key_value_replica.ts";
 import { ReplicatedKeyValueService } from "../../src/cluster/replicated_service.ts";
 import { MemoryRaftStorage } from "../../src/cluster/storage/memory_raft_storage.ts";
-import {
-  MemoryPeerNetwork, type MemoryPeerNetworkOptions, type MemoryPeerTransport,
-} from "../../src/cluster/transport/memory_peer_transport.ts";
+import { MemoryPeerNetwork, type MemoryPeerNetworkOptions } from "../../src/cluster/transport/memory_peer_transport.ts";
+import type { PeerTransport } from "../../src/cluster/transport/types.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 export interface ClusterNode {
@@ -24,7 +23,7 @@ export interface ClusterNode {
   engine: Engine;
   driver: KeyValueDriver;
   service: ReplicatedKeyValueService;
-  transport: MemoryPeerTransport;
+  transport: PeerTransport;
 }
 
 export class InProcessCluster {

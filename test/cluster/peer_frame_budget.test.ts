@@ -17,6 +17,8 @@ const builder = new flatbuffers.Builder(1024);
 /** Every index, term and count at its largest, so no field encodes shorter than it could. */
 const numberMax = Number.MAX_SAFE_INTEGER;
 const nodeIdMax = 0xffffffff;
+/** The largest group id: the group field is encoded (group 0 is the default, left out). */
+const groupMax = 0xffffffff;
 
 function appendOf(entries: Entry[]): Message {
   const numbers = { term: numberMax, prevIndex: numberMax, prevTerm: numberMax, commit: numberMax };
@@ -40,7 +42,7 @@ describe("peer frame bounds hold for the largest encodings", () => {
       [],
     ];
     for (const list of cases) {
-      const frame = encodeMessageFrame(builder, appendOf(list));
+      const frame = encodeMessageFrame(builder, groupMax, appendOf(list));
       expect({ entries: list.length, fits: frame.length <= appendFrameBytesMax(dataBytesOf(list), list.length) })
         .toEqual({ entries: list.length, fits: true });
     }
@@ -51,7 +53,7 @@ describe("peer frame bounds hold for the largest encodings", () => {
     const confState = { voters: members.slice(0, groupMembersMax / 2), learners: members.slice(groupMembersMax / 2) };
     const chunk = new Uint8Array(4099);
     const metadata = { index: numberMax, term: numberMax, confState };
-    const frame = encodeMessageFrame(builder, {
+    const frame = encodeMessageFrame(builder, groupMax, {
       type: "snapshot", from: nodeIdMax, to: nodeIdMax - 1, term: numberMax, metadata,
       offset: numberMax, chunk, done: false, totalBytes: numberMax,
     });

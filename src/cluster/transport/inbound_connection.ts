@@ -1,19 +1,27 @@
 /**
- * One connection a peer dialed to this node: it must open with a PeerHello naming this
- * cluster and a node in the peer list, then carry PeerMessages from that node to this one.
- * Anything else closes it and is counted by reason; the transport and its other connections
- * carry on. A node that is not (or no longer) a member is told so with a PeerRefusal before the
- * close, when the transport knows its membership (refusalFor), so a removed node learns it.
+ * One connection a peer node dialed to this node: it must open with a PeerHello naming this
+ * cluster, this protocol version and a node this node talks to, then carry PeerMessages of any
+ * group from that node. A bad hello or frame closes it and is counted by reason; the transport
+ * and its other connections carry on. A node this node does not (or no longer) talk to is told,
+ * before the close, that its replicas are not members where the groups know it (refusalFramesFor),
+ * so a removed replica learns it; a hello of another protocol version is answered with a
+ * PeerRefusal saying so. A message the receiver refuses (a group this node does not hold, a
+ * misaddressed message, a sender not a member) is counted and dropped, and the connection, which
+ * carries the other groups too, stays; a refusal the receiver writes back goes out on it
+ * (writeBack), behind a bound.
  * Frames are copied out of the read buffer once, so the entries of a delivered append stay valid
  * for as long as the receiver keeps them.
  */
 import type { Socket } from "bun";
 import { FrameAssembler } from "../../wire/frame_assembler.ts";
+import { OutputBuffer } from "../../wire/output_buffer.ts";
 import { RequestRejection } from "../../wire/status.ts";
+import type { LogFields } from "../../util/logger.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { decodePeerFrame, peerProtocolVersion } from "./peer_codec.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
-import type { PeerRejections } from "./types.ts";
+import { writtenBackBytesMax } from "./transport_limits.ts";
+import type { GroupId, GroupRejection, PeerRejections } from "./types.ts";
 
 /** Read buffer a connection starts with for frames split across reads; grows to the frame. */
 const receiveBufferBytesInitial = 64 * 1024;
@@ -29,13 +37,17 @@ interface InboundContext {
   nodeId: NodeId;
   clusterId: string;
   frameSizeBytesMax: number;
+  /** Whether this node talks to `node` (dials it and accepts its hello). */
   isPeer(node: NodeId): boolean;
-  reject(reason: keyof PeerRejections): void;
-  deliver(message: Message): void;
+  /** Counts and logs refused input; `fields` say more in the log line. */
+  reject(reason: keyof PeerRejections, fields?: LogFields): void;
+  deliver(from: NodeId, group: GroupId, message: Message): GroupRejection | null;
   /** A peer's hello was accepted: it is up. */
   greeted(node: NodeId): void;
-  /** The PeerRefusal frame telling `node` it is not a member; null when it is not to be told. */
-  refusalFor(node: NodeId): Uint8Array | null;
+  /** The PeerRefusal frames telling `node` its replicas are not members; null when there are none. */
+  refusalFramesFor(node: NodeId): Uint8Array | null;
+  /** The PeerRefusal frame telling `node` its hello's protocol version is not this one. */
+  versionRefusalFrame(node: NodeId, version: number): Uint8Array;
 }
 
 export class InboundConnection {
@@ -45,6 +57,8 @@ export class InboundConnection {
   private closed = false;
   /** Bytes of the first length prefix seen so far; null once it was checked. */
   private firstPrefix: number[] | null = [];
+  /** Refusals written back that the socket has not taken yet. */
+  private readonly writtenBack = new OutputBuffer();
 
   constructor(
     private readonly socket: Socket<InboundConnection | undefined>,
@@ -83,14 +97,35 @@ export class InboundConnection {
     this.socket.terminate();
   }
 
-  /** The peer is no longer a member: tells it so (when the transport can) and closes, uncounted. */
+  /** This node no longer talks to the peer: tells it where its replicas are not members and closes, uncounted. */
   closeAsNonMember(): void {
     if (this.closed) return;
-    const frame = this.peerNode === null ? null : this.context.refusalFor(this.peerNode);
+    const frames = this.peerNode === null ? null : this.context.refusalFramesFor(this.peerNode);
+    this.endWith(frames);
+  }
+
+  /**
+   * Writes `frame` (a refusal) back to the dialing node. Dropped when more than
+   * writtenBackBytesMax wait already: a peer that does not read what comes back loses refusals,
+   * this node does not grow memory for it.
+   */
+  writeBack(frame: Uint8Array): void {
+    if (this.closed || this.writtenBack.length + frame.length > writtenBackBytesMax) return;
+    this.writtenBack.append(frame);
+    this.writtenBack.flush(this.socket);
+  }
+
+  /** The socket can take more: what is written back goes on. */
+  onDrain(): void {
+    if (!this.closed) this.writtenBack.flush(this.socket);
+  }
+
+  /** Closes after writing what waits and `frames` (end() sends them before the close; terminate() could drop them). */
+  private endWith(frames: Uint8Array | null): void {
     this.closed = true;
-    // end() sends the refusal before the close; terminate() could drop it.
-    if (frame === null) this.socket.terminate();
-    else this.socket.end(frame);
+    if (frames !== null) this.writtenBack.append(frames);
+    if (this.writtenBack.length === 0) this.socket.terminate();
+    else this.socket.end(this.writtenBack.bytes.subarray(0, this.writtenBack.length));
   }
 
   private onFrame(frame: Uint8Array): boolean {
@@ -103,17 +138,17 @@ export class InboundConnection {
     }
     if (decoded.kind === "hello") return this.onHello(decoded.clusterId, decoded.nodeId, decoded.protocolVersion);
     // Refusals travel only back to the dialing node, never on a connection it dialed in.
-    if (decoded.kind === "refusal") return this.refuse("malformedFrame");
-    if (this.peerNode === null) return this.refuse("malformedFrame");
-    const message = decoded.message;
-    if (message.to !== this.context.nodeId || message.from !== this.peerNode) return this.refuse("misaddressed");
+    if (decoded.kind !== "message" || this.peerNode === null) return this.refuse("malformedFrame");
     if (!this.context.isPeer(this.peerNode)) return this.refuseNonMember(this.peerNode);
-    this.context.deliver(message);
+    const rejection = this.context.deliver(this.peerNode, decoded.group, decoded.message);
+    const { group, message } = decoded;
+    if (rejection !== null) this.context.reject(rejection, { group, from: message.from, to: message.to });
     return !this.closed;
   }
 
   private onHello(clusterId: string, nodeId: NodeId, protocolVersion: number): boolean {
-    if (this.peerNode !== null || protocolVersion !== peerProtocolVersion) return this.refuse("malformedFrame");
+    if (this.peerNode !== null) return this.refuse("malformedFrame");
+    if (protocolVersion !== peerProtocolVersion) return this.refuseVersion(nodeId, protocolVersion);
     if (clusterId !== this.context.clusterId) return this.refuse("wrongClusterId");
     if (nodeId === this.context.nodeId) return this.refuse("unknownNode");
     if (!this.context.isPeer(nodeId)) return this.refuseNonMember(nodeId);
@@ -122,7 +157,14 @@ export class InboundConnection {
     return true;
   }
 
-  /** As refuse("unknownNode"), after writing `node` a PeerRefusal when the transport has one. */
+  /** Counts and logs the refusal, and closes after telling the dialing node which version this one speaks. */
+  private refuseVersion(node: NodeId, version: number): false {
+    this.context.reject("protocolVersion", { version, expected: peerProtocolVersion });
+    this.endWith(this.context.versionRefusalFrame(node, version));
+    return false;
+  }
+
+  /** As refuse("unknownNode"), after writing `node` the refusals the transport has for it. */
   private refuseNonMember(node: NodeId): false {
     if (this.closed) return false;
     this.context.reject("unknownNode");

@@ -1,10 +1,13 @@
 /**
  * In-process peer transport for driver tests: the nodes of one MemoryPeerNetwork reach each
- * other through it, with the TCP transport's semantics (bounded queue per peer, delivery on a
+ * other through it, with the TCP transport's semantics (bounded queue per node, delivery on a
  * later event-loop turn, order kept per pair, drops counted) but no sockets. Links can be cut
  * one way (`cut(from, to)`) or around a node (`isolate(node)`) and restored. A message from a
- * node not in the receiver's list is dropped and, as on TCP, answered with a refusal when the
- * receiver knows its membership (setPeers with a membership index).
+ * node not in the receiver's list is dropped and counted, and the node is told the receiver's
+ * refusals for it (NodeReceiver.refusalsFor), as a TCP hello of such a node would be.
+ *
+ * joinNode gives a node transport (types.ts, NodeTransport) for a GroupMultiplexer of many
+ * groups; join gives a node of one group (group 0, member ids = node ids), as startTcpPeerTransport.
  *
  * A network made with `encodeFrames` also carries each message as the TCP transport does, in
  * its peer frame (peer_codec.ts): a frame over frameSizeBytesMax is dropped and counted, and the
@@ -13,10 +16,22 @@
 import * as flatbuffers from "flatbuffers";
 import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
+import { GroupMultiplexer, nodeIdsAsMemberIds } from "./group_multiplexer.ts";
 import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { resolvePeerTransportLimits } from "./transport_limits.ts";
-import type { PeerAddresses, PeerRefusal, PeerTransport, PeerTransportLimits, PeerTransportStats } from "./types.ts";
+import {
+  singleGroupId,
+  type GroupId,
+  type MemberRefusal,
+  type NodeReceiver,
+  type NodeTransport,
+  type OutboundMessage,
+  type PeerAddresses,
+  type PeerTransport,
+  type PeerTransportLimits,
+  type PeerTransportStats,
+} from "./types.ts";
 
 const lengthPrefixBytes = 4;
 
@@ -26,17 +41,25 @@ export interface MemoryPeerNetworkOptions {
 }
 
 export class MemoryPeerNetwork {
-  private readonly members = new Map<NodeId, MemoryPeerTransport>();
+  private readonly members = new Map<NodeId, MemoryNodeTransport>();
   private readonly cutLinks = new Set<string>();
 
   constructor(readonly options: MemoryPeerNetworkOptions = {}) {}
 
-  /** A transport for `nodeId` on this network; `peers` as for setPeers. */
-  join(nodeId: NodeId, peers: PeerAddresses = new Map(), limits: Partial<PeerTransportLimits> = {}): MemoryPeerTransport {
+  /** A node of one group: a node transport for `nodeId` carrying group 0 alone; `peers` as for setPeers. */
+  join(nodeId: NodeId, peers: PeerAddresses = new Map(), limits: Partial<PeerTransportLimits> = {}): PeerTransport {
+    const multiplexer = new GroupMultiplexer(this.joinNode(nodeId, limits), nodeIdsAsMemberIds);
+    const view = multiplexer.openAlone(singleGroupId, nodeId);
+    view.setPeers(peers);
+    return view;
+  }
+
+  /** A node transport for `nodeId` on this network, talking to no node until setNodes. */
+  joinNode(nodeId: NodeId, limits: Partial<PeerTransportLimits> = {}): NodeTransport {
     assert(nodeId > 0, "node ids are positive");
     const existing = this.members.get(nodeId);
     if (!(existing === undefined || existing.isClosed())) fail(`node ${nodeId} already joined`);
-    const transport = new MemoryPeerTransport(this, nodeId, peers, resolvePeerTransportLimits(limits));
+    const transport = new MemoryNodeTransport(this, nodeId, resolvePeerTransportLimits(limits));
     this.members.set(nodeId, transport);
     return transport;
   }
@@ -63,8 +86,13 @@ export class MemoryPeerNetwork {
     this.cutLinks.clear();
   }
 
+  /** Hands `message` of `group` to node `to` at once, as if node `from` had sent it (links and queues aside). */
+  deliverNow(from: NodeId, to: NodeId, group: GroupId, message: Message): void {
+    this.members.get(to)?.deliver(from, group, message);
+  }
+
   /** @internal The live transport of `to` when the link from `from` is up. */
-  reachable(from: NodeId, to: NodeId): MemoryPeerTransport | undefined {
+  reachable(from: NodeId, to: NodeId): MemoryNodeTransport | undefined {
     if (this.cutLinks.has(linkName(from, to))) return undefined;
     const target = this.members.get(to);
     return target === undefined || target.isClosed() ? undefined : target;
@@ -75,12 +103,17 @@ function linkName(from: NodeId, to: NodeId): string {
   return `${from}>${to}`;
 }
 
-export class MemoryPeerTransport implements PeerTransport {
-  private peers: Map<NodeId, string>;
-  private readonly queues = new Map<NodeId, Message[]>();
-  private handler: (message: Message) => void = () => {};
-  private refusedHandler: (refusal: PeerRefusal) => void = () => {};
-  private membershipIndex: number | undefined = undefined;
+/** Takes nothing until a multiplexer attaches. */
+const detachedReceiver: NodeReceiver = {
+  message: () => "unknownGroup",
+  refused: () => {},
+  refusalsFor: () => [],
+};
+
+class MemoryNodeTransport implements NodeTransport {
+  private nodes = new Map<NodeId, string>();
+  private readonly queues = new Map<NodeId, OutboundMessage[]>();
+  private receiver: NodeReceiver = detachedReceiver;
   private readonly counters = new PeerCounters();
   private flushScheduled = false;
   private closed = false;
@@ -90,103 +123,98 @@ export class MemoryPeerTransport implements PeerTransport {
   constructor(
     private readonly network: MemoryPeerNetwork,
     readonly nodeId: NodeId,
-    peers: PeerAddresses,
     private readonly limits: PeerTransportLimits,
-  ) {
-    this.peers = new Map(peers);
-  }
+  ) {}
 
   isClosed(): boolean {
     return this.closed;
   }
 
-  send(messages: readonly Message[]): void {
-    for (const message of messages) this.enqueue(message);
+  send(to: NodeId, outbound: OutboundMessage): void {
+    this.enqueue(to, outbound);
     if (!this.flushScheduled && this.queues.size > 0) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  private enqueue(message: Message): void {
-    if (message.from !== this.nodeId) fail(`message from ${message.from} sent by node ${this.nodeId}`);
-    if (this.closed || message.to === this.nodeId || !this.peers.has(message.to)) {
+  private enqueue(to: NodeId, outbound: OutboundMessage): void {
+    if (this.closed || to === this.nodeId || !this.nodes.has(to)) {
       this.counters.messagesDroppedUnknownPeer++;
+      outbound.counters.messagesDroppedUnknownPeer++;
       return;
     }
-    let queue = this.queues.get(message.to);
-    if (queue === undefined) this.queues.set(message.to, (queue = []));
+    let queue = this.queues.get(to);
+    if (queue === undefined) this.queues.set(to, (queue = []));
     if (queue.length >= this.limits.queuedMessagesPerPeerMax) {
       this.counters.messagesDroppedQueueFull++;
+      outbound.counters.messagesDroppedQueueFull++;
       return;
     }
-    queue.push(message);
+    queue.push(outbound);
   }
 
   private flush(): void {
     this.flushScheduled = false;
     const queues = [...this.queues];
     this.queues.clear();
-    for (const [to, messages] of queues) {
+    for (const [to, queue] of queues) {
       const target = this.network.reachable(this.nodeId, to);
       if (target === undefined) continue;
-      for (const message of messages) {
-        const carried = this.network.options.encodeFrames === true ? this.throughFrame(message) : message;
+      for (const outbound of queue) {
+        const carried = this.network.options.encodeFrames === true ? this.throughFrame(outbound) : outbound;
         if (carried === null) continue;
         this.counters.messagesSent++;
-        target.deliver(carried);
+        outbound.counters.messagesSent++;
+        target.deliver(this.nodeId, carried.group, carried.message);
       }
     }
   }
 
-  /** `message` as its receiver decodes it from its frame; null (dropped, counted) for a frame over the limit. */
-  private throughFrame(message: Message): Message | null {
-    const frame = encodeMessageFrame(this.builder, message);
+  /** `outbound` as its receiver decodes it from its frame; null (dropped, counted) for a frame over the limit. */
+  private throughFrame(outbound: OutboundMessage): { group: GroupId; message: Message } | null {
+    const frame = encodeMessageFrame(this.builder, outbound.group, outbound.message);
     if (frame.length - lengthPrefixBytes > this.limits.frameSizeBytesMax) {
       this.counters.messagesDroppedTooLarge++;
+      outbound.counters.messagesDroppedTooLarge++;
       return null;
     }
     const decoded = decodePeerFrame(frame.subarray(lengthPrefixBytes));
     assert(decoded.kind === "message", "a message frame decodes to a message");
-    return decoded.message;
+    return decoded;
   }
 
   /** @internal Called by the network on the sender's flush. */
-  deliver(message: Message): void {
+  deliver(from: NodeId, group: GroupId, message: Message): void {
     if (this.closed) return;
-    if (!this.peers.has(message.from)) {
+    if (!this.nodes.has(from)) {
       this.counters.rejected.unknownNode++;
-      if (this.membershipIndex !== undefined) this.tellNotMember(message.from, this.membershipIndex);
+      for (const refusal of this.receiver.refusalsFor(from)) this.refuse(from, refusal);
       return;
     }
-    this.counters.messagesReceived++;
-    this.handler(message);
+    const rejection = this.receiver.message(from, group, message);
+    if (rejection === null) this.counters.messagesReceived++;
+    else this.counters.rejected[rejection]++;
   }
 
-  onMessage(handler: (message: Message) => void): void {
-    this.handler = handler;
+  /** The refusal reaches `to` on a later turn, as a frame written back would, if the link back is up. */
+  refuse(to: NodeId, refusal: MemberRefusal): void {
+    if (this.closed) return;
+    setImmediate(() => this.network.reachable(this.nodeId, to)?.refusedBy(this.nodeId, refusal));
   }
 
-  /** The refusal reaches `node` on a later turn, as a frame written back would, if the link back is up. */
-  private tellNotMember(node: NodeId, membershipIndex: number): void {
-    const reason = `not a member of this group as of index ${membershipIndex}`;
-    const refusal = { from: this.nodeId, membershipIndex, reason };
-    setImmediate(() => this.network.reachable(this.nodeId, node)?.refused(refusal));
+  /** @internal Called by the network: node `from` refused a replica of this node. */
+  refusedBy(from: NodeId, refusal: MemberRefusal): void {
+    if (!this.closed) this.receiver.refused(from, refusal);
   }
 
-  /** @internal Called by the network: a peer refused this node. */
-  refused(refusal: PeerRefusal): void {
-    if (!this.closed) this.refusedHandler(refusal);
+  attach(receiver: NodeReceiver): void {
+    this.receiver = receiver;
   }
 
-  onRefused(handler: (refusal: PeerRefusal) => void): void {
-    this.refusedHandler = handler;
-  }
-
-  setPeers(peers: PeerAddresses, membershipIndex?: number): void {
-    this.peers = new Map(peers);
-    this.membershipIndex = membershipIndex;
-    for (const to of this.queues.keys()) if (!this.peers.has(to)) this.queues.delete(to);
+  setNodes(nodes: PeerAddresses): void {
+    this.nodes = new Map([...nodes].filter(([node]) => node !== this.nodeId));
+    for (const to of this.queues.keys()) if (!this.nodes.has(to)) this.queues.delete(to);
   }
 
   async close(): Promise<void> {

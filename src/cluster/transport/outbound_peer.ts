@@ -1,14 +1,20 @@
 /**
- * The connection this node dials to one peer, which carries messages one way: to the peer.
- * Messages wait in a bounded queue; a flush (once per event-loop turn) encodes every queued
- * message into one buffer and writes it with one call. What the socket does not take waits
+ * The connection this node dials to one peer node, which carries messages of every group one
+ * way: to the peer. Messages wait in one bounded queue per node (not per group); a flush (once
+ * per event-loop turn) encodes every queued message, whatever its group, into one buffer and
+ * writes it with one call. Each message stays its own frame rather than a batch of messages in
+ * one frame: measured here, a heartbeat's frame is 124 bytes and encodes in about 0.9 µs, of
+ * which the Envelope and length prefix a batch would share are about 40 bytes and 0.15 µs; the
+ * write, the costly part, is shared already. (Copying each frame out of the builder, 0.45 µs, is
+ * the larger saving: encoding straight into the output buffer would remove it.) What the socket does not take waits
  * for `drain`, and meanwhile new messages stay queued, so the queue bound is the back-pressure.
  * A lost connection drops what was in flight (Raft resends) and is redialed after a delay that
  * doubles from reconnectDelayMsMin to reconnectDelayMsMax while attempts keep failing, or at
  * once when the peer shows it is back by dialing this node (dialNow). An attempt that is not
  * open within connectTimeoutMs counts as failed. The one frame that may come back is a
- * PeerRefusal (this node is not a member of the peer's group): it is handed to onRefused; anything
- * else on the way back closes the connection.
+ * PeerRefusal naming this node: one saying a replica of this node is not a member of a group is
+ * handed to onRefused; one refusing this node's protocol version is logged (the peer then closes
+ * the connection). Anything else on the way back closes the connection.
  *
  * Logged (one line per change of state, never one per failed redial): "peer connected" the first
  * time, "peer not reachable yet" when the first attempts fail, "peer connection lost" when an open
@@ -25,12 +31,12 @@ import type { HostPort } from "../../config/address.ts";
 import { FrameAssembler } from "../../wire/frame_assembler.ts";
 import { OutputBuffer } from "../../wire/output_buffer.ts";
 import { RequestRejection } from "../../wire/status.ts";
-import type { Message, NodeId } from "../raft/types.ts";
+import type { NodeId } from "../raft/types.ts";
 import { helloFrameBytesMax } from "./inbound_connection.ts";
 import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
 import type { PeerCounters } from "./peer_stats.ts";
-import type { PeerDialer, PeerRefusal, PeerTransportLimits } from "./types.ts";
+import type { MemberRefusal, OutboundMessage, PeerDialer, PeerTransportLimits } from "./types.ts";
 import type { Logger } from "../../util/logger.ts";
 import { RepeatedEventLog, type Schedule } from "../../util/repeated_event_log.ts";
 import { formatHostPort } from "../../config/address.ts";
@@ -38,6 +44,7 @@ import { formatNodeId } from "../node_id.ts";
 
 const lengthPrefixBytes = 4;
 const tooLargeMessage = "peer message dropped: its frame is over the peer frame limit (a bug: Raft sizes must fit)";
+const versionRefusedMessage = "peer refused this node's peer protocol version";
 
 interface OutboundContext {
   limits: PeerTransportLimits;
@@ -49,11 +56,12 @@ interface OutboundContext {
   logSchedule: Schedule | undefined;
   /** This node's id: a refusal must name it. */
   ownNodeId: NodeId;
-  onRefused(refusal: PeerRefusal): void;
+  /** The peer node `from` said a replica of this node is not a member of a group. */
+  onRefused(from: NodeId, refusal: MemberRefusal): void;
 }
 
 export class OutboundPeer {
-  private queue: Message[] = [];
+  private queue: OutboundMessage[] = [];
   private socket: Socket<undefined> | null = null;
   private output = new OutputBuffer();
   /** Frames coming back on the connection (a refusal is small: a hello's bound is plenty). */
@@ -73,6 +81,7 @@ export class OutboundPeer {
   private readonly lostLog: RepeatedEventLog;
   private readonly regainedLog: RepeatedEventLog;
   private readonly tooLargeLog: RepeatedEventLog;
+  private readonly versionRefusedLog: RepeatedEventLog;
 
   constructor(
     readonly nodeId: NodeId,
@@ -83,16 +92,17 @@ export class OutboundPeer {
     this.lostLog = new RepeatedEventLog(context.logger, "warn", "peer connection lost; redialing", context.logSchedule);
     this.regainedLog = new RepeatedEventLog(context.logger, "info", "peer connection regained", context.logSchedule);
     this.tooLargeLog = new RepeatedEventLog(context.logger, "error", tooLargeMessage, context.logSchedule);
+    this.versionRefusedLog = new RepeatedEventLog(context.logger, "error", versionRefusedMessage, context.logSchedule);
   }
 
   queuedMessages(): number {
     return this.queue.length;
   }
 
-  /** Queues `message`; false when the queue is full (the caller counts the drop). */
-  enqueue(message: Message): boolean {
+  /** Queues `outbound`; false when the queue is full (the caller counts the drop). */
+  enqueue(outbound: OutboundMessage): boolean {
     if (this.queue.length >= this.context.limits.queuedMessagesPerPeerMax) return false;
-    this.queue.push(message);
+    this.queue.push(outbound);
     return true;
   }
 
@@ -102,15 +112,16 @@ export class OutboundPeer {
     if (socket === null) return this.connectUnlessWaiting();
     if (this.output.length > 0 && this.output.flush(socket) === 0) return;
     if (this.output.length > 0) return;
-    for (const message of this.queue) {
-      const frame = encodeMessageFrame(this.context.builder, message);
+    for (const outbound of this.queue) {
+      const frame = encodeMessageFrame(this.context.builder, outbound.group, outbound.message);
       // The peer would refuse it and drop the connection: drop the message alone instead.
       if (frame.length - lengthPrefixBytes > this.context.limits.frameSizeBytesMax) {
-        this.dropTooLarge(message, frame.length - lengthPrefixBytes);
+        this.dropTooLarge(outbound, frame.length - lengthPrefixBytes);
         continue;
       }
       this.output.append(frame);
       this.context.counters.messagesSent++;
+      outbound.counters.messagesSent++;
     }
     this.queue = [];
     this.output.flush(socket);
@@ -140,12 +151,14 @@ export class OutboundPeer {
     this.lostLog.close();
     this.regainedLog.close();
     this.tooLargeLog.close();
+    this.versionRefusedLog.close();
   }
 
-  private dropTooLarge(message: Message, frameBytes: number): void {
+  private dropTooLarge({ group, message, counters }: OutboundMessage, frameBytes: number): void {
     this.context.counters.messagesDroppedTooLarge++;
+    counters.messagesDroppedTooLarge++;
     const fields = { frame_bytes: frameBytes, limit_bytes: this.context.limits.frameSizeBytesMax };
-    this.tooLargeLog.note({ peer: formatNodeId(this.nodeId), type: message.type, ...fields });
+    this.tooLargeLog.note({ peer: formatNodeId(this.nodeId), group, type: message.type, ...fields });
   }
 
   private connectUnlessWaiting(): void {
@@ -192,10 +205,12 @@ export class OutboundPeer {
     try {
       this.returned.feed(chunk, (frame) => {
         const decoded = decodePeerFrame(frame.slice());
-        if (decoded.kind !== "refusal" || decoded.nodeId !== this.context.ownNodeId) {
+        const refusal = decoded.kind === "refusal" || decoded.kind === "versionRefusal" ? decoded : null;
+        if (refusal === null || refusal.nodeId !== this.context.ownNodeId) {
           throw new PeerFrameError("malformedFrame", "only a refusal naming this node may come back");
         }
-        this.context.onRefused({ from: this.nodeId, membershipIndex: decoded.membershipIndex, reason: decoded.reason });
+        if (refusal.kind === "refusal") this.context.onRefused(this.nodeId, refusal.refusal);
+        else this.versionRefusedLog.note({ peer: formatNodeId(this.nodeId), reason: refusal.reason });
         return true;
       });
     } catch (error) {

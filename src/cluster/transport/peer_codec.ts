@@ -4,16 +4,22 @@
  * whole frame first (wire/verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
+ *
+ * Protocol version 2 (PeerHello.protocol_version) tags every message with its group
+ * (PeerMessage.group; 0, the default, is the single group of a node started without shards) and
+ * every refusal with its kind, group and members. A node speaks one version and refuses a hello
+ * of another (peerProtocolVersion; version 1 had no group).
  */
 import * as flatbuffers from "flatbuffers";
 import {
-  Body, Envelope, PeerHello, PeerMessage, PeerRefusal, RaftAppendRequest, RaftAppendResponse, RaftEntryBytes,
-  RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk, RaftSnapshotChunkResponse,
-  RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
+  Body, Envelope, PeerHello, PeerMessage, PeerRefusal, PeerRefusalKind, RaftAppendRequest, RaftAppendResponse,
+  RaftEntryBytes, RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk,
+  RaftSnapshotChunkResponse, RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
 } from "../../../schemas/generated/filestore_generated";
 import { encodeEntry } from "../storage/raft_entry_format.ts";
 import { encodeConfState } from "../raft/config_entry.ts";
 import type { Message } from "../raft/types.ts";
+import type { GroupId, MemberRefusal } from "./types.ts";
 import { unreachable } from "../../util/assert.ts";
 import { decodeRaftMessage } from "./peer_message_decoder.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
@@ -21,8 +27,8 @@ import { peerEnvelopeRule } from "./peer_schema_rules.ts";
 import { VerificationError, verifyRoot } from "../../wire/verify.ts";
 import { ReusableByteBuffer } from "../../wire/reusable_byte_buffer.ts";
 
-/** The peer protocol version this code speaks (PeerHello.protocol_version). */
-export const peerProtocolVersion = 1;
+/** The peer protocol version this code speaks (PeerHello.protocol_version; see the head comment). */
+export const peerProtocolVersion = 2;
 const lengthPrefixBytes = 4;
 
 /*
@@ -30,7 +36,10 @@ const lengthPrefixBytes = 4;
  * asserts them at load; test/cluster/transport/peer_codec.test.ts encodes the largest cases and
  * checks them against these). Measured: about 180 bytes around any message, about 28 per entry.
  */
-/** Length prefix, Envelope, PeerMessage and Raft message tables with every fixed field, vtables, alignment. */
+/**
+ * Length prefix, Envelope, PeerMessage (with its group) and Raft message tables with every fixed
+ * field, vtables, alignment.
+ */
 const messageFrameBytesMax = 256;
 /** Per entry of an append, beyond its data: its 9-byte header, table, vector length, alignment, slot in the vector. */
 const entryFrameBytesMax = 40;
@@ -58,8 +67,11 @@ const peerEntriesPerFrameMax = 1_000_000;
 
 type PeerFrame =
   | { kind: "hello"; clusterId: string; nodeId: number; protocolVersion: number }
-  | { kind: "message"; message: Message }
-  | { kind: "refusal"; nodeId: number; membershipIndex: number; reason: string };
+  | { kind: "message"; group: GroupId; message: Message }
+  /** A group's refusal of one of the refused node's replicas (PeerRefusalKind.NotMember). */
+  | { kind: "refusal"; nodeId: number; refusal: MemberRefusal }
+  /** The node's hello was refused for its protocol version. */
+  | { kind: "versionRefusal"; nodeId: number; reason: string };
 
 export function encodeHelloFrame(builder: flatbuffers.Builder, clusterId: string, nodeId: number): Uint8Array {
   builder.clear();
@@ -68,24 +80,29 @@ export function encodeHelloFrame(builder: flatbuffers.Builder, clusterId: string
   return finishEnvelope(builder, Body.PeerHello, hello);
 }
 
-/** The refusal a node writes back to a non-member before closing its connection (see the schema). */
-export function encodeRefusalFrame(
-  builder: flatbuffers.Builder,
-  node: number,
-  membershipIndex: number,
-  reason: string,
-): Uint8Array {
+/** The refusal a node writes back to `node` about its replica of a group (see the schema). */
+export function encodeRefusalFrame(builder: flatbuffers.Builder, node: number, refusal: MemberRefusal): Uint8Array {
   builder.clear();
-  const text = builder.createString(reason);
-  const refusal = PeerRefusal.createPeerRefusal(builder, node, membershipIndex, text);
-  return finishEnvelope(builder, Body.PeerRefusal, refusal);
+  const text = builder.createString(refusal.reason);
+  const { group, member, refusedBy, membershipIndex } = refusal;
+  const body = PeerRefusal.createPeerRefusal(
+    builder, node, membershipIndex, text, group, member, refusedBy, PeerRefusalKind.NotMember);
+  return finishEnvelope(builder, Body.PeerRefusal, body);
 }
 
-/** One message as a complete frame (a fresh array, safe to keep after the builder is reused). */
-export function encodeMessageFrame(builder: flatbuffers.Builder, message: Message): Uint8Array {
+/** The refusal a node writes back to `node` whose hello is of another protocol version, before it closes. */
+export function encodeVersionRefusalFrame(builder: flatbuffers.Builder, node: number, reason: string): Uint8Array {
+  builder.clear();
+  const text = builder.createString(reason);
+  const body = PeerRefusal.createPeerRefusal(builder, node, 0, text, 0, 0, 0, PeerRefusalKind.ProtocolVersion);
+  return finishEnvelope(builder, Body.PeerRefusal, body);
+}
+
+/** One message of `group` as a complete frame (a fresh array, safe to keep after the builder is reused). */
+export function encodeMessageFrame(builder: flatbuffers.Builder, group: GroupId, message: Message): Uint8Array {
   builder.clear();
   const [type, body] = encodeRaftMessage(builder, message);
-  const peerMessage = PeerMessage.createPeerMessage(builder, message.from, message.to, message.term, type, body);
+  const peerMessage = PeerMessage.createPeerMessage(builder, message.from, message.to, message.term, type, body, group);
   return finishEnvelope(builder, Body.PeerMessage, peerMessage);
 }
 
@@ -157,7 +174,10 @@ export function decodePeerFrame(frame: Uint8Array): PeerFrame {
   const envelope = Envelope.getRootAsEnvelope(sharedByteBuffer.over(frame));
   const bodyType = envelope.bodyType();
   if (bodyType === Body.PeerHello) return decodeHello(envelope.body(new PeerHello()) as PeerHello);
-  if (bodyType === Body.PeerMessage) return { kind: "message", message: decodeRaftMessage(envelope.body(new PeerMessage()) as PeerMessage) };
+  if (bodyType === Body.PeerMessage) {
+    const peerMessage = envelope.body(new PeerMessage()) as PeerMessage;
+    return { kind: "message", group: peerMessage.group(), message: decodeRaftMessage(peerMessage) };
+  }
   if (bodyType === Body.PeerRefusal) return decodeRefusal(envelope.body(new PeerRefusal()) as PeerRefusal);
   throw new PeerFrameError("clientProtocol", `body type ${bodyType} is not a peer message`);
 }
@@ -170,10 +190,18 @@ function decodeHello(hello: PeerHello): PeerFrame {
 }
 
 function decodeRefusal(refusal: PeerRefusal): PeerFrame {
+  const nodeId = refusal.nodeId();
+  const reason = refusal.reason() ?? "";
+  if (nodeId === 0) throw new PeerFrameError("malformedFrame", "refusal without a node id");
+  const kind = refusal.kind();
+  if (kind === PeerRefusalKind.ProtocolVersion) return { kind: "versionRefusal", nodeId, reason };
+  if (kind !== PeerRefusalKind.NotMember) throw new PeerFrameError("malformedFrame", `refusal of unknown kind ${kind}`);
   const membershipIndex = refusal.membershipIndex();
-  if (refusal.nodeId() === 0) throw new PeerFrameError("malformedFrame", "refusal without a node id");
   if (!Number.isSafeInteger(membershipIndex) || membershipIndex < 0) {
     throw new PeerFrameError("malformedFrame", "refusal with a bad membership index");
   }
-  return { kind: "refusal", nodeId: refusal.nodeId(), membershipIndex, reason: refusal.reason() ?? "" };
+  const member = refusal.member();
+  const refusedBy = refusal.refusedBy();
+  if (member === 0 || refusedBy === 0) throw new PeerFrameError("malformedFrame", "refusal without its members");
+  return { kind: "refusal", nodeId, refusal: { group: refusal.group(), member, refusedBy, membershipIndex, reason } };
 }

@@ -11,17 +11,18 @@ import type { TableRule } from "../../wire/verify.ts";
 
 const double = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 8 }) as const;
 const flag = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 1 }) as const;
+const word = (slot: number) => ({ kind: "scalar", slot, sizeBytes: 4 }) as const;
 const optionalBytes = (slot: number) => ({ kind: "bytes", slot, required: false }) as const;
 const requiredBytes = (slot: number) => ({ kind: "bytes", slot, required: true }) as const;
 
 export const peerHelloRule: TableRule = {
   name: "PeerHello",
-  fields: [{ kind: "string", slot: 0 }, { kind: "scalar", slot: 1, sizeBytes: 4 }, { kind: "scalar", slot: 2, sizeBytes: 4 }],
+  fields: [{ kind: "string", slot: 0 }, word(1), word(2)],
 };
 
 export const peerRefusalRule: TableRule = {
   name: "PeerRefusal",
-  fields: [{ kind: "scalar", slot: 0, sizeBytes: 4 }, double(1), { kind: "string", slot: 2 }],
+  fields: [word(0), double(1), { kind: "string", slot: 2 }, word(3), word(4), word(5), flag(6)],
 };
 
 const voteRequest: TableRule = { name: "RaftVoteRequest", fields: [flag(0), double(1), double(2), flag(3)] };
@@ -56,10 +57,11 @@ export const raftMessageMembers: ReadonlyMap<number, TableRule> = new Map([
 export const peerMessageRule: TableRule = {
   name: "PeerMessage",
   fields: [
-    { kind: "scalar", slot: 0, sizeBytes: 4 },
-    { kind: "scalar", slot: 1, sizeBytes: 4 },
+    word(0),
+    word(1),
     double(2),
     { kind: "union", typeSlot: 3, valueSlot: 4, members: raftMessageMembers },
+    word(5),
   ],
 };
 

@@ -1,4 +1,4 @@
-/** Counters shared by both transports, so their stats() read the same way. */
+/** Counters shared by both transports and by each group's view, so their stats() read the same way. */
 import type { PeerRejections, PeerTransportStats } from "./types.ts";
 
 export class PeerCounters {
@@ -8,7 +8,10 @@ export class PeerCounters {
   messagesDroppedUnknownPeer = 0;
   messagesDroppedTooLarge = 0;
   connectionsOpened = 0;
-  readonly rejected: PeerRejections = { unknownNode: 0, wrongClusterId: 0, clientProtocol: 0, malformedFrame: 0, misaddressed: 0 };
+  readonly rejected: PeerRejections = {
+    unknownNode: 0, wrongClusterId: 0, clientProtocol: 0, malformedFrame: 0, misaddressed: 0,
+    protocolVersion: 0, unknownGroup: 0, notMember: 0,
+  };
 
   snapshot(queuedMessagesByPeer: Record<string, number>): PeerTransportStats {
     return {

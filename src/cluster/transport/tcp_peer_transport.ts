@@ -1,40 +1,62 @@
 /**
- * The peer transport on TCP (Bun.listen / Bun.connect). Each node dials one connection to
- * each peer and sends on it only (outbound_peer.ts); it listens for the connections its peers
+ * The node transport on TCP (Bun.listen / Bun.connect): one connection per pair of nodes and
+ * direction, carrying every group's messages. Each node dials one connection to each node it
+ * talks to and sends on it only (outbound_peer.ts); it listens for the connections its peers
  * dial and receives on those (inbound_connection.ts). One-way connections need no tie-break
  * between two nodes dialing each other at once, and a restart of either side just redials.
- * Wire format: schemas/filestore.fbs (PeerHello, PeerMessage); contract: types.ts.
+ * Which nodes it talks to is the union of what its groups need (group_multiplexer.ts), so a node
+ * is dialed once, whatever the number of groups the two share.
+ * Wire format: schemas/filestore.fbs (PeerHello, PeerMessage, PeerRefusal); contract: types.ts.
  */
 import type { Socket, TCPSocketListener } from "bun";
 import * as flatbuffers from "flatbuffers";
 import { formatHostPort, parseHostPort } from "../../config/address.ts";
 import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
+import { GroupMultiplexer, nodeIdsAsMemberIds } from "./group_multiplexer.ts";
 import { InboundConnection } from "./inbound_connection.ts";
 import { OutboundPeer } from "./outbound_peer.ts";
-import { encodeHelloFrame, encodeRefusalFrame } from "./peer_codec.ts";
+import { encodeHelloFrame, encodeRefusalFrame, encodeVersionRefusalFrame, peerProtocolVersion } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
-import type {
-  PeerAddresses,
-  PeerDialer,
-  PeerRefusal,
-  PeerRejections,
-  PeerTransportLimits,
-  PeerTransportStats,
-  TcpPeerTransport,
-  TcpPeerTransportOptions,
+import {
+  singleGroupId,
+  type GroupId,
+  type GroupRejection,
+  type MemberRefusal,
+  type NodeReceiver,
+  type OutboundMessage,
+  type PeerAddresses,
+  type PeerDialer,
+  type PeerRejections,
+  type PeerTransportLimits,
+  type PeerTransportStats,
+  type TcpNodeTransport,
+  type TcpPeerTransport,
+  type TcpPeerTransportOptions,
 } from "./types.ts";
-import { silentLogger, type Logger } from "../../util/logger.ts";
+import { silentLogger, type LogFields, type Logger } from "../../util/logger.ts";
 import { RepeatedEventLog, type Schedule } from "../../util/repeated_event_log.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
 const encoderBytesInitial = 64 * 1024;
 
-export async function startTcpPeerTransport(options: TcpPeerTransportOptions): Promise<TcpPeerTransport> {
+/** The node transport on TCP; `options.peers` are the nodes it talks to at first, by node id. */
+export async function startTcpNodeTransport(options: TcpPeerTransportOptions): Promise<TcpNodeTransport> {
   assert(Number.isSafeInteger(options.nodeId) && options.nodeId > 0, "node ids are positive integers");
   assert(options.clusterId.length > 0, "a cluster id is required");
-  return new BunTcpPeerTransport(options, resolvePeerTransportLimits(options.limits));
+  return new BunTcpNodeTransport(options, resolvePeerTransportLimits(options.limits));
+}
+
+/**
+ * A node of one group on TCP (`serve --peers`): a node transport carrying group 0 alone, whose
+ * member ids are the node ids. Closing it closes the node transport.
+ */
+export async function startTcpPeerTransport(options: TcpPeerTransportOptions): Promise<TcpPeerTransport> {
+  const node = await startTcpNodeTransport({ ...options, peers: new Map() });
+  const view = new GroupMultiplexer(node, nodeIdsAsMemberIds).openAlone(singleGroupId, options.nodeId);
+  view.setPeers(options.peers);
+  return Object.assign(view, { listenAddress: node.listenAddress });
 }
 
 type InboundSocket = Socket<InboundConnection | undefined>;
@@ -45,10 +67,24 @@ const refusalReasons: Record<keyof PeerRejections, string> = {
   wrongClusterId: "hello from a node of another cluster",
   clientProtocol: "a client request on the peer port",
   malformedFrame: "malformed frame",
-  misaddressed: "message addressed to another node",
+  misaddressed: "message addressed to another replica, or from a replica not on the sending node",
+  protocolVersion: "hello of another peer protocol version",
+  unknownGroup: "message of a group this node holds no replica of",
+  notMember: "message from a replica that is not a member of its group",
 };
 
-class BunTcpPeerTransport implements TcpPeerTransport {
+function versionRefusalReason(version: number): string {
+  return `peer protocol version ${version} refused: this node speaks version ${peerProtocolVersion}`;
+}
+
+/** Takes nothing: what arrives before the multiplexer attaches is refused as of an unknown group. */
+const detachedReceiver: NodeReceiver = {
+  message: () => "unknownGroup",
+  refused: () => {},
+  refusalsFor: () => [],
+};
+
+class BunTcpNodeTransport implements TcpNodeTransport {
   readonly nodeId: NodeId;
   readonly listenAddress: { host: string; port: number };
   private readonly clusterId: string;
@@ -58,11 +94,8 @@ class BunTcpPeerTransport implements TcpPeerTransport {
   private readonly listener: TCPSocketListener<InboundConnection | undefined>;
   private readonly outbound = new Map<NodeId, OutboundPeer>();
   private readonly inbound = new Set<InboundConnection>();
-  private peers = new Map<NodeId, string>();
-  private handler: (message: Message) => void = () => {};
-  private refusedHandler: (refusal: PeerRefusal) => void = () => {};
-  /** See PeerTransport.setPeers; undefined: non-members are refused without being told. */
-  private membershipIndex: number | undefined = undefined;
+  private nodes = new Map<NodeId, string>();
+  private receiver: NodeReceiver = detachedReceiver;
   private flushScheduled = false;
   private closed = false;
   private readonly dial: PeerDialer;
@@ -84,67 +117,58 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       socket: {
         open: (socket) => this.onInboundOpen(socket),
         data: (socket, chunk) => socket.data?.onData(chunk),
+        drain: (socket) => socket.data?.onDrain(),
         close: (socket) => this.onInboundClosed(socket),
         error: (socket) => this.onInboundClosed(socket),
       },
     });
     this.listenAddress = { host: options.listen.host, port: this.listener.port };
-    this.setPeers(options.peers);
+    this.setNodes(options.peers);
   }
 
-  send(messages: readonly Message[]): void {
-    for (const message of messages) {
-      if (message.from !== this.nodeId) fail(`message from ${message.from} sent by node ${this.nodeId}`);
-      const peer = this.closed ? undefined : this.outbound.get(message.to);
-      if (peer === undefined) this.counters.messagesDroppedUnknownPeer++;
-      else if (!peer.enqueue(message)) this.counters.messagesDroppedQueueFull++;
+  send(to: NodeId, outbound: OutboundMessage): void {
+    const message = outbound.message;
+    assert(to !== this.nodeId, `group ${outbound.group}: message ${message.from} -> ${message.to} to this node itself`);
+    const peer = this.closed ? undefined : this.outbound.get(to);
+    if (peer === undefined) {
+      this.counters.messagesDroppedUnknownPeer++;
+      outbound.counters.messagesDroppedUnknownPeer++;
+    } else if (!peer.enqueue(outbound)) {
+      this.counters.messagesDroppedQueueFull++;
+      outbound.counters.messagesDroppedQueueFull++;
     }
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
     queueMicrotask(this.flushQueued);
   }
 
-  onMessage(handler: (message: Message) => void): void {
-    this.handler = handler;
+  attach(receiver: NodeReceiver): void {
+    this.receiver = receiver;
   }
 
-  onRefused(handler: (refusal: PeerRefusal) => void): void {
-    this.refusedHandler = handler;
-  }
-
-  setPeers(peers: PeerAddresses, membershipIndex?: number): void {
+  setNodes(nodes: PeerAddresses): void {
     if (this.closed) return;
-    this.peers = new Map([...peers].filter(([node]) => node !== this.nodeId));
-    this.membershipIndex = membershipIndex;
+    this.nodes = new Map([...nodes].filter(([node]) => node !== this.nodeId));
     for (const [node, peer] of this.outbound) {
-      if (this.peers.get(node) === formatHostPort(peer.address)) continue;
+      if (this.nodes.get(node) === formatHostPort(peer.address)) continue;
       peer.close();
       this.outbound.delete(node);
     }
-    for (const [node, address] of this.peers) {
-      if (this.outbound.has(node)) continue;
-      // Addresses come from validated configuration or a validated membership change.
-      const parsed = parseHostPort(address);
-      if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
-      const context = {
-        limits: this.limits,
-        counters: this.counters,
-        builder: this.builder,
-        helloFrame: this.helloFrame,
-        dial: this.dial,
-        logger: this.logger,
-        logSchedule: this.logSchedule,
-        ownNodeId: this.nodeId,
-        onRefused: (refusal: PeerRefusal) => this.refusedHandler(refusal),
-      };
-      const peer = new OutboundPeer(node, parsed, context);
-      this.outbound.set(node, peer);
-      // Dialed at once, not at the first message: a node that just restarted sends nothing
-      // until its election timeout, and its hello is what tells the leader to redial it.
-      peer.dialNow();
+    for (const [node, address] of this.nodes) {
+      if (!this.outbound.has(node)) this.addOutbound(node, address);
     }
     for (const connection of this.inbound) {
-      if (connection.peerNode !== null && !this.peers.has(connection.peerNode)) connection.closeAsNonMember();
+      if (connection.peerNode !== null && !this.nodes.has(connection.peerNode)) connection.closeAsNonMember();
+    }
+  }
+
+  refuse(to: NodeId, refusal: MemberRefusal): void {
+    if (this.closed) return;
+    let frame: Uint8Array | null = null;
+    for (const connection of this.inbound) {
+      if (connection.peerNode !== to) continue;
+      frame ??= encodeRefusalFrame(this.builder, to, refusal);
+      connection.writeBack(frame);
     }
   }
 
@@ -165,6 +189,28 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     return this.counters.snapshot(queued);
   }
 
+  private addOutbound(node: NodeId, address: string): void {
+    // Addresses come from validated configuration or a validated membership change.
+    const parsed = parseHostPort(address);
+    if (typeof parsed === "string") fail(`peer ${node} address: ${parsed}`);
+    const context = {
+      limits: this.limits,
+      counters: this.counters,
+      builder: this.builder,
+      helloFrame: this.helloFrame,
+      dial: this.dial,
+      logger: this.logger,
+      logSchedule: this.logSchedule,
+      ownNodeId: this.nodeId,
+      onRefused: (from: NodeId, refusal: MemberRefusal) => this.receiver.refused(from, refusal),
+    };
+    const peer = new OutboundPeer(node, parsed, context);
+    this.outbound.set(node, peer);
+    // Dialed at once, not at the first message: a node that just restarted sends nothing
+    // until its election timeout, and its hello is what tells the leader to redial it.
+    peer.dialNow();
+  }
+
   /** Made once: a flush is queued for nearly every Ready. */
   private readonly flushQueued = (): void => this.flush();
 
@@ -182,11 +228,13 @@ class BunTcpPeerTransport implements TcpPeerTransport {
       nodeId: this.nodeId,
       clusterId: this.clusterId,
       frameSizeBytesMax: this.limits.frameSizeBytesMax,
-      isPeer: (node) => this.peers.has(node),
-      reject: (reason) => this.refused(reason),
-      deliver: (message) => this.deliver(message),
+      isPeer: (node) => this.nodes.has(node),
+      reject: (reason, fields) => this.refused(reason, fields),
+      deliver: (from, group, message) => this.deliver(from, group, message),
       greeted: (node) => this.outbound.get(node)?.dialNow(),
-      refusalFor: (node) => this.refusalFor(node),
+      refusalFramesFor: (node) => this.refusalFramesFor(node),
+      versionRefusalFrame: (node, version) => (
+        encodeVersionRefusalFrame(this.builder, node, versionRefusalReason(version))),
     });
     socket.data = connection;
     this.inbound.add(connection);
@@ -196,29 +244,38 @@ class BunTcpPeerTransport implements TcpPeerTransport {
     }, helloTimeoutMs).unref();
   }
 
-  private refused(reason: keyof PeerRejections): void {
+  private refused(reason: keyof PeerRejections, fields?: LogFields): void {
     this.counters.rejected[reason]++;
     let log = this.refusals.get(reason);
     if (log === undefined) {
       log = new RepeatedEventLog(this.logger, "warn", "peer input refused", this.logSchedule);
       this.refusals.set(reason, log);
     }
-    log.note({ reason: refusalReasons[reason] });
+    log.note({ reason: refusalReasons[reason], ...fields });
   }
 
-  private refusalFor(node: NodeId): Uint8Array | null {
-    const index = this.membershipIndex;
-    if (index === undefined || this.closed) return null;
-    return encodeRefusalFrame(this.builder, node, index, `not a member of this group as of index ${index}`);
+  /** The receiver's refusals for `node`, as frames one after the other; null when it has none. */
+  private refusalFramesFor(node: NodeId): Uint8Array | null {
+    if (this.closed) return null;
+    const frames = this.receiver.refusalsFor(node).map((refusal) => encodeRefusalFrame(this.builder, node, refusal));
+    if (frames.length === 0) return null;
+    const joined = new Uint8Array(frames.reduce((total, frame) => total + frame.length, 0));
+    let offset = 0;
+    for (const frame of frames) {
+      joined.set(frame, offset);
+      offset += frame.length;
+    }
+    return joined;
   }
 
   private onInboundClosed(socket: InboundSocket): void {
     if (socket.data !== undefined) this.inbound.delete(socket.data);
   }
 
-  private deliver(message: Message): void {
-    if (this.closed) return;
-    this.counters.messagesReceived++;
-    this.handler(message);
+  private deliver(from: NodeId, group: GroupId, message: Message): GroupRejection | null {
+    if (this.closed) return null;
+    const rejection = this.receiver.message(from, group, message);
+    if (rejection === null) this.counters.messagesReceived++;
+    return rejection;
   }
 }

@@ -37,8 +37,16 @@ const connectTimeoutMs = 1000;
 /** Time a new inbound connection has to send its hello before it is closed (a silent socket holds a slot). */
 export const helloTimeoutMs = 5000;
 
-/** Inbound peer connections at once: a cluster has a handful of peers, each with one connection. */
+/** Inbound peer connections at once: one per node that dials this one, whatever the number of groups. */
 export const inboundConnectionsMax = 256;
+
+/**
+ * Refusal bytes waiting to be written back on one inbound connection. A refusal is under 200
+ * bytes and a removed replica sends a few messages per election timeout, so this holds hundreds;
+ * a peer that keeps sending from non-members without reading what comes back loses refusals
+ * past it rather than growing this node's memory.
+ */
+export const writtenBackBytesMax = 64 * 1024;
 
 export function resolvePeerTransportLimits(overrides: Partial<PeerTransportLimits> = {}): PeerTransportLimits {
   const limits: PeerTransportLimits = {

@@ -6,45 +6,11 @@
  * Simulated time (src/util/simulated_clock.ts) drives it; nothing waits on the machine's clock.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Entry, Snapshot } from "../../../src/cluster/raft/types.ts";
 import { ReplicaDriver } from "../../../src/cluster/replica/replica_driver.ts";
-import type { MachineSnapshot, ReplicatedMachine } from "../../../src/cluster/replica/replicated_machine.ts";
 import { MemoryRaftStorage } from "../../../src/cluster/storage/memory_raft_storage.ts";
 import { MemoryPeerNetwork } from "../../../src/cluster/transport/memory_peer_transport.ts";
 import { SimulatedClock } from "../../../src/util/simulated_clock.ts";
-
-/** Adds each entry's one-byte amount to a total; the outcome of an entry is the new total. */
-class CounterMachine implements ReplicatedMachine<number> {
-  appliedIndex: number;
-  total = 0;
-  readonly appliedIndexes: number[] = [];
-  onFatal: (error: Error) => void = () => {};
-
-  constructor(snapshot: Snapshot) {
-    this.appliedIndex = snapshot.metadata.index;
-    if (snapshot.data.length > 0) this.total = decodeTotal(snapshot.data);
-  }
-
-  apply(entry: Entry): Promise<number> | undefined {
-    this.appliedIndex = entry.index;
-    this.appliedIndexes.push(entry.index);
-    if (entry.kind === "config" || entry.data.length === 0) return undefined;
-    this.total += entry.data[0]!;
-    return Promise.resolve(this.total);
-  }
-
-  async snapshot(): Promise<MachineSnapshot> {
-    return { index: this.appliedIndex, data: Promise.resolve(encodeTotal(this.total)) };
-  }
-
-  async restore(data: Uint8Array, index: number): Promise<void> {
-    this.total = decodeTotal(data);
-    this.appliedIndex = index;
-  }
-}
-
-const encodeTotal = (total: number) => new TextEncoder().encode(String(total));
-const decodeTotal = (data: Uint8Array) => Number(new TextDecoder().decode(data));
+import { CounterMachine, decodeTotal } from "./counter_machine.ts";
 
 const tickIntervalMs = 10;
 /** Rounds of "run the queued turns, let microtasks and the in-memory network run" per tick. */

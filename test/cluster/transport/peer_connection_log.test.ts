@@ -1,9 +1,13 @@
 /**
  * The TCP peer transport's log: one line when a peer is first reached, one when an open
  * connection is lost, one when it is regained, however many redials fail in between; refused
- * peer input is logged as well, and so is a message dropped for a frame over the limit.
+ * peer input is logged as well, and so are a message dropped for a frame over the limit and a
+ * peer refusing this node's protocol version.
  */
 import { afterEach, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import * as flatbuffers from "flatbuffers";
+import { encodeVersionRefusalFrame } from "../../../src/cluster/transport/peer_codec.ts";
 import { startTcpPeerTransport } from "../../../src/cluster/transport/tcp_peer_transport.ts";
 import type { PeerDialer, TcpPeerTransport } from "../../../src/cluster/transport/types.ts";
 import { CollectingLogger } from "../../util/collecting_logger.ts";
@@ -118,6 +122,24 @@ test("a peer that drops every connection at once is not logged per redial", asyn
   }
 });
 
+test("a peer that refuses this node's protocol version is logged at error level with its reason", async () => {
+  const logger = new CollectingLogger();
+  // Stands in for a node of another version: it answers every hello with a version refusal and closes.
+  const reason = "peer protocol version 2 refused: this node speaks version 3";
+  const refusal = encodeVersionRefusalFrame(new flatbuffers.Builder(256), 1, reason);
+  const socket = { open: (socket: Socket<undefined>) => void socket.end(refusal), data() {} };
+  const other = Bun.listen({ hostname: "127.0.0.1", port: 0, socket });
+  try {
+    const first = await startNode(1, 0, logger);
+    first.setPeers(new Map([[2, `127.0.0.1:${other.port}`]]));
+    const message = "peer refused this node's peer protocol version";
+    const line = await waitFor(() => logger.lines.find((logged) => logged.message === message), "the refusal line");
+    expect(line).toEqual({ level: "error", message, fields: { peer: "n2", reason, count: 1 } });
+  } finally {
+    other.stop(true);
+  }
+});
+
 test("refused peer input is logged with its reason", async () => {
   const logger = new CollectingLogger();
   const transport = await startNode(1, 0, logger);
@@ -151,7 +173,9 @@ test("a message with a frame over the limit is dropped, counted and logged as an
   expect(dropped).toEqual([{
     level: "error",
     message: "peer message dropped: its frame is over the peer frame limit (a bug: Raft sizes must fit)",
-    fields: { peer: "n2", type: "append", frame_bytes: expect.any(Number), limit_bytes: frameSizeBytesMax, count: 1 },
+    fields: {
+      peer: "n2", group: 0, type: "append", frame_bytes: expect.any(Number), limit_bytes: frameSizeBytesMax, count: 1,
+    },
   }]);
   expect(dropped[0].fields.frame_bytes as number).toBeGreaterThan(frameSizeBytesMax);
 });

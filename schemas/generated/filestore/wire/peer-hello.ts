@@ -34,7 +34,7 @@ clusterId(optionalEncoding?:any):string|Uint8Array|null {
 }
 
 /**
- * Required, nonzero: the dialing node's Raft id.
+ * Required, nonzero: the dialing node's id.
  */
 nodeId():number {
   const offset = this.bb!.__offset(this.bb_pos, 6);
@@ -42,7 +42,8 @@ nodeId():number {
 }
 
 /**
- * Peer protocol version; this one is 1.
+ * Peer protocol version; this one is 2 (1: a single group per node, no group field). A node
+ * refuses a hello of any other version (PeerRefusalKind.ProtocolVersion).
  */
 protocolVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 8);

@@ -5,6 +5,11 @@ import * as flatbuffers from 'flatbuffers';
 import { RaftMessage, unionToRaftMessage, unionListToRaftMessage } from '../../filestore/wire/raft-message';
 
 
+/**
+ * One group's Raft message. `from` and `to` are member ids of `group` (docs/glossary.md,
+ * replica id); the receiver checks that `to` is its own replica of the group and that `from`
+ * runs on the node of the hello.
+ */
 export class PeerMessage {
   bb: flatbuffers.ByteBuffer|null = null;
   bb_pos = 0;
@@ -48,8 +53,17 @@ message<T extends flatbuffers.Table>(obj:any):any|null {
   return offset ? this.bb!.__union(obj, this.bb_pos + offset) : null;
 }
 
+/**
+ * The group (its Raft group id, as in the shared log). 0: the one group of a node started
+ * without shards (`serve --peers`), whose member ids are its nodes' ids.
+ */
+group():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
 static startPeerMessage(builder:flatbuffers.Builder) {
-  builder.startObject(5);
+  builder.startObject(6);
 }
 
 static addFrom(builder:flatbuffers.Builder, from:number) {
@@ -72,18 +86,23 @@ static addMessage(builder:flatbuffers.Builder, messageOffset:flatbuffers.Offset)
   builder.addFieldOffset(4, messageOffset, 0);
 }
 
+static addGroup(builder:flatbuffers.Builder, group:number) {
+  builder.addFieldInt32(5, group, 0);
+}
+
 static endPeerMessage(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createPeerMessage(builder:flatbuffers.Builder, from:number, to:number, term:number, messageType:RaftMessage, messageOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createPeerMessage(builder:flatbuffers.Builder, from:number, to:number, term:number, messageType:RaftMessage, messageOffset:flatbuffers.Offset, group:number):flatbuffers.Offset {
   PeerMessage.startPeerMessage(builder);
   PeerMessage.addFrom(builder, from);
   PeerMessage.addTo(builder, to);
   PeerMessage.addTerm(builder, term);
   PeerMessage.addMessageType(builder, messageType);
   PeerMessage.addMessage(builder, messageOffset);
+  PeerMessage.addGroup(builder, group);
   return PeerMessage.endPeerMessage(builder);
 }
 }

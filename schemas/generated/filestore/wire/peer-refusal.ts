@@ -2,9 +2,14 @@
 
 import * as flatbuffers from 'flatbuffers';
 
+import { PeerRefusalKind } from '../../filestore/wire/peer-refusal-kind';
+
+
 /**
- * Written back on a peer connection whose hello (or later message) came from a node that is
- * not a member of the receiver's group, just before the receiver closes the connection.
+ * Written back on a peer connection: on a message from a replica that is not a member of the
+ * receiver's group (the connection carries on), on a hello from a node the receiver no longer
+ * talks to (for each group the node held a replica of; then the connection closes), or on a
+ * hello of another protocol version (then it closes).
  */
 export class PeerRefusal {
   bb: flatbuffers.ByteBuffer|null = null;
@@ -33,8 +38,9 @@ nodeId():number {
 }
 
 /**
- * The refusing node's applied Raft index; its membership as of that index does not list
- * node_id. A node whose own applied membership lists itself at a lower index was removed.
+ * NotMember: the refusing replica's applied Raft index; its group's membership as of that
+ * index does not list `member`. A replica whose own applied membership lists itself at a
+ * lower index was removed. ProtocolVersion: 0.
  */
 membershipIndex():number {
   const offset = this.bb!.__offset(this.bb_pos, 6);
@@ -51,8 +57,37 @@ reason(optionalEncoding?:any):string|Uint8Array|null {
   return offset ? this.bb!.__string(this.bb_pos + offset, optionalEncoding) : null;
 }
 
+/**
+ * NotMember: the group (PeerMessage.group).
+ */
+group():number {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+/**
+ * NotMember: the refused member of `group` (the refused node's replica in it).
+ */
+member():number {
+  const offset = this.bb!.__offset(this.bb_pos, 12);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+/**
+ * NotMember: the refusing member of `group` (the receiver's replica in it).
+ */
+refusedBy():number {
+  const offset = this.bb!.__offset(this.bb_pos, 14);
+  return offset ? this.bb!.readUint32(this.bb_pos + offset) : 0;
+}
+
+kind():PeerRefusalKind {
+  const offset = this.bb!.__offset(this.bb_pos, 16);
+  return offset ? this.bb!.readUint8(this.bb_pos + offset) : PeerRefusalKind.NotMember;
+}
+
 static startPeerRefusal(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(7);
 }
 
 static addNodeId(builder:flatbuffers.Builder, nodeId:number) {
@@ -67,16 +102,36 @@ static addReason(builder:flatbuffers.Builder, reasonOffset:flatbuffers.Offset) {
   builder.addFieldOffset(2, reasonOffset, 0);
 }
 
+static addGroup(builder:flatbuffers.Builder, group:number) {
+  builder.addFieldInt32(3, group, 0);
+}
+
+static addMember(builder:flatbuffers.Builder, member:number) {
+  builder.addFieldInt32(4, member, 0);
+}
+
+static addRefusedBy(builder:flatbuffers.Builder, refusedBy:number) {
+  builder.addFieldInt32(5, refusedBy, 0);
+}
+
+static addKind(builder:flatbuffers.Builder, kind:PeerRefusalKind) {
+  builder.addFieldInt8(6, kind, PeerRefusalKind.NotMember);
+}
+
 static endPeerRefusal(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createPeerRefusal(builder:flatbuffers.Builder, nodeId:number, membershipIndex:number, reasonOffset:flatbuffers.Offset):flatbuffers.Offset {
+static createPeerRefusal(builder:flatbuffers.Builder, nodeId:number, membershipIndex:number, reasonOffset:flatbuffers.Offset, group:number, member:number, refusedBy:number, kind:PeerRefusalKind):flatbuffers.Offset {
   PeerRefusal.startPeerRefusal(builder);
   PeerRefusal.addNodeId(builder, nodeId);
   PeerRefusal.addMembershipIndex(builder, membershipIndex);
   PeerRefusal.addReason(builder, reasonOffset);
+  PeerRefusal.addGroup(builder, group);
+  PeerRefusal.addMember(builder, member);
+  PeerRefusal.addRefusedBy(builder, refusedBy);
+  PeerRefusal.addKind(builder, kind);
   return PeerRefusal.endPeerRefusal(builder);
 }
 }
