@@ -2,7 +2,8 @@
  * The replica driver: does the I/O for this node's replica of one Raft group around the pure
  * core (src/cluster/raft/), for any replicated state machine (replicated_machine.ts: the
  * key-value machine of a shard, the coordinator's machine). Time comes from the injected Clock
- * (src/util/clock.ts). A tick timer drives elections and heartbeats; one loop handles Ready
+ * (src/util/clock.ts). Ticks (one scheduler for every replica of a process: tick_scheduler.ts)
+ * drive elections and heartbeats; one loop handles Ready
  * batches, one at a time, in the order the core requires (raw_node.ts), at its own pace
  * (STYLE.md point 9):
  *
@@ -47,6 +48,7 @@ import { assert } from "../../util/assert.ts";
 import { silentLogger, type Logger } from "../../util/logger.ts";
 import type { ReplicatedMachine } from "./replicated_machine.ts";
 import { SnapshotScheduler } from "./snapshot_scheduler.ts";
+import { ownTickScheduler, type TickScheduler } from "./tick_scheduler.ts";
 import type { DurableRaftStorage } from "../storage/types.ts";
 import type { PeerRefusal, PeerTransport } from "../transport/types.ts";
 
@@ -62,6 +64,8 @@ export interface ReplicaDriverOptions<Machine> {
   /** Where time comes from: ticks, deadlines, contact times, the loop's turns (realClock when absent). */
   clock?: Clock;
   tickIntervalMs?: number;
+  /** Ticks this replica with every other replica of the process (tick_scheduler.ts); its own timer when absent. */
+  ticks?: TickScheduler;
   snapshotEveryEntries?: number;
   entriesKeptAfterSnapshot?: number;
   /** Seeds the election-timeout randomness; a random seed when absent. */
@@ -171,7 +175,9 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     options.transport.onRefused((refusal) => this.refused(refusal));
     this.events.membership(node.confStateAt(this.machine.appliedIndex));
     this.tellMembership();
-    this.tickTimer = this.clock.every(options.tickIntervalMs ?? limits.tickIntervalMs, () => this.tick());
+    assert(options.ticks === undefined || options.tickIntervalMs === undefined || options.ticks.intervalMs === options.tickIntervalMs, "one tick interval");
+    const ticks = options.ticks ?? ownTickScheduler(this.clock, options.tickIntervalMs ?? limits.tickIntervalMs);
+    this.tickTimer = ticks.register(() => this.tick());
     this.kick();
   }
 

@@ -15,7 +15,8 @@ import { CoordinatorMachine } from "../../../src/cluster/meta/coordinator_machin
 import type { NodeId } from "../../../src/cluster/raft/types.ts";
 import { ReplicaDriver } from "../../../src/cluster/replica/replica_driver.ts";
 import { MemoryRaftStorage } from "../../../src/cluster/storage/memory_raft_storage.ts";
-import { MemoryPeerNetwork, type MemoryPeerTransport } from "../../../src/cluster/transport/memory_peer_transport.ts";
+import { MemoryPeerNetwork } from "../../../src/cluster/transport/memory_peer_transport.ts";
+import type { PeerTransport } from "../../../src/cluster/transport/types.ts";
 import { waitFor } from "../../support/wait_for.ts";
 import { bootstrapCommand, spec } from "./coordinator_fixtures.ts";
 
@@ -31,7 +32,7 @@ class MetaGroup {
   readonly drivers = new Map<NodeId, MetaDriver>();
   readonly changes = new Map<NodeId, CoordinatorChange[]>();
   private readonly storages = new Map<NodeId, MemoryRaftStorage>();
-  private readonly transports = new Map<NodeId, MemoryPeerTransport>();
+  private readonly transports = new Map<NodeId, PeerTransport>();
 
   start(id: NodeId): MetaDriver {
     const storage = this.storages.get(id) ?? new MemoryRaftStorage({ voters: members, learners: [] });
