@@ -16,6 +16,8 @@ import type { KeyValueDriver } from "../cluster/key_value_replica.ts";
 import type { PeerTransportStats } from "../cluster/transport/types.ts";
 import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
+import type { ShardedNode } from "../cluster/node/sharded_node.ts";
+import { routeSharded } from "./sharded_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 
@@ -34,6 +36,8 @@ interface AdminServerOptions {
   cluster?: () => KeyValueDriver | null;
   /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
   peerStats?: () => PeerTransportStats | null;
+  /** The node of a sharded cluster (null otherwise, or while starting): its /cluster/* routes (sharded_routes.ts). */
+  sharded?: () => ShardedNode | null;
 }
 
 export interface AdminServer {
@@ -63,6 +67,11 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
+  const sharded = options.sharded?.() ?? null;
+  if (sharded !== null) {
+    const response = routeSharded(request, path, sharded);
+    if (response !== null) return response;
+  }
   if (path.startsWith("/cluster/")) {
     const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
     return routeCluster(request, path, options.cluster?.() ?? null, reports);

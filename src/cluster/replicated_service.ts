@@ -29,6 +29,13 @@ export class ReplicatedKeyValueService implements KeyValueService {
   constructor(
     private readonly driver: KeyValueDriver,
     private readonly engine: Engine,
+    /**
+     * The client address of the node running group member `member`, for NOT_LEADER hints: by
+     * default from the addresses members announced in the group's log (the single group); a
+     * shard's replica reads them from the coordinator's node list instead.
+     */
+    private readonly clientAddressOf: (member: number) => string =
+      (member) => driver.machine.members.get(member)?.clientAddress ?? "",
   ) {}
 
   /*
@@ -125,10 +132,6 @@ export class ReplicatedKeyValueService implements KeyValueService {
     if (!(error instanceof ReplicationError)) return error as Error;
     if (error.code === "NOT_LEADER") return this.notLeader(error.message);
     return new ServiceError(error.code, error.message);
-  }
-
-  private clientAddressOf(node: number): string {
-    return this.driver.machine.members.get(node)?.clientAddress ?? "";
   }
 }
 

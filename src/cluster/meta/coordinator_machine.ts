@@ -107,6 +107,11 @@ export class CoordinatorMachine implements ReplicatedMachine<CoordinatorOutcome>
     return this.state.settings !== null;
   }
 
+  /** Every replica id below this was given (replica ids grow): a replica id at or above it is news to this state. */
+  get nextReplicaId(): number {
+    return this.state.nextReplicaId;
+  }
+
   get mapVersion(): number {
     return this.state.mapVersion;
   }

@@ -1,0 +1,229 @@
+/**
+ * One node of a sharded cluster, assembled (ARCHITECTURE.md, "Stage 3"): in one process,
+ * - one shared log (DATA/wal) holding every group's Raft log, with group commit across groups;
+ * - one peer port: one TCP node transport, one group multiplexer giving each group its view;
+ * - one tick scheduler for every replica;
+ * - the meta group's replica (group 0, members by node id; its state machine is the
+ *   coordinator's, of which every node so keeps an up-to-date copy);
+ * - a key-value replica of every shard the coordinator places here (shard_replica_set.ts);
+ * - the client port's service (sharded_service.ts) and the coordinator duties (meta_duties.ts).
+ *
+ * A new cluster: every node is started with the same --peers (and --shards); the meta group's
+ * first membership is the lowest-numbered min(5, n) nodes as voters, the others learners, and
+ * its first leader proposes the bootstrap command, which places the shards.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { HostPort } from "../../config/address.ts";
+import { formatHostPort } from "../../config/address.ts";
+import type { FsyncMode } from "../../log/types.ts";
+import type { KeyValueService } from "../../net/key_value_service.ts";
+import { realClock, type Timer } from "../../util/clock.ts";
+import { errorText, silentLogger, type Logger } from "../../util/logger.ts";
+import { tickIntervalMs } from "../cluster_limits.ts";
+import { defaultMetaVoters, defaultReplicationFactor } from "../meta/cluster_settings.ts";
+import type { CoordinatorCommand, CoordinatorChange } from "../meta/coordinator_command.ts";
+import { CoordinatorMachine } from "../meta/coordinator_machine.ts";
+import { metaVotersMax } from "../meta/coordinator_limits.ts";
+import { formatNodeId } from "../node_id.ts";
+import type { ConfState, NodeId } from "../raft/types.ts";
+import { ReplicaDriver } from "../replica/replica_driver.ts";
+import { SharedTickScheduler } from "../replica/tick_scheduler.ts";
+import { GroupMultiplexer } from "../transport/group_multiplexer.ts";
+import { startTcpNodeTransport } from "../transport/tcp_peer_transport.ts";
+import type { TcpNodeTransport } from "../transport/types.ts";
+import { SharedLog } from "../wal/shared_log.ts";
+import { GroupPeerBook } from "./group_peer_book.ts";
+import { MetaDuties } from "./meta_duties.ts";
+import { MetaProposer, type MetaDriver } from "./meta_proposer.ts";
+import { metaGroupId, ReplicaLocator } from "./replica_locator.ts";
+import { ShardedKeyValueService } from "./sharded_service.ts";
+import { ShardReplicaSet } from "./shard_replica_set.ts";
+
+/** Every node of a cluster shares it; a node of another FileStore cluster is refused at the peer handshake. */
+const clusterIdDefault = "filestore";
+/** How often the shared log drops segments every group is past (and rewrites small groups forward). */
+const logCompactionIntervalMs = 10_000;
+
+/** The data folder was written by a node of a single group (DATA/raft): it cannot be opened as a sharded node's. */
+class DataLayoutError extends Error {
+  override name = "DataLayoutError";
+}
+
+interface ShardedNodeOptions {
+  nodeId: NodeId;
+  /** Every node of a new cluster with its peer address, this one included (the bootstrap list). */
+  peers: ReadonlyMap<NodeId, HostPort>;
+  /** Where peers connect; default: this node's entry in `peers`. */
+  peerListen?: HostPort;
+  dataDir: string;
+  /** fsync mode of the shared log (the write-ahead log of every group). */
+  fsync: FsyncMode;
+  /** Shards of a new cluster. */
+  shards: number;
+  snapshotEveryEntries?: number;
+  onFsync?: (durationSeconds: number) => void;
+  onProposalApplied?: (seconds: number) => void;
+  logger?: Logger;
+}
+
+export class ShardedNode {
+  readonly service: KeyValueService;
+  private readonly compactionTimer: Timer;
+  private readonly stopFollowing: () => void;
+
+  private constructor(
+    readonly nodeId: NodeId,
+    readonly sharedLog: SharedLog,
+    readonly transport: TcpNodeTransport,
+    private readonly multiplexer: GroupMultiplexer,
+    readonly meta: MetaDriver,
+    private readonly metaPeers: GroupPeerBook,
+    readonly replicas: ShardReplicaSet,
+    readonly proposer: MetaProposer,
+    private readonly duties: MetaDuties,
+    private readonly locator: ReplicaLocator,
+    private readonly logger: Logger,
+  ) {
+    this.service = new ShardedKeyValueService({
+      coordinator: meta.machine,
+      replica: (shard) => replicas.get(shard),
+      reportLeaders: () => this.reportLeaders(),
+    });
+    this.stopFollowing = meta.machine.subscribe((change) => this.coordinatorChanged(change));
+    this.compactionTimer = realClock.every(logCompactionIntervalMs, () => this.compactLog());
+  }
+
+  static async start(options: ShardedNodeOptions): Promise<ShardedNode> {
+    const listen = options.peerListen ?? options.peers.get(options.nodeId);
+    if (listen === undefined) {
+      throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
+    }
+    if (existsSync(join(options.dataDir, "raft"))) {
+      const advice = "start it without --shards, or use another --data";
+      throw new DataLayoutError(`data folder ${options.dataDir} holds a single group's Raft log (raft/): ${advice}`);
+    }
+    const logger = options.logger ?? silentLogger;
+    const { fsync, onFsync } = options;
+    const sharedLog = await SharedLog.open({ dir: join(options.dataDir, "wal"), fsync, onFsync, logger });
+    const transport = await startTcpNodeTransport({
+      nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: new Map(), logger,
+    });
+    const locator = new ReplicaLocator();
+    const multiplexer = new GroupMultiplexer(transport, locator);
+    const ticks = new SharedTickScheduler(realClock, tickIntervalMs);
+    const metaStorage = await sharedLog.openGroup(metaGroupId, initialMetaMembership([...options.peers.keys()]));
+    const coordinator = CoordinatorMachine.fromSnapshot(metaStorage.snapshot());
+    locator.learnAll(coordinator);
+    const startPeers = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
+    const metaView = multiplexer.open(metaGroupId, options.nodeId);
+    const peerAddressOf = (node: NodeId): string | undefined =>
+      coordinator.node(node)?.addresses.peerAddress ?? startPeers.get(node);
+    const metaPeers = new GroupPeerBook(options.nodeId, metaView, peerAddressOf);
+    const meta: MetaDriver = ReplicaDriver.start({
+      nodeId: options.nodeId, storage: metaStorage, transport: metaView, machine: coordinator, events: metaPeers, ticks,
+      logger: logger.child({ group: "meta" }),
+    });
+    const replicas = new ShardReplicaSet({
+      dataDir: options.dataDir, sharedLog, multiplexer, ticks, logger,
+      addressOf: (shard, member) => {
+        const node = locator.nodeOf(shard, member);
+        return node === undefined ? undefined : peerAddressOf(node);
+      },
+      clientAddressOf: (shard, member) => {
+        const node = locator.nodeOf(shard, member);
+        return node === undefined ? "" : (coordinator.node(node)?.addresses.clientAddress ?? "");
+      },
+      snapshotEveryEntries: options.snapshotEveryEntries,
+      onProposalApplied: options.onProposalApplied,
+      onFailure: (shard, error) => {
+        logger.error("shard replica failed; it serves no more", { shard, error: errorText(error) });
+      },
+    }, coordinator, options.nodeId, logger);
+    await replicas.startFromDisk();
+    const proposer = new MetaProposer(meta, options.nodeId);
+    const duties = new MetaDuties(meta, proposer, bootstrapCommand(options), realClock, logger);
+    const node = new ShardedNode(
+      options.nodeId, sharedLog, transport, multiplexer, meta, metaPeers, replicas, proposer, duties, locator, logger,
+    );
+    void replicas.reconcile();
+    return node;
+  }
+
+  /** Once the client port and admin endpoint are bound: recorded in the coordinator's node list. */
+  setAddresses(clientAddress: string, adminAddress: string): void {
+    const peerAddress = formatHostPort(this.transport.listenAddress);
+    this.duties.setAddresses({ clientAddress, adminAddress, peerAddress });
+  }
+
+  get coordinator(): CoordinatorMachine {
+    return this.meta.machine;
+  }
+
+  /** Stops the duties, every replica, the meta replica, the peer port, then closes the shared log. */
+  async close(): Promise<void> {
+    this.duties.close();
+    this.compactionTimer.cancel();
+    this.stopFollowing();
+    await this.replicas.close();
+    await this.meta.close();
+    await this.multiplexer.close();
+    await this.sharedLog.close();
+  }
+
+  /** Records who leads each shard this node holds a replica of (leader hints, leader_hints.ts). */
+  private reportLeaders(): void {
+    for (const replica of this.replicas.all()) {
+      const status = replica.driver.status();
+      const leaderMember = replica.driver.leaderId();
+      const leader = leaderMember === 0 ? 0 : (this.locator.nodeOf(replica.shard, leaderMember) ?? 0);
+      this.coordinator.reportLeader(replica.shard, leader, status.term);
+    }
+  }
+
+  private coordinatorChanged(change: CoordinatorChange): void {
+    for (const shard of change.shards) {
+      const record = this.coordinator.shard(shard);
+      if (record !== undefined) this.locator.learn(record);
+    }
+    if (change.restored) this.locator.learnAll(this.coordinator);
+    if (change.nodes.length > 0 || change.restored) {
+      this.metaPeers.refresh();
+      for (const replica of this.replicas.all()) replica.peers.refresh();
+    }
+    if (change.shards.length > 0 || change.restored) {
+      for (const shard of change.shards) this.replicas.get(shard)?.peers.refresh();
+      void this.replicas.reconcile();
+    }
+  }
+
+  private compactLog(): void {
+    this.sharedLog.compactSegments().catch((error: unknown) => {
+      this.logger.warn("shared log compaction failed; retrying later", { error: errorText(error) });
+    });
+  }
+}
+
+/** The meta group's first membership: the lowest-numbered nodes as voters (at most metaVotersMax), others learners. */
+function initialMetaMembership(nodes: readonly NodeId[]): ConfState {
+  const ordered = [...nodes].sort((a, b) => a - b);
+  const voterCount = defaultMetaVoters(ordered.length);
+  return { voters: ordered.slice(0, voterCount), learners: ordered.slice(voterCount) };
+}
+
+function bootstrapCommand(options: ShardedNodeOptions): Extract<CoordinatorCommand, { kind: "bootstrap" }> {
+  const ids = [...options.peers.keys()].sort((a, b) => a - b);
+  return {
+    kind: "bootstrap",
+    clusterId: clusterIdDefault,
+    shardCount: options.shards,
+    replicationFactor: defaultReplicationFactor(ids.length),
+    metaVoters: Math.min(metaVotersMax, defaultMetaVoters(ids.length)),
+    nodes: ids.map((id) => ({
+      id,
+      name: formatNodeId(id),
+      addresses: { peerAddress: formatHostPort(options.peers.get(id)!), clientAddress: "", adminAddress: "" },
+    })),
+  };
+}
+

@@ -1,0 +1,96 @@
+/**
+ * Nodes of a sharded cluster in the test process, each assembled as `filestore serve --shards`
+ * assembles one: the ShardedNode, its admin endpoint (for coordinator commands forwarded to the
+ * meta leader) and its client port, all on 127.0.0.1. Peer ports are chosen free before start
+ * (every node must know the others' addresses); data lives in a temp folder removed at close.
+ * A node can be stopped and started again on its data and ports.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startAdminServer, type AdminServer } from "../../../src/admin/admin_server.ts";
+import { ServerMetrics } from "../../../src/admin/server_metrics.ts";
+import { ShardedNode } from "../../../src/cluster/node/sharded_node.ts";
+import type { HostPort } from "../../../src/config/address.ts";
+import { startServer, type RunningServer } from "../../../src/net/server.ts";
+import { findFreePort } from "../../../bench/lib/free_port.ts";
+import { waitFor } from "../../support/wait_for.ts";
+
+export interface HarnessNode {
+  id: number;
+  node: ShardedNode | null;
+  admin: AdminServer | null;
+  server: RunningServer | null;
+  clientPort: number;
+  adminPort: number;
+}
+
+export class ShardedHarness {
+  readonly directory = mkdtempSync(join(tmpdir(), "filestore-sharded-"));
+  readonly nodes = new Map<number, HarnessNode>();
+  private readonly peers = new Map<number, HostPort>();
+
+  private constructor(private readonly shards: number) {}
+
+  static async start(nodeCount: number, shards: number): Promise<ShardedHarness> {
+    const harness = new ShardedHarness(shards);
+    for (let id = 1; id <= nodeCount; id++) {
+      harness.peers.set(id, { host: "127.0.0.1", port: findFreePort() });
+      const ports = { clientPort: findFreePort(), adminPort: findFreePort() };
+      harness.nodes.set(id, { id, node: null, admin: null, server: null, ...ports });
+    }
+    await Promise.all([...harness.nodes.keys()].map((id) => harness.startNode(id)));
+    return harness;
+  }
+
+  async startNode(id: number): Promise<ShardedNode> {
+    const entry = this.nodes.get(id)!;
+    const node = await ShardedNode.start({
+      nodeId: id,
+      peers: this.peers,
+      dataDir: join(this.directory, `n${id}`),
+      fsync: "unsafe-no-fsync",
+      shards: this.shards,
+    });
+    entry.node = node;
+    entry.admin = startAdminServer({
+      host: "127.0.0.1", port: entry.adminPort, metrics: new ServerMetrics(), engineStats: () => null,
+      isServing: () => entry.server !== null, sharded: () => entry.node,
+    });
+    const service = node.service;
+    entry.server = await startServer({ host: "127.0.0.1", port: entry.clientPort, service, logError: () => {} });
+    node.setAddresses(`127.0.0.1:${entry.clientPort}`, `127.0.0.1:${entry.adminPort}`);
+    return node;
+  }
+
+  async stopNode(id: number): Promise<void> {
+    const entry = this.nodes.get(id)!;
+    await entry.server?.close();
+    await entry.admin?.close();
+    await entry.node?.close();
+    Object.assign(entry, { server: null, admin: null, node: null });
+  }
+
+  node(id: number): ShardedNode {
+    return this.nodes.get(id)!.node!;
+  }
+
+  clientAddresses(): string[] {
+    const running = [...this.nodes.values()].filter((entry) => entry.server !== null);
+    return running.map((entry) => `127.0.0.1:${entry.clientPort}`);
+  }
+
+  /** Waits until every running node's copy of the coordinator is bootstrapped and lists every node's client address. */
+  async untilReady(): Promise<void> {
+    await waitFor(() => [...this.nodes.values()].every((entry) => {
+      const coordinator = entry.node?.coordinator;
+      if (coordinator === undefined) return true;
+      return coordinator.bootstrapped && coordinator.nodes().every((node) => node.addresses.clientAddress !== "");
+    }), "the cluster bootstrapped with every node's addresses");
+  }
+
+  async close(): Promise<void> {
+    for (const id of this.nodes.keys()) await this.stopNode(id);
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}

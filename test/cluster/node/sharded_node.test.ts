@@ -1,0 +1,83 @@
+/**
+ * Three nodes of a sharded cluster (16 shards, every shard on all three) in the test process,
+ * driven through the routing client: the coordinator bootstraps by itself and every node learns
+ * the shard map; writes and strong reads of keys spread over every shard; a scan across shards
+ * returns exactly the sorted keys written; a batch across shards is refused naming them, one in
+ * one shard applies; a request a node cannot serve (raw connection, no routing info, a shard it
+ * leads not) is redirected; a node stopped and started again on its data serves its shards.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect, type FileStore } from "../../../src/client/index.ts";
+import { ShardedHarness } from "./sharded_harness.ts";
+import { waitFor } from "../../support/wait_for.ts";
+import { partitionHashOf } from "../../../src/cluster/placement/partition_hash.ts";
+import { partitionKeyOf } from "../../../src/cluster/placement/partition_key.ts";
+
+const shardCount = 16;
+const keyCount = 200;
+let harness: ShardedHarness;
+let db: FileStore;
+
+const keyOf = (i: number) => `acct/u${i}/balance`;
+
+beforeAll(async () => {
+  harness = await ShardedHarness.start(3, shardCount);
+  await harness.untilReady();
+  db = await connect(harness.clientAddresses());
+});
+
+afterAll(async () => {
+  await db?.close();
+  await harness?.close();
+});
+
+describe("sharded node", () => {
+  test("the coordinator bootstraps 16 shards, each on the three nodes, each node running its replicas", async () => {
+    for (const id of [1, 2, 3]) {
+      const map = harness.node(id).coordinator.shardMap()!;
+      expect(map.shards.length).toBe(shardCount);
+      for (const shard of map.shards) expect(shard.replicas.map((replica) => replica.node).sort()).toEqual([1, 2, 3]);
+      const running = () => harness.node(id).replicas.all().length === shardCount;
+      await waitFor(running, `n${id} running all ${shardCount} replicas`);
+    }
+  });
+
+  test("writes, strong reads on every shard; a scan across shards gives exactly the keys written, sorted", async () => {
+    await Promise.all(Array.from({ length: keyCount }, (_, i) => db.put(keyOf(i), `v${i}`)));
+    for (let i = 0; i < keyCount; i += 17) {
+      expect(new TextDecoder().decode((await db.get(keyOf(i), { consistency: "strong" }))!)).toBe(`v${i}`);
+    }
+    const scanned: string[] = [];
+    for await (const entry of db.scan({ prefix: "acct/" })) scanned.push(new TextDecoder().decode(entry.key));
+    const expected = Array.from({ length: keyCount }, (_, i) => keyOf(i)).sort();
+    expect(scanned).toEqual(expected);
+    const shardsUsed = new Set(expected.map((key) => harness.node(1).coordinator.shardMap()!.lookup(hashOf(key)).id));
+    expect(shardsUsed.size).toBe(shardCount);
+  });
+
+  test("a batch across shards is refused naming the shards; within one partition it applies atomically", async () => {
+    const across = [{ op: "put", key: keyOf(1), value: "x" }, { op: "put", key: keyOf(2), value: "y" }] as const;
+    const error = await db.batch([...across]).catch((e) => e);
+    expect(error.code).toBe("INVALID_REQUEST");
+    expect(error.message).toMatch(/lie in one shard/);
+    expect(new TextDecoder().decode((await db.get(keyOf(1), { consistency: "strong" }))!)).toBe("v1");
+    const within = [{ op: "put", key: "acct/u7/a", value: "1" }, { op: "put", key: "acct/u7/b", value: "2" }] as const;
+    const outcome = await db.batch([...within]);
+    expect(outcome.succeeded).toBe(true);
+  });
+
+  test("a node stopped and started again on its data serves every key", async () => {
+    await harness.stopNode(3);
+    await db.put(keyOf(0), "while n3 is down");
+    await harness.startNode(3);
+    await waitFor(() => harness.node(3).replicas.all().length === shardCount, "n3 running its replicas again");
+    for (let i = 0; i < keyCount; i += 13) {
+      const value = await db.get(keyOf(i), { consistency: "strong" });
+      expect(new TextDecoder().decode(value!)).toBe(i === 0 ? "while n3 is down" : `v${i}`);
+    }
+  });
+});
+
+function hashOf(key: string) {
+  return partitionHashOf(partitionKeyOf(new TextEncoder().encode(key)));
+}
