@@ -10,6 +10,7 @@
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode, PeerPortError } from "../cluster/cluster_node.ts";
+import { ShardedNode } from "../cluster/node/sharded_node.ts";
 import { formatNodeId } from "../cluster/node_id.ts";
 import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
 import { NodeRemovedError } from "../cluster/removal_marker.ts";
@@ -42,6 +43,7 @@ interface RunningNode {
   admin: AdminServer | null;
   engine: Engine | null;
   cluster: ClusterNode | null;
+  sharded: ShardedNode | null;
   server: { host: string; port: number; close(): Promise<void> } | null;
   serving: boolean;
   logger: Logger;
@@ -67,7 +69,8 @@ export async function serve(options: Record<string, string | boolean | undefined
   logger.info("starting", { version, ...configFields(config), config: configPath, pid: process.pid });
   const slowFsync = slowFsyncLog(logger, config, cluster);
   const node: RunningNode = {
-    lock, admin: null, engine: null, cluster: null, server: null, serving: false, logger, slowFsync, stopping: false,
+    lock, admin: null, engine: null, cluster: null, sharded: null, server: null, serving: false, logger, slowFsync,
+    stopping: false,
     removedFromGroup: Promise.withResolvers(),
   };
   // Listen for signals before starting, so one that arrives during start-up (or right after the
@@ -105,7 +108,8 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
       isServing: () => node.serving,
       isStopping: () => node.stopping,
       cluster: () => node.cluster?.driver ?? null,
-      peerStats: () => node.cluster?.transport.stats() ?? null,
+      peerStats: () => node.cluster?.transport.stats() ?? node.sharded?.transport.stats() ?? null,
+      sharded: () => node.sharded,
     }),
   );
   const service = await openService(node, config, cluster, join, metrics);
@@ -124,9 +128,12 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
   const client = formatHostPort({ host: config.listen.host, port: server.port });
   const admin = formatHostPort({ host: config.admin.host, port: node.admin.port });
   node.cluster?.setAddresses(client, admin);
-  const peer = node.cluster === null ? undefined : formatHostPort(node.cluster.transport.listenAddress);
+  node.sharded?.setAddresses(client, admin);
+  const transport = node.cluster?.transport ?? node.sharded?.transport;
+  const peer = transport === undefined ? undefined : formatHostPort(transport.listenAddress);
   // The node as operators named it (--node-id), never the internal number Raft uses.
-  const replica = node.cluster === null ? "" : ` node=${formatNodeId(node.cluster.driver.nodeId)} peer=${peer}`;
+  const nodeId = node.cluster?.driver.nodeId ?? node.sharded?.nodeId;
+  const replica = nodeId === undefined ? "" : ` node=${formatNodeId(nodeId)} peer=${peer}`;
   await writeStdout(`filestore listening client=${client} admin=${admin} data=${config.data} fsync=${config.fsync}${replica}\n`);
   node.logger.info("listening", { client, admin, peer });
 }
@@ -147,6 +154,7 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
     );
     return node.engine;
   }
+  if (cluster.shards > 0) return openShardedService(node, config, cluster, metrics);
   node.cluster = await startStepAsync(
     `replica n${cluster.nodeId} in ${config.data}`,
     () => ClusterNode.start({
@@ -166,6 +174,25 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
     config.data,
   );
   return node.cluster.service;
+}
+
+/** A node of a sharded cluster: the shared log, the meta group, its shard replicas (sharded_node.ts). */
+async function openShardedService(
+  node: RunningNode, config: FileStoreConfig, cluster: ClusterSettings, metrics: ServerMetrics,
+): Promise<KeyValueService> {
+  node.sharded = await startStepAsync(
+    `sharded node n${cluster.nodeId} in ${config.data}`,
+    () => ShardedNode.start({
+      ...cluster,
+      dataDir: config.data,
+      fsync: config.fsync,
+      onFsync: fsyncObserver(node, metrics),
+      onProposalApplied: metrics.proposalApplied,
+      logger: node.logger,
+    }),
+    config.data,
+  );
+  return node.sharded.service;
 }
 
 /** Each fdatasync of the write-ahead log: its duration into the metric, and a warning when slow. */
@@ -192,6 +219,9 @@ async function stop(node: RunningNode): Promise<void> {
   const replicaStopped = "replica stopped; peer port closed, raft log and engine synced";
   await logStep(node, node.cluster, replicaStopped, () => node.cluster!.close());
   node.cluster = null;
+  const shardsStopped = "replicas stopped; peer port closed, shared log synced";
+  await logStep(node, node.sharded, shardsStopped, () => node.sharded!.close());
+  node.sharded = null;
   await logStep(node, node.admin, "admin endpoint closed", () => node.admin!.close());
   node.admin = null;
   node.lock?.release();

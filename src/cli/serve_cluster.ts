@@ -11,7 +11,10 @@ import { groupMembersMax } from "../cluster/raft/conf_change.ts";
 import type { HostPort } from "../config/address.ts";
 import { ConfigError } from "../config/config_error.ts";
 
-export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "peerListen" | "snapshotEveryEntries">;
+export type ClusterSettings = Pick<ClusterNodeOptions, "nodeId" | "peers" | "peerListen" | "snapshotEveryEntries"> & {
+  /** 0: one Raft group; N: a sharded cluster of N shards. */
+  shards: number;
+};
 
 /** null for a single node (no peers); the replica's settings otherwise; ConfigError naming the field when wrong. */
 export function clusterSettings(config: FileStoreConfig, source: string): ClusterSettings | null {
@@ -34,7 +37,12 @@ export function clusterSettings(config: FileStoreConfig, source: string): Cluste
   if (!peers.has(nodeId) && config.peerListen === undefined) {
     throw new ConfigError("peers", source, `this node (${formatNodeId(nodeId)}) is not in peers; list it or give peer-listen`);
   }
-  return { nodeId, peers, peerListen: config.peerListen, snapshotEveryEntries: config.snapshotEveryEntries };
+  if (config.shards > 0 && config.join) {
+    const reason = "joining a sharded cluster is not supported yet: start every node with the same peers";
+    throw new ConfigError("join", source, reason);
+  }
+  const { peerListen, snapshotEveryEntries, shards } = config;
+  return { nodeId, peers, peerListen, snapshotEveryEntries, shards };
 }
 
 function named<T>(field: string, source: string, parse: () => T): T {

@@ -14,6 +14,11 @@ export async function dialBun(host: string, port: number, events: SocketEvents):
         binaryType: "uint8array",
         data: (_socket, chunk) => events.data(chunk),
         drain: () => events.drain(),
+        // The server ended its side (a graceful shutdown): end ours too, so `close` follows at once.
+        // Left half-open, requests written after it would wait for replies that never come.
+        end: (socket) => {
+          socket.end();
+        },
         close: (_socket, error) => events.close(error === undefined ? undefined : describeSocketError(error)),
         error: (_socket, error) => events.close(describeSocketError(error)),
         // The promise rejects with the same error: reported there.

@@ -5,6 +5,8 @@
  * - "Not sharded" (version 0, or INVALID_REQUEST from a server older than sharding): exactly the
  *   client of before: a list of addresses (or `cluster: true`) is one replicated group whose
  *   leader is followed (leader_router.ts); a single address is one server (client.ts).
+ * - UNAVAILABLE: a sharded cluster still starting (its coordinator not bootstrapped yet): asked
+ *   again, after a backoff, until connectTimeoutMs has passed since the first ask.
  * - No clear answer from any node (no answer in time, a refusal such as OVERLOADED): the first node
  *   that was reached is taken as not sharded, as before sharding. A map that breaks the rules
  *   (ShardMap.fromOutside) rules its node out.
@@ -20,6 +22,11 @@ import { LeaderRouter, type RequestSender } from "./leader_router.ts";
 import { wholeReply } from "./pending_requests.ts";
 import { ShardRouter } from "./shard_router.ts";
 import { WriteSession } from "./write_session.ts";
+import { sleep } from "./sleep.ts";
+
+/** Between asks while a sharded cluster starts (its coordinator elects and bootstraps in well under a second). */
+const startingRetryDelayMsInitial = 10;
+const startingRetryDelayMsMax = 200;
 
 type MapAnswer =
   | { kind: "sharded"; view: ClusterView }
@@ -78,11 +85,16 @@ function notSharded(
 }
 
 async function askShardMap(core: ClientCore, options: ResolvedClientOptions): Promise<MapAnswer> {
+  const giveUpAtMs = performance.now() + options.connectTimeoutMs;
   let reply: Reply;
-  try {
-    reply = await core.request({ kind: "shardMap" }, { timeoutMs: options.connectTimeoutMs }, wholeReply);
-  } catch (error) {
-    return { kind: "unclear", reason: `no shard map: ${(error as Error).message}` };
+  for (let delayMs = startingRetryDelayMsInitial; ; delayMs = Math.min(2 * delayMs, startingRetryDelayMsMax)) {
+    try {
+      reply = await core.request({ kind: "shardMap" }, { timeoutMs: options.connectTimeoutMs }, wholeReply);
+    } catch (error) {
+      return { kind: "unclear", reason: `no shard map: ${(error as Error).message}` };
+    }
+    if (reply.status !== "UNAVAILABLE" || performance.now() + delayMs >= giveUpAtMs) break;
+    await sleep(delayMs);
   }
   if (reply.status === "INVALID_REQUEST") return { kind: "not sharded" };
   if (reply.status !== "OK" || reply.result.kind !== "shardMap") {

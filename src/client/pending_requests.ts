@@ -25,6 +25,11 @@ export const wholeReply: ReplyReader<Reply> = (reply) => reply;
  */
 export interface Redirect {
   redirected(reply: Reply): Promise<unknown>;
+  /**
+   * Optional: the request got no reply before its deadline (it fails TIMEOUT or UNKNOWN_OUTCOME as
+   * before); the router stops sending to a server that may be hung (a paused process).
+   */
+  silent?(): void;
 }
 
 /**
@@ -188,6 +193,7 @@ export class PendingRequests {
         continue;
       }
       const maybeApplied = request.sent && request.isWrite;
+      if (request.sent) request.redirect?.silent?.();
       this.fail(request, maybeApplied
         ? new FileStoreError("UNKNOWN_OUTCOME", "the write was sent but no reply came in time; it may have been applied")
         : new FileStoreError("TIMEOUT", request.sent ? "no reply in time" : "no connection in time; nothing was sent"));

@@ -8,6 +8,8 @@
  * - WRONG_SHARD: the descriptors it carries are patched into the map (that entry only), and the
  *   request routed again; when they teach nothing (none given, or none newer than the map), the
  *   whole map is fetched again, one fetch at a time for every request waiting (map_refresh.ts).
+ * A request that gets no reply in time (a hung or paused node) fails as before (TIMEOUT, or
+ * UNKNOWN_OUTCOME for a write), and its shard's later requests go to the next replica.
  * A write keeps its (session, sequence) on every attempt (write_session.ts), so a node
  * deduplicates it however it got there (an UNAVAILABLE write may have been proposed before the
  * node lost its leadership). What is never retried: a write whose outcome is unknown
@@ -72,6 +74,12 @@ class RoutedCall<T> implements Attempt, Redirect {
 
   redirected(reply: Reply): Promise<unknown> {
     return this.router.retry(this, reply);
+  }
+
+  /** No reply in time from the replica believed to lead: later requests of the shard try the next one. */
+  silent(): void {
+    const route = this.route;
+    if (route !== null && this.target !== null && route.leader === this.target) route.tryNextReplica();
   }
 }
 
@@ -179,13 +187,21 @@ export class ShardRouter implements RequestSender {
       const route = this.routeCall(call);
       const core = await this.openConnection(route, remainingMs);
       if (core === null) {
+        // No replica's address known (a map from a cluster still starting): a newer map may name them.
+        if (route.leader === null) await this.refresher.refresh(call.generation);
         route.tryNextReplica();
         if (performance.now() + call.delayMs >= call.deadlineAtMs) throw unreachedBy(call);
         await sleep(this.backoff(call));
         continue;
       }
       call.target = route.leader;
-      last = await core.request(call.body, { ...call.options, timeoutMs: remainingMs }, wholeReply, call);
+      try {
+        last = await core.request(call.body, { ...call.options, timeoutMs: remainingMs }, wholeReply, call);
+      } catch (error) {
+        const code = error instanceof FileStoreError ? error.code : null;
+        if (code === "TIMEOUT" || code === "UNKNOWN_OUTCOME") call.silent();
+        throw error;
+      }
       if (!isRedirectStatus(last.status)) return call.read(last);
     }
   }

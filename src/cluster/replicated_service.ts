@@ -36,6 +36,8 @@ export class ReplicatedKeyValueService implements KeyValueService {
      */
     private readonly clientAddressOf: (member: number) => string =
       (member) => driver.machine.members.get(member)?.clientAddress ?? "",
+    /** How errors name this replica: the node's name for the single group, "n1's replica of shard 5" for a shard. */
+    private readonly selfName: string = formatNodeId(driver.nodeId),
   ) {}
 
   /*
@@ -119,7 +121,7 @@ export class ReplicatedKeyValueService implements KeyValueService {
 
   private requireLeader(): void {
     if (this.driver.isLeader()) return;
-    throw this.notLeader(`${formatNodeId(this.driver.nodeId)} is not the leader`);
+    throw this.notLeader(`${this.selfName} is not the leader`);
   }
 
   private notLeader(message: string): ServiceError {

@@ -4,6 +4,7 @@
  * setting added here is parsed, bounded, defaulted and documented in `--help` at once.
  */
 import { snapshotEveryEntries } from "../cluster/cluster_limits.ts";
+import { shardsMax } from "../cluster/placement/placement_limits.ts";
 import type { FsyncMode } from "../log/types.ts";
 import { logFormats, logLevels, type LogFormat, type LogLevel } from "../util/logger.ts";
 import type { HostPort } from "./address.ts";
@@ -23,6 +24,8 @@ export interface FileStoreConfig {
   /** Undefined when not set: a replicated node then listens on its own entry in `peers`. */
   peerListen?: HostPort | undefined;
   snapshotEveryEntries: number;
+  /** With peers: 0 runs one Raft group; N > 0 bootstraps a sharded cluster of N shards (src/cluster/node/). */
+  shards: number;
   /** With peers: a new data folder starts with no members and waits to be added (cluster add-node). */
   join: boolean;
   logFormat: LogFormat;
@@ -186,6 +189,14 @@ export const settings: readonly Setting[] = [
     type: { kind: "integer", min: 1, max: Number.MAX_SAFE_INTEGER },
     default: snapshotEveryEntries,
     doc: "a replica snapshots its state and compacts its Raft log after this many applied entries",
+  },
+  {
+    name: "shards",
+    property: "shards",
+    type: { kind: "integer", min: 0, max: shardsMax },
+    default: 0,
+    doc: "with peers: bootstrap a sharded cluster of this many shards (each its own Raft group; every node "
+      + "started with the same peers and shards); 0 runs the nodes as one Raft group",
   },
   {
     name: "join",

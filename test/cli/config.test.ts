@@ -47,6 +47,7 @@ describe("defaults", () => {
       nodeId: "",
       peers: [],
       snapshotEveryEntries: 100_000,
+      shards: 0,
       join: false,
       logFormat: "logfmt",
       logLevel: "info",

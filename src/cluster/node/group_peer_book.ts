@@ -6,8 +6,8 @@
  * coordinator. refresh() re-reads the addresses when the node list changes.
  *
  * A member whose address is not known yet (a node the coordinator has not heard of, or not yet
- * applied here) is left out until a refresh finds it; `startAddresses` (the meta group's
- * --peers) fill in until then.
+ * applied here: a restarted node replays the meta group's log after its shard replicas start) is
+ * left out until a refresh finds it, and meanwhile this view refuses no one (see refresh).
  */
 import type { NodeId } from "../raft/types.ts";
 import type { GroupMembership, ReplicaEvents } from "../replica/replica_driver.ts";
@@ -41,11 +41,17 @@ export class GroupPeerBook implements ReplicaEvents {
     const { newest, applied } = membership;
     const members = new Set([...newest.voters, ...newest.learners, ...applied.voters, ...applied.learners]);
     const peers = new Map<NodeId, string>();
+    let allKnown = true;
     for (const member of members) {
-      const address = member === this.self ? undefined : this.addressOf(member);
+      if (member === this.self) continue;
+      const address = this.addressOf(member);
       if (address !== undefined && address !== "") peers.set(member, address);
+      else allKnown = false;
     }
-    // A replica that knows no membership yet (a learner waiting for its first snapshot) refuses no one.
-    this.transport.setPeers(peers as PeerAddresses, members.size === 0 ? undefined : membership.appliedIndex);
+    // A refusal tells a peer it was removed, for good: only given when every member is known here.
+    // Until then (no membership yet, or a restarted node whose copy of the coordinator is behind)
+    // messages from members not located yet are dropped, never answered with a refusal.
+    const complete = members.size > 0 && allKnown;
+    this.transport.setPeers(peers as PeerAddresses, complete ? membership.appliedIndex : undefined);
   }
 }

@@ -6,6 +6,7 @@
  * here even after the replica leaves its shard, which lets the multiplexer tell a removed
  * replica's node so (a PeerRefusal naming that replica).
  */
+import type { CoordinatorChange } from "../meta/coordinator_command.ts";
 import type { CoordinatorMachine } from "../meta/coordinator_machine.ts";
 import type { ShardRecord } from "../meta/coordinator_state.ts";
 import type { NodeId } from "../raft/types.ts";
@@ -28,7 +29,16 @@ export class ReplicaLocator implements MemberLocator {
     }
   }
 
-  learn(shard: ShardRecord): void {
+  /** Learns the replicas of the shards `change` names (every shard after a restore). */
+  follow(coordinator: CoordinatorMachine, change: CoordinatorChange): void {
+    if (change.restored) return this.learnAll(coordinator);
+    for (const shard of change.shards) {
+      const record = coordinator.shard(shard);
+      if (record !== undefined) this.learn(record);
+    }
+  }
+
+  private learn(shard: ShardRecord): void {
     for (const replica of shard.replicas) {
       this.nodeOfReplica.set(replica.replica, replica.node);
       const key = `${shard.id}/${replica.node}`;

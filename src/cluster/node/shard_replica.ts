@@ -24,10 +24,13 @@ import { ReplicaDriver } from "../replica/replica_driver.ts";
 import type { TickScheduler } from "../replica/tick_scheduler.ts";
 import type { GroupMultiplexer } from "../transport/group_multiplexer.ts";
 import type { SharedLog } from "../wal/shared_log.ts";
+import { formatNodeId } from "../node_id.ts";
 import { GroupPeerBook } from "./group_peer_book.ts";
 import { createReplicaFolder, removeReplicaFolder } from "./replica_folders.ts";
 
 export interface ShardReplicaContext {
+  /** This node's id (its replicas' member ids are replica ids). */
+  nodeId: NodeId;
   dataDir: string;
   sharedLog: SharedLog;
   multiplexer: GroupMultiplexer;
@@ -81,7 +84,9 @@ export class ShardReplica {
       onProposalApplied: context.onProposalApplied,
       onFailure: (error) => context.onFailure(shard, error),
     });
-    const service = new ReplicatedKeyValueService(driver, engine, (member) => context.clientAddressOf(shard, member));
+    const clientAddressOf = (member: NodeId) => context.clientAddressOf(shard, member);
+    const selfName = `${formatNodeId(context.nodeId)}'s replica of shard ${shard}`;
+    const service = new ReplicatedKeyValueService(driver, engine, clientAddressOf, selfName);
     return new ShardReplica(shard, replica, driver, engine, peers, service);
   }
 

@@ -91,6 +91,9 @@ export class ShardedNode {
       reportLeaders: () => this.reportLeaders(),
     });
     this.stopFollowing = meta.machine.subscribe((change) => this.coordinatorChanged(change));
+    // Changes applied before this subscription (the meta log replayed while replicas started):
+    // the locator followed them (see start); the views' peers are set again from it now.
+    this.refreshPeers();
     this.compactionTimer = realClock.every(logCompactionIntervalMs, () => this.compactLog());
   }
 
@@ -115,6 +118,8 @@ export class ShardedNode {
     const metaStorage = await sharedLog.openGroup(metaGroupId, initialMetaMembership([...options.peers.keys()]));
     const coordinator = CoordinatorMachine.fromSnapshot(metaStorage.snapshot());
     locator.learnAll(coordinator);
+    // From the first entry the meta replica replays: its replicas' locations, never missed.
+    coordinator.subscribe((change) => locator.follow(coordinator, change));
     const startPeers = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
     const metaView = multiplexer.open(metaGroupId, options.nodeId);
     const peerAddressOf = (node: NodeId): string | undefined =>
@@ -125,7 +130,7 @@ export class ShardedNode {
       logger: logger.child({ group: "meta" }),
     });
     const replicas = new ShardReplicaSet({
-      dataDir: options.dataDir, sharedLog, multiplexer, ticks, logger,
+      nodeId: options.nodeId, dataDir: options.dataDir, sharedLog, multiplexer, ticks, logger,
       addressOf: (shard, member) => {
         const node = locator.nodeOf(shard, member);
         return node === undefined ? undefined : peerAddressOf(node);
@@ -181,16 +186,13 @@ export class ShardedNode {
     }
   }
 
+  private refreshPeers(): void {
+    this.metaPeers.refresh();
+    for (const replica of this.replicas.all()) replica.peers.refresh();
+  }
+
   private coordinatorChanged(change: CoordinatorChange): void {
-    for (const shard of change.shards) {
-      const record = this.coordinator.shard(shard);
-      if (record !== undefined) this.locator.learn(record);
-    }
-    if (change.restored) this.locator.learnAll(this.coordinator);
-    if (change.nodes.length > 0 || change.restored) {
-      this.metaPeers.refresh();
-      for (const replica of this.replicas.all()) replica.peers.refresh();
-    }
+    if (change.nodes.length > 0 || change.restored) this.refreshPeers();
     if (change.shards.length > 0 || change.restored) {
       for (const shard of change.shards) this.replicas.get(shard)?.peers.refresh();
       void this.replicas.reconcile();

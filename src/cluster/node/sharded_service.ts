@@ -15,7 +15,8 @@
  *   across shards comes with transactions);
  * - a scan must name its shard (the routing client splits a scan by shard and merges the pieces);
  *   it returns that shard's keys only, since each replica has an engine of its own.
- * Before the cluster is bootstrapped every request is UNAVAILABLE (clients retry).
+ * Before the cluster is bootstrapped every request, the shard map's included, is UNAVAILABLE
+ * (clients retry; connect() waits for the map).
  */
 import type { Command, CommandResult, Entry, FoundValue, ScanOptions, ScanPage } from "../../engine/types.ts";
 import {
@@ -77,10 +78,16 @@ export class ShardedKeyValueService implements KeyValueService {
     }
   }
 
-  shardMap(): ShardMapValue | null {
+  /** The map; UNAVAILABLE before the bootstrap (never "not sharded": a client would then route as to one group). */
+  shardMap(): ShardMapValue {
     this.source.reportLeaders();
-    const map = this.source.coordinator.shardMap();
-    if (map === null) return null;
+    const map = this.map();
+    const nodes = this.source.coordinator.nodes();
+    const silent = nodes.filter((node) => node.state === "up" && node.addresses.clientAddress === "");
+    if (silent.length > 0) {
+      const names = silent.map((node) => node.name).join(", ");
+      throw new ServiceError("UNAVAILABLE", `the cluster is starting: ${names} not serving clients yet`);
+    }
     return { version: map.version, shards: map.shards, nodes: this.nodesOf(map.shards) };
   }
 
