@@ -15,6 +15,7 @@ import { gatherGroup } from "./group_view.ts";
 import { writeStdout } from "./output.ts";
 import { positiveIntegerOption } from "./parse.ts";
 import { UsageError } from "./usage_error.ts";
+import { runMoveReplica } from "./move_replica_command.ts";
 
 const defaultAdminAddress = "127.0.0.1:7401";
 /** A membership change waits for a learner to catch up: allow it more than a data request. */
@@ -40,6 +41,7 @@ export async function runClusterCommand(command: string, positionals: string[], 
   if (command === "status") return printGroup(admin, timeoutMs, "status", options.json === true ? "json" : "table");
   const format = writeOutOption(options["write-out"] as string | undefined);
   const [action, target] = positionals;
+  if (action === "move-replica") return runMoveReplica(admin, target, options, timeoutMs);
   if (action === "members") {
     if (target !== undefined) throw new UsageError(`cluster members: takes no NODE, got "${target}"`, "cluster");
     return printGroup(admin, timeoutMs, "members", format);

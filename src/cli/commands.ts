@@ -272,6 +272,8 @@ export const commands: readonly CommandSpec[] = [
       "write-out": {
         type: "string", short: "w", valueName: "table|json", description: "output format (default table)",
       },
+      from: { type: "string", valueName: "NODE", description: "move-replica: the node the replica leaves" },
+      to: { type: "string", valueName: "NODE", description: "move-replica: the node the replica goes to" },
       ...adminOptions,
     },
     details:
@@ -282,6 +284,10 @@ export const commands: readonly CommandSpec[] = [
       "                         caught up; start it first with `filestore serve --join ...`\n" +
       "remove-node db-b         removes db-b from the group; db-b then stops with exit code 8\n" +
       "transfer-leader db-b     hands leadership to db-b\n" +
+      "move-replica SHARD --from n1 --to n4\n" +
+      "                         (sharded cluster) moves shard SHARD's replica from n1 to n4 while\n" +
+      "                         writes go on: a learner on n4, caught up, promoted, then n1's removed\n" +
+      "                         (n1 hands leadership over first when it leads); waits until done\n" +
       "NAME is the node's --node-id: letters, digits and -, starting with a letter (or n1, n2, ...).\n" +
       "Sent to the admin endpoint of any member; a follower forwards a change to its leader. After a\n" +
       "change, the group is printed as status prints it.",

@@ -6,7 +6,8 @@
  * - the meta group's replica (group 0, members by node id; its state machine is the
  *   coordinator's, of which every node so keeps an up-to-date copy);
  * - a key-value replica of every shard the coordinator places here (shard_replica_set.ts);
- * - the client port's service (sharded_service.ts) and the coordinator duties (meta_duties.ts).
+ * - the client port's service (sharded_service.ts), the coordinator duties (meta_duties.ts) and
+ *   the replica moves of shards led here (move_driver.ts).
  *
  * A new cluster: every node is started with the same --peers (and --shards); the meta group's
  * first membership is the lowest-numbered min(5, n) nodes as voters, the others learners, and
@@ -35,6 +36,7 @@ import type { TcpNodeTransport } from "../transport/types.ts";
 import { SharedLog } from "../wal/shared_log.ts";
 import { GroupPeerBook } from "./group_peer_book.ts";
 import { MetaDuties } from "./meta_duties.ts";
+import { MoveDriver } from "./move_driver.ts";
 import { MetaProposer, type MetaDriver } from "./meta_proposer.ts";
 import { metaGroupId, ReplicaLocator } from "./replica_locator.ts";
 import { ShardedKeyValueService } from "./sharded_service.ts";
@@ -70,6 +72,7 @@ interface ShardedNodeOptions {
 export class ShardedNode {
   readonly service: KeyValueService;
   private readonly compactionTimer: Timer;
+  private readonly moves: MoveDriver;
   private readonly stopFollowing: () => void;
 
   private constructor(
@@ -95,6 +98,7 @@ export class ShardedNode {
     // the locator followed them (see start); the views' peers are set again from it now.
     this.refreshPeers();
     this.compactionTimer = realClock.every(logCompactionIntervalMs, () => this.compactLog());
+    this.moves = new MoveDriver(meta.machine, (shard) => replicas.get(shard), proposer, realClock, logger);
   }
 
   static async start(options: ShardedNodeOptions): Promise<ShardedNode> {
@@ -168,6 +172,7 @@ export class ShardedNode {
   /** Stops the duties, every replica, the meta replica, the peer port, then closes the shared log. */
   async close(): Promise<void> {
     this.duties.close();
+    this.moves.close();
     this.compactionTimer.cancel();
     this.stopFollowing();
     await this.replicas.close();
