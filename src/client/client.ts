@@ -8,7 +8,7 @@
  *   otherwise they fail with UNKNOWN_OUTCOME. A write is never silently applied twice.
  */
 import * as flatbuffers from "flatbuffers";
-import type { Reply, Request, RequestBody } from "../net/messages.ts";
+import { noResult, type Reply, type Request, type RequestBody } from "../net/messages.ts";
 import { encodeGetFrame } from "../net/get_request_layout.ts";
 import { encodePutFrame } from "../net/put_request_layout.ts";
 import { encodeRequest } from "../net/request_encoder.ts";
@@ -255,6 +255,9 @@ export class ClientCore {
     if (this.connection !== connection) return;
     this.connection = null;
     if (this.closed) return;
+    // A routed request goes on at another replica rather than wait here for this one to come back.
+    const message = "the connection to this replica's node was lost";
+    this.pending.redirectAll({ status: "UNAVAILABLE", message, leaderHint: "", result: noResult });
     this.reconnecting ??= this.reconnect().finally(() => { this.reconnecting = null; });
   }
 

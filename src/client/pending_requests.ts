@@ -169,6 +169,21 @@ export class PendingRequests {
     request.reject(error);
   }
 
+  /**
+   * After a connection is lost: every request a router takes redirects of (sent or not) is handed
+   * to it with `reply` (an UNAVAILABLE saying so), to be tried at another replica; a write keeps
+   * its identity there, so the shard deduplicates it whichever replica applied it first.
+   */
+  redirectAll(reply: Reply): void {
+    for (const request of this.byId.values()) {
+      if (request.redirect === null) continue;
+      const wasSent = request.sent;
+      request.sent = true;
+      if (!wasSent) this.sentCount++;
+      this.answer(request.requestId, reply);
+    }
+  }
+
   /** After a connection is lost: every sent request, for the caller to resend or fail. */
   takeSent(): PendingRequest[] {
     const sent = this.byId.values().filter((request) => request.sent);

@@ -19,7 +19,8 @@ let db: FileStore;
 beforeAll(async () => {
   harness = await ShardedHarness.start(4, 4);
   await harness.untilReady();
-  db = await connect(harness.clientAddresses());
+  // Deadlines long enough for elections on a loaded machine: they bound a failing test, never time a passing one.
+  db = await connect(harness.clientAddresses(), { timeoutMs: 10_000 });
 });
 
 afterAll(async () => {

@@ -23,7 +23,8 @@ const keyOf = (i: number) => `acct/u${i}/balance`;
 beforeAll(async () => {
   harness = await ShardedHarness.start(3, shardCount);
   await harness.untilReady();
-  db = await connect(harness.clientAddresses());
+  // Deadlines long enough for elections on a loaded machine: they bound a failing test, never time a passing one.
+  db = await connect(harness.clientAddresses(), { timeoutMs: 10_000 });
 });
 
 afterAll(async () => {
@@ -68,7 +69,8 @@ describe("sharded node", () => {
 
   test("a node stopped and started again on its data serves every key", async () => {
     await harness.stopNode(3);
-    await db.put(keyOf(0), "while n3 is down");
+    // A generous deadline: the shards n3 led elect new leaders first, on a machine that may be loaded.
+    await db.put(keyOf(0), "while n3 is down", { timeoutMs: 30_000 });
     await harness.startNode(3);
     await waitFor(() => harness.node(3).replicas.all().length === shardCount, "n3 running its replicas again");
     for (let i = 0; i < keyCount; i += 13) {
