@@ -101,6 +101,8 @@ function readiness(options: AdminServerOptions): Health {
   const driver = options.cluster?.() ?? null;
   if (driver?.removed) return { ok: false, reason: "removed from the group" };
   if (!options.isServing()) return { ok: false, reason: options.isStopping?.() ? "shutting down" : "starting" };
+  const sharded = options.sharded?.() ?? null;
+  if (sharded !== null) return sharded.health();
   return driver === null ? { ok: true } : driver.health();
 }
 
@@ -120,7 +122,7 @@ function singleNodeStatus(options: AdminServerOptions): SingleNodeStatus {
 
 /** Whether the process is alive and able to recover by itself (/livez). */
 function liveness(options: AdminServerOptions): Health {
-  const health = options.cluster?.()?.health();
+  const health = options.cluster?.()?.health() ?? options.sharded?.()?.health();
   return health !== undefined && !health.ok && health.fatal === true ? health : { ok: true };
 }
 

@@ -192,6 +192,9 @@ export class ShardRouter implements RequestSender {
         route.tryNextReplica();
         if (performance.now() + call.delayMs >= call.deadlineAtMs) throw unreachedBy(call);
         await sleep(this.backoff(call));
+        // The last reply is learnt already: learnt again, its hint would send the call back to
+        // the node just found unreachable (a leader that died, named by a follower not yet aware).
+        last = null;
         continue;
       }
       call.target = route.leader;

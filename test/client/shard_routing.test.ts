@@ -86,6 +86,29 @@ describe("redirects", () => {
     expect(cluster.seen.map(brief)).toEqual([[newLeader, "get", "served"]]);
   });
 
+});
+
+describe("redirects to a dead leader", () => {
+  test("a hint naming a dead leader is not followed again and again: others are tried until one leads", async () => {
+    const cluster = await startCluster();
+    const db = await open(cluster.addresses());
+    const [key] = keysInShard(cluster.map, 2, 1);
+    await db.put(key!, "first");
+    // The shard's leader dies; the two others still name it (they have not noticed yet).
+    const dead = cluster.map.shards[1]!.leader!;
+    await cluster.nodes.find((node) => node.id === dead)!.server.close();
+    const survivor = cluster.nodes.find((node) => node.id !== dead)!.id;
+    fresh(cluster);
+    const write = db.put(key!, "second");
+    const notLeader = () => cluster.seen.filter((seen) => seen.answer === "NOT_LEADER").length;
+    await waitFor(() => notLeader() >= 3, "the survivors asked again");
+    cluster.changeShard(2, (shard) => ({ ...shard, leader: survivor }));
+    await write;
+    expect(text(await db.get(key!))).toBe("second");
+  });
+});
+
+describe("redirects: WRONG_SHARD", () => {
   test("WRONG_SHARD: its one descriptor is patched in, no map is fetched, the write keeps its identity", async () => {
     const cluster = await startCluster();
     const db = await open(cluster.addresses());

@@ -28,6 +28,7 @@ import { CoordinatorMachine } from "../meta/coordinator_machine.ts";
 import { metaVotersMax } from "../meta/coordinator_limits.ts";
 import { formatNodeId } from "../node_id.ts";
 import type { ConfState, NodeId } from "../raft/types.ts";
+import type { Health } from "../replica/group_health.ts";
 import { ReplicaDriver } from "../replica/replica_driver.ts";
 import { SharedTickScheduler } from "../replica/tick_scheduler.ts";
 import { GroupMultiplexer } from "../transport/group_multiplexer.ts";
@@ -167,6 +168,21 @@ export class ShardedNode {
 
   get coordinator(): CoordinatorMachine {
     return this.meta.machine;
+  }
+
+  /**
+   * Whether this node can serve now (/healthz): its coordinator replica and every shard replica
+   * it holds; the first that cannot is named, e.g. "shard 5: no quorum (heard from 1 of 3 voters)".
+   * A failed replica (its storage) is fatal: a restart is the remedy (/livez).
+   */
+  health(): Health {
+    const meta = this.meta.health();
+    if (!meta.ok) return { ...meta, reason: `coordinator: ${meta.reason}` };
+    for (const replica of this.replicas.all()) {
+      const health = replica.driver.health();
+      if (!health.ok) return { ...health, reason: `shard ${replica.shard}: ${health.reason}` };
+    }
+    return { ok: true };
   }
 
   /** Stops the duties, every replica, the meta replica, the peer port, then closes the shared log. */

@@ -3,8 +3,10 @@
  * driven through the routing client: the coordinator bootstraps by itself and every node learns
  * the shard map; writes and strong reads of keys spread over every shard; a scan across shards
  * returns exactly the sorted keys written; a batch across shards is refused naming them, one in
- * one shard applies; a request a node cannot serve (raw connection, no routing info, a shard it
- * leads not) is redirected; a node stopped and started again on its data serves its shards.
+ * one shard applies; a request routed by the wrong shard or an old epoch gets WRONG_SHARD with the
+ * current descriptor, one by a newer epoch WRONG_SHARD with none, nothing applied; a node stopped
+ * and started again on its data serves its shards; /healthz
+ * names a group without quorum once two nodes are gone, while /livez stays ok.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type FileStore } from "../../../src/client/index.ts";
@@ -67,6 +69,31 @@ describe("sharded node", () => {
     expect(outcome.succeeded).toBe(true);
   });
 
+});
+
+describe("sharded node: routing checks, restarts and health", () => {
+  test("misrouted: WRONG_SHARD with the current descriptor, or none for a newer epoch; nothing applied", async () => {
+    const service = harness.node(2).service;
+    const map = harness.node(2).coordinator.shardMap()!;
+    const key = new TextEncoder().encode("misrouted/u1/k");
+    const right = map.lookup(hashOf("misrouted/u1/k"));
+    const wrong = map.shards.find((shard) => shard.id !== right.id)!;
+    const write = (shard: number, shardEpoch: number) => service.applyWithContext!(
+      { op: "put", key, value: new Uint8Array([1]) },
+      { deadlineAtMs: Infinity, sessionId: null, sequence: 0, oldestPendingSequence: 0, shard, shardEpoch },
+    ).catch((error) => error);
+    const byWrongShard = await write(wrong.id, wrong.epoch);
+    expect(byWrongShard.code).toBe("WRONG_SHARD");
+    expect(byWrongShard.shards.map((shard: { id: number }) => shard.id)).toEqual([right.id]);
+    expect(byWrongShard.nodes.length).toBe(3);
+    const byNewerEpoch = await write(right.id, right.epoch + 1);
+    expect(byNewerEpoch.code).toBe("WRONG_SHARD");
+    expect(byNewerEpoch.shards).toEqual([]);
+    expect(await db.get("misrouted/u1/k", { consistency: "strong" })).toBeNull();
+    const context = { consistency: "strong" as const, maxStalenessMs: 0, deadlineAtMs: Infinity, trace: null };
+    expect(() => service.scan({ prefix: key, limit: 10 }, context)).toThrow(/names its shard/);
+  });
+
   test("a node stopped and started again on its data serves every key", async () => {
     await harness.stopNode(3);
     // A generous deadline: the shards n3 led elect new leaders first, on a machine that may be loaded.
@@ -77,6 +104,22 @@ describe("sharded node", () => {
       const value = await db.get(keyOf(i), { consistency: "strong" });
       expect(new TextDecoder().decode(value!)).toBe(i === 0 ? "while n3 is down" : `v${i}`);
     }
+  });
+
+  test("/healthz ok on all nodes; two nodes stopped, the last names a group with no quorum, /livez ok", async () => {
+    const adminOf = (id: number) => `127.0.0.1:${harness.nodes.get(id)!.adminPort}`;
+    const probe = (id: number, path: string) => fetch(`http://${adminOf(id)}${path}`);
+    for (const id of [1, 2, 3]) {
+      await waitFor(async () => (await probe(id, "/healthz")).status === 200, `n${id} healthy`);
+    }
+    await harness.stopNode(2);
+    await harness.stopNode(3);
+    const unhealthy = await waitFor(async () => {
+      const response = await probe(1, "/healthz");
+      return response.status === 503 ? await response.text() : null;
+    }, "n1 unhealthy once the others are gone");
+    expect(unhealthy).toMatch(/^unavailable: (coordinator|shard \d+): no (quorum|leader)/);
+    expect((await probe(1, "/livez")).status).toBe(200);
   });
 });
 
