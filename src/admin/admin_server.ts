@@ -8,16 +8,21 @@
  *                          when a restart is the remedy (its replication failed). A node without
  *                          quorum stays live: restarting it would not bring the quorum back.
  *   GET /metrics           the Prometheus text exposition.
+ *   /cluster/*             a single group's status and membership changes (cluster_routes.ts);
+ *                          a sharded cluster's shards, nodes and key locations (sharded_routes.ts).
  */
 import packageJson from "../../package.json";
 import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
 import type { Health } from "../cluster/replica/group_health.ts";
 import type { KeyValueDriver } from "../cluster/key_value_replica.ts";
 import type { PeerTransportStats } from "../cluster/transport/types.ts";
+import type { ShardedClusterSource } from "../cluster/meta/cluster_overview.ts";
 import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
+import { renderShardMetrics } from "./shard_metrics.ts";
+import { isShardedPath, routeSharded } from "./sharded_routes.ts";
 
 interface AdminServerOptions {
   host: string;
@@ -34,6 +39,8 @@ interface AdminServerOptions {
   cluster?: () => KeyValueDriver | null;
   /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
   peerStats?: () => PeerTransportStats | null;
+  /** A node of a sharded cluster: /cluster/shards, /nodes, /locate, /local-replicas and per-shard metrics. */
+  sharded?: ShardedClusterSource;
 }
 
 export interface AdminServer {
@@ -63,6 +70,7 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
+  if (isShardedPath(path)) return routeSharded(request, path, options.sharded);
   if (path.startsWith("/cluster/")) {
     const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
     return routeCluster(request, path, options.cluster?.() ?? null, reports);
@@ -82,6 +90,11 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
   if (driver !== null) {
     const lines: string[] = [];
     renderRaftMetrics(lines, driver, options.peerStats?.() ?? null);
+    body += `${lines.join("\n")}\n`;
+  }
+  if (options.sharded !== undefined) {
+    const lines: string[] = [];
+    renderShardMetrics(lines, options.sharded);
     body += `${lines.join("\n")}\n`;
   }
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });
