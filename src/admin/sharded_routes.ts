@@ -49,7 +49,8 @@ export async function routeSharded(
     return json(200, localReportToJson(own, machine === null ? `n${own.node}` : namer(machine)(own.node)));
   }
   if (machine === null || !machine.bootstrapped) {
-    const why = machine === null ? "has no copy of the coordinator's state yet" : "knows of no cluster bootstrapped yet";
+    const why = machine === null ? "has no copy of the coordinator's state yet"
+      : "knows of no cluster bootstrapped yet";
     return json(503, { error: `this node ${why}; try again shortly or ask another node` });
   }
   const gathered = await gatherReports(machine, source.localReport());

@@ -149,7 +149,9 @@ describe("node rows", () => {
     ], [[3, silent]]);
     machine.reportLeader(4, 3, 2);
     const host = (id: number) => `10.0.0.${id}`;
-    const addresses = (id: number) => ({ client: `${host(id)}:7000`, peer: `${host(id)}:7100`, admin: `${host(id)}:7200` });
+    const addresses = (id: number) => (
+      { client: `${host(id)}:7000`, peer: `${host(id)}:7100`, admin: `${host(id)}:7200` }
+    );
     const row = (id: number, state: string, replicas: number, leaders: number, recorded: NodeState) => ({
       id: `n${id}`, ...addresses(id), state, replicas, leaders, coordinatorState: recorded,
     });
