@@ -13,11 +13,9 @@
  * there yet or not bootstrapped answers 503; a bad key, 400. Errors are {"error": "..."}.
  */
 import {
-  namer, nodeRows, shardRows, viewedShardMap, type ShardedClusterSource,
+  locatedToJson, namer, nodeRows, shardRows, viewedShardMap, type ShardedClusterSource,
 } from "../cluster/meta/cluster_overview.ts";
-import { formatRange } from "../cluster/placement/hash_range.ts";
 import { locate } from "../cluster/placement/locate.ts";
-import { locationToJson } from "../cluster/placement/shard_map_json.ts";
 import { keySizeBytesMax } from "../engine/limits.ts";
 import { assert } from "../util/assert.ts";
 import { localReportToJson } from "./local_report_json.ts";
@@ -60,8 +58,7 @@ export async function routeSharded(
   const key = keyOf(new URL(request.url).searchParams);
   if (typeof key === "string") return json(400, { error: key });
   const location = locate(key, viewedShardMap(machine, gathered)!);
-  const { range, epoch } = location.shard;
-  return json(200, { ...locationToJson(location, namer(machine)), range: formatRange(range), epoch }, headers);
+  return json(200, locatedToJson(location, namer(machine)), headers);
 }
 
 /** The key of a locate query (`key` as UTF-8, or `key-hex`), or why there is none. */

@@ -11,6 +11,8 @@
  *                "moving": { "from", "to" } | null }
  *   node row:  { "id", "client", "peer", "admin", "state", "replicas", "leaders",
  *                "coordinatorState", "reachable": boolean | null, "problem": string | null }
+ *   location:  { "partition", "hash", "shard", "replicas": [{ "node", "role" }], "leader": name | null,
+ *                "range": [startHex, endHex], "epoch" }   (shard_map_json.ts, with range and epoch)
  *
  * Where each figure comes from:
  * - leader: the replica that says it leads (isLeader) with the highest term, when no replica of
@@ -29,7 +31,11 @@
  *   leader (as above) it is. Removed nodes are listed (their names are never reused) and not asked.
  * Nodes print by the name the coordinator recorded (NodeRecord.name).
  */
-import { shardDescriptorToJson, type ReplicaJson, type ShardDescriptorJson } from "../placement/shard_map_json.ts";
+import { formatRange } from "../placement/hash_range.ts";
+import type { Location } from "../placement/locate.ts";
+import {
+  locationToJson, shardDescriptorToJson, type LocationJson, type ReplicaJson, type ShardDescriptorJson,
+} from "../placement/shard_map_json.ts";
 import { ShardMap, type ReplicaRole, type ShardDescriptor, type ShardId } from "../placement/shard_map.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { CoordinatorMachine } from "./coordinator_machine.ts";
@@ -74,7 +80,7 @@ export interface GatheredReports {
   readonly unreachable: ReadonlyMap<NodeId, string>;
 }
 
-export interface ShardReplicaRowJson extends ReplicaJson {
+interface ShardReplicaRowJson extends ReplicaJson {
   replica: number;
   appliedIndex: number | null;
 }
@@ -99,6 +105,12 @@ export interface NodeRowJson {
   coordinatorState: NodeRecord["state"];
   reachable: boolean | null;
   problem: string | null;
+}
+
+/** Where a key lives, as `cluster locate` and GET /cluster/locate print it. */
+export interface LocatedJson extends LocationJson {
+  range: [string, string];
+  epoch: number;
 }
 
 /** One shard as merged: its descriptor with the chosen leader, and the reports of its listed replicas. */
@@ -163,6 +175,11 @@ export function viewedShardMap(machine: CoordinatorMachine, gathered: GatheredRe
   const map = machine.shardMap();
   if (map === null) return null;
   return new ShardMap(map.version, shardViews(machine, gathered).map((view) => view.descriptor));
+}
+
+export function locatedToJson(location: Location, nameOf: (node: NodeId) => string): LocatedJson {
+  const { range, epoch } = location.shard;
+  return { ...locationToJson(location, nameOf), range: formatRange(range), epoch };
 }
 
 /** How nodes print: the name the coordinator recorded (`n<id>` for an id it does not list, which cannot happen). */
