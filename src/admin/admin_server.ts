@@ -9,7 +9,7 @@
  *                          quorum stays live: restarting it would not bring the quorum back.
  *   GET /metrics           the Prometheus text exposition.
  *   /cluster/*             a single group's status and membership changes (cluster_routes.ts);
- *                          a sharded cluster's shards, nodes and key locations (sharded_routes.ts).
+ *                          a sharded cluster's shards, nodes and key locations (cluster_view_routes.ts).
  */
 import packageJson from "../../package.json";
 import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
@@ -22,7 +22,7 @@ import { routeCluster } from "./cluster_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 import { renderShardMetrics } from "./shard_metrics.ts";
-import { isShardedPath, routeSharded } from "./sharded_routes.ts";
+import { isClusterViewPath, routeClusterView } from "./cluster_view_routes.ts";
 
 interface AdminServerOptions {
   host: string;
@@ -39,8 +39,11 @@ interface AdminServerOptions {
   cluster?: () => KeyValueDriver | null;
   /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
   peerStats?: () => PeerTransportStats | null;
-  /** A node of a sharded cluster: /cluster/shards, /nodes, /locate, /local-replicas and per-shard metrics. */
-  sharded?: ShardedClusterSource;
+  /**
+   * A node of a sharded cluster (null while it starts): /cluster/shards, /nodes, /locate,
+   * /local-replicas (cluster_view_routes.ts) and per-shard metrics (shard_metrics.ts).
+   */
+  clusterView?: () => ShardedClusterSource | null;
 }
 
 export interface AdminServer {
@@ -70,7 +73,7 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
-  if (isShardedPath(path)) return routeSharded(request, path, options.sharded);
+  if (isClusterViewPath(path)) return routeClusterView(request, path, options.clusterView?.());
   if (path.startsWith("/cluster/")) {
     const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
     return routeCluster(request, path, options.cluster?.() ?? null, reports);
@@ -92,9 +95,10 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
     renderRaftMetrics(lines, driver, options.peerStats?.() ?? null);
     body += `${lines.join("\n")}\n`;
   }
-  if (options.sharded !== undefined) {
+  const clusterView = options.clusterView?.() ?? null;
+  if (clusterView !== null) {
     const lines: string[] = [];
-    renderShardMetrics(lines, options.sharded);
+    renderShardMetrics(lines, clusterView);
     body += `${lines.join("\n")}\n`;
   }
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });

@@ -9,8 +9,9 @@
  * Any node answers the first three from its copy of the coordinator's state, merged with the
  * reports of every node not removed (report_gather.ts): an operator may point at any node. The
  * answers carry the map version they were built from in the `filestore-map-version` header.
- * A node that is not part of a sharded cluster answers 404; one whose coordinator copy is not
- * there yet or not bootstrapped answers 503; a bad key, 400. Errors are {"error": "..."}.
+ * A node that is not part of a sharded cluster answers 404; one still starting or whose
+ * coordinator copy knows of no bootstrapped cluster yet answers 503; a bad key, 400. Errors are
+ * {"error": "..."}.
  */
 import {
   locatedToJson, namer, nodeRows, shardRows, viewedShardMap, type ShardedClusterSource,
@@ -26,30 +27,32 @@ export const mapVersionHeader = "filestore-map-version";
 
 const viewPaths = new Set(["/cluster/shards", "/cluster/nodes", "/cluster/locate"]);
 
-/** Whether `path` is one of these routes (served by routeSharded, sharded node or not). */
-export function isShardedPath(path: string): boolean {
+/** Whether `path` is one of these routes (served by routeClusterView, sharded node or not). */
+export function isClusterViewPath(path: string): boolean {
   return viewPaths.has(path) || path === localReportPath;
 }
 
-export async function routeSharded(
+/**
+ * `source` is undefined on a node that is not sharded, null on a sharded node still starting.
+ */
+export async function routeClusterView(
   request: Request,
   path: string,
-  source: ShardedClusterSource | undefined,
+  source: ShardedClusterSource | null | undefined,
 ): Promise<Response> {
-  assert(isShardedPath(path), "only the sharded cluster's routes come here");
+  assert(isClusterViewPath(path), "only the cluster view's routes come here");
   if (request.method !== "GET" && request.method !== "HEAD") {
     return json(405, { error: "the cluster views are GET requests" }, { allow: "GET, HEAD" });
   }
   if (source === undefined) return json(404, { error: "this node is not part of a sharded cluster" });
-  const machine = source.coordinator();
+  if (source === null) return json(503, { error: "this node is starting; try again shortly or ask another node" });
+  const machine = source.coordinator;
   if (path === localReportPath) {
-    const own = source.localReport();
-    return json(200, localReportToJson(own, machine === null ? `n${own.node}` : namer(machine)(own.node)));
+    return json(200, localReportToJson(source.localReport(), namer(machine)(source.nodeId)));
   }
-  if (machine === null || !machine.bootstrapped) {
-    const why = machine === null ? "has no copy of the coordinator's state yet"
-      : "knows of no cluster bootstrapped yet";
-    return json(503, { error: `this node ${why}; try again shortly or ask another node` });
+  if (!machine.bootstrapped) {
+    const why = "this node knows of no cluster bootstrapped yet; try again shortly or ask another node";
+    return json(503, { error: why });
   }
   const gathered = await gatherReports(machine, source.localReport());
   const headers = { [mapVersionHeader]: String(machine.mapVersion) };

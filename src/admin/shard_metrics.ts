@@ -31,7 +31,7 @@ type Gauge = [name: string, help: string, value: number];
 export function renderShardMetrics(lines: string[], source: ShardedClusterSource): void {
   const report = source.localReport();
   renderNodeTotals(lines, report);
-  renderMapFigures(lines, source.coordinator());
+  renderMapFigures(lines, source.coordinator);
   const capped = report.replicas.length > shardSeriesReplicasMax;
   const cappedHelp = `1 when this node holds more than ${shardSeriesReplicasMax} replicas and so exports no `
     + "per-shard series (filestore_shard_*), only the filestore_node_* totals: the bound on label cardinality.";
@@ -56,15 +56,15 @@ function renderNodeTotals(lines: string[], report: NodeLocalReport): void {
   ]);
 }
 
-function renderMapFigures(lines: string[], machine: CoordinatorMachine | null): void {
-  const map = machine?.shardMap() ?? null;
+function renderMapFigures(lines: string[], machine: CoordinatorMachine): void {
+  const map = machine.shardMap();
   writeGauges(lines, [
     ["cluster_shards", "Shards in this node's copy of the shard map (0 before it has one).", map?.shards.length ?? 0],
     ["cluster_map_version", "Version of this node's copy of the shard map (0 before it has one).", map?.version ?? 0],
   ]);
   const name = "filestore_cluster_nodes";
   writeHeader(lines, name, "gauge", "Nodes in this node's copy of the coordinator's node list, by state.");
-  const nodes = machine?.nodes() ?? [];
+  const nodes = machine.nodes();
   for (const state of nodeStates) {
     writeSample(lines, name, { state }, nodes.filter((node) => node.state === state).length);
   }

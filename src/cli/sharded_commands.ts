@@ -1,6 +1,6 @@
 /**
  * `filestore cluster shards`, `cluster nodes` and `cluster locate KEY`: a sharded cluster as any
- * node's admin endpoint shows it (GET /cluster/shards and /cluster/nodes, src/admin/sharded_routes.ts),
+ * node's admin endpoint shows it (GET /cluster/shards and /cluster/nodes, src/admin/cluster_view_routes.ts),
  * printed by shard_output.ts. The node asked gathers every other node's figures itself, so one
  * address is enough. locate computes the key's partition key and hash here, with the placement
  * rules the routing client uses (src/cluster/placement/), against the shard map the node answers,
@@ -15,7 +15,7 @@ import { locate } from "../cluster/placement/locate.ts";
 import { ShardMap } from "../cluster/placement/shard_map.ts";
 import { ShardMapError } from "../cluster/placement/shard_map_error.ts";
 import { shardDescriptorFromJson } from "../cluster/placement/shard_map_json.ts";
-import { mapVersionHeader } from "../admin/sharded_routes.ts";
+import { mapVersionHeader } from "../admin/cluster_view_routes.ts";
 import { adminRequest } from "./admin_client.ts";
 import { ClusterCommandError } from "./cluster_command_error.ts";
 import { ExitCode, type ExitCodeValue } from "./exit_codes.ts";

@@ -10,7 +10,7 @@ import { startAdminServer, type AdminServer } from "../../src/admin/admin_server
 import { localReportFromJson, LocalReportError } from "../../src/admin/local_report_json.ts";
 import { localReportTimeoutMs } from "../../src/admin/report_gather.ts";
 import { ServerMetrics } from "../../src/admin/server_metrics.ts";
-import { mapVersionHeader } from "../../src/admin/sharded_routes.ts";
+import { mapVersionHeader } from "../../src/admin/cluster_view_routes.ts";
 import { CoordinatorMachine } from "../../src/cluster/meta/coordinator_machine.ts";
 import { locate } from "../../src/cluster/placement/locate.ts";
 import { formatHash } from "../../src/cluster/placement/partition_hash.ts";
@@ -169,18 +169,21 @@ describe("what is not a view", () => {
     expect((await getJson(admin, "/cluster/status")).body.kind).toBe("single");
   });
 
-  test("no coordinator copy yet, or one not bootstrapped: 503 saying so", async () => {
+  test("a node still starting, or whose coordinator copy is not bootstrapped: 503 saying so", async () => {
     fixture = await ShardedFixture.start({ nodes: 1, shards: 1 });
     fixture.machine = new CoordinatorMachine();
     const notBootstrapped = await getJson(fixture.admin(1), "/cluster/shards");
     expect(notBootstrapped.status).toBe(503);
     expect(notBootstrapped.body.error).toContain("knows of no cluster bootstrapped yet");
-    (fixture as { machine: CoordinatorMachine | null }).machine = null;
-    const none = await getJson(fixture.admin(1), "/cluster/nodes");
-    expect(none.status).toBe(503);
-    expect(none.body.error).toContain("has no copy of the coordinator's state yet");
     const own = await getJson(fixture.admin(1), "/cluster/local-replicas");
     expect(own.body).toEqual({ node: 1, name: "n1", replicas: [] });
+    fixture.starting = true;
+    for (const path of ["/cluster/nodes", "/cluster/local-replicas"]) {
+      const starting = await getJson(fixture.admin(1), path);
+      expect([path, starting.status, starting.body.error]).toEqual([
+        path, 503, "this node is starting; try again shortly or ask another node",
+      ]);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { startAdminServer, type AdminServer } from "../../src/admin/admin_server
 import { ServerMetrics } from "../../src/admin/server_metrics.ts";
 import { shardSeriesReplicasMax } from "../../src/admin/shard_metrics.ts";
 import type { NodeLocalReport } from "../../src/cluster/meta/cluster_overview.ts";
-import type { CoordinatorMachine } from "../../src/cluster/meta/coordinator_machine.ts";
+import { CoordinatorMachine } from "../../src/cluster/meta/coordinator_machine.ts";
 import { accept, bootstrapped, spec } from "../cluster/meta/coordinator_fixtures.ts";
 import { reportOf } from "../cluster/meta/overview_fixtures.ts";
 
@@ -18,14 +18,14 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function scrape(machine: CoordinatorMachine | null, report: NodeLocalReport): Promise<string> {
+async function scrape(machine: CoordinatorMachine, report: NodeLocalReport): Promise<string> {
   server = startAdminServer({
     host: "127.0.0.1",
     port: 0,
     metrics: new ServerMetrics(),
     engineStats: () => null,
     isServing: () => true,
-    sharded: { selfNode: report.node, coordinator: () => machine, localReport: () => report },
+    clusterView: () => ({ nodeId: report.node, coordinator: machine, localReport: () => report }),
   });
   const response = await fetch(`http://127.0.0.1:${server.port}/metrics`);
   expect(response.status).toBe(200);
@@ -78,10 +78,11 @@ test("node totals, map figures, nodes by state and a gauge per shard held", asyn
   expect(text).toContain(`# HELP filestore_shard_keys ${help}`);
 });
 
-test("no coordinator copy yet: the map figures are 0 and the node's own figures still show", async () => {
+test("a coordinator copy not bootstrapped yet: the map figures are 0, the node's own figures show", async () => {
   const machine = await bootstrapped(1, 1);
-  const text = await scrape(null, reportOf(machine, 1, { 1: { keys: 2 } }));
+  const text = await scrape(new CoordinatorMachine(), reportOf(machine, 1, { 1: { keys: 2 } }));
   expect(samples(text, "filestore_cluster_shards")).toEqual(["filestore_cluster_shards 0"]);
+  expect(samples(text, "filestore_cluster_map_version")).toEqual(["filestore_cluster_map_version 0"]);
   expect(samples(text, "filestore_node_replica_keys")).toEqual(["filestore_node_replica_keys 2"]);
 });
 
@@ -110,12 +111,15 @@ test(`at most ${shardSeriesReplicasMax} shard label values: all up to the bound,
   expect(pastText).toContain(`filestore_node_replica_keys ${shardSeriesReplicasMax + 1}\n`);
 });
 
-test("a node that is not sharded exports none of these", async () => {
-  server = startAdminServer({
-    host: "127.0.0.1", port: 0, metrics: new ServerMetrics(), engineStats: () => null, isServing: () => true,
-  });
-  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  expect(samples(text, "filestore_node_")).toEqual([]);
-  expect(samples(text, "filestore_shard_")).toEqual([]);
-  expect(samples(text, "filestore_cluster_")).toEqual([]);
+test("a node that is not sharded, or a sharded one still starting, exports none of these", async () => {
+  for (const clusterView of [undefined, () => null]) {
+    const options = { host: "127.0.0.1", port: 0, metrics: new ServerMetrics(), engineStats: () => null };
+    server = startAdminServer({ ...options, isServing: () => true, clusterView });
+    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+    expect(samples(text, "filestore_node_")).toEqual([]);
+    expect(samples(text, "filestore_shard_")).toEqual([]);
+    expect(samples(text, "filestore_cluster_")).toEqual([]);
+    await server.close();
+  }
+  server = undefined;
 });

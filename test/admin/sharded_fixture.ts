@@ -8,7 +8,7 @@
 import type { Server } from "bun";
 import { startAdminServer, type AdminServer } from "../../src/admin/admin_server.ts";
 import { ServerMetrics } from "../../src/admin/server_metrics.ts";
-import type { NodeLocalReport } from "../../src/cluster/meta/cluster_overview.ts";
+import type { NodeLocalReport, ShardedClusterSource } from "../../src/cluster/meta/cluster_overview.ts";
 import type { NodeSpec } from "../../src/cluster/meta/coordinator_command.ts";
 import { CoordinatorMachine } from "../../src/cluster/meta/coordinator_machine.ts";
 import type { NodeId } from "../../src/cluster/raft/types.ts";
@@ -28,6 +28,8 @@ interface Options {
 export class ShardedFixture {
   /** Every node's copy of the coordinator's state (one shared copy is enough for a view). */
   machine = new CoordinatorMachine();
+  /** While true, every node's clusterView is null: the node runtime has not started yet. */
+  starting = false;
   readonly reports = new Map<NodeId, NodeLocalReport>();
   readonly admins = new Map<NodeId, string>();
   private readonly servers = new Map<NodeId, AdminServer>();
@@ -63,6 +65,10 @@ export class ShardedFixture {
     for (const standIn of this.standIns) await standIn.stop(true);
   }
 
+  private source(node: NodeId): ShardedClusterSource {
+    return { nodeId: node, coordinator: this.machine, localReport: () => this.reports.get(node)! };
+  }
+
   private serve(node: NodeId, mode: NodeMode): string {
     if (mode === "admin") {
       const server = startAdminServer({
@@ -71,7 +77,7 @@ export class ShardedFixture {
         metrics: new ServerMetrics(),
         engineStats: () => null,
         isServing: () => true,
-        sharded: { selfNode: node, coordinator: () => this.machine, localReport: () => this.reports.get(node)! },
+        clusterView: () => (this.starting ? null : this.source(node)),
       });
       this.servers.set(node, server);
       return `127.0.0.1:${server.port}`;

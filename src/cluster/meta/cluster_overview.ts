@@ -3,7 +3,7 @@
  * /cluster/nodes on the admin port): the coordinator's state as this node's copy holds it (node
  * list, shard map, moves, leader hints), merged with what each node reports of its own replicas
  * now (applied index, keys, bytes, whether it leads). Pure: the admin endpoint gathers the reports
- * (src/admin/sharded_routes.ts) and renders the rows as JSON, part of the operator interface:
+ * (src/admin/cluster_view_routes.ts) and renders the rows as JSON, part of the operator interface:
  *
  *   shard row: { "id", "range": [startHex, endHex], "epoch", "leader": name | null,
  *                "replicas": [{ "node", "role", "replica", "appliedIndex": number | null }],
@@ -64,12 +64,15 @@ export interface NodeLocalReport {
   readonly replicas: readonly LocalReplicaStats[];
 }
 
-/** What the node runtime gives the admin endpoint of a sharded node (src/admin/admin_server.ts). */
+/**
+ * What the admin endpoint of a sharded node reads of the running node (src/admin/admin_server.ts,
+ * option clusterView): the node runtime implements it.
+ */
 export interface ShardedClusterSource {
   /** This node's id in the coordinator's node list. */
-  readonly selfNode: NodeId;
-  /** This node's copy of the coordinator's state; null while its meta replica has not started. */
-  coordinator(): CoordinatorMachine | null;
+  readonly nodeId: NodeId;
+  /** This node's copy of the coordinator's state (the meta group's machine). */
+  readonly coordinator: CoordinatorMachine;
   /** This node's replicas now; cheap (read at every scrape and every cluster view). */
   localReport(): NodeLocalReport;
 }
