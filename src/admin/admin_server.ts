@@ -37,13 +37,13 @@ interface AdminServerOptions {
   isStopping?: () => boolean;
   /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
   cluster?: () => KeyValueDriver | null;
-  /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
-  peerStats?: () => PeerTransportStats | null;
   /**
    * A node of a sharded cluster (null while it starts): /cluster/shards, /nodes, /locate,
    * /local-replicas (cluster_view_routes.ts) and per-shard metrics (shard_metrics.ts).
    */
   clusterView?: () => ShardedClusterSource | null;
+  /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
+  peerStats?: () => PeerTransportStats | null;
 }
 
 export interface AdminServer {
@@ -73,8 +73,8 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 
 function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
-  if (isClusterViewPath(path)) return routeClusterView(request, path, options.clusterView?.());
   if (path.startsWith("/cluster/")) {
+    if (isClusterViewPath(path)) return routeClusterView(request, path, options.clusterView?.());
     const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
     return routeCluster(request, path, options.cluster?.() ?? null, reports);
   }
