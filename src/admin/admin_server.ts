@@ -22,7 +22,7 @@ import { routeCluster } from "./cluster_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 import { renderShardMetrics } from "./shard_metrics.ts";
-import { isClusterViewPath, routeClusterView } from "./cluster_view_routes.ts";
+import { ClusterViewRoutes, isClusterViewPath } from "./cluster_view_routes.ts";
 
 interface AdminServerOptions {
   host: string;
@@ -56,10 +56,11 @@ const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 const probePaths = new Set(["/healthz", "/readyz", "/livez"]);
 
 export function startAdminServer(options: AdminServerOptions): AdminServer {
+  const clusterViews = new ClusterViewRoutes();
   const server = Bun.serve({
     hostname: options.host,
     port: options.port,
-    fetch: (request) => route(request, options),
+    fetch: (request) => route(request, options, clusterViews),
     error: (error) => textResponse(500, `internal error: ${error.message}\n`),
   });
   return {
@@ -71,10 +72,14 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
   };
 }
 
-function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
+function route(
+  request: Request,
+  options: AdminServerOptions,
+  clusterViews: ClusterViewRoutes,
+): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
   if (path.startsWith("/cluster/")) {
-    if (isClusterViewPath(path)) return routeClusterView(request, path, options.clusterView?.());
+    if (isClusterViewPath(path)) return clusterViews.route(request, path, options.clusterView?.());
     const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
     return routeCluster(request, path, options.cluster?.() ?? null, reports);
   }

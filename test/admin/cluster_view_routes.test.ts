@@ -15,6 +15,7 @@ import { CoordinatorMachine } from "../../src/cluster/meta/coordinator_machine.t
 import { locate } from "../../src/cluster/placement/locate.ts";
 import { formatHash } from "../../src/cluster/placement/partition_hash.ts";
 import { reportOf } from "../cluster/meta/overview_fixtures.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { ShardedFixture } from "./sharded_fixture.ts";
 
 let fixture: ShardedFixture | undefined;
@@ -116,6 +117,18 @@ describe("nodes that do not answer, and a node's own report", () => {
     });
     expect(localReportFromJson(body)).toEqual(report);
   });
+});
+
+test("a node gathers at most 8 views at once; past that it says so, and takes more once they end", async () => {
+  fixture = await ShardedFixture.start({ nodes: 2, shards: 1, modes: { 2: "hung" } });
+  const views = Array.from({ length: 8 }, () => getJson(fixture!.admin(1), "/cluster/nodes"));
+  await waitFor(() => fixture!.hungAsked === 8, "eight views waiting on the hung node");
+  const ninth = await getJson(fixture.admin(1), "/cluster/shards");
+  const busy = "8 cluster views are being gathered here; try again shortly or ask another node";
+  expect([ninth.status, ninth.body.error]).toEqual([503, busy]);
+  fixture.hung.open();
+  expect((await Promise.all(views)).map((view) => view.status)).toEqual(Array(8).fill(200));
+  expect((await getJson(fixture.admin(1), "/cluster/shards")).status).toBe(200);
 });
 
 describe("locate", () => {

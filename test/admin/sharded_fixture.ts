@@ -34,8 +34,10 @@ export class ShardedFixture {
   readonly admins = new Map<NodeId, string>();
   private readonly servers = new Map<NodeId, AdminServer>();
   private readonly standIns: Server<undefined>[] = [];
-  /** Holds the hung stand-ins' answers until close. */
+  /** Holds the hung stand-ins' answers until opened (at the latest by close). */
   readonly hung = new Latch();
+  /** Requests the hung stand-ins have received. */
+  hungAsked = 0;
 
   static async start(options: Options): Promise<ShardedFixture> {
     const fixture = new ShardedFixture();
@@ -87,7 +89,10 @@ export class ShardedFixture {
       hostname: "127.0.0.1",
       port: 0,
       fetch: async () => {
-        if (mode === "hung") await hung.wait();
+        if (mode === "hung") {
+          this.hungAsked++;
+          await hung.wait();
+        }
         return new Response(mode === "hung" ? "{}" : mode.answer, { headers: { "content-type": "application/json" } });
       },
     });
