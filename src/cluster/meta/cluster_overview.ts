@@ -180,6 +180,7 @@ export function viewedShardMap(machine: CoordinatorMachine, gathered: GatheredRe
   return new ShardMap(map.version, shardViews(machine, gathered).map((view) => view.descriptor));
 }
 
+/** The placement's location JSON (shard_map_json.ts) with the shard's range and epoch. */
 export function locatedToJson(location: Location, nameOf: (node: NodeId) => string): LocatedJson {
   const { range, epoch } = location.shard;
   return { ...locationToJson(location, nameOf), range: formatRange(range), epoch };
@@ -202,9 +203,9 @@ function shardViews(machine: CoordinatorMachine, gathered: GatheredReports): Sha
   });
 }
 
-/** The reports of replicas the coordinator lists (same shard, node and replica id), by shard and replica id. */
 type StatsByReplica = Map<ReplicaId, LocalReplicaStats>;
 
+/** The reports of replicas the coordinator lists (same shard, node and replica id), by shard and replica id. */
 function listedStats(machine: CoordinatorMachine, gathered: GatheredReports): Map<ShardId, StatsByReplica> {
   const byShard = new Map<ShardId, StatsByReplica>();
   for (const report of gathered.reports.values()) {
