@@ -41,15 +41,15 @@ export async function runClusterCommand(command: string, positionals: string[], 
   const timeoutMs = positiveIntegerOption(command, "timeout-ms", options["timeout-ms"] as string | undefined, clusterTimeoutMsMax) ?? clusterTimeoutMsDefault;
   if (command === "status") return printGroup(admin, timeoutMs, "status", options.json === true ? "json" : "table");
   const format = options.json === true ? "json" : writeOutOption(options["write-out"] as string | undefined);
-  const [action, target] = positionals;
   const hex = options.hex === true;
-  if (hex && action !== "locate") throw new UsageError("cluster: --hex is for locate KEY only", "cluster");
-  if ((shardedViewActions as readonly string[]).includes(action)) {
-    return runShardedView(action, target, { admin, timeoutMs, json: format === "json", hex });
-  }
+  if (hex && positionals[0] !== "locate") throw new UsageError("cluster: --hex is for locate KEY only", "cluster");
+  const [action, target] = positionals;
   if (action === "members") {
     if (target !== undefined) throw new UsageError(`cluster members: takes no NODE, got "${target}"`, "cluster");
     return printGroup(admin, timeoutMs, "members", format);
+  }
+  if ((shardedViewActions as readonly string[]).includes(action)) {
+    return runShardedView(action, target, { admin, timeoutMs, json: format === "json", hex });
   }
   const path = actions[action];
   if (path === undefined) {

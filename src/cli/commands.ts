@@ -270,11 +270,11 @@ export const commands: readonly CommandSpec[] = [
     positionals: ["ACTION", "[NODE|KEY]"],
     positionalsMin: 1,
     options: {
+      json: { type: "boolean", description: "print JSON (the same as -w json)" },
+      hex: { type: "boolean", description: "locate: KEY is written in hex (for a key that is not UTF-8)" },
       "write-out": {
         type: "string", short: "w", valueName: "table|json", description: "output format (default table)",
       },
-      json: { type: "boolean", description: "print JSON (the same as -w json)" },
-      hex: { type: "boolean", description: "locate: KEY is written in hex (for a key that is not UTF-8)" },
       ...adminOptions,
     },
     details:
