@@ -8,18 +8,23 @@
  *                          when a restart is the remedy (its replication failed). A node without
  *                          quorum stays live: restarting it would not bring the quorum back.
  *   GET /metrics           the Prometheus text exposition.
+ *   /cluster/*             a single group's status and membership changes (cluster_routes.ts);
+ *                          a sharded cluster's shards, nodes and key locations (cluster_view_routes.ts).
  */
 import packageJson from "../../package.json";
 import type { NodeReport, SingleNodeStatus } from "../cluster/cluster_status.ts";
 import type { Health } from "../cluster/replica/group_health.ts";
 import type { KeyValueDriver } from "../cluster/key_value_replica.ts";
 import type { PeerTransportStats } from "../cluster/transport/types.ts";
+import type { ShardedClusterSource } from "../cluster/meta/cluster_overview.ts";
 import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
 import type { ShardedNode } from "../cluster/node/sharded_node.ts";
 import { routeSharded } from "./sharded_routes.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
+import { renderShardMetrics } from "./shard_metrics.ts";
+import { ClusterViewRoutes, isClusterViewPath } from "./cluster_view_routes.ts";
 
 interface AdminServerOptions {
   host: string;
@@ -34,6 +39,11 @@ interface AdminServerOptions {
   isStopping?: () => boolean;
   /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
   cluster?: () => KeyValueDriver | null;
+  /**
+   * A node of a sharded cluster (null while it starts): /cluster/shards, /nodes, /locate,
+   * /local-replicas (cluster_view_routes.ts) and per-shard metrics (shard_metrics.ts).
+   */
+  clusterView?: () => ShardedClusterSource | null;
   /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
   peerStats?: () => PeerTransportStats | null;
   /** The node of a sharded cluster (null otherwise, or while starting): its /cluster/* routes (sharded_routes.ts). */
@@ -50,10 +60,11 @@ const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 const probePaths = new Set(["/healthz", "/readyz", "/livez"]);
 
 export function startAdminServer(options: AdminServerOptions): AdminServer {
+  const clusterViews = new ClusterViewRoutes();
   const server = Bun.serve({
     hostname: options.host,
     port: options.port,
-    fetch: (request) => route(request, options),
+    fetch: (request) => route(request, options, clusterViews),
     error: (error) => textResponse(500, `internal error: ${error.message}\n`),
   });
   return {
@@ -65,7 +76,11 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
   };
 }
 
-function route(request: Request, options: AdminServerOptions): Response | Promise<Response> {
+function route(
+  request: Request,
+  options: AdminServerOptions,
+  clusterViews: ClusterViewRoutes,
+): Response | Promise<Response> {
   const path = new URL(request.url).pathname;
   const sharded = options.sharded?.() ?? null;
   if (sharded !== null) {
@@ -73,6 +88,7 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
     if (response !== null) return response;
   }
   if (path.startsWith("/cluster/")) {
+    if (isClusterViewPath(path)) return clusterViews.route(request, path, options.clusterView?.());
     const reports = { report: () => nodeReport(options), single: () => singleNodeStatus(options) };
     return routeCluster(request, path, options.cluster?.() ?? null, reports);
   }
@@ -91,6 +107,12 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
   if (driver !== null) {
     const lines: string[] = [];
     renderRaftMetrics(lines, driver, options.peerStats?.() ?? null);
+    body += `${lines.join("\n")}\n`;
+  }
+  const clusterView = options.clusterView?.() ?? null;
+  if (clusterView !== null) {
+    const lines: string[] = [];
+    renderShardMetrics(lines, clusterView);
     body += `${lines.join("\n")}\n`;
   }
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });

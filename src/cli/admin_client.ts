@@ -9,6 +9,7 @@ import { ClusterCommandError } from "./cluster_command_error.ts";
 interface AdminAnswer {
   status: number;
   body: Record<string, unknown>;
+  headers: Headers;
 }
 
 /** One request; ClusterCommandError (unreachable) when no JSON answer came. */
@@ -26,7 +27,8 @@ export async function adminRequest(admin: string, path: string, method: "GET" | 
     // Not JSON: said below.
   }
   if (typeof body === "object" && body !== null) {
-    const answer: AdminAnswer = { status: response.status, body: body as AdminAnswer["body"] };
+    const { status, headers } = response;
+    const answer: AdminAnswer = { status, body: body as AdminAnswer["body"], headers };
     return answer;
   }
   const why = `did not answer with FileStore's JSON (HTTP ${response.status}); is it an admin address?`;

@@ -4,7 +4,8 @@
  * status and members ask the given node for the members, then each member for its own view
  * (group_view.ts), print a summary line and a row per member (group_output.ts), and exit 6 when
  * the group is not healthy. A change sent to a follower is sent again to the leader it names;
- * after it, the group is printed as status prints it.
+ * after it, the group is printed as status prints it. `cluster shards|nodes|locate` show a
+ * sharded cluster (sharded_commands.ts).
  */
 import type { NodeClusterStatus } from "../cluster/cluster_status.ts";
 import { adminRequest } from "./admin_client.ts";
@@ -14,6 +15,7 @@ import { membersJson, membersText, singleJson, singleText, statusJson, statusTex
 import { gatherGroup } from "./group_view.ts";
 import { writeStdout } from "./output.ts";
 import { positiveIntegerOption } from "./parse.ts";
+import { runShardedView, shardedViewActions } from "./sharded_commands.ts";
 import { UsageError } from "./usage_error.ts";
 import { runMoveReplica } from "./move_replica_command.ts";
 
@@ -39,16 +41,21 @@ export async function runClusterCommand(command: string, positionals: string[], 
   const admin = (options.admin as string | undefined) ?? defaultAdminAddress;
   const timeoutMs = positiveIntegerOption(command, "timeout-ms", options["timeout-ms"] as string | undefined, clusterTimeoutMsMax) ?? clusterTimeoutMsDefault;
   if (command === "status") return printGroup(admin, timeoutMs, "status", options.json === true ? "json" : "table");
-  const format = writeOutOption(options["write-out"] as string | undefined);
+  const format = options.json === true ? "json" : writeOutOption(options["write-out"] as string | undefined);
+  const hex = options.hex === true;
+  if (hex && positionals[0] !== "locate") throw new UsageError("cluster: --hex is for locate KEY only", "cluster");
   const [action, target] = positionals;
   if (action === "move-replica") return runMoveReplica(admin, target, options, timeoutMs);
   if (action === "members") {
     if (target !== undefined) throw new UsageError(`cluster members: takes no NODE, got "${target}"`, "cluster");
     return printGroup(admin, timeoutMs, "members", format);
   }
+  if ((shardedViewActions as readonly string[]).includes(action)) {
+    return runShardedView(action, target, { admin, timeoutMs, json: format === "json", hex });
+  }
   const path = actions[action];
   if (path === undefined) {
-    const known = ["members", ...Object.keys(actions)].join(", ");
+    const known = ["members", ...shardedViewActions, ...Object.keys(actions)].join(", ");
     throw new UsageError(`cluster: unknown action "${action}" (actions: ${known})`, "cluster");
   }
   if (target === undefined) throw new UsageError(`cluster ${action}: missing NODE`, "cluster");

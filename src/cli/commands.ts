@@ -265,10 +265,13 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: "cluster",
-    summary: "a group's members: members | add-node NAME=HOST:PORT | remove-node NAME | transfer-leader NAME",
-    positionals: ["ACTION", "[NODE]"],
+    summary: "shards | nodes | locate KEY | members | add-node NAME=HOST:PORT | remove-node NAME | "
+      + "transfer-leader NAME",
+    positionals: ["ACTION", "[NODE|KEY]"],
     positionalsMin: 1,
     options: {
+      json: { type: "boolean", description: "print JSON (the same as -w json)" },
+      hex: { type: "boolean", description: "locate: KEY is written in hex (for a key that is not UTF-8)" },
       "write-out": {
         type: "string", short: "w", valueName: "table|json", description: "output format (default table)",
       },
@@ -277,6 +280,12 @@ export const commands: readonly CommandSpec[] = [
       ...adminOptions,
     },
     details:
+      "shards                   each shard: id, hash range, epoch, leader, replicas (voters, learners),\n" +
+      "                         applied index, keys, bytes, a move in progress; exits 6 when a shard has\n" +
+      "                         no leader known\n" +
+      "nodes                    each node: name, state, client/peer/admin addresses, replicas held,\n" +
+      "                         leaders held; exits 6 when a node did not answer (state unreachable)\n" +
+      "locate KEY               the key's partition key, hash, shard, replicas and leader (--hex: KEY in hex)\n" +
       "members                  each member (as etcdctl member list): id, voter or learner, role,\n" +
       "                         term, applied index, client/peer/admin addresses, data size, version;\n" +
       "                         exits 6 when the group is not healthy (as status)\n" +
@@ -290,7 +299,9 @@ export const commands: readonly CommandSpec[] = [
       "                         (n1 hands leadership over first when it leads); waits until done\n" +
       "NAME is the node's --node-id: letters, digits and -, starting with a letter (or n1, n2, ...).\n" +
       "Sent to the admin endpoint of any member; a follower forwards a change to its leader. After a\n" +
-      "change, the group is printed as status prints it.",
+      "change, the group is printed as status prints it.\n" +
+      "shards, nodes and locate are for a sharded cluster: any node's admin endpoint answers them for\n" +
+      "the whole cluster; --json prints the JSON documented in the README.",
   },
   {
     name: "help",

@@ -20,7 +20,10 @@ export const ExitCode = {
    * also check: the data folder is missing, unreadable or in use by a running node.
    */
   serveFailed: 5,
-  /** status, cluster members: the group is not healthy (a member unreachable, not yet known or not serving). */
+  /**
+   * status, cluster members: the group is not healthy (a member unreachable, not yet known or not
+   * serving); cluster nodes: a node did not answer; cluster shards: a shard has no leader known.
+   */
   unhealthy: 6,
   /** check: the data folder has a checksum failure or other damage. */
   damaged: 7,
@@ -40,7 +43,7 @@ export const exitCodeHelp = `Exit codes:
   3   server unreachable, connection lost or timeout
   4   the server refused the request (invalid, too large, overloaded, ...)
   5   serve could not start or failed while serving; check could not open the data folder (in use, missing)
-  6   status, cluster members: the group is not healthy (a member unreachable, not yet known or not serving; no leader)
+  6   status, cluster members, nodes, shards: not healthy (a member or node unreachable or not serving; no leader)
   7   check: the data folder is damaged (a checksum failure or other damage)
   8   serve: this node was removed from its group (also when started again on its data)
   70  internal error`;

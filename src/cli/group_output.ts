@@ -5,6 +5,7 @@
  */
 import type { SingleNodeStatus } from "../cluster/cluster_status.ts";
 import type { GroupView, MemberView } from "./group_view.ts";
+import { formatBytes, table } from "./text_table.ts";
 
 /** status: node, role, term, leader, commit and applied index, lag behind the newest log, health. */
 export function statusText(group: GroupView): string {
@@ -80,22 +81,4 @@ function groupFacts(group: GroupView): Record<string, unknown> {
 
 function newestIndex(members: MemberView[]): number {
   return Math.max(0, ...members.map((entry) => ("view" in entry ? entry.view.lastIndex : 0)));
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
-  return `${[line(header), ...rows.map(line)].join("\n")}\n`;
-}
-
-/** 1536 → "1.5 KiB". */
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -110,6 +110,7 @@ async function start(node: RunningNode, config: FileStoreConfig, cluster: Cluste
       cluster: () => node.cluster?.driver ?? null,
       peerStats: () => node.cluster?.transport.stats() ?? node.sharded?.transport.stats() ?? null,
       sharded: () => node.sharded,
+      clusterView: () => node.sharded,
     }),
   );
   const service = await openService(node, config, cluster, join, metrics);

@@ -29,6 +29,7 @@ import { metaVotersMax } from "../meta/coordinator_limits.ts";
 import { formatNodeId } from "../node_id.ts";
 import type { ConfState, NodeId } from "../raft/types.ts";
 import type { Health } from "../replica/group_health.ts";
+import type { LocalReplicaStats, NodeLocalReport } from "../meta/cluster_overview.ts";
 import { ReplicaDriver } from "../replica/replica_driver.ts";
 import { SharedTickScheduler } from "../replica/tick_scheduler.ts";
 import { GroupMultiplexer } from "../transport/group_multiplexer.ts";
@@ -168,6 +169,27 @@ export class ShardedNode {
 
   get coordinator(): CoordinatorMachine {
     return this.meta.machine;
+  }
+
+  /** This node's replicas now, for the cluster view (ShardedClusterSource, cluster_overview.ts); cheap. */
+  localReport(): NodeLocalReport {
+    const replicas = this.replicas.all().map((each): LocalReplicaStats => {
+      const status = each.driver.status();
+      const { keys, liveValueBytes } = each.engine.stats();
+      return {
+        shard: each.shard,
+        replica: each.replica,
+        node: this.nodeId,
+        role: status.confState.learners.includes(each.replica) ? "learner" : "voter",
+        isLeader: each.driver.isLeader(),
+        term: status.term,
+        appliedIndex: each.driver.machine.appliedIndex,
+        commitIndex: status.commit,
+        keys,
+        bytes: liveValueBytes,
+      };
+    });
+    return { node: this.nodeId, replicas };
   }
 
   /**

@@ -56,6 +56,7 @@ export class ShardedHarness {
     entry.admin = startAdminServer({
       host: "127.0.0.1", port: entry.adminPort, metrics: new ServerMetrics(), engineStats: () => null,
       isServing: () => entry.server !== null, sharded: () => entry.node,
+      clusterView: () => entry.node,
     });
     const service = node.service;
     entry.server = await startServer({ host: "127.0.0.1", port: entry.clientPort, service, logError: () => {} });

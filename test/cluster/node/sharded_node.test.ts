@@ -71,6 +71,23 @@ describe("sharded node", () => {
 
 });
 
+describe("sharded node: the cluster view on the real runtime", () => {
+  test("GET /cluster/shards and /cluster/nodes from any node: every shard led, every key counted", async () => {
+    const admin = `127.0.0.1:${harness.nodes.get(2)!.adminPort}`;
+    type ShardRow = { leader: string | null; keys: number };
+    const shards = await waitFor(async () => {
+      const rows = (await (await fetch(`http://${admin}/cluster/shards`)).json()) as ShardRow[];
+      return rows.every((row) => row.leader !== null) ? rows : null;
+    }, "every shard with a leader in the view");
+    expect(shards.length).toBe(shardCount);
+    expect(shards.reduce((sum, row) => sum + row.keys, 0)).toBeGreaterThanOrEqual(keyCount);
+    type NodeRow = { id: string; replicas: number };
+    const nodes = (await (await fetch(`http://${admin}/cluster/nodes`)).json()) as NodeRow[];
+    const expected = [["n1", shardCount], ["n2", shardCount], ["n3", shardCount]];
+    expect(nodes.map((node) => [node.id, node.replicas])).toEqual(expected);
+  });
+});
+
 describe("sharded node: routing checks, restarts and health", () => {
   test("misrouted: WRONG_SHARD with the current descriptor, or none for a newer epoch; nothing applied", async () => {
     const service = harness.node(2).service;
