@@ -14,6 +14,8 @@ interface OptionSpec {
   format?: "hostPort";
   /** The value must be one of these. */
   choices?: readonly string[];
+  /** A string option that may also be given alone, meaning "true" (`--join` or `--join HOST:PORT`). */
+  optionalValue?: boolean;
 }
 
 export interface CommandSpec {
@@ -93,6 +95,10 @@ function serveOptions(): Record<string, OptionSpec> {
   for (const setting of settings) {
     if (setting.type.kind === "boolean") {
       options[setting.name] = { type: "boolean", description: setting.doc };
+      continue;
+    }
+    if (setting.type.kind === "join") {
+      options[setting.name] = { type: "string", optionalValue: true, valueName: "[HOST:PORT]", description: setting.doc };
       continue;
     }
     const valueName = settingValueName(setting);

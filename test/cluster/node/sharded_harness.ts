@@ -3,7 +3,8 @@
  * assembles one: the ShardedNode, its admin endpoint (for coordinator commands forwarded to the
  * meta leader) and its client port, all on 127.0.0.1. Peer ports are chosen free before start
  * (every node must know the others' addresses); data lives in a temp folder removed at close.
- * A node can be stopped and started again on its data and ports.
+ * A node can be stopped and started again on its data and ports. A node can also join the running
+ * cluster as `serve --join` does (addJoiningNode), through any member's peer port.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +24,8 @@ export interface HarnessNode {
   server: RunningServer | null;
   clientPort: number;
   adminPort: number;
+  /** A node that joined the running cluster: its own peer address and the member it asked first. */
+  joining?: { peer: HostPort; through: HostPort };
 }
 
 export class ShardedHarness {
@@ -43,14 +46,39 @@ export class ShardedHarness {
     return harness;
   }
 
+  /**
+   * Starts node `id` as `serve --join` would, through the peer port of member `through` (or any
+   * address); resolves once it has joined and serves, rejects as the join does (nothing kept).
+   */
+  async addJoiningNode(id: number, through: number | HostPort): Promise<ShardedNode> {
+    const address = typeof through === "number" ? this.peerAddress(through) : through;
+    const ports = { clientPort: findFreePort(), adminPort: findFreePort() };
+    const joining = { peer: { host: "127.0.0.1", port: findFreePort() }, through: address };
+    this.nodes.set(id, { id, node: null, admin: null, server: null, ...ports, joining });
+    try {
+      return await this.startNode(id);
+    } catch (error) {
+      this.nodes.delete(id);
+      throw error;
+    }
+  }
+
+  /** The peer address of node `id`. */
+  peerAddress(id: number): HostPort {
+    return this.nodes.get(id)?.joining?.peer ?? this.peers.get(id)!;
+  }
+
   async startNode(id: number): Promise<ShardedNode> {
     const entry = this.nodes.get(id)!;
+    const joining = entry.joining;
     const node = await ShardedNode.start({
       nodeId: id,
-      peers: this.peers,
+      peers: joining === undefined ? this.peers : new Map(),
+      join: joining?.through,
+      peerListen: joining?.peer,
       dataDir: join(this.directory, `n${id}`),
       fsync: "unsafe-no-fsync",
-      shards: this.shards,
+      shards: joining === undefined ? this.shards : 0,
     });
     entry.node = node;
     entry.admin = startAdminServer({
