@@ -98,7 +98,8 @@ function serveOptions(): Record<string, OptionSpec> {
       continue;
     }
     if (setting.type.kind === "join") {
-      options[setting.name] = { type: "string", optionalValue: true, valueName: "[HOST:PORT]", description: setting.doc };
+      const description = setting.doc;
+      options[setting.name] = { type: "string", optionalValue: true, valueName: "[HOST:PORT]", description };
       continue;
     }
     const valueName = settingValueName(setting);

@@ -155,7 +155,8 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
     );
     return node.engine;
   }
-  if (cluster.shards > 0 || cluster.joinThrough !== undefined) return openShardedService(node, config, cluster, metrics);
+  const sharded = cluster.shards > 0 || cluster.joinThrough !== undefined;
+  if (sharded) return openShardedService(node, config, cluster, metrics);
   node.cluster = await startStepAsync(
     `replica n${cluster.nodeId} in ${config.data}`,
     () => ClusterNode.start({

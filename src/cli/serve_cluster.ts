@@ -43,7 +43,8 @@ export function clusterSettings(config: FileStoreConfig, source: string): Cluste
     throw new ConfigError("peers", source, `this node (${formatNodeId(nodeId)}) is not in peers; list it or give peer-listen`);
   }
   if (config.shards > 0 && config.join) {
-    const reason = "a sharded cluster is joined through the peer address of any member: join = HOST:PORT, no peers or shards";
+    const reason = "a sharded cluster is joined through the peer address of any member: "
+      + "join = HOST:PORT, no peers or shards";
     throw new ConfigError("join", source, reason);
   }
   const { peerListen, snapshotEveryEntries, shards } = config;
@@ -53,14 +54,15 @@ export function clusterSettings(config: FileStoreConfig, source: string): Cluste
 /** A node joining a running sharded cluster through `through` (a member's peer port). */
 function joiningSettings(config: FileStoreConfig, through: HostPort, source: string): ClusterSettings {
   const nodeId = named("node-id", source, () => parseNodeId(config.nodeId));
+  const joining = "a node joining a sharded cluster (join = HOST:PORT)";
   if (config.peers.length > 0) {
-    throw new ConfigError("peers", source, "a node joining a sharded cluster (join = HOST:PORT) learns its peers from it; leave peers out");
+    throw new ConfigError("peers", source, `${joining} learns its peers from the cluster; leave peers out`);
   }
   if (config.shards > 0) {
-    throw new ConfigError("shards", source, "a node joining a sharded cluster (join = HOST:PORT) takes its shards from it; leave shards out");
+    throw new ConfigError("shards", source, `${joining} takes the cluster's shards; leave shards out`);
   }
   if (config.peerListen === undefined) {
-    throw new ConfigError("peer-listen", source, "a node joining a sharded cluster needs peer-listen: where the other nodes reach it");
+    throw new ConfigError("peer-listen", source, `${joining} needs peer-listen: where the other nodes reach it`);
   }
   const { peerListen, snapshotEveryEntries } = config;
   return { nodeId, peers: new Map(), peerListen, snapshotEveryEntries, shards: 0, joinThrough: through };

@@ -75,10 +75,11 @@ export function joinNode(state: CoordinatorState, spec: NodeSpec): Applied {
   const problem = nodeSpecProblem(spec);
   if (problem !== null) return refused("INVALID_ARGUMENT", problem);
   const existing = state.nodes.get(spec.id);
-  if (existing === undefined || existing.state === "removed" || existing.name !== spec.name) return addNode(state, spec);
+  const taken = existing !== undefined && existing.state !== "removed" && existing.name === spec.name;
+  if (!taken) return addNode(state, spec);
   if (existing.state !== "joining") {
-    const remedy = "a node that lost its data joins under a new name";
-    return refused("NODE_CONFLICT", `node ${existing.name} is already a member of the cluster (${existing.state}); ${remedy}`);
+    const member = `node ${existing.name} is already a member of the cluster (${existing.state})`;
+    return refused("NODE_CONFLICT", `${member}; a node that lost its data joins under a new name`);
   }
   const { peerAddress } = existing.addresses;
   if (peerAddress !== spec.addresses.peerAddress) {

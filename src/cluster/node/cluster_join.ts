@@ -54,7 +54,9 @@ export async function joinCluster(options: JoinOptions): Promise<JoinMember[]> {
     const where = formatHostPort(target);
     const answer = await ask(target, options, where === first);
     if (answer.kind === "accepted") return answer.members;
-    if (answer.kind === "refused") throw new JoinError(`joining through ${first} refused: ${answer.code}: ${answer.reason}`);
+    if (answer.kind === "refused") {
+      throw new JoinError(`joining through ${first} refused: ${answer.code}: ${answer.reason}`);
+    }
     lastReason = answer.kind === "redirect" ? `redirected to ${answer.leaderPeer}` : answer.reason;
     options.logger.info("join not accepted yet", { member: where, answer: joinAnswerText(answer), attempt });
     const leader = answer.kind === "redirect" ? parseHostPort(answer.leaderPeer) : null;
@@ -67,7 +69,8 @@ export async function joinCluster(options: JoinOptions): Promise<JoinMember[]> {
     target = options.address;
     await sleep(options.clock, joinRetryDelayMs);
   }
-  throw new JoinError(`joining through ${first}: no member accepted within ${joinAttemptsMax} attempts (${lastReason})`);
+  const tried = `no member accepted within ${joinAttemptsMax} attempts`;
+  throw new JoinError(`joining through ${first}: ${tried} (${lastReason})`);
 }
 
 /**

@@ -63,7 +63,7 @@ export class JoinDecider {
   private redirect(): JoinAnswer {
     const leader = this.meta.leaderId();
     const leaderPeer = leader === 0 ? "" : (this.meta.machine.node(leader)?.addresses.peerAddress ?? "");
-    if (leaderPeer === "") return { kind: "notReady", reason: "the coordinator has no leader known here (an election)" };
+    if (leaderPeer === "") return { kind: "notReady", reason: "no leader of the coordinator known here (an election)" };
     return { kind: "redirect", leaderPeer, reason: "this node does not lead the coordinator" };
   }
 

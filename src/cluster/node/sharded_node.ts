@@ -146,7 +146,11 @@ export class ShardedNode {
 
   /** The node around its shared log, peer port and meta group's storage. */
   private static async assemble(
-    options: ShardedNodeOptions, sharedLog: SharedLog, transport: TcpNodeTransport, metaStart: MetaStart, logger: Logger,
+    options: ShardedNodeOptions,
+    sharedLog: SharedLog,
+    transport: TcpNodeTransport,
+    metaStart: MetaStart,
+    logger: Logger,
   ): Promise<ShardedNode> {
     const locator = new ReplicaLocator();
     const multiplexer = new GroupMultiplexer(transport, locator);
@@ -276,7 +280,8 @@ async function openMetaGroup(
       name: formatNodeId(options.nodeId), peerAddress: formatHostPort(transport.listenAddress),
     };
     const voters = await joinCluster({ address: through, request, clock: realClock, logger });
-    logger.info("joined the cluster", { through: formatHostPort(through), voters: voters.map((v) => v.peerAddress).join(",") });
+    const voterAddresses = voters.map((voter) => voter.peerAddress).join(",");
+    logger.info("joined the cluster", { through: formatHostPort(through), voters: voterAddresses });
     return new Map(voters.map((voter) => [voter.nodeId, voter.peerAddress] as const));
   };
   if (!sharedLog.groupIds().includes(metaGroupId)) {

@@ -23,7 +23,11 @@ export class JoinExchangeError extends Error {
 }
 
 /** Asks the node at `address` to let `request`'s node join; resolves with its answer. */
-export function exchangeJoin(address: HostPort, request: JoinRequest, dial: PeerDialer = Bun.connect): Promise<JoinAnswer> {
+export function exchangeJoin(
+  address: HostPort,
+  request: JoinRequest,
+  dial: PeerDialer = Bun.connect,
+): Promise<JoinAnswer> {
   const where = formatHostPort(address);
   const frame = encodeJoinRequestFrame(new flatbuffers.Builder(512), request);
   const { promise, resolve, reject } = Promise.withResolvers<JoinAnswer>();

@@ -98,7 +98,9 @@ export function decodeJoinRequest(envelope: Envelope): JoinRequest {
   const nodeId = table.nodeId();
   if (clusterId.length === 0) throw malformed("a join request without a cluster id");
   if (nodeId === 0) throw malformed("a join request without a node id");
-  if (name.length === 0 || name.length > nodeNameCharactersMax) throw malformed("a join request's name is empty or too long");
+  if (name.length === 0 || name.length > nodeNameCharactersMax) {
+    throw malformed("a join request's name is empty or too long");
+  }
   if (peerAddress.length === 0 || peerAddress.length > addressCharactersMax) {
     throw malformed("a join request's peer address is empty or too long");
   }
@@ -119,7 +121,9 @@ export function decodeJoinAnswerFrame(frame: Uint8Array): JoinAnswer {
       return { kind: "accepted", members: decodeMembers(table) };
     case JoinAnswerKind.Redirect: {
       const leaderPeer = table.leaderPeer() ?? "";
-      if (leaderPeer.length === 0 || leaderPeer.length > addressCharactersMax) throw malformed("a redirect without a leader");
+      if (leaderPeer.length === 0 || leaderPeer.length > addressCharactersMax) {
+        throw malformed("a redirect without a leader");
+      }
       return { kind: "redirect", leaderPeer, reason };
     }
     case JoinAnswerKind.NotReady:

@@ -99,5 +99,9 @@ export const peerEnvelopeRule: TableRule = {
 /** The Envelope a joining node accepts back on a join connection: a JoinAnswer alone (join_codec.ts). */
 export const joinAnswerEnvelopeRule: TableRule = {
   name: "Envelope",
-  fields: [...envelopeHeaderRule.fields, ...envelopeContextFields, envelopeBodyField(new Map([[Body.JoinAnswer, joinAnswerRule]]))],
+  fields: [
+    ...envelopeHeaderRule.fields,
+    ...envelopeContextFields,
+    envelopeBodyField(new Map([[Body.JoinAnswer, joinAnswerRule]])),
+  ],
 };

@@ -258,7 +258,7 @@ class BunTcpNodeTransport implements TcpNodeTransport {
     }, helloTimeoutMs).unref();
   }
 
-  /** The answer to a join request: the transport's own checks, then the handler's decision within joinAnswerTimeoutMs. */
+  /** The answer to a join request: the transport's checks, then the handler's decision within joinAnswerTimeoutMs. */
   private async answerJoin(request: JoinRequest): Promise<JoinAnswer> {
     const answer = await this.decideJoin(request);
     const fields = { node: request.name, peer: request.peerAddress, answer: joinAnswerText(answer) };
@@ -276,7 +276,7 @@ class BunTcpNodeTransport implements TcpNodeTransport {
     }
     const handler = this.joinHandler;
     if (handler === null || this.closed) {
-      const reason = "this node is not a member of a sharded cluster (nodes of one group are added with cluster add-node)";
+      const reason = "this node is no member of a sharded cluster (one group's nodes are added with cluster add-node)";
       return { kind: "refused", code: "NOT_SHARDED", reason };
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -284,7 +284,9 @@ class BunTcpNodeTransport implements TcpNodeTransport {
       const reason = `the coordinator did not decide within ${joinAnswerTimeoutMs} ms`;
       timer = setTimeout(() => resolve({ kind: "notReady", reason }), joinAnswerTimeoutMs);
     });
-    const decided = handler(request).catch((error: unknown): JoinAnswer => ({ kind: "notReady", reason: errorText(error) }));
+    const decided = handler(request).catch((error: unknown): JoinAnswer => {
+      return { kind: "notReady", reason: errorText(error) };
+    });
     try {
       return await Promise.race([decided, late]);
     } finally {

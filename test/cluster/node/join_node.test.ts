@@ -9,7 +9,7 @@
  * list and the coordinator's membership stay, the data folder keeps no meta group, and a retry on
  * the same folder through a member succeeds.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect, type FileStore } from "../../../src/client/index.ts";
 import { ShardedNode } from "../../../src/cluster/node/sharded_node.ts";
@@ -34,7 +34,9 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function postMove(shard: number, from: string, to: string): Promise<{ status: number; body: Record<string, unknown> }> {
+type Answer = { status: number; body: Record<string, unknown> };
+
+async function postMove(shard: number, from: string, to: string): Promise<Answer> {
   let admin = `127.0.0.1:${harness.nodes.get(1)!.adminPort}`;
   for (let hop = 0; hop < 3; hop++) {
     const url = `http://${admin}/cluster/move-replica?shard=${shard}&from=${from}&to=${to}`;
@@ -63,81 +65,96 @@ async function metaGroupsIn(dataDir: string): Promise<number[]> {
   }
 }
 
-describe("serve --join of a sharded cluster", () => {
-  test("a fourth node joins through a follower, becomes up everywhere, and takes a replica while writes go on", async () => {
-    await waitFor(() => [1, 2, 3].some((id) => harness.node(id).meta.isLeader()), "a coordinator leader");
-    const follower = [1, 2, 3].find((id) => !harness.node(id).meta.isLeader())!;
-    const joined = await harness.addJoiningNode(4, follower);
-    for (const id of [1, 2, 3, 4]) {
-      await waitFor(() => harness.node(id).coordinator.node(4)?.state === "up", `n${id} seeing n4 up`);
+/** Keys of `shard` written one after another until stopped; `acknowledged` lists those written. */
+function startWriting(shard: number, prefix: string): { acknowledged: string[]; stop: () => Promise<void> } {
+  const map = harness.node(1).coordinator.shardMap()!;
+  const keys = keysInShard(map, shard, 300, prefix);
+  const acknowledged: string[] = [];
+  let writing = true;
+  const writer = (async () => {
+    for (const key of keys) {
+      if (!writing) break;
+      await db.put(key, key).then(() => acknowledged.push(key), () => {});
     }
-    expect(harness.node(1).coordinator.node(4)!.addresses.clientAddress).toBe(`127.0.0.1:${harness.nodes.get(4)!.clientPort}`);
-    const membership = joined.meta.status().confState;
-    expect(membership).toEqual({ voters: [1, 2, 3], learners: [4] });
+  })();
+  return {
+    acknowledged,
+    stop: async () => {
+      writing = false;
+      await writer;
+    },
+  };
+}
 
-    const coordinator = harness.node(1).coordinator;
-    const shard = coordinator.shardMap()!.shards[0]!;
-    await db.put(keysInShard(coordinator.shardMap()!, shard.id, 1, "warm")[0]!, "x");
-    const source = harness.node(1).coordinator.shardMap()!.shards[0]!.leader ?? shard.replicas[0]!.node;
-    const keys = keysInShard(coordinator.shardMap()!, shard.id, 300, "join");
-    const acknowledged: string[] = [];
-    let writing = true;
-    const writer = (async () => {
-      for (const key of keys) {
-        if (!writing) break;
-        await db.put(key, key).then(() => acknowledged.push(key), () => {});
-      }
-    })();
-    await waitFor(() => acknowledged.length >= 20, "writes before the move");
-    expect((await postMove(shard.id, `n${source}`, "n4")).status).toBe(200);
-    await waitFor(() => acknowledged.length >= 40, "writes during the move");
-    for (const id of [1, 2, 3, 4]) {
-      await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);
+/** Every key reads back as itself through a client that knows only node `id`'s address. */
+async function expectServedThrough(id: number, keys: readonly string[]): Promise<void> {
+  const client = await connect([`127.0.0.1:${harness.nodes.get(id)!.clientPort}`], { timeoutMs: 10_000 });
+  try {
+    for (const key of keys) {
+      expect(new TextDecoder().decode((await client.get(key, { consistency: "strong" }))!)).toBe(key);
     }
-    writing = false;
-    await writer;
-    const holders = harness.node(4).coordinator.shard(shard.id)!.replicas.map((replica) => replica.node);
-    expect(holders).toContain(4);
-    expect(holders).not.toContain(source);
-    // Served by the new node: a client that knows only n4 finds every key there (n4 led the
-    // shard after the move, the source having handed leadership to it), and n4 holds the data.
-    const throughNewNode = await connect([`127.0.0.1:${harness.nodes.get(4)!.clientPort}`], { timeoutMs: 10_000 });
-    try {
-      for (const key of acknowledged) {
-        expect(new TextDecoder().decode((await throughNewNode.get(key, { consistency: "strong" }))!)).toBe(key);
-      }
-    } finally {
-      await throughNewNode.close();
-    }
-    const replica = await waitFor(() => harness.node(4).replicas.get(shard.id), "n4's replica");
-    const last = new TextEncoder().encode(acknowledged.at(-1)!);
-    await waitFor(() => replica.engine.get(last) !== null, "n4 applied the last write");
-  }, 60_000);
+  } finally {
+    await client.close();
+  }
+}
 
-  test("a join through an address that is no member's peer port fails, changes nothing, and can be retried", async () => {
-    const before = clusterFacts();
-    const nowhere = { host: "127.0.0.1", port: findFreePort() };
-    const refused = harness.addJoiningNode(5, nowhere);
-    await expect(refused).rejects.toThrow(`cannot join through 127.0.0.1:${nowhere.port}: cannot reach 127.0.0.1:${nowhere.port}`);
-    const clientPort = { host: "127.0.0.1", port: harness.nodes.get(1)!.clientPort };
-    const notPeer = harness.addJoiningNode(5, clientPort);
-    await expect(notPeer).rejects.toThrow(`127.0.0.1:${clientPort.port} is not a FileStore peer port`);
-    expect(clusterFacts()).toBe(before);
-    expect(await metaGroupsIn(join(harness.directory, "n5"))).toEqual([]);
-    // The same data folder joins through a member afterwards.
-    await harness.addJoiningNode(5, 1);
-    await waitFor(() => harness.node(1).coordinator.node(5)?.state === "up", "n5 up");
-  }, 60_000);
+test("a fourth node joins through a follower, becomes up everywhere, takes a replica while writes go on", async () => {
+  await waitFor(() => [1, 2, 3].some((id) => harness.node(id).meta.isLeader()), "a coordinator leader");
+  const follower = [1, 2, 3].find((id) => !harness.node(id).meta.isLeader())!;
+  const joined = await harness.addJoiningNode(4, follower);
+  for (const id of [1, 2, 3, 4]) {
+    await waitFor(() => harness.node(id).coordinator.node(4)?.state === "up", `n${id} seeing n4 up`);
+  }
+  const clientAddress = `127.0.0.1:${harness.nodes.get(4)!.clientPort}`;
+  expect(harness.node(1).coordinator.node(4)!.addresses.clientAddress).toBe(clientAddress);
+  expect(joined.meta.status().confState).toEqual({ voters: [1, 2, 3], learners: [4] });
 
-  test("a second node under a name already in the cluster is refused NODE_CONFLICT, nothing changed", async () => {
-    const before = clusterFacts();
-    const dataDir = join(harness.directory, "n4-again");
-    const second = ShardedNode.start({
-      nodeId: 4, peers: new Map(), join: harness.peerAddress(2), peerListen: { host: "127.0.0.1", port: findFreePort() },
-      dataDir, fsync: "unsafe-no-fsync", shards: 0,
-    });
-    await expect(second).rejects.toThrow(/refused: NODE_CONFLICT: node n4 is already a member of the cluster \(up\)/);
-    expect(clusterFacts()).toBe(before);
-    expect(await metaGroupsIn(dataDir)).toEqual([]);
-  }, 60_000);
-});
+  const shard = harness.node(1).coordinator.shardMap()!.shards[0]!;
+  await db.put(keysInShard(harness.node(1).coordinator.shardMap()!, shard.id, 1, "warm")[0]!, "x");
+  const source = harness.node(1).coordinator.shardMap()!.shards[0]!.leader ?? shard.replicas[0]!.node;
+  const writes = startWriting(shard.id, "join");
+  await waitFor(() => writes.acknowledged.length >= 20, "writes before the move");
+  expect((await postMove(shard.id, `n${source}`, "n4")).status).toBe(200);
+  await waitFor(() => writes.acknowledged.length >= 40, "writes during the move");
+  for (const id of [1, 2, 3, 4]) {
+    await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);
+  }
+  await writes.stop();
+  const holders = harness.node(4).coordinator.shard(shard.id)!.replicas.map((replica) => replica.node);
+  expect(holders).toContain(4);
+  expect(holders).not.toContain(source);
+  // Served by the new node: a client that knows only n4 finds every key through it (the source,
+  // the shard's leader, handed leadership to n4 during the move), and n4 holds the data itself.
+  await expectServedThrough(4, writes.acknowledged);
+  const replica = await waitFor(() => harness.node(4).replicas.get(shard.id), "n4's replica");
+  const last = new TextEncoder().encode(writes.acknowledged.at(-1)!);
+  await waitFor(() => replica.engine.get(last) !== null, "n4 applied the last write");
+}, 60_000);
+
+test("a join through an address that is no member's peer port fails, changes nothing, and can be retried", async () => {
+  const before = clusterFacts();
+  const nowhere = { host: "127.0.0.1", port: findFreePort() };
+  const where = `127.0.0.1:${nowhere.port}`;
+  const unreachable = `cannot join through ${where}: cannot reach ${where}`;
+  await expect(harness.addJoiningNode(5, nowhere)).rejects.toThrow(unreachable);
+  const clientPort = { host: "127.0.0.1", port: harness.nodes.get(1)!.clientPort };
+  const notPeer = `127.0.0.1:${clientPort.port} is not a FileStore peer port`;
+  await expect(harness.addJoiningNode(5, clientPort)).rejects.toThrow(notPeer);
+  expect(clusterFacts()).toBe(before);
+  expect(await metaGroupsIn(join(harness.directory, "n5"))).toEqual([]);
+  // The same data folder joins through a member afterwards.
+  await harness.addJoiningNode(5, 1);
+  await waitFor(() => harness.node(1).coordinator.node(5)?.state === "up", "n5 up");
+}, 60_000);
+
+test("a second node under a name already in the cluster is refused NODE_CONFLICT, nothing changed", async () => {
+  const before = clusterFacts();
+  const dataDir = join(harness.directory, "n4-again");
+  const peerListen = { host: "127.0.0.1", port: findFreePort() };
+  const second = ShardedNode.start({
+    nodeId: 4, peers: new Map(), join: harness.peerAddress(2), peerListen, dataDir, fsync: "unsafe-no-fsync", shards: 0,
+  });
+  await expect(second).rejects.toThrow(/refused: NODE_CONFLICT: node n4 is already a member of the cluster \(up\)/);
+  expect(clusterFacts()).toBe(before);
+  expect(await metaGroupsIn(dataDir)).toEqual([]);
+}, 60_000);
