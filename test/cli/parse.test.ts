@@ -42,7 +42,8 @@ describe("commands", () => {
     const optionsOf = (args: string[]) => (parseCommandLine(["serve", ...args]) as { options: object }).options;
     expect(optionsOf(["--join"])).toEqual({ join: "true" });
     expect(optionsOf(["--join", "--peers", "n1=h:1"])).toEqual({ join: "true", peers: "n1=h:1" });
-    expect(optionsOf(["--join", "127.0.0.1:7500", "--node-id", "n4"])).toEqual({ join: "127.0.0.1:7500", "node-id": "n4" });
+    const sharded = { join: "127.0.0.1:7500", "node-id": "n4" };
+    expect(optionsOf(["--join", "127.0.0.1:7500", "--node-id", "n4"])).toEqual(sharded);
     expect(optionsOf(["--join=h:1"])).toEqual({ join: "h:1" });
   });
 

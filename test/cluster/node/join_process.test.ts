@@ -94,7 +94,7 @@ test("serve --join adds a fourth node; cluster move-replica moves a replica onto
   }
 }, 180_000);
 
-test("serve --join through an address where no member listens exits 5 in one line, the folder fit to join", async () => {
+test("serve --join where no member listens exits 5 in one line; the data folder stays fit to join", async () => {
   const data = join(workDir.path, "lonely");
   const nowhere = `127.0.0.1:${findFreePort()}`;
   const args = [
