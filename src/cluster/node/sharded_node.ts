@@ -66,7 +66,7 @@ class DataLayoutError extends Error {
   override name = "DataLayoutError";
 }
 
-interface ShardedNodeOptions {
+export interface ShardedNodeOptions {
   nodeId: NodeId;
   /** Every node of a new cluster with its peer address, this one included (the bootstrap list); none when joining. */
   peers: ReadonlyMap<NodeId, HostPort>;
@@ -79,7 +79,10 @@ interface ShardedNodeOptions {
   fsync: FsyncMode;
   /** Shards of a new cluster (unused when joining: the cluster has its own). */
   shards: number;
+  /** Every replica's, the meta group's included. */
   snapshotEveryEntries?: number;
+  /** Entries the meta group keeps behind a snapshot (cluster_limits.ts); tests use none, to join by snapshot. */
+  metaEntriesKeptAfterSnapshot?: number;
   onFsync?: (durationSeconds: number) => void;
   onProposalApplied?: (seconds: number) => void;
   logger?: Logger;
@@ -167,6 +170,8 @@ export class ShardedNode {
     const meta: MetaDriver = ReplicaDriver.start({
       nodeId: options.nodeId, storage: metaStart.storage, transport: metaView, machine: coordinator, events: metaPeers,
       ticks, logger: logger.child({ group: "meta" }),
+      snapshotEveryEntries: options.snapshotEveryEntries,
+      entriesKeptAfterSnapshot: options.metaEntriesKeptAfterSnapshot,
     });
     const replicas = new ShardReplicaSet({
       nodeId: options.nodeId, dataDir: options.dataDir, sharedLog, multiplexer, ticks, logger,

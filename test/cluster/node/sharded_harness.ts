@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAdminServer, type AdminServer } from "../../../src/admin/admin_server.ts";
 import { ServerMetrics } from "../../../src/admin/server_metrics.ts";
-import { ShardedNode } from "../../../src/cluster/node/sharded_node.ts";
+import { ShardedNode, type ShardedNodeOptions } from "../../../src/cluster/node/sharded_node.ts";
 import type { HostPort } from "../../../src/config/address.ts";
 import { startServer, type RunningServer } from "../../../src/net/server.ts";
 import { findFreePort } from "../../../bench/lib/free_port.ts";
@@ -33,10 +33,17 @@ export class ShardedHarness {
   readonly nodes = new Map<number, HarnessNode>();
   private readonly peers = new Map<number, HostPort>();
 
-  private constructor(private readonly shards: number) {}
+  private constructor(
+    private readonly shards: number,
+    private readonly snapshots: Pick<ShardedNodeOptions, "snapshotEveryEntries" | "metaEntriesKeptAfterSnapshot">,
+  ) {}
 
-  static async start(nodeCount: number, shards: number): Promise<ShardedHarness> {
-    const harness = new ShardedHarness(shards);
+  static async start(
+    nodeCount: number,
+    shards: number,
+    snapshots: Pick<ShardedNodeOptions, "snapshotEveryEntries" | "metaEntriesKeptAfterSnapshot"> = {},
+  ): Promise<ShardedHarness> {
+    const harness = new ShardedHarness(shards, snapshots);
     for (let id = 1; id <= nodeCount; id++) {
       harness.peers.set(id, { host: "127.0.0.1", port: findFreePort() });
       const ports = { clientPort: findFreePort(), adminPort: findFreePort() };
@@ -79,6 +86,7 @@ export class ShardedHarness {
       dataDir: join(this.directory, `n${id}`),
       fsync: "unsafe-no-fsync",
       shards: joining === undefined ? this.shards : 0,
+      ...this.snapshots,
     });
     entry.node = node;
     entry.admin = startAdminServer({
