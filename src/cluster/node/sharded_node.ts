@@ -136,6 +136,9 @@ export class ShardedNode {
     const transport = await startTcpNodeTransport({
       nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: new Map(), logger,
     });
+    // Until the meta replica runs (replicas on disk may take a while to start), a node asking to
+    // join is told to ask again, not refused as if this were no sharded cluster's node.
+    transport.acceptJoins(async () => ({ kind: "notReady", reason: "this node is starting" }));
     let metaStart: MetaStart;
     try {
       metaStart = await openMetaGroup(options, sharedLog, transport, logger);
