@@ -85,9 +85,7 @@ class AnswerReader {
     const length = new DataView(joined.buffer).getUint32(0, true);
     const notPeerPort = `${where} is not a FileStore peer port (it answered something other than a join answer)`;
     if (length > joinAnswerFrameBytesMax) return new JoinExchangeError(notPeerPort);
-    if (joined.length < lengthPrefixBytes + length) {
-      return joined.length > lengthPrefixBytes + joinAnswerFrameBytesMax ? new JoinExchangeError(notPeerPort) : null;
-    }
+    if (joined.length < lengthPrefixBytes + length) return null;
     try {
       return decodeJoinAnswerFrame(joined.subarray(lengthPrefixBytes, lengthPrefixBytes + length));
     } catch (error) {

@@ -7,7 +7,8 @@
  * member's peer port (nothing listening, a client port), or under the name of a node already in
  * the cluster (NODE_CONFLICT); each fails with its reason, and changes nothing anywhere: the node
  * list and the coordinator's membership stay, the data folder keeps no meta group, and a retry on
- * the same folder through a member succeeds.
+ * the same folder through a member succeeds. A node whose folder holds an empty meta group (it
+ * stopped between its acceptance and the leader's first message) asks again when restarted.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -157,4 +158,13 @@ test("a second node under a name already in the cluster is refused NODE_CONFLICT
   await expect(second).rejects.toThrow(/refused: NODE_CONFLICT: node n4 is already a member of the cluster \(up\)/);
   expect(clusterFacts()).toBe(before);
   expect(await metaGroupsIn(dataDir)).toEqual([]);
+}, 60_000);
+
+test("a node whose meta group holds nothing yet (stopped before the leader reached it) asks again", async () => {
+  const log = await SharedLog.open({ dir: join(harness.directory, "n6", "wal"), fsync: "unsafe-no-fsync" });
+  await log.openGroup(0);
+  await log.close();
+  await harness.addJoiningNode(6, 2);
+  await waitFor(() => harness.node(1).coordinator.node(6)?.state === "up", "n6 up");
+  expect(harness.node(6).meta.status().confState.learners).toContain(6);
 }, 60_000);
