@@ -14,6 +14,8 @@ interface OptionSpec {
   format?: "hostPort";
   /** The value must be one of these. */
   choices?: readonly string[];
+  /** A string option that may also be given alone, meaning "true" (`--join` or `--join HOST:PORT`). */
+  optionalValue?: boolean;
 }
 
 export interface CommandSpec {
@@ -95,6 +97,11 @@ function serveOptions(): Record<string, OptionSpec> {
       options[setting.name] = { type: "boolean", description: setting.doc };
       continue;
     }
+    if (setting.type.kind === "join") {
+      const description = setting.doc;
+      options[setting.name] = { type: "string", optionalValue: true, valueName: "[HOST:PORT]", description };
+      continue;
+    }
     const valueName = settingValueName(setting);
     const shown = Array.isArray(setting.default) ? setting.default.join(",") : String(setting.default);
     const bounds = settingBounds(setting);
@@ -143,7 +150,12 @@ export const commands: readonly CommandSpec[] = [
       "it exits 8 at once.\n" +
       "One process per data folder: a node holds an exclusive lock on DATA/filestore.lock while it\n" +
       "runs (the kernel drops it when the process ends, kill -9 included); a second process on the\n" +
-      "same folder exits 5 naming the folder and the holder's PID.",
+      "same folder exits 5 naming the folder and the holder's PID.\n" +
+      "Joining a running sharded cluster: --join HOST:PORT (the peer port of any member) with\n" +
+      "--node-id and --peer-listen, no --peers or --shards; the node is recorded as joining, catches\n" +
+      "up from the coordinator, then is marked up, and holds replicas once `filestore cluster\n" +
+      "move-replica` moves some to it. A join that cannot be done (no member at HOST:PORT, a name\n" +
+      "or peer address already taken: NODE_CONFLICT) exits 5 in one line and changes nothing.",
   },
   {
     name: "check",

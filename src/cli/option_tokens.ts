@@ -3,7 +3,8 @@
  * an unknown option is named with the closest known one (`unknown option --srever (did you
  * mean --server?)`), and a value that starts with "-" is taken as the value of the option
  * before it (`--limit -1` is `--limit=-1`, then checked like any value) instead of parseArgs'
- * "argument is ambiguous". Everything after `--` is left alone.
+ * "argument is ambiguous"; an option whose value is optional (`--join`), given alone (last, or
+ * followed by another option), is `--join=true`. Everything after `--` is left alone.
  */
 import type { CommandSpec } from "./commands.ts";
 import { UsageError } from "./usage_error.ts";
@@ -26,6 +27,11 @@ export function normaliseOptionTokens(command: CommandSpec, args: readonly strin
       continue;
     }
     const next = args[index + 1];
+    const alone = next === undefined || (next.startsWith("-") && next !== "-");
+    if (command.options[name].optionalValue === true && !token.includes("=") && alone) {
+      normalised.push(`--${name}=true`);
+      continue;
+    }
     const takesValue = command.options[name].type === "string" && !token.includes("=") && !isShortCluster(token);
     const nextLooksLikeOption = next !== undefined && next.startsWith("-") && next !== "-";
     const nextIsValue = nextLooksLikeOption && optionNameOf(command, next, false) === null;

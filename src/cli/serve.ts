@@ -10,6 +10,7 @@
  */
 import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode, PeerPortError } from "../cluster/cluster_node.ts";
+import { JoinError } from "../cluster/node/cluster_join.ts";
 import { ShardedNode } from "../cluster/node/sharded_node.ts";
 import { formatNodeId } from "../cluster/node_id.ts";
 import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
@@ -77,7 +78,7 @@ export async function serve(options: Record<string, string | boolean | undefined
   // ready line) still gets a clean stop rather than the default abrupt exit.
   const shutdownSignal = waitForShutdownSignal();
   try {
-    await start(node, config, cluster, config.join);
+    await start(node, config, cluster, config.join === true);
   } catch (error) {
     logger.error("start failed", { error: errorText(error) });
     await stop(node);
@@ -155,7 +156,8 @@ async function openService(node: RunningNode, config: FileStoreConfig, cluster: 
     );
     return node.engine;
   }
-  if (cluster.shards > 0) return openShardedService(node, config, cluster, metrics);
+  const sharded = cluster.shards > 0 || cluster.joinThrough !== undefined;
+  if (sharded) return openShardedService(node, config, cluster, metrics);
   node.cluster = await startStepAsync(
     `replica n${cluster.nodeId} in ${config.data}`,
     () => ClusterNode.start({
@@ -185,6 +187,7 @@ async function openShardedService(
     `sharded node n${cluster.nodeId} in ${config.data}`,
     () => ShardedNode.start({
       ...cluster,
+      join: cluster.joinThrough,
       dataDir: config.data,
       fsync: config.fsync,
       onFsync: fsyncObserver(node, metrics),
@@ -292,6 +295,7 @@ function asServeError(error: unknown, what?: string): Error {
   if (typed || (error as Error)?.name === "ConfigError") {
     return error as Error;
   }
-  if (error instanceof DataFolderError || error instanceof PeerPortError) return new ServeError(error.message);
+  const named = error instanceof DataFolderError || error instanceof PeerPortError || error instanceof JoinError;
+  if (named) return new ServeError(error.message);
   return new ServeError(what === undefined ? systemErrorText(error) : `${what}: ${systemErrorText(error)}`);
 }

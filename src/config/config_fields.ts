@@ -20,6 +20,7 @@ export function configFields(config: FileStoreConfig): LogFields {
 function fieldValue(kind: string, value: unknown): string | number {
   if (kind === "address" || kind === "optional-address") return formatHostPort(value as HostPort);
   if (kind === "address-list") return (value as PeerAddress[]).map(formatPeer).join(",");
+  if (kind === "join" && typeof value === "object") return formatHostPort(value as HostPort);
   return value as string | number;
 }
 

@@ -26,8 +26,12 @@ export interface FileStoreConfig {
   snapshotEveryEntries: number;
   /** With peers: 0 runs one Raft group; N > 0 bootstraps a sharded cluster of N shards (src/cluster/node/). */
   shards: number;
-  /** With peers: a new data folder starts with no members and waits to be added (cluster add-node). */
-  join: boolean;
+  /**
+   * true, with peers: a new data folder starts with no members and waits to be added (cluster
+   * add-node). An address (the peer port of any member of a sharded cluster): a new data folder
+   * joins that cluster (src/cluster/node/cluster_join.ts).
+   */
+  join: boolean | HostPort;
   logFormat: LogFormat;
   logLevel: LogLevel;
   slowFsyncMs: number;
@@ -48,6 +52,8 @@ type SettingType =
   | { kind: "enum"; choices: readonly string[] }
   /** true or false in TOML; as a flag, given without a value (`--join`). */
   | { kind: "boolean" }
+  /** true or false (a flag given without a value is true), or HOST:PORT: `--join [HOST:PORT]`. */
+  | { kind: "join" }
   | { kind: "integer"; min: number; max: number };
 
 export interface Setting {
@@ -201,11 +207,13 @@ export const settings: readonly Setting[] = [
   {
     name: "join",
     property: "join",
-    type: { kind: "boolean" },
+    type: { kind: "join" },
     default: false,
     doc:
-      "with peers (every current member and this node): join an existing group, which adds this node with " +
-      "`filestore cluster add-node`, instead of founding one; read only when the data folder is new",
+      "alone, with peers (every current member and this node): join an existing group, which adds this node " +
+      "with `filestore cluster add-node`, instead of founding one; HOST:PORT, the peer port of any member of a " +
+      "sharded cluster: join that cluster (no peers or shards: the coordinator tells the rest; peer-listen says " +
+      "where this node listens); read only when the data folder is new",
   },
   {
     name: "log-format",

@@ -38,6 +38,8 @@ export function validateSetting(setting: Setting, raw: unknown, source: string):
       return toInteger(raw, type.min, type.max, fail);
     case "boolean":
       return toBoolean(raw, fail);
+    case "join":
+      return toJoin(raw, fail);
   }
 }
 
@@ -96,6 +98,17 @@ function toBoolean(raw: unknown, fail: Fail): boolean {
   if (raw === true || raw === "true") return true;
   if (raw === false || raw === "false") return false;
   return fail(`must be true or false, got ${describe(raw)}`);
+}
+
+/** true/false as toBoolean, or the HOST:PORT of a member's peer port (a port one can dial). */
+function toJoin(raw: unknown, fail: Fail): boolean | HostPort {
+  if (raw === true || raw === "true") return true;
+  if (raw === false || raw === "false") return false;
+  const expected = "must be true, false or HOST:PORT (the peer port of a cluster member)";
+  if (typeof raw !== "string") return fail(`${expected}, got ${describe(raw)}`);
+  const parsed = parseHostPort(raw);
+  if (typeof parsed === "string" || parsed.port === 0) return fail(`${expected}, got ${describe(raw)}`);
+  return parsed;
 }
 
 function describe(raw: unknown): string {

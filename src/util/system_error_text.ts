@@ -19,6 +19,11 @@ const wordsByCode: Readonly<Record<string, string>> = {
   ENFILE: "too many open files on this machine",
   EIO: "input/output error",
   ENAMETOOLONG: "path too long",
+  ECONNREFUSED: "connection refused (nothing listens there)",
+  ECONNRESET: "connection reset by the other side",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
 };
 
 /** The OS error code of `error` (EACCES, EADDRINUSE, ...), or null when it carries none. */

@@ -134,7 +134,8 @@ describe("validation errors name the field and the source", () => {
     ["log level unknown", { "log-level": "trace" }, "log-level", /one of error, warn, info, debug; got "trace"/],
     ["slow fsync negative", { "slow-fsync-ms": -5 }, "slow-fsync-ms", /at least 0, got -5/],
     ["slow fsync too long", { "slow-fsync-ms": 60_001 }, "slow-fsync-ms", /at most 60000/],
-    ["join not a boolean", { join: "yes" }, "join", /must be true or false, got "yes"/],
+    ["join neither a boolean nor an address", { join: "yes" }, "join", /must be true, false or HOST:PORT.*got "yes"/],
+    ["join to port 0", { join: "127.0.0.1:0" }, "join", /must be true, false or HOST:PORT/],
     ["unknown key", { lisen: "127.0.0.1:1" }, "lisen", /unknown setting/],
   ];
   for (const [label, file, field, reason] of cases) {

@@ -47,5 +47,6 @@ test("a join value that is not a boolean exits 5 naming the setting and the file
   const path = replicaToml("not-boolean", 'join = "yes"');
   const result = await runCommand(sourceProgram, ["serve", "--config", path]);
   expect(result.exitCode).toBe(ExitCode.serveFailed);
-  expect(result.stderrText).toBe(`filestore: config: join (from ${path}): must be true or false, got "yes"\n`);
+  const expected = 'must be true, false or HOST:PORT (the peer port of a cluster member), got "yes"';
+  expect(result.stderrText).toBe(`filestore: config: join (from ${path}): ${expected}\n`);
 });

@@ -38,6 +38,15 @@ describe("commands", () => {
     expect(parseCommandLine(["put", "k", "--", "-5"])).toMatchObject({ positionals: ["k", "-5"] });
   });
 
+  test("serve --join alone (a group's join) or with a member's peer address (a sharded cluster's)", () => {
+    const optionsOf = (args: string[]) => (parseCommandLine(["serve", ...args]) as { options: object }).options;
+    expect(optionsOf(["--join"])).toEqual({ join: "true" });
+    expect(optionsOf(["--join", "--peers", "n1=h:1"])).toEqual({ join: "true", peers: "n1=h:1" });
+    const sharded = { join: "127.0.0.1:7500", "node-id": "n4" };
+    expect(optionsOf(["--join", "127.0.0.1:7500", "--node-id", "n4"])).toEqual(sharded);
+    expect(optionsOf(["--join=h:1"])).toEqual({ join: "h:1" });
+  });
+
   test("serve takes --config and one flag per setting", () => {
     const parsed = parseCommandLine([
       "serve",

@@ -3,6 +3,7 @@
  * replicated benchmark: every port is chosen free before start (peers must know each other's
  * address, and a restarted node keeps its ports), data in a temp folder removed at close.
  * Nodes can be killed (any signal), paused (SIGSTOP/SIGCONT) and restarted on the same data.
+ * A node can also join a running sharded cluster (`serve --join`, launchJoining).
  */
 import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,6 +35,8 @@ export interface ProcessNode {
   output: string[];
   /** The current process's stderr, line by line: its operational log (and any error line). */
   logLines: string[];
+  /** A node joining a sharded cluster: the peer address it joins through (--join), instead of --peers. */
+  joinThrough?: string;
 }
 
 export interface ProcessClusterOptions {
@@ -91,15 +94,29 @@ export class ProcessCluster {
     return [...this.nodes.values()].map((node) => node.clientAddress);
   }
 
-  /** The `filestore serve` command line of node `id` on its data folder and ports. */
+  /**
+   * The `filestore serve` command line of node `id` on its data folder and ports. A joining node
+   * gets --join and --peer-listen instead of --peers and the cluster's extra flags (which found
+   * the cluster: --shards); again on every restart, as an operator would keep one command line.
+   */
   serveCommand(id: number, extraFlags: string[], peers = this.peersFlag): string[] {
     const node = this.nodes.get(id)!;
+    const membership = node.joinThrough === undefined
+      ? ["--peers", peers, ...(this.options.extraFlags ?? [])]
+      : ["--join", node.joinThrough, "--peer-listen", node.peerAddress];
     return [
       process.execPath, join(repositoryRoot, "src/main.ts"), "serve",
       "--node-id", this.nameOf(id), "--listen", node.clientAddress, "--admin", node.adminAddress,
-      "--peers", peers, "--data", join(this.directory, `n${id}`),
-      "--fsync", this.options.fsync ?? "always", ...(this.options.extraFlags ?? []), ...extraFlags,
+      ...membership, "--data", join(this.directory, `n${id}`),
+      "--fsync", this.options.fsync ?? "always", ...extraFlags,
     ];
+  }
+
+  /** Defines node `id` and starts it as `serve --join` through node `through`'s peer port; waits for its ready line. */
+  async launchJoining(id: number, through: number): Promise<void> {
+    const node = this.define(id);
+    node.joinThrough = this.nodes.get(through)!.peerAddress;
+    await this.launch(id, []);
   }
 
   /** Starts node `id` (again) on its data folder and waits for its ready line. */

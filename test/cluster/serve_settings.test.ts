@@ -18,6 +18,16 @@ describe("replica settings of serve", () => {
     expect(clusterSettings(configWith({}), "flags")).toBeNull();
   });
 
+  test("join = HOST:PORT: a node joining a sharded cluster through that member, with no peers", () => {
+    const flags = { "node-id": "n4", join: "127.0.0.1:7500", "peer-listen": "127.0.0.1:7503" };
+    const settings = clusterSettings(configWith(flags), "flags")!;
+    expect(settings).toMatchObject({ nodeId: 4, shards: 0, joinThrough: { host: "127.0.0.1", port: 7500 } });
+    expect(settings.peers.size).toBe(0);
+    expect(settings.peerListen).toEqual({ host: "127.0.0.1", port: 7503 });
+    const fromToml = resolveConfig({ "node-id": "n4", join: "h:1", "peer-listen": "h:2" }, "c.toml", {});
+    expect(clusterSettings(fromToml, "c.toml")!.joinThrough).toEqual({ host: "h", port: 1 });
+  });
+
   test("named peers from flags or TOML give the node id, the peer map and its own peer address", () => {
     const settings = clusterSettings(configWith({ "node-id": "n2", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501,n3=127.0.0.1:7502" }), "flags")!;
     expect(settings.nodeId).toBe(2);
@@ -36,6 +46,11 @@ describe("replica settings of serve", () => {
     ["a peer listed twice", { "node-id": "n1", peers: "n1=127.0.0.1:7500,n1=127.0.0.1:7501" }, "peers"],
     ["this node missing", { "node-id": "n3", peers: "n1=127.0.0.1:7500,n2=127.0.0.1:7501" }, "peers"],
     ["join without peers", { join: "true" }, "join"],
+    ["join alone with shards", { "node-id": "n1", peers: "n1=127.0.0.1:7500", shards: "4", join: "true" }, "join"],
+    ["a sharded join without a node id", { join: "127.0.0.1:7500", "peer-listen": "127.0.0.1:7503" }, "node-id"],
+    ["a sharded join with peers", { "node-id": "n4", join: "h:1", "peer-listen": "h:2", peers: "n4=h:2" }, "peers"],
+    ["a sharded join with shards", { "node-id": "n4", join: "h:1", "peer-listen": "h:2", shards: "4" }, "shards"],
+    ["a sharded join without peer-listen", { "node-id": "n4", join: "127.0.0.1:7500" }, "peer-listen"],
     ["more peers than a group may have", { "node-id": "n1", peers: peerList(groupMembersMax + 1) }, "peers"],
   ])("%s is a ConfigError naming the setting", (_what, flags, field) => {
     let caught: unknown;

@@ -18,7 +18,7 @@ import { nodesMax } from "./coordinator_limits.ts";
 import type { CoordinatorState, ReplicaRecord } from "./coordinator_state.ts";
 import { initialPlacement } from "./initial_placement.ts";
 import { addLearner, promote, removeReplica } from "./move_commands.ts";
-import { addNode, markNode, nodeSpecProblem, removeNode } from "./node_commands.ts";
+import { addNode, joinNode, markNode, nodeSpecProblem, removeNode } from "./node_commands.ts";
 
 export function applyCommand(state: CoordinatorState, command: CoordinatorCommand): Applied {
   if (command.kind === "bootstrap") return bootstrap(state, command);
@@ -26,6 +26,8 @@ export function applyCommand(state: CoordinatorState, command: CoordinatorComman
   switch (command.kind) {
     case "addNode":
       return addNode(state, command.node);
+    case "joinNode":
+      return joinNode(state, command.node);
     case "markNode":
       return markNode(state, command.node, command.state);
     case "removeNode":

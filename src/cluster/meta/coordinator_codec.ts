@@ -13,6 +13,7 @@
  *   kind 6 promote        [1, 6, shardId, nodeId]
  *   kind 7 removeReplica  [1, 7, shardId, nodeId]
  *   kind 8 setSetting     [1, 8, name, value]
+ *   kind 9 joinNode       [1, 9, node]
  *   node = [id, name, clientAddress, peerAddress, adminAddress]
  * Numbers are safe integers (msgpack ints; any sign) and names strings; that shape is all the
  * decoder checks of a command. Whether its values make sense (ids known, counts in bounds) is for
@@ -65,11 +66,12 @@ export class CoordinatorCodecError extends Error {
 }
 
 const commandKinds = [
-  "bootstrap", "addNode", "markNode", "removeNode", "addLearner", "promote", "removeReplica", "setSetting",
+  "bootstrap", "addNode", "markNode", "removeNode", "addLearner", "promote", "removeReplica", "setSetting", "joinNode",
 ] as const;
 /** Fields after the version and the kind, per kind. */
 const commandFieldCounts: Readonly<Record<(typeof commandKinds)[number], number>> = {
   bootstrap: 5, addNode: 1, markNode: 2, removeNode: 1, addLearner: 3, promote: 2, removeReplica: 2, setSetting: 2,
+  joinNode: 1,
 };
 const snapshotFieldCount = 9;
 
@@ -88,6 +90,7 @@ function commandFields(command: CoordinatorCommand): unknown[] {
       return [clusterId, shardCount, replicationFactor, metaVoters, nodes.map(nodeTuple)];
     }
     case "addNode":
+    case "joinNode":
       return [nodeTuple(command.node)];
     case "markNode":
       return [command.node, command.state];
@@ -123,6 +126,7 @@ function commandOf(kindField: unknown, f: unknown[]): CoordinatorCommand {
       return { kind, clusterId: text(f[0]), shardCount, replicationFactor, metaVoters, nodes };
     }
     case "addNode":
+    case "joinNode":
       return { kind, node: nodeSpecOf(f[0]) };
     case "markNode":
       return { kind, node: integer(f[0]), state: text(f[1]) as Exclude<NodeState, "removed"> };

@@ -43,7 +43,13 @@ export type CoordinatorCommand =
   /** Step 3: the move's source `node` leaves the shard, ending the move; before step 2, its learner may (a cancel). */
   | { readonly kind: "removeReplica"; readonly shard: ShardId; readonly node: NodeId }
   /** Changes a settable cluster setting (cluster_settings.ts). */
-  | { readonly kind: "setSetting"; readonly name: string; readonly value: number };
+  | { readonly kind: "setSetting"; readonly name: string; readonly value: number }
+  /**
+   * A new node joining through `serve --join` (joining): as addNode, except that it never takes
+   * over a node already recorded; only the same joining node asking again (same peer address) is
+   * accepted, unchanged.
+   */
+  | { readonly kind: "joinNode"; readonly node: NodeSpec };
 
 export type RefusalCode =
   /** Refused as a whole before anything else: no command but bootstrap before it, no second one. */

@@ -1,12 +1,16 @@
 /**
- * The node-list commands of the coordinator (coordinator_command.ts): addNode, markNode and
- * removeNode. Each checks everything against the state first and refuses with a typed outcome
+ * The node-list commands of the coordinator (coordinator_command.ts): addNode, joinNode, markNode
+ * and removeNode. Each checks everything against the state first and refuses with a typed outcome
  * (command_result.ts) before it changes anything.
  *
  * Rules: ids and names are unique across every record, removed ones included, so neither is ever
  * used again by another node; no two nodes that are not removed share a peer address (one of them
  * would receive the other's messages). addNode of a known node updates its addresses (a restarted
- * node may listen elsewhere) and is accepted unchanged when they are the same. Node states move
+ * node may listen elsewhere) and is accepted unchanged when they are the same. joinNode, what a
+ * node joining by itself (`serve --join`) asks for, adds only: a node already recorded is a
+ * NODE_CONFLICT (a second node under a taken name, or a member that lost its data: it joins under
+ * a new name), except the joining node itself asking again from the same peer address (its first
+ * answer was lost, or it stopped before catching up), which is accepted unchanged. Node states move
  * joining → up, up ⇄ draining; only removeNode removes, and only a node holding no replica.
  */
 import { nodeIdMax } from "../placement/placement_limits.ts";
@@ -65,6 +69,24 @@ export function addNode(state: CoordinatorState, spec: NodeSpec): Applied {
   const addresses = { ...spec.addresses };
   state.nodes.set(spec.id, { id: spec.id, name: spec.name, addresses, state: existing?.state ?? "joining" });
   return nodeChanged(spec.id);
+}
+
+export function joinNode(state: CoordinatorState, spec: NodeSpec): Applied {
+  const problem = nodeSpecProblem(spec);
+  if (problem !== null) return refused("INVALID_ARGUMENT", problem);
+  const existing = state.nodes.get(spec.id);
+  const taken = existing !== undefined && existing.state !== "removed" && existing.name === spec.name;
+  if (!taken) return addNode(state, spec);
+  if (existing.state !== "joining") {
+    const member = `node ${existing.name} is already a member of the cluster (${existing.state})`;
+    return refused("NODE_CONFLICT", `${member}; a node that lost its data joins under a new name`);
+  }
+  const { peerAddress } = existing.addresses;
+  if (peerAddress !== spec.addresses.peerAddress) {
+    const taken = `node ${existing.name} is joining already, from peer address ${peerAddress}`;
+    return refused("NODE_CONFLICT", `${taken}, not ${spec.addresses.peerAddress}`);
+  }
+  return unchanged;
 }
 
 export function markNode(state: CoordinatorState, id: NodeId, to: NodeState): Applied {

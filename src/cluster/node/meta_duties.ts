@@ -7,10 +7,16 @@
  *   ALREADY_BOOTSTRAPPED and changes nothing;
  * - its own addresses: once its client and admin ports are bound, a node whose record in the
  *   node list does not hold its addresses proposes addNode with them (idempotent), forwarded to
- *   the meta leader when it is not it (meta_proposer.ts).
+ *   the meta leader when it is not it (meta_proposer.ts);
+ * - up: a node that joined a running cluster (`serve --join`, recorded as joining) proposes
+ *   markNode up once its copy of the coordinator shows its own record with its addresses: it
+ *   is caught up with the coordinator and reachable, so replicas may be placed on it.
+ * A node waits for its own record in its copy before proposing anything for itself (a joining
+ * node's copy starts empty: it learns the leader, and the leader's admin address, from it).
  * Failures are logged once per kind of failure and retried on the next check.
  */
 import type { MemberAddresses } from "../entry_payload_codec.ts";
+import type { NodeId } from "../raft/types.ts";
 import type { CoordinatorCommand } from "../meta/coordinator_command.ts";
 import type { CoordinatorMachine } from "../meta/coordinator_machine.ts";
 import type { Clock, Timer } from "../../util/clock.ts";
@@ -29,8 +35,10 @@ export class MetaDuties {
   constructor(
     private readonly driver: MetaDriver,
     private readonly proposer: MetaProposer,
-    /** The bootstrap command this node would propose for a new cluster. */
-    private readonly bootstrap: Extract<CoordinatorCommand, { kind: "bootstrap" }>,
+    /** This node as the node list names it. */
+    private readonly self: { id: NodeId; name: string },
+    /** The bootstrap command this node would propose for a new cluster; null for a node joining a running one. */
+    private readonly bootstrap: Extract<CoordinatorCommand, { kind: "bootstrap" }> | null,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
@@ -70,13 +78,15 @@ export class MetaDuties {
 
   private due(): CoordinatorCommand | null {
     if (!this.coordinator.bootstrapped) return this.driver.isLeader() ? this.bootstrap : null;
-    const self = this.bootstrap.nodes.find((node) => node.id === this.driver.nodeId);
+    const { id, name } = this.self;
     const addresses = this.addresses;
-    if (self === undefined || addresses === null) return null;
-    const known = this.coordinator.node(self.id)?.addresses;
-    const same = known !== undefined && known.clientAddress === addresses.clientAddress
+    const record = this.coordinator.node(id);
+    if (addresses === null || record === undefined) return null;
+    const known = record.addresses;
+    const same = known.clientAddress === addresses.clientAddress
       && known.adminAddress === addresses.adminAddress && known.peerAddress === addresses.peerAddress;
-    return same ? null : { kind: "addNode", node: { id: self.id, name: self.name, addresses } };
+    if (!same) return { kind: "addNode", node: { id, name, addresses } };
+    return record.state === "joining" ? { kind: "markNode", node: id, state: "up" } : null;
   }
 
   private noteFailure(text: string): void {

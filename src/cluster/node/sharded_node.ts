@@ -12,6 +12,15 @@
  * A new cluster: every node is started with the same --peers (and --shards); the meta group's
  * first membership is the lowest-numbered min(5, n) nodes as voters, the others learners, and
  * its first leader proposes the bootstrap command, which places the shards.
+ *
+ * A node joining a running cluster (--join HOST:PORT, a member's peer address) on a data folder
+ * whose meta group holds nothing yet first asks to join (cluster_join.ts; the peer port already
+ * listens, so the leader can reach it once it says yes): the coordinator records it as joining
+ * and its group takes it as a learner. It then starts its meta replica with no membership,
+ * reaching the coordinator's voters the answer named, and learns everything else from the
+ * leader's snapshot and log; once its copy shows its own record it asks to be marked up
+ * (meta_duties.ts). A data folder whose meta group holds something is started from it, with no
+ * join exchange. Every node answers join requests (join_handler.ts).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +29,7 @@ import { formatHostPort } from "../../config/address.ts";
 import type { FsyncMode } from "../../log/types.ts";
 import type { KeyValueService } from "../../net/key_value_service.ts";
 import { realClock, type Timer } from "../../util/clock.ts";
+import { assert } from "../../util/assert.ts";
 import { errorText, silentLogger, type Logger } from "../../util/logger.ts";
 import { tickIntervalMs } from "../cluster_limits.ts";
 import { defaultMetaVoters, defaultReplicationFactor } from "../meta/cluster_settings.ts";
@@ -33,10 +43,14 @@ import type { LocalReplicaStats, NodeLocalReport } from "../meta/cluster_overvie
 import { ReplicaDriver } from "../replica/replica_driver.ts";
 import { SharedTickScheduler } from "../replica/tick_scheduler.ts";
 import { GroupMultiplexer } from "../transport/group_multiplexer.ts";
+import { peerProtocolVersion } from "../transport/peer_codec.ts";
 import { startTcpNodeTransport } from "../transport/tcp_peer_transport.ts";
 import type { TcpNodeTransport } from "../transport/types.ts";
 import { SharedLog } from "../wal/shared_log.ts";
+import type { GroupStorage } from "../wal/group_storage.ts";
+import { joinCluster } from "./cluster_join.ts";
 import { GroupPeerBook } from "./group_peer_book.ts";
+import { JoinDecider } from "./join_handler.ts";
 import { MetaDuties } from "./meta_duties.ts";
 import { MoveDriver } from "./move_driver.ts";
 import { MetaProposer, type MetaDriver } from "./meta_proposer.ts";
@@ -54,18 +68,23 @@ class DataLayoutError extends Error {
   override name = "DataLayoutError";
 }
 
-interface ShardedNodeOptions {
+export interface ShardedNodeOptions {
   nodeId: NodeId;
-  /** Every node of a new cluster with its peer address, this one included (the bootstrap list). */
+  /** Every node of a new cluster with its peer address, this one included (the bootstrap list); none when joining. */
   peers: ReadonlyMap<NodeId, HostPort>;
+  /** Joining a running cluster: the peer address of any member (asked when the data folder holds no meta group yet). */
+  join?: HostPort;
   /** Where peers connect; default: this node's entry in `peers`. */
   peerListen?: HostPort;
   dataDir: string;
   /** fsync mode of the shared log (the write-ahead log of every group). */
   fsync: FsyncMode;
-  /** Shards of a new cluster. */
+  /** Shards of a new cluster (unused when joining: the cluster has its own). */
   shards: number;
+  /** Every replica's, the meta group's included. */
   snapshotEveryEntries?: number;
+  /** Entries the meta group keeps behind a snapshot (cluster_limits.ts); tests use none, to join by snapshot. */
+  metaEntriesKeptAfterSnapshot?: number;
   onFsync?: (durationSeconds: number) => void;
   onProposalApplied?: (seconds: number) => void;
   logger?: Logger;
@@ -108,6 +127,7 @@ export class ShardedNode {
     if (listen === undefined) {
       throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
     }
+    assert((options.join === undefined) === (options.peers.size > 0), "a node founds a cluster (peers) or joins one");
     if (existsSync(join(options.dataDir, "raft"))) {
       const advice = "start it without --shards, or use another --data";
       throw new DataLayoutError(`data folder ${options.dataDir} holds a single group's Raft log (raft/): ${advice}`);
@@ -118,22 +138,45 @@ export class ShardedNode {
     const transport = await startTcpNodeTransport({
       nodeId: options.nodeId, clusterId: clusterIdDefault, listen, peers: new Map(), logger,
     });
+    // Until the meta replica runs (replicas on disk may take a while to start), a node asking to
+    // join is told to ask again, not refused as if this were no sharded cluster's node.
+    transport.acceptJoins(async () => ({ kind: "notReady", reason: "this node is starting" }));
+    let metaStart: MetaStart;
+    try {
+      metaStart = await openMetaGroup(options, sharedLog, transport, logger);
+    } catch (error) {
+      await transport.close();
+      await sharedLog.close();
+      throw error;
+    }
+    return ShardedNode.assemble(options, sharedLog, transport, metaStart, logger);
+  }
+
+  /** The node around its shared log, peer port and meta group's storage. */
+  private static async assemble(
+    options: ShardedNodeOptions,
+    sharedLog: SharedLog,
+    transport: TcpNodeTransport,
+    metaStart: MetaStart,
+    logger: Logger,
+  ): Promise<ShardedNode> {
     const locator = new ReplicaLocator();
     const multiplexer = new GroupMultiplexer(transport, locator);
     const ticks = new SharedTickScheduler(realClock, tickIntervalMs);
-    const metaStorage = await sharedLog.openGroup(metaGroupId, initialMetaMembership([...options.peers.keys()]));
-    const coordinator = CoordinatorMachine.fromSnapshot(metaStorage.snapshot());
+    const coordinator = CoordinatorMachine.fromSnapshot(metaStart.storage.snapshot());
     locator.learnAll(coordinator);
     // From the first entry the meta replica replays: its replicas' locations, never missed.
     coordinator.subscribe((change) => locator.follow(coordinator, change));
-    const startPeers = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
+    const { contacts } = metaStart;
     const metaView = multiplexer.open(metaGroupId, options.nodeId);
     const peerAddressOf = (node: NodeId): string | undefined =>
-      coordinator.node(node)?.addresses.peerAddress ?? startPeers.get(node);
-    const metaPeers = new GroupPeerBook(options.nodeId, metaView, peerAddressOf);
+      coordinator.node(node)?.addresses.peerAddress ?? contacts.get(node);
+    const metaPeers = new GroupPeerBook(options.nodeId, metaView, peerAddressOf, undefined, [...contacts.keys()]);
     const meta: MetaDriver = ReplicaDriver.start({
-      nodeId: options.nodeId, storage: metaStorage, transport: metaView, machine: coordinator, events: metaPeers, ticks,
-      logger: logger.child({ group: "meta" }),
+      nodeId: options.nodeId, storage: metaStart.storage, transport: metaView, machine: coordinator, events: metaPeers,
+      ticks, logger: logger.child({ group: "meta" }),
+      snapshotEveryEntries: options.snapshotEveryEntries,
+      entriesKeptAfterSnapshot: options.metaEntriesKeptAfterSnapshot,
     });
     const replicas = new ShardReplicaSet({
       nodeId: options.nodeId, dataDir: options.dataDir, sharedLog, multiplexer, ticks, logger,
@@ -153,7 +196,11 @@ export class ShardedNode {
     }, coordinator, options.nodeId, logger);
     await replicas.startFromDisk();
     const proposer = new MetaProposer(meta, options.nodeId);
-    const duties = new MetaDuties(meta, proposer, bootstrapCommand(options), realClock, logger);
+    const joins = new JoinDecider(meta, proposer);
+    transport.acceptJoins((request) => joins.decide(request));
+    const self = { id: options.nodeId, name: formatNodeId(options.nodeId) };
+    const bootstrap = options.join === undefined ? bootstrapCommand(options) : null;
+    const duties = new MetaDuties(meta, proposer, self, bootstrap, realClock, logger);
     const node = new ShardedNode(
       options.nodeId, sharedLog, transport, multiplexer, meta, metaPeers, replicas, proposer, duties, locator, logger,
     );
@@ -247,6 +294,49 @@ export class ShardedNode {
       this.logger.warn("shared log compaction failed; retrying later", { error: errorText(error) });
     });
   }
+}
+
+/**
+ * The meta group's storage, and the nodes its replica reaches before the coordinator's node list
+ * knows them (node id → peer address): the bootstrap list of a new cluster, or the coordinator's
+ * voters a join answer named (also reached while the group's membership lists nobody).
+ */
+interface MetaStart {
+  storage: GroupStorage;
+  contacts: ReadonlyMap<NodeId, string>;
+}
+
+/**
+ * Opens the meta group: a founding node's with its first membership; a joining node's after a
+ * join exchange when the group is new here or holds nothing yet (accepted before, stopped before
+ * the leader reached it), so a failed join leaves no meta group behind in a new data folder.
+ */
+async function openMetaGroup(
+  options: ShardedNodeOptions, sharedLog: SharedLog, transport: TcpNodeTransport, logger: Logger,
+): Promise<MetaStart> {
+  if (options.join === undefined) {
+    const storage = await sharedLog.openGroup(metaGroupId, initialMetaMembership([...options.peers.keys()]));
+    const contacts = new Map([...options.peers].map(([id, address]) => [id, formatHostPort(address)] as const));
+    return { storage, contacts };
+  }
+  const through = options.join;
+  const askToJoin = async (): Promise<Map<NodeId, string>> => {
+    const request = {
+      protocolVersion: peerProtocolVersion, clusterId: clusterIdDefault, nodeId: options.nodeId,
+      name: formatNodeId(options.nodeId), peerAddress: formatHostPort(transport.listenAddress),
+    };
+    const voters = await joinCluster({ address: through, request, clock: realClock, logger });
+    const voterAddresses = voters.map((voter) => voter.peerAddress).join(",");
+    logger.info("joined the cluster", { through: formatHostPort(through), voters: voterAddresses });
+    return new Map(voters.map((voter) => [voter.nodeId, voter.peerAddress] as const));
+  };
+  if (!sharedLog.groupIds().includes(metaGroupId)) {
+    const contacts = await askToJoin();
+    return { storage: await sharedLog.openGroup(metaGroupId), contacts };
+  }
+  const storage = await sharedLog.openGroup(metaGroupId);
+  const holdsNothing = storage.lastIndex() === 0;
+  return { storage, contacts: holdsNothing ? await askToJoin() : new Map() };
 }
 
 /** The meta group's first membership: the lowest-numbered nodes as voters (at most metaVotersMax), others learners. */

@@ -9,6 +9,9 @@
  * misaddressed message, a sender not a member) is counted and dropped, and the connection, which
  * carries the other groups too, stays; a refusal the receiver writes back goes out on it
  * (writeBack), behind a bound.
+ * A connection whose first frame is a JoinRequest (join_codec.ts) is a join conversation instead:
+ * the request goes to the transport (context.join), its one answer is written back, then the
+ * connection closes; any other frame on it closes it at once.
  * Frames are copied out of the read buffer once, so the entries of a delivered append stay valid
  * for as long as the receiver keeps them.
  */
@@ -18,6 +21,7 @@ import { OutputBuffer } from "../../wire/output_buffer.ts";
 import { RequestRejection } from "../../wire/status.ts";
 import type { LogFields } from "../../util/logger.ts";
 import type { Message, NodeId } from "../raft/types.ts";
+import type { JoinRequest } from "./join_codec.ts";
 import { decodePeerFrame, peerProtocolVersion } from "./peer_codec.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
 import { writtenBackBytesMax } from "./transport_limits.ts";
@@ -48,12 +52,16 @@ interface InboundContext {
   refusalFramesFor(node: NodeId): Uint8Array | null;
   /** The PeerRefusal frame telling `node` its hello's protocol version is not this one. */
   versionRefusalFrame(node: NodeId, version: number): Uint8Array;
+  /** A join conversation's request: resolves with the JoinAnswer frame to write back (never rejects). */
+  join(request: JoinRequest): Promise<Uint8Array>;
 }
 
 export class InboundConnection {
   private readonly assembler: FrameAssembler;
   /** The node named by the hello; null until it arrives. */
   peerNode: NodeId | null = null;
+  /** The first frame was a JoinRequest: the connection waits for its answer, then closes. */
+  private joinRequested = false;
   private closed = false;
   /** Bytes of the first length prefix seen so far; null once it was checked. */
   private firstPrefix: number[] | null = [];
@@ -89,6 +97,11 @@ export class InboundConnection {
     this.firstPrefix = null;
     const firstFrameBytes = (prefix[0]! | (prefix[1]! << 8) | (prefix[2]! << 16) | (prefix[3]! << 24)) >>> 0;
     return firstFrameBytes <= helloFrameBytesMax || this.refuse("malformedFrame");
+  }
+
+  /** Whether the first frame arrived and said what the connection is (a hello, or a join request). */
+  get introduced(): boolean {
+    return this.peerNode !== null || this.joinRequested;
   }
 
   /** Closes the connection without counting it (peer removed, transport closing, no hello in time). */
@@ -136,7 +149,9 @@ export class InboundConnection {
       if (!(error instanceof PeerFrameError)) throw error;
       return this.refuse(error.reason);
     }
+    if (this.joinRequested) return this.refuse("malformedFrame");
     if (decoded.kind === "hello") return this.onHello(decoded.clusterId, decoded.nodeId, decoded.protocolVersion);
+    if (decoded.kind === "joinRequest") return this.onJoinRequest(decoded.request);
     // Refusals travel only back to the dialing node, never on a connection it dialed in.
     if (decoded.kind !== "message" || this.peerNode === null) return this.refuse("malformedFrame");
     if (!this.context.isPeer(this.peerNode)) return this.refuseNonMember(this.peerNode);
@@ -154,6 +169,16 @@ export class InboundConnection {
     if (!this.context.isPeer(nodeId)) return this.refuseNonMember(nodeId);
     this.peerNode = nodeId;
     this.context.greeted(nodeId);
+    return true;
+  }
+
+  /** The first frame was a JoinRequest: its answer is written back once decided, then the connection closes. */
+  private onJoinRequest(request: JoinRequest): boolean {
+    if (this.peerNode !== null) return this.refuse("malformedFrame");
+    this.joinRequested = true;
+    void this.context.join(request).then((answer) => {
+      if (!this.closed) this.endWith(answer);
+    });
     return true;
   }
 

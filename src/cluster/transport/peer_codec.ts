@@ -1,6 +1,7 @@
 /**
  * Raft messages <-> peer frames (u32 little-endian length + FlatBuffers Envelope whose body is
- * a PeerHello, a PeerMessage or a PeerRefusal; schemas/filestore.fbs). Decoding verifies the
+ * a PeerHello, a PeerMessage or a PeerRefusal, or a join exchange's JoinRequest (join_codec.ts);
+ * schemas/filestore.fbs). Decoding verifies the
  * whole frame first (wire/verify.ts with peer_schema_rules.ts) and then checks every number it reads, so a
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
@@ -26,10 +27,11 @@ import { PeerFrameError } from "./peer_frame_error.ts";
 import { peerEnvelopeRule } from "./peer_schema_rules.ts";
 import { VerificationError, verifyRoot } from "../../wire/verify.ts";
 import { ReusableByteBuffer } from "../../wire/reusable_byte_buffer.ts";
+import { finishEnvelope } from "./envelope_frame.ts";
+import { decodeJoinRequest, type JoinRequest } from "./join_codec.ts";
 
 /** The peer protocol version this code speaks (PeerHello.protocol_version; see the head comment). */
 export const peerProtocolVersion = 2;
-const lengthPrefixBytes = 4;
 
 /*
  * Bounds on a frame's size, for the Raft sizes that must fit one peer frame (cluster_limits.ts
@@ -68,6 +70,8 @@ const peerEntriesPerFrameMax = 1_000_000;
 type PeerFrame =
   | { kind: "hello"; clusterId: string; nodeId: number; protocolVersion: number }
   | { kind: "message"; group: GroupId; message: Message }
+  /** The first and only frame of a join conversation (join_codec.ts). */
+  | { kind: "joinRequest"; request: JoinRequest }
   /** A group's refusal of one of the refused node's replicas (PeerRefusalKind.NotMember). */
   | { kind: "refusal"; nodeId: number; refusal: MemberRefusal }
   /** The node's hello was refused for its protocol version. */
@@ -104,18 +108,6 @@ export function encodeMessageFrame(builder: flatbuffers.Builder, group: GroupId,
   const [type, body] = encodeRaftMessage(builder, message);
   const peerMessage = PeerMessage.createPeerMessage(builder, message.from, message.to, message.term, type, body, group);
   return finishEnvelope(builder, Body.PeerMessage, peerMessage);
-}
-
-function finishEnvelope(builder: flatbuffers.Builder, bodyType: Body, body: number): Uint8Array {
-  Envelope.startEnvelope(builder);
-  Envelope.addBodyType(builder, bodyType);
-  Envelope.addBody(builder, body);
-  builder.finish(Envelope.endEnvelope(builder));
-  const envelope = builder.asUint8Array();
-  const frame = new Uint8Array(lengthPrefixBytes + envelope.length);
-  new DataView(frame.buffer).setUint32(0, envelope.length, true);
-  frame.set(envelope, lengthPrefixBytes);
-  return frame;
 }
 
 function encodeRaftMessage(builder: flatbuffers.Builder, message: Message): [RaftMessage, number] {
@@ -179,6 +171,7 @@ export function decodePeerFrame(frame: Uint8Array): PeerFrame {
     return { kind: "message", group: peerMessage.group(), message: decodeRaftMessage(peerMessage) };
   }
   if (bodyType === Body.PeerRefusal) return decodeRefusal(envelope.body(new PeerRefusal()) as PeerRefusal);
+  if (bodyType === Body.JoinRequest) return { kind: "joinRequest", request: decodeJoinRequest(envelope) };
   throw new PeerFrameError("clientProtocol", `body type ${bodyType} is not a peer message`);
 }
 

@@ -1,8 +1,8 @@
 /**
  * The peer protocol's part of schemas/filestore.fbs transcribed for the verifier (same
  * conventions as wire/envelope_rules.ts: fields by slot, a union takes two slots). The peer port
- * verifies an Envelope whose body may only be a PeerHello, a PeerMessage or (on the way back to
- * the dialing node) a PeerRefusal.
+ * verifies an Envelope whose body may only be a PeerHello, a PeerMessage, a JoinRequest or (on the
+ * way back to the dialing node) a PeerRefusal; a joining node, one whose body is a JoinAnswer.
  * test/cluster/transport/peer_codec.test.ts checks these slots against the generated code.
  */
 import { Body, RaftMessage } from "../../../schemas/generated/filestore_generated";
@@ -65,14 +65,43 @@ export const peerMessageRule: TableRule = {
   ],
 };
 
+export const joinRequestRule: TableRule = {
+  name: "JoinRequest",
+  fields: [word(0), { kind: "string", slot: 1 }, word(2), { kind: "string", slot: 3 }, { kind: "string", slot: 4 }],
+};
+
+export const joinMemberRule: TableRule = { name: "JoinMember", fields: [word(0), { kind: "string", slot: 1 }] };
+
+export const joinAnswerRule: TableRule = {
+  name: "JoinAnswer",
+  fields: [
+    flag(0),
+    { kind: "string", slot: 1 },
+    { kind: "string", slot: 2 },
+    { kind: "string", slot: 3 },
+    { kind: "tables", slot: 4, required: false, table: joinMemberRule },
+  ],
+};
+
 const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
   [Body.PeerHello, peerHelloRule],
   [Body.PeerMessage, peerMessageRule],
   [Body.PeerRefusal, peerRefusalRule],
+  [Body.JoinRequest, joinRequestRule],
 ]);
 
 /** The whole Envelope as the peer port accepts it. */
 export const peerEnvelopeRule: TableRule = {
   name: "Envelope",
   fields: [...envelopeHeaderRule.fields, ...envelopeContextFields, envelopeBodyField(peerBodyMembers)],
+};
+
+/** The Envelope a joining node accepts back on a join connection: a JoinAnswer alone (join_codec.ts). */
+export const joinAnswerEnvelopeRule: TableRule = {
+  name: "Envelope",
+  fields: [
+    ...envelopeHeaderRule.fields,
+    ...envelopeContextFields,
+    envelopeBodyField(new Map([[Body.JoinAnswer, joinAnswerRule]])),
+  ],
 };

@@ -6,7 +6,10 @@
  * between two nodes dialing each other at once, and a restart of either side just redials.
  * Which nodes it talks to is the union of what its groups need (group_multiplexer.ts), so a node
  * is dialed once, whatever the number of groups the two share.
- * Wire format: schemas/filestore.fbs (PeerHello, PeerMessage, PeerRefusal); contract: types.ts.
+ * It also answers join requests (a join conversation, inbound_connection.ts) with the handler a
+ * sharded node gives it (acceptJoins), checking the protocol version and cluster id first.
+ * Wire format: schemas/filestore.fbs (PeerHello, PeerMessage, PeerRefusal, JoinRequest,
+ * JoinAnswer); contract: types.ts.
  */
 import type { Socket, TCPSocketListener } from "bun";
 import * as flatbuffers from "flatbuffers";
@@ -16,13 +19,17 @@ import type { Message, NodeId } from "../raft/types.ts";
 import { GroupMultiplexer, nodeIdsAsMemberIds } from "./group_multiplexer.ts";
 import { InboundConnection } from "./inbound_connection.ts";
 import { OutboundPeer } from "./outbound_peer.ts";
+import { encodeJoinAnswerFrame, joinAnswerText, type JoinAnswer, type JoinRequest } from "./join_codec.ts";
 import { encodeHelloFrame, encodeRefusalFrame, encodeVersionRefusalFrame, peerProtocolVersion } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
-import { helloTimeoutMs, inboundConnectionsMax, resolvePeerTransportLimits } from "./transport_limits.ts";
+import {
+  helloTimeoutMs, inboundConnectionsMax, joinAnswerTimeoutMs, resolvePeerTransportLimits,
+} from "./transport_limits.ts";
 import {
   singleGroupId,
   type GroupId,
   type GroupRejection,
+  type JoinHandler,
   type MemberRefusal,
   type NodeReceiver,
   type OutboundMessage,
@@ -35,7 +42,7 @@ import {
   type TcpPeerTransport,
   type TcpPeerTransportOptions,
 } from "./types.ts";
-import { silentLogger, type LogFields, type Logger } from "../../util/logger.ts";
+import { errorText, silentLogger, type LogFields, type Logger } from "../../util/logger.ts";
 import { RepeatedEventLog, type Schedule } from "../../util/repeated_event_log.ts";
 
 /** Bytes the encoder starts with; it grows for large appends and snapshot chunks. */
@@ -96,6 +103,7 @@ class BunTcpNodeTransport implements TcpNodeTransport {
   private readonly inbound = new Set<InboundConnection>();
   private nodes = new Map<NodeId, string>();
   private receiver: NodeReceiver = detachedReceiver;
+  private joinHandler: JoinHandler | null = null;
   private flushScheduled = false;
   private closed = false;
   private readonly dial: PeerDialer;
@@ -144,6 +152,10 @@ class BunTcpNodeTransport implements TcpNodeTransport {
 
   attach(receiver: NodeReceiver): void {
     this.receiver = receiver;
+  }
+
+  acceptJoins(handler: JoinHandler): void {
+    this.joinHandler = handler;
   }
 
   setNodes(nodes: PeerAddresses): void {
@@ -235,13 +247,51 @@ class BunTcpNodeTransport implements TcpNodeTransport {
       refusalFramesFor: (node) => this.refusalFramesFor(node),
       versionRefusalFrame: (node, version) => (
         encodeVersionRefusalFrame(this.builder, node, versionRefusalReason(version))),
+      join: async (request) => encodeJoinAnswerFrame(this.builder, await this.answerJoin(request)),
     });
     socket.data = connection;
     this.inbound.add(connection);
-    // A connection that never says hello would hold a slot for good.
+    // A connection that never says hello would hold a slot for good. A join conversation closes
+    // itself once answered, within joinAnswerTimeoutMs.
     setTimeout(() => {
-      if (connection.peerNode === null) connection.close();
+      if (!connection.introduced) connection.close();
     }, helloTimeoutMs).unref();
+  }
+
+  /** The answer to a join request: the transport's checks, then the handler's decision within joinAnswerTimeoutMs. */
+  private async answerJoin(request: JoinRequest): Promise<JoinAnswer> {
+    const answer = await this.decideJoin(request);
+    const fields = { node: request.name, peer: request.peerAddress, answer: joinAnswerText(answer) };
+    this.logger.info("join request answered", fields);
+    return answer;
+  }
+
+  private async decideJoin(request: JoinRequest): Promise<JoinAnswer> {
+    if (request.protocolVersion !== peerProtocolVersion) {
+      return { kind: "refused", code: "PROTOCOL_VERSION", reason: versionRefusalReason(request.protocolVersion) };
+    }
+    if (request.clusterId !== this.clusterId) {
+      const reason = `this node belongs to cluster "${this.clusterId}", not "${request.clusterId}"`;
+      return { kind: "refused", code: "CLUSTER_MISMATCH", reason };
+    }
+    const handler = this.joinHandler;
+    if (handler === null || this.closed) {
+      const reason = "this node is no member of a sharded cluster (one group's nodes are added with cluster add-node)";
+      return { kind: "refused", code: "NOT_SHARDED", reason };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<JoinAnswer>((resolve) => {
+      const reason = `the coordinator did not decide within ${joinAnswerTimeoutMs} ms`;
+      timer = setTimeout(() => resolve({ kind: "notReady", reason }), joinAnswerTimeoutMs);
+    });
+    const decided = handler(request).catch((error: unknown): JoinAnswer => {
+      return { kind: "notReady", reason: errorText(error) };
+    });
+    try {
+      return await Promise.race([decided, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private refused(reason: keyof PeerRejections, fields?: LogFields): void {

@@ -37,6 +37,20 @@ const connectTimeoutMs = 1000;
 /** Time a new inbound connection has to send its hello before it is closed (a silent socket holds a slot). */
 export const helloTimeoutMs = 5000;
 
+/**
+ * Longest a member takes to answer a join request (join_codec.ts) before it answers NotReady: the
+ * coordinator's commit and a membership change of its group take milliseconds, an election under a
+ * second; a coordinator that needs longer is not ready, and the joining node asks again.
+ */
+export const joinAnswerTimeoutMs = 5000;
+
+/**
+ * Longest a joining node waits for the answer on its join connection (connect included): the
+ * member's own bound plus slack for the connect and a loaded machine, so a member that is merely
+ * slow to decide answers NotReady before the joining node gives up on it.
+ */
+export const joinAnswerWaitMs = joinAnswerTimeoutMs + 3000;
+
 /** Inbound peer connections at once: one per node that dials this one, whatever the number of groups. */
 export const inboundConnectionsMax = 256;
 

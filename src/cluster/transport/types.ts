@@ -27,6 +27,7 @@ import type { Socket, TCPSocketConnectOptions } from "bun";
 import type { Message, NodeId } from "../raft/types.ts";
 import type { Logger } from "../../util/logger.ts";
 import type { Schedule } from "../../util/repeated_event_log.ts";
+import type { JoinAnswer, JoinRequest } from "./join_codec.ts";
 import type { PeerCounters } from "./peer_stats.ts";
 
 /**
@@ -213,4 +214,12 @@ export interface TcpPeerTransport extends PeerTransport {
 /** The TCP node transport, with where it listens. */
 export interface TcpNodeTransport extends NodeTransport {
   readonly listenAddress: { host: string; port: number };
+  /**
+   * The one decider of join requests (join conversations, inbound_connection.ts); a later call
+   * replaces it. Until one is given, every join request is refused as NOT_SHARDED.
+   */
+  acceptJoins(handler: JoinHandler): void;
 }
+
+/** Decides one join request (a member of a sharded cluster: src/cluster/node/join_handler.ts). */
+export type JoinHandler = (request: JoinRequest) => Promise<JoinAnswer>;

@@ -53,6 +53,7 @@ const state = fc.constantFrom("joining", "up", "up", "draining") as fc.Arbitrary
 export const command: fc.Arbitrary<CoordinatorCommand> = fc.oneof(
   { weight: 1, arbitrary: bootstrap },
   { weight: 3, arbitrary: nodeSpec.map((node): CoordinatorCommand => ({ kind: "addNode", node })) },
+  { weight: 2, arbitrary: nodeSpec.map((node): CoordinatorCommand => ({ kind: "joinNode", node })) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("markNode" as const), node: nodeId, state }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("removeNode" as const), node: nodeId }) },
   {

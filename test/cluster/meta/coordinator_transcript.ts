@@ -60,6 +60,8 @@ function parseCommand(verb: string, words: string[]): CoordinatorCommand {
       return bootstrap(words);
     case "add-node":
       return { kind: "addNode", node: nodeSpec(first!, option(words, "peer")) };
+    case "join-node":
+      return { kind: "joinNode", node: nodeSpec(first!, option(words, "peer")) };
     case "mark-node":
       return { kind: "markNode", node: node(first!), state: second as "up" };
     case "remove-node":

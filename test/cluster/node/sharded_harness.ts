@@ -3,14 +3,15 @@
  * assembles one: the ShardedNode, its admin endpoint (for coordinator commands forwarded to the
  * meta leader) and its client port, all on 127.0.0.1. Peer ports are chosen free before start
  * (every node must know the others' addresses); data lives in a temp folder removed at close.
- * A node can be stopped and started again on its data and ports.
+ * A node can be stopped and started again on its data and ports. A node can also join the running
+ * cluster as `serve --join` does (addJoiningNode), through any member's peer port.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAdminServer, type AdminServer } from "../../../src/admin/admin_server.ts";
 import { ServerMetrics } from "../../../src/admin/server_metrics.ts";
-import { ShardedNode } from "../../../src/cluster/node/sharded_node.ts";
+import { ShardedNode, type ShardedNodeOptions } from "../../../src/cluster/node/sharded_node.ts";
 import type { HostPort } from "../../../src/config/address.ts";
 import { startServer, type RunningServer } from "../../../src/net/server.ts";
 import { findFreePort } from "../../../bench/lib/free_port.ts";
@@ -23,6 +24,8 @@ export interface HarnessNode {
   server: RunningServer | null;
   clientPort: number;
   adminPort: number;
+  /** A node that joined the running cluster: its own peer address and the member it asked first. */
+  joining?: { peer: HostPort; through: HostPort };
 }
 
 export class ShardedHarness {
@@ -30,10 +33,17 @@ export class ShardedHarness {
   readonly nodes = new Map<number, HarnessNode>();
   private readonly peers = new Map<number, HostPort>();
 
-  private constructor(private readonly shards: number) {}
+  private constructor(
+    private readonly shards: number,
+    private readonly snapshots: Pick<ShardedNodeOptions, "snapshotEveryEntries" | "metaEntriesKeptAfterSnapshot">,
+  ) {}
 
-  static async start(nodeCount: number, shards: number): Promise<ShardedHarness> {
-    const harness = new ShardedHarness(shards);
+  static async start(
+    nodeCount: number,
+    shards: number,
+    snapshots: Pick<ShardedNodeOptions, "snapshotEveryEntries" | "metaEntriesKeptAfterSnapshot"> = {},
+  ): Promise<ShardedHarness> {
+    const harness = new ShardedHarness(shards, snapshots);
     for (let id = 1; id <= nodeCount; id++) {
       harness.peers.set(id, { host: "127.0.0.1", port: findFreePort() });
       const ports = { clientPort: findFreePort(), adminPort: findFreePort() };
@@ -43,14 +53,40 @@ export class ShardedHarness {
     return harness;
   }
 
+  /**
+   * Starts node `id` as `serve --join` would, through the peer port of member `through` (or any
+   * address); resolves once it has joined and serves, rejects as the join does (nothing kept).
+   */
+  async addJoiningNode(id: number, through: number | HostPort): Promise<ShardedNode> {
+    const address = typeof through === "number" ? this.peerAddress(through) : through;
+    const ports = { clientPort: findFreePort(), adminPort: findFreePort() };
+    const joining = { peer: { host: "127.0.0.1", port: findFreePort() }, through: address };
+    this.nodes.set(id, { id, node: null, admin: null, server: null, ...ports, joining });
+    try {
+      return await this.startNode(id);
+    } catch (error) {
+      this.nodes.delete(id);
+      throw error;
+    }
+  }
+
+  /** The peer address of node `id`. */
+  peerAddress(id: number): HostPort {
+    return this.nodes.get(id)?.joining?.peer ?? this.peers.get(id)!;
+  }
+
   async startNode(id: number): Promise<ShardedNode> {
     const entry = this.nodes.get(id)!;
+    const joining = entry.joining;
     const node = await ShardedNode.start({
       nodeId: id,
-      peers: this.peers,
+      peers: joining === undefined ? this.peers : new Map(),
+      join: joining?.through,
+      peerListen: joining?.peer,
       dataDir: join(this.directory, `n${id}`),
       fsync: "unsafe-no-fsync",
-      shards: this.shards,
+      shards: joining === undefined ? this.shards : 0,
+      ...this.snapshots,
     });
     entry.node = node;
     entry.admin = startAdminServer({

@@ -4,6 +4,8 @@ import { BatchRequest } from '../../filestore/wire/batch-request';
 import { CasRequest } from '../../filestore/wire/cas-request';
 import { DeleteRequest } from '../../filestore/wire/delete-request';
 import { GetRequest } from '../../filestore/wire/get-request';
+import { JoinAnswer } from '../../filestore/wire/join-answer';
+import { JoinRequest } from '../../filestore/wire/join-request';
 import { PeerHello } from '../../filestore/wire/peer-hello';
 import { PeerMessage } from '../../filestore/wire/peer-message';
 import { PeerRefusal } from '../../filestore/wire/peer-refusal';
@@ -34,13 +36,15 @@ export enum Body {
   PeerHello = 80,
   PeerMessage = 81,
   PeerRefusal = 82,
+  JoinRequest = 90,
+  JoinAnswer = 91,
   Response = 128
 }
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
+  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(new PingRequest())! as PingRequest;
@@ -54,6 +58,8 @@ export function unionToBody(
     case 'PeerHello': return accessor(new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(new PeerRefusal())! as PeerRefusal;
+    case 'JoinRequest': return accessor(new JoinRequest())! as JoinRequest;
+    case 'JoinAnswer': return accessor(new JoinAnswer())! as JoinAnswer;
     case 'Response': return accessor(new Response())! as Response;
     default: return null;
   }
@@ -61,9 +67,9 @@ export function unionToBody(
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
+  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
   index: number
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(index, new PingRequest())! as PingRequest;
@@ -77,6 +83,8 @@ export function unionListToBody(
     case 'PeerHello': return accessor(index, new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(index, new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(index, new PeerRefusal())! as PeerRefusal;
+    case 'JoinRequest': return accessor(index, new JoinRequest())! as JoinRequest;
+    case 'JoinAnswer': return accessor(index, new JoinAnswer())! as JoinAnswer;
     case 'Response': return accessor(index, new Response())! as Response;
     default: return null;
   }
