@@ -18,6 +18,7 @@ import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
 import type { ShardedNode } from "../cluster/node/sharded_node.ts";
 import { routeSharded } from "./sharded_routes.ts";
+import { renderPeerTraffic } from "./peer_metrics.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 
@@ -34,7 +35,7 @@ interface AdminServerOptions {
   isStopping?: () => boolean;
   /** The Raft driver of a replicated node (null otherwise, or while starting): Raft metrics and /cluster/*. */
   cluster?: () => KeyValueDriver | null;
-  /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
+  /** Peer transport counters (a replica or a sharded node): messages sent and received; a replica also its refusals. */
   peerStats?: () => PeerTransportStats | null;
   /** The node of a sharded cluster (null otherwise, or while starting): its /cluster/* routes (sharded_routes.ts). */
   sharded?: () => ShardedNode | null;
@@ -87,12 +88,12 @@ function route(request: Request, options: AdminServerOptions): Response | Promis
     return health.ok ? textResponse(200, "ok\n") : textResponse(503, `unavailable: ${health.reason}\n`);
   }
   let body = options.metrics.render(options.engineStats());
+  const lines: string[] = [];
   const driver = options.cluster?.() ?? null;
-  if (driver !== null) {
-    const lines: string[] = [];
-    renderRaftMetrics(lines, driver, options.peerStats?.() ?? null);
-    body += `${lines.join("\n")}\n`;
-  }
+  const peerStats = options.peerStats?.() ?? null;
+  if (driver !== null) renderRaftMetrics(lines, driver, peerStats);
+  if (peerStats !== null) renderPeerTraffic(lines, peerStats);
+  if (lines.length > 0) body += `${lines.join("\n")}\n`;
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });
 }
 

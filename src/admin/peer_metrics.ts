@@ -1,0 +1,19 @@
+/**
+ * Peer traffic of a node for /metrics: Raft messages sent to and received from other nodes over
+ * the peer port, counted by the node's transport (on a sharded node, every group's messages on
+ * its one connection per node pair). Rendered for a single group's replica and for a node of a
+ * sharded cluster alike, so the idle cost of many groups (heartbeats) can be read from outside.
+ */
+import type { PeerTransportStats } from "../cluster/transport/types.ts";
+import { writeHeader, writeSample } from "./prometheus_text.ts";
+
+export function renderPeerTraffic(lines: string[], stats: PeerTransportStats): void {
+  const counters: Array<[string, string, number]> = [
+    ["filestore_peer_messages_sent_total", "Raft messages handed to the peer port for another node.", stats.messagesSent],
+    ["filestore_peer_messages_received_total", "Raft messages received from other nodes and accepted.", stats.messagesReceived],
+  ];
+  for (const [name, help, value] of counters) {
+    writeHeader(lines, name, "counter", help);
+    writeSample(lines, name, {}, value);
+  }
+}
