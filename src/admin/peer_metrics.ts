@@ -9,10 +9,11 @@ import { writeHeader, writeSample } from "./prometheus_text.ts";
 
 export function renderPeerTraffic(lines: string[], stats: PeerTransportStats): void {
   const counters: Array<[string, string, number]> = [
-    ["filestore_peer_messages_sent_total", "Raft messages handed to the peer port for another node.", stats.messagesSent],
-    ["filestore_peer_messages_received_total", "Raft messages received from other nodes and accepted.", stats.messagesReceived],
+    ["sent", "Raft messages handed to the peer port for another node.", stats.messagesSent],
+    ["received", "Raft messages received from other nodes and accepted.", stats.messagesReceived],
   ];
-  for (const [name, help, value] of counters) {
+  for (const [direction, help, value] of counters) {
+    const name = `filestore_peer_messages_${direction}_total`;
     writeHeader(lines, name, "counter", help);
     writeSample(lines, name, {}, value);
   }

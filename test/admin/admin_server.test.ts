@@ -81,8 +81,10 @@ test("/metrics counts peer messages of a node with peers and no single group's d
     isServing: () => true, cluster: () => null, peerStats: () => stats,
   });
   const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  expect(text).toContain("# TYPE filestore_peer_messages_sent_total counter\nfilestore_peer_messages_sent_total 7\n");
-  expect(text).toContain("# TYPE filestore_peer_messages_received_total counter\nfilestore_peer_messages_received_total 11\n");
+  for (const [direction, count] of [["sent", 7], ["received", 11]] as const) {
+    const name = `filestore_peer_messages_${direction}_total`;
+    expect(text).toContain(`# TYPE ${name} counter\n${name} ${count}\n`);
+  }
   expect(text).toContain("filestore_fsync_duration_seconds_count 0\n");
 });
 
