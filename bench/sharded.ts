@@ -7,7 +7,8 @@
  * 3. routing: the client's lookup in process, and 1-client gets routed vs direct (sharded/routing.ts);
  * 4. idle: 256 shards without clients, CPU per node and peer messages per second (sharded/idle.ts).
  * Each section prints its targets beside the measured numbers, and the machine's load average
- * before and after (the machine's 2 cores are shared: a busy one inflates tails for everyone).
+ * before and after (the machine's 2 cores are shared: a busy one inflates tails for everyone). A
+ * phase that fails is printed as a section saying why, the others still run, and the exit code is 1.
  * Usage: bun bench/sharded.ts [--json] [--quick] [--idle-seconds N]   (or bun bench/run.ts sharded)
  */
 import { loadavg } from "node:os";
@@ -18,7 +19,7 @@ import type { InterleaveSchedule } from "./lib/interleave.ts";
 import type { SectionResult } from "./lib/result.ts";
 import { formatSection } from "./lib/table.ts";
 import { parseIdleSeconds } from "./run.ts";
-import { type EtcdCluster, startEtcdCluster } from "./peers/etcd_cluster.ts";
+import { startEtcdCluster } from "./peers/etcd_cluster.ts";
 import { idleShardsCount, measureIdle, type IdleDurations } from "./sharded/idle.ts";
 import { measureRouting } from "./sharded/routing.ts";
 import { measureShardCounts } from "./sharded/shard_counts.ts";
@@ -71,42 +72,43 @@ export async function runShardedBench(options: ShardedBenchOptions = {}): Promis
   };
   const sections: SectionResult[] = [];
   const clusters: BenchCluster[] = [];
-  let etcd: EtcdCluster | null = null;
   try {
     for (const shards of putShardCounts) clusters.push(await startPopulated(shards));
-    sections.push(await phase(() => measureShardCounts(clusters, schedules.shardCounts)));
+    sections.push(await phase("puts by shard count", () => measureShardCounts(clusters, schedules.shardCounts)));
     const sharded = clusters.pop()!;
     await closeAll(clusters);
     clusters.push(sharded);
-    if (isExecutableOnPath("etcd")) {
-      etcd = await startEtcdCluster();
-      etcd.pause();
-      sections.push(await phase(() => measureVersusEtcd(sharded, etcd!, schedules.versusEtcd)));
-      await etcd.stop();
-      etcd = null;
-    } else {
-      sections.push(etcdSkipped);
-    }
+    sections.push(await phase("64 shards vs etcd", () => versusEtcd(sharded, schedules.versusEtcd)));
     sharded.resume();
-    sections.push(await phase(() => measureRouting(sharded, schedules.routing, options.quick ?? false)));
+    sections.push(await phase("routing", () => measureRouting(sharded, schedules.routing, options.quick ?? false)));
     await closeAll(clusters);
-    const quiet = await startPopulated(idleShardsCount);
-    clusters.push(quiet);
-    quiet.resume();
-    sections.push(await phase(() => measureIdle(quiet, idle)));
+    sections.push(await phase("idle", async () => {
+      const quiet = await startPopulated(idleShardsCount);
+      clusters.push(quiet);
+      quiet.resume();
+      return measureIdle(quiet, idle);
+    }));
   } finally {
-    await etcd?.stop();
     await closeAll(clusters);
   }
+  // A failed phase is a section saying why, so the others still print; the run still fails.
+  if (sections.some((section) => section.section.endsWith(failedSuffix))) process.exitCode = 1;
   return sections;
 }
 
-const etcdSkipped: SectionResult = {
-  section: "sharded FileStore vs 3-member etcd",
-  measurements: [],
-  targets: [],
-  notes: ["etcd skipped: etcd is not installed (apt-get install -y etcd-server)"],
-};
+async function versusEtcd(sharded: BenchCluster, schedule: InterleaveSchedule): Promise<SectionResult> {
+  if (!isExecutableOnPath("etcd")) {
+    const notes = ["etcd skipped: etcd is not installed (apt-get install -y etcd-server)"];
+    return { section: "sharded FileStore vs 3-member etcd", measurements: [], targets: [], notes };
+  }
+  const etcd = await startEtcdCluster();
+  try {
+    etcd.pause();
+    return await measureVersusEtcd(sharded, etcd, schedule);
+  } finally {
+    await etcd.stop();
+  }
+}
 
 /** A cluster started, every bench key written (so every shard has elected), then put to sleep. */
 async function startPopulated(shards: number | null): Promise<BenchCluster> {
@@ -125,10 +127,21 @@ async function closeAll(clusters: BenchCluster[]): Promise<void> {
   await Promise.all(clusters.splice(0).map((cluster) => cluster.close()));
 }
 
-/** Runs one section and notes the machine's load average before and after it. */
-async function phase(run: () => Promise<SectionResult>): Promise<SectionResult> {
+const failedSuffix = ": FAILED";
+
+/**
+ * Runs one section and notes the machine's load average before and after it. A phase that throws
+ * (a request failed, a cluster did not start) becomes a section saying so, and the next phases run.
+ */
+async function phase(name: string, run: () => Promise<SectionResult>): Promise<SectionResult> {
   const before = loadavg();
-  const result = await run();
+  let result: SectionResult;
+  try {
+    result = await run();
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    result = { section: `${name}${failedSuffix}`, measurements: [], targets: [], notes: [reason] };
+  }
   const format = (load: number[]) => load.map((value) => value.toFixed(2)).join(" / ");
   result.notes.push(`load average (1 / 5 / 15 min) before: ${format(before)}; after: ${format(loadavg())} (2 cores)`);
   return result;

@@ -6,8 +6,9 @@
  *   every node's address) against gets over a direct connection to the leader of the keys' shards
  *   (connect(leader, { cluster: false }), no routing), target P99 at most 1.1x. Both read the
  *   same keys: those whose shards one node leads, found by asking that node directly (its strong
- *   get answers a key it leads, and NOT_LEADER or WRONG_SHARD the others). The two take turns in
- *   slices (lib/interleave.ts).
+ *   get answers a key it leads; NOT_LEADER, WRONG_SHARD or, while it elects, UNAVAILABLE the
+ *   others). The two take turns in slices (lib/interleave.ts). When one of those shards elects
+ *   another leader meanwhile, the comparison starts again from the probing, at most 3 times.
  */
 import { connect, FileStoreError, type FileStore } from "../../src/client/index.ts";
 import type { BenchCluster } from "../lib/bench_cluster.ts";
@@ -16,7 +17,7 @@ import { BenchError } from "../lib/errors.ts";
 import { runInterleaved, type InterleaveSchedule } from "../lib/interleave.ts";
 import type { RequestSender } from "../lib/load.ts";
 import { closedLoopContender } from "../lib/measure.ts";
-import { checkTarget, type SectionResult, type TargetCheck } from "../lib/result.ts";
+import { checkTarget, type Measurement, type SectionResult, type TargetCheck } from "../lib/result.ts";
 import { routingNanosecondsMax, runPlacementBench, type PlacementBenchResult } from "../placement.ts";
 
 /** The issue's target: a get through the routing client at most this many times a direct one, at P99. */
@@ -30,6 +31,50 @@ const requestTimeoutMilliseconds = 10_000;
 export async function measureRouting(
   cluster: BenchCluster, schedule: InterleaveSchedule, quick: boolean,
 ): Promise<SectionResult> {
+  const restarts: string[] = [];
+  let gets: GetComparison | null = null;
+  while (gets === null) {
+    try {
+      gets = await compareGets(cluster, schedule);
+    } catch (error) {
+      if (!(error instanceof LeaderMovedError) || restarts.length === comparisonRestartsMax) throw error;
+      restarts.push(error.message);
+    }
+  }
+  const [throughRouter, straight] = gets.measurements;
+  const placement = runPlacementBench({ quick });
+  const notes = [
+    `gets: ${gets.keys} keys whose shards ${gets.address} leads, found among the first ${probedKeysCount}; `
+      + `${schedule.rounds} round(s) of ${schedule.sliceMilliseconds} ms slices each, `
+      + `${schedule.firstWarmupMilliseconds} ms warm-up first`,
+    ...placement.notes.filter((note) => note.includes("client routing step")),
+  ];
+  if (restarts.length > 0) {
+    const why = restarts.join("; ");
+    notes.push(`the get comparison was started again ${restarts.length} time(s), a leader having moved: ${why}`);
+  }
+  return {
+    section: `routing: the client's key → shard → connection lookup; gets routed vs direct, ${cluster.label}`,
+    measurements: gets.measurements,
+    targets: [
+      checkTarget("get P99, routing client vs direct to the leader", throughRouter.latency.p99Microseconds,
+        straight.latency.p99Microseconds, "<=", routedGetP99RatioMax, "µs"),
+      routingStepTypical(placement.timings),
+      ...placement.targets,
+    ],
+    notes,
+  };
+}
+
+interface GetComparison {
+  /** Through the routing client, then direct. */
+  measurements: [Measurement, Measurement];
+  address: string;
+  keys: number;
+}
+
+/** 1-client gets of the keys one node leads, through the routing client and straight to that node, in turns. */
+async function compareGets(cluster: BenchCluster, schedule: InterleaveSchedule): Promise<GetComparison> {
   const { address, keys } = await ledKeys(cluster.addresses());
   const routed = await connect(cluster.addresses(), { timeoutMs: requestTimeoutMilliseconds });
   const direct = await connect(address, { cluster: false, timeoutMs: requestTimeoutMilliseconds });
@@ -38,26 +83,9 @@ export async function measureRouting(
       ({ system: "filestore", operation, valueSizeBytes: defaults.valueSizeBytes, note: cluster.label });
     const measurements = await runInterleaved([
       closedLoopContender(label("get strong, routing client"), [getSender(routed, keys)], 1),
-      closedLoopContender(label("get strong, direct to the shard's leader"), [getSender(direct, keys)], 1),
+      closedLoopContender(label("get strong, direct to the shard's leader"), [getSender(direct, keys, address)], 1),
     ], schedule);
-    const [throughRouter, straight] = measurements as [typeof measurements[0], typeof measurements[0]];
-    const placement = runPlacementBench({ quick });
-    return {
-      section: `routing: the client's key → shard → connection lookup; gets routed vs direct, ${cluster.label}`,
-      measurements,
-      targets: [
-        checkTarget("get P99, routing client vs direct to the leader", throughRouter.latency.p99Microseconds,
-          straight.latency.p99Microseconds, "<=", routedGetP99RatioMax, "µs"),
-        routingStepTypical(placement.timings),
-        ...placement.targets,
-      ],
-      notes: [
-        `gets: ${keys.length} keys whose shards ${address} leads, found among the first ${probedKeysCount}; ` +
-          `${schedule.rounds} round(s) of ${schedule.sliceMilliseconds} ms slices each, `
-          + `${schedule.firstWarmupMilliseconds} ms warm-up first`,
-        ...placement.notes.filter((note) => note.includes("client routing step")),
-      ],
-    };
+    return { measurements: measurements as [Measurement, Measurement], address, keys: keys.length };
   } finally {
     await Promise.all([routed.close(), direct.close()]);
   }
@@ -103,16 +131,39 @@ async function keysLedBy(store: FileStore): Promise<string[]> {
   return led;
 }
 
-/** NOT_LEADER and WRONG_SHARD say the node does not lead the key's shard; any other failure is the bench's. */
+/** The answers of a node that does not lead the key's shard (now: UNAVAILABLE while it elects). */
+function isNotLeading(error: unknown): boolean {
+  return error instanceof FileStoreError
+    && (error.code === "NOT_LEADER" || error.code === "WRONG_SHARD" || error.code === "UNAVAILABLE");
+}
+
+/** A node not leading the key's shard; any other failure is the bench's. */
 function refusedAsNotLed(error: unknown): false {
-  if (error instanceof FileStoreError && (error.code === "NOT_LEADER" || error.code === "WRONG_SHARD")) return false;
+  if (isNotLeading(error)) return false;
   throw error;
 }
 
-function getSender(store: FileStore, keys: string[]): RequestSender {
+/**
+ * A leader of the keys' shards moved (an election: the machine is shared, and a node that misses
+ * heartbeats for 150-300 ms is replaced): the direct connection no longer reaches the leader, and
+ * the comparison starts again with the keys some node leads now.
+ */
+class LeaderMovedError extends BenchError {}
+
+/** Elections during the comparison that it survives: each is a restart of its few seconds. */
+const comparisonRestartsMax = 3;
+
+/** Gets of `keys` in turn; `directTo`: the node the store reaches directly, which must lead their shards. */
+function getSender(store: FileStore, keys: string[], directTo?: string): RequestSender {
   let next = 0;
   return async () => {
-    const value = await store.get(keys[next++ % keys.length]!);
+    const key = keys[next++ % keys.length]!;
+    const value = await store.get(key).catch((error: unknown) => {
+      if (directTo !== undefined && isNotLeading(error)) {
+        throw new LeaderMovedError(`${directTo} answered ${(error as FileStoreError).code} for ${key}`);
+      }
+      throw error;
+    });
     if (value === null || value.length !== defaults.valueSizeBytes) {
       throw new BenchError(`get returned ${value === null ? "null" : `${value.length} bytes`}`);
     }
