@@ -1,9 +1,11 @@
 /**
  * Entry point of the benchmarks:
- *   npx bun bench/run.ts [all|log|engine|raft|net|etcd|replicated] [--json] [--quick]
+ *   npx bun bench/run.ts [all|log|wal|engine|raft|net|etcd|replicated|placement|sharded] [--json] [--quick]
+ *                        [--idle-seconds N]
  * Each part lives in its own module and is loaded on demand; a part whose module is not there
  * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
- * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative).
+ * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative);
+ * `--idle-seconds` sets the idle window of `sharded` (30 s by default, 3 s with --quick).
  */
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -13,6 +15,8 @@ import type { SectionResult } from "./lib/result.ts";
 export interface PartOptions {
   json: boolean;
   quick: boolean;
+  /** The idle window of the sharded part, seconds; its default when absent. */
+  idleSeconds?: number;
 }
 
 interface Part {
@@ -31,6 +35,8 @@ export const parts: Part[] = [
   { name: "net", module: "./net.ts", entry: "runNetBench" },
   { name: "etcd", module: "./peers/etcd.ts", entry: "runEtcdBench" },
   { name: "replicated", module: "./replicated.ts", entry: "runReplicatedBench" },
+  { name: "placement", module: "./placement.ts", entry: "runPlacementBench" },
+  { name: "sharded", module: "./sharded.ts", entry: "runShardedBench" },
 ];
 
 export interface PartOutcome {
@@ -79,16 +85,29 @@ export function describeOutcome(outcome: PartOutcome): string {
 function parseCommandLine(argv: string[]): { selected: Part[]; options: PartOptions } {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: "boolean", default: false }, quick: { type: "boolean", default: false } },
+    options: {
+      json: { type: "boolean", default: false },
+      quick: { type: "boolean", default: false },
+      "idle-seconds": { type: "string" },
+    },
     allowPositionals: true,
   });
   const which = positionals[0] ?? "all";
   const selected = which === "all" ? parts : parts.filter((part) => part.name === which);
-  if (selected.length === 0 || positionals.length > 1) {
-    console.error(`usage: bun bench/run.ts [all|${parts.map((part) => part.name).join("|")}] [--json] [--quick]`);
+  const idleSeconds = parseIdleSeconds(values["idle-seconds"]);
+  if (selected.length === 0 || positionals.length > 1 || Number.isNaN(idleSeconds)) {
+    const names = parts.map((part) => part.name).join("|");
+    console.error(`usage: bun bench/run.ts [all|${names}] [--json] [--quick] [--idle-seconds N (a positive number)]`);
     process.exit(2);
   }
-  return { selected, options: { json: values.json ?? false, quick: values.quick ?? false } };
+  return { selected, options: { json: values.json ?? false, quick: values.quick ?? false, idleSeconds } };
+}
+
+/** The --idle-seconds value: undefined when not given, NaN when not a positive number of seconds. */
+export function parseIdleSeconds(given: string | undefined): number | undefined {
+  if (given === undefined) return undefined;
+  const seconds = Number(given);
+  return given.trim() !== "" && Number.isFinite(seconds) && seconds > 0 ? seconds : Number.NaN;
 }
 
 async function main(): Promise<void> {

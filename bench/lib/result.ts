@@ -53,10 +53,18 @@ export interface TargetCheck {
   passed: boolean;
 }
 
+/** A table of figures that are not latencies (e.g. CPU per node), printed under the section's measurements. */
+export interface FigureTable {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
 export interface SectionResult {
   section: string;
   measurements: Measurement[];
   targets: TargetCheck[];
+  tables?: FigureTable[];
   /** Lines explaining a skip or a caveat, printed under the section. */
   notes: string[];
 }

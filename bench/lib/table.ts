@@ -5,12 +5,14 @@
 import type { Measurement, SectionResult, TargetCheck } from "./result.ts";
 import { describeShape } from "./result.ts";
 
-export function formatTable(header: string[], rows: string[][]): string {
+/** The first `leftAlignedCount` columns (names) are aligned left, the rest (figures) right. */
+export function formatTable(header: string[], rows: string[][], leftAlignedCount = 2): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
   );
-  const line = (cells: string[]) =>
-    cells.map((cell, column) => (column < 2 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
+  const aligned = (cell: string, column: number) =>
+    (column < leftAlignedCount ? cell.padEnd(widths[column]) : cell.padStart(widths[column]));
+  const line = (cells: string[]) => cells.map(aligned).join("  ");
   const rule = widths.map((width) => "-".repeat(width)).join("  ");
   return [line(header), rule, ...rows.map(line)].join("\n");
 }
@@ -55,6 +57,7 @@ export function formatTargets(targets: TargetCheck[]): string {
 export function formatSection(result: SectionResult): string {
   const parts = [`== ${result.section} ==`];
   if (result.measurements.length > 0) parts.push(formatMeasurements(result.measurements));
+  for (const table of result.tables ?? []) parts.push("", table.title, formatTable(table.header, table.rows, 1));
   if (result.targets.length > 0) parts.push("", formatTargets(result.targets));
   for (const note of result.notes) parts.push(`note: ${note}`);
   for (const m of result.measurements) {

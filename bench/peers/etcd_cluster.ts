@@ -21,6 +21,9 @@ export interface EtcdCluster {
   clientUrls: string[];
   /** Client URL of the current leader. */
   leaderUrl: string;
+  /** Stops every member (SIGSTOP), e.g. while another system is measured; resume() wakes them together. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -40,14 +43,19 @@ export async function startEtcdCluster(): Promise<EtcdCluster> {
     "--initial-cluster", initialCluster, "--initial-cluster-state", "new",
     "--initial-cluster-token", `filestore-bench-${process.pid}`, "--logger", "zap", "--log-level", "error",
   ], member.logPath));
+  const signal = (name: "SIGSTOP" | "SIGCONT") => () => {
+    for (const child of children) if (child.exitCode === null) child.kill(name);
+  };
   const stop = async () => {
+    signal("SIGCONT")(); // a stopped member would take SIGTERM only once woken
     await Promise.all(children.map((child) => stopPeer(child)));
     removeTempDirectory(directory);
   };
   try {
     const clientUrls = members.map((member) => member.clientUrl);
     await waitForHealthy(clientUrls, children, members[0].logPath);
-    return { clientUrls, leaderUrl: await findLeader(clientUrls), stop };
+    const leaderUrl = await findLeader(clientUrls);
+    return { clientUrls, leaderUrl, pause: signal("SIGSTOP"), resume: signal("SIGCONT"), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -21,6 +21,7 @@ import type { EngineStats } from "../engine/types.ts";
 import { routeCluster } from "./cluster_routes.ts";
 import type { ShardedNode } from "../cluster/node/sharded_node.ts";
 import { routeSharded } from "./sharded_routes.ts";
+import { renderPeerTraffic } from "./peer_metrics.ts";
 import { renderRaftMetrics } from "./raft_metrics.ts";
 import type { ServerMetrics } from "./server_metrics.ts";
 import { renderShardMetrics } from "./shard_metrics.ts";
@@ -44,7 +45,7 @@ interface AdminServerOptions {
    * /local-replicas (cluster_view_routes.ts) and per-shard metrics (shard_metrics.ts).
    */
   clusterView?: () => ShardedClusterSource | null;
-  /** The peer transport's counters of a replicated node: connections and frames it refused, by reason. */
+  /** Peer transport counters (a replica or a sharded node): messages sent and received; a replica also its refusals. */
   peerStats?: () => PeerTransportStats | null;
   /** The node of a sharded cluster (null otherwise, or while starting): its /cluster/* routes (sharded_routes.ts). */
   sharded?: () => ShardedNode | null;
@@ -103,18 +104,14 @@ function route(
     return health.ok ? textResponse(200, "ok\n") : textResponse(503, `unavailable: ${health.reason}\n`);
   }
   let body = options.metrics.render(options.engineStats());
+  const lines: string[] = [];
   const driver = options.cluster?.() ?? null;
-  if (driver !== null) {
-    const lines: string[] = [];
-    renderRaftMetrics(lines, driver, options.peerStats?.() ?? null);
-    body += `${lines.join("\n")}\n`;
-  }
+  const peerStats = options.peerStats?.() ?? null;
+  if (driver !== null) renderRaftMetrics(lines, driver, peerStats);
+  if (peerStats !== null) renderPeerTraffic(lines, peerStats);
   const clusterView = options.clusterView?.() ?? null;
-  if (clusterView !== null) {
-    const lines: string[] = [];
-    renderShardMetrics(lines, clusterView);
-    body += `${lines.join("\n")}\n`;
-  }
+  if (clusterView !== null) renderShardMetrics(lines, clusterView);
+  if (lines.length > 0) body += `${lines.join("\n")}\n`;
   return new Response(body, { status: 200, headers: { "content-type": prometheusContentType } });
 }
 

@@ -34,6 +34,8 @@ export interface RequestSender {
 
 export class LeaderRouter implements RequestSender {
   private readonly cores = new Map<string, ClientCore>();
+  /** Connections being opened, by address: requests that need one meanwhile wait for the same one. */
+  private readonly opening = new Map<string, Promise<ClientCore | null>>();
   private readonly addresses: string[];
   private leader: string;
   private closed = false;
@@ -79,11 +81,24 @@ export class LeaderRouter implements RequestSender {
     this.cores.clear();
   }
 
-  /** The connection to `address`, opened on first use; null when it is down or cannot be opened. */
-  private async coreFor(address: string, timeoutMs: number): Promise<ClientCore | null> {
-    if (this.closed) throw new FileStoreError("CLOSED", "the client is closed");
+  /**
+   * The connection to `address`, opened on first use, one opening at a time (the requests of a
+   * burst redirected together share it; a second connection would be left unclosed, reconnecting
+   * for ever); null when it is down or cannot be opened.
+   */
+  private coreFor(address: string, timeoutMs: number): Promise<ClientCore | null> {
+    if (this.closed) return Promise.reject(new FileStoreError("CLOSED", "the client is closed"));
     const existing = this.cores.get(address);
-    if (existing !== undefined) return existing.connected ? existing : null;
+    if (existing !== undefined) return Promise.resolve(existing.connected ? existing : null);
+    let opening = this.opening.get(address);
+    if (opening === undefined) {
+      opening = this.openCore(address, timeoutMs).finally(() => this.opening.delete(address));
+      this.opening.set(address, opening);
+    }
+    return opening;
+  }
+
+  private async openCore(address: string, timeoutMs: number): Promise<ClientCore | null> {
     let parsed: Address;
     try {
       parsed = parseAddress(address);
@@ -94,6 +109,10 @@ export class LeaderRouter implements RequestSender {
     try {
       await core.start();
     } catch {
+      return null;
+    }
+    if (this.closed) {
+      await core.close();
       return null;
     }
     this.cores.set(address, core);

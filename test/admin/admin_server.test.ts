@@ -5,6 +5,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { startAdminServer, type AdminServer } from "../../src/admin/admin_server.ts";
 import { ServerMetrics } from "../../src/admin/server_metrics.ts";
+import type { PeerTransportStats } from "../../src/cluster/transport/types.ts";
 import type { EngineStats } from "../../src/engine/types.ts";
 
 let server: AdminServer | null = null;
@@ -64,6 +65,27 @@ test("/metrics is Prometheus text with request and engine metrics", async () => 
   expect(text).toContain("# TYPE filestore_request_duration_seconds histogram\n");
   expect(text).toContain("filestore_log_size_bytes 3\n");
   expect(text).toContain("filestore_index_size_bytes 5\n");
+});
+
+test("/metrics counts peer messages of a node with peers and no single group's driver (a sharded node)", async () => {
+  const stats: PeerTransportStats = {
+    messagesSent: 7, messagesReceived: 11, messagesDroppedQueueFull: 0, messagesDroppedUnknownPeer: 0,
+    messagesDroppedTooLarge: 0, queuedMessagesByPeer: {}, connectionsOpened: 2,
+    rejected: {
+      unknownNode: 0, wrongClusterId: 0, clientProtocol: 0, malformedFrame: 0, misaddressed: 0,
+      protocolVersion: 0, unknownGroup: 0, notMember: 0,
+    },
+  };
+  server = startAdminServer({
+    host: "127.0.0.1", port: 0, metrics: new ServerMetrics(), engineStats: () => null,
+    isServing: () => true, cluster: () => null, peerStats: () => stats,
+  });
+  const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+  for (const [direction, count] of [["sent", 7], ["received", 11]] as const) {
+    const name = `filestore_peer_messages_${direction}_total`;
+    expect(text).toContain(`# TYPE ${name} counter\n${name} ${count}\n`);
+  }
+  expect(text).toContain("filestore_fsync_duration_seconds_count 0\n");
 });
 
 test("unknown paths get 404 and other methods 405", async () => {

@@ -3,11 +3,12 @@
  * part that throws, and warning about a busy machine.
  */
 import { describe, expect, test } from "bun:test";
-import { busyMachineWarning, describeOutcome, parts, runPart } from "../../bench/run.ts";
+import { busyMachineWarning, describeOutcome, parseIdleSeconds, parts, runPart } from "../../bench/run.ts";
 
 describe("bench/run.ts", () => {
   test("every part the issues name can be selected", () => {
-    expect(parts.map((part) => part.name)).toEqual(["log", "wal", "engine", "raft", "net", "etcd", "replicated"]);
+    const names = ["log", "wal", "engine", "raft", "net", "etcd", "replicated", "placement", "sharded"];
+    expect(parts.map((part) => part.name)).toEqual(names);
   });
 
   test("a part whose module is missing is skipped with a line saying which file", async () => {
@@ -27,6 +28,13 @@ describe("bench/run.ts", () => {
     const outcome = await runPart(part, { json: false, quick: true });
     expect(outcome).toEqual({ part: "throwing", status: "failed", reason: "BenchError: peer did not start" });
     expect(describeOutcome(outcome)).toBe("throwing: FAILED (BenchError: peer did not start)");
+  });
+
+  test("--idle-seconds takes a positive number of seconds; anything else is marked NaN for the usage line", () => {
+    expect(parseIdleSeconds(undefined)).toBeUndefined();
+    expect(parseIdleSeconds("30")).toBe(30);
+    expect(parseIdleSeconds("2.5")).toBe(2.5);
+    for (const bad of ["", "0", "-3", "ten", "Infinity"]) expect(parseIdleSeconds(bad)).toBeNaN();
   });
 
   test("a load average above the CPU count is called out", () => {

@@ -3,11 +3,13 @@
  * NOT_LEADER naming the leader, and the leader. A list is a replicated group by default (the
  * follower's hint is followed); a single address is one server (its NOT_LEADER comes back);
  * `cluster: true` with one address follows hints from it; `cluster: false` with a list is one
- * server at any of several addresses (failover, no hints followed).
+ * server at any of several addresses (failover, no hints followed). Requests redirected together
+ * share one new connection to the leader.
  */
 import { afterEach, expect, test } from "bun:test";
 import { connect, FileStoreError, type FileStore } from "../../src/client/index.ts";
 import { ServiceError } from "../../src/net/key_value_service.ts";
+import { noopObserver } from "../../src/net/observer.ts";
 import { startServer, type RunningServer } from "../../src/net/server.ts";
 import { MemoryService } from "../net/memory_service.ts";
 
@@ -40,9 +42,21 @@ interface Group {
   followerService: FollowerService;
 }
 
+/** Connections the leader's server accepted, ever. */
+let leaderConnectionsOpened = 0;
+
 async function startGroup(): Promise<Group> {
   const leaderService = new MemoryService();
-  const leaderServer = await startServer({ host: "127.0.0.1", port: 0, service: leaderService, logError: () => {} });
+  leaderConnectionsOpened = 0;
+  const observer = {
+    ...noopObserver,
+    connectionsChanged: (delta: number) => {
+      if (delta > 0) leaderConnectionsOpened += delta;
+    },
+  };
+  const leaderServer = await startServer({
+    host: "127.0.0.1", port: 0, service: leaderService, observer, logError: () => {},
+  });
   const leader = `127.0.0.1:${leaderServer.port}`;
   const followerService = new FollowerService(leader);
   const followerServer = await startServer({
@@ -70,6 +84,15 @@ test("a list is one replicated group by default: a follower's NOT_LEADER hint is
   expect(text(await db.get("k"))).toBe("v");
   expect(group.followerService.refused).toBe(1);
   expect(group.leaderService.applied).toBe(1);
+});
+
+test("requests redirected to the leader together share one connection to it", async () => {
+  const group = await startGroup();
+  const db = await open([group.follower, group.leader]);
+  const writes = Array.from({ length: 32 }, (_, index) => db.put(`k${index}`, "v"));
+  expect((await Promise.all(writes)).length).toBe(32);
+  expect(group.followerService.refused).toBe(32);
+  expect(leaderConnectionsOpened).toBe(1);
 });
 
 test("a single address is one server: its NOT_LEADER comes back with the leader's address", async () => {
