@@ -13,6 +13,7 @@ export { Envelope } from './filestore/wire/envelope';
 export { GetRequest } from './filestore/wire/get-request';
 export { GetResult } from './filestore/wire/get-result';
 export { KeyValue } from './filestore/wire/key-value';
+export { NodeHeartbeat } from './filestore/wire/node-heartbeat';
 export { PeerHello } from './filestore/wire/peer-hello';
 export { PeerMessage } from './filestore/wire/peer-message';
 export { PeerRefusal } from './filestore/wire/peer-refusal';

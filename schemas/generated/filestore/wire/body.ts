@@ -4,6 +4,7 @@ import { BatchRequest } from '../../filestore/wire/batch-request';
 import { CasRequest } from '../../filestore/wire/cas-request';
 import { DeleteRequest } from '../../filestore/wire/delete-request';
 import { GetRequest } from '../../filestore/wire/get-request';
+import { NodeHeartbeat } from '../../filestore/wire/node-heartbeat';
 import { PeerHello } from '../../filestore/wire/peer-hello';
 import { PeerMessage } from '../../filestore/wire/peer-message';
 import { PeerRefusal } from '../../filestore/wire/peer-refusal';
@@ -34,13 +35,14 @@ export enum Body {
   PeerHello = 80,
   PeerMessage = 81,
   PeerRefusal = 82,
+  NodeHeartbeat = 83,
   Response = 128
 }
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
+  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(new PingRequest())! as PingRequest;
@@ -54,6 +56,7 @@ export function unionToBody(
     case 'PeerHello': return accessor(new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(new PeerRefusal())! as PeerRefusal;
+    case 'NodeHeartbeat': return accessor(new NodeHeartbeat())! as NodeHeartbeat;
     case 'Response': return accessor(new Response())! as Response;
     default: return null;
   }
@@ -61,9 +64,9 @@ export function unionToBody(
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
+  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
   index: number
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(index, new PingRequest())! as PingRequest;
@@ -77,6 +80,7 @@ export function unionListToBody(
     case 'PeerHello': return accessor(index, new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(index, new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(index, new PeerRefusal())! as PeerRefusal;
+    case 'NodeHeartbeat': return accessor(index, new NodeHeartbeat())! as NodeHeartbeat;
     case 'Response': return accessor(index, new Response())! as Response;
     default: return null;
   }
