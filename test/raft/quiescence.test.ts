@@ -173,6 +173,23 @@ describe("waking", () => {
     expect(sentSince(cluster, before)).toEqual([]);
   });
 
+  test("a quiet follower woken by another member's message wakes its leader, which heartbeats; one woken by its leader does not", () => {
+    const cluster = quietGroup();
+    const before = cluster.sent.length;
+    cluster.node(3).step({ type: "preVote", from: 2, to: 3, term: 2, lastIndex: 9, lastTerm: 1, leadershipTransfer: false });
+    cluster.processReadies();
+    const commit = cluster.node(3).status().commit;
+    const wakeUp = { type: "appendResponse", from: 3, to: 1, term: 1, reject: false, index: commit, hintIndex: 0, hintTerm: 0 };
+    expect(sentSince(cluster, before)).toEqual([wakeUp]);
+    const afterWakeUp = cluster.sent.length;
+    cluster.deliverAll();
+    expect(cluster.node(1).isQuiesced()).toBe(false);
+    // Node 2, woken by its leader's heartbeat, just answers it.
+    const fromTwo = sentSince(cluster, afterWakeUp).filter((message) => message.from === 2);
+    expect(fromTwo.map((message) => message.type)).toEqual(["heartbeatResponse"]);
+    expect(cluster.node(2).isQuiesced()).toBe(false);
+  });
+
   test("a woken leader starts a new check-quorum window: cut off, it steps down an election timeout later, not sooner", () => {
     const cluster = quietGroup();
     cluster.drop = () => true;

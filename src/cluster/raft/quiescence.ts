@@ -27,7 +27,12 @@
  * after the quiesce heartbeats leave), or come from a follower that stayed awake and will campaign.
  * A proposal, a read, a membership change or a transfer wakes a quiet leader (raw_node.ts); the
  * driver wakes a follower whose leader's node lapsed and a leader when a member's node lapsed or
- * came back.
+ * came back. A follower woken by a message not from its leader (another member's pre-vote, say)
+ * wakes its leader in turn, with an answer it may always give (an append answer at its commit index,
+ * as handleAppend gives to an old append): else it would wait, awake, for a leader that sends
+ * nothing, and campaign. Without that, one follower cut off from a quiet leader would make the
+ * other follower, woken by its pre-votes, campaign too, win with its vote and depose a leader
+ * that is fine; with it, the leader heartbeats, as it would had it never gone quiet.
  * - A woken leader starts a fresh check-quorum window (§6.2), forgets the rounds of its lease
  *   (its lease clock stood still while quiet: LeaderLease.forgetRounds) and heartbeats at once.
  * - A woken follower's election timer resumes at `ticksSinceLeaderHeard`, the driver's count of
@@ -93,13 +98,20 @@ export function quietOnHeartbeat(raft: Raft, request: HeartbeatRequest): boolean
   return true;
 }
 
-/** Wakes a quiet member (see the head comment); `ticksSinceLeaderHeard` matters to a follower only. */
-export function wake(raft: Raft, ticksSinceLeaderHeard: number): void {
+/**
+ * Wakes a quiet member (see the head comment); `ticksSinceLeaderHeard` matters to a follower only,
+ * and so does `cause`, the message that woke it, if any: one not from its leader wakes the leader.
+ */
+export function wake(raft: Raft, ticksSinceLeaderHeard: number, cause?: Message): void {
   if (!raft.quiesced) return;
   raft.quiesced = false;
   if (raft.role !== "leader") {
     // Past twice the timeout every randomized timeout has expired: a larger count means the same.
     raft.electionElapsed = Math.min(Math.max(0, Math.floor(ticksSinceLeaderHeard)), 2 * raft.config.electionTimeoutTicks);
+    if (cause !== undefined && cause.from !== raft.leader && raft.leader !== noNode) {
+      // What a follower answers an old append: everything up to its commit matches the leader's log.
+      raft.send({ type: "appendResponse", to: raft.leader, reject: false, index: raft.log.committed, hintIndex: 0, hintTerm: 0 });
+    }
     return;
   }
   raft.electionElapsed = 0;
@@ -118,7 +130,7 @@ export function stepQuiet(raft: Raft, message: Message): boolean {
   if (!raft.quiesced) return true;
   if (raft.role === "leader" && message.type === "heartbeatResponse") return false;
   if (raft.role !== "leader" && isQuiesceHeartbeat(message)) return true;
-  wake(raft, raft.electionElapsed);
+  wake(raft, raft.electionElapsed, message);
   return true;
 }
 

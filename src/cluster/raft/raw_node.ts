@@ -175,10 +175,11 @@ export class RawNode {
   /**
    * Wakes a quiet node (quiescence.ts). A follower's election timer resumes at
    * `ticksSinceLeaderHeard`, which must not exceed the ticks since it last heard its leader or
-   * its leader's node; a leader heartbeats at once.
+   * its leader's node, and a follower woken by `cause`, a message about to be stepped that is not
+   * from its leader, wakes its leader; a leader heartbeats at once.
    */
-  wake(ticksSinceLeaderHeard: number): void {
-    wake(this.raft, ticksSinceLeaderHeard);
+  wake(ticksSinceLeaderHeard: number, cause?: Message): void {
+    wake(this.raft, ticksSinceLeaderHeard, cause);
   }
 
   /**

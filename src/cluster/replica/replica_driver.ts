@@ -446,7 +446,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     if (this.quiet === null || !this.node.isQuiesced()) return;
     const softState = this.node.softState();
     if (softState.role === "leader" || (message.type === "heartbeat" && message.quiesce === true)) return;
-    this.node.wake(this.quiet.ticksSinceLeaderHeard(softState.leader));
+    this.node.wake(this.quiet.ticksSinceLeaderHeard(softState.leader), message);
   }
 
   /** Node liveness changed: wake, or step down, as group_quiescence.ts says. */
