@@ -179,7 +179,7 @@ describe("waking", () => {
     cluster.node(3).step({ type: "preVote", from: 2, to: 3, term: 2, lastIndex: 9, lastTerm: 1, leadershipTransfer: false });
     cluster.processReadies();
     const commit = cluster.node(3).status().commit;
-    const wakeUp = { type: "appendResponse", from: 3, to: 1, term: 1, reject: false, index: commit, hintIndex: 0, hintTerm: 0 };
+    const wakeUp: Message = { type: "appendResponse", from: 3, to: 1, term: 1, reject: false, index: commit, hintIndex: 0, hintTerm: 0 };
     expect(sentSince(cluster, before)).toEqual([wakeUp]);
     const afterWakeUp = cluster.sent.length;
     cluster.deliverAll();

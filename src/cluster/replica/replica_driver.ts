@@ -382,9 +382,13 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     this.followQuiescence();
   }
 
-  /** This node leads, and nothing waits: no request queued or unanswered, no turn running, nothing for the core to hand out. */
+  /**
+   * This node leads and its group is idle: no request queued or unanswered, every entry committed.
+   * (Heartbeats do not count: the core goes quiet on a tick that has none to send.)
+   */
   private idleLeader(): boolean {
-    if (this.node.softState().role !== "leader" || this.loopRunning || this.node.hasReady()) return false;
+    const status = this.node.status();
+    if (status.softState.role !== "leader" || status.commit !== status.lastIndex) return false;
     return this.queuedProposals.size === 0 && this.proposals.size === 0 && this.reads.size === 0;
   }
 
