@@ -41,8 +41,17 @@ function sentSince(cluster: Harness, before: number): Message[] {
   return cluster.sent.slice(before);
 }
 
+const preVote = (from: NodeId, to: NodeId): Message =>
+  ({ type: "preVote", from, to, term: 2, lastIndex: 9, lastTerm: 1, leadershipTransfer: false });
+
+const appendAnswer = (from: NodeId, to: NodeId, index: number): Message =>
+  ({ type: "appendResponse", from, to, term: 1, reject: false, index, hintIndex: 0, hintTerm: 0 });
+
+const quiesceHeartbeat = (from: NodeId, to: NodeId, commit: number): Message =>
+  ({ type: "heartbeat", from, to, term: 1, commit, context: null, round: 0, quiesce: true });
+
 describe("a leader goes quiet only when nothing is in flight", () => {
-  test("not while a follower on a live node lacks entries, nor with a read, a transfer or unpersisted entries pending", () => {
+  test("not while a follower on a live node lacks entries, or a read, transfer or unpersisted entry is pending", () => {
     const cluster = idleGroup();
     cluster.drop = (message) => message.to === 3;
     cluster.node(1).propose(bytes("b"));
@@ -63,7 +72,7 @@ describe("a leader goes quiet only when nothing is in flight", () => {
     expect(unpersisted.node(1).quiesce(everyoneAlive)).toBe(false);
   });
 
-  test("not without a majority of voters alive and caught up, nor when its own node is not alive (a stalled disk)", () => {
+  test("not without a majority of voters alive and caught up, nor when its own node is not alive (stalled)", () => {
     const cluster = idleGroup();
     expect(cluster.node(1).quiesce((member) => member === 1)).toBe(false);
     expect(cluster.node(1).quiesce((member) => member !== 1)).toBe(false);
@@ -91,36 +100,39 @@ describe("a quiet group", () => {
     expect(cluster.node(1).isQuiesced()).toBe(true);
     expect(cluster.node(1).hasReady()).toBe(false);
     const lastIndex = cluster.node(1).status().lastIndex;
-    cluster.node(1).step({ type: "appendResponse", from: 2, to: 1, term: 1, reject: false, index: lastIndex, hintIndex: 0, hintTerm: 0 });
+    cluster.node(1).step(appendAnswer(2, 1, lastIndex));
     expect(cluster.node(1).isQuiesced()).toBe(false);
     const before = cluster.sent.length;
     cluster.deliverAll();
     // It heartbeats at once, which wakes its followers.
-    expect(sentSince(cluster, before).filter((message) => message.type === "heartbeat").map((message) => message.to)).toEqual([2, 3]);
+    const heartbeats = sentSince(cluster, before).filter((message) => message.type === "heartbeat");
+    expect(heartbeats.map((message) => message.to)).toEqual([2, 3]);
     for (const id of [2, 3]) expect(cluster.node(id).isQuiesced()).toBe(false);
   });
 
   test("a follower that does not hold the leader's whole log answers the quiesce heartbeat and stays awake", () => {
     const cluster = idleGroup();
     const lastIndex = cluster.node(1).status().lastIndex;
-    const quiesce: Message = { type: "heartbeat", from: 1, to: 2, term: 1, commit: lastIndex + 1, context: null, round: 0, quiesce: true };
     const before = cluster.sent.length;
-    // A commit past its log cannot come from a correct leader; here it stands for "the leader holds more".
-    cluster.node(2).step({ ...quiesce, commit: lastIndex - 1 });
+    // The commit it carries is the leader's last index: here the leader claims less than it holds.
+    cluster.node(2).step(quiesceHeartbeat(1, 2, lastIndex - 1));
     cluster.processReadies();
     expect(cluster.node(2).isQuiesced()).toBe(false);
     expect(sentSince(cluster, before).map((message) => message.type)).toEqual(["heartbeatResponse"]);
-    cluster.node(2).step({ ...quiesce, commit: lastIndex });
+    cluster.node(2).step(quiesceHeartbeat(1, 2, lastIndex));
     expect(cluster.node(2).isQuiesced()).toBe(true);
   });
+});
+
+describe("a quiesce heartbeat and requests", () => {
 
   test("a quiesce heartbeat with a read context, or of an older term, does not quiet a follower", () => {
     const cluster = idleGroup();
     const lastIndex = cluster.node(1).status().lastIndex;
-    const quiesce: Message = { type: "heartbeat", from: 1, to: 2, term: 1, commit: lastIndex, context: bytes("r"), round: 0, quiesce: true };
-    cluster.node(2).step(quiesce);
+    const quiesce = quiesceHeartbeat(1, 2, lastIndex);
+    cluster.node(2).step({ ...quiesce, context: bytes("r") } as Message);
     expect(cluster.node(2).isQuiesced()).toBe(false);
-    cluster.node(2).step({ ...quiesce, term: 0, context: null });
+    cluster.node(2).step({ ...quiesce, term: 0 });
     expect(cluster.node(2).isQuiesced()).toBe(false);
   });
 
@@ -152,7 +164,7 @@ describe("a quiet group", () => {
 });
 
 describe("waking", () => {
-  test("a follower resumes its election timer at the driver's count: past the timeout it campaigns on its next tick", () => {
+  test("a follower's election timer resumes at the driver's count: past the timeout it campaigns at once", () => {
     const cluster = quietGroup();
     cluster.drop = () => true;
     cluster.node(2).wake(2 * settings.electionTimeoutTicks);
@@ -164,23 +176,22 @@ describe("waking", () => {
     expect(cluster.node(3).status().softState.role).toBe("follower");
   });
 
-  test("a woken follower that heard its leader's node lately ignores a pre-vote, as an awake one would (§4.2.3)", () => {
+  test("a woken follower that heard its leader's node lately ignores a pre-vote, as an awake one (§4.2.3)", () => {
     const cluster = quietGroup();
     cluster.node(3).wake(1);
     const before = cluster.sent.length;
-    cluster.node(3).step({ type: "preVote", from: 2, to: 3, term: 2, lastIndex: 9, lastTerm: 1, leadershipTransfer: false });
+    cluster.node(3).step(preVote(2, 3));
     cluster.processReadies();
     expect(sentSince(cluster, before)).toEqual([]);
   });
 
-  test("a quiet follower woken by another member's message wakes its leader, which heartbeats; one woken by its leader does not", () => {
+  test("a quiet follower woken by another member wakes its leader; one woken by its leader does not", () => {
     const cluster = quietGroup();
     const before = cluster.sent.length;
-    cluster.node(3).step({ type: "preVote", from: 2, to: 3, term: 2, lastIndex: 9, lastTerm: 1, leadershipTransfer: false });
+    cluster.node(3).step(preVote(2, 3));
     cluster.processReadies();
     const commit = cluster.node(3).status().commit;
-    const wakeUp: Message = { type: "appendResponse", from: 3, to: 1, term: 1, reject: false, index: commit, hintIndex: 0, hintTerm: 0 };
-    expect(sentSince(cluster, before)).toEqual([wakeUp]);
+    expect(sentSince(cluster, before)).toEqual([appendAnswer(3, 1, commit)]);
     const afterWakeUp = cluster.sent.length;
     cluster.deliverAll();
     expect(cluster.node(1).isQuiesced()).toBe(false);
@@ -190,7 +201,10 @@ describe("waking", () => {
     expect(cluster.node(2).isQuiesced()).toBe(false);
   });
 
-  test("a woken leader starts a new check-quorum window: cut off, it steps down an election timeout later, not sooner", () => {
+});
+
+describe("a woken leader", () => {
+  test("starts a new check-quorum window: cut off, it steps down an election timeout later, not sooner", () => {
     const cluster = quietGroup();
     cluster.drop = () => true;
     cluster.node(1).wake(0);
@@ -200,7 +214,7 @@ describe("waking", () => {
     expect(cluster.node(1).status().softState.role).toBe("follower");
   });
 
-  test("a woken leader serves no lease read on a round from before it went quiet: the read takes a heartbeat round", () => {
+  test("serves no lease read on a round from before it went quiet: the read takes a heartbeat round", () => {
     const cluster = quietGroup({ leaseReads: true });
     // Quiet for a long time: nothing of the lease may survive it.
     cluster.tick(1, 1000);

@@ -206,8 +206,8 @@ export class TranscriptSession {
         const status = node.status();
         const conf = `${status.confState.voters.join(",")}${status.confState.learners.length > 0 ? ` learners=${status.confState.learners.join(",")}` : ""}`;
         const applied = cluster.appliedData(id).join(",");
-        const quiet = node.isQuiesced() ? " quiet" : "";
-        return `${id}: ${status.softState.role}${quiet} term=${status.term} leader=${status.softState.leader} commit=${status.commit} last=${status.lastIndex} voters=${conf} applied=[${applied}]`;
+        const role = `${status.softState.role}${node.isQuiesced() ? " quiet" : ""}`;
+        return `${id}: ${role} term=${status.term} leader=${status.softState.leader} commit=${status.commit} last=${status.lastIndex} voters=${conf} applied=[${applied}]`;
       })
       .join("\n");
   }

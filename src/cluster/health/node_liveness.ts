@@ -32,7 +32,7 @@ import { assert } from "../../util/assert.ts";
 import type { Clock, Timer } from "../../util/clock.ts";
 import { silentLogger, type Logger } from "../../util/logger.ts";
 
-export interface NodeLivenessOptions {
+interface NodeLivenessOptions {
   /** This node's id. */
   nodeId: NodeId;
   clock: Clock;
@@ -102,7 +102,8 @@ export class NodeLiveness {
       changed ||= state.alive;
     }
     for (const node of wanted) {
-      if (!this.peers.has(node)) this.peers.set(node, { heardMs: undefined, ticksSinceHeard: Infinity, diskStalled: false, alive: false });
+      if (this.peers.has(node)) continue;
+      this.peers.set(node, { heardMs: undefined, ticksSinceHeard: Infinity, diskStalled: false, alive: false });
     }
     if (changed) this.notify();
   }
@@ -150,7 +151,7 @@ export class NodeLiveness {
     return { cancel: () => this.listeners.delete(entry) };
   }
 
-  /** Liveness as a group sees it: by member, `nodeOf` telling which node runs each (undefined: not known, not alive). */
+  /** Liveness as a group sees it: by member, `nodeOf` telling which node runs each (none known: not alive). */
   view(nodeOf: (member: NodeId) => NodeId | undefined): GroupLiveness {
     const node = (member: NodeId): NodeId => nodeOf(member) ?? 0;
     return {

@@ -54,7 +54,7 @@ import { noNode } from "./types.ts";
 export type MemberAlive = (member: NodeId) => boolean;
 
 /** Whether the leader may go quiet now (see the head comment). */
-export function mayQuiesce(raft: Raft, isAlive: MemberAlive): boolean {
+function mayQuiesce(raft: Raft, isAlive: MemberAlive): boolean {
   if (raft.role !== "leader" || raft.quiesced || raft.leadTransferee !== noNode) return false;
   if (!nothingInFlight(raft) || !isAlive(raft.id)) return false;
   const lastIndex = raft.log.lastIndex();
@@ -107,10 +107,12 @@ export function wake(raft: Raft, ticksSinceLeaderHeard: number, cause?: Message)
   raft.quiesced = false;
   if (raft.role !== "leader") {
     // Past twice the timeout every randomized timeout has expired: a larger count means the same.
-    raft.electionElapsed = Math.min(Math.max(0, Math.floor(ticksSinceLeaderHeard)), 2 * raft.config.electionTimeoutTicks);
+    const ticks = Math.max(0, Math.floor(ticksSinceLeaderHeard));
+    raft.electionElapsed = Math.min(ticks, 2 * raft.config.electionTimeoutTicks);
     if (cause !== undefined && cause.from !== raft.leader && raft.leader !== noNode) {
       // What a follower answers an old append: everything up to its commit matches the leader's log.
-      raft.send({ type: "appendResponse", to: raft.leader, reject: false, index: raft.log.committed, hintIndex: 0, hintTerm: 0 });
+      const index = raft.log.committed;
+      raft.send({ type: "appendResponse", to: raft.leader, reject: false, index, hintIndex: 0, hintTerm: 0 });
     }
     return;
   }
@@ -134,11 +136,11 @@ export function stepQuiet(raft: Raft, message: Message): boolean {
   return true;
 }
 
-export function isQuiesceHeartbeat(message: Message): boolean {
+function isQuiesceHeartbeat(message: Message): boolean {
   return message.type === "heartbeat" && message.quiesce === true;
 }
 
-/** Committed, applied, durable here; nothing to send or answer. (The last entry is of this term: the leader's no-op.) */
+/** Committed, applied, durable here; nothing to send or answer. (The last entry is of this term: the no-op.) */
 function nothingInFlight(raft: Raft): boolean {
   const log = raft.log;
   const lastIndex = log.lastIndex();

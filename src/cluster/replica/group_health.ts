@@ -90,7 +90,8 @@ export interface HealthFacts {
 export function judgeHealth(facts: HealthFacts): Health {
   if (facts.removed) return { ok: false, reason: "removed from the group" };
   if (facts.failure !== null) return { ok: false, reason: `replication stopped: ${facts.failure}`, fatal: true };
-  const heard = votersHeard(facts.contact, facts.self, facts.voters, facts.nowMs, quorumContactWindowMs, facts.nodeHeardMs);
+  const { contact, self, voters, nowMs, nodeHeardMs } = facts;
+  const heard = votersHeard(contact, self, voters, nowMs, quorumContactWindowMs, nodeHeardMs);
   const noQuorum = { ok: false, reason: `no quorum (heard from ${heard} of ${facts.voters.length} voters)` } as const;
   if (facts.role === "leader") return heard >= majority(facts.voters.length) ? { ok: true } : noQuorum;
   if (facts.contact.quorumLostAtMs !== null) return noQuorum;

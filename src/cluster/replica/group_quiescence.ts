@@ -43,7 +43,7 @@ export interface GroupLiveness {
 }
 
 /** What a change of node liveness asks of a replica. */
-export type LivenessAction = "wake" | "stepDown" | null;
+type LivenessAction = "wake" | "stepDown" | null;
 
 /** The facts a liveness change is judged by. */
 interface ReplicaFacts {

@@ -138,8 +138,8 @@ interface DriverCounters {
 export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> = ReplicatedMachine<Outcome>> {
   readonly nodeId: NodeId;
   readonly counters: DriverCounters = {
-    leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0,
-    entriesAppliedDuringWrite: 0, messagesRefused: 0, quiescences: 0, wakes: 0,
+    leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0,
+    entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0, quiescences: 0, wakes: 0,
   };
   /** The driver's time: deadlines given to it and times it reports (lastLeaderContactMs) are on this clock. */
   readonly clock: Clock;
@@ -203,7 +203,8 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     this.tickTimer = this.ticks.register(this.onTick);
     const liveness = options.liveness;
     const ignoreLapses = options.unsafe?.ignoreLivenessLapses === true;
-    this.quiet = liveness === undefined ? null : new GroupQuiescence(liveness, limits.quiesceAfterIdleTicks, ignoreLapses);
+    const idleTicks = limits.quiesceAfterIdleTicks;
+    this.quiet = liveness === undefined ? null : new GroupQuiescence(liveness, idleTicks, ignoreLapses);
     this.livenessSubscription = liveness?.onChange(() => this.livenessChanged()) ?? null;
     this.kick();
   }
@@ -307,8 +308,11 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
    */
   get lastLeaderContactMs(): number {
     const leader = this.softState.leader;
-    if (this.quiet === null || leader === 0 || this.softState.role === "leader" || !this.node.isQuiesced()) return this.leaderMessageMs;
-    return this.quiet.leaderContactMs(leader, this.leaderMessageMs);
+    const quiet = this.quiet;
+    if (quiet === null || leader === 0 || this.softState.role === "leader" || !this.node.isQuiesced()) {
+      return this.leaderMessageMs;
+    }
+    return quiet.leaderContactMs(leader, this.leaderMessageMs);
   }
 
   leaderId(): NodeId {

@@ -7,7 +7,8 @@
  * refusals for it (NodeReceiver.refusalsFor), as a TCP hello of such a node would be.
  *
  * joinNode gives a node transport (types.ts, NodeTransport) for a GroupMultiplexer of many
- * groups, node heartbeats carried in order with the messages; join gives a node of one group (group 0, member ids = node ids), as startTcpPeerTransport.
+ * groups, node heartbeats carried in order with the messages; join gives a node of one group
+ * (group 0, member ids = node ids), as startTcpPeerTransport.
  *
  * A network made with `encodeFrames` also carries each message as the TCP transport does, in
  * its peer frame (peer_codec.ts): a frame over frameSizeBytesMax is dropped and counted, and the
@@ -212,7 +213,7 @@ class MemoryNodeTransport implements NodeTransport {
     return decoded.heartbeat;
   }
 
-  /** @internal Called by the network on the sender's flush; from a node not in the list, dropped as a message would be. */
+  /** @internal Called by the network on the sender's flush; one from a node not listed is dropped as a message is. */
   deliverHeartbeat(from: NodeId, heartbeat: NodeHeartbeat): void {
     if (this.closed) return;
     if (!this.nodes.has(from)) {

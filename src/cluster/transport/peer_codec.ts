@@ -14,7 +14,8 @@
  */
 import * as flatbuffers from "flatbuffers";
 import {
-  Body, Envelope, NodeHeartbeat as NodeHeartbeatTable, PeerHello, PeerMessage, PeerRefusal, PeerRefusalKind, RaftAppendRequest, RaftAppendResponse,
+  Body, Envelope, NodeHeartbeat as NodeHeartbeatTable, PeerHello, PeerMessage, PeerRefusal, PeerRefusalKind,
+  RaftAppendRequest, RaftAppendResponse,
   RaftEntryBytes, RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk,
   RaftSnapshotChunkResponse, RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
 } from "../../../schemas/generated/filestore_generated";

@@ -51,7 +51,9 @@ export function decodeRaftMessage(peerMessage: PeerMessage): Message {
     }
     case RaftMessage.RaftHeartbeatRequest: {
       const body = peerMessage.message(new RaftHeartbeatRequest()) as RaftHeartbeatRequest;
-      const heartbeat = { type: "heartbeat", commit: count(body.commit(), "commit"), context: body.contextArray(), round: count(body.round(), "round") } as const;
+      const commit = count(body.commit(), "commit");
+      const round = count(body.round(), "round");
+      const heartbeat = { type: "heartbeat", commit, context: body.contextArray(), round } as const;
       // `quiesce` is left out when false, as the core's messages leave it out.
       return body.quiesce() ? { ...envelope, ...heartbeat, quiesce: true } : { ...envelope, ...heartbeat };
     }

@@ -33,7 +33,10 @@ const appendRequest: TableRule = {
   fields: [double(0), double(1), double(2), { kind: "tables", slot: 3, required: false, table: entryBytes }],
 };
 const appendResponse: TableRule = { name: "RaftAppendResponse", fields: [flag(0), double(1), double(2), double(3)] };
-const heartbeatRequest: TableRule = { name: "RaftHeartbeatRequest", fields: [double(0), optionalBytes(1), double(2), flag(3)] };
+const heartbeatRequest: TableRule = {
+  name: "RaftHeartbeatRequest",
+  fields: [double(0), optionalBytes(1), double(2), flag(3)],
+};
 const heartbeatResponse: TableRule = { name: "RaftHeartbeatResponse", fields: [optionalBytes(0), double(1)] };
 const snapshotChunk: TableRule = {
   name: "RaftSnapshotChunk",

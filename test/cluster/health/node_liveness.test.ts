@@ -72,7 +72,7 @@ describe("node liveness", () => {
     expect(sent).toHaveLength(2 * 10);
   });
 
-  test("a node is alive once heard, lapses after the lapse ticks without a heartbeat, and is alive again when heard", () => {
+  test("a node is alive once heard, lapses after the lapse ticks without a heartbeat, lives again when heard", () => {
     const { ticks, liveness, changes, clock } = fixture();
     expect(liveness.isAlive(2)).toBe(false);
     expect(liveness.ticksSinceHeard(2)).toBe(Infinity);
@@ -100,6 +100,9 @@ describe("node liveness", () => {
     expect(liveness.isAlive(3)).toBe(true);
   });
 
+});
+
+describe("node liveness: stalled disks", () => {
   test("a node that says its disk stalled is not alive at once; its next healthy heartbeat brings it back", () => {
     const { liveness, changes } = fixture();
     liveness.heard(2, healthy);
@@ -110,7 +113,7 @@ describe("node liveness", () => {
     expect(liveness.isAlive(2)).toBe(true);
   });
 
-  test("this node's own write outstanding past the stall bound goes into its heartbeats, and makes it not alive itself", () => {
+  test("this node's write outstanding past the stall bound goes into its heartbeats, and makes it not alive", () => {
     const { ticks, liveness, sent, stalledSince, clock, changes } = fixture();
     expect(liveness.isAlive(1)).toBe(true);
     stalledSince.ms = clock.now();
@@ -128,7 +131,10 @@ describe("node liveness", () => {
     expect(changes).toHaveLength(2);
   });
 
-  test("a node dropped from the nodes is forgotten (a change when it was alive); heartbeats from unknown nodes count for nothing", () => {
+});
+
+describe("node liveness: nodes and groups", () => {
+  test("a node dropped is forgotten (a change if it was alive); heartbeats of unknown nodes count for nothing", () => {
     const { liveness, changes, ticks, sent } = fixture();
     liveness.heard(2, healthy);
     liveness.heard(9, healthy);

@@ -12,7 +12,9 @@
 import { NodeLiveness } from "../../../src/cluster/health/node_liveness.ts";
 import type { ConfState, Entry, NodeId, Snapshot } from "../../../src/cluster/raft/types.ts";
 import type { InitialState } from "../../../src/cluster/raft/storage.ts";
-import { ReplicaDriver, type GroupMembership, type ReplicaDriverOptions } from "../../../src/cluster/replica/replica_driver.ts";
+import {
+  ReplicaDriver, type GroupMembership, type ReplicaDriverOptions,
+} from "../../../src/cluster/replica/replica_driver.ts";
 import { SharedTickScheduler } from "../../../src/cluster/replica/tick_scheduler.ts";
 import { MemoryRaftStorage } from "../../../src/cluster/storage/memory_raft_storage.ts";
 import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "../../../src/cluster/storage/types.ts";
@@ -234,7 +236,7 @@ export class QuietCluster {
     return total;
   }
 
-  /** The process of node `id` is gone to the others: its transport and liveness closed, its drivers left as they are. */
+  /** Node `id`'s process is gone to the others: its transport and liveness closed, its drivers left as they are. */
   async kill(id: NodeId): Promise<void> {
     const node = this.node(id);
     node.dead = true;

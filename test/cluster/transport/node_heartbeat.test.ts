@@ -107,11 +107,15 @@ for (const fabric of [tcp, memory()]) {
     });
 
     test("through a group multiplexer they feed its node liveness, sent to the nodes its groups need", async () => {
-      const locator: MemberLocator = { nodeOf: (_group, member) => member % 10, memberOn: (group, node) => group * 10 + node };
+      const locator: MemberLocator = {
+        nodeOf: (_group, member) => member % 10,
+        memberOn: (group, node) => group * 10 + node,
+      };
       const started = [await fabric.start(1), await fabric.start(2), await fabric.start(3)];
       const livenesses = started.map(({ transport }) => {
         const ticks = new SharedTickScheduler(realClock, 10);
-        const liveness = new NodeLiveness({ nodeId: transport.nodeId, clock: realClock, ticks, send: (to, beat) => transport.sendHeartbeat(to, beat) });
+        const send = (to: NodeId, beat: NodeHeartbeat) => transport.sendHeartbeat(to, beat);
+        const liveness = new NodeLiveness({ nodeId: transport.nodeId, clock: realClock, ticks, send });
         closers.push(() => liveness.close());
         const multiplexer = new GroupMultiplexer(transport, locator, liveness);
         // One group, 4, shared by nodes 1 and 2 only: node 3 holds another.
@@ -122,7 +126,8 @@ for (const fabric of [tcp, memory()]) {
         return { liveness, multiplexer };
       });
       const [one, two] = livenesses;
-      await waitFor(() => (one!.liveness.isAlive(2) && two!.liveness.isAlive(1)) || null, "nodes 1 and 2 alive to each other");
+      const alive = () => (one!.liveness.isAlive(2) && two!.liveness.isAlive(1)) || null;
+      await waitFor(alive, "nodes 1 and 2 alive to each other");
       const groupView = one!.multiplexer.livenessOf(4);
       expect([groupView.isAlive(42), groupView.isAlive(41), groupView.isAlive(43)]).toEqual([true, true, false]);
       expect(started[0]!.transport.stats().nodeHeartbeatsSent).toBeGreaterThan(0);

@@ -1,8 +1,8 @@
 /**
  * Peer frames: every Raft message (with its group, a heartbeat with its quiesce flag), the hello,
- * both kinds of refusal and the node heartbeat round-trip, bad frames (client requests, single byte changes, truncation, refusals of an
- * unknown kind or naming no member) are refused, and the peer verifier's rules match the
- * generated code.
+ * both kinds of refusal and the node heartbeat round-trip; bad frames (client requests, single
+ * byte changes, truncation, refusals of an unknown kind or naming no member) are refused; and the
+ * peer verifier's rules match the generated code.
  */
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
@@ -141,7 +141,9 @@ function catchError(work: () => unknown): unknown {
 }
 
 describe("peer verifier rules match the generated code", () => {
-  const tables: TableRule[] = [peerHelloRule, peerMessageRule, peerRefusalRule, nodeHeartbeatRule, ...raftMessageMembers.values()];
+  const tables: TableRule[] = [
+    peerHelloRule, peerMessageRule, peerRefusalRule, nodeHeartbeatRule, ...raftMessageMembers.values(),
+  ];
   for (const member of raftMessageMembers.values()) for (const field of member.fields) if (field.kind === "tables") tables.push(field.table);
   for (const rule of tables) test(rule.name, () => expect(ruleSlots(rule.fields)).toEqual(generatedSlots(rule.name)));
   test("Envelope", () => expect(ruleSlots(peerEnvelopeRule.fields)).toEqual(generatedSlots("Envelope")));
