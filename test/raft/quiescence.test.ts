@@ -228,16 +228,32 @@ describe("a woken leader", () => {
     expect(cluster.readStates.get(1)!.map((state) => new TextDecoder().decode(state.context))).toEqual(["after"]);
   });
 
-  test("a leader steps down in its term on request (a stalled disk): no new term, nothing to persist", () => {
+});
+
+describe("a leader stepping down (a stalled disk, a failed replica)", () => {
+  test("keeps its term, persists nothing new, and with no caught-up voter alive hands over to nobody", () => {
     const cluster = quietGroup();
-    const { term } = cluster.node(1).status();
-    cluster.node(1).stepDown();
-    const status = cluster.node(1).status();
-    expect(status.softState).toEqual({ leader: 0, role: "follower" });
-    expect(status.term).toBe(term);
+    const { term, vote } = cluster.node(1).status();
+    const before = cluster.sent.length;
+    cluster.node(1).stepDown(() => false);
+    const ready = cluster.node(1).ready();
+    expect(ready.hardState).toBeUndefined();
+    expect([...ready.messagesBeforePersist, ...cluster.node(1).advance(ready)]).toEqual([]);
+    expect(cluster.node(1).status()).toMatchObject({ term, vote, softState: { leader: 0, role: "follower" } });
     expect(cluster.node(1).isQuiesced()).toBe(false);
-    cluster.node(2).stepDown();
+    expect(sentSince(cluster, before)).toEqual([]);
+    cluster.node(2).stepDown(everyoneAlive);
     expect(cluster.node(2).status().softState.role).toBe("follower");
+  });
+
+  test("hands over to a caught-up voter on a live node (TimeoutNow), which wakes the quiet group and leads", () => {
+    const cluster = quietGroup();
+    const before = cluster.sent.length;
+    cluster.node(1).stepDown((member) => member === 3);
+    cluster.deliverAll();
+    expect(sentSince(cluster, before)[0]).toMatchObject({ type: "timeoutNow", from: 1, to: 3 });
+    expect(cluster.node(3).status().softState.role).toBe("leader");
+    for (const id of [1, 2]) expect(cluster.node(id).status().softState.leader).toBe(3);
   });
 });
 

@@ -55,10 +55,10 @@ import type { Raft } from "./raft.ts";
 import { checkMessage } from "./message_check.ts";
 import { quiesce, stepQuiet, wake, type MemberAlive } from "./quiescence.ts";
 import { flushBroadcasts, maybeCommit } from "./role_leader.ts";
-import { becomeFollower, startRaft, stepMessage } from "./roles.ts";
+import { startRaft, stepMessage } from "./roles.ts";
 import type { Storage } from "./storage.ts";
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, ReadState, Snapshot, SoftState } from "./types.ts";
-import { hardStatesEqual, noNode } from "./types.ts";
+import { hardStatesEqual } from "./types.ts";
 
 export interface Ready {
   /** Sequence number: advance() must receive the Ready most recently returned. */
@@ -183,12 +183,13 @@ export class RawNode {
   }
 
   /**
-   * A leader steps down in its term, as check-quorum makes it (§6.2), without a new term or vote:
-   * nothing to persist. For a node whose disk is stalled: it could not commit (its loop waits for
-   * the write), and its heartbeats would keep its followers from electing a leader that can.
+   * A leader steps down in its term, handing over to a caught-up voter on a live node if there is
+   * one (leader_api.ts stepDown). For a node whose disk is stalled (it could not commit: its loop
+   * waits for the write, and its heartbeats would keep its followers from electing a leader that
+   * can) or whose replica of the group failed while the node lives on.
    */
-  stepDown(): void {
-    if (this.raft.role === "leader") becomeFollower(this.raft, this.raft.term, noNode);
+  stepDown(isAlive: MemberAlive): void {
+    leaderApi.stepDown(this.raft, isAlive);
   }
 
   /** A request at a quiet leader wakes it; at a follower it is refused as before. */

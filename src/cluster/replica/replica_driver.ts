@@ -465,7 +465,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     const facts = { self: this.nodeId, role: softState.role, leader: softState.leader, quiet: this.node.isQuiesced() };
     const action = quiet.onLivenessChange({ ...facts, members: [...confState.voters, ...confState.learners] });
     if (action === "stepDown") {
-      this.node.stepDown();
+      this.node.stepDown((member) => quiet.liveness.isAlive(member));
       this.observeRoleChangeOfTick();
     } else if (action === "wake") {
       this.node.wake(softState.role === "leader" ? 0 : quiet.ticksSinceLeaderHeard(softState.leader));
@@ -692,10 +692,28 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     if (this.failure !== null) return;
     this.failure = error;
     this.events.failed(error);
+    this.handOverOnFailure();
     this.stopTicking();
     this.stopLiveness();
     this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));
     this.options.onFailure?.(error);
+  }
+
+  /**
+   * A leader whose replica fails while its node lives on hands leadership over (RawNode.stepDown):
+   * its node stays alive, so quiet followers would never see a lapse and wait for good. Sent now
+   * if no Ready is outstanding (else that Ready's messages already woke them): the leader's early
+   * messages and the TimeoutNow, which claims nothing durable; nothing of it is persisted any more.
+   */
+  private handOverOnFailure(): void {
+    const quiet = this.quiet;
+    if (quiet === null || this.closed || this.node.softState().role !== "leader") return;
+    this.node.stepDown((member) => quiet.liveness.isAlive(member));
+    this.observeRoleChangeOfTick();
+    if (!this.node.hasReady()) return;
+    const ready = this.node.ready();
+    const handOver = this.node.advance(ready).filter((message) => message.type === "timeoutNow");
+    this.send([...ready.messagesBeforePersist, ...handOver]);
   }
 
   private failWaiting(error: ReplicationError): void {

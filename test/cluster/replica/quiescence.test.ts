@@ -170,6 +170,19 @@ describe("node liveness replaces per-group heartbeats", () => {
     expect(await target.tickUntil(back, failoverTicksMax)).not.toBeNull();
   }, testTimeoutMs);
 
+  test("a leader replica that fails on a live node hands over: its quiet group has a leader within a few ticks", async () => {
+    const target = await quietCluster({ nodes: 3, groups: 4 });
+    const group = groupsLedBy(target, 1)[0] ?? groupsLedBy(target, 2)[0]!;
+    const failing = target.leaderOf(group)!;
+    failing.machine.onFatal(new Error("state machine failed"));
+    const ticks = await target.tickUntil(() => {
+      const others = target.nodes.map((node) => node.drivers.get(group)!).filter((driver) => driver !== failing);
+      return others.some((driver) => driver.isLeader());
+    }, failoverTicksMax);
+    expect(ticks).not.toBeNull();
+    expect(ticks!).toBeLessThanOrEqual(2);
+  }, testTimeoutMs);
+
   test("a follower cut off from a quiet leader cannot depose it; once healed, all goes quiet again", async () => {
     const target = await quietCluster({ nodes: 3, groups: 8 });
     const before = leadersAndTerms(target);
