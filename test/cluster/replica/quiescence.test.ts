@@ -169,8 +169,10 @@ describe("node liveness replaces per-group heartbeats", () => {
     const back = () => target.node(2).liveness.isAlive(1) && target.everyGroupLed();
     expect(await target.tickUntil(back, failoverTicksMax)).not.toBeNull();
   }, testTimeoutMs);
+});
 
-  test("a leader replica that fails on a live node hands over: its quiet group has a leader within a few ticks", async () => {
+describe("a leader replica that fails while its node lives on", () => {
+  test("hands over: its quiet group has a leader again within a few ticks", async () => {
     const target = await quietCluster({ nodes: 3, groups: 4 });
     const group = groupsLedBy(target, 1)[0] ?? groupsLedBy(target, 2)[0]!;
     const failing = target.leaderOf(group)!;
@@ -183,6 +185,9 @@ describe("node liveness replaces per-group heartbeats", () => {
     expect(ticks!).toBeLessThanOrEqual(2);
   }, testTimeoutMs);
 
+});
+
+describe("partitions and planted bugs", () => {
   test("a follower cut off from a quiet leader cannot depose it; once healed, all goes quiet again", async () => {
     const target = await quietCluster({ nodes: 3, groups: 8 });
     const before = leadersAndTerms(target);
