@@ -85,7 +85,8 @@ export class SharedLog {
     groups: Map<number, GroupState>,
     readonly recovery: SharedLogRecovery,
     private readonly logger: Logger,
-    private readonly clock: Clock,
+    /** Dates unfinished writes (unfinishedWriteSinceMs). */
+    private readonly clock: Clock = realClock,
   ) {
     this.groups = groups;
     this.access = {
