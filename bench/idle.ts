@@ -177,12 +177,16 @@ export async function runIdleBench(options: { quick?: boolean } = {}): Promise<I
   const quiet = await measure(true, seconds);
   const awake = await measure(false, seconds);
   const reference = perGroupHeartbeatMessagesPerSecond();
-  const describe = (run: IdleRun) =>
-    `${run.quiescence ? "quiescence" : "per-group heartbeats"}: ${run.messagesPerSecond.toFixed(0)} peer frames/s `
-    + `(${run.nodeHeartbeatsPerSecond.toFixed(0)} node heartbeats), CPU ${(100 * run.cpuShareOfCorePerNode).toFixed(2)}% `
-    + `of a core per node, ${run.groupsQuiet} of ${groupCount} groups quiet on node 1`;
+  const describe = (run: IdleRun) => {
+    const cpuPercent = (100 * run.cpuShareOfCorePerNode).toFixed(2);
+    const mode = run.quiescence ? "quiescence" : "per-group heartbeats";
+    return `${mode}: ${run.messagesPerSecond.toFixed(0)} peer frames/s `
+      + `(${run.nodeHeartbeatsPerSecond.toFixed(0)} node heartbeats), CPU ${cpuPercent}% `
+      + `of a core per node, ${run.groupsQuiet} of ${groupCount} groups quiet on node 1`;
+  };
   const notes = [
-    `${nodeCount} nodes × ${groupCount} groups × ${nodeCount} replicas, TCP on 127.0.0.1, idle ${seconds} s, one process`,
+    `${nodeCount} nodes × ${groupCount} groups × ${nodeCount} replicas, TCP on 127.0.0.1, idle ${seconds} s, `
+      + "one process",
     describe(quiet),
     describe(awake),
     `per-group heartbeats of ${groupCount} groups would send ${reference.toFixed(0)} messages/s`,

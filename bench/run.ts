@@ -1,6 +1,6 @@
 /**
  * Entry point of the benchmarks:
- *   npx bun bench/run.ts [all|log|engine|raft|net|etcd|replicated] [--json] [--quick]
+ *   npx bun bench/run.ts [all|log|engine|raft|net|etcd|replicated|idle] [--json] [--quick]
  * Each part lives in its own module and is loaded on demand; a part whose module is not there
  * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
  * to stderr); `--quick` shortens every run for a smoke check (numbers are then only indicative).
@@ -31,6 +31,7 @@ export const parts: Part[] = [
   { name: "net", module: "./net.ts", entry: "runNetBench" },
   { name: "etcd", module: "./peers/etcd.ts", entry: "runEtcdBench" },
   { name: "replicated", module: "./replicated.ts", entry: "runReplicatedBench" },
+  { name: "idle", module: "./idle.ts", entry: "runIdleBench" },
 ];
 
 export interface PartOutcome {

@@ -7,7 +7,8 @@ import { busyMachineWarning, describeOutcome, parts, runPart } from "../../bench
 
 describe("bench/run.ts", () => {
   test("every part the issues name can be selected", () => {
-    expect(parts.map((part) => part.name)).toEqual(["log", "wal", "engine", "raft", "net", "etcd", "replicated"]);
+    const names = ["log", "wal", "engine", "raft", "net", "etcd", "replicated", "idle"];
+    expect(parts.map((part) => part.name)).toEqual(names);
   });
 
   test("a part whose module is missing is skipped with a line saying which file", async () => {

@@ -222,7 +222,7 @@ export class World {
         sendBeforePersist: options.unsafeSendBeforePersist,
         ignoreLivenessLapses: options.unsafeIgnoreLivenessLapses,
       },
-      liveness: this.liveness === undefined ? undefined : (node, clock, ticks) => this.liveness!.join(node.id, clock, ticks),
+      liveness: this.livenessJoin(),
       snapshotEveryEntries: options.compactAfterEntries,
       entriesKeptAfterSnapshot: () => randomInteger(this.random, 0, entriesKeptAfterSnapshotMax),
       planWrite: (node, batch, previous) => this.planWrite(node, batch, previous),
@@ -244,6 +244,13 @@ export class World {
     this.nodes.set(id, node);
     this.liveness?.nodesChanged();
     return node;
+  }
+
+  /** How a new process joins node liveness, when quiescence is on. */
+  private livenessJoin(): SimNodeSetup["liveness"] {
+    const liveness = this.liveness;
+    if (liveness === undefined) return undefined;
+    return (node, clock, ticks) => liveness.join(node.id, clock, ticks);
   }
 
   private startLiveness(): SimLiveness {
