@@ -98,6 +98,14 @@ export function quietOnHeartbeat(raft: Raft, request: HeartbeatRequest): boolean
   return true;
 }
 
+/** Members (voters and learners, the leader left out) that do not hold the leader's whole log. */
+export function membersBehind(raft: Raft): NodeId[] {
+  const lastIndex = raft.log.lastIndex();
+  const behind: NodeId[] = [];
+  for (const [member, progress] of raft.progress) if (member !== raft.id && progress.match < lastIndex) behind.push(member);
+  return behind;
+}
+
 /**
  * Wakes a quiet member (see the head comment); `ticksSinceLeaderHeard` matters to a follower only,
  * and so does `cause`, the message that woke it, if any: one not from its leader wakes the leader.

@@ -53,7 +53,7 @@ import * as leaderApi from "./leader_api.ts";
 import type { RandomSource } from "./random.ts";
 import type { Raft } from "./raft.ts";
 import { checkMessage } from "./message_check.ts";
-import { quiesce, stepQuiet, wake, type MemberAlive } from "./quiescence.ts";
+import { membersBehind, quiesce, stepQuiet, wake, type MemberAlive } from "./quiescence.ts";
 import { flushBroadcasts, maybeCommit } from "./role_leader.ts";
 import { startRaft, stepMessage } from "./roles.ts";
 import type { Storage } from "./storage.ts";
@@ -170,6 +170,11 @@ export class RawNode {
 
   isQuiesced(): boolean {
     return this.raft.quiesced;
+  }
+
+  /** A leader's members that do not hold its whole log (a quiet leader's: those on nodes not alive). */
+  membersBehind(): NodeId[] {
+    return membersBehind(this.raft);
   }
 
   /**

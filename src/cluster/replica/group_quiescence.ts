@@ -11,10 +11,15 @@
  * - wakes its core before stepping any other message, a follower with the ticks since it last
  *   heard its leader or its leader's node (whichever is later), and starts ticking it again;
  * - on a change of node liveness: wakes a quiet follower whose leader's node is no longer alive
- *   (it then elects within the rest of its randomized election timeout), wakes a quiet leader when
- *   the node of any member became alive or not alive since it went quiet (a member's node back:
- *   catch it up; one gone: check-quorum judges), and makes a leader on a node whose disk stalled
- *   step down (RawNode.stepDown);
+ *   (it then elects within the rest of its randomized election timeout); wakes a quiet leader when
+ *   the node of a member it left behind (one whose node was not alive when it went quiet, lacking
+ *   entries) is alive again, to catch it up, or when the nodes alive no longer hold a majority of
+ *   its voters, so that check-quorum judges whether it still leads; and makes a leader on a node
+ *   whose disk stalled step down (RawNode.stepDown). A node that lapses and comes back while its
+ *   replicas were up to date wakes no leader: waking every group of a node on every liveness blip
+ *   is what made CockroachDB unstable with many ranges (cockroach#50865, #51894); such a
+ *   replica that was cut off wakes its group itself if it needs to (it campaigns, which wakes the
+ *   leader);
  * - counts node liveness as contact while quiet: a follower's last leader contact (bounded reads,
  *   /healthz) is the later of its leader's last message and its leader's node's last heartbeat, and
  *   a quiet leader's voters are heard when their nodes are (group_health.ts). For bounded reads this
@@ -22,6 +27,7 @@
  *   before (transport/types.ts), so a follower still quiet when it hears it missed no append sent
  *   before it, and without those appends no write was acknowledged.
  */
+import { majority } from "../raft/quorum.ts";
 import type { Message, NodeId, Role } from "../raft/types.ts";
 
 /** What a replica driver needs of node liveness to let its group go quiet; absent, it never does. */
@@ -51,14 +57,14 @@ interface ReplicaFacts {
   role: Role;
   leader: NodeId;
   quiet: boolean;
-  members: readonly NodeId[];
+  voters: readonly NodeId[];
 }
 
 export class GroupQuiescence {
   /** Ticks in a row this node led an idle group. */
   private idleTicks = 0;
-  /** Whether each member's node was alive when this node's group went quiet as its leader. */
-  private aliveWhenQuiet = new Map<NodeId, boolean>();
+  /** Members this node left behind (lacking entries) when its group went quiet as their leader. */
+  private behindWhenQuiet: readonly NodeId[] = [];
   /** liveness.tickCount() when a message of the current leader last arrived. */
   private leaderHeardAtTick = Number.NEGATIVE_INFINITY;
 
@@ -86,9 +92,9 @@ export class GroupQuiescence {
     return this.idleTicks >= this.idleTicksMin;
   }
 
-  /** This node's group went quiet as its leader, with these members. */
-  leaderWentQuiet(members: readonly NodeId[]): void {
-    this.aliveWhenQuiet = new Map(members.map((member) => [member, this.liveness.isAlive(member)]));
+  /** This node's group went quiet as its leader, leaving `behind` (on nodes not alive) without its whole log. */
+  leaderWentQuiet(behind: readonly NodeId[]): void {
+    this.behindWhenQuiet = behind;
   }
 
   woke(): void {
@@ -111,8 +117,10 @@ export class GroupQuiescence {
     if (facts.role === "leader" && !this.liveness.isAlive(facts.self)) return "stepDown";
     if (!facts.quiet) return null;
     if (facts.role === "leader") {
-      const changed = facts.members.some((member) => this.aliveWhenQuiet.get(member) !== this.liveness.isAlive(member));
-      return changed ? "wake" : null;
+      const isAlive = (member: NodeId) => this.liveness.isAlive(member);
+      const backToCatchUp = this.behindWhenQuiet.some(isAlive);
+      const noMajority = facts.voters.filter(isAlive).length < majority(facts.voters.length);
+      return backToCatchUp || noMajority ? "wake" : null;
     }
     if (this.ignoreLapses) return null;
     return this.liveness.isAlive(facts.leader) ? null : "wake";

@@ -381,8 +381,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     const quiet = this.quiet;
     if (quiet === null || !quiet.tick(this.idleLeader())) return;
     if (!this.node.quiesce((member) => quiet.liveness.isAlive(member))) return;
-    const { voters, learners } = this.node.status().confState;
-    quiet.leaderWentQuiet([...voters, ...learners]);
+    quiet.leaderWentQuiet(this.node.membersBehind());
     this.followQuiescence();
   }
 
@@ -463,7 +462,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     if (quiet === null || this.closed || this.failure !== null || this.removal !== null) return;
     const { softState, confState } = this.node.status();
     const facts = { self: this.nodeId, role: softState.role, leader: softState.leader, quiet: this.node.isQuiesced() };
-    const action = quiet.onLivenessChange({ ...facts, members: [...confState.voters, ...confState.learners] });
+    const action = quiet.onLivenessChange({ ...facts, voters: confState.voters });
     if (action === "stepDown") {
       this.node.stepDown((member) => quiet.liveness.isAlive(member));
       this.observeRoleChangeOfTick();

@@ -206,6 +206,22 @@ describe("partitions and planted bugs", () => {
     expect(leadersAndTerms(target)).toEqual(before);
   }, testTimeoutMs);
 
+  test("a node unheard for a while, its replicas up to date, wakes none of the groups it does not lead", async () => {
+    const target = await quietCluster({ nodes: 3, groups: 8 });
+    const others = target.groups.filter((group) => !target.node(3).drivers.get(group)!.isLeader());
+    const wakes = () => others.flatMap((group) => target.nodes.map((node) => node.drivers.get(group)!.counters.wakes));
+    const before = wakes();
+    // Node 3 still hears the others; they do not hear it for two lapses (a long pause of its sends).
+    target.network.cut(3, 1);
+    target.network.cut(3, 2);
+    await target.tick(2 * limits.nodeLivenessLapseTicks);
+    expect(target.node(1).liveness.isAlive(3)).toBe(false);
+    target.network.heal();
+    await target.tick(2 * limits.heartbeatIntervalTicks);
+    expect(target.node(1).liveness.isAlive(3)).toBe(true);
+    expect(wakes()).toEqual(before);
+  }, testTimeoutMs);
+
   test("a planted bug, quiet followers ignoring their leader's node lapsing, is caught: no leader", async () => {
     const target = await quietCluster({ nodes: 3, groups: 8, unsafe: { ignoreLivenessLapses: true } });
     const led = groupsLedBy(target, 1);
