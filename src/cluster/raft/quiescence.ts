@@ -102,7 +102,9 @@ export function quietOnHeartbeat(raft: Raft, request: HeartbeatRequest): boolean
 export function membersBehind(raft: Raft): NodeId[] {
   const lastIndex = raft.log.lastIndex();
   const behind: NodeId[] = [];
-  for (const [member, progress] of raft.progress) if (member !== raft.id && progress.match < lastIndex) behind.push(member);
+  for (const [member, progress] of raft.progress) {
+    if (member !== raft.id && progress.match < lastIndex) behind.push(member);
+  }
   return behind;
 }
 
