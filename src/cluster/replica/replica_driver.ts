@@ -507,7 +507,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
 
   private async loop(): Promise<void> {
     try {
-      while (this.turnWanted && !this.closed) {
+      while (this.turnWanted && !this.closed && this.failure === null) {
         this.turnWanted = false;
         // Most turns find nothing to do: checked here, so only a turn with a Ready is an async call.
         this.submitProposals();
