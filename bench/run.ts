@@ -1,6 +1,6 @@
 /**
  * Entry point of the benchmarks:
- *   npx bun bench/run.ts [all|log|wal|engine|raft|net|etcd|replicated|placement|sharded] [--json] [--quick]
+ *   npx bun bench/run.ts [all|log|wal|engine|raft|net|etcd|replicated|placement|sharded|idle] [--json] [--quick]
  *                        [--idle-seconds N]
  * Each part lives in its own module and is loaded on demand; a part whose module is not there
  * yet is skipped with a line saying so. `--json` prints one JSON document on stdout (tables go
@@ -37,6 +37,7 @@ export const parts: Part[] = [
   { name: "replicated", module: "./replicated.ts", entry: "runReplicatedBench" },
   { name: "placement", module: "./placement.ts", entry: "runPlacementBench" },
   { name: "sharded", module: "./sharded.ts", entry: "runShardedBench" },
+  { name: "idle", module: "./idle.ts", entry: "runIdleBench" },
 ];
 
 export interface PartOutcome {

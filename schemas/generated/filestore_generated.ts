@@ -17,6 +17,7 @@ export { JoinAnswerKind } from './filestore/wire/join-answer-kind';
 export { JoinMember } from './filestore/wire/join-member';
 export { JoinRequest } from './filestore/wire/join-request';
 export { KeyValue } from './filestore/wire/key-value';
+export { NodeHeartbeat } from './filestore/wire/node-heartbeat';
 export { PeerHello } from './filestore/wire/peer-hello';
 export { PeerMessage } from './filestore/wire/peer-message';
 export { PeerRefusal } from './filestore/wire/peer-refusal';

@@ -39,6 +39,35 @@ export const quorumContactWindowMs = electionTimeoutTicks * tickIntervalMs;
 export const leaderlessMsMax = 4 * 2 * electionTimeoutTicks * tickIntervalMs;
 
 /**
+ * Node liveness (health/node_liveness.ts): a node that heard nothing from another for this many
+ * of its ticks (an election timeout, 150 ms, five node heartbeats) counts it as lapsed, and wakes
+ * every quiet group that node led, whose followers then elect within the rest of their randomized
+ * timeout: as soon as an awake follower of a dead leader would. Counted in ticks, not read off the
+ * clock: a node whose own event loop stalled has ticked once when it resumes, so it does not take
+ * the heartbeats it has not read yet for a lapse.
+ */
+export const nodeLivenessLapseTicks = electionTimeoutTicks;
+
+/**
+ * A node whose shared log has had a write outstanding for longer than this
+ * tells its peers its disk is stalled, and they count it as not alive: the groups it led elect
+ * elsewhere within the normal election time instead of waiting for a write that may never finish
+ * (TiKV's hibernated regions took minutes to fail over on a disk hang, tikv#18916). Its own leaders
+ * step down: they could not commit, and their heartbeats would hold their followers.
+ */
+// Longer than an election timeout: on a busy machine one fdatasync can take a few hundred ms
+// (the slow-fsync warning starts at 100), and every false stall moves every leadership the node
+// holds. Half a second still fails a hung disk over in well under a second after it stops.
+export const diskStallMsMax = 500;
+
+/**
+ * A leader whose group had nothing in flight for this many ticks (an election timeout) lets it go
+ * quiet (raft/quiescence.ts): a group written to lately is likely written to again soon, and each
+ * wake costs a heartbeat round, while waiting costs an idle group a few heartbeats.
+ */
+export const quiesceAfterIdleTicks = electionTimeoutTicks;
+
+/**
  * A proposal carries one write: the engine's record of its command (any put, delete, cas or
  * batch the engine accepts is at most recordSizeBytesMax) plus room for the entry's own framing
  * (entry_payload_codec.ts: the session id and sequences, msgpack headers of a few bytes per

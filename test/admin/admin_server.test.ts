@@ -71,6 +71,7 @@ test("/metrics counts peer messages of a node with peers and no single group's d
   const stats: PeerTransportStats = {
     messagesSent: 7, messagesReceived: 11, messagesDroppedQueueFull: 0, messagesDroppedUnknownPeer: 0,
     messagesDroppedTooLarge: 0, queuedMessagesByPeer: {}, connectionsOpened: 2,
+    nodeHeartbeatsSent: 0, nodeHeartbeatsReceived: 0,
     rejected: {
       unknownNode: 0, wrongClusterId: 0, clientProtocol: 0, malformedFrame: 0, misaddressed: 0,
       protocolVersion: 0, unknownGroup: 0, notMember: 0,

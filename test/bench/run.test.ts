@@ -7,7 +7,7 @@ import { busyMachineWarning, describeOutcome, parseIdleSeconds, parts, runPart }
 
 describe("bench/run.ts", () => {
   test("every part the issues name can be selected", () => {
-    const names = ["log", "wal", "engine", "raft", "net", "etcd", "replicated", "placement", "sharded"];
+    const names = ["log", "wal", "engine", "raft", "net", "etcd", "replicated", "placement", "sharded", "idle"];
     expect(parts.map((part) => part.name)).toEqual(names);
   });
 

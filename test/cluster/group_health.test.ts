@@ -1,7 +1,8 @@
 /**
  * What /healthz says of a replica in each state (group_health.ts), judged from given contact
  * times: serving, a leader without a quorum, a leader that stepped down for lack of one, a
- * follower without a leader for longer than an election takes, removed, failed.
+ * follower without a leader for longer than an election takes, removed, failed, and a quiet
+ * leader judged by its voters' nodes (node liveness).
  */
 import { expect, test } from "bun:test";
 import { leaderlessMsMax, quorumContactWindowMs } from "../../src/cluster/cluster_limits.ts";
@@ -75,4 +76,15 @@ test("removal and a failed replication come first; only the failure is fatal", (
   expect(judgeHealth(facts({ nowMs, lastLeaderContactMs: nowMs, failure: "disk full" }))).toEqual({
     ok: false, reason: "replication stopped: disk full", fatal: true,
   });
+});
+
+test("a quiet leader counts its voters' nodes heard (node liveness) as contact; without them it has no quorum", () => {
+  const nowMs = startedAtMs + 5000;
+  const quietSince = new ContactTracker(startedAtMs);
+  quietSince.heard(2, nowMs - 10 * quorumContactWindowMs);
+  quietSince.heard(3, nowMs - 10 * quorumContactWindowMs);
+  const leader = { role: "leader" as const, contact: quietSince, nowMs };
+  expect(judgeHealth(facts(leader))).toEqual({ ok: false, reason: noQuorum });
+  const nodeHeardMs = (member: number) => (member === 2 ? nowMs - 20 : undefined);
+  expect(judgeHealth(facts({ ...leader, nodeHeardMs }))).toEqual({ ok: true });
 });

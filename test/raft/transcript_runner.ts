@@ -16,6 +16,8 @@
  *   deliver                             deliver until quiet; prints every delivered message
  *   status                              one line per node
  *   reads <id>                          the read states handed out so far
+ *   quiesce <id> [dead=<ids,...>]       the leader goes quiet if it may (those nodes not alive); deliver
+ *   wake <id> <ticks>                   wake a quiet node (ticks since it heard its leader); deliver
  */
 import { makeRaftConfig, type RaftConfig } from "../../src/cluster/raft/config.ts";
 import { RaftError } from "../../src/cluster/raft/errors.ts";
@@ -75,8 +77,10 @@ export function describeMessage(message: Message): string {
     case "voteResponse":
     case "preVoteResponse":
       return `${head} ${message.reject ? "reject" : "grant"}`;
-    case "heartbeat":
-      return `${head} commit=${message.commit}${message.context === null ? "" : ` context=${decoder.decode(message.context)}`}`;
+    case "heartbeat": {
+      const context = message.context === null ? "" : ` context=${decoder.decode(message.context)}`;
+      return `${head} commit=${message.commit}${context}${message.quiesce === true ? " quiesce" : ""}`;
+    }
     case "heartbeatResponse":
       return `${head}${message.context === null ? "" : ` context=${decoder.decode(message.context)}`}`;
     case "snapshot":
@@ -142,6 +146,10 @@ export class TranscriptSession {
         return this.deliverThen(() => {});
       case "status":
         return this.status();
+      case "quiesce":
+        return this.quiesce(numbers[0], args[1]);
+      case "wake":
+        return this.deliverThen(() => this.harness().node(numbers[0]).wake(numbers[1]));
       case "reads":
         return (this.harness().readStates.get(numbers[0]) ?? []).map((state) => `index=${state.index} context=${decoder.decode(state.context)}`).join("\n") || "none";
       default:
@@ -173,6 +181,15 @@ export class TranscriptSession {
     return `index=${placed.lastIndex} term=${placed.term}`;
   }
 
+  private quiesce(leader: number, deadArgument: string | undefined): string {
+    const dead = deadArgument === undefined ? [] : deadArgument.replace("dead=", "").split(",").map(Number);
+    let quiet = false;
+    const delivered = this.deliverThen(() => {
+      quiet = this.harness().node(leader).quiesce((member) => !dead.includes(member));
+    });
+    return `${quiet ? "quiet" : "not quiet"}\n${delivered}`;
+  }
+
   private deliverThen(action: () => void): string {
     const cluster = this.harness();
     const sentBefore = cluster.sent.length;
@@ -189,7 +206,8 @@ export class TranscriptSession {
         const status = node.status();
         const conf = `${status.confState.voters.join(",")}${status.confState.learners.length > 0 ? ` learners=${status.confState.learners.join(",")}` : ""}`;
         const applied = cluster.appliedData(id).join(",");
-        return `${id}: ${status.softState.role} term=${status.term} leader=${status.softState.leader} commit=${status.commit} last=${status.lastIndex} voters=${conf} applied=[${applied}]`;
+        const role = `${status.softState.role}${node.isQuiesced() ? " quiet" : ""}`;
+        return `${id}: ${role} term=${status.term} leader=${status.softState.leader} commit=${status.commit} last=${status.lastIndex} voters=${conf} applied=[${applied}]`;
       })
       .join("\n");
   }

@@ -10,7 +10,9 @@
 import type { RaftConfig, UnsafeMutations } from "../../src/cluster/raft/config.ts";
 import type { MemoryStorage } from "../../src/cluster/raft/storage.ts";
 import type { ConfState, Entry, HardState, NodeId } from "../../src/cluster/raft/types.ts";
-import { ReplicaDriver } from "../../src/cluster/replica/replica_driver.ts";
+import type { GroupLiveness } from "../../src/cluster/replica/group_quiescence.ts";
+import { ReplicaDriver, type ReplicaDriverOptions } from "../../src/cluster/replica/replica_driver.ts";
+import { SharedTickScheduler, type TickScheduler } from "../../src/cluster/replica/tick_scheduler.ts";
 import type { PersistBatch } from "../../src/cluster/storage/types.ts";
 import { SimulatedClock } from "../../src/util/simulated_clock.ts";
 import type { KvOutput } from "../lincheck/kv_model.ts";
@@ -25,7 +27,9 @@ export const simTickIntervalMs = 10;
 export interface SimNodeSetup {
   raft: Partial<Omit<RaftConfig, "id">>;
   seed: number;
-  unsafe: { mutations?: UnsafeMutations; sendBeforePersist?: boolean };
+  unsafe: ReplicaDriverOptions<KvMachine>["unsafe"] & { mutations?: UnsafeMutations };
+  /** With quiescence on (sim_liveness.ts): the node liveness of a new process, on its clock and ticks. */
+  liveness?(node: SimNode, clock: SimulatedClock, ticks: TickScheduler): GroupLiveness;
   /** Applied entries between the driver's snapshots. */
   snapshotEveryEntries: number;
   /** Entries kept behind a snapshot, drawn for each process. */
@@ -94,6 +98,9 @@ export class SimNode {
     });
     this.machine = machine;
     this.appliedThrough = snapshot.metadata.index;
+    // One tick scheduler per process, as on a real node: the driver and node liveness tick on it.
+    const ticks = new SharedTickScheduler(this.clock, simTickIntervalMs);
+    const liveness = this.setup.liveness?.(this, this.clock, ticks);
     const driver: SimDriver = ReplicaDriver.start({
       nodeId: this.id,
       storage: this.disk,
@@ -101,7 +108,8 @@ export class SimNode {
       machine,
       raft: this.setup.raft,
       clock: this.clock,
-      tickIntervalMs: simTickIntervalMs,
+      ticks,
+      liveness,
       snapshotEveryEntries: this.setup.snapshotEveryEntries,
       entriesKeptAfterSnapshot: this.setup.entriesKeptAfterSnapshot(),
       randomSeed: (this.setup.seed * 31 + this.id * 1009 + this.restarts * 7) >>> 0,

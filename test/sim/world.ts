@@ -11,6 +11,9 @@
  * driver runs its loop turns until each waits for its disk, the disks complete, hold (a slow
  * write) or crash inside each pending write, the drivers run on (send, apply, serve reads, take
  * snapshots), what they sent goes to the network, then the safety monitor checks everything.
+ *
+ * With quiescence on, each process also runs node liveness (sim_liveness.ts) and its group goes
+ * quiet when idle; heartbeats of nodes travel on the same links as the Raft messages.
  */
 import type { UnsafeMutations } from "../../src/cluster/raft/config.ts";
 import { randomInteger, seededRandom, type RandomSource } from "../../src/cluster/raft/random.ts";
@@ -19,6 +22,7 @@ import { ReplicationError } from "../../src/cluster/replication_error.ts";
 import type { PersistBatch } from "../../src/cluster/storage/types.ts";
 import { reliableNetwork, SimNetwork } from "./network.ts";
 import { SafetyMonitor } from "./safety_monitor.ts";
+import { SimLiveness } from "./sim_liveness.ts";
 import { simTickIntervalMs, SimNode, type SimNodeSetup } from "./sim_node.ts";
 import type { CrashPoint, WritePlan } from "./simulated_disk.ts";
 import { Workload } from "./workload.ts";
@@ -45,6 +49,10 @@ export interface WorldOptions {
   unsafeLocalReads: boolean;
   /** Mutation check of the driver: messages leave before the Ready is persisted (the driver's options.unsafe). */
   unsafeSendBeforePersist: boolean;
+  /** Node liveness on, so idle groups go quiet (sim_liveness.ts). */
+  quiescence: boolean;
+  /** Mutation check of quiescence: quiet followers ignore their leader's node lapsing (the driver's options.unsafe). */
+  unsafeIgnoreLivenessLapses: boolean;
   /**
    * Share of seeds whose nodes serve reads from a leader lease (leader_lease.ts). Those
    * seeds keep every clock within the stated drift: tick rates in [leaseTickRateMin, 1],
@@ -125,11 +133,17 @@ export const defaultWorldOptions: Omit<WorldOptions, "seed"> = {
   voterCrashProbability: 0.2,
   unsafeLocalReads: false,
   unsafeSendBeforePersist: false,
+  quiescence: false,
+  unsafeIgnoreLivenessLapses: false,
   leaseReadSeedShare: 0.5,
   slowWriteProbability: 0.2,
   compactAfterEntries: 20,
   swarm: true,
 };
+
+/** The simulator's Raft timing (simRaftConfig), which node liveness follows when quiescence is on. */
+const simElectionTimeoutTicks = 10;
+const simHeartbeatIntervalTicks = 2;
 
 /** Three clients on three keys keep per-key histories contended yet cheap to check. */
 const workloadShape = { clients: 3, keys: 3, requestProbability: 0.2, retryAfterSteps: 40 };
@@ -143,8 +157,8 @@ function simRaftConfig(random: RandomSource, leaseReads: boolean) {
   return {
     leaseReads,
     clockDriftPercentMax: leaseClockDriftPercentMax,
-    electionTimeoutTicks: 10,
-    heartbeatIntervalTicks: 2,
+    electionTimeoutTicks: simElectionTimeoutTicks,
+    heartbeatIntervalTicks: simHeartbeatIntervalTicks,
     inflightAppendsMax: randomInteger(random, 1, 9),
     // Snapshots here are a few hundred bytes: small chunks make each take several messages.
     snapshotChunkBytes: randomInteger(random, 16, 128),
@@ -176,6 +190,8 @@ export class World {
   readonly network: SimNetwork;
   readonly monitor = new SafetyMonitor();
   readonly workload: Workload;
+  /** Node liveness of every node, when quiescence is on. */
+  readonly liveness: SimLiveness | undefined;
   now = 0;
   private nextNodeId: number;
   private removal: { node: NodeId; index: number; term: number } | undefined = undefined;
@@ -197,10 +213,16 @@ export class World {
     const options = this.options;
     this.network = new SimNetwork(seededRandom(options.seed ^ 0x5bd1e995));
     this.leaseReads = this.random() < options.leaseReadSeedShare;
+    this.liveness = options.quiescence ? this.startLiveness() : undefined;
     this.setup = {
       raft: simRaftConfig(this.random, this.leaseReads),
       seed: options.seed,
-      unsafe: { mutations: options.unsafeMutations, sendBeforePersist: options.unsafeSendBeforePersist },
+      unsafe: {
+        mutations: options.unsafeMutations,
+        sendBeforePersist: options.unsafeSendBeforePersist,
+        ignoreLivenessLapses: options.unsafeIgnoreLivenessLapses,
+      },
+      liveness: this.livenessJoin(),
       snapshotEveryEntries: options.compactAfterEntries,
       entriesKeptAfterSnapshot: () => randomInteger(this.random, 0, entriesKeptAfterSnapshotMax),
       planWrite: (node, batch, previous) => this.planWrite(node, batch, previous),
@@ -220,7 +242,25 @@ export class World {
     const node = new SimNode(id, conf, this.setup);
     node.tickRate = this.randomTickRate(initialTickRateMin);
     this.nodes.set(id, node);
+    this.liveness?.nodesChanged();
     return node;
+  }
+
+  /** How a new process joins node liveness, when quiescence is on. */
+  private livenessJoin(): SimNodeSetup["liveness"] {
+    const liveness = this.liveness;
+    if (liveness === undefined) return undefined;
+    return (node, clock, ticks) => liveness.join(node.id, clock, ticks);
+  }
+
+  private startLiveness(): SimLiveness {
+    const world = {
+      network: this.network,
+      nodeIds: () => [...this.nodes.keys()],
+      isUp: (node: NodeId) => this.nodes.get(node)?.up === true,
+    };
+    const timing = { heartbeatIntervalTicks: simHeartbeatIntervalTicks, lapseTicks: simElectionTimeoutTicks };
+    return new SimLiveness(world, seededRandom(this.options.seed ^ 0x1b873593), timing);
   }
 
   liveNodes(): SimNode[] {

@@ -79,6 +79,7 @@ export class ShardReplica {
       machine,
       events: peers,
       ticks: context.ticks,
+      liveness: context.multiplexer.livenessOf(shard),
       logger,
       snapshotEveryEntries: context.snapshotEveryEntries,
       onProposalApplied: context.onProposalApplied,

@@ -42,6 +42,7 @@ import type { Health } from "../replica/group_health.ts";
 import type { LocalReplicaStats, NodeLocalReport } from "../meta/cluster_overview.ts";
 import { ReplicaDriver } from "../replica/replica_driver.ts";
 import { SharedTickScheduler } from "../replica/tick_scheduler.ts";
+import { NodeLiveness } from "../health/node_liveness.ts";
 import { GroupMultiplexer } from "../transport/group_multiplexer.ts";
 import { peerProtocolVersion } from "../transport/peer_codec.ts";
 import { startTcpNodeTransport } from "../transport/tcp_peer_transport.ts";
@@ -101,6 +102,7 @@ export class ShardedNode {
     readonly sharedLog: SharedLog,
     readonly transport: TcpNodeTransport,
     private readonly multiplexer: GroupMultiplexer,
+    private readonly liveness: NodeLiveness,
     readonly meta: MetaDriver,
     private readonly metaPeers: GroupPeerBook,
     readonly replicas: ShardReplicaSet,
@@ -161,8 +163,14 @@ export class ShardedNode {
     logger: Logger,
   ): Promise<ShardedNode> {
     const locator = new ReplicaLocator();
-    const multiplexer = new GroupMultiplexer(transport, locator);
     const ticks = new SharedTickScheduler(realClock, tickIntervalMs);
+    // One heartbeat per node pair judges whether nodes are up, so idle groups can go quiet.
+    const liveness = new NodeLiveness({
+      nodeId: options.nodeId, clock: realClock, ticks, logger,
+      send: (to, heartbeat) => transport.sendHeartbeat(to, heartbeat),
+      diskStalledSinceMs: () => sharedLog.unfinishedWriteSinceMs(),
+    });
+    const multiplexer = new GroupMultiplexer(transport, locator, liveness);
     const coordinator = CoordinatorMachine.fromSnapshot(metaStart.storage.snapshot());
     locator.learnAll(coordinator);
     // From the first entry the meta replica replays: its replicas' locations, never missed.
@@ -174,7 +182,7 @@ export class ShardedNode {
     const metaPeers = new GroupPeerBook(options.nodeId, metaView, peerAddressOf, undefined, [...contacts.keys()]);
     const meta: MetaDriver = ReplicaDriver.start({
       nodeId: options.nodeId, storage: metaStart.storage, transport: metaView, machine: coordinator, events: metaPeers,
-      ticks, logger: logger.child({ group: "meta" }),
+      ticks, liveness: multiplexer.livenessOf(metaGroupId), logger: logger.child({ group: "meta" }),
       snapshotEveryEntries: options.snapshotEveryEntries,
       entriesKeptAfterSnapshot: options.metaEntriesKeptAfterSnapshot,
     });
@@ -202,7 +210,8 @@ export class ShardedNode {
     const bootstrap = options.join === undefined ? bootstrapCommand(options) : null;
     const duties = new MetaDuties(meta, proposer, self, bootstrap, realClock, logger);
     const node = new ShardedNode(
-      options.nodeId, sharedLog, transport, multiplexer, meta, metaPeers, replicas, proposer, duties, locator, logger,
+      options.nodeId, sharedLog, transport, multiplexer, liveness, meta, metaPeers, replicas, proposer, duties, locator,
+      logger,
     );
     void replicas.reconcile();
     return node;
@@ -262,6 +271,7 @@ export class ShardedNode {
     this.stopFollowing();
     await this.replicas.close();
     await this.meta.close();
+    this.liveness.close();
     await this.multiplexer.close();
     await this.sharedLog.close();
   }

@@ -13,9 +13,12 @@ import {
   ReadIndexQueueFullError,
   TransferRejectedError,
 } from "./errors.ts";
+import type { MemberAlive } from "./quiescence.ts";
 import type { Raft } from "./raft.ts";
 import { appendEntries, sendAppend, sendTimeoutNow, startRead } from "./role_leader.ts";
+import { becomeFollower } from "./roles.ts";
 import type { ConfChange, NodeId } from "./types.ts";
+import { noNode } from "./types.ts";
 
 export interface ProposalPlacement {
   term: number;
@@ -73,6 +76,24 @@ export function proposeConfChange(raft: Raft, change: ConfChange): ProposalPlace
   const next = applyConfChange(change, current);
   const placed = appendEntries(raft, [{ index: 0, term: 0, kind: "config", data: encodeConfState(next) }]);
   return { term: raft.term, ...placed };
+}
+
+/**
+ * The leader steps down in its term, as check-quorum makes it (§6.2): no new term or vote, nothing
+ * to persist. First, when a voter on a live node (`isAlive`) holds its whole log, it is sent
+ * TimeoutNow (§3.10) and campaigns at once, so the group has a leader again within a round trip
+ * rather than an election timeout; quiet followers (quiescence.ts), which would otherwise hear
+ * nothing, are woken by its vote requests.
+ */
+export function stepDown(raft: Raft, isAlive: MemberAlive): void {
+  if (raft.role !== "leader") return;
+  const lastIndex = raft.log.lastIndex();
+  const successor = raft.voters().find((voter) => {
+    const progress = raft.progress.get(voter);
+    return voter !== raft.id && progress !== undefined && progress.match === lastIndex && isAlive(voter);
+  });
+  if (successor !== undefined) sendTimeoutNow(raft, successor);
+  becomeFollower(raft, raft.term, noNode);
 }
 
 /** §3.10: bring `to` up to date, then send it TimeoutNow; proposals pause meanwhile. */

@@ -51,6 +51,16 @@ export class LeaderLease {
     this.revoked = true;
   }
 
+  /**
+   * Forgets every round sent so far: a quiet leader stops ticking (quiescence.ts), so this lease's
+   * clock stops too, and a round dated by it would look younger than it is. Reads are served from
+   * a lease again once a majority answers a round sent after this.
+   */
+  forgetRounds(): void {
+    this.roundSentAt.clear();
+    this.newestAckedRound.clear();
+  }
+
   /** Whether reads may be served locally right now, given the voters and this leader's id. */
   isValid(voters: NodeId[], self: NodeId): boolean {
     if (this.revoked || this.durationTicks <= 0) return false;

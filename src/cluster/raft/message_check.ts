@@ -25,6 +25,9 @@ export function checkMessage(message: Message, self: NodeId): void {
       return requireCounts(message.type, [message.index, message.hintIndex, message.hintTerm]);
     case "heartbeat":
       requireCounts(message.type, [message.commit, message.round]);
+      if (message.quiesce !== undefined && typeof message.quiesce !== "boolean") {
+        throw new InvalidMessageError("heartbeat: quiesce is not a flag");
+      }
       return requireContext(message.context);
     case "heartbeatResponse":
       requireCounts(message.type, [message.round]);

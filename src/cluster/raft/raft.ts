@@ -65,6 +65,11 @@ export class Raft {
   /** A ReadIndex request arrived: one heartbeat round when the Ready is built. */
   heartbeatBroadcastPending = false;
   snapshotReceive: SnapshotReceive | undefined = undefined;
+  /**
+   * The group went quiet (quiescence.ts): a quiet leader sends no heartbeats and a quiet follower
+   * runs no election timer, until woken. Cleared by any role change.
+   */
+  quiesced = false;
   /** The leader's read lease when leaseReads is on (leader_lease.ts); undefined otherwise. */
   lease: LeaderLease | undefined = undefined;
   /**
@@ -136,6 +141,7 @@ export class Raft {
       this.snapshotReceive = undefined;
     }
     this.leader = noNode;
+    this.quiesced = false;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     const timeout = this.config.electionTimeoutTicks;

@@ -13,7 +13,8 @@
  * (conf_change.ts), configuration = newest config entry in the log (config_history.ts),
  * messages released only by advance() (here), pre-vote + check-quorum + leader stickiness
  * (roles.ts), optional lease reads under a stated clock-drift bound (leader_lease.ts; off by
- * default: ReadIndex needs no clock assumption).
+ * default: ReadIndex needs no clock assumption), quiescence of an idle group (quiescence.ts:
+ * quiesce(), wake(); off unless the driver asks).
  *
  * The Ready contract:
  *
@@ -52,6 +53,7 @@ import * as leaderApi from "./leader_api.ts";
 import type { RandomSource } from "./random.ts";
 import type { Raft } from "./raft.ts";
 import { checkMessage } from "./message_check.ts";
+import { membersBehind, quiesce, stepQuiet, wake, type MemberAlive } from "./quiescence.ts";
 import { flushBroadcasts, maybeCommit } from "./role_leader.ts";
 import { startRaft, stepMessage } from "./roles.ts";
 import type { Storage } from "./storage.ts";
@@ -108,22 +110,30 @@ export class RawNode {
     this.persistedHardState = storage.initialState().hardState;
   }
 
+  /** A quiet node's time stands still (quiescence.ts): its ticks do nothing. */
   tick(): void {
+    if (this.raft.quiesced) return;
     this.raft.tickRole();
   }
 
-  /** Feeds a peer's message; a malformed one throws InvalidMessageError and changes nothing. */
+  /**
+   * Feeds a peer's message; a malformed one throws InvalidMessageError and changes nothing. A
+   * quiet node wakes for it, or drops it (quiescence.ts, stepQuiet).
+   */
   step(message: Message): void {
     checkMessage(message, this.raft.id);
+    if (!stepQuiet(this.raft, message)) return;
     stepMessage(this.raft, message);
   }
 
   propose(data: Uint8Array): leaderApi.ProposalPlacement {
+    this.wakeLeader();
     return leaderApi.propose(this.raft, [data]);
   }
 
   /** Several proposals as consecutive entries: one append message per follower carries them. */
   proposeBatch(batch: Uint8Array[]): leaderApi.ProposalPlacement {
+    this.wakeLeader();
     return leaderApi.propose(this.raft, batch);
   }
 
@@ -136,15 +146,60 @@ export class RawNode {
   }
 
   readIndex(context: Uint8Array): void {
+    this.wakeLeader();
     leaderApi.readIndex(this.raft, context);
   }
 
   proposeConfChange(change: ConfChange): leaderApi.ProposalPlacement {
+    this.wakeLeader();
     return leaderApi.proposeConfChange(this.raft, change);
   }
 
   transferLeadership(to: NodeId): void {
+    this.wakeLeader();
     leaderApi.transferLeadership(this.raft, to);
+  }
+
+  /**
+   * The leader goes quiet if nothing is in flight and every member on a live node holds its whole
+   * log (quiescence.ts); the quiesce heartbeats are in the next Ready. Returns whether it did.
+   */
+  quiesce(isAlive: MemberAlive): boolean {
+    return quiesce(this.raft, isAlive);
+  }
+
+  isQuiesced(): boolean {
+    return this.raft.quiesced;
+  }
+
+  /** A leader's members that do not hold its whole log (a quiet leader's: those on nodes not alive). */
+  membersBehind(): NodeId[] {
+    return membersBehind(this.raft);
+  }
+
+  /**
+   * Wakes a quiet node (quiescence.ts). A follower's election timer resumes at
+   * `ticksSinceLeaderHeard`, which must not exceed the ticks since it last heard its leader or
+   * its leader's node, and a follower woken by `cause`, a message about to be stepped that is not
+   * from its leader, wakes its leader; a leader heartbeats at once.
+   */
+  wake(ticksSinceLeaderHeard: number, cause?: Message): void {
+    wake(this.raft, ticksSinceLeaderHeard, cause);
+  }
+
+  /**
+   * A leader steps down in its term, handing over to a caught-up voter on a live node if there is
+   * one (leader_api.ts stepDown). For a node whose disk is stalled (it could not commit: its loop
+   * waits for the write, and its heartbeats would keep its followers from electing a leader that
+   * can) or whose replica of the group failed while the node lives on.
+   */
+  stepDown(isAlive: MemberAlive): void {
+    leaderApi.stepDown(this.raft, isAlive);
+  }
+
+  /** A request at a quiet leader wakes it; at a follower it is refused as before. */
+  private wakeLeader(): void {
+    if (this.raft.role === "leader") wake(this.raft, 0);
   }
 
   /** Role and known leader now: a role change inside tick() (check-quorum) brings no Ready of its own. */

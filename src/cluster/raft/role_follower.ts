@@ -1,4 +1,5 @@
 /** Followers: accept the leader's appends, heartbeats and snapshots (§3.5, §5.2). */
+import { quietOnHeartbeat } from "./quiescence.ts";
 import type { Raft } from "./raft.ts";
 import { campaign } from "./roles.ts";
 import { acceptChunk } from "./snapshot_receive.ts";
@@ -55,6 +56,8 @@ function handleAppend(raft: Raft, request: AppendRequest): void {
 function handleHeartbeat(raft: Raft, request: HeartbeatRequest): void {
   // The leader sends min(our match, its commit), so this never passes our log's end.
   raft.log.commitTo(request.commit);
+  // A follower going quiet does not answer: the answer would wake its leader (quiescence.ts).
+  if (quietOnHeartbeat(raft, request)) return;
   raft.send({ type: "heartbeatResponse", to: request.from, context: request.context, round: request.round });
 }
 

@@ -110,6 +110,11 @@ export interface HeartbeatRequest extends Envelope {
   context: Uint8Array | null;
   /** The leader's heartbeat round, echoed back: dates the follower's lease (leader_lease.ts). */
   round: number;
+  /**
+   * True on a leader's last heartbeat before its group goes quiet (quiescence.ts): a follower that
+   * holds everything the leader holds stops its election timer and does not answer. Absent: false.
+   */
+  quiesce?: boolean;
 }
 
 export interface HeartbeatResponse extends Envelope {

@@ -2,9 +2,12 @@
  * What /healthz says about a replica, and the contact times it judges by. A replica serves when:
  * - it leads and heard from a majority of voters (itself included) within quorumContactWindowMs
  *   (the check-quorum window: a leader without that steps down, §6.2), or
+ *   - while its group is quiet (no messages: group_quiescence.ts), from the nodes of a majority of
+ *     voters (node liveness), or
  * - it follows, and it heard from a leader within leaderlessMsMax (since its start, for a node
  *   that just started), unless it stepped down as a leader without a quorum and heard from no
- *   leader since.
+ *   leader since. A quiet follower's leader contact counts its leader's node's heartbeats
+ *   (ReplicaDriver.lastLeaderContactMs).
  * Otherwise, and when it was removed from the group or its replication failed, it is unavailable
  * with the reason in words. The judging is a pure function of the facts (judgeHealth), so every
  * state is tested without waiting for clocks; times are on the driver's Clock (src/util/clock.ts).
@@ -47,18 +50,23 @@ export class ContactTracker {
   }
 }
 
-/** Voters heard within `windowMs`, this node counted when it is one. */
+/** When a voter's node was last heard (node liveness), or undefined. */
+type NodeHeardMs = (member: NodeId) => number | undefined;
+
+/** Voters heard within `windowMs`, this node counted when it is one; by their nodes too when `nodeHeardMs` is given. */
 function votersHeard(
   contact: ContactTracker,
   self: NodeId,
   voters: readonly NodeId[],
   nowMs: number,
   windowMs: number,
+  nodeHeardMs?: NodeHeardMs,
 ): number {
   let heard = 0;
   for (const voter of voters) {
-    const at = voter === self ? nowMs : contact.lastHeardMs(voter);
-    if (at !== undefined && nowMs - at <= windowMs) heard++;
+    const byMessage = voter === self ? nowMs : contact.lastHeardMs(voter);
+    const at = Math.max(byMessage ?? -Infinity, nodeHeardMs?.(voter) ?? -Infinity);
+    if (nowMs - at <= windowMs) heard++;
   }
   return heard;
 }
@@ -75,12 +83,15 @@ export interface HealthFacts {
   removed: boolean;
   /** Why replication stopped (a storage or state-machine failure); null while it runs. */
   failure: string | null;
+  /** Given while this node leads a quiet group: when each voter's node was last heard (node liveness). */
+  nodeHeardMs?: NodeHeardMs;
 }
 
 export function judgeHealth(facts: HealthFacts): Health {
   if (facts.removed) return { ok: false, reason: "removed from the group" };
   if (facts.failure !== null) return { ok: false, reason: `replication stopped: ${facts.failure}`, fatal: true };
-  const heard = votersHeard(facts.contact, facts.self, facts.voters, facts.nowMs, quorumContactWindowMs);
+  const { contact, self, voters, nowMs, nodeHeardMs } = facts;
+  const heard = votersHeard(contact, self, voters, nowMs, quorumContactWindowMs, nodeHeardMs);
   const noQuorum = { ok: false, reason: `no quorum (heard from ${heard} of ${facts.voters.length} voters)` } as const;
   if (facts.role === "leader") return heard >= majority(facts.voters.length) ? { ok: true } : noQuorum;
   if (facts.contact.quorumLostAtMs !== null) return noQuorum;

@@ -22,6 +22,10 @@
  * Messages and ticks arriving while a turn awaits the disk are stepped at once; what they
  * produce goes into the next Ready.
  *
+ * Given node liveness (options.liveness), an idle group goes quiet: no heartbeats, no ticks, until
+ * a message, a request or a change of node liveness wakes it (group_quiescence.ts, and the core's
+ * raft/quiescence.ts). Without it the group never goes quiet.
+ *
  * A node that learns it was removed from the group (node_removal.ts: a peer refused it as a
  * non-member) stops ticking and stepping, refuses every request with UNAVAILABLE naming the
  * removal, and calls onRemoved once.
@@ -32,6 +36,7 @@
  */
 import * as limits from "../cluster_limits.ts";
 import { ContactTracker, judgeHealth, type Health } from "./group_health.ts";
+import { GroupQuiescence, type GroupLiveness } from "./group_quiescence.ts";
 import { removalClientMessage, removalShownByRefusal, type NodeRemoval } from "../node_removal.ts";
 import { ProposalTracker, type ProposalWaiter } from "./proposal_tracker.ts";
 import { makeRaftConfig, type RaftConfig, type UnsafeMutations } from "../raft/config.ts";
@@ -79,11 +84,18 @@ export interface ReplicaDriverOptions<Machine> {
   /** Called once when this node learns it was removed from the group; it has stopped taking part. */
   onRemoved?: (removal: NodeRemoval) => void;
   /**
-   * Deliberate bugs the simulator must catch (test/sim/), never set outside tests: the core's
-   * UnsafeMutations, and sendBeforePersist (every message of a Ready, votes and acknowledgements
-   * included, leaves before the Ready is persisted).
+   * Node liveness as this group sees it (GroupMultiplexer.livenessOf): given, an idle group goes
+   * quiet (group_quiescence.ts); absent, it never does. Its ticks must be the ones this driver ticks
+   * on (`ticks`).
    */
-  unsafe?: { mutations?: UnsafeMutations; sendBeforePersist?: boolean };
+  liveness?: GroupLiveness;
+  /**
+   * Deliberate bugs the simulator must catch (test/sim/), never set outside tests: the core's
+   * UnsafeMutations, sendBeforePersist (every message of a Ready, votes and acknowledgements
+   * included, leaves before the Ready is persisted), and ignoreLivenessLapses (a quiet follower
+   * stays quiet when its leader's node lapses).
+   */
+  unsafe?: { mutations?: UnsafeMutations; sendBeforePersist?: boolean; ignoreLivenessLapses?: boolean };
 }
 
 /** What the machine's side of a replica hears from its driver (key-value: member_address_book.ts). */
@@ -118,15 +130,21 @@ interface DriverCounters {
   entriesAppliedDuringWrite: number;
   /** Peer messages the core refused as malformed (InvalidMessageError): dropped, nothing changed. */
   messagesRefused: number;
+  /** Times this replica went quiet, and woke (group_quiescence.ts). */
+  quiescences: number;
+  wakes: number;
 }
 
 export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> = ReplicatedMachine<Outcome>> {
   readonly nodeId: NodeId;
-  readonly counters: DriverCounters = { leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0, entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0 };
+  readonly counters: DriverCounters = {
+    leadershipsWon: 0, termChanges: 0, snapshotChunksSent: 0, snapshotsTaken: 0, snapshotsInstalled: 0,
+    entriesApplied: 0, entriesAppliedDuringWrite: 0, messagesRefused: 0, quiescences: 0, wakes: 0,
+  };
   /** The driver's time: deadlines given to it and times it reports (lastLeaderContactMs) are on this clock. */
   readonly clock: Clock;
   /** clock.now() of the last message from the current leader (this node's own time when it leads). */
-  lastLeaderContactMs = -Infinity;
+  private leaderMessageMs = -Infinity;
   /** Highest index each peer acknowledged holding (from its append replies): follower lag, as a leader sees it. */
   readonly peerMatchIndex = new Map<NodeId, number>();
   private readonly proposals = new ProposalTracker<Outcome>();
@@ -143,7 +161,12 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
   private removal: NodeRemoval | null = null;
   /** When peers and leaders were last heard from: what health() judges by. */
   private readonly contact: ContactTracker;
-  private readonly tickTimer: Timer;
+  private readonly ticks: TickScheduler;
+  /** Null while the group is quiet (and once the driver stopped for good). */
+  private tickTimer: Timer | null = null;
+  /** Present when the group may go quiet (options.liveness). */
+  private readonly quiet: GroupQuiescence | null;
+  private livenessSubscription: { cancel(): void } | null = null;
   private loopDone: Promise<void> = Promise.resolve();
   /**
    * While a Ready's write runs: its committed entries not applied yet (they go first when
@@ -178,8 +201,13 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     const { ticks: given, tickIntervalMs } = options;
     const oneInterval = given === undefined || tickIntervalMs === undefined || given.intervalMs === tickIntervalMs;
     assert(oneInterval, "one tick interval");
-    const ticks = options.ticks ?? ownTickScheduler(this.clock, options.tickIntervalMs ?? limits.tickIntervalMs);
-    this.tickTimer = ticks.register(() => this.tick());
+    this.ticks = options.ticks ?? ownTickScheduler(this.clock, options.tickIntervalMs ?? limits.tickIntervalMs);
+    this.tickTimer = this.ticks.register(this.onTick);
+    const liveness = options.liveness;
+    const ignoreLapses = options.unsafe?.ignoreLivenessLapses === true;
+    const idleTicks = limits.quiesceAfterIdleTicks;
+    this.quiet = liveness === undefined ? null : new GroupQuiescence(liveness, idleTicks, ignoreLapses);
+    this.livenessSubscription = liveness?.onChange(() => this.livenessChanged()) ?? null;
     this.kick();
   }
 
@@ -234,6 +262,8 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
       placement = this.node.proposeConfChange(change);
     } catch (error) {
       return Promise.reject(this.translate(error));
+    } finally {
+      this.followQuiescence();
     }
     this.kick();
     return new Promise((resolve, reject) => {
@@ -249,6 +279,8 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
       this.node.transferLeadership(to);
     } catch (error) {
       throw this.translate(error);
+    } finally {
+      this.followQuiescence();
     }
     this.events.transferStarted(to);
     this.kick();
@@ -267,6 +299,24 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     return this.softState.role === "leader";
   }
 
+  /** Whether the group is quiet here (group_quiescence.ts). */
+  isQuiesced(): boolean {
+    return this.node.isQuiesced();
+  }
+
+  /**
+   * clock.now() of the last message from the current leader (this node's own time when it leads);
+   * while quiet, the later of that and the last heartbeat of the leader's node (group_quiescence.ts).
+   */
+  get lastLeaderContactMs(): number {
+    const leader = this.softState.leader;
+    const quiet = this.quiet;
+    if (quiet === null || leader === 0 || this.softState.role === "leader" || !this.node.isQuiesced()) {
+      return this.leaderMessageMs;
+    }
+    return quiet.leaderContactMs(leader, this.leaderMessageMs);
+  }
+
   leaderId(): NodeId {
     return this.softState.leader;
   }
@@ -275,7 +325,8 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.tickTimer.cancel();
+    this.stopTicking();
+    this.stopLiveness();
     this.options.transport.onMessage(() => {});
     await this.loopDone;
     await this.snapshots.drain();
@@ -293,6 +344,9 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
       voters: status.confState.voters,
       lastLeaderContactMs: this.lastLeaderContactMs,
       contact: this.contact,
+      nodeHeardMs: this.quiet !== null && status.softState.role === "leader" && this.node.isQuiesced()
+        ? (member) => this.quiet!.liveness.lastHeardMs(member)
+        : undefined,
       removed: this.removal !== null,
       failure: this.failure?.message ?? null,
     });
@@ -310,6 +364,9 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     return null;
   }
 
+  /** Made once: registered again each time the group wakes. */
+  private readonly onTick = (): void => this.tick();
+
   private tick(): void {
     this.node.tick();
     this.observeRoleChangeOfTick();
@@ -317,24 +374,49 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     this.proposals.expire(now);
     this.reads.expire(now);
     this.queuedProposals.expire(now);
+    this.maybeQuiesce();
     this.kick();
+  }
+
+  /** A leader that kept an idle group for quiesceAfterIdleTicks asks its core to go quiet (group_quiescence.ts). */
+  private maybeQuiesce(): void {
+    const quiet = this.quiet;
+    if (quiet === null || !quiet.tick(this.idleLeader())) return;
+    if (!this.node.quiesce((member) => quiet.liveness.isAlive(member))) return;
+    quiet.leaderWentQuiet(this.node.membersBehind());
+    this.followQuiescence();
+  }
+
+  /**
+   * This node leads and its group is idle: no request queued or unanswered, every entry committed.
+   * (Heartbeats do not count: the core goes quiet on a tick that has none to send.)
+   */
+  private idleLeader(): boolean {
+    const status = this.node.status();
+    if (status.softState.role !== "leader" || status.commit !== status.lastIndex) return false;
+    return this.queuedProposals.size === 0 && this.proposals.size === 0 && this.reads.size === 0;
   }
 
   private receive(message: Message): void {
     if (this.closed) return;
+    const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
+    const stepped = this.quiet?.admit(message) ?? message;
+    if (this.quiet !== null && fromLeader && message.term >= this.lastTerm) this.quiet.heardLeader();
+    this.wakeForMessage(stepped);
     try {
-      this.node.step(message);
+      this.node.step(stepped);
     } catch (error) {
       // A peer's malformed message gets refused and counted; it must not stop this node.
       if (!(error instanceof InvalidMessageError)) throw error;
       this.counters.messagesRefused++;
       return;
+    } finally {
+      this.followQuiescence();
     }
     const now = this.clock.now();
     this.contact.heard(message.from, now);
-    const fromLeader = message.type === "append" || message.type === "heartbeat" || message.type === "snapshot";
     if (fromLeader && message.term >= this.lastTerm) {
-      this.lastLeaderContactMs = now;
+      this.leaderMessageMs = now;
       this.contact.heardFromLeader();
     }
     if (message.type === "appendResponse" && !message.reject) {
@@ -364,6 +446,54 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     this.counters.entriesAppliedDuringWrite += taken.length;
   }
 
+  /**
+   * A quiet follower wakes before stepping any message but a quiesce heartbeat, with its election
+   * timer at the ticks since it heard its leader or its leader's node (group_quiescence.ts); the
+   * core wakes a quiet leader itself (or drops a heartbeat answer).
+   */
+  private wakeForMessage(message: Message): void {
+    if (this.quiet === null || !this.node.isQuiesced()) return;
+    const softState = this.node.softState();
+    if (softState.role === "leader" || (message.type === "heartbeat" && message.quiesce === true)) return;
+    this.node.wake(this.quiet.ticksSinceLeaderHeard(softState.leader), message);
+  }
+
+  /** Node liveness changed: wake, or step down, as group_quiescence.ts says. */
+  private livenessChanged(): void {
+    const quiet = this.quiet;
+    if (quiet === null || this.closed || this.failure !== null || this.removal !== null) return;
+    const { softState, confState } = this.node.status();
+    const facts = { self: this.nodeId, role: softState.role, leader: softState.leader, quiet: this.node.isQuiesced() };
+    const action = quiet.onLivenessChange({ ...facts, voters: confState.voters });
+    if (action === "stepDown") {
+      this.node.stepDown((member) => quiet.liveness.isAlive(member));
+      this.observeRoleChangeOfTick();
+    } else if (action === "wake") {
+      this.node.wake(softState.role === "leader" ? 0 : quiet.ticksSinceLeaderHeard(softState.leader));
+    }
+    this.followQuiescence();
+    this.kick();
+  }
+
+  /** Ticks while the core is awake, not while it is quiet; counts each change. */
+  private followQuiescence(): void {
+    if (this.quiet === null || this.closed || this.failure !== null || this.removal !== null) return;
+    const quietNow = this.node.isQuiesced();
+    if (quietNow && this.tickTimer !== null) {
+      this.stopTicking();
+      this.counters.quiescences++;
+    } else if (!quietNow && this.tickTimer === null) {
+      this.tickTimer = this.ticks.register(this.onTick);
+      this.quiet.woke();
+      this.counters.wakes++;
+    }
+  }
+
+  private stopTicking(): void {
+    this.tickTimer?.cancel();
+    this.tickTimer = null;
+  }
+
   /** Asks for a loop turn; at most one runs, and it runs again while work keeps arriving. */
   private kick(): void {
     this.turnWanted = true;
@@ -379,11 +509,12 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
 
   private async loop(): Promise<void> {
     try {
-      while (this.turnWanted && !this.closed) {
+      while (this.turnWanted && !this.closed && this.failure === null) {
         this.turnWanted = false;
         // Most turns find nothing to do: checked here, so only a turn with a Ready is an async call.
         this.submitProposals();
         this.submitReads();
+        this.followQuiescence();
         if (this.node.hasReady()) await this.turn();
       }
     } catch (error) {
@@ -475,7 +606,7 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     }
     const wasLeader = this.softState.role === "leader";
     this.softState = softState;
-    if (softState.role === "leader") this.lastLeaderContactMs = this.clock.now();
+    if (softState.role === "leader") this.leaderMessageMs = this.clock.now();
     if (wasLeader && softState.role !== "leader") {
       this.contact.steppedDown(this.nodeId, status.confState.voters, this.clock.now());
       this.reads.rejectUnconfirmed(new ReplicationError("NOT_LEADER", "leadership was lost", softState.leader));
@@ -542,10 +673,16 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
   private learnRemoval(removal: NodeRemoval): void {
     if (this.removal !== null) return;
     this.removal = removal;
-    this.tickTimer.cancel();
+    this.stopTicking();
+    this.stopLiveness();
     this.options.transport.onMessage(() => {});
     this.failWaiting(new ReplicationError("UNAVAILABLE", removalClientMessage(removal)));
     this.options.onRemoved?.(removal);
+  }
+
+  private stopLiveness(): void {
+    this.livenessSubscription?.cancel();
+    this.livenessSubscription = null;
   }
 
   private translate(error: unknown): ReplicationError {
@@ -556,9 +693,28 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     if (this.failure !== null) return;
     this.failure = error;
     this.events.failed(error);
-    this.tickTimer.cancel();
+    this.handOverOnFailure();
+    this.stopTicking();
+    this.stopLiveness();
     this.failWaiting(new ReplicationError("UNAVAILABLE", `the node failed: ${error.message}`));
     this.options.onFailure?.(error);
+  }
+
+  /**
+   * A leader whose replica fails while its node lives on hands leadership over (RawNode.stepDown):
+   * its node stays alive, so quiet followers would never see a lapse and wait for good. Sent now
+   * if no Ready is outstanding (else that Ready's messages already woke them): the leader's early
+   * messages and the TimeoutNow, which claims nothing durable; nothing of it is persisted any more.
+   */
+  private handOverOnFailure(): void {
+    const quiet = this.quiet;
+    if (quiet === null || this.closed || this.node.softState().role !== "leader") return;
+    this.node.stepDown((member) => quiet.liveness.isAlive(member));
+    this.observeRoleChangeOfTick();
+    if (!this.node.hasReady()) return;
+    const ready = this.node.ready();
+    const handOver = this.node.advance(ready).filter((message) => message.type === "timeoutNow");
+    this.send([...ready.messagesBeforePersist, ...handOver]);
   }
 
   private failWaiting(error: ReplicationError): void {

@@ -34,6 +34,11 @@
  * - else the view's handler gets it.
  * None of these closes the connection: it carries the other groups too.
  *
+ * Node liveness (given a NodeLiveness, health/node_liveness.ts): the node heartbeats the node
+ * transport receives go to it, the nodes it sends heartbeats to are the ones the transport talks
+ * to, and livenessOf(group) gives a group's replica driver its view of it (members mapped to nodes
+ * by the locator), which lets the group go quiet (replica/group_quiescence.ts).
+ *
  * Refusals are per group (node_removal.ts): one names the group, the refused member and the
  * refusing one, and reaches the view of that group whose member it names; others are ignored. A
  * node the transport no longer talks to at all is told, when its connection closes, for each
@@ -41,13 +46,15 @@
  * (MemberLocator.memberOn) that the member is not in it.
  */
 import { assert, fail } from "../../util/assert.ts";
+import type { NodeLiveness } from "../health/node_liveness.ts";
 import type { Message, NodeId } from "../raft/types.ts";
+import type { GroupLiveness } from "../replica/group_quiescence.ts";
 // Group ids are the shared log's (a u32 there and on the wire).
 import { groupIdMax } from "../wal/wal_constants.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import type {
-  GroupId, GroupRejection, MemberRefusal, NodeReceiver, NodeTransport, PeerAddresses, PeerRefusal, PeerTransport,
-  PeerTransportStats,
+  GroupId, GroupRejection, MemberRefusal, NodeHeartbeat, NodeReceiver, NodeTransport, PeerAddresses, PeerRefusal,
+  PeerTransport, PeerTransportStats,
 } from "./types.ts";
 
 /** Where the members of a group run; supplied by the node runtime (from the shard map). */
@@ -72,7 +79,10 @@ export class GroupMultiplexer implements NodeReceiver {
   constructor(
     readonly transport: NodeTransport,
     private readonly locator: MemberLocator,
+    /** Node liveness over this transport (see the head comment); none when absent. */
+    private readonly liveness?: NodeLiveness,
   ) {
+    assert(liveness === undefined || liveness.nodeId === transport.nodeId, "node liveness of this node");
     transport.attach(this);
   }
 
@@ -85,6 +95,19 @@ export class GroupMultiplexer implements NodeReceiver {
   openAlone(group: GroupId, member: NodeId): PeerTransport {
     assert(this.views.size === 0, "a group alone on its transport is its only group");
     return this.openView(group, member, true);
+  }
+
+  /**
+   * Node liveness as the open group `group` sees it, for its replica driver (ReplicaDriverOptions.liveness):
+   * its members mapped to nodes by the locator, this node's own member to this node.
+   */
+  livenessOf(group: GroupId): GroupLiveness {
+    const liveness = this.liveness;
+    assert(liveness !== undefined, "a multiplexer made without node liveness");
+    const view = this.views.get(group);
+    assert(view !== undefined, `group ${group} is not open`);
+    const ownNode = this.transport.nodeId;
+    return liveness.view((member) => (member === view.nodeId ? ownNode : this.locator.nodeOf(group, member)));
   }
 
   /** Groups with an open view. */
@@ -107,6 +130,10 @@ export class GroupMultiplexer implements NodeReceiver {
 
   refused(_from: NodeId, refusal: MemberRefusal): void {
     this.views.get(refusal.group)?.refused(refusal);
+  }
+
+  heartbeat(from: NodeId, heartbeat: NodeHeartbeat): void {
+    this.liveness?.heard(from, heartbeat);
   }
 
   refusalsFor(node: NodeId): MemberRefusal[] {
@@ -151,6 +178,7 @@ export class GroupMultiplexer implements NodeReceiver {
       for (const [member, node] of view.nodeOfPeer) nodes.set(node, view.peers.get(member)!);
     }
     this.transport.setNodes(nodes);
+    this.liveness?.setNodes(nodes.keys());
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * One connection a peer node dialed to this node: it must open with a PeerHello naming this
  * cluster, this protocol version and a node this node talks to, then carry PeerMessages of any
- * group from that node. A bad hello or frame closes it and is counted by reason; the transport
+ * group, and node heartbeats, from that node. A bad hello or frame closes it and is counted by reason; the transport
  * and its other connections carry on. A node this node does not (or no longer) talk to is told,
  * before the close, that its replicas are not members where the groups know it (refusalFramesFor),
  * so a removed replica learns it; a hello of another protocol version is answered with a
@@ -25,7 +25,7 @@ import type { JoinRequest } from "./join_codec.ts";
 import { decodePeerFrame, peerProtocolVersion } from "./peer_codec.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
 import { writtenBackBytesMax } from "./transport_limits.ts";
-import type { GroupId, GroupRejection, PeerRejections } from "./types.ts";
+import type { GroupId, GroupRejection, NodeHeartbeat, PeerRejections } from "./types.ts";
 
 /** Read buffer a connection starts with for frames split across reads; grows to the frame. */
 const receiveBufferBytesInitial = 64 * 1024;
@@ -46,6 +46,8 @@ interface InboundContext {
   /** Counts and logs refused input; `fields` say more in the log line. */
   reject(reason: keyof PeerRejections, fields?: LogFields): void;
   deliver(from: NodeId, group: GroupId, message: Message): GroupRejection | null;
+  /** A node heartbeat of the hello's node. */
+  heartbeat(from: NodeId, heartbeat: NodeHeartbeat): void;
   /** A peer's hello was accepted: it is up. */
   greeted(node: NodeId): void;
   /** The PeerRefusal frames telling `node` its replicas are not members; null when there are none. */
@@ -153,11 +155,19 @@ export class InboundConnection {
     if (decoded.kind === "hello") return this.onHello(decoded.clusterId, decoded.nodeId, decoded.protocolVersion);
     if (decoded.kind === "joinRequest") return this.onJoinRequest(decoded.request);
     // Refusals travel only back to the dialing node, never on a connection it dialed in.
+    if (decoded.kind === "nodeHeartbeat") return this.onHeartbeat(decoded.heartbeat);
     if (decoded.kind !== "message" || this.peerNode === null) return this.refuse("malformedFrame");
     if (!this.context.isPeer(this.peerNode)) return this.refuseNonMember(this.peerNode);
     const rejection = this.context.deliver(this.peerNode, decoded.group, decoded.message);
     const { group, message } = decoded;
     if (rejection !== null) this.context.reject(rejection, { group, from: message.from, to: message.to });
+    return !this.closed;
+  }
+
+  private onHeartbeat(heartbeat: NodeHeartbeat): boolean {
+    if (this.peerNode === null) return this.refuse("malformedFrame");
+    if (!this.context.isPeer(this.peerNode)) return this.refuseNonMember(this.peerNode);
+    this.context.heartbeat(this.peerNode, heartbeat);
     return !this.closed;
   }
 

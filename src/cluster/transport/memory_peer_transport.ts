@@ -7,7 +7,8 @@
  * refusals for it (NodeReceiver.refusalsFor), as a TCP hello of such a node would be.
  *
  * joinNode gives a node transport (types.ts, NodeTransport) for a GroupMultiplexer of many
- * groups; join gives a node of one group (group 0, member ids = node ids), as startTcpPeerTransport.
+ * groups, node heartbeats carried in order with the messages; join gives a node of one group
+ * (group 0, member ids = node ids), as startTcpPeerTransport.
  *
  * A network made with `encodeFrames` also carries each message as the TCP transport does, in
  * its peer frame (peer_codec.ts): a frame over frameSizeBytesMax is dropped and counted, and the
@@ -17,15 +18,17 @@ import * as flatbuffers from "flatbuffers";
 import { assert, fail } from "../../util/assert.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { GroupMultiplexer, nodeIdsAsMemberIds } from "./group_multiplexer.ts";
-import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
+import { decodePeerFrame, encodeMessageFrame, encodeNodeHeartbeatFrame } from "./peer_codec.ts";
 import { PeerCounters } from "./peer_stats.ts";
 import { resolvePeerTransportLimits } from "./transport_limits.ts";
 import {
   singleGroupId,
   type GroupId,
   type MemberRefusal,
+  type NodeHeartbeat,
   type NodeReceiver,
   type NodeTransport,
+  type OutboundItem,
   type OutboundMessage,
   type PeerAddresses,
   type PeerTransport,
@@ -108,11 +111,12 @@ const detachedReceiver: NodeReceiver = {
   message: () => "unknownGroup",
   refused: () => {},
   refusalsFor: () => [],
+  heartbeat: () => {},
 };
 
 class MemoryNodeTransport implements NodeTransport {
   private nodes = new Map<NodeId, string>();
-  private readonly queues = new Map<NodeId, OutboundMessage[]>();
+  private readonly queues = new Map<NodeId, OutboundItem[]>();
   private receiver: NodeReceiver = detachedReceiver;
   private readonly counters = new PeerCounters();
   private flushScheduled = false;
@@ -132,23 +136,35 @@ class MemoryNodeTransport implements NodeTransport {
 
   send(to: NodeId, outbound: OutboundMessage): void {
     this.enqueue(to, outbound);
+    this.scheduleFlush();
+  }
+
+  sendHeartbeat(to: NodeId, heartbeat: NodeHeartbeat): void {
+    assert(to !== this.nodeId, "a node heartbeat to this node itself");
+    this.enqueue(to, { heartbeat });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled && this.queues.size > 0) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
-  private enqueue(to: NodeId, outbound: OutboundMessage): void {
+  /** Queues `outbound` for `to`; a drop is counted in the node's counters, and a message's in its group's too. */
+  private enqueue(to: NodeId, outbound: OutboundItem): void {
+    const groupCounters = "heartbeat" in outbound ? null : outbound.counters;
     if (this.closed || to === this.nodeId || !this.nodes.has(to)) {
       this.counters.messagesDroppedUnknownPeer++;
-      outbound.counters.messagesDroppedUnknownPeer++;
+      if (groupCounters !== null) groupCounters.messagesDroppedUnknownPeer++;
       return;
     }
     let queue = this.queues.get(to);
     if (queue === undefined) this.queues.set(to, (queue = []));
     if (queue.length >= this.limits.queuedMessagesPerPeerMax) {
       this.counters.messagesDroppedQueueFull++;
-      outbound.counters.messagesDroppedQueueFull++;
+      if (groupCounters !== null) groupCounters.messagesDroppedQueueFull++;
       return;
     }
     queue.push(outbound);
@@ -162,6 +178,11 @@ class MemoryNodeTransport implements NodeTransport {
       const target = this.network.reachable(this.nodeId, to);
       if (target === undefined) continue;
       for (const outbound of queue) {
+        if ("heartbeat" in outbound) {
+          this.counters.nodeHeartbeatsSent++;
+          target.deliverHeartbeat(this.nodeId, this.carriedHeartbeat(outbound.heartbeat));
+          continue;
+        }
         const carried = this.network.options.encodeFrames === true ? this.throughFrame(outbound) : outbound;
         if (carried === null) continue;
         this.counters.messagesSent++;
@@ -182,6 +203,25 @@ class MemoryNodeTransport implements NodeTransport {
     const decoded = decodePeerFrame(frame.subarray(lengthPrefixBytes));
     assert(decoded.kind === "message", "a message frame decodes to a message");
     return decoded;
+  }
+
+  /** `heartbeat` as its receiver gets it: decoded from its frame when the network carries frames. */
+  private carriedHeartbeat(heartbeat: NodeHeartbeat): NodeHeartbeat {
+    if (this.network.options.encodeFrames !== true) return heartbeat;
+    const decoded = decodePeerFrame(encodeNodeHeartbeatFrame(this.builder, heartbeat).subarray(lengthPrefixBytes));
+    assert(decoded.kind === "nodeHeartbeat", "a node heartbeat frame decodes to a node heartbeat");
+    return decoded.heartbeat;
+  }
+
+  /** @internal Called by the network on the sender's flush; one from a node not listed is dropped as a message is. */
+  deliverHeartbeat(from: NodeId, heartbeat: NodeHeartbeat): void {
+    if (this.closed) return;
+    if (!this.nodes.has(from)) {
+      this.counters.rejected.unknownNode++;
+      return;
+    }
+    this.counters.nodeHeartbeatsReceived++;
+    this.receiver.heartbeat(from, heartbeat);
   }
 
   /** @internal Called by the network on the sender's flush. */

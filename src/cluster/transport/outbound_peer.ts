@@ -33,10 +33,10 @@ import { OutputBuffer } from "../../wire/output_buffer.ts";
 import { RequestRejection } from "../../wire/status.ts";
 import type { NodeId } from "../raft/types.ts";
 import { helloFrameBytesMax } from "./inbound_connection.ts";
-import { decodePeerFrame, encodeMessageFrame } from "./peer_codec.ts";
+import { decodePeerFrame, encodeMessageFrame, encodeNodeHeartbeatFrame } from "./peer_codec.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
 import type { PeerCounters } from "./peer_stats.ts";
-import type { MemberRefusal, OutboundMessage, PeerDialer, PeerTransportLimits } from "./types.ts";
+import type { MemberRefusal, OutboundItem, OutboundMessage, PeerDialer, PeerTransportLimits } from "./types.ts";
 import type { Logger } from "../../util/logger.ts";
 import { RepeatedEventLog, type Schedule } from "../../util/repeated_event_log.ts";
 import { formatHostPort } from "../../config/address.ts";
@@ -61,7 +61,7 @@ interface OutboundContext {
 }
 
 export class OutboundPeer {
-  private queue: OutboundMessage[] = [];
+  private queue: OutboundItem[] = [];
   private socket: Socket<undefined> | null = null;
   private output = new OutputBuffer();
   /** Frames coming back on the connection (a refusal is small: a hello's bound is plenty). */
@@ -99,8 +99,8 @@ export class OutboundPeer {
     return this.queue.length;
   }
 
-  /** Queues `outbound`; false when the queue is full (the caller counts the drop). */
-  enqueue(outbound: OutboundMessage): boolean {
+  /** Queues `outbound` (a message or a node heartbeat); false when the queue is full (the caller counts the drop). */
+  enqueue(outbound: OutboundItem): boolean {
     if (this.queue.length >= this.context.limits.queuedMessagesPerPeerMax) return false;
     this.queue.push(outbound);
     return true;
@@ -113,6 +113,12 @@ export class OutboundPeer {
     if (this.output.length > 0 && this.output.flush(socket) === 0) return;
     if (this.output.length > 0) return;
     for (const outbound of this.queue) {
+      if ("heartbeat" in outbound) {
+        // A handful of bytes: far below any frame limit.
+        this.output.append(encodeNodeHeartbeatFrame(this.context.builder, outbound.heartbeat));
+        this.context.counters.nodeHeartbeatsSent++;
+        continue;
+      }
       const frame = encodeMessageFrame(this.context.builder, outbound.group, outbound.message);
       // The peer would refuse it and drop the connection: drop the message alone instead.
       if (frame.length - lengthPrefixBytes > this.context.limits.frameSizeBytesMax) {

@@ -6,21 +6,24 @@
  * malformed frame is a PeerFrameError and never a half-decoded message. Entries of an append
  * are views over the frame: the caller hands in a frame nobody else will reuse.
  *
- * Protocol version 2 (PeerHello.protocol_version) tags every message with its group
+ * Protocol version 3 (PeerHello.protocol_version) tags every message with its group
  * (PeerMessage.group; 0, the default, is the single group of a node started without shards) and
- * every refusal with its kind, group and members. A node speaks one version and refuses a hello
- * of another (peerProtocolVersion; version 1 had no group).
+ * every refusal with its kind, group and members; a NodeHeartbeat says the sending node is up
+ * (node liveness), and a heartbeat may carry `quiesce` (the leader's last before its group goes
+ * quiet). A node speaks one version and refuses a hello of another (peerProtocolVersion; version
+ * 2 had neither node heartbeats nor `quiesce`, version 1 no group).
  */
 import * as flatbuffers from "flatbuffers";
 import {
-  Body, Envelope, PeerHello, PeerMessage, PeerRefusal, PeerRefusalKind, RaftAppendRequest, RaftAppendResponse,
+  Body, Envelope, NodeHeartbeat as NodeHeartbeatTable, PeerHello, PeerMessage, PeerRefusal, PeerRefusalKind,
+  RaftAppendRequest, RaftAppendResponse,
   RaftEntryBytes, RaftHeartbeatRequest, RaftHeartbeatResponse, RaftMessage, RaftSnapshotChunk,
   RaftSnapshotChunkResponse, RaftTimeoutNow, RaftVoteRequest, RaftVoteResponse,
 } from "../../../schemas/generated/filestore_generated";
 import { encodeEntry } from "../storage/raft_entry_format.ts";
 import { encodeConfState } from "../raft/config_entry.ts";
 import type { Message } from "../raft/types.ts";
-import type { GroupId, MemberRefusal } from "./types.ts";
+import type { GroupId, MemberRefusal, NodeHeartbeat } from "./types.ts";
 import { unreachable } from "../../util/assert.ts";
 import { decodeRaftMessage } from "./peer_message_decoder.ts";
 import { PeerFrameError } from "./peer_frame_error.ts";
@@ -31,7 +34,7 @@ import { finishEnvelope } from "./envelope_frame.ts";
 import { decodeJoinRequest, type JoinRequest } from "./join_codec.ts";
 
 /** The peer protocol version this code speaks (PeerHello.protocol_version; see the head comment). */
-export const peerProtocolVersion = 2;
+export const peerProtocolVersion = 3;
 
 /*
  * Bounds on a frame's size, for the Raft sizes that must fit one peer frame (cluster_limits.ts
@@ -75,7 +78,9 @@ type PeerFrame =
   /** A group's refusal of one of the refused node's replicas (PeerRefusalKind.NotMember). */
   | { kind: "refusal"; nodeId: number; refusal: MemberRefusal }
   /** The node's hello was refused for its protocol version. */
-  | { kind: "versionRefusal"; nodeId: number; reason: string };
+  | { kind: "versionRefusal"; nodeId: number; reason: string }
+  /** Node liveness: the sending node (the hello's) is up. */
+  | { kind: "nodeHeartbeat"; heartbeat: NodeHeartbeat };
 
 export function encodeHelloFrame(builder: flatbuffers.Builder, clusterId: string, nodeId: number): Uint8Array {
   builder.clear();
@@ -110,6 +115,13 @@ export function encodeMessageFrame(builder: flatbuffers.Builder, group: GroupId,
   return finishEnvelope(builder, Body.PeerMessage, peerMessage);
 }
 
+/** A node liveness heartbeat as a complete frame (a fresh array). */
+export function encodeNodeHeartbeatFrame(builder: flatbuffers.Builder, heartbeat: NodeHeartbeat): Uint8Array {
+  builder.clear();
+  const body = NodeHeartbeatTable.createNodeHeartbeat(builder, heartbeat.diskStalled);
+  return finishEnvelope(builder, Body.NodeHeartbeat, body);
+}
+
 function encodeRaftMessage(builder: flatbuffers.Builder, message: Message): [RaftMessage, number] {
   switch (message.type) {
     case "preVote":
@@ -130,7 +142,9 @@ function encodeRaftMessage(builder: flatbuffers.Builder, message: Message): [Raf
         builder, message.reject, message.index, message.hintIndex, message.hintTerm)];
     case "heartbeat": {
       const context = message.context === null ? 0 : builder.createByteVector(message.context);
-      return [RaftMessage.RaftHeartbeatRequest, RaftHeartbeatRequest.createRaftHeartbeatRequest(builder, message.commit, context, message.round)];
+      const quiesce = message.quiesce === true;
+      return [RaftMessage.RaftHeartbeatRequest, RaftHeartbeatRequest.createRaftHeartbeatRequest(
+        builder, message.commit, context, message.round, quiesce)];
     }
     case "heartbeatResponse": {
       const context = message.context === null ? 0 : builder.createByteVector(message.context);
@@ -172,6 +186,10 @@ export function decodePeerFrame(frame: Uint8Array): PeerFrame {
   }
   if (bodyType === Body.PeerRefusal) return decodeRefusal(envelope.body(new PeerRefusal()) as PeerRefusal);
   if (bodyType === Body.JoinRequest) return { kind: "joinRequest", request: decodeJoinRequest(envelope) };
+  if (bodyType === Body.NodeHeartbeat) {
+    const heartbeat = envelope.body(new NodeHeartbeatTable()) as NodeHeartbeatTable;
+    return { kind: "nodeHeartbeat", heartbeat: { diskStalled: heartbeat.diskStalled() } };
+  }
   throw new PeerFrameError("clientProtocol", `body type ${bodyType} is not a peer message`);
 }
 

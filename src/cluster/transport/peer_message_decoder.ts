@@ -51,7 +51,11 @@ export function decodeRaftMessage(peerMessage: PeerMessage): Message {
     }
     case RaftMessage.RaftHeartbeatRequest: {
       const body = peerMessage.message(new RaftHeartbeatRequest()) as RaftHeartbeatRequest;
-      return { ...envelope, type: "heartbeat", commit: count(body.commit(), "commit"), context: body.contextArray(), round: count(body.round(), "round") };
+      const commit = count(body.commit(), "commit");
+      const round = count(body.round(), "round");
+      const heartbeat = { type: "heartbeat", commit, context: body.contextArray(), round } as const;
+      // `quiesce` is left out when false, as the core's messages leave it out.
+      return body.quiesce() ? { ...envelope, ...heartbeat, quiesce: true } : { ...envelope, ...heartbeat };
     }
     case RaftMessage.RaftHeartbeatResponse: {
       const body = peerMessage.message(new RaftHeartbeatResponse()) as RaftHeartbeatResponse;

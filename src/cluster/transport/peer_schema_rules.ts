@@ -1,8 +1,9 @@
 /**
  * The peer protocol's part of schemas/filestore.fbs transcribed for the verifier (same
  * conventions as wire/envelope_rules.ts: fields by slot, a union takes two slots). The peer port
- * verifies an Envelope whose body may only be a PeerHello, a PeerMessage, a JoinRequest or (on the
- * way back to the dialing node) a PeerRefusal; a joining node, one whose body is a JoinAnswer.
+ * verifies an Envelope whose body may only be a PeerHello, a PeerMessage, a NodeHeartbeat, a
+ * JoinRequest or (on the way back to the dialing node) a PeerRefusal; a joining node, one whose
+ * body is a JoinAnswer.
  * test/cluster/transport/peer_codec.test.ts checks these slots against the generated code.
  */
 import { Body, RaftMessage } from "../../../schemas/generated/filestore_generated";
@@ -33,7 +34,10 @@ const appendRequest: TableRule = {
   fields: [double(0), double(1), double(2), { kind: "tables", slot: 3, required: false, table: entryBytes }],
 };
 const appendResponse: TableRule = { name: "RaftAppendResponse", fields: [flag(0), double(1), double(2), double(3)] };
-const heartbeatRequest: TableRule = { name: "RaftHeartbeatRequest", fields: [double(0), optionalBytes(1), double(2)] };
+const heartbeatRequest: TableRule = {
+  name: "RaftHeartbeatRequest",
+  fields: [double(0), optionalBytes(1), double(2), flag(3)],
+};
 const heartbeatResponse: TableRule = { name: "RaftHeartbeatResponse", fields: [optionalBytes(0), double(1)] };
 const snapshotChunk: TableRule = {
   name: "RaftSnapshotChunk",
@@ -82,12 +86,14 @@ export const joinAnswerRule: TableRule = {
     { kind: "tables", slot: 4, required: false, table: joinMemberRule },
   ],
 };
+export const nodeHeartbeatRule: TableRule = { name: "NodeHeartbeat", fields: [flag(0)] };
 
 const peerBodyMembers: ReadonlyMap<number, TableRule> = new Map([
   [Body.PeerHello, peerHelloRule],
   [Body.PeerMessage, peerMessageRule],
   [Body.PeerRefusal, peerRefusalRule],
   [Body.JoinRequest, joinRequestRule],
+  [Body.NodeHeartbeat, nodeHeartbeatRule],
 ]);
 
 /** The whole Envelope as the peer port accepts it. */

@@ -7,6 +7,8 @@ export class PeerCounters {
   messagesDroppedQueueFull = 0;
   messagesDroppedUnknownPeer = 0;
   messagesDroppedTooLarge = 0;
+  nodeHeartbeatsSent = 0;
+  nodeHeartbeatsReceived = 0;
   connectionsOpened = 0;
   readonly rejected: PeerRejections = {
     unknownNode: 0, wrongClusterId: 0, clientProtocol: 0, malformedFrame: 0, misaddressed: 0,
@@ -20,6 +22,8 @@ export class PeerCounters {
       messagesDroppedQueueFull: this.messagesDroppedQueueFull,
       messagesDroppedUnknownPeer: this.messagesDroppedUnknownPeer,
       messagesDroppedTooLarge: this.messagesDroppedTooLarge,
+      nodeHeartbeatsSent: this.nodeHeartbeatsSent,
+      nodeHeartbeatsReceived: this.nodeHeartbeatsReceived,
       queuedMessagesByPeer,
       connectionsOpened: this.connectionsOpened,
       rejected: { ...this.rejected },

@@ -31,6 +31,7 @@ import {
   type GroupRejection,
   type JoinHandler,
   type MemberRefusal,
+  type NodeHeartbeat,
   type NodeReceiver,
   type OutboundMessage,
   type PeerAddresses,
@@ -89,6 +90,7 @@ const detachedReceiver: NodeReceiver = {
   message: () => "unknownGroup",
   refused: () => {},
   refusalsFor: () => [],
+  heartbeat: () => {},
 };
 
 class BunTcpNodeTransport implements TcpNodeTransport {
@@ -145,6 +147,16 @@ class BunTcpNodeTransport implements TcpNodeTransport {
       this.counters.messagesDroppedQueueFull++;
       outbound.counters.messagesDroppedQueueFull++;
     }
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushQueued);
+  }
+
+  sendHeartbeat(to: NodeId, heartbeat: NodeHeartbeat): void {
+    assert(to !== this.nodeId, "a node heartbeat to this node itself");
+    const peer = this.closed ? undefined : this.outbound.get(to);
+    if (peer === undefined) this.counters.messagesDroppedUnknownPeer++;
+    else if (!peer.enqueue({ heartbeat })) this.counters.messagesDroppedQueueFull++;
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
     queueMicrotask(this.flushQueued);
@@ -243,6 +255,7 @@ class BunTcpNodeTransport implements TcpNodeTransport {
       isPeer: (node) => this.nodes.has(node),
       reject: (reason, fields) => this.refused(reason, fields),
       deliver: (from, group, message) => this.deliver(from, group, message),
+      heartbeat: (from, heartbeat) => this.deliverHeartbeat(from, heartbeat),
       greeted: (node) => this.outbound.get(node)?.dialNow(),
       refusalFramesFor: (node) => this.refusalFramesFor(node),
       versionRefusalFrame: (node, version) => (
@@ -320,6 +333,12 @@ class BunTcpNodeTransport implements TcpNodeTransport {
 
   private onInboundClosed(socket: InboundSocket): void {
     if (socket.data !== undefined) this.inbound.delete(socket.data);
+  }
+
+  private deliverHeartbeat(from: NodeId, heartbeat: NodeHeartbeat): void {
+    if (this.closed) return;
+    this.counters.nodeHeartbeatsReceived++;
+    this.receiver.heartbeat(from, heartbeat);
   }
 
   private deliver(from: NodeId, group: GroupId, message: Message): GroupRejection | null {

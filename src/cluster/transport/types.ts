@@ -9,6 +9,10 @@
  * connections: send() never blocks and never throws for the world's failures; a message that
  * cannot go (peer unknown or unreachable, queue full) is dropped and counted.
  *
+ * A node transport also carries node heartbeats (NodeHeartbeat: node liveness, once per node pair
+ * and heartbeat interval, src/cluster/health/node_liveness.ts), in order with the messages to the
+ * same node, so a node heard alive has delivered every message it sent before.
+ *
  * Two node transports pass one conformance suite (test/cluster/transport/), through a group's view:
  * - startTcpNodeTransport (tcp_peer_transport.ts): one outbound TCP connection per node with
  *   reconnect and backoff, a bounded queue per node, the messages of one event-loop turn (every
@@ -85,6 +89,9 @@ export interface PeerTransportStats {
   messagesDroppedUnknownPeer: number;
   /** Dropped because its frame would exceed frameSizeBytesMax (the peer would refuse it). */
   messagesDroppedTooLarge: number;
+  /** Node heartbeats (node liveness) written and taken: the node's, not counted as messages. */
+  nodeHeartbeatsSent: number;
+  nodeHeartbeatsReceived: number;
   /** Outbound queue lengths now, by peer. */
   queuedMessagesByPeer: Record<string, number>;
   /** Outbound connections established (first connect and every reconnect). */
@@ -134,6 +141,15 @@ export interface OutboundMessage {
   counters: PeerCounters;
 }
 
+/** Node liveness: the sending node is up (schemas/filestore.fbs NodeHeartbeat). */
+export interface NodeHeartbeat {
+  /** Its shared Raft log has had a write outstanding for longer than an election timeout. */
+  diskStalled: boolean;
+}
+
+/** What waits for a node's connection: a group's message, or a node heartbeat (kept in order with them). */
+export type OutboundItem = OutboundMessage | { heartbeat: NodeHeartbeat };
+
 /**
  * One connection per pair of nodes carrying every group's messages (see the head comment). It
  * knows nodes, not members: which group a message is for, and whether its sender may send it,
@@ -148,6 +164,8 @@ export interface NodeTransport {
    * close, an inbound one from a node no longer listed is told the receiver's refusalsFor it.
    */
   setNodes(nodes: PeerAddresses): void;
+  /** Queues a node heartbeat for node `to`, behind the messages queued for it; a drop is counted as a message's. */
+  sendHeartbeat(to: NodeId, heartbeat: NodeHeartbeat): void;
   /** Writes `refusal` back to node `to` on the connection it dialed in, when there is one. */
   refuse(to: NodeId, refusal: MemberRefusal): void;
   /** The one receiver of what arrives (a later call replaces it). */
@@ -166,6 +184,8 @@ export interface NodeReceiver {
   message(from: NodeId, group: GroupId, message: Message): GroupRejection | null;
   /** Node `from` wrote back that this node's replica of a group is not a member of it. */
   refused(from: NodeId, refusal: MemberRefusal): void;
+  /** A node heartbeat from node `from` (already checked to be one this node talks to). */
+  heartbeat(from: NodeId, heartbeat: NodeHeartbeat): void;
   /**
    * What to tell `node`, which this node does not (or no longer) talk to, before its connection
    * closes: that its replica of a group is not a member, for each group where that is known.

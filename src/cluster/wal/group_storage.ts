@@ -37,6 +37,8 @@ import { encodeHardStateRecord, encodeSnapshotRecord, type SnapshotRecord } from
 export interface SharedLogAccess {
   readonly log: SegmentedLog;
   readonly snapshots: SnapshotStore;
+  /** log.flushed(), dated while it is unfinished (SharedLog.unfinishedWriteSinceMs). */
+  flushed(): Promise<number>;
   /** Called once when the view closes. */
   viewClosed(view: GroupStorage): void;
   /** An image no record needs any more could not be removed (it is removed at the next open). */
@@ -146,7 +148,7 @@ export class GroupStorage implements DurableRaftStorage {
     if (entriesWritten) mustWait = true;
     else if (commit > 0) this.appendHardState(next!);
     state.counters.persistCount++;
-    return this.track(mustWait ? this.shared.log.flushed() : null, replacedImage);
+    return this.track(mustWait ? this.shared.flushed() : null, replacedImage);
   }
 
   private compactNow(throughIndex: number, snapshot: Snapshot): Promise<void> {
@@ -162,7 +164,7 @@ export class GroupStorage implements DurableRaftStorage {
       index, term, confState: cloneConfState(confState), anchorIndex, anchorTerm, fileSequence, reset: false,
     };
     this.appendSnapshotRecord(record, snapshot);
-    return this.track(this.shared.log.flushed(), replacedImage);
+    return this.track(this.shared.flushed(), replacedImage);
   }
 
   /** A snapshot from the leader replaces the whole log: every entry goes, its index is the anchor. */

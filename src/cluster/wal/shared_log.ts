@@ -20,8 +20,13 @@
  * pinning; segmentPins() and laggingGroups() say which and how much, so the scheduler can
  * snapshot and compact a group that is far behind (laggingGroupLogBytesMin) instead of letting
  * it pin the log. Removed groups pin nothing: their records are dead once the removal is.
+ *
+ * A stuck disk: unfinishedWriteSinceMs() says since when (on the node's clock) the oldest group
+ * commit still unfinished has been awaited, or null when none is; node liveness
+ * (health/node_liveness.ts) tells peers this node's disk is stalled once that is too long ago.
  */
 import { assert } from "../../util/assert.ts";
+import { realClock, type Clock } from "../../util/clock.ts";
 import { errorText, silentLogger, type Logger } from "../../util/logger.ts";
 import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { cloneConfState } from "../raft/config_entry.ts";
@@ -71,6 +76,8 @@ export class SharedLog {
   private readonly counters = { groupsRewritten: 0, segmentsDropped: 0 };
   private compaction: Promise<SegmentCompaction> | null = null;
   private closed = false;
+  /** Each group commit awaited and not finished, with clock.now() when it was first awaited. */
+  private readonly unfinishedWrites = new Map<Promise<number>, number>();
 
   private constructor(
     private readonly log: SegmentedLog,
@@ -78,11 +85,14 @@ export class SharedLog {
     groups: Map<number, GroupState>,
     readonly recovery: SharedLogRecovery,
     private readonly logger: Logger,
+    /** Dates unfinished writes (unfinishedWriteSinceMs). */
+    private readonly clock: Clock = realClock,
   ) {
     this.groups = groups;
     this.access = {
       log,
       snapshots,
+      flushed: () => this.flushed(),
       viewClosed: (view) => {
         if (this.views.get(view.groupId) === view) this.views.delete(view.groupId);
       },
@@ -96,7 +106,7 @@ export class SharedLog {
   /** Opens (or creates) the shared log in options.dir, recovering every group (wal_recovery.ts). */
   static async open(options: SharedLogOptions): Promise<SharedLog> {
     const { log, snapshots, groups, recovery } = await recoverSharedLog(options);
-    return new SharedLog(log, snapshots, groups, recovery, options.logger ?? silentLogger);
+    return new SharedLog(log, snapshots, groups, recovery, options.logger ?? silentLogger, options.clock ?? realClock);
   }
 
   /** Groups held, in ascending order (after open: every group recovered). */
@@ -121,7 +131,7 @@ export class SharedLog {
       const record = { index: 0, term: 0, confState, anchorIndex: 0, anchorTerm: 0, fileSequence: 0, reset: true };
       this.groups.set(groupId, state);
       state.applySnapshot(record, this.log.appendWithoutWaiting([encodeSnapshotRecord(groupId, record)]));
-      await this.log.flushed();
+      await this.flushed();
     }
     return view;
   }
@@ -138,7 +148,7 @@ export class SharedLog {
     this.views.delete(groupId);
     this.groups.delete(groupId);
     this.log.appendWithoutWaiting([encodeGroupRemovedRecord(groupId)]);
-    await this.log.flushed();
+    await this.flushed();
     this.access.snapshots.remove(groupId, state.snapshot.fileSequence);
   }
 
@@ -168,6 +178,16 @@ export class SharedLog {
     return this.compaction;
   }
 
+  /**
+   * clock.now() when the oldest group commit that has not finished was first awaited; null when
+   * every write awaited so far has finished. The age of a stuck write, for node liveness.
+   */
+  unfinishedWriteSinceMs(): number | null {
+    let oldest: number | null = null;
+    for (const since of this.unfinishedWrites.values()) if (oldest === null || since < oldest) oldest = since;
+    return oldest;
+  }
+
   stats(): SharedLogStats {
     const { writeCount, fdatasyncCount, recordsAppended, bytesWritten, segmentCount } = this.log.stats();
     return {
@@ -186,13 +206,26 @@ export class SharedLog {
     await this.log.close();
   }
 
+  /** The log's flushed(), dated until it settles. Calls of one turn share one promise, so one entry. */
+  private flushed(): Promise<number> {
+    const promise = this.log.flushed();
+    if (!this.unfinishedWrites.has(promise)) {
+      this.unfinishedWrites.set(promise, this.clock.now());
+      const finished = (): void => {
+        this.unfinishedWrites.delete(promise);
+      };
+      promise.then(finished, finished);
+    }
+    return promise;
+  }
+
   private async compactNow(): Promise<SegmentCompaction> {
     const rewritten: number[] = [];
     const activeFirstIndex = this.log.segmentSizes().at(-1)!.firstIndex;
     for (const state of this.groups.values()) {
       if (state.oldestLiveRecord() < activeFirstIndex && this.rewriteIfSmall(state)) rewritten.push(state.groupId);
     }
-    if (rewritten.length > 0) await this.log.flushed();
+    if (rewritten.length > 0) await this.flushed();
     this.counters.groupsRewritten += rewritten.length;
     const { segmentsDropped, bytesDropped } = await this.dropSegments();
     return { groupsRewritten: rewritten, segmentsDropped, bytesDropped, pins: this.segmentPins() };

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { FsyncMode, RecoveryReport } from "../../log/types.ts";
 import { SegmentedLog } from "../../log/segmented_log.ts";
+import type { Clock } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import { RaftStorageCorruptError } from "../storage/types.ts";
 import { GroupState } from "./group_state.ts";
@@ -30,6 +31,8 @@ export interface SharedLogOptions {
   logger?: Logger;
   /** Records in a flush from which its fdatasync runs in the thread pool (src/log/group_commit.ts). */
   backgroundSyncRecordsMin?: number;
+  /** Dates unfinished writes (SharedLog.unfinishedWriteSinceMs): the node's clock; realClock when absent. */
+  clock?: Clock;
 }
 
 /** What the open found. */

@@ -1,8 +1,8 @@
 /**
- * Peer frames: every Raft message (with its group), the hello and both kinds of refusal
- * round-trip, bad frames (client requests, single byte changes, truncation, refusals of an
- * unknown kind or naming no member) are refused, and the peer verifier's rules match the
- * generated code.
+ * Peer frames: every Raft message (with its group, a heartbeat with its quiesce flag), the hello,
+ * both kinds of refusal and the node heartbeat round-trip; bad frames (client requests, single
+ * byte changes, truncation, refusals of an unknown kind or naming no member) are refused; and the
+ * peer verifier's rules match the generated code.
  */
 import { describe, expect, test } from "bun:test";
 import * as flatbuffers from "flatbuffers";
@@ -10,12 +10,13 @@ import {
   Body, Envelope, PeerRefusal, type PeerRefusalKind,
 } from "../../../schemas/generated/filestore_generated";
 import {
-  decodePeerFrame, encodeHelloFrame, encodeMessageFrame, encodeRefusalFrame, encodeVersionRefusalFrame,
+  decodePeerFrame, encodeHelloFrame, encodeMessageFrame, encodeNodeHeartbeatFrame, encodeRefusalFrame,
+  encodeVersionRefusalFrame, peerProtocolVersion,
 } from "../../../src/cluster/transport/peer_codec.ts";
 import { PeerFrameError } from "../../../src/cluster/transport/peer_frame_error.ts";
 import { encodeEntry } from "../../../src/cluster/storage/raft_entry_format.ts";
 import {
-  peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers,
+  nodeHeartbeatRule, peerEnvelopeRule, peerHelloRule, peerMessageRule, peerRefusalRule, raftMessageMembers,
 } from "../../../src/cluster/transport/peer_schema_rules.ts";
 import type { TableRule } from "../../../src/wire/verify.ts";
 import { generatedSlots, ruleSlots } from "../../wire/generated_slots.ts";
@@ -55,8 +56,18 @@ describe("peer frames", () => {
 describe("peer frames: hello and refusals", () => {
   test("a hello round-trips", () => {
     expect(decodePeerFrame(withoutPrefix(encodeHelloFrame(builder, "cluster-a", 3)).slice())).toEqual({
-      kind: "hello", clusterId: "cluster-a", nodeId: 3, protocolVersion: 2,
+      kind: "hello", clusterId: "cluster-a", nodeId: 3, protocolVersion: 3,
     });
+    expect(peerProtocolVersion).toBe(3);
+  });
+
+  test("a node heartbeat round-trips, with and without a stalled disk; a message frame is not one", () => {
+    for (const diskStalled of [false, true]) {
+      const frame = withoutPrefix(encodeNodeHeartbeatFrame(builder, { diskStalled })).slice();
+      expect(decodePeerFrame(frame)).toEqual({ kind: "nodeHeartbeat", heartbeat: { diskStalled } });
+    }
+    const message = decodePeerFrame(withoutPrefix(encodeMessageFrame(builder, group, sampleMessages()[0])).slice());
+    expect(message.kind).toBe("message");
   });
 
   test("a member refusal round-trips with its group and members; one naming no node or no member is malformed", () => {
@@ -130,7 +141,9 @@ function catchError(work: () => unknown): unknown {
 }
 
 describe("peer verifier rules match the generated code", () => {
-  const tables: TableRule[] = [peerHelloRule, peerMessageRule, peerRefusalRule, ...raftMessageMembers.values()];
+  const tables: TableRule[] = [
+    peerHelloRule, peerMessageRule, peerRefusalRule, nodeHeartbeatRule, ...raftMessageMembers.values(),
+  ];
   for (const member of raftMessageMembers.values()) for (const field of member.fields) if (field.kind === "tables") tables.push(field.table);
   for (const rule of tables) test(rule.name, () => expect(ruleSlots(rule.fields)).toEqual(generatedSlots(rule.name)));
   test("Envelope", () => expect(ruleSlots(peerEnvelopeRule.fields)).toEqual(generatedSlots("Envelope")));

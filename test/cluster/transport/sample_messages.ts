@@ -31,6 +31,7 @@ export function sampleMessages(): Message[] {
     { ...envelope, type: "appendResponse", reject: true, index: 40, hintIndex: 38, hintTerm: 5 },
     { ...envelope, type: "heartbeat", commit: 43, context: bytes("read-1"), round: 17 },
     { ...envelope, type: "heartbeat", commit: 43, context: null, round: 0 },
+    { ...envelope, type: "heartbeat", commit: 43, context: null, round: 0, quiesce: true },
     { ...envelope, type: "heartbeatResponse", context: new Uint8Array(0), round: 17 },
     {
       ...envelope, type: "snapshot", metadata: { index: 100, term: 6, confState: { voters: [1, 2, 3], learners: [4] } },

@@ -6,6 +6,7 @@ import { DeleteRequest } from '../../filestore/wire/delete-request';
 import { GetRequest } from '../../filestore/wire/get-request';
 import { JoinAnswer } from '../../filestore/wire/join-answer';
 import { JoinRequest } from '../../filestore/wire/join-request';
+import { NodeHeartbeat } from '../../filestore/wire/node-heartbeat';
 import { PeerHello } from '../../filestore/wire/peer-hello';
 import { PeerMessage } from '../../filestore/wire/peer-message';
 import { PeerRefusal } from '../../filestore/wire/peer-refusal';
@@ -36,6 +37,7 @@ export enum Body {
   PeerHello = 80,
   PeerMessage = 81,
   PeerRefusal = 82,
+  NodeHeartbeat = 83,
   JoinRequest = 90,
   JoinAnswer = 91,
   Response = 128
@@ -43,8 +45,8 @@ export enum Body {
 
 export function unionToBody(
   type: Body,
-  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
+  accessor: (obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(new PingRequest())! as PingRequest;
@@ -58,6 +60,7 @@ export function unionToBody(
     case 'PeerHello': return accessor(new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(new PeerRefusal())! as PeerRefusal;
+    case 'NodeHeartbeat': return accessor(new NodeHeartbeat())! as NodeHeartbeat;
     case 'JoinRequest': return accessor(new JoinRequest())! as JoinRequest;
     case 'JoinAnswer': return accessor(new JoinAnswer())! as JoinAnswer;
     case 'Response': return accessor(new Response())! as Response;
@@ -67,9 +70,9 @@ export function unionToBody(
 
 export function unionListToBody(
   type: Body, 
-  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
+  accessor: (index: number, obj:BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest) => BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null, 
   index: number
-): BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
+): BatchRequest|CasRequest|DeleteRequest|GetRequest|JoinAnswer|JoinRequest|NodeHeartbeat|PeerHello|PeerMessage|PeerRefusal|PingRequest|PutRequest|Response|ScanRequest|ShardMapRequest|null {
   switch(Body[type]) {
     case 'NONE': return null; 
     case 'PingRequest': return accessor(index, new PingRequest())! as PingRequest;
@@ -83,6 +86,7 @@ export function unionListToBody(
     case 'PeerHello': return accessor(index, new PeerHello())! as PeerHello;
     case 'PeerMessage': return accessor(index, new PeerMessage())! as PeerMessage;
     case 'PeerRefusal': return accessor(index, new PeerRefusal())! as PeerRefusal;
+    case 'NodeHeartbeat': return accessor(index, new NodeHeartbeat())! as NodeHeartbeat;
     case 'JoinRequest': return accessor(index, new JoinRequest())! as JoinRequest;
     case 'JoinAnswer': return accessor(index, new JoinAnswer())! as JoinAnswer;
     case 'Response': return accessor(index, new Response())! as Response;

@@ -42,8 +42,9 @@ nodeId():number {
 }
 
 /**
- * Peer protocol version; this one is 2 (1: a single group per node, no group field). A node
- * refuses a hello of any other version (PeerRefusalKind.ProtocolVersion).
+ * Peer protocol version; this one is 3 (2: no NodeHeartbeat and no `quiesce`; 1: a single
+ * group per node, no group field). A node refuses a hello of any other version
+ * (PeerRefusalKind.ProtocolVersion).
  */
 protocolVersion():number {
   const offset = this.bb!.__offset(this.bb_pos, 8);

@@ -51,8 +51,16 @@ round():number {
   return offset ? this.bb!.readFloat64(this.bb_pos + offset) : 0.0;
 }
 
+/**
+ * The leader's last heartbeat before its group goes quiet (src/cluster/raft/quiescence.ts).
+ */
+quiesce():boolean {
+  const offset = this.bb!.__offset(this.bb_pos, 10);
+  return offset ? !!this.bb!.readInt8(this.bb_pos + offset) : false;
+}
+
 static startRaftHeartbeatRequest(builder:flatbuffers.Builder) {
-  builder.startObject(3);
+  builder.startObject(4);
 }
 
 static addCommit(builder:flatbuffers.Builder, commit:number) {
@@ -79,16 +87,21 @@ static addRound(builder:flatbuffers.Builder, round:number) {
   builder.addFieldFloat64(2, round, 0.0);
 }
 
+static addQuiesce(builder:flatbuffers.Builder, quiesce:boolean) {
+  builder.addFieldInt8(3, +quiesce, +false);
+}
+
 static endRaftHeartbeatRequest(builder:flatbuffers.Builder):flatbuffers.Offset {
   const offset = builder.endObject();
   return offset;
 }
 
-static createRaftHeartbeatRequest(builder:flatbuffers.Builder, commit:number, contextOffset:flatbuffers.Offset, round:number):flatbuffers.Offset {
+static createRaftHeartbeatRequest(builder:flatbuffers.Builder, commit:number, contextOffset:flatbuffers.Offset, round:number, quiesce:boolean):flatbuffers.Offset {
   RaftHeartbeatRequest.startRaftHeartbeatRequest(builder);
   RaftHeartbeatRequest.addCommit(builder, commit);
   RaftHeartbeatRequest.addContext(builder, contextOffset);
   RaftHeartbeatRequest.addRound(builder, round);
+  RaftHeartbeatRequest.addQuiesce(builder, quiesce);
   return RaftHeartbeatRequest.endRaftHeartbeatRequest(builder);
 }
 }
