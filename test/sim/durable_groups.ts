@@ -57,6 +57,11 @@ export class DurableGroups {
     this.through = location;
   }
 
+  /** Whether the disk holds a durable record of `group`. */
+  holds(group: number): boolean {
+    return this.groups.has(group);
+  }
+
   /** The persisted log of `group` (an empty one when the disk holds none of it). */
   view(group: number): PersistedLog {
     return new DurableGroupView(() => this.groups.get(group));

@@ -234,11 +234,21 @@ export class MultiNode {
   }
 
   private async openGroups(process: NodeProcess, ticks: SharedTickScheduler): Promise<void> {
+    // Checked before any group opens: opening a group the log lacks writes its first record.
+    const recovered = new Set(process.sharedLog.groupIds());
+    for (const group of this.replicas.keys()) {
+      if (this.disk.durable.holds(group) && !recovered.has(group)) {
+        const held = this.disk.durable.view(group).initialState().hardState;
+        const detail = `its disk held term ${held.term}, vote ${held.vote}, commit ${held.commit}`;
+        throw new SafetyViolation(`Recovery: node ${this.id} (restart ${this.restarts}) lost group ${group}: ${detail}`);
+      }
+    }
     for (const replica of this.replicas.values()) {
       const confState = { voters: this.membersOf(replica.group), learners: [] };
       const storage = await process.sharedLog.openGroup(replica.group, confState);
       if (this.process !== process) return;
-      const difference = this.disk.durable.differences(replica.group, storage);
+      // A group the log lacked was created just now: nothing was recovered to compare.
+      const difference = recovered.has(replica.group) ? this.disk.durable.differences(replica.group, storage) : null;
       if (difference !== null) throw new SafetyViolation(`Recovery: node ${this.id} (restart ${this.restarts}): ${difference}`);
       this.startReplica(process, replica, storage, ticks);
     }

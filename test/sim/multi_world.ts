@@ -299,11 +299,12 @@ export class MultiWorld {
 
   /** Runs the processes' queued loop turns, and what those queue, until every promise has settled. */
   private async runTurns(): Promise<void> {
+    // Nothing in a round starts, stops or pauses a node: one list serves every round.
+    const running = this.runningNodes();
     for (let round = 0; round < turnRoundsMax; round++) {
-      const running = this.runningNodes();
-      for (const node of running) node.clock.runSoon();
+      for (const node of running) if (node.up) node.clock.runSoon();
       await settleMicrotasks();
-      if (this.runningNodes().every((node) => node.clock.soonCount === 0)) return;
+      if (running.every((node) => !node.up || node.clock.soonCount === 0)) return;
     }
     throw new Error(`the drivers still asked for loop turns after ${turnRoundsMax} rounds`);
   }
