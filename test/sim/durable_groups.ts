@@ -41,7 +41,8 @@ export class DurableGroups {
       applyRecord(this.groups, record, location);
       return;
     }
-    const entries = record.entries.map((place, position) => decodeEntryAt(payload, place.offset, record.firstIndex + position));
+    const entries = record.entries.map((place, position) =>
+      decodeEntryAt(payload, place.offset, record.firstIndex + position));
     this.observer.beforeDurable(record.groupId, entries);
     applyRecord(this.groups, record, location);
     this.observer.durable(record.groupId, entries);
@@ -79,7 +80,8 @@ export class DurableGroups {
       const terms: number[] = [];
       for (let entry = log.firstIndex() - 1; entry <= log.lastIndex(); entry++) terms.push(log.term(entry));
       const hard = `term ${hardState.term} vote ${hardState.vote} commit ${hardState.commit}`;
-      return `${hard}, snapshot ${index}@${term}, entries ${log.firstIndex()}..${log.lastIndex()} terms ${terms.join(",")}`;
+      const entries = `entries ${log.firstIndex()}..${log.lastIndex()} terms ${terms.join(",")}`;
+      return `${hard}, snapshot ${index}@${term}, ${entries}`;
     };
     const expected = describe(held);
     const found = describe(recovered);
@@ -87,13 +89,15 @@ export class DurableGroups {
   }
 }
 
+const noMembers = { voters: [], learners: [] };
+
 /** A group's durable state as a persisted log; commit raised to the snapshot, as recovery does. */
 class DurableGroupView implements PersistedLog {
   constructor(private readonly state: () => GroupState | undefined) {}
 
   initialState(): InitialState {
     const state = this.state();
-    if (state === undefined) return { hardState: { term: 0, vote: 0, commit: 0 }, confState: { voters: [], learners: [] } };
+    if (state === undefined) return { hardState: { term: 0, vote: 0, commit: 0 }, confState: noMembers };
     const commit = Math.max(state.hardState.commit, state.snapshot.index);
     return { hardState: { ...state.hardState, commit }, confState: state.snapshot.confState };
   }
@@ -113,7 +117,7 @@ class DurableGroupView implements PersistedLog {
 
   snapshot(): Snapshot {
     const state = this.state();
-    if (state === undefined) return { metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } }, data: new Uint8Array(0) };
+    if (state === undefined) return { metadata: { index: 0, term: 0, confState: noMembers }, data: new Uint8Array(0) };
     const { index, term, confState } = state.snapshot;
     return { metadata: { index, term, confState }, data: new Uint8Array(0) };
   }

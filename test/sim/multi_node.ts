@@ -21,7 +21,9 @@ import type { RaftConfig } from "../../src/cluster/raft/config.ts";
 import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
 import { ReplicaDriver } from "../../src/cluster/replica/replica_driver.ts";
 import { SharedTickScheduler } from "../../src/cluster/replica/tick_scheduler.ts";
-import { GroupMultiplexer, type MemberLocator, nodeIdsAsMemberIds } from "../../src/cluster/transport/group_multiplexer.ts";
+import {
+  GroupMultiplexer, type MemberLocator, nodeIdsAsMemberIds,
+} from "../../src/cluster/transport/group_multiplexer.ts";
 import type { GroupId } from "../../src/cluster/transport/types.ts";
 import type { GroupStorage } from "../../src/cluster/wal/group_storage.ts";
 import { SharedLog } from "../../src/cluster/wal/shared_log.ts";
@@ -148,7 +150,8 @@ export class MultiNode {
       durable: (group, entries) => this.setup.observer.durable(this.replicaOf(group), entries),
     });
     for (const [group, nodes] of setup.placement) {
-      if (nodes.includes(id)) this.replicas.set(group, new GroupReplica(this, group, memberIdOf(setup.memberIds, group, id)));
+      if (!nodes.includes(id)) continue;
+      this.replicas.set(group, new GroupReplica(this, group, memberIdOf(setup.memberIds, group, id)));
     }
   }
 
@@ -183,7 +186,8 @@ export class MultiNode {
       log = SimulatedRecordLog.open(this.disk, this.setup.segmentSizeBytes, this.setup.recordLogFaults);
       sharedLog = SharedLog.openOn(log, new SnapshotStore(this.disk.snapshotFiles), this.disk.name);
     } catch (error) {
-      this.setup.failed(new SafetyViolation(`Recovery: node ${this.id} refused to open its shared log: ${String(error)}`));
+      const refusal = `Recovery: node ${this.id} refused to open its shared log: ${String(error)}`;
+      this.setup.failed(new SafetyViolation(refusal));
       return;
     }
     if (log.recovery.tornTail !== null) this.tornTailsCut++;
@@ -239,8 +243,8 @@ export class MultiNode {
     for (const group of this.replicas.keys()) {
       if (this.disk.durable.holds(group) && !recovered.has(group)) {
         const held = this.disk.durable.view(group).initialState().hardState;
-        const detail = `its disk held term ${held.term}, vote ${held.vote}, commit ${held.commit}`;
-        throw new SafetyViolation(`Recovery: node ${this.id} (restart ${this.restarts}) lost group ${group}: ${detail}`);
+        const detail = `lost group ${group}; its disk held term ${held.term}, vote ${held.vote}, commit ${held.commit}`;
+        throw new SafetyViolation(`Recovery: node ${this.id} (restart ${this.restarts}) ${detail}`);
       }
     }
     for (const replica of this.replicas.values()) {
@@ -249,12 +253,19 @@ export class MultiNode {
       if (this.process !== process) return;
       // A group the log lacked was created just now: nothing was recovered to compare.
       const difference = recovered.has(replica.group) ? this.disk.durable.differences(replica.group, storage) : null;
-      if (difference !== null) throw new SafetyViolation(`Recovery: node ${this.id} (restart ${this.restarts}): ${difference}`);
+      if (difference !== null) {
+        throw new SafetyViolation(`Recovery: node ${this.id} (restart ${this.restarts}): ${difference}`);
+      }
       this.startReplica(process, replica, storage, ticks);
     }
   }
 
-  private startReplica(process: NodeProcess, replica: GroupReplica, storage: GroupStorage, ticks: SharedTickScheduler): void {
+  private startReplica(
+    process: NodeProcess,
+    replica: GroupReplica,
+    storage: GroupStorage,
+    ticks: SharedTickScheduler,
+  ): void {
     const snapshot = storage.snapshot();
     const machine = new KvMachine(snapshot, {
       applying: (entry) => this.setup.applying(replica, entry),

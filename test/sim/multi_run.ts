@@ -59,7 +59,9 @@ function readSettings(values: Record<string, string | boolean | undefined>): Run
   const memberIds = values["member-ids"];
   if (memberIds !== "replica" && memberIds !== "node") throw new Error("--member-ids must be replica or node");
   const mutation = (values.mutation ?? null) as MultiMutation | null;
-  if (mutation !== null && !mutations.includes(mutation)) throw new Error(`--mutation must be one of ${mutations.join(", ")}`);
+  if (mutation !== null && !mutations.includes(mutation)) {
+    throw new Error(`--mutation must be one of ${mutations.join(", ")}`);
+  }
   return { nodes, groups: Number(values.groups), steps: Number(values.steps), memberIds, mutation };
 }
 
@@ -87,7 +89,8 @@ async function main(): Promise<number> {
   }
   const seconds = (performance.now() - started) / 1000;
   const shape = values.soak ? "soak layouts" : `${settings.nodes} nodes, ${settings.groups} groups`;
-  console.log(`${seedsRun} seeds ok (${shape}, ${settings.steps} steps each, ${seconds.toFixed(1)} s, ${(seedsRun / seconds).toFixed(2)} seeds/s)`);
+  const rate = `${seconds.toFixed(1)} s, ${(seedsRun / seconds).toFixed(2)} seeds/s`;
+  console.log(`${seedsRun} seeds ok (${shape}, ${settings.steps} steps each, ${rate})`);
   return 0;
 }
 

@@ -69,7 +69,9 @@ describe("many groups per node over the shared log keep every group's guarantees
       totals.leaseSeeds += stats.leaseReads ? 1 : 0;
       groupsPerWriteMax = Math.max(groupsPerWriteMax, stats.groupsPerWriteMax);
     }
-    for (const [name, count] of Object.entries(totals)) expect({ name, happened: count > 0 }).toEqual({ name, happened: true });
+    for (const [name, count] of Object.entries(totals)) {
+      expect({ name, happened: count > 0 }).toEqual({ name, happened: true });
+    }
     // One write (one fdatasync) carried the records of every group of a node at once.
     expect(groupsPerWriteMax).toBe(4);
   }, sweepTimeoutMilliseconds);
@@ -78,11 +80,19 @@ describe("many groups per node over the shared log keep every group's guarantees
 describe("planted bugs: the simulator catches them", () => {
   const planted: Array<{ mutation: MultiMutation; options: Partial<MultiSeedOptions>; caughtAs: RegExp }> = [
     // The group commit resolves a persist at its write, before its fdatasync.
-    { mutation: "acknowledgeBeforeSync", options: {}, caughtAs: /^SafetyViolation at step \d+: (Durability|Election Safety)/ },
+    {
+      mutation: "acknowledgeBeforeSync",
+      options: {},
+      caughtAs: /^SafetyViolation at step \d+: (Durability|Election Safety)/,
+    },
     // A crash's recovery loses every record of one group.
-    { mutation: "recoveryDropsGroup", options: {}, caughtAs: /^SafetyViolation at step \d+: Recovery: .* lost group \d+/ },
+    { mutation: "recoveryDropsGroup", options: {}, caughtAs: /^SafetyViolation at step \d+: Recovery: .* lost group/ },
     // The node transport hands some arrivals to the next group; members share ids across groups.
-    { mutation: "misrouteGroups", options: { memberIds: "node" }, caughtAs: /^(SafetyViolation|AssertionError) at step/ },
+    {
+      mutation: "misrouteGroups",
+      options: { memberIds: "node" },
+      caughtAs: /^(SafetyViolation|AssertionError) at step/,
+    },
   ];
   for (const { mutation, options, caughtAs } of planted) {
     test(`${mutation} is caught within ${mutationSeedBudget} seeds`, async () => {
@@ -91,7 +101,7 @@ describe("planted bugs: the simulator catches them", () => {
     }, sweepTimeoutMilliseconds);
   }
 
-  test("with replica ids unique per group, misrouted messages are refused by the multiplexer and harm no one", async () => {
+  test("with replica ids unique per group, the multiplexer refuses misrouted messages: no harm", async () => {
     let misaddressed = 0;
     for (let seed = 1; seed <= misrouteHarmlessSeeds; seed++) {
       const result = await runMultiSeed(seed, { steps: multiDefaultSteps, mutation: "misrouteGroups" });
@@ -103,8 +113,9 @@ describe("planted bugs: the simulator catches them", () => {
 });
 
 describe("multi_run.ts", () => {
+  const runScript = "test/sim/multi_run.ts";
   test("prints the first failing seed with a command that replays it, and exits 1", async () => {
-    const command = [process.execPath, "test/sim/multi_run.ts", "--seeds", "1..5", "--mutation", "acknowledgeBeforeSync"];
+    const command = [process.execPath, runScript, "--seeds", "1..5", "--mutation", "acknowledgeBeforeSync"];
     const child = Bun.spawn(command, { stdout: "pipe", stderr: "pipe" });
     const output = await new Response(child.stdout).text();
     expect(await child.exited).toBe(1);
@@ -118,7 +129,7 @@ describe("multi_run.ts", () => {
   }, sweepTimeoutMilliseconds);
 
   test("exits 0 and prints seeds per second when every seed holds", async () => {
-    const command = [process.execPath, "test/sim/multi_run.ts", "--seeds", "1..2", "--nodes", "5", "--groups", "3", "--steps", "200"];
+    const command = [process.execPath, runScript, "--seeds", "1..2", "--nodes", "5", "--groups", "3", "--steps", "200"];
     const child = Bun.spawn(command, { stdout: "pipe" });
     const output = await new Response(child.stdout).text();
     expect(await child.exited).toBe(0);

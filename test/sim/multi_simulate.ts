@@ -58,7 +58,10 @@ export async function runMultiSeed(seed: number, options: MultiSeedOptions): Pro
 }
 
 function seedStats(world: MultiWorld): MultiSeedResult["stats"] {
-  const totals = { fdatasyncs: 0, writes: 0, groupsPerWriteMax: 0, tornTailsCut: 0, snapshotsTaken: 0, segmentsDropped: 0, groupsRewritten: 0, misaddressed: 0 };
+  const totals = {
+    fdatasyncs: 0, writes: 0, groupsPerWriteMax: 0, tornTailsCut: 0, snapshotsTaken: 0, segmentsDropped: 0,
+    groupsRewritten: 0, misaddressed: 0,
+  };
   for (const node of world.nodes.values()) {
     const counters = node.counters();
     totals.fdatasyncs += counters.fdatasyncs;
@@ -90,19 +93,19 @@ async function runLiveness(world: MultiWorld): Promise<string | undefined> {
       return undefined;
     }
   }
-  const stuck = [...world.workloads.keys()].filter((group) => {
-    const leader = world.leader(group);
-    return leader === undefined || leader.replica().status().commit === 0 || world.workloads.get(group)!.pendingCount() > 0;
-  });
-  return `Liveness: after healing, groups ${stuck.join(",")} lack a leader or still have pending requests after ${livenessStepsMax} steps`;
+  const stuck = [...world.workloads.keys()].filter((group) => !groupSettled(world, group));
+  const what = "lack a leader or still have pending requests";
+  return `Liveness: after healing, groups ${stuck.join(",")} ${what} after ${livenessStepsMax} steps`;
 }
 
 function settled(world: MultiWorld): boolean {
-  for (const [group, workload] of world.workloads) {
-    const leader = world.leader(group);
-    if (leader === undefined || leader.replica().status().commit === 0 || workload.pendingCount() > 0) return false;
-  }
-  return true;
+  return [...world.workloads.keys()].every((group) => groupSettled(world, group));
+}
+
+function groupSettled(world: MultiWorld, group: number): boolean {
+  const leader = world.leader(group);
+  if (leader === undefined || leader.replica().status().commit === 0) return false;
+  return world.workloads.get(group)!.pendingCount() === 0;
 }
 
 function checkHistories(world: MultiWorld): string | undefined {

@@ -161,7 +161,8 @@ function swarmOptions(options: MultiWorldOptions, random: RandomSource): MultiWo
 function placeGroups(nodes: number, groups: number): Map<GroupId, NodeId[]> {
   const placement = new Map<GroupId, NodeId[]>();
   for (let group = 0; group < groups; group++) {
-    placement.set(group, Array.from({ length: Math.min(replicasPerGroup, nodes) }, (_, i) => ((group + i) % nodes) + 1));
+    const replicas = Math.min(replicasPerGroup, nodes);
+    placement.set(group, Array.from({ length: replicas }, (_, i) => ((group + i) % nodes) + 1));
   }
   return placement;
 }
@@ -287,7 +288,9 @@ export class MultiWorld {
       workload.act(this.now, this.replicasOf(group), () => this.leader(group));
     }
     if (chaos) this.injectFaults();
-    for (const node of this.runningNodes()) if (this.random() < this.options.compactSharedLogProbability) node.compactSharedLog();
+    for (const node of this.runningNodes()) {
+      if (this.random() < this.options.compactSharedLogProbability) node.compactSharedLog();
+    }
     await this.runTurns();
     for (const node of this.runningNodes()) this.diskPhase(node);
     await this.runTurns();

@@ -101,7 +101,8 @@ async function threeDurableGroups() {
   const disk = new SimulatedWalDisk("n1", unobserved);
   const process = openProcess(disk);
   const groups = [await openGroup(process, 1), await openGroup(process, 2), await openGroup(process, 3)];
-  const written = Promise.all(groups.map((group) => group.persist({ hardState: hardState(1, 1, 0), entries: entriesOf(1, 1, 1) })));
+  const first = { hardState: hardState(1, 1, 0), entries: entriesOf(1, 1, 1) };
+  const written = Promise.all(groups.map((group) => group.persist(first)));
   flushNow(process);
   await written;
   return { disk, process, groups };
@@ -111,13 +112,14 @@ async function threeDurableGroups() {
 function appendOneTurn(groups: GroupStorage[]): boolean[] {
   const resolved = groups.map(() => false);
   groups.forEach((group, position) => {
-    void group.persist({ hardState: hardState(1, 1, 1), entries: entriesOf(2, 3, 1) }).then(() => (resolved[position] = true));
+    const batch = { hardState: hardState(1, 1, 1), entries: entriesOf(2, 3, 1) };
+    void group.persist(batch).then(() => (resolved[position] = true));
   });
   return resolved;
 }
 
 describe("group commit on the simulated disk", () => {
-  test("three groups' persists of one turn share one write and one fdatasync, and resolve when it completes", async () => {
+  test("three groups' persists of one turn share one write and one fdatasync, resolved when it completes", async () => {
     const { disk, process, groups } = await threeDurableGroups();
     const before = process.log.stats();
     const resolved = appendOneTurn(groups);
@@ -135,7 +137,7 @@ describe("group commit on the simulated disk", () => {
     expect([1, 2, 3].map((group) => disk.durable.view(group).lastIndex())).toEqual([3, 3, 3]);
   });
 
-  test("a power loss during the fdatasync takes every group's unsynced tail at once; recovery finds each as it was", async () => {
+  test("power lost during the fdatasync takes every group's unsynced tail; recovery finds each as it was", async () => {
     const { disk, process, groups } = await threeDurableGroups();
     const resolved = appendOneTurn(groups);
     process.log.write();
@@ -198,18 +200,20 @@ describe("recovery finds exactly what the disk held durably", () => {
       segmentsDropped += process.sharedLog.stats().segmentsDropped;
       process.log.crash(random);
     }
-    expect({ tornTailsCut: tornTailsCut > 0, segmentsDropped: segmentsDropped > 0 }).toEqual({ tornTailsCut: true, segmentsDropped: true });
+    const happened = { tornTailsCut: tornTailsCut > 0, segmentsDropped: segmentsDropped > 0 };
+    expect(happened).toEqual({ tornTailsCut: true, segmentsDropped: true });
   });
 });
 
 /** Turns of appends (term `term`), snapshots and shared-log compactions, flushed with random latencies. */
-async function writeRandomly(process: Process, groups: GroupStorage[], random: () => number, term: number): Promise<void> {
+async function writeRandomly(process: Process, groups: GroupStorage[], random: () => number, term: number) {
   for (let turn = 0; turn < 12; turn++) {
     for (const group of groups) {
       if (random() < 0.3) continue;
       const first = Math.max(group.firstIndex(), group.lastIndex() + 1 - randomInteger(random, 0, 2));
       const last = first + randomInteger(random, 0, 4);
-      void group.persist({ hardState: hardState(term, 1, Math.min(group.lastIndex(), first - 1)), entries: entriesOf(first, last, term) });
+      const commit = Math.min(group.lastIndex(), first - 1);
+      void group.persist({ hardState: hardState(term, 1, commit), entries: entriesOf(first, last, term) });
       if (random() < 0.2 && group.lastIndex() > group.firstIndex()) {
         const index = group.lastIndex() - 1;
         void group.compact(index, snapshotAt(index, group.term(index), [1, 2, 3], `image ${index}`));

@@ -224,7 +224,8 @@ export class SimulatedRecordLog implements RecordLog {
   async compactPrefix(firstNeeded: number): Promise<void> {
     this.checkAlive();
     let removable = 0;
-    while (removable < this.segments.length - 1 && this.segments[removable + 1].file.firstIndex <= firstNeeded) removable++;
+    const segments = this.segments;
+    while (removable < segments.length - 1 && segments[removable + 1].file.firstIndex <= firstNeeded) removable++;
     if (removable === 0) return;
     this.segments = this.segments.slice(removable);
     this.disk.files = this.disk.files.slice(removable);
@@ -258,15 +259,20 @@ export class SimulatedRecordLog implements RecordLog {
     const unsynced = file.written - file.synced;
     const roll = random();
     let kept = 0;
-    if (roll >= tearKeepsNothingShare + tearKeepsAllShare && unsynced > 1) kept = 1 + Math.floor(random() * (unsynced - 1));
-    else if (roll >= tearKeepsNothingShare) kept = unsynced;
+    if (roll >= tearKeepsNothingShare + tearKeepsAllShare && unsynced > 1) {
+      kept = 1 + Math.floor(random() * (unsynced - 1));
+    } else if (roll >= tearKeepsNothingShare) {
+      kept = unsynced;
+    }
     const surviving = file.synced + kept;
     const positions = active.offsets.length;
     let wholeRecords = 0;
     while (wholeRecords < positions && recordEnd(file, active.offsets.at(wholeRecords)) <= surviving) wholeRecords++;
     const unwrittenRecords = countWhile(active.offsets, (offset) => offset >= file.written);
     const lostGroups = new Set<number>();
-    for (let position = wholeRecords; position < positions; position++) lostGroups.add(groupOf(file, active.offsets.at(position)));
+    for (let position = wholeRecords; position < positions; position++) {
+      lostGroups.add(groupOf(file, active.offsets.at(position)));
+    }
     const torn = wholeRecords < positions && active.offsets.at(wholeRecords) < surviving;
     if (torn && random() < tornRecordFlippedShare) {
       const cut = active.offsets.at(wholeRecords);
@@ -277,7 +283,8 @@ export class SimulatedRecordLog implements RecordLog {
     file.appended = surviving;
     this.die();
     const recordsLost = positions - wholeRecords;
-    return { unsyncedBytes: unsynced, keptBytes: kept, torn, unwrittenRecords, recordsLost, groupsLosingRecords: [...lostGroups].sort((a, b) => a - b) };
+    const groupsLosingRecords = [...lostGroups].sort((left, right) => left - right);
+    return { unsyncedBytes: unsynced, keptBytes: kept, torn, unwrittenRecords, recordsLost, groupsLosingRecords };
   }
 
   /** The process is gone without touching the disk further (its waiters never settle). */
@@ -383,7 +390,8 @@ function openLast(disk: SimulatedWalDisk, file: DiskFile, report: RecoveryReport
   const { scan, tornTail } = check;
   if (tornTail !== null) {
     const found = findRecordAfter(bytes, tornTail.offset, tornTail.index);
-    if (found !== null) throw new CorruptRecordError(named.filePath, tornTail.offset, tornTail.index, `${tornTail.reason}; a valid record follows`);
+    const reason = `${tornTail.reason}; a valid record follows`;
+    if (found !== null) throw new CorruptRecordError(named.filePath, tornTail.offset, tornTail.index, reason);
     report.tornTail = { file: named.filePath, offset: scan.validEndOffset, bytesCut: tornTail.bytes };
     file.synced = scan.validEndOffset;
     file.written = scan.validEndOffset;

@@ -118,7 +118,10 @@ export class MemorySnapshotFiles implements SnapshotFiles {
  * that skipped that group's records would see them. Returns the group dropped (null: none held
  * a record) and the location of the last record kept.
  */
-export function dropGroupRecords(disk: SimulatedWalDisk, segmentSizeBytes: number): { group: number | null; last: number } {
+export function dropGroupRecords(
+  disk: SimulatedWalDisk,
+  segmentSizeBytes: number,
+): { group: number | null; last: number } {
   const records: Uint8Array[] = [];
   const perGroup = new Map<number, number>();
   for (let position = 0; position < disk.files.length; position++) {
