@@ -131,6 +131,8 @@ export class MultiNode {
   tickRate = 1;
   /** Steps left of a pause (SIGSTOP): no ticks, no deliveries, no loop turns, no disk completions. */
   pausedSteps = 0;
+  /** Time that passed during the pause: the clock jumps by it when the process runs again. */
+  pausedMs = 0;
   restarts = 0;
   /** Torn tails the recovery of this node's processes cut. */
   tornTailsCut = 0;
@@ -308,6 +310,7 @@ export class MultiNode {
   private stop(process: NodeProcess): void {
     this.process = undefined;
     this.pausedSteps = 0;
+    this.pausedMs = 0;
     process.transport.kill();
     for (const replica of this.replicas.values()) {
       replica.driver = undefined;

@@ -277,7 +277,11 @@ export class MultiWorld {
   async step(chaos: boolean): Promise<void> {
     this.now++;
     this.chaos = chaos;
-    for (const node of this.nodes.values()) if (node.paused && --node.pausedSteps === 0) this.resume(node);
+    for (const node of this.nodes.values()) {
+      if (!node.paused) continue;
+      node.pausedMs += this.elapsedMs(node);
+      if (--node.pausedSteps === 0) this.resume(node);
+    }
     for (const [node, steps] of this.slowDisks) {
       if (steps <= 1) this.slowDisks.delete(node);
       else this.slowDisks.set(node, steps - 1);
@@ -373,7 +377,13 @@ export class MultiWorld {
     }
   }
 
+  /**
+   * A paused process runs again: its clock jumps by the time that passed (time never stops for a
+   * stopped process; its overdue timers fire now), then what waited in its socket buffers arrives.
+   */
   private resume(node: MultiNode): void {
+    node.clock.advance(node.pausedMs);
+    node.pausedMs = 0;
     const held = this.held.get(node.id) ?? [];
     this.held.delete(node.id);
     if (node.up) for (const packet of held) node.transport()!.deliver(packet);
@@ -467,13 +477,16 @@ export class MultiWorld {
     return low + this.random() * (1 - low);
   }
 
-  /** Moves the node's clock: evenly by its rate in lease seeds, a whole tick or none at random in others. */
+  /** Moves the node's clock by one step's time (elapsedMs); its due timers fire. */
   private tickNode(node: MultiNode): void {
-    if (this.leaseReads) {
-      node.clock.advance(node.tickRate * simTickIntervalMs);
-      return;
-    }
-    if (this.random() < node.tickRate) node.clock.advance(simTickIntervalMs);
+    const elapsed = this.elapsedMs(node);
+    if (elapsed > 0) node.clock.advance(elapsed);
+  }
+
+  /** One step's time on the node's clock: its rate of a tick in lease seeds (even clocks), else a tick or none. */
+  private elapsedMs(node: MultiNode): number {
+    if (this.leaseReads) return node.tickRate * simTickIntervalMs;
+    return this.random() < node.tickRate ? simTickIntervalMs : 0;
   }
 
   randomNetworkFaults(): NetworkFaults {
