@@ -274,11 +274,13 @@ export class SimulatedRecordLog implements RecordLog {
       lostGroups.add(groupOf(file, active.offsets.at(position)));
     }
     const torn = wholeRecords < positions && active.offsets.at(wholeRecords) < surviving;
+    // The whole records first: the flip may hit the cut record's length field, after which its
+    // end could no longer be read from it.
+    this.makeDurable(file, surviving);
     if (torn && random() < tornRecordFlippedShare) {
       const cut = active.offsets.at(wholeRecords);
       file.data[cut + Math.floor(random() * (surviving - cut))] ^= 0x5a;
     }
-    this.makeDurable(file, surviving);
     file.written = surviving;
     file.appended = surviving;
     this.die();
