@@ -123,6 +123,18 @@ const crashBeforeWriteShare = 0.5;
 const messagesOutAtCrashShare = 0.5;
 /** The planted misrouting hands this share of arrivals to the next group. */
 const misrouteShare = 0.05;
+/**
+ * Segment size per seed, in [min, max]: a few to a few dozen turns of records per segment, so
+ * segments roll, small groups are rewritten and segments dropped many times in a seed.
+ */
+const segmentSizeBytesMin = 2048;
+const segmentSizeBytesMax = 16_384;
+/** Entries kept behind a snapshot are drawn per process in [0, this). */
+const entriesKeptAfterSnapshotMax = 11;
+/** Two clients on two keys per group: contended per-key histories that stay cheap to check. */
+const workloadShapePerGroup = {
+  clients: 2, keys: 2, requestProbability: 0.15, retryAfterSteps: 40, unsafeLocalReads: false,
+};
 /** Rounds of "run queued loop turns, let promises settle" per phase of a step. */
 const turnRoundsMax = 1000;
 
@@ -206,10 +218,10 @@ export class MultiWorld {
       node.tickRate = this.randomTickRate(initialTickRateMin);
       this.nodes.set(id, node);
     }
-    const shape = { clients: 2, keys: 2, requestProbability: 0.15, retryAfterSteps: 40, unsafeLocalReads: false };
     for (const group of this.placement.keys()) {
       this.monitors.set(group, new SafetyMonitor());
-      this.workloads.set(group, new Workload(shape, seededRandom((options.seed ^ 0x27d4eb2f) + group * 7919)));
+      const random = seededRandom((options.seed ^ 0x27d4eb2f) + group * 7919);
+      this.workloads.set(group, new Workload(workloadShapePerGroup, random));
     }
   }
 
@@ -221,9 +233,9 @@ export class MultiWorld {
       placement: this.placement,
       raft: simRaftConfig(this.random, this.leaseReads),
       seed: options.seed,
-      segmentSizeBytes: randomInteger(this.random, 2048, 16_384),
+      segmentSizeBytes: randomInteger(this.random, segmentSizeBytesMin, segmentSizeBytesMax + 1),
       snapshotEveryEntries: options.compactAfterEntries,
-      entriesKeptAfterSnapshot: () => randomInteger(this.random, 0, 11),
+      entriesKeptAfterSnapshot: () => randomInteger(this.random, 0, entriesKeptAfterSnapshotMax),
       recordLogFaults: { acknowledgeBeforeSync: options.mutation === "acknowledgeBeforeSync" },
       routeArrival: (group) => (misroute && this.random() < misrouteShare ? (group + 1) % options.groups : group),
       applying: (replica, entry) => this.monitor(replica.group).onApplied(replica, entry),
