@@ -269,9 +269,14 @@ export class MultiNode {
     ticks: SharedTickScheduler,
   ): void {
     const snapshot = storage.snapshot();
-    const machine = new KvMachine(snapshot, {
-      applying: (entry) => this.setup.applying(replica, entry),
-      restored: (index) => (replica.appliedThrough = index),
+    // A process that lost power runs nothing more: what its driver still had in flight is ignored.
+    const machine: KvMachine = new KvMachine(snapshot, {
+      applying: (entry) => {
+        if (replica.machine === machine) this.setup.applying(replica, entry);
+      },
+      restored: (index) => {
+        if (replica.machine === machine) replica.appliedThrough = index;
+      },
     });
     replica.machine = machine;
     replica.appliedThrough = snapshot.metadata.index;

@@ -316,10 +316,14 @@ export class MultiWorld {
     for (const [group, monitor] of this.monitors) monitor.checkStep(this.replicasOf(group));
   }
 
-  /** Runs the processes' queued loop turns, and what those queue, until every promise has settled. */
+  /**
+   * Runs the processes' queued loop turns, and what those queue, until every promise has settled;
+   * first each hears of the fdatasyncs that completed since it last ran.
+   */
   private async runTurns(): Promise<void> {
     // Nothing in a round starts, stops or pauses a node: one list serves every round.
     const running = this.runningNodes();
+    for (const node of running) node.recordLog()?.announceCompletions();
     for (let round = 0; round < turnRoundsMax; round++) {
       for (const node of running) if (node.up) node.clock.runSoon();
       await settleMicrotasks();

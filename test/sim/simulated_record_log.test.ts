@@ -39,6 +39,7 @@ function flushNow(process: Process): void {
   if (!process.log.wantsFlush()) return;
   process.log.write();
   process.log.startSync(0, process.clock);
+  process.log.announceCompletions();
 }
 
 /** Opens `group` of the process (a new one's first record flushed at once). */
@@ -126,10 +127,15 @@ describe("group commit on the simulated disk", () => {
     expect(process.log.write()).toBe(3);
     process.log.startSync(20, process.clock);
     process.clock.advance(19);
+    process.log.announceCompletions();
     await Bun.sleep(0);
     expect(resolved).toEqual([false, false, false]);
     expect(disk.durable.view(1).lastIndex()).toBe(1);
     process.clock.advance(1);
+    expect(disk.durable.view(1).lastIndex()).toBe(3);
+    await Bun.sleep(0);
+    expect(resolved).toEqual([false, false, false]);
+    process.log.announceCompletions();
     await Bun.sleep(0);
     expect(resolved).toEqual([true, true, true]);
     const after = process.log.stats();
@@ -225,6 +231,7 @@ async function writeRandomly(process: Process, groups: GroupStorage[], random: (
       process.log.startSync(randomInteger(random, 0, 30), process.clock);
     }
     process.clock.advance(10);
+    process.log.announceCompletions();
     await Bun.sleep(0);
   }
 }

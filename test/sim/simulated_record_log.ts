@@ -13,9 +13,11 @@
  * - Group commit is driven by the world, as the event loop drives SegmentedLog's: flushed() queues
  *   one shared waiter per flush; the world's disk phase calls write() (the flush's one write
  *   call) and then sync() with an fdatasync latency it draws, on the process's simulated clock;
- *   the fdatasync completes when that clock passes it, making the write durable and resolving
- *   its waiters. While one runs, later appends gather for the next flush. sync() (explicit) and
- *   close() write and sync at once.
+ *   the fdatasync completes when that clock passes it, making the write durable. Its waiters
+ *   hear so when the process next runs (announceCompletions(), called by the world before the
+ *   processes' loop turns): a power loss in between leaves the write durable and unheard of, and
+ *   a dead process never resumes. While one runs, later appends gather for the next flush.
+ *   sync() (explicit, from the process's own turn) and close() write and sync at once.
  * - crash() is the power loss of simulated_wal_disk.ts: the process is gone, its waiters never
  *   settle, and the disk keeps what its marks and the seeded tear say.
  *
@@ -86,6 +88,8 @@ export class SimulatedRecordLog implements RecordLog {
   private waiters: Waiter[] = [];
   private shared: { promise: Promise<number>; waiter: Waiter } | null = null;
   private flush: Flush | null = null;
+  /** Waiters of completed fdatasyncs, until the process runs and hears of them. */
+  private completed: Waiter[] = [];
   private dead = false;
   private readonly counters = { writeCount: 0, fdatasyncCount: 0, recordsAppended: 0, bytesWritten: 0 };
 
@@ -197,7 +201,7 @@ export class SimulatedRecordLog implements RecordLog {
     }
     const waiters = this.takeWaiters();
     this.flush = { file, through: file.written, throughLocation: this.lastIndex(), waiters, timer: null };
-    if (this.faults.acknowledgeBeforeSync) settle(waiters);
+    if (this.faults.acknowledgeBeforeSync) this.completed.push(...waiters);
     return groups.size;
   }
 
@@ -207,6 +211,14 @@ export class SimulatedRecordLog implements RecordLog {
     if (flush === null) throw new Error("an fdatasync without a write");
     if (latencyMs === 0) this.completeSync();
     else flush.timer = clock.after(latencyMs, () => this.completeSync());
+  }
+
+  /** The running process hears of the fdatasyncs completed since it last ran: their waiters resolve. */
+  announceCompletions(): void {
+    if (this.dead) return;
+    const completed = this.completed;
+    this.completed = [];
+    settle(completed);
   }
 
   async sync(): Promise<void> {
@@ -295,6 +307,7 @@ export class SimulatedRecordLog implements RecordLog {
     this.flush?.timer?.cancel();
     this.flush = null;
     this.waiters = [];
+    this.completed = [];
     this.shared = null;
   }
 
@@ -304,7 +317,7 @@ export class SimulatedRecordLog implements RecordLog {
     this.flush = null;
     this.makeDurable(flush.file, flush.through);
     this.counters.fdatasyncCount++;
-    if (!this.faults.acknowledgeBeforeSync) settle(flush.waiters);
+    if (!this.faults.acknowledgeBeforeSync) this.completed.push(...flush.waiters);
   }
 
   /**

@@ -99,6 +99,7 @@ export class WalTranscript {
     if (process.log.wantsFlush()) {
       process.log.write();
       process.log.startSync(0, process.clock);
+      process.log.announceCompletions();
     }
     process.groups.set(group, await opening);
     return existed ? `group ${group} opened` : `group ${group} created, its first record durable`;
@@ -149,6 +150,7 @@ export class WalTranscript {
 
   /** Lets resolved persists' callbacks run, then prints `headline` and what resolved since last time. */
   private async settle(headline: string): Promise<string> {
+    this.running().log.announceCompletions();
     await new Promise((resolve) => setImmediate(resolve));
     const resolved = this.pending.filter((persist) => persist.resolved).map((persist) => persist.label);
     this.pending = this.pending.filter((persist) => !persist.resolved);
