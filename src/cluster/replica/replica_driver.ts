@@ -175,7 +175,9 @@ export class ReplicaDriver<Outcome, Machine extends ReplicatedMachine<Outcome> =
     options.transport.onRefused((refusal) => this.refused(refusal));
     this.events.membership(node.confStateAt(this.machine.appliedIndex));
     this.tellMembership();
-    assert(options.ticks === undefined || options.tickIntervalMs === undefined || options.ticks.intervalMs === options.tickIntervalMs, "one tick interval");
+    const { ticks: given, tickIntervalMs } = options;
+    const oneInterval = given === undefined || tickIntervalMs === undefined || given.intervalMs === tickIntervalMs;
+    assert(oneInterval, "one tick interval");
     const ticks = options.ticks ?? ownTickScheduler(this.clock, options.tickIntervalMs ?? limits.tickIntervalMs);
     this.tickTimer = ticks.register(() => this.tick());
     this.kick();

@@ -53,7 +53,8 @@ describe("shared tick scheduler", () => {
     for (const nodeId of [1, 2]) {
       const storage = new MemoryRaftStorage({ voters: [nodeId], learners: [] });
       const machine = new CounterMachine(storage.snapshot());
-      running.push(ReplicaDriver.start({ nodeId, storage, transport: network.join(nodeId), machine, clock, ticks, randomSeed: nodeId }));
+      const transport = network.join(nodeId);
+      running.push(ReplicaDriver.start({ nodeId, storage, transport, machine, clock, ticks, randomSeed: nodeId }));
     }
     expect(ticks.size).toBe(2);
     for (let tick = 0; tick < 100 && !running.every((driver) => driver.isLeader()); tick++) {
