@@ -2,7 +2,8 @@
  * The simulated network: each message gets a random delay (so messages reorder), may be
  * dropped or duplicated, and is lost when its link is blocked at delivery time. Links are
  * blocked one direction at a time, which models symmetric, asymmetric and leader-isolating
- * partitions alike.
+ * partitions alike. It carries Raft messages between the nodes of one group (world.ts), or any
+ * packet naming its sending and receiving node (the many-group world's, multi_world.ts).
  */
 import type { RandomSource } from "../../src/cluster/raft/random.ts";
 import type { Message, NodeId } from "../../src/cluster/raft/types.ts";
@@ -16,15 +17,22 @@ export interface NetworkFaults {
 
 export const reliableNetwork: NetworkFaults = { dropProbability: 0, duplicateProbability: 0, delayStepsMax: 2 };
 
-interface InFlight {
-  deliverAt: number;
-  order: number;
-  message: Message;
+/** What the network carries: it reads only who sends, who receives, and a type to count. */
+interface Packet {
+  from: NodeId;
+  to: NodeId;
+  type: string;
 }
 
-export class SimNetwork {
+interface InFlight<Item> {
+  deliverAt: number;
+  order: number;
+  message: Item;
+}
+
+export class SimNetwork<Item extends Packet = Message> {
   faults: NetworkFaults = reliableNetwork;
-  private inFlight: InFlight[] = [];
+  private inFlight: InFlight<Item>[] = [];
   private readonly blocked = new Set<string>();
   private order = 0;
   delivered = 0;
@@ -34,7 +42,7 @@ export class SimNetwork {
 
   constructor(private readonly random: RandomSource) {}
 
-  send(message: Message, now: number): void {
+  send(message: Item, now: number): void {
     if (this.random() < this.faults.dropProbability) {
       this.dropped++;
       return;
@@ -47,12 +55,12 @@ export class SimNetwork {
   }
 
   /** Messages due by `now`, in delivery order; blocked links swallow theirs. */
-  due(now: number): Message[] {
+  due(now: number): Item[] {
     const ready = this.inFlight.filter((item) => item.deliverAt <= now);
     if (ready.length === 0) return [];
     this.inFlight = this.inFlight.filter((item) => item.deliverAt > now);
     ready.sort((left, right) => left.deliverAt - right.deliverAt || left.order - right.order);
-    const result: Message[] = [];
+    const result: Item[] = [];
     for (const item of ready) {
       if (this.isBlocked(item.message.from, item.message.to)) {
         this.dropped++;

@@ -9,11 +9,27 @@
  * - Durability: a committed entry is never overwritten in any node's persisted log, and a
  *   restarted node's persisted log agrees with everything committed.
  * A violation throws SafetyViolation naming the property.
+ * One monitor watches one group: the nodes of world.ts, or one group's replicas on the nodes of
+ * the many-group world (multi_world.ts), each seen as a MonitoredReplica.
  */
 import { majority } from "../../src/cluster/raft/quorum.ts";
+import type { NodeStatus } from "../../src/cluster/raft/raw_node.ts";
 import type { Entry, NodeId } from "../../src/cluster/raft/types.ts";
 import type { PersistBatch } from "../../src/cluster/storage/types.ts";
-import type { SimNode } from "./sim_node.ts";
+import type { PersistedLog } from "./durable_groups.ts";
+
+/** What the monitor sees of one replica of its group (SimNode is one). */
+export interface MonitoredReplica {
+  /** Its member id in the group. */
+  readonly id: NodeId;
+  /** Whether its process runs (a crashed one keeps only `storage`). */
+  readonly up: boolean;
+  /** What a crash keeps of its log: its persisted log. */
+  readonly storage: PersistedLog;
+  /** The last index applied to its state machine; the monitor moves it as entries apply. */
+  appliedThrough: number;
+  replica(): { status(): NodeStatus; termAt(index: number): number | undefined };
+}
 
 export class SafetyViolation extends Error {
   override name = "SafetyViolation";
@@ -46,7 +62,7 @@ export class SafetyMonitor {
    * Before a Ready's entries replace the tail of `node`'s persisted log from entries[0].index:
    * no entry it holds that matches a committed one may be replaced by something else.
    */
-  beforePersist(node: SimNode, ready: PersistBatch): void {
+  beforePersist(node: MonitoredReplica, ready: PersistBatch): void {
     if (ready.entries.length === 0) return;
     const storage = node.storage;
     const from = Math.max(ready.entries[0].index, storage.firstIndex());
@@ -65,7 +81,7 @@ export class SafetyMonitor {
    * previous term comes from that persisted log, not the node's memory: during a slow write
    * the node may already hold a newer, conflicting tail that the next Ready will write.
    */
-  onPersisted(node: SimNode, ready: PersistBatch): void {
+  onPersisted(node: MonitoredReplica, ready: PersistBatch): void {
     const storage = node.storage;
     for (const entry of ready.entries) {
       const previousIndex = entry.index - 1;
@@ -92,7 +108,7 @@ export class SafetyMonitor {
     if (known.previousTerm === undefined) known.previousTerm = fact.previousTerm;
   }
 
-  onApplied(node: SimNode, entry: Entry): void {
+  onApplied(node: MonitoredReplica, entry: Entry): void {
     // Each entry applied once, in log order, on every node (a driver applying some early must not skip or repeat).
     if (entry.index !== node.appliedThrough + 1) {
       this.fail("State Machine Safety", `node ${node.id} applied entry ${entry.index} after ${node.appliedThrough}`);
@@ -107,7 +123,7 @@ export class SafetyMonitor {
   }
 
   /** After each step: leaders, newly committed entries, new leaders' logs, durability. */
-  checkStep(nodes: Iterable<SimNode>): void {
+  checkStep(nodes: Iterable<MonitoredReplica>): void {
     this.checks++;
     const allNodes = [...nodes];
     const upNodes = allNodes.filter((node) => node.up);
@@ -120,7 +136,7 @@ export class SafetyMonitor {
    * The newest entry a leader committed stays persisted on at least a majority of the voters
    * it was counted among, crashed nodes included: crashes may lose only unpersisted state.
    */
-  private checkNewestCommitPersisted(nodes: SimNode[]): void {
+  private checkNewestCommitPersisted(nodes: MonitoredReplica[]): void {
     if (this.quorumIndex === 0) return;
     const key = this.committed.get(this.quorumIndex) as string;
     const term = Number(key.split("/")[0]);
@@ -135,7 +151,7 @@ export class SafetyMonitor {
     }
   }
 
-  private checkLeader(node: SimNode): void {
+  private checkLeader(node: MonitoredReplica): void {
     const status = node.replica().status();
     if (status.softState.role !== "leader") return;
     const leader = this.leaderOfTerm.get(status.term);
@@ -156,12 +172,12 @@ export class SafetyMonitor {
   }
 
   /** A node is about to crash: what it knew was committed was committed. */
-  recordCommitted(node: SimNode): void {
+  recordCommitted(node: MonitoredReplica): void {
     if (node.up) this.checkCommitted(node);
   }
 
   /** Records entries newly committed on `node` and checks they agree with earlier commits. */
-  private checkCommitted(node: SimNode): void {
+  private checkCommitted(node: MonitoredReplica): void {
     const raw = node.replica();
     const commit = raw.status().commit;
     const firstIndex = raw.status().firstIndex;
@@ -189,7 +205,7 @@ export class SafetyMonitor {
   }
 
   /** A node restarted: what it persisted as committed must agree with everything committed. */
-  onRestart(node: SimNode): void {
+  onRestart(node: MonitoredReplica): void {
     this.commitSeen.set(node.id, 0);
     const storage = node.storage;
     const persistedCommit = storage.initialState().hardState.commit;

@@ -9,8 +9,23 @@
  */
 import type { RandomSource } from "../../src/cluster/raft/random.ts";
 import type { KvInput, KvOperation, KvOutput } from "../lincheck/kv_model.ts";
-import { encodeCommand } from "./kv_machine.ts";
-import { simTickIntervalMs, type SimNode } from "./sim_node.ts";
+import { encodeCommand, type KvMachine } from "./kv_machine.ts";
+import { simTickIntervalMs } from "./sim_node.ts";
+
+/**
+ * A replica clients can reach: a node of world.ts (SimNode), or one group's replica on a node of
+ * the many-group world (multi_world.ts).
+ */
+export interface ClientTarget {
+  readonly id: number;
+  readonly up: boolean;
+  readonly machine: KvMachine | undefined;
+  readonly clock: { now(): number };
+  replica(): {
+    propose(data: Uint8Array, deadlineAtMs: number): Promise<KvOutput | undefined>;
+    readBarrier(deadlineAtMs: number): Promise<void>;
+  };
+}
 
 export interface WorkloadShape {
   clients: number;
@@ -65,7 +80,7 @@ export class Workload {
   }
 
   /** Starts and retries requests; `leaderGuess` routes like a client's cached leader. */
-  act(now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
+  act(now: number, nodes: ClientTarget[], leaderGuess: () => ClientTarget | undefined): void {
     this.now = now;
     for (let client = 1; client <= this.shape.clients; client++) {
       const current = this.outstanding.get(client);
@@ -100,7 +115,7 @@ export class Workload {
     return `v${Math.max(1, this.valueCounter - 1 - Math.floor(this.random() * casRecentValuesCount))}`;
   }
 
-  private submit(client: number, request: Outstanding, now: number, nodes: SimNode[], leaderGuess: () => SimNode | undefined): void {
+  private submit(client: number, request: Outstanding, now: number, nodes: ClientTarget[], leaderGuess: () => ClientTarget | undefined): void {
     const upNodes = nodes.filter((node) => node.up);
     const cached = nodes.find((node) => node.id === this.cachedLeader.get(client));
     const roll = this.random();

@@ -5,12 +5,12 @@
  * appended without a waiter of their own; log.flushed() gives the one promise every writer of a
  * turn shares (src/log/group_commit.ts), resolved when the turn's fdatasync completes.
  */
-import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { entryBytes } from "../raft/entries.ts";
 import type { Entry } from "../raft/types.ts";
 import { EntryFormatError } from "../storage/raft_entry_format.ts";
 import { RaftStorageCorruptError } from "../storage/types.ts";
 import type { GroupState } from "./group_state.ts";
+import type { RecordLog } from "./record_log.ts";
 import { entriesRecordBytesMax } from "./wal_constants.ts";
 import { decodeEntryAt, encodeEntriesRecord, entryRecordBytes } from "./wal_record_format.ts";
 
@@ -21,7 +21,7 @@ import { decodeEntryAt, encodeEntriesRecord, entryRecordBytes } from "./wal_reco
  * Waits for no flush: log.flushed() says when they are durable.
  */
 export function appendEntryRecords(
-  log: SegmentedLog,
+  log: RecordLog,
   state: GroupState,
   entries: readonly Entry[],
   commit: number,
@@ -40,7 +40,7 @@ export function appendEntryRecords(
   appendEntriesRecord(log, state, start === 0 ? entries : entries.slice(start), commit);
 }
 
-function appendEntriesRecord(log: SegmentedLog, state: GroupState, entries: readonly Entry[], commit: number): void {
+function appendEntriesRecord(log: RecordLog, state: GroupState, entries: readonly Entry[], commit: number): void {
   const { payload, offsets } = encodeEntriesRecord(state.groupId, entries, commit);
   const places = entries.map((entry, position) => ({ term: entry.term, offset: offsets[position] }));
   state.applyEntries(entries[0].index, places, commit, log.appendWithoutWaiting([payload]), false);
@@ -51,7 +51,7 @@ function appendEntriesRecord(log: SegmentedLog, state: GroupState, entries: read
  * one: from the cache of recent entries, else decoded from their records (checked on read).
  */
 export function readEntries(
-  log: SegmentedLog,
+  log: RecordLog,
   state: GroupState,
   low: number,
   highExclusive: number,

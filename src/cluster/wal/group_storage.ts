@@ -5,7 +5,7 @@
  *
  * persist() does its work at once, in call order: it appends the batch's records to the shared
  * log and applies them to the group's state in memory (reads see them at once), then returns the
- * promise every writer of the turn shares (SegmentedLog.flushed()), resolved when the log's group
+ * promise every writer of the turn shares (RecordLog.flushed()), resolved when the log's group
  * commit has made them durable. Since every group appends to the same log, the persists of many
  * groups in one turn share one write and one fdatasync. The records of one batch, in the order
  * that keeps every crash state valid:
@@ -22,7 +22,6 @@
  * removed after that.
  */
 import { assert, fail } from "../../util/assert.ts";
-import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { cloneConfState } from "../raft/config_entry.ts";
 import { CompactedError } from "../raft/errors.ts";
 import type { InitialState } from "../raft/storage.ts";
@@ -30,12 +29,13 @@ import type { Entry, HardState, Snapshot } from "../raft/types.ts";
 import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "../storage/types.ts";
 import { appendEntryRecords, readEntries } from "./group_records.ts";
 import type { GroupState } from "./group_state.ts";
+import type { RecordLog } from "./record_log.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
 import { encodeHardStateRecord, encodeSnapshotRecord, type SnapshotRecord } from "./wal_record_format.ts";
 
 /** What a group's view needs of the shared log that owns it. */
 export interface SharedLogAccess {
-  readonly log: SegmentedLog;
+  readonly log: RecordLog;
   readonly snapshots: SnapshotStore;
   /** log.flushed(), dated while it is unfinished (SharedLog.unfinishedWriteSinceMs). */
   flushed(): Promise<number>;

@@ -28,16 +28,18 @@
 import { assert } from "../../util/assert.ts";
 import { realClock, type Clock } from "../../util/clock.ts";
 import { errorText, silentLogger, type Logger } from "../../util/logger.ts";
-import type { SegmentedLog } from "../../log/segmented_log.ts";
 import { cloneConfState } from "../raft/config_entry.ts";
 import type { ConfState, Entry } from "../raft/types.ts";
 import { GroupState } from "./group_state.ts";
 import { appendEntryRecords, readEntries } from "./group_records.ts";
 import { GroupStorage, type SharedLogAccess } from "./group_storage.ts";
+import type { RecordLog } from "./record_log.ts";
 import { type SegmentPin, segmentPins } from "./segment_pins.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
 import { laggingGroupLogBytesMin, rewriteEntriesMax, rewriteEntryBytesMax } from "./wal_constants.ts";
-import { recoverSharedLog, type SharedLogOptions, type SharedLogRecovery } from "./wal_recovery.ts";
+import {
+  recoverGroups, recoverSharedLog, type SharedLogOptions, type SharedLogRecovery,
+} from "./wal_recovery.ts";
 import {
   encodeGroupRemovedRecord,
   encodeHardStateRecord,
@@ -80,7 +82,7 @@ export class SharedLog {
   private readonly unfinishedWrites = new Map<Promise<number>, number>();
 
   private constructor(
-    private readonly log: SegmentedLog,
+    private readonly log: RecordLog,
     snapshots: SnapshotStore,
     groups: Map<number, GroupState>,
     readonly recovery: SharedLogRecovery,
@@ -107,6 +109,17 @@ export class SharedLog {
   static async open(options: SharedLogOptions): Promise<SharedLog> {
     const { log, snapshots, groups, recovery } = await recoverSharedLog(options);
     return new SharedLog(log, snapshots, groups, recovery, options.logger ?? silentLogger, options.clock ?? realClock);
+  }
+
+  /**
+   * Opens the shared log over a record log and snapshot store already open, with the same
+   * recovery (wal_recovery.ts: recoverGroups): how the deterministic simulator runs it on its
+   * simulated disk (test/sim/). `name` stands for the folder in reports and errors. A failed
+   * recovery throws and leaves closing `log` to the caller.
+   */
+  static openOn(log: RecordLog, snapshots: SnapshotStore, name: string, logger?: Logger): SharedLog {
+    const { groups, recovery } = recoverGroups(log, snapshots, name, logger);
+    return new SharedLog(log, snapshots, groups, recovery, logger ?? silentLogger);
   }
 
   /** Groups held, in ascending order (after open: every group recovered). */

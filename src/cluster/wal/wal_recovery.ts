@@ -4,7 +4,8 @@
  * every record into its group's state, checks each group, and removes snapshot files no group
  * names. Never serves a record that failed a check: the open fails with a typed error instead
  * (CorruptRecordError for a checksum, RaftStorageCorruptError for anything else), which start-up
- * reports as damage.
+ * reports as damage. The part after the segment log is open (recoverGroups) runs over any record
+ * log (record_log.ts) and snapshot store: the simulator's too (test/sim/).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -14,7 +15,8 @@ import type { Clock } from "../../util/clock.ts";
 import type { Logger } from "../../util/logger.ts";
 import { RaftStorageCorruptError } from "../storage/types.ts";
 import { GroupState } from "./group_state.ts";
-import { SnapshotStore } from "./snapshot_store.ts";
+import type { RecordLog } from "./record_log.ts";
+import { folderSnapshotFiles, SnapshotStore } from "./snapshot_store.ts";
 import { backgroundSyncRecordsMinShared, logFolderName, snapshotFolderName } from "./wal_constants.ts";
 import { decodeWalRecord, type WalRecord } from "./wal_record_format.ts";
 
@@ -64,13 +66,8 @@ export async function recoverSharedLog(options: SharedLogOptions): Promise<Recov
   });
   try {
     const durable = options.fsync !== "unsafe-no-fsync";
-    const snapshots = new SnapshotStore(path.join(options.dir, snapshotFolderName), durable);
-    const groups = replay(log, path.join(options.dir, logFolderName));
-    for (const group of groups.values()) checkGroup(group, snapshots);
-    const keep = new Set([...groups.values()].map((group) => `${group.groupId}-${group.snapshot.fileSequence}`));
-    const snapshotFilesRemoved = snapshots.removeAllBut(keep);
-    const recovery = { log: log.recovery, groups: groups.size, snapshotFilesRemoved };
-    if (options.logger !== undefined) logRecovery(options.logger, options.dir, log, groups, recovery);
+    const snapshots = new SnapshotStore(folderSnapshotFiles(path.join(options.dir, snapshotFolderName), durable));
+    const { groups, recovery } = recoverGroups(log, snapshots, options.dir, options.logger);
     return { log, snapshots, groups, recovery };
   } catch (error) {
     await log.close();
@@ -78,8 +75,29 @@ export async function recoverSharedLog(options: SharedLogOptions): Promise<Recov
   }
 }
 
+/**
+ * The recovery after the segment log is open (its torn tail already cut): replays every record
+ * of `log` into its group's state, checks each group, and removes the snapshot files no group
+ * names. `dir` names the shared log in errors and reports (its folder, or a simulated disk's
+ * name); `logger` gets the report when given.
+ */
+export function recoverGroups(
+  log: RecordLog,
+  snapshots: SnapshotStore,
+  dir: string,
+  logger?: Logger,
+): { groups: Map<number, GroupState>; recovery: SharedLogRecovery } {
+  const groups = replay(log, path.join(dir, logFolderName));
+  for (const group of groups.values()) checkGroup(group, snapshots);
+  const keep = new Set([...groups.values()].map((group) => `${group.groupId}-${group.snapshot.fileSequence}`));
+  const snapshotFilesRemoved = snapshots.removeAllBut(keep);
+  const recovery = { log: log.recovery, groups: groups.size, snapshotFilesRemoved };
+  if (logger !== undefined) logRecovery(logger, dir, log, groups, recovery);
+  return { groups, recovery };
+}
+
 /** Every record, oldest first, applied to its group's state (the replay rules of wal_record_format.ts). */
-function replay(log: SegmentedLog, logDir: string): Map<number, GroupState> {
+function replay(log: RecordLog, logDir: string): Map<number, GroupState> {
   const groups = new Map<number, GroupState>();
   for (let location = log.firstIndex(); location <= log.lastIndex(); location++) {
     const record = decodeWalRecord(log.read(location));
@@ -89,7 +107,8 @@ function replay(log: SegmentedLog, logDir: string): Map<number, GroupState> {
   return groups;
 }
 
-function applyRecord(groups: Map<number, GroupState>, record: WalRecord, location: number): void {
+/** One record applied to its group's state (replay; also the simulator's model of what a disk holds). */
+export function applyRecord(groups: Map<number, GroupState>, record: WalRecord, location: number): void {
   if (record.kind === "groupRemoved") {
     groups.delete(record.groupId);
     return;
@@ -136,7 +155,7 @@ function checkGroup(group: GroupState, snapshots: SnapshotStore): void {
 function logRecovery(
   logger: Logger,
   dir: string,
-  log: SegmentedLog,
+  log: RecordLog,
   groups: Map<number, GroupState>,
   recovery: SharedLogRecovery,
 ): void {
