@@ -35,20 +35,6 @@ afterAll(async () => {
   await harness?.close();
 });
 
-type Answer = { status: number; body: Record<string, unknown> };
-
-async function postMove(shard: number, from: string, to: string): Promise<Answer> {
-  let admin = `127.0.0.1:${harness.nodes.get(1)!.adminPort}`;
-  for (let hop = 0; hop < 3; hop++) {
-    const url = `http://${admin}/cluster/move-replica?shard=${shard}&from=${from}&to=${to}`;
-    const response = await fetch(url, { method: "POST" });
-    const body = (await response.json()) as Record<string, unknown>;
-    if (response.status !== 421) return { status: response.status, body };
-    admin = String(body.leaderAdmin);
-  }
-  throw new Error("no coordinator leader found");
-}
-
 /** What a failed join must leave as it was: the node list and the coordinator group's membership. */
 function clusterFacts(): string {
   const coordinator = harness.node(1).coordinator;
@@ -115,7 +101,7 @@ test("a fourth node joins through a follower, becomes up everywhere, takes a rep
   const source = harness.node(1).coordinator.shardMap()!.shards[0]!.leader ?? shard.replicas[0]!.node;
   const writes = startWriting(shard.id, "join");
   await waitFor(() => writes.acknowledged.length >= 20, "writes before the move");
-  expect((await postMove(shard.id, `n${source}`, "n4")).status).toBe(200);
+  expect((await harness.postMove(shard.id, `n${source}`, "n4")).status).toBe(200);
   await waitFor(() => writes.acknowledged.length >= 40, "writes during the move");
   for (const id of [1, 2, 3, 4]) {
     await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);

@@ -28,21 +28,6 @@ afterAll(async () => {
   await harness?.close();
 });
 
-type Answer = { status: number; body: Record<string, unknown> };
-
-async function postMove(shard: number, from: string, to: string): Promise<Answer> {
-  // Any node: a node that does not lead the coordinator names the one that does.
-  let admin = `127.0.0.1:${harness.nodes.get(1)!.adminPort}`;
-  for (let hop = 0; hop < 3; hop++) {
-    const url = `http://${admin}/cluster/move-replica?shard=${shard}&from=${from}&to=${to}`;
-    const response = await fetch(url, { method: "POST" });
-    const body = (await response.json()) as Record<string, unknown>;
-    if (response.status !== 421) return { status: response.status, body };
-    admin = String(body.leaderAdmin);
-  }
-  throw new Error("no coordinator leader found");
-}
-
 describe("move-replica", () => {
   test("a replica moves from the shard's leader to a node without one while writes go on", async () => {
     const coordinator = harness.node(1).coordinator;
@@ -62,7 +47,7 @@ describe("move-replica", () => {
       }
     })();
     await waitFor(() => acknowledged.length >= 20, "writes before the move");
-    const started = await postMove(shard.id, `n${source}`, `n${target}`);
+    const started = await harness.postMove(shard.id, `n${source}`, `n${target}`);
     expect(started.status).toBe(200);
     expect(typeof started.body.replica).toBe("number");
     await waitFor(() => acknowledged.length >= 40, "writes during the move");
@@ -92,12 +77,12 @@ describe("move-replica", () => {
     const shard = coordinator.shardMap()!.shards[1]!;
     const holders = shard.replicas.map((replica) => replica.node);
     const outsider = [1, 2, 3, 4].find((id) => !holders.includes(id))!;
-    expect((await postMove(999, "n1", "n2")).body.code).toBe("UNKNOWN_SHARD");
-    expect((await postMove(shard.id, `n${holders[0]}`, "n9")).body.code).toBe("UNKNOWN_NODE");
-    expect((await postMove(shard.id, `n${holders[0]}`, `n${holders[1]}`)).body.code).toBe("INVALID_MOVE");
+    expect((await harness.postMove(999, "n1", "n2")).body.code).toBe("UNKNOWN_SHARD");
+    expect((await harness.postMove(shard.id, `n${holders[0]}`, "n9")).body.code).toBe("UNKNOWN_NODE");
+    expect((await harness.postMove(shard.id, `n${holders[0]}`, `n${holders[1]}`)).body.code).toBe("INVALID_MOVE");
     expect(coordinator.mapVersion).toBe(versionBefore);
-    expect((await postMove(shard.id, `n${holders[0]}`, `n${outsider}`)).status).toBe(200);
-    const second = await postMove(shard.id, `n${holders[1]}`, `n${outsider}`);
+    expect((await harness.postMove(shard.id, `n${holders[0]}`, `n${outsider}`)).status).toBe(200);
+    const second = await harness.postMove(shard.id, `n${holders[1]}`, `n${outsider}`);
     expect(second.body.code === "MOVE_IN_PROGRESS" || second.body.code === "INVALID_MOVE").toBe(true);
     for (const id of [1, 2, 3, 4]) {
       await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);

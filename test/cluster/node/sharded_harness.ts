@@ -100,6 +100,22 @@ export class ShardedHarness {
     return node;
   }
 
+  /**
+   * POST /cluster/move-replica as `filestore cluster move-replica` sends it, to node 1's admin
+   * endpoint, following the redirect to the coordinator's leader; the answer's status and JSON.
+   */
+  async postMove(shard: number, from: string, to: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    let admin = `127.0.0.1:${this.nodes.get(1)!.adminPort}`;
+    for (let hop = 0; hop < 3; hop++) {
+      const url = `http://${admin}/cluster/move-replica?shard=${shard}&from=${from}&to=${to}`;
+      const response = await fetch(url, { method: "POST" });
+      const body = (await response.json()) as Record<string, unknown>;
+      if (response.status !== 421) return { status: response.status, body };
+      admin = String(body.leaderAdmin);
+    }
+    throw new Error("no coordinator leader found");
+  }
+
   async stopNode(id: number): Promise<void> {
     const entry = this.nodes.get(id)!;
     await entry.server?.close();
