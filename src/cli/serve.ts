@@ -12,6 +12,7 @@ import { startAdminServer, type AdminServer } from "../admin/admin_server.ts";
 import { ClusterNode, PeerPortError } from "../cluster/cluster_node.ts";
 import { JoinError } from "../cluster/node/cluster_join.ts";
 import { ShardedNode } from "../cluster/node/sharded_node.ts";
+import { DataLayoutError } from "../cluster/data_layout.ts";
 import { formatNodeId } from "../cluster/node_id.ts";
 import { removalNotice, type NodeRemoval } from "../cluster/node_removal.ts";
 import { NodeRemovedError } from "../cluster/removal_marker.ts";
@@ -295,7 +296,8 @@ function asServeError(error: unknown, what?: string): Error {
   if (typed || (error as Error)?.name === "ConfigError") {
     return error as Error;
   }
-  const named = error instanceof DataFolderError || error instanceof PeerPortError || error instanceof JoinError;
+  const named = error instanceof DataFolderError || error instanceof PeerPortError || error instanceof JoinError
+    || error instanceof DataLayoutError;
   if (named) return new ServeError(error.message);
   return new ServeError(what === undefined ? systemErrorText(error) : `${what}: ${systemErrorText(error)}`);
 }

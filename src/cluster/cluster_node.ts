@@ -24,6 +24,7 @@ import type { NodeId } from "./raft/types.ts";
 import { entriesKeptAfterSnapshot } from "./cluster_limits.ts";
 import type { NodeRemoval } from "./node_removal.ts";
 import { refuseStartIfRemoved, writeRemovalMarker } from "./removal_marker.ts";
+import { refuseOtherLayout } from "./data_layout.ts";
 import { startKeyValueReplica, type KeyValueDriver } from "./key_value_replica.ts";
 import type { MemberAddressBook } from "./member_address_book.ts";
 import { SelfAnnouncer } from "./self_announcer.ts";
@@ -87,6 +88,7 @@ export class ClusterNode {
       throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
     }
     refuseStartIfRemoved(options.dataDir);
+    refuseOtherLayout(options.dataDir, "single group");
     const initialConf = options.join ? { voters: [], learners: [] } : { voters: [...options.peers.keys()], learners: [] };
     const logger = options.logger ?? silentLogger;
     const storageOptions = { fsync: options.fsync, onFsync: options.onFsync, logger };

@@ -22,7 +22,6 @@
  * (meta_duties.ts). A data folder whose meta group holds something is started from it, with no
  * join exchange. Every node answers join requests (join_handler.ts).
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { HostPort } from "../../config/address.ts";
 import { formatHostPort } from "../../config/address.ts";
@@ -32,6 +31,7 @@ import { realClock, type Timer } from "../../util/clock.ts";
 import { assert } from "../../util/assert.ts";
 import { errorText, silentLogger, type Logger } from "../../util/logger.ts";
 import { tickIntervalMs } from "../cluster_limits.ts";
+import { refuseOtherLayout } from "../data_layout.ts";
 import { defaultMetaVoters, defaultReplicationFactor } from "../meta/cluster_settings.ts";
 import type { CoordinatorCommand, CoordinatorChange } from "../meta/coordinator_command.ts";
 import { CoordinatorMachine } from "../meta/coordinator_machine.ts";
@@ -63,11 +63,6 @@ import { ShardReplicaSet } from "./shard_replica_set.ts";
 const clusterIdDefault = "filestore";
 /** How often the shared log drops segments every group is past (and rewrites small groups forward). */
 const logCompactionIntervalMs = 10_000;
-
-/** The data folder was written by a node of a single group (DATA/raft): it cannot be opened as a sharded node's. */
-class DataLayoutError extends Error {
-  override name = "DataLayoutError";
-}
 
 export interface ShardedNodeOptions {
   nodeId: NodeId;
@@ -130,10 +125,7 @@ export class ShardedNode {
       throw new Error(`peers must list this node (${formatNodeId(options.nodeId)}) or peer-listen must be given`);
     }
     assert((options.join === undefined) === (options.peers.size > 0), "a node founds a cluster (peers) or joins one");
-    if (existsSync(join(options.dataDir, "raft"))) {
-      const advice = "start it without --shards, or use another --data";
-      throw new DataLayoutError(`data folder ${options.dataDir} holds a single group's Raft log (raft/): ${advice}`);
-    }
+    refuseOtherLayout(options.dataDir, "sharded");
     const logger = options.logger ?? silentLogger;
     const { fsync, onFsync } = options;
     const sharedLog = await SharedLog.open({ dir: join(options.dataDir, "wal"), fsync, onFsync, logger });
