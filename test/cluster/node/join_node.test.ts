@@ -103,9 +103,7 @@ test("a fourth node joins through a follower, becomes up everywhere, takes a rep
   await waitFor(() => writes.acknowledged.length >= 20, "writes before the move");
   expect((await harness.postMove(shard.id, `n${source}`, "n4")).status).toBe(200);
   await waitFor(() => writes.acknowledged.length >= 40, "writes during the move");
-  for (const id of [1, 2, 3, 4]) {
-    await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);
-  }
+  await harness.untilMoveEnded(shard.id, source, 4);
   await writes.stop();
   const holders = harness.node(4).coordinator.shard(shard.id)!.replicas.map((replica) => replica.node);
   expect(holders).toContain(4);

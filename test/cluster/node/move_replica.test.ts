@@ -51,9 +51,7 @@ describe("move-replica", () => {
     expect(started.status).toBe(200);
     expect(typeof started.body.replica).toBe("number");
     await waitFor(() => acknowledged.length >= 40, "writes during the move");
-    for (const id of [1, 2, 3, 4]) {
-      await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);
-    }
+    await harness.untilMoveEnded(shard.id, source, target);
     writing = false;
     await writer;
     const after = harness.node(1).coordinator.shard(shard.id)!;
@@ -84,8 +82,6 @@ describe("move-replica", () => {
     expect((await harness.postMove(shard.id, `n${holders[0]}`, `n${outsider}`)).status).toBe(200);
     const second = await harness.postMove(shard.id, `n${holders[1]}`, `n${outsider}`);
     expect(second.body.code === "MOVE_IN_PROGRESS" || second.body.code === "INVALID_MOVE").toBe(true);
-    for (const id of [1, 2, 3, 4]) {
-      await waitFor(() => harness.node(id).coordinator.move(shard.id) === undefined, `n${id} seeing the move end`);
-    }
+    await harness.untilMoveEnded(shard.id, holders[0]!, outsider);
   });
 });

@@ -116,6 +116,25 @@ export class ShardedHarness {
     throw new Error("no coordinator leader found");
   }
 
+  /**
+   * Waits until every running node's copy of the coordinator shows the move of `shard` from `from`
+   * to `to` ended: `to` holds a voter, `from` nothing, no move running. (Not merely "no move": a
+   * node whose copy lags has not seen the move begin.)
+   */
+  async untilMoveEnded(shard: number, from: number, to: number): Promise<void> {
+    for (const entry of this.nodes.values()) {
+      const ended = () => {
+        const coordinator = entry.node?.coordinator;
+        if (coordinator === undefined) return true;
+        const replicas = coordinator.shard(shard)?.replicas ?? [];
+        const targetVoter = replicas.some((replica) => replica.node === to && replica.role === "voter");
+        const sourceGone = replicas.every((replica) => replica.node !== from);
+        return coordinator.move(shard) === undefined && targetVoter && sourceGone;
+      };
+      await waitFor(ended, `n${entry.id} seeing the move of shard ${shard} from n${from} to n${to} end`);
+    }
+  }
+
   async stopNode(id: number): Promise<void> {
     const entry = this.nodes.get(id)!;
     await entry.server?.close();
