@@ -9,15 +9,15 @@
  */
 import { describe, expect, test } from "bun:test";
 import { randomInteger, seededRandom } from "../../src/cluster/raft/random.ts";
-import type { ConfState, Entry, Snapshot } from "../../src/cluster/raft/types.ts";
-import type { InitialState } from "../../src/cluster/raft/storage.ts";
-import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "../../src/cluster/storage/types.ts";
+import type { ConfState } from "../../src/cluster/raft/types.ts";
+import type { DurableRaftStorage } from "../../src/cluster/storage/types.ts";
 import type { GroupStorage } from "../../src/cluster/wal/group_storage.ts";
 import { SharedLog } from "../../src/cluster/wal/shared_log.ts";
 import { SnapshotStore } from "../../src/cluster/wal/snapshot_store.ts";
 import { SimulatedClock } from "../../src/util/simulated_clock.ts";
 import { entriesOf, hardState, snapshotAt } from "../cluster/storage/helpers.ts";
 import { runStorageContract } from "../cluster/storage/storage_contract.ts";
+import { WriteWrappedStorage } from "../cluster/storage/write_wrapped_storage.ts";
 import { SimulatedRecordLog } from "./simulated_record_log.ts";
 import { SimulatedWalDisk } from "./simulated_wal_disk.ts";
 
@@ -50,51 +50,18 @@ async function openGroup(process: Process, group: number): Promise<GroupStorage>
 }
 
 /** A group's storage whose every write is flushed at once: a disk that is never slow. */
-class FlushedAtOnce implements DurableRaftStorage {
-  constructor(
-    private readonly inner: GroupStorage,
-    private readonly process: Process,
-  ) {}
-  initialState(): InitialState {
-    return this.inner.initialState();
-  }
-  entries(low: number, highExclusive: number, bytesMax: number): Entry[] {
-    return this.inner.entries(low, highExclusive, bytesMax);
-  }
-  term(index: number): number {
-    return this.inner.term(index);
-  }
-  firstIndex(): number {
-    return this.inner.firstIndex();
-  }
-  lastIndex(): number {
-    return this.inner.lastIndex();
-  }
-  snapshot(): Snapshot {
-    return this.inner.snapshot();
-  }
-  persist(batch: PersistBatch): Promise<void> {
-    const written = this.inner.persist(batch);
-    flushNow(this.process);
+function flushedAtOnce(inner: GroupStorage, process: Process): DurableRaftStorage {
+  return new WriteWrappedStorage(inner, (write) => {
+    const written = write();
+    flushNow(process);
     return written;
-  }
-  compact(throughIndex: number, snapshot: Snapshot): Promise<void> {
-    const written = this.inner.compact(throughIndex, snapshot);
-    flushNow(this.process);
-    return written;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  stats(): RaftStorageStats {
-    return this.inner.stats();
-  }
+  });
 }
 
 const contractProcess = openProcess(new SimulatedWalDisk("contract", unobserved), 512);
 let contractGroup = 0;
 runStorageContract("GroupStorage on the simulated record log", async () => {
-  return new FlushedAtOnce(await openGroup(contractProcess, ++contractGroup), contractProcess);
+  return flushedAtOnce(await openGroup(contractProcess, ++contractGroup), contractProcess);
 });
 
 /** Three groups on a new disk, each holding entry 1 of term 1 durably. */

@@ -10,14 +10,14 @@
  * SharedLog.unfinishedWriteSinceMs).
  */
 import { NodeLiveness } from "../../../src/cluster/health/node_liveness.ts";
-import type { ConfState, Entry, NodeId, Snapshot } from "../../../src/cluster/raft/types.ts";
-import type { InitialState } from "../../../src/cluster/raft/storage.ts";
+import type { ConfState, NodeId } from "../../../src/cluster/raft/types.ts";
 import {
   ReplicaDriver, type GroupMembership, type ReplicaDriverOptions,
 } from "../../../src/cluster/replica/replica_driver.ts";
 import { SharedTickScheduler } from "../../../src/cluster/replica/tick_scheduler.ts";
 import { MemoryRaftStorage } from "../../../src/cluster/storage/memory_raft_storage.ts";
-import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "../../../src/cluster/storage/types.ts";
+import type { DurableRaftStorage } from "../../../src/cluster/storage/types.ts";
+import { WriteWrappedStorage } from "../storage/write_wrapped_storage.ts";
 import { GroupMultiplexer, type MemberLocator } from "../../../src/cluster/transport/group_multiplexer.ts";
 import { MemoryPeerNetwork } from "../../../src/cluster/transport/memory_peer_transport.ts";
 import type { GroupId, NodeTransport } from "../../../src/cluster/transport/types.ts";
@@ -81,54 +81,14 @@ export class StallableDisk {
   }
 }
 
-/** A group's storage on a node's stallable disk. */
-class StallableStorage implements DurableRaftStorage {
-  constructor(
-    private readonly inner: MemoryRaftStorage,
-    private readonly disk: StallableDisk,
-  ) {}
-
-  initialState(): InitialState {
-    return this.inner.initialState();
-  }
-
-  entries(low: number, highExclusive: number, bytesMax: number): Entry[] {
-    return this.inner.entries(low, highExclusive, bytesMax);
-  }
-
-  term(index: number): number {
-    return this.inner.term(index);
-  }
-
-  firstIndex(): number {
-    return this.inner.firstIndex();
-  }
-
-  lastIndex(): number {
-    return this.inner.lastIndex();
-  }
-
-  snapshot(): Snapshot {
-    return this.inner.snapshot();
-  }
-
-  persist(batch: PersistBatch): Promise<void> {
-    const done = this.inner.persist(batch);
-    const writes = batch.entries.length > 0 || batch.snapshot !== undefined || batch.hardState !== undefined;
-    return writes ? this.disk.hold(done) : done;
-  }
-
-  compact(throughIndex: number, snapshot: Snapshot): Promise<void> {
-    return this.disk.hold(this.inner.compact(throughIndex, snapshot));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  stats(): RaftStorageStats {
-    return this.inner.stats();
-  }
+/** A group's storage on a node's stallable disk: a write that writes something waits while it is stalled. */
+function stallableStorage(inner: MemoryRaftStorage, disk: StallableDisk): DurableRaftStorage {
+  return new WriteWrappedStorage(inner, (write, batch) => {
+    const done = write();
+    const writes = batch === undefined || batch.entries.length > 0 || batch.snapshot !== undefined
+      || batch.hardState !== undefined;
+    return writes ? disk.hold(done) : done;
+  });
 }
 
 export interface QuietNode {
@@ -270,7 +230,7 @@ export class QuietCluster {
     const member = memberOf(group, node.id);
     const view = node.multiplexer.open(group, member);
     const voters = this.nodes.map((peer) => memberOf(group, peer.id));
-    const storage = new StallableStorage(new MemoryRaftStorage({ voters, learners: [] }), node.disk);
+    const storage = stallableStorage(new MemoryRaftStorage({ voters, learners: [] }), node.disk);
     const membershipChanged = (membership: GroupMembership): void => {
       view.setPeers(peersOf(membership), membership.appliedIndex);
     };

@@ -5,13 +5,13 @@
  * neighbour groups in the same turn. The neighbours' logs are checked whole at the end.
  */
 import { afterAll, expect, test } from "bun:test";
-import type { ConfState, Entry, Snapshot } from "../../../src/cluster/raft/types.ts";
-import type { InitialState } from "../../../src/cluster/raft/storage.ts";
-import type { DurableRaftStorage, PersistBatch, RaftStorageStats } from "../../../src/cluster/storage/types.ts";
+import type { ConfState } from "../../../src/cluster/raft/types.ts";
+import type { DurableRaftStorage } from "../../../src/cluster/storage/types.ts";
 import type { GroupStorage } from "../../../src/cluster/wal/group_storage.ts";
 import type { SharedLog } from "../../../src/cluster/wal/shared_log.ts";
 import { entriesOf, hardState, makeTemporaryDirectory, plain, removeTemporaryDirectory } from "../storage/helpers.ts";
 import { runStorageContract } from "../storage/storage_contract.ts";
+import { WriteWrappedStorage } from "../storage/write_wrapped_storage.ts";
 import { openSharedLog, threeVoters } from "./helpers.ts";
 
 const root = makeTemporaryDirectory("wal-contract");
@@ -36,48 +36,17 @@ function neighboursWrite(): void {
 }
 
 /** The case's storage, each write of it surrounded by the neighbours' writes in the same turn. */
-class InterleavedStorage implements DurableRaftStorage {
-  constructor(private readonly inner: GroupStorage) {}
-  initialState(): InitialState {
-    return this.inner.initialState();
-  }
-  entries(low: number, highExclusive: number, bytesMax: number): Entry[] {
-    return this.inner.entries(low, highExclusive, bytesMax);
-  }
-  term(index: number): number {
-    return this.inner.term(index);
-  }
-  firstIndex(): number {
-    return this.inner.firstIndex();
-  }
-  lastIndex(): number {
-    return this.inner.lastIndex();
-  }
-  snapshot(): Snapshot {
-    return this.inner.snapshot();
-  }
-  persist(batch: PersistBatch): Promise<void> {
+function interleaved(inner: GroupStorage): DurableRaftStorage {
+  return new WriteWrappedStorage(inner, (write) => {
     neighboursWrite();
-    const done = this.inner.persist(batch);
+    const done = write();
     neighboursWrite();
     return done;
-  }
-  compact(throughIndex: number, snapshot: Snapshot): Promise<void> {
-    neighboursWrite();
-    const done = this.inner.compact(throughIndex, snapshot);
-    neighboursWrite();
-    return done;
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  stats(): RaftStorageStats {
-    return this.inner.stats();
-  }
+  });
 }
 
 runStorageContract("GroupStorage (shared log, neighbours interleaved)", async (confState: ConfState) => {
-  return new InterleavedStorage(await wal.openGroup(nextGroupId++, confState));
+  return interleaved(await wal.openGroup(nextGroupId++, confState));
 });
 
 test("the neighbours' logs are whole after every case", async () => {
