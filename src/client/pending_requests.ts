@@ -137,6 +137,12 @@ export class PendingRequests {
   answer(requestId: number, reply: Reply): boolean {
     const request = this.byId.get(requestId);
     if (request === undefined || !request.sent) return false;
+    this.settle(request, reply);
+    return true;
+  }
+
+  /** Removes `request` and settles it with `reply`: through its redirect when it is one, else its reader. */
+  private settle(request: PendingRequest, reply: Reply): void {
     this.remove(request);
     let value: unknown;
     try {
@@ -144,10 +150,9 @@ export class PendingRequests {
       value = redirect !== null && isRedirectStatus(reply.status) ? redirect.redirected(reply) : request.read(reply);
     } catch (error) {
       request.reject(error);
-      return true;
+      return;
     }
     request.resolve(value);
-    return true;
   }
 
   /**
@@ -176,11 +181,7 @@ export class PendingRequests {
    */
   redirectAll(reply: Reply): void {
     for (const request of this.byId.values()) {
-      if (request.redirect === null) continue;
-      const wasSent = request.sent;
-      request.sent = true;
-      if (!wasSent) this.sentCount++;
-      this.answer(request.requestId, reply);
+      if (request.redirect !== null) this.settle(request, reply);
     }
   }
 

@@ -284,11 +284,10 @@ export class ShardedNode {
   }
 
   private coordinatorChanged(change: CoordinatorChange): void {
+    // New addresses (or a whole new state) concern every view; a shard's change, its own view.
     if (change.nodes.length > 0 || change.restored) this.refreshPeers();
-    if (change.shards.length > 0 || change.restored) {
-      for (const shard of change.shards) this.replicas.get(shard)?.peers.refresh();
-      void this.replicas.reconcile();
-    }
+    else for (const shard of change.shards) this.replicas.get(shard)?.peers.refresh();
+    if (change.shards.length > 0 || change.restored) void this.replicas.reconcile();
   }
 
   private compactLog(): void {

@@ -123,9 +123,9 @@ export class ShardedKeyValueService implements KeyValueService {
     const why = replica === undefined
       ? "this node holds no replica of it"
       : `the request was routed by shard ${routedShard} epoch ${routedEpoch}`;
-    const current = this.source.coordinator.descriptor(shard.id) ?? shard;
+    // `shard` is the map's current descriptor, leader hint included: what the client patches in.
     const message = `the key lies in shard ${shard.id} epoch ${shard.epoch}; ${why}`;
-    throw new WrongShardError(message, [current], this.nodesOf([current]));
+    throw new WrongShardError(message, [shard], this.nodesOf([shard]));
   }
 
   private map(): ShardMap {
